@@ -1,0 +1,202 @@
+/*
+ * nqdb.h — the public embedded API of NeuroQuantumDB.
+ *
+ * This is the only public header. It exposes:
+ *   - opening and closing a database (one file plus a write-ahead log "<file>-wal");
+ *   - transactions (explicit BEGIN/COMMIT/ROLLBACK, or autocommit per call);
+ *   - named ordered key/value trees (B+ trees) with cursors and never-repeating sequences,
+ *     which is the layer the SQL engine is built on and which embedders may use directly;
+ *   - maintenance: checkpoint, integrity check, statistics;
+ *   - the file-system layer (nq_vfs), so that tests and embedders can substitute their own.
+ *
+ * Conventions
+ *   - Functions that can fail return int: NQ_OK (0) or a negative NQ_E* code. The message of
+ *     the last failure on a handle is nq_errmsg(db); it stays valid until the next call on db.
+ *   - Ownership: every object returned through an out-pointer is owned by the caller and freed
+ *     by its matching close/free call. Pointers returned by cursor accessors (nq_cursor_key,
+ *     nq_cursor_value) stay valid until the cursor moves or closes.
+ *   - Thread-safety: an nq_db handle is a connection and must not be used by two threads at
+ *     once. Open the same file once per thread instead: handles on the same path in one process
+ *     share one engine (page cache, WAL) and may run concurrently. Readers see a snapshot and
+ *     never block; one write transaction runs at a time (others wait, up to busy_timeout_ms).
+ *     A second *process* opening the file gets NQ_ELOCKED.
+ *   - Durability: with sync = NQ_SYNC_FULL (the default) a commit returns only after the log is
+ *     durably synced; commits of several handles that arrive together share one sync.
+ *     An I/O error while syncing is fail-stop: the engine refuses further writes (NQ_EFAILED)
+ *     until every handle is closed and the database is reopened (which runs recovery).
+ */
+#ifndef NQDB_H
+#define NQDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NQ_VERSION_STRING "0.1.0"
+
+/* ---- result codes ------------------------------------------------------------------------ */
+#define NQ_OK          0
+#define NQ_ERROR     (-1)   /* generic error; see message */
+#define NQ_ENOMEM    (-2)   /* out of memory */
+#define NQ_EIO       (-3)   /* an operating-system I/O call failed */
+#define NQ_ECORRUPT  (-4)   /* a checksum or structure check failed: the file is damaged */
+#define NQ_ENOSPC    (-5)   /* no space left on the device */
+#define NQ_EBUSY     (-6)   /* another transaction holds what is needed; try again */
+#define NQ_EREADONLY (-7)   /* write attempted in a read transaction or read-only database */
+#define NQ_ENOTFOUND (-8)   /* key or name does not exist */
+#define NQ_EEXIST    (-9)   /* key or name exists already */
+#define NQ_EINVAL   (-10)   /* invalid argument */
+#define NQ_EFAILED  (-11)   /* the engine stopped accepting writes after an I/O error */
+#define NQ_ETOOBIG  (-12)   /* key or value larger than the format allows */
+#define NQ_EMISUSE  (-13)   /* API used in the wrong state (e.g. COMMIT without BEGIN) */
+#define NQ_ECANTOPEN (-14)  /* the file cannot be opened or is not a database */
+#define NQ_ELOCKED  (-15)   /* another process has the database open */
+#define NQ_ENOTSUP  (-16)   /* not supported yet */
+
+/* A short, static description of a result code. */
+const char *nq_strerror(int code);
+
+/* ---- the file-system layer ----------------------------------------------------------------
+ * Every byte the engine reads or writes goes through one of these. The default (POSIX) layer is
+ * nq_vfs_default(). A replacement must implement every member. Return NQ_OK or a negative NQ_E*
+ * code; read returns the number of bytes read (short at end of file) or a negative code. */
+typedef struct nq_file nq_file; /* opaque to the engine; defined by each VFS */
+
+#define NQ_OPEN_CREATE    0x01
+#define NQ_OPEN_READONLY  0x02
+
+typedef struct nq_vfs {
+    const char *name;
+    void *ctx; /* for the VFS's own use */
+    int (*open)(struct nq_vfs *vfs, const char *path, int flags, nq_file **out);
+    int (*close)(nq_file *f);
+    ssize_t (*read)(nq_file *f, void *buf, size_t n, uint64_t off);
+    int (*write)(nq_file *f, const void *buf, size_t n, uint64_t off); /* all n or error */
+    int (*sync)(nq_file *f);                 /* fdatasync: data durable on return */
+    int (*truncate)(nq_file *f, uint64_t size);
+    int (*size)(nq_file *f, uint64_t *out);
+    int (*lock)(nq_file *f);                 /* exclusive advisory lock; NQ_ELOCKED if held */
+    int (*unlock)(nq_file *f);
+    int (*remove)(struct nq_vfs *vfs, const char *path);      /* NQ_ENOTFOUND if absent */
+    int (*exists)(struct nq_vfs *vfs, const char *path);      /* 1, 0, or negative code */
+    int (*sync_dir)(struct nq_vfs *vfs, const char *path);    /* fsync the directory of path */
+} nq_vfs;
+
+nq_vfs *nq_vfs_default(void);
+
+/* ---- opening ------------------------------------------------------------------------------ */
+typedef struct nq_db nq_db;
+
+#define NQ_SYNC_FULL 0 /* commit = durable (fdatasync of the log) */
+#define NQ_SYNC_OFF  1 /* no syncs: fast, survives a process crash but not a power loss */
+
+typedef struct nq_options {
+    uint32_t page_size;          /* new files only: 1024..65536, power of two; 0 = 4096 */
+    size_t cache_bytes;          /* buffer-pool budget shared by all handles; 0 = 16 MiB */
+    uint32_t checkpoint_pages;   /* auto-checkpoint when the log holds this many frames; 0 = 1000 */
+    int sync;                    /* NQ_SYNC_FULL or NQ_SYNC_OFF */
+    int read_only;               /* 1 = open read-only (file must exist) */
+    int no_create;               /* 1 = fail with NQ_ECANTOPEN if the file does not exist */
+    unsigned busy_timeout_ms;    /* how long a writer waits for another writer; 0 = 5000 */
+    nq_vfs *vfs;                 /* NULL = nq_vfs_default() */
+} nq_options;
+
+/* Fill *o with the defaults. */
+void nq_options_init(nq_options *o);
+
+/* Open (creating if needed) the database at path. opts may be NULL. On failure *out is NULL
+ * unless the handle could be made, in which case it carries the message: call nq_errmsg, then
+ * nq_close. Recovery of the log runs here. */
+int nq_open(const char *path, const nq_options *opts, nq_db **out);
+/* Close a handle; rolls back an open transaction. The last handle on a file checkpoints it. */
+int nq_close(nq_db *db);
+
+int nq_errcode(const nq_db *db);
+const char *nq_errmsg(const nq_db *db);
+
+/* ---- transactions ------------------------------------------------------------------------ */
+#define NQ_TXN_READ  0
+#define NQ_TXN_WRITE 1
+
+int nq_begin(nq_db *db, int mode);
+int nq_commit(nq_db *db);
+int nq_rollback(nq_db *db);
+/* 1 if a transaction is open on db (and *mode set if mode is not NULL), else 0. */
+int nq_in_txn(const nq_db *db, int *mode);
+
+/* ---- key/value trees ----------------------------------------------------------------------
+ * A tree is a named B+ tree of (key, value) byte strings ordered by memcmp of the key.
+ * Keys are 1..NQ_MAX_KEY bytes (less for very small pages: nq_max_key(db)); values any length
+ * up to 1 GiB (large ones go to overflow pages). Without an explicit transaction, each call
+ * runs in its own (autocommit) transaction. */
+#define NQ_MAX_KEY 1024
+
+typedef struct nq_tree nq_tree;
+typedef struct nq_cursor nq_cursor;
+
+#define NQ_TREE_CREATE 0x01 /* create if it does not exist */
+
+int nq_tree_open(nq_db *db, const char *name, int flags, nq_tree **out);
+void nq_tree_close(nq_tree *t);
+int nq_tree_drop(nq_db *db, const char *name); /* frees every page of the tree */
+size_t nq_max_key(const nq_db *db);
+
+#define NQ_PUT_NOOVERWRITE 0x01 /* NQ_EEXIST if the key exists */
+
+int nq_put(nq_tree *t, const void *key, size_t klen, const void *val, size_t vlen, int flags);
+/* Copies the value into a malloc'd buffer *val (caller frees with free()); NQ_ENOTFOUND if absent. */
+int nq_get(nq_tree *t, const void *key, size_t klen, void **val, size_t *vlen);
+int nq_del(nq_tree *t, const void *key, size_t klen); /* NQ_ENOTFOUND if absent */
+/* Next value of the tree's sequence: starts at 1, strictly increasing, never repeats even after
+ * rollback or a crash (a value handed out in a rolled-back transaction may be skipped). */
+int nq_seq_next(nq_tree *t, uint64_t *out);
+/* Number of entries (walks the tree). */
+int nq_tree_count(nq_tree *t, uint64_t *out);
+
+/* Cursors read within the transaction that is open when they are created (or an implicit
+ * read transaction held until nq_cursor_close). */
+#define NQ_SEEK_GE 0 /* first key >= given */
+#define NQ_SEEK_LE 1 /* last key <= given */
+#define NQ_SEEK_EQ 2 /* exactly the given key */
+
+int nq_cursor_open(nq_tree *t, nq_cursor **out);
+void nq_cursor_close(nq_cursor *c);
+int nq_cursor_first(nq_cursor *c);  /* NQ_ENOTFOUND on an empty tree */
+int nq_cursor_last(nq_cursor *c);
+int nq_cursor_seek(nq_cursor *c, const void *key, size_t klen, int how);
+int nq_cursor_next(nq_cursor *c);   /* NQ_ENOTFOUND past the end */
+int nq_cursor_prev(nq_cursor *c);
+int nq_cursor_valid(const nq_cursor *c);
+const void *nq_cursor_key(nq_cursor *c, size_t *klen);
+/* The whole value (read from overflow pages if needed); NULL with *vlen = 0 on error. */
+const void *nq_cursor_value(nq_cursor *c, size_t *vlen);
+
+/* ---- maintenance -------------------------------------------------------------------------- */
+/* Copy committed pages from the log into the database file and restart the log. Waits for
+ * readers of older snapshots (up to busy_timeout_ms, then NQ_EBUSY). */
+int nq_checkpoint(nq_db *db);
+
+typedef struct nq_stats {
+    uint64_t cache_hits, cache_misses, cache_evictions;
+    double cache_hit_rate;       /* hits / (hits + misses); 0 when there were no lookups */
+    uint64_t cache_pages, cache_capacity_pages;
+    uint64_t page_size, page_count, freelist_pages;
+    uint64_t wal_frames, checkpoints, commits, syncs;
+} nq_stats;
+
+int nq_get_stats(nq_db *db, nq_stats *out);
+
+/* Walk every tree, the free list and every page checksum. Each problem found is passed to
+ * report (may be NULL). Returns NQ_OK if none was found, NQ_ECORRUPT otherwise, or another
+ * code if the check could not run. *problems (may be NULL) receives the count. */
+typedef void (*nq_report_fn)(void *arg, const char *problem);
+int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NQDB_H */

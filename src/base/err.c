@@ -1,0 +1,89 @@
+/*
+ * err.c — error objects and the table of result-code descriptions.
+ */
+#include "err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void nq_err_clear(nq_err *e)
+{
+    if (e) {
+        e->code = 0;
+        e->msg[0] = 0;
+    }
+}
+
+int nq_err_set(nq_err *e, int code, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    return code;
+}
+
+int nq_err_prefix(nq_err *e, int code, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    char head[NQ_ERRMSG_MAX], old[NQ_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    memcpy(old, e->msg, sizeof old);
+    if (old[0])
+        snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    else
+        snprintf(e->msg, sizeof e->msg, "%s", head);
+    if (!e->code)
+        e->code = code;
+    return e->code;
+}
+
+int nq_errno_code(int err)
+{
+    switch (err) {
+    case ENOMEM: return NQ_ENOMEM;
+    case ENOSPC:
+    case EDQUOT: return NQ_ENOSPC;
+    case ENOENT: return NQ_ENOTFOUND;
+    case EEXIST: return NQ_EEXIST;
+    case EACCES:
+    case EPERM:
+    case EROFS: return NQ_ECANTOPEN;
+    case EAGAIN: return NQ_ELOCKED;
+    case EINVAL: return NQ_EINVAL;
+    default: return NQ_EIO;
+    }
+}
+
+const char *nq_strerror(int code)
+{
+    switch (code) {
+    case NQ_OK: return "ok";
+    case NQ_ERROR: return "error";
+    case NQ_ENOMEM: return "out of memory";
+    case NQ_EIO: return "I/O error";
+    case NQ_ECORRUPT: return "database file is corrupt";
+    case NQ_ENOSPC: return "no space left on device";
+    case NQ_EBUSY: return "database is busy";
+    case NQ_EREADONLY: return "attempt to write in a read-only transaction or database";
+    case NQ_ENOTFOUND: return "not found";
+    case NQ_EEXIST: return "already exists";
+    case NQ_EINVAL: return "invalid argument";
+    case NQ_EFAILED: return "database stopped accepting writes after an I/O error; reopen it";
+    case NQ_ETOOBIG: return "too big";
+    case NQ_EMISUSE: return "API misuse";
+    case NQ_ECANTOPEN: return "cannot open database file";
+    case NQ_ELOCKED: return "database is locked by another process";
+    case NQ_ENOTSUP: return "not supported yet";
+    default: return "unknown error";
+    }
+}

@@ -1,0 +1,110 @@
+/*
+ * pager.h — pages, transactions and the write-ahead log, as seen by the B+ tree.
+ *
+ * A database is one file of fixed-size pages numbered from 1 (page n lives at offset
+ * (n-1)*page_size; 0 means "no page") plus a write-ahead log "<file>-wal". Page 1 holds the
+ * file header and nothing else. Every page ends with a 12-byte trailer (commit sequence of the
+ * transaction that wrote it, CRC-32C) that the pager fills when the page goes to disk and
+ * verifies on every read, so B-tree code sees only the first pager_usable() bytes.
+ *
+ * Transactions: a read transaction sees the snapshot of the last durable commit at its start
+ * and never blocks. One write transaction at a time (per database, across all handles); it
+ * sees its own changes. Changed pages are private copies until commit, which appends them to
+ * the log as frames (the last one marked as the commit frame), syncs the log, and only then
+ * makes them visible. Nothing reaches the database file before it is committed, so recovery
+ * needs no undo (docs/storage.md).
+ *
+ * Page references: pager_get pins a page; pager_unref unpins it. A page obtained in a read
+ * transaction, or not yet made writable, must not be modified. pager_write makes a page
+ * writable and may replace *pp (and its data pointer): any *other* reference this transaction
+ * holds to the same page still shows the old bytes until re-fetched, so the B-tree keeps one
+ * reference per page at a time. All references must be released before commit or rollback.
+ *
+ * Errors: functions return 0 or a negative NQ_E* code; the message is in pager_txn_err(t).
+ * Thread-safety: a pager is shared by all handles on a file and is internally synchronised;
+ * a pager_txn belongs to one thread.
+ */
+#ifndef NQ_STORAGE_PAGER_H
+#define NQ_STORAGE_PAGER_H
+
+#include <stdint.h>
+
+#include "../base/err.h"
+#include "nqdb.h"
+
+#define PAGE_TRAILER 12       /* u64 commit seq, u32 crc32c */
+#define PAGER_META_SLOTS 8    /* u64 slots in the header for the layers above */
+#define META_SCHEMA_ROOT 0    /* root page of the catalog tree (0 = none yet) */
+
+/* First byte of every page that is in use, so the integrity check and the decoders can tell
+ * what a page claims to be. Free-list leaf pages keep whatever they held. */
+enum page_type {
+    PGTYPE_HEADER = 0x01,
+    PGTYPE_FREELIST = 0x02,
+    PGTYPE_BTREE_INTERIOR = 0x03,
+    PGTYPE_BTREE_LEAF = 0x04,
+    PGTYPE_OVERFLOW = 0x05,
+};
+
+typedef struct pager pager;
+typedef struct pager_txn pager_txn;
+
+typedef struct pg {
+    uint32_t pgno;
+    uint8_t *data; /* page_size bytes; the B-tree may use [0, pager_usable()) */
+    /* private to the pager */
+    uint8_t kind;
+} pg;
+
+typedef struct pager_config {
+    uint32_t page_size;        /* for a new file; 0 = 4096 */
+    size_t cache_bytes;        /* 0 = 16 MiB */
+    uint32_t checkpoint_pages; /* 0 = 1000 */
+    int sync_off;              /* 1 = never fsync */
+    int read_only;
+    int no_create;
+} pager_config;
+
+int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err);
+/* Checkpoints (when writable) and closes. No transaction may be open. */
+int pager_close(pager *p, nq_err *err);
+
+uint32_t pager_page_size(const pager *p);
+uint32_t pager_usable(const pager *p);
+const char *pager_path(const pager *p);
+
+/* Begin a transaction. A writer waits up to timeout_ms for the current writer (NQ_EBUSY). */
+int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_err *err);
+/* Commit (write transactions: durable on return unless sync_off). Frees t in every case. */
+int pager_commit(pager_txn *t, nq_err *err);
+/* Discard the transaction's changes. Frees t. */
+void pager_rollback(pager_txn *t);
+int pager_txn_is_write(const pager_txn *t);
+nq_err *pager_txn_err(pager_txn *t);
+pager *pager_txn_pager(pager_txn *t);
+
+int pager_get(pager_txn *t, uint32_t pgno, pg **out);
+int pager_write(pager_txn *t, pg **pp);
+void pager_unref(pager_txn *t, pg *page);
+/* A new zero-filled writable page (from the free list, or by growing the file). */
+int pager_alloc(pager_txn *t, pg **out);
+/* Give a page back to the free list. The caller must hold no reference to it. */
+int pager_free(pager_txn *t, uint32_t pgno);
+
+uint32_t pager_page_count(const pager_txn *t);
+uint32_t pager_freelist_count(const pager_txn *t);
+uint32_t pager_freelist_head(const pager_txn *t);
+uint64_t pager_meta(const pager_txn *t, int slot);
+int pager_set_meta(pager_txn *t, int slot, uint64_t v);
+/* The commit sequence this transaction reads at (read) or will commit as (write). */
+uint64_t pager_txn_seq(const pager_txn *t);
+
+/* Copy committed log frames into the database file and restart the log. */
+int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err);
+void pager_stats(pager *p, nq_stats *out);
+
+/* Page checksums, exposed for the integrity check, the fuzzers and the tests. */
+void page_seal(uint8_t *data, uint32_t page_size, uint32_t pgno, uint64_t seq);
+int page_verify(const uint8_t *data, uint32_t page_size, uint32_t pgno);
+
+#endif
