@@ -38,10 +38,18 @@ int nq_err_prefix(nq_err *e, int code, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
-    if (old[0])
-        snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
-    else
-        snprintf(e->msg, sizeof e->msg, "%s", head);
+    /* head, then ": " and the old message, cut at the buffer's end */
+    size_t n = strlen(head);
+    memcpy(e->msg, head, n + 1);
+    if (old[0] && n + 2 < sizeof e->msg) {
+        memcpy(e->msg + n, ": ", 3);
+        n += 2;
+        size_t m = strlen(old);
+        if (m > sizeof e->msg - 1 - n)
+            m = sizeof e->msg - 1 - n;
+        memcpy(e->msg + n, old, m);
+        e->msg[n + m] = 0;
+    }
     if (!e->code)
         e->code = code;
     return e->code;

@@ -9,7 +9,6 @@
  *
  * EINTR is retried; short writes are continued; any other errno becomes an NQ_E* code.
  */
-#define _GNU_SOURCE
 #include "nqdb.h"
 #include "../base/err.h"
 

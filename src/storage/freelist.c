@@ -1,0 +1,127 @@
+/*
+ * freelist.c — allocation and release of pages.
+ *
+ * Free pages form a chain of trunk pages (type PGTYPE_FREELIST): u8 type, 3 bytes zero,
+ * u32 next trunk, u32 n, then n u32 leaf page numbers. A trunk on a 4 KiB page lists 1018
+ * leaves, so the list has no size cap. The header keeps the first trunk and the total count
+ * of free pages (trunks included). Allocation takes the last leaf of the first trunk, or the
+ * trunk page itself when it has no leaves; release appends to the first trunk, or makes the
+ * released page the new first trunk when that one is full. Leaf pages are never rewritten
+ * when they are freed (their old, still checksummed content stays), which saves a write per
+ * page on deletes. Everything goes through the transaction like any other page change, so
+ * the list is exactly as durable and atomic as the trees that use it.
+ */
+#include "pager_int.h"
+
+#include <string.h>
+
+#include "../base/endian.h"
+
+int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);
+
+#define TRUNK_HDR 12
+
+static uint32_t trunk_capacity(const pager *p) { return (p->usable - TRUNK_HDR) / 4; }
+
+int pager_alloc(pager_txn *t, pg **out)
+{
+    *out = NULL;
+    if (!t->write)
+        return nq_err_set(&t->err, NQ_EREADONLY, "write in a read transaction");
+    pager *p = t->p;
+    int rc;
+    if (t->hdr.freelist_head) {
+        uint32_t head = t->hdr.freelist_head;
+        pg *tr;
+        if ((rc = pager_get(t, head, &tr)))
+            return rc;
+        uint32_t n = get_u32(tr->data + 8);
+        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(p)) {
+            pager_unref(t, tr);
+            return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
+                              p->path, head);
+        }
+        if (n > 0) {
+            uint32_t leaf = get_u32(tr->data + TRUNK_HDR + 4 * (n - 1));
+            if (leaf < 2 || leaf > t->hdr.page_count || leaf == head) {
+                pager_unref(t, tr);
+                return nq_err_set(&t->err, NQ_ECORRUPT,
+                                  "%s: page %u: free-list entry %u out of range", p->path, head, leaf);
+            }
+            if ((rc = pager_write(t, &tr))) {
+                pager_unref(t, tr);
+                return rc;
+            }
+            put_u32(tr->data + 8, n - 1);
+            pager_unref(t, tr);
+            t->hdr.freelist_count--;
+            t->hdr_dirty = 1;
+            return pager_fresh_page(t, leaf, out);
+        }
+        uint32_t next = get_u32(tr->data + 4);
+        pager_unref(t, tr);
+        if (next > t->hdr.page_count)
+            return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: next trunk %u out of range",
+                              p->path, head, next);
+        t->hdr.freelist_head = next;
+        t->hdr.freelist_count--;
+        t->hdr_dirty = 1;
+        return pager_fresh_page(t, head, out);
+    }
+    if (t->hdr.page_count == UINT32_MAX)
+        return nq_err_set(&t->err, NQ_ENOSPC, "%s: database has the maximum number of pages",
+                          p->path);
+    t->hdr.page_count++;
+    t->hdr_dirty = 1;
+    return pager_fresh_page(t, t->hdr.page_count, out);
+}
+
+int pager_free(pager_txn *t, uint32_t pgno)
+{
+    if (!t->write)
+        return nq_err_set(&t->err, NQ_EREADONLY, "write in a read transaction");
+    pager *p = t->p;
+    if (pgno < 2 || pgno > t->hdr.page_count)
+        return nq_err_set(&t->err, NQ_ECORRUPT, "%s: freeing page %u out of range", p->path, pgno);
+    int rc;
+    /* Its content no longer matters: drop a private copy that was never written to the log. */
+    dpage *d = dmap_find(t, pgno);
+    if (d && !d->spill_frame && !d->pins)
+        dmap_drop(t, d);
+    uint32_t head = t->hdr.freelist_head;
+    if (head) {
+        pg *tr;
+        if ((rc = pager_get(t, head, &tr)))
+            return rc;
+        uint32_t n = get_u32(tr->data + 8);
+        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(p)) {
+            pager_unref(t, tr);
+            return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
+                              p->path, head);
+        }
+        if (n < trunk_capacity(p)) {
+            if ((rc = pager_write(t, &tr))) {
+                pager_unref(t, tr);
+                return rc;
+            }
+            put_u32(tr->data + TRUNK_HDR + 4 * n, pgno);
+            put_u32(tr->data + 8, n + 1);
+            pager_unref(t, tr);
+            t->hdr.freelist_count++;
+            t->hdr_dirty = 1;
+            return 0;
+        }
+        pager_unref(t, tr);
+    }
+    pg *nt;
+    if ((rc = pager_fresh_page(t, pgno, &nt)))
+        return rc;
+    nt->data[0] = PGTYPE_FREELIST;
+    put_u32(nt->data + 4, head);
+    put_u32(nt->data + 8, 0);
+    pager_unref(t, nt);
+    t->hdr.freelist_head = pgno;
+    t->hdr.freelist_count++;
+    t->hdr_dirty = 1;
+    return 0;
+}

@@ -1,0 +1,817 @@
+/*
+ * pager.c — transactions, page access, commit with group sync, and checkpoints.
+ *
+ * Versions. Every committed page version lives either in the database file or in a log
+ * frame. A reader's snapshot is one number, the last durable commit frame when it began; the
+ * version of page n it sees is the latest frame <= snapshot holding n (wal_find), else the
+ * database file. Images are cached in the shared buffer pool keyed by (page, frame), so they
+ * never change in place and readers need no page latches.
+ *
+ * Writers. One at a time (p->writer). Changed pages are private dpages. When they exceed
+ * dirty_limit the coldest are spilled to the log as frames of this transaction without a
+ * commit mark (and rewritten in place if changed again), so a transaction can be far larger
+ * than memory. Commit writes the remaining dirty pages, then page 1 (the header) last as the
+ * commit frame, publishes the frames in the index, releases the writer role, and waits until
+ * the log is synced up to its commit frame. Whoever finds no sync running becomes the leader
+ * and syncs for every commit appended so far (group commit); the others wait for it. Readers
+ * only see a commit once it is durable (mx_durable), while the next writer may already build
+ * on it (mx_appended): if that sync fails, both fail, together, and the engine stops taking
+ * writes (fail-stop: a failed fsync may have dropped dirty pages from the OS cache, so
+ * retrying it could report success for data that is gone).
+ *
+ * Checkpoints copy the latest committed version of every page in the log into the database
+ * file, sync it, and restart the log (new salts) when no reader still uses it. Readers whose
+ * snapshot is older than the copy target would read database-file pages the copy overwrites,
+ * so the copy waits for (or, automatically after a commit, skips past) them.
+ */
+#include "pager_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/crc32c.h"
+#include "../base/endian.h"
+
+/* ---- page checksums ---------------------------------------------------------------------- */
+
+static uint32_t page_crc(const uint8_t *data, uint32_t page_size, uint32_t pgno)
+{
+    uint8_t seed[4];
+    put_u32(seed, pgno); /* a page written to the wrong place fails its check */
+    uint32_t c = crc32c(0, seed, 4);
+    return crc32c(c, data, page_size - 4);
+}
+
+void page_seal(uint8_t *data, uint32_t page_size, uint32_t pgno, uint64_t seq)
+{
+    put_u64(data + page_size - PAGE_TRAILER, seq);
+    put_u32(data + page_size - 4, page_crc(data, page_size, pgno));
+}
+
+int page_verify(const uint8_t *data, uint32_t page_size, uint32_t pgno)
+{
+    return get_u32(data + page_size - 4) == page_crc(data, page_size, pgno) ? 0 : NQ_ECORRUPT;
+}
+
+/* Enter the fail-stop state (p->mu held). */
+void pager_mark_failed(pager *p, const char *why)
+{
+    static const char tail[] = "; the database refuses writes until it is reopened";
+    size_t n = strlen(why), room = sizeof p->failed_msg - sizeof tail;
+    if (n > room)
+        n = room;
+    memcpy(p->failed_msg, why, n);
+    memcpy(p->failed_msg + n, tail, sizeof tail);
+    p->failed = 1;
+}
+
+/* ---- reading versions ---------------------------------------------------------------------- */
+
+int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err)
+{
+    int rc;
+    if (frame) {
+        rc = wal_read_page(p->wal, frame, buf, err);
+        if (rc)
+            return rc;
+        if (page_verify(buf, p->page_size, pgno))
+            return nq_err_set(err, NQ_ECORRUPT, "%s: page %u (log frame %u): checksum mismatch",
+                              wal_path(p->wal), pgno, frame);
+        return 0;
+    }
+    ssize_t got = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);
+    if (got < 0)
+        return nq_err_set(err, (int)got, "%s: page %u: read failed: %s", p->path, pgno,
+                          nq_strerror((int)got));
+    if ((size_t)got != p->page_size)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: beyond end of file", p->path, pgno);
+    if (page_verify(buf, p->page_size, pgno))
+        return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: checksum mismatch", p->path, pgno);
+    return 0;
+}
+
+typedef struct load_ctx {
+    pager *p;
+    nq_err *err;
+} load_ctx;
+
+static int load_version(void *arg, uint32_t pgno, uint32_t frame, uint8_t *buf)
+{
+    load_ctx *lc = arg;
+    return pager_read_page(lc->p, pgno, frame, buf, lc->err);
+}
+
+/* ---- the writer's dirty-page map ------------------------------------------------------------ */
+
+static inline size_t dslot(uint32_t pgno, size_t cap) { return (pgno * 0x9E3779B1u) & (cap - 1); }
+
+dpage *dmap_find(pager_txn *t, uint32_t pgno)
+{
+    if (!t->dmap)
+        return NULL;
+    for (dpage *d = t->dmap[dslot(pgno, t->dmap_cap)]; d; d = d->hnext)
+        if (d->page.pgno == pgno)
+            return d;
+    return NULL;
+}
+
+int dmap_new(pager_txn *t, uint32_t pgno, dpage **out)
+{
+    if (t->ndirty + 1 > t->dmap_cap) {
+        size_t nc = t->dmap_cap ? t->dmap_cap * 2 : 256;
+        dpage **nm = calloc(nc, sizeof *nm);
+        if (!nm)
+            return NQ_ENOMEM;
+        for (size_t i = 0; i < t->dmap_cap; i++)
+            for (dpage *d = t->dmap[i], *nx; d; d = nx) {
+                nx = d->hnext;
+                size_t s = dslot(d->page.pgno, nc);
+                d->hnext = nm[s];
+                nm[s] = d;
+            }
+        free(t->dmap);
+        t->dmap = nm;
+        t->dmap_cap = nc;
+    }
+    dpage *d = calloc(1, sizeof *d);
+    if (!d)
+        return NQ_ENOMEM;
+    d->page.pgno = pgno;
+    d->page.kind = PG_DIRTY;
+    size_t s = dslot(pgno, t->dmap_cap);
+    d->hnext = t->dmap[s];
+    t->dmap[s] = d;
+    t->ndirty++;
+    *out = d;
+    return 0;
+}
+
+void dmap_drop(pager_txn *t, dpage *d)
+{
+    dpage **pp = &t->dmap[dslot(d->page.pgno, t->dmap_cap)];
+    while (*pp != d)
+        pp = &(*pp)->hnext;
+    *pp = d->hnext;
+    if (d->page.data) {
+        free(d->page.data);
+        t->nmem--;
+    }
+    free(d);
+    t->ndirty--;
+}
+
+static void dmap_free_all(pager_txn *t)
+{
+    for (size_t i = 0; i < t->dmap_cap; i++)
+        for (dpage *d = t->dmap[i], *nx; d; d = nx) {
+            nx = d->hnext;
+            free(d->page.data);
+            free(d);
+        }
+    free(t->dmap);
+    t->dmap = NULL;
+    t->dmap_cap = t->ndirty = t->nmem = 0;
+}
+
+/* ---- transactions ----------------------------------------------------------------------------- */
+
+static void registry_add(pager *p, pager_txn *t)
+{
+    t->rnext = p->txns;
+    t->rprev = NULL;
+    if (p->txns)
+        p->txns->rprev = t;
+    p->txns = t;
+}
+
+static void registry_remove(pager *p, pager_txn *t)
+{
+    if (t->rprev)
+        t->rprev->rnext = t->rnext;
+    else
+        p->txns = t->rnext;
+    if (t->rnext)
+        t->rnext->rprev = t->rprev;
+}
+
+static void deadline_after(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Wait (p->mu held) until the writer role is free, then take it. */
+static int take_writer(pager *p, unsigned timeout_ms)
+{
+    struct timespec dl;
+    deadline_after(&dl, timeout_ms);
+    while (p->writer && !p->failed) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT && p->writer)
+            return NQ_EBUSY;
+    }
+    if (p->failed)
+        return NQ_EFAILED;
+    p->writer = 1;
+    return 0;
+}
+
+int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_err *err)
+{
+    *out = NULL;
+    if (write && p->cfg.read_only)
+        return nq_err_set(err, NQ_EREADONLY, "%s: database is open read-only", p->path);
+    pager_txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    t->p = p;
+    t->write = write;
+    pthread_mutex_lock(&p->mu);
+    if (write) {
+        int rc = take_writer(p, timeout_ms);
+        if (rc) {
+            if (rc == NQ_EFAILED)
+                nq_err_set(err, rc, "%s", p->failed_msg);
+            else
+                nq_err_set(err, rc, "%s: another write transaction is running (waited %u ms)",
+                           p->path, timeout_ms);
+            pthread_mutex_unlock(&p->mu);
+            free(t);
+            return rc;
+        }
+        t->snap = p->mx_appended;
+        t->hdr = p->hdr_appended;
+        t->seq = p->next_seq++;
+        t->next_frame = p->mx_appended + 1;
+    } else {
+        t->snap = p->mx_durable;
+        t->hdr = p->hdr_durable;
+    }
+    registry_add(p, t);
+    pthread_mutex_unlock(&p->mu);
+    *out = t;
+    return 0;
+}
+
+int pager_txn_is_write(const pager_txn *t) { return t->write; }
+nq_err *pager_txn_err(pager_txn *t) { return &t->err; }
+pager *pager_txn_pager(pager_txn *t) { return t->p; }
+uint32_t pager_page_count(const pager_txn *t) { return t->hdr.page_count; }
+uint32_t pager_freelist_count(const pager_txn *t) { return t->hdr.freelist_count; }
+uint32_t pager_freelist_head(const pager_txn *t) { return t->hdr.freelist_head; }
+uint64_t pager_txn_seq(const pager_txn *t) { return t->write ? t->seq : t->hdr.seq; }
+uint32_t pager_page_size(const pager *p) { return p->page_size; }
+uint32_t pager_usable(const pager *p) { return p->usable; }
+const char *pager_path(const pager *p) { return p->path; }
+
+uint64_t pager_meta(const pager_txn *t, int slot)
+{
+    return slot >= 0 && slot < PAGER_META_SLOTS ? t->hdr.meta[slot] : 0;
+}
+
+int pager_set_meta(pager_txn *t, int slot, uint64_t v)
+{
+    if (!t->write)
+        return nq_err_set(&t->err, NQ_EREADONLY, "write in a read transaction");
+    if (slot < 0 || slot >= PAGER_META_SLOTS)
+        return nq_err_set(&t->err, NQ_EINVAL, "meta slot %d out of range", slot);
+    t->hdr.meta[slot] = v;
+    t->hdr_dirty = 1;
+    return 0;
+}
+
+static void txn_end(pager_txn *t, int release_writer)
+{
+    pager *p = t->p;
+    dmap_free_all(t);
+    pthread_mutex_lock(&p->mu);
+    registry_remove(p, t);
+    if (release_writer)
+        p->writer = 0;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    free(t);
+}
+
+void pager_rollback(pager_txn *t)
+{
+    if (t)
+        txn_end(t, t->write);
+}
+
+/* ---- page access --------------------------------------------------------------------------- */
+
+static int check_pgno(pager_txn *t, uint32_t pgno)
+{
+    if (pgno == 0 || pgno > t->hdr.page_count)
+        return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u out of range (database has %u pages)",
+                          t->p->path, pgno, t->hdr.page_count);
+    return 0;
+}
+
+/* Load a spilled dirty page back from its frame. */
+static int dpage_load(pager_txn *t, dpage *d)
+{
+    uint8_t *buf = malloc(t->p->page_size);
+    if (!buf)
+        return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+    int rc = pager_read_page(t->p, d->page.pgno, d->spill_frame, buf, &t->err);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    d->page.data = buf;
+    d->needs_write = 0;
+    t->nmem++;
+    return 0;
+}
+
+static int spill(pager_txn *t);
+
+int pager_get(pager_txn *t, uint32_t pgno, pg **out)
+{
+    *out = NULL;
+    int rc = check_pgno(t, pgno);
+    if (rc)
+        return rc;
+    if (t->write) {
+        dpage *d = dmap_find(t, pgno);
+        if (d) {
+            if (!d->page.data && (rc = dpage_load(t, d)))
+                return rc;
+            d->pins++;
+            d->tick = ++t->tick;
+            *out = &d->page;
+            if (t->nmem > t->p->dirty_limit)
+                return spill(t);
+            return 0;
+        }
+    }
+    pager *p = t->p;
+    uint32_t frame = wal_find(p->wal, pgno, t->snap);
+    if (!frame && pgno > p->db_file_pages)
+        return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u is in neither the file nor the log",
+                          p->path, pgno);
+    load_ctx lc = {p, &t->err};
+    rc = bp_fetch(p->bp, pgno, frame, load_version, &lc, out);
+    if (rc && !t->err.code)
+        nq_err_set(&t->err, rc, "page %u: %s", pgno, nq_strerror(rc));
+    return rc;
+}
+
+void pager_unref(pager_txn *t, pg *page)
+{
+    if (!page)
+        return;
+    if (page->kind == PG_DIRTY) {
+        dpage *d = (dpage *)page;
+        if (d->pins)
+            d->pins--;
+    } else {
+        bp_unpin(t->p->bp, page);
+    }
+}
+
+int pager_write(pager_txn *t, pg **pp)
+{
+    if (!t->write)
+        return nq_err_set(&t->err, NQ_EREADONLY, "write in a read transaction");
+    pg *page = *pp;
+    if (page->kind == PG_DIRTY) {
+        dpage *d = (dpage *)page;
+        d->needs_write = 1;
+        d->tick = ++t->tick;
+        return 0;
+    }
+    dpage *d = dmap_find(t, page->pgno);
+    int rc;
+    if (!d) {
+        if ((rc = dmap_new(t, page->pgno, &d)))
+            return nq_err_set(&t->err, rc, "out of memory");
+    }
+    if (!d->page.data) {
+        d->page.data = malloc(t->p->page_size);
+        if (!d->page.data)
+            return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+        t->nmem++;
+    }
+    memcpy(d->page.data, page->data, t->p->page_size);
+    d->needs_write = 1;
+    d->pins++;
+    d->tick = ++t->tick;
+    bp_unpin(t->p->bp, page);
+    *pp = &d->page;
+    if (t->nmem > t->p->dirty_limit)
+        return spill(t);
+    return 0;
+}
+
+/* A writable zero-filled page numbered pgno (used by the free list). */
+int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out)
+{
+    dpage *d = dmap_find(t, pgno);
+    int rc;
+    if (!d && (rc = dmap_new(t, pgno, &d)))
+        return nq_err_set(&t->err, rc, "out of memory");
+    if (!d->page.data) {
+        d->page.data = malloc(t->p->page_size);
+        if (!d->page.data)
+            return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+        t->nmem++;
+    }
+    memset(d->page.data, 0, t->p->page_size);
+    d->needs_write = 1;
+    d->pins++;
+    d->tick = ++t->tick;
+    *out = &d->page;
+    return 0;
+}
+
+/* ---- spilling ---------------------------------------------------------------------------------- */
+
+static int cmp_tick(const void *a, const void *b)
+{
+    const dpage *x = *(dpage *const *)a, *y = *(dpage *const *)b;
+    return x->tick < y->tick ? -1 : x->tick > y->tick;
+}
+
+static int write_dpage(pager_txn *t, dpage *d, uint32_t fno, uint32_t commit_pages)
+{
+    page_seal(d->page.data, t->p->page_size, d->page.pgno, t->seq);
+    int rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, d->page.data,
+                             &t->err);
+    if (rc)
+        t->broken = 1;
+    return rc;
+}
+
+/* Write the colder half of the unpinned in-memory dirty pages to the log and free them. */
+static int spill(pager_txn *t)
+{
+    dpage **cand = malloc(t->nmem * sizeof *cand);
+    if (!cand)
+        return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < t->dmap_cap; i++)
+        for (dpage *d = t->dmap[i]; d; d = d->hnext)
+            if (d->page.data && !d->pins && d->page.pgno != 1)
+                cand[n++] = d;
+    qsort(cand, n, sizeof *cand, cmp_tick);
+    size_t target = n / 2 ? n / 2 : n;
+    int rc = 0;
+    /* write in log order so the spill is one sequential stream */
+    for (size_t i = 0; i < target && !rc; i++) {
+        dpage *d = cand[i];
+        if (d->needs_write) {
+            if (!d->spill_frame)
+                d->spill_frame = t->next_frame++;
+            rc = write_dpage(t, d, d->spill_frame, 0);
+            if (rc)
+                break;
+        }
+        free(d->page.data);
+        d->page.data = NULL;
+        d->needs_write = 0;
+        t->nmem--;
+    }
+    free(cand);
+    return rc;
+}
+
+/* ---- commit ------------------------------------------------------------------------------------ */
+
+typedef struct commit_page {
+    dpage *d;
+    uint32_t fno;
+} commit_page;
+
+static int cmp_fno(const void *a, const void *b)
+{
+    const commit_page *x = a, *y = b;
+    return x->fno < y->fno ? -1 : x->fno > y->fno;
+}
+
+static int wait_durable(pager *p, uint32_t target, nq_err *err)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->mx_durable < target && !p->failed) {
+        if (p->syncing) {
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        /* become the leader: one sync covers every commit appended so far */
+        p->syncing = 1;
+        uint32_t upto = p->mx_appended;
+        db_header h = p->hdr_appended;
+        pthread_mutex_unlock(&p->mu);
+        nq_err e;
+        nq_err_clear(&e);
+        int rc = wal_sync(p->wal, &e);
+        pthread_mutex_lock(&p->mu);
+        p->syncing = 0;
+        p->n_syncs++;
+        if (rc) {
+            pager_mark_failed(p, e.msg);
+        } else if (upto > p->mx_durable) {
+            p->mx_durable = upto;
+            p->hdr_durable = h;
+        }
+        pthread_cond_broadcast(&p->cv);
+    }
+    int rc = 0;
+    if (p->mx_durable < target)
+        rc = nq_err_set(err, NQ_EFAILED, "%s", p->failed_msg);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pager_commit(pager_txn *t, nq_err *err)
+{
+    pager *p = t->p;
+    if (!t->write) {
+        txn_end(t, 0);
+        return 0;
+    }
+    if (t->broken) {
+        int rc = nq_err_set(err, NQ_EIO, "%s: transaction failed earlier (%s); rolled back",
+                            p->path, t->err.msg);
+        pager_rollback(t);
+        return rc;
+    }
+    if (t->ndirty == 0 && !t->hdr_dirty) {
+        txn_end(t, 1);
+        return 0;
+    }
+    /* every commit rewrites the header: it carries the page count, free list and seq */
+    t->hdr.seq = t->seq;
+    pg *h1;
+    int rc = pager_fresh_page(t, 1, &h1);
+    if (rc)
+        goto fail;
+    header_encode(&t->hdr, h1->data, p->page_size);
+    dpage *hd = (dpage *)h1;
+    hd->pins = 0;
+    if (hd->spill_frame)
+        hd->spill_frame = 0; /* page 1 is written last, always as a new frame */
+
+    commit_page *cps = malloc(t->ndirty * sizeof *cps);
+    if (!cps) {
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        goto fail;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < t->dmap_cap; i++)
+        for (dpage *d = t->dmap[i]; d; d = d->hnext) {
+            if (d == hd)
+                continue;
+            if (d->pins) {
+                free(cps);
+                rc = nq_err_set(err, NQ_EMISUSE, "page %u still referenced at commit", d->page.pgno);
+                goto fail;
+            }
+            uint32_t fno = d->spill_frame;
+            if (d->page.data && d->needs_write && !fno)
+                fno = t->next_frame++;
+            if (!fno)
+                continue; /* cannot happen: a dpage is either in memory or spilled */
+            cps[n].d = d;
+            cps[n].fno = fno;
+            n++;
+        }
+    qsort(cps, n, sizeof *cps, cmp_fno);
+    for (size_t i = 0; i < n; i++) {
+        dpage *d = cps[i].d;
+        if (d->page.data && d->needs_write && (rc = write_dpage(t, d, cps[i].fno, 0)))
+            break;
+    }
+    uint32_t commit_fno = t->next_frame++;
+    if (!rc)
+        rc = write_dpage(t, hd, commit_fno, t->hdr.page_count);
+    if (rc) {
+        free(cps);
+        nq_err_set(err, rc, "%s", t->err.msg);
+        if (rc != NQ_ENOSPC) {
+            /* The log may now hold a commit frame we could not confirm: stop taking writes. */
+            pthread_mutex_lock(&p->mu);
+            pager_mark_failed(p, t->err.msg);
+            pthread_mutex_unlock(&p->mu);
+        }
+        pager_rollback(t);
+        return rc;
+    }
+    /* publish: index, cache, appended mark; then release the writer role before syncing */
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = wal_index_add(p->wal, cps[i].d->page.pgno, cps[i].fno);
+    if (!rc)
+        rc = wal_index_add(p->wal, 1, commit_fno);
+    if (rc) {
+        free(cps);
+        pthread_mutex_lock(&p->mu);
+        pager_mark_failed(p, "out of memory while publishing a commit");
+        pthread_mutex_unlock(&p->mu);
+        nq_err_set(err, NQ_ENOMEM, "%s", p->failed_msg);
+        pager_rollback(t);
+        return NQ_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cps[i].d->page.data)
+            bp_insert(p->bp, cps[i].d->page.pgno, cps[i].fno, cps[i].d->page.data);
+    bp_insert(p->bp, 1, commit_fno, hd->page.data);
+    free(cps);
+
+    pthread_mutex_lock(&p->mu);
+    p->mx_appended = commit_fno;
+    p->hdr_appended = t->hdr;
+    p->n_commits++;
+    if (p->cfg.sync_off) {
+        p->mx_durable = commit_fno;
+        p->hdr_durable = t->hdr;
+    }
+    pthread_mutex_unlock(&p->mu);
+    txn_end(t, 1);
+
+    rc = wait_durable(p, commit_fno, err);
+    if (rc)
+        return rc;
+    if (commit_fno >= p->cfg.checkpoint_pages) {
+        /* automatic checkpoint: best effort, never waits for readers */
+        nq_err e;
+        nq_err_clear(&e);
+        pthread_mutex_lock(&p->mu);
+        if (!p->writer && !p->failed) {
+            p->writer = 1;
+            int crc = pager_checkpoint_locked(p, 0, &e);
+            p->writer = 0;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            if (crc && crc != NQ_EBUSY)
+                return nq_err_set(err, crc, "commit succeeded but checkpoint failed: %s", e.msg);
+        } else {
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+    return 0;
+fail:
+    pager_rollback(t);
+    return rc;
+}
+
+/* ---- checkpoint ---------------------------------------------------------------------------------- */
+
+typedef struct ckpt_ctx {
+    pager *p;
+    uint8_t *buf;
+    nq_err *err;
+    uint32_t target;
+} ckpt_ctx;
+
+static int copy_one(void *arg, uint32_t pgno, uint32_t fno)
+{
+    ckpt_ctx *c = arg;
+    pager *p = c->p;
+    int rc = pager_read_page(p, pgno, fno, c->buf, c->err);
+    if (rc)
+        return rc;
+    rc = p->vfs->write(p->db, c->buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);
+    if (rc)
+        return nq_err_set(c->err, rc, "%s: checkpoint writing page %u: %s", p->path, pgno,
+                          nq_strerror(rc));
+    return 0;
+}
+
+static uint32_t remap_after_reset(void *arg, uint32_t pgno, uint32_t frame)
+{
+    ckpt_ctx *c = arg;
+    uint32_t latest = wal_find(c->p->wal, pgno, c->target);
+    if (frame == 0)
+        return latest ? UINT32_MAX : 0; /* the file's old version is stale if the log had one */
+    return frame == latest ? 0 : UINT32_MAX;
+}
+
+static int readers_older_than(pager *p, uint32_t mx)
+{
+    for (pager_txn *t = p->txns; t; t = t->rnext)
+        if (!t->write && t->snap < mx)
+            return 1;
+    return 0;
+}
+
+static int any_reader(pager *p)
+{
+    for (pager_txn *t = p->txns; t; t = t->rnext)
+        if (!t->write)
+            return 1;
+    return 0;
+}
+
+/* Called with p->mu held and the writer role taken by the caller. */
+int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
+{
+    /* all appended commits must be durable before their pages go to the file */
+    while (p->syncing || p->mx_durable < p->mx_appended) {
+        if (p->failed)
+            return nq_err_set(err, NQ_EFAILED, "%s", p->failed_msg);
+        if (!p->syncing) {
+            pthread_mutex_unlock(&p->mu);
+            int rc = wait_durable(p, p->mx_appended, err);
+            pthread_mutex_lock(&p->mu);
+            if (rc)
+                return rc;
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
+    uint32_t target = p->mx_durable;
+    struct timespec dl;
+    deadline_after(&dl, wait_readers ? wait_readers : 0);
+    while (readers_older_than(p, target)) {
+        if (!wait_readers)
+            return NQ_EBUSY;
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT && readers_older_than(p, target))
+            return nq_err_set(err, NQ_EBUSY, "%s: checkpoint waited for readers of older snapshots",
+                              p->path);
+    }
+    db_header hdr = p->hdr_durable;
+    int rc = 0;
+    ckpt_ctx c = {p, NULL, err, target};
+    if (target > p->mx_backfilled) {
+        pthread_mutex_unlock(&p->mu);
+        c.buf = malloc(p->page_size);
+        rc = c.buf ? wal_foreach_latest(p->wal, target, copy_one, &c) : NQ_ENOMEM;
+        free(c.buf);
+        if (!rc && p->db_file_pages > hdr.page_count)
+            rc = p->vfs->truncate(p->db, (uint64_t)hdr.page_count * p->page_size);
+        if (!rc && !p->cfg.sync_off && (rc = p->vfs->sync(p->db)))
+            nq_err_set(err, rc, "%s: checkpoint sync failed: %s", p->path, nq_strerror(rc));
+        pthread_mutex_lock(&p->mu);
+        if (rc) {
+            if (!err->code)
+                nq_err_set(err, rc, "%s: checkpoint failed: %s", p->path, nq_strerror(rc));
+            pager_mark_failed(p, err->msg);
+            return rc;
+        }
+        p->mx_backfilled = target;
+        p->db_file_pages = hdr.page_count;
+        p->n_checkpoints++;
+    }
+    if (target == 0 || any_reader(p))
+        return 0; /* restart the log later, when nobody reads it */
+    bp_remap(p->bp, remap_after_reset, &c);
+    rc = wal_reset(p->wal, err);
+    if (rc) {
+        pager_mark_failed(p, err->msg);
+        return rc;
+    }
+    p->mx_appended = p->mx_durable = p->mx_backfilled = 0;
+    return 0;
+}
+
+int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err)
+{
+    if (p->cfg.read_only)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int rc = take_writer(p, timeout_ms);
+    if (rc) {
+        if (rc == NQ_EFAILED)
+            nq_err_set(err, rc, "%s", p->failed_msg);
+        else
+            nq_err_set(err, rc, "%s: checkpoint waited %u ms for the writer", p->path, timeout_ms);
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    rc = pager_checkpoint_locked(p, timeout_ms ? timeout_ms : 1, err);
+    p->writer = 0;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void pager_stats(pager *p, nq_stats *out)
+{
+    bp_stats b;
+    bp_get_stats(p->bp, &b);
+    memset(out, 0, sizeof *out);
+    out->cache_hits = b.hits;
+    out->cache_misses = b.misses;
+    out->cache_evictions = b.evictions;
+    out->cache_hit_rate = b.hits + b.misses ? (double)b.hits / (double)(b.hits + b.misses) : 0.0;
+    out->cache_pages = b.pages;
+    out->cache_capacity_pages = b.capacity;
+    pthread_mutex_lock(&p->mu);
+    out->page_size = p->page_size;
+    out->page_count = p->hdr_durable.page_count;
+    out->freelist_pages = p->hdr_durable.freelist_count;
+    out->wal_frames = p->mx_durable;
+    out->checkpoints = p->n_checkpoints;
+    out->commits = p->n_commits;
+    out->syncs = p->n_syncs;
+    pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,90 @@
+/*
+ * pager_int.h — the pager's private structures, shared by pager.c (transactions, page
+ * access, commit, checkpoint), pager_open.c (opening, recovery, closing) and freelist.c.
+ */
+#ifndef NQ_STORAGE_PAGER_INT_H
+#define NQ_STORAGE_PAGER_INT_H
+
+#include <pthread.h>
+
+#include "bufpool.h"
+#include "pager.h"
+#include "wal.h"
+
+#define DB_HEADER_SIZE 108
+#define DB_FORMAT_VERSION 1
+extern const uint8_t DB_MAGIC[8];
+
+enum { PG_SHARED = 0, PG_DIRTY = 1 };
+
+/* The header of page 1 as numbers. */
+typedef struct db_header {
+    uint32_t page_size;
+    uint32_t page_count;
+    uint32_t freelist_head;
+    uint32_t freelist_count;
+    uint64_t seq; /* commit sequence of the last transaction that wrote this header */
+    uint64_t meta[PAGER_META_SLOTS];
+} db_header;
+
+/* A page changed by the write transaction: a private copy, possibly spilled to the log. */
+typedef struct dpage {
+    pg page;               /* must be first */
+    uint32_t pins;
+    uint32_t spill_frame;  /* frame holding an earlier image written by this txn, or 0 */
+    uint8_t needs_write;   /* data differs from spill_frame (or there is none) */
+    uint64_t tick;         /* last use, to spill the coldest first */
+    struct dpage *hnext;
+} dpage;
+
+struct pager_txn {
+    pager *p;
+    int write;
+    uint32_t snap;        /* last frame visible to this transaction */
+    uint64_t seq;         /* write: this transaction's sequence number */
+    db_header hdr;        /* as of the snapshot; a writer edits its copy */
+    int hdr_dirty;
+    nq_err err;
+    /* write transactions */
+    dpage **dmap;         /* chained hash pgno -> dpage */
+    size_t dmap_cap, ndirty, nmem;
+    uint32_t next_frame;  /* next free log position */
+    uint64_t tick;
+    int broken;           /* a write failed half-way: only rollback is allowed */
+    struct pager_txn *rnext, *rprev; /* registry of open transactions */
+};
+
+struct pager {
+    nq_vfs *vfs;
+    char *path;
+    nq_file *db;
+    wal *wal;
+    bufpool *bp;
+    uint32_t page_size, usable;
+    pager_config cfg;
+    size_t dirty_limit;   /* pages a writer may hold in memory before spilling */
+    uint64_t db_file_pages; /* pages present in the database file */
+
+    pthread_mutex_t mu;   /* guards everything below */
+    pthread_cond_t cv;
+    int writer;           /* a write transaction or checkpoint is running */
+    int syncing;          /* a group-commit leader is in fsync */
+    int failed;           /* fail-stop after an I/O error on sync */
+    char failed_msg[NQ_ERRMSG_MAX];
+    uint32_t mx_appended, mx_durable, mx_backfilled;
+    db_header hdr_appended, hdr_durable;
+    uint64_t next_seq;
+    pager_txn *txns;      /* open transactions (readers pin the log against restarts) */
+    uint64_t n_commits, n_syncs, n_checkpoints;
+};
+
+int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err);
+void header_encode(const db_header *h, uint8_t *page, uint32_t page_size);
+int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size_t whylen);
+void pager_mark_failed(pager *p, const char *why);
+int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
+dpage *dmap_find(pager_txn *t, uint32_t pgno);
+int dmap_new(pager_txn *t, uint32_t pgno, dpage **out);
+void dmap_drop(pager_txn *t, dpage *d);
+
+#endif

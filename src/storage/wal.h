@@ -1,0 +1,76 @@
+/*
+ * wal.h — the write-ahead log file "<db>-wal": header, frames, recovery scan, and the
+ * in-memory index from page number to the frames that hold versions of it.
+ *
+ * Layout (little-endian; docs/file-format.md):
+ *   header, 32 bytes: magic "NQWAL\r\n\x1a", u32 version, u32 page size, u32 checkpoint count,
+ *                     u32 salt1, u32 salt2, u32 crc32c of the preceding 28 bytes
+ *   frame i (i = 1, 2, ...) at 32 + (i-1)*(32 + page_size):
+ *     u32 pgno, u32 commit_pages (database size in pages if this frame commits, else 0),
+ *     u64 seq (the writing transaction's sequence number), u32 salt1, u32 salt2,
+ *     u32 reserved (0), u32 crc32c over the 28 header bytes before it and the page image;
+ *     then the page image (page_size bytes, itself sealed with its own page checksum).
+ *
+ * A frame is valid when its salts equal the header's, its CRC holds, and its seq is not lower
+ * than the previous valid frame's. Recovery walks frames from the start while they are valid
+ * and keeps everything up to the last commit frame. Why this is enough:
+ *   - a torn or lost frame fails its CRC, so scanning stops before it;
+ *   - frames left by an older log generation carry other salts (the header gets new salts,
+ *     synced, whenever the log restarts after a checkpoint);
+ *   - frames left by a rolled-back or crashed transaction sit after the last commit and carry
+ *     a lower seq than any later transaction that overwrites the positions before them, so
+ *     scanning stops at them. Sequence numbers only grow: on open the next one is above the
+ *     highest seq of *any* valid frame in the file, not just of the scanned prefix.
+ * A transaction's frames are contiguous and its commit frame is its last, so a commit frame
+ * that scans valid vouches for the whole transaction.
+ */
+#ifndef NQ_STORAGE_WAL_H
+#define NQ_STORAGE_WAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+#include "nqdb.h"
+
+#define WAL_HEADER_SIZE 32
+#define WAL_FRAME_HEADER 32
+
+typedef struct wal wal;
+
+typedef struct wal_recovery {
+    uint32_t mx;           /* last committed frame (0 = none) */
+    uint32_t commit_pages; /* database size recorded by that commit */
+    uint64_t max_seq;      /* highest seq of any valid frame anywhere in the file */
+    uint32_t page_size;    /* from the header, 0 if the header was not valid */
+} wal_recovery;
+
+/* Open (creating if allowed) the log and scan it. page_size = expected page size, or 0 to
+ * take the header's. A missing or invalid header means an empty log. */
+int wal_open(nq_vfs *vfs, const char *path, uint32_t page_size, int read_only, int sync_off,
+             wal **out, wal_recovery *rec, nq_err *err);
+void wal_close(wal *w);
+/* Remove the log file (after a final checkpoint). */
+int wal_remove(wal *w);
+/* Set the page size once known (a fresh database whose log was empty). Rewrites the header. */
+int wal_set_page_size(wal *w, uint32_t page_size, nq_err *err);
+
+/* Latest frame <= mx holding pgno, or 0. Safe to call from any thread. */
+uint32_t wal_find(wal *w, uint32_t pgno, uint32_t mx);
+/* Read the page image of frame fno (verified by the caller with page_verify). */
+int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err);
+/* Write one frame. Only the writer calls this. */
+int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, uint64_t seq,
+                    const uint8_t *page, nq_err *err);
+int wal_sync(wal *w, nq_err *err);
+/* Record that frame fno holds pgno (frames of one page must be added in ascending order). */
+int wal_index_add(wal *w, uint32_t pgno, uint32_t fno);
+/* Call fn for each page with a frame <= mx, with its latest such frame, in page order. */
+int wal_foreach_latest(wal *w, uint32_t mx, int (*fn)(void *arg, uint32_t pgno, uint32_t fno),
+                       void *arg);
+/* Restart the log: new salts, header written and synced, index cleared. */
+int wal_reset(wal *w, nq_err *err);
+uint32_t wal_checkpoints(const wal *w);
+const char *wal_path(const wal *w);
+
+#endif
