@@ -16,10 +16,11 @@
  *     by its matching close/free call. Pointers returned by cursor accessors (nq_cursor_key,
  *     nq_cursor_value) stay valid until the cursor moves or closes.
  *   - Thread-safety: an nq_db handle is a connection and must not be used by two threads at
- *     once. Open the same file once per thread instead: handles on the same path in one process
- *     share one engine (page cache, WAL) and may run concurrently. Readers see a snapshot and
- *     never block; one write transaction runs at a time (others wait, up to busy_timeout_ms).
- *     A second *process* opening the file gets NQ_ELOCKED.
+ *     once. For another connection to the same database, call nq_clone: all connections of
+ *     one nq_open share one engine (page cache, log) and may run concurrently on different
+ *     threads. Readers see a snapshot and never block; one write transaction runs at a time
+ *     (others wait, up to busy_timeout_ms). A second nq_open of a file that is already open,
+ *     in this process or another, gets NQ_ELOCKED.
  *   - Durability: with sync = NQ_SYNC_FULL (the default) a commit returns only after the log is
  *     durably synced; commits of several handles that arrive together share one sync.
  *     An I/O error while syncing is fail-stop: the engine refuses further writes (NQ_EFAILED)
@@ -112,7 +113,10 @@ void nq_options_init(nq_options *o);
  * unless the handle could be made, in which case it carries the message: call nq_errmsg, then
  * nq_close. Recovery of the log runs here. */
 int nq_open(const char *path, const nq_options *opts, nq_db **out);
-/* Close a handle; rolls back an open transaction. The last handle on a file checkpoints it. */
+/* Another connection to the same database (shares the engine; options are inherited). */
+int nq_clone(nq_db *db, nq_db **out);
+/* Close a handle; rolls back an open transaction and closes its cursors. Closing the last
+ * connection of an engine checkpoints the log into the file and closes the files. */
 int nq_close(nq_db *db);
 
 int nq_errcode(const nq_db *db);
@@ -151,14 +155,17 @@ int nq_put(nq_tree *t, const void *key, size_t klen, const void *val, size_t vle
 /* Copies the value into a malloc'd buffer *val (caller frees with free()); NQ_ENOTFOUND if absent. */
 int nq_get(nq_tree *t, const void *key, size_t klen, void **val, size_t *vlen);
 int nq_del(nq_tree *t, const void *key, size_t klen); /* NQ_ENOTFOUND if absent */
-/* Next value of the tree's sequence: starts at 1, strictly increasing, never repeats even after
- * rollback or a crash (a value handed out in a rolled-back transaction may be skipped). */
+/* Next value of the tree's sequence: starts at 1 and strictly increases. A value is never
+ * handed out twice while the database stays open (a rolled-back transaction's values are
+ * skipped, not reissued), and never after a committed transaction used it, crash or not. */
 int nq_seq_next(nq_tree *t, uint64_t *out);
 /* Number of entries (walks the tree). */
 int nq_tree_count(nq_tree *t, uint64_t *out);
 
 /* Cursors read within the transaction that is open when they are created (or an implicit
- * read transaction held until nq_cursor_close). */
+ * read transaction held until nq_cursor_close). Ending that transaction (commit or rollback)
+ * invalidates its cursors: every call on them then returns NQ_EMISUSE until they are closed.
+ * Within a write transaction a cursor stays usable across puts and deletes on its tree. */
 #define NQ_SEEK_GE 0 /* first key >= given */
 #define NQ_SEEK_LE 1 /* last key <= given */
 #define NQ_SEEK_EQ 2 /* exactly the given key */

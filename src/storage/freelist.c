@@ -13,11 +13,12 @@
  */
 #include "pager_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../base/endian.h"
 
-int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);
+
 
 #define TRUNK_HDR 12
 
@@ -124,4 +125,71 @@ int pager_free(pager_txn *t, uint32_t pgno)
     t->hdr.freelist_count++;
     t->hdr_dirty = 1;
     return 0;
+}
+
+int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
+                         void (*report)(void *, const char *), void *arg, uint64_t *problems)
+{
+    char msg[200];
+    uint64_t found = 0, bad = 0;
+#define FL_PROBLEM(...)                                                                          \
+    do {                                                                                         \
+        snprintf(msg, sizeof msg, __VA_ARGS__);                                                  \
+        if (report)                                                                              \
+            report(arg, msg);                                                                    \
+        bad++;                                                                                   \
+    } while (0)
+    uint32_t trunk = t->hdr.freelist_head;
+    uint64_t trunks = 0;
+    while (trunk) {
+        if (trunk < 2 || trunk > npages) {
+            FL_PROBLEM("free list: trunk page %u out of range", trunk);
+            break;
+        }
+        if (seen[trunk >> 3] & (1u << (trunk & 7))) {
+            FL_PROBLEM("free list: page %u is used twice (trunk)", trunk);
+            break;
+        }
+        seen[trunk >> 3] |= (uint8_t)(1u << (trunk & 7));
+        found++;
+        if (++trunks > npages) {
+            FL_PROBLEM("free list: trunk chain loops");
+            break;
+        }
+        pg *tr;
+        int rc = pager_get(t, trunk, &tr);
+        if (rc) {
+            FL_PROBLEM("free list: %.150s", t->err.msg);
+            break;
+        }
+        uint32_t n = get_u32(tr->data + 8), next = get_u32(tr->data + 4);
+        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(t->p)) {
+            FL_PROBLEM("free list: page %u is not a valid trunk (type %u, %u entries)", trunk,
+                       tr->data[0], n);
+            pager_unref(t, tr);
+            break;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t leaf = get_u32(tr->data + TRUNK_HDR + 4 * i);
+            if (leaf < 2 || leaf > npages) {
+                FL_PROBLEM("free list: trunk %u entry %u: page %u out of range", trunk, i, leaf);
+                continue;
+            }
+            if (seen[leaf >> 3] & (1u << (leaf & 7))) {
+                FL_PROBLEM("free list: page %u is used twice", leaf);
+                continue;
+            }
+            seen[leaf >> 3] |= (uint8_t)(1u << (leaf & 7));
+            found++;
+        }
+        pager_unref(t, tr);
+        trunk = next;
+    }
+    if (found != t->hdr.freelist_count)
+        FL_PROBLEM("free list: header counts %u free pages, the list holds %llu",
+                   t->hdr.freelist_count, (unsigned long long)found);
+#undef FL_PROBLEM
+    if (problems)
+        *problems += bad;
+    return bad ? NQ_ECORRUPT : 0;
 }

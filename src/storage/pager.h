@@ -99,6 +99,11 @@ int pager_set_meta(pager_txn *t, int slot, uint64_t v);
 /* The commit sequence this transaction reads at (read) or will commit as (write). */
 uint64_t pager_txn_seq(const pager_txn *t);
 
+/* Walk the free list, marking its pages in seen (bit pgno) and reporting pages out of range,
+ * used twice, damaged trunks and a count that disagrees with the header. */
+int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
+                         void (*report)(void *, const char *), void *arg, uint64_t *problems);
+
 /* Copy committed log frames into the database file and restart the log. */
 int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err);
 void pager_stats(pager *p, nq_stats *out);

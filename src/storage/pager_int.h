@@ -83,6 +83,8 @@ void header_encode(const db_header *h, uint8_t *page, uint32_t page_size);
 int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size_t whylen);
 void pager_mark_failed(pager *p, const char *why);
 int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
+/* A writable zero-filled page numbered pgno, whatever it held (free-list use). */
+int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);
 dpage *dmap_find(pager_txn *t, uint32_t pgno);
 int dmap_new(pager_txn *t, uint32_t pgno, dpage **out);
 void dmap_drop(pager_txn *t, dpage *d);

@@ -1,0 +1,248 @@
+/*
+ * db.c — connections and engines: open, clone, close, errors, transactions, checkpoint and
+ * statistics (the nq_* functions of include/nqdb.h that are not about trees).
+ *
+ * Explicit transactions belong to a connection (nq_begin ... nq_commit). Without one, each
+ * tree call runs in an autocommit transaction of its own (api_txn_begin/api_txn_end).
+ */
+#include "api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void nq_options_init(nq_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->page_size = 4096;
+    o->cache_bytes = 16u << 20;
+    o->checkpoint_pages = 1000;
+    o->sync = NQ_SYNC_FULL;
+    o->busy_timeout_ms = 5000;
+}
+
+static nq_db *new_conn(nq_engine *eng)
+{
+    nq_db *db = calloc(1, sizeof *db);
+    if (db)
+        db->eng = eng;
+    return db;
+}
+
+int nq_open(const char *path, const nq_options *opts, nq_db **out)
+{
+    *out = NULL;
+    nq_options o;
+    if (opts)
+        o = *opts;
+    else
+        nq_options_init(&o);
+    if (!o.busy_timeout_ms)
+        o.busy_timeout_ms = 5000;
+    if (!o.vfs)
+        o.vfs = nq_vfs_default();
+    nq_engine *eng = calloc(1, sizeof *eng);
+    nq_db *db = eng ? new_conn(eng) : NULL;
+    if (!db) {
+        free(eng);
+        return NQ_ENOMEM;
+    }
+    eng->opts = o;
+    eng->refs = 1;
+    pthread_mutex_init(&eng->mu, NULL);
+    if (!path || !*path) {
+        nq_err_set(&db->err, NQ_EINVAL, "no database path given");
+    } else if (o.sync != NQ_SYNC_FULL && o.sync != NQ_SYNC_OFF) {
+        nq_err_set(&db->err, NQ_EINVAL, "sync must be NQ_SYNC_FULL or NQ_SYNC_OFF");
+    } else {
+        pager_config cfg = {
+            .page_size = o.page_size,
+            .cache_bytes = o.cache_bytes,
+            .checkpoint_pages = o.checkpoint_pages,
+            .sync_off = o.sync == NQ_SYNC_OFF,
+            .read_only = o.read_only,
+            .no_create = o.no_create,
+        };
+        pager_open(o.vfs, path, &cfg, &eng->pager, &db->err);
+    }
+    *out = db;
+    if (!eng->pager)
+        return db->err.code ? db->err.code : NQ_ERROR;
+    return 0;
+}
+
+int nq_clone(nq_db *db, nq_db **out)
+{
+    *out = NULL;
+    if (!db || !db->eng->pager)
+        return NQ_EMISUSE;
+    nq_db *c = new_conn(db->eng);
+    if (!c)
+        return nq_err_set(&db->err, NQ_ENOMEM, "out of memory");
+    pthread_mutex_lock(&db->eng->mu);
+    db->eng->refs++;
+    pthread_mutex_unlock(&db->eng->mu);
+    *out = c;
+    return 0;
+}
+
+void api_cursors_detach(nq_db *db, pager_txn *t)
+{
+    for (nq_cursor *c = db->cursors; c; c = c->next)
+        if (c->txn == t && !c->own_txn && !c->dead) {
+            btree_cursor_close(c->bc);
+            c->bc = NULL;
+            c->dead = 1;
+        }
+}
+
+int nq_close(nq_db *db)
+{
+    if (!db)
+        return 0;
+    int rc = 0;
+    /* cursors first: they may own read transactions */
+    while (db->cursors)
+        nq_cursor_close(db->cursors);
+    if (db->txn) {
+        pager_rollback(db->txn);
+        db->txn = NULL;
+    }
+    nq_engine *eng = db->eng;
+    pthread_mutex_lock(&eng->mu);
+    int last = --eng->refs == 0;
+    pthread_mutex_unlock(&eng->mu);
+    if (last) {
+        nq_err e;
+        nq_err_clear(&e);
+        if (eng->pager)
+            rc = pager_close(eng->pager, &e);
+        pthread_mutex_destroy(&eng->mu);
+        free(eng->marks);
+        free(eng);
+    }
+    free(db);
+    return rc;
+}
+
+int nq_errcode(const nq_db *db) { return db ? db->err.code : NQ_ENOMEM; }
+
+const char *nq_errmsg(const nq_db *db)
+{
+    if (!db)
+        return "out of memory";
+    if (db->err.code == 0)
+        return "not an error";
+    return db->err.msg[0] ? db->err.msg : nq_strerror(db->err.code);
+}
+
+int api_fail(nq_db *db, pager_txn *t, int rc)
+{
+    if (!rc)
+        return 0;
+    nq_err *e = t ? pager_txn_err(t) : NULL;
+    if (e && e->code && e->msg[0])
+        nq_err_set(&db->err, rc, "%s", e->msg);
+    else if (db->err.code != rc || !db->err.msg[0])
+        nq_err_set(&db->err, rc, "%s", nq_strerror(rc));
+    return rc;
+}
+
+static int usable(nq_db *db)
+{
+    if (!db || !db->eng || !db->eng->pager)
+        return 0;
+    return 1;
+}
+
+int api_txn_begin(nq_db *db, int write, pager_txn **t, int *autocommit)
+{
+    nq_err_clear(&db->err);
+    if (db->txn) {
+        if (write && !pager_txn_is_write(db->txn))
+            return nq_err_set(&db->err, NQ_EREADONLY, "write inside a read transaction");
+        *t = db->txn;
+        *autocommit = 0;
+        return 0;
+    }
+    *autocommit = 1;
+    return pager_begin(db->eng->pager, write, db->eng->opts.busy_timeout_ms, t, &db->err);
+}
+
+int api_txn_end(nq_db *db, pager_txn *t, int autocommit, int rc)
+{
+    if (rc)
+        api_fail(db, t, rc);
+    if (!autocommit)
+        return rc;
+    if (rc) {
+        pager_rollback(t);
+        return rc;
+    }
+    return pager_commit(t, &db->err);
+}
+
+int nq_begin(nq_db *db, int mode)
+{
+    if (!usable(db))
+        return NQ_EMISUSE;
+    nq_err_clear(&db->err);
+    if (db->txn)
+        return nq_err_set(&db->err, NQ_EMISUSE, "a transaction is already open");
+    if (mode != NQ_TXN_READ && mode != NQ_TXN_WRITE)
+        return nq_err_set(&db->err, NQ_EINVAL, "mode must be NQ_TXN_READ or NQ_TXN_WRITE");
+    return pager_begin(db->eng->pager, mode == NQ_TXN_WRITE, db->eng->opts.busy_timeout_ms,
+                       &db->txn, &db->err);
+}
+
+int nq_commit(nq_db *db)
+{
+    if (!usable(db))
+        return NQ_EMISUSE;
+    nq_err_clear(&db->err);
+    if (!db->txn)
+        return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
+    pager_txn *t = db->txn;
+    db->txn = NULL;
+    api_cursors_detach(db, t);
+    return pager_commit(t, &db->err);
+}
+
+int nq_rollback(nq_db *db)
+{
+    if (!usable(db))
+        return NQ_EMISUSE;
+    nq_err_clear(&db->err);
+    if (!db->txn)
+        return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
+    api_cursors_detach(db, db->txn);
+    pager_rollback(db->txn);
+    db->txn = NULL;
+    return 0;
+}
+
+int nq_in_txn(const nq_db *db, int *mode)
+{
+    if (!db || !db->txn)
+        return 0;
+    if (mode)
+        *mode = pager_txn_is_write(db->txn) ? NQ_TXN_WRITE : NQ_TXN_READ;
+    return 1;
+}
+
+int nq_checkpoint(nq_db *db)
+{
+    if (!usable(db))
+        return NQ_EMISUSE;
+    nq_err_clear(&db->err);
+    if (db->txn)
+        return nq_err_set(&db->err, NQ_EMISUSE, "cannot checkpoint inside a transaction");
+    return pager_checkpoint(db->eng->pager, db->eng->opts.busy_timeout_ms, &db->err);
+}
+
+int nq_get_stats(nq_db *db, nq_stats *out)
+{
+    if (!usable(db))
+        return NQ_EMISUSE;
+    pager_stats(db->eng->pager, out);
+    return 0;
+}
