@@ -148,6 +148,8 @@ int nq_tree_open(nq_db *db, const char *name, int flags, nq_tree **out);
 void nq_tree_close(nq_tree *t);
 int nq_tree_drop(nq_db *db, const char *name); /* frees every page of the tree */
 size_t nq_max_key(const nq_db *db);
+/* Call fn once per tree name, in name order (inside the open transaction, or a read one). */
+int nq_tree_list(nq_db *db, void (*fn)(void *arg, const char *name), void *arg);
 
 #define NQ_PUT_NOOVERWRITE 0x01 /* NQ_EEXIST if the key exists */
 

@@ -194,6 +194,38 @@ int nq_tree_drop(nq_db *db, const char *name)
     return api_txn_end(db, t, ac, rc);
 }
 
+int nq_tree_list(nq_db *db, void (*fn)(void *arg, const char *name), void *arg)
+{
+    if (!db || !db->eng->pager)
+        return NQ_EMISUSE;
+    pager_txn *t;
+    int ac, rc = api_txn_begin(db, 0, &t, &ac);
+    if (rc)
+        return rc;
+    uint32_t cat;
+    rc = catalog_root(t, 0, &cat);
+    if (!rc && cat) {
+        btcursor *c;
+        rc = btree_cursor_open(t, cat, &c);
+        if (!rc) {
+            char name[256];
+            for (rc = btree_cursor_first(c); rc == 0; rc = btree_cursor_next(c)) {
+                size_t kl;
+                const void *k = btree_cursor_key(c, &kl);
+                if (kl > 255)
+                    kl = 255;
+                memcpy(name, k, kl);
+                name[kl] = 0;
+                fn(arg, name);
+            }
+            if (rc == NQ_ENOTFOUND)
+                rc = 0;
+            btree_cursor_close(c);
+        }
+    }
+    return api_txn_end(db, t, ac, rc);
+}
+
 size_t nq_max_key(const nq_db *db)
 {
     return db && db->eng->pager ? btree_max_key(db->eng->pager) : 0;

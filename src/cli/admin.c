@@ -1,0 +1,130 @@
+/*
+ * admin.c — administration subcommands: check, info, checkpoint, and the SQL entry point
+ * that says plainly that the SQL engine is not built yet.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+nq_db *cli_open(const char *dbfile, int read_only, int must_exist)
+{
+    nq_options o;
+    nq_options_init(&o);
+    o.read_only = read_only;
+    o.no_create = must_exist;
+    nq_db *db;
+    int rc = nq_open(dbfile, &o, &db);
+    if (rc) {
+        fprintf(stderr, "nqdb: %s\n", db ? nq_errmsg(db) : nq_strerror(rc));
+        nq_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+int cli_fail(nq_db *db, const char *what)
+{
+    fprintf(stderr, "nqdb: %s: %s\n", what, nq_errmsg(db));
+    return EXIT_ERROR;
+}
+
+static int want_args(int argc, char **argv, int n, const char *usage)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: nqdb %s\n", usage);
+        return 0;
+    }
+    if (argc != n + 1) {
+        fprintf(stderr, "usage: nqdb %s\n", usage);
+        return EXIT_ERROR;
+    }
+    return -1;
+}
+
+static void print_problem(void *arg, const char *msg)
+{
+    (void)arg;
+    printf("problem: %s\n", msg);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    int w = want_args(argc, argv, 1, "check DBFILE");
+    if (w >= 0)
+        return w;
+    nq_db *db = cli_open(argv[1], 0, 1);
+    if (!db)
+        return EXIT_ERROR;
+    uint64_t problems = 0;
+    int rc = nq_check(db, print_problem, NULL, &problems);
+    nq_stats st;
+    nq_get_stats(db, &st);
+    if (rc == 0) {
+        printf("ok: %llu pages of %llu bytes, %llu free, every checksum, tree and free-list "
+               "entry verified\n",
+               (unsigned long long)st.page_count, (unsigned long long)st.page_size,
+               (unsigned long long)st.freelist_pages);
+    } else if (rc == NQ_ECORRUPT) {
+        printf("%llu problem(s) found\n", (unsigned long long)problems);
+    } else {
+        int r = cli_fail(db, "check");
+        nq_close(db);
+        return r;
+    }
+    nq_close(db);
+    return rc == 0 ? 0 : EXIT_PROBLEM;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    int w = want_args(argc, argv, 1, "info DBFILE");
+    if (w >= 0)
+        return w;
+    nq_db *db = cli_open(argv[1], 1, 1);
+    if (!db)
+        return EXIT_ERROR;
+    nq_stats st;
+    nq_get_stats(db, &st);
+    printf("file:            %s\n", argv[1]);
+    printf("page size:       %llu\n", (unsigned long long)st.page_size);
+    printf("pages:           %llu (%llu bytes)\n", (unsigned long long)st.page_count,
+           (unsigned long long)(st.page_count * st.page_size));
+    printf("free pages:      %llu\n", (unsigned long long)st.freelist_pages);
+    printf("log frames:      %llu\n", (unsigned long long)st.wal_frames);
+    printf("max key length:  %zu\n", nq_max_key(db));
+    nq_close(db);
+    return 0;
+}
+
+int cmd_checkpoint(int argc, char **argv)
+{
+    int w = want_args(argc, argv, 1, "checkpoint DBFILE");
+    if (w >= 0)
+        return w;
+    nq_db *db = cli_open(argv[1], 0, 1);
+    if (!db)
+        return EXIT_ERROR;
+    if (nq_checkpoint(db)) {
+        int r = cli_fail(db, "checkpoint");
+        nq_close(db);
+        return r;
+    }
+    if (nq_close(db)) {
+        fprintf(stderr, "nqdb: checkpoint: closing failed\n");
+        return EXIT_ERROR;
+    }
+    printf("ok\n");
+    return 0;
+}
+
+int cmd_sql(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: nqdb sql DBFILE \"SQL; ...\"\n(the QSQL engine is not built yet)\n");
+        return 0;
+    }
+    fprintf(stderr, "nqdb: not supported yet: SQL statements (the QSQL engine is not built "
+                    "yet; use `nqdb kv` or the shell's dot-commands)\n");
+    return EXIT_ERROR;
+}

@@ -1,0 +1,74 @@
+/*
+ * main.c — the nqdb command: dispatch to subcommands, --help, --version.
+ *
+ * Each subcommand lives in its own file (shell.c, admin.c, kv.c). --help lists exactly what
+ * this build can do; commands of the architecture's contract that are not built yet answer
+ * "not supported yet" with exit status 2 rather than pretending.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "nqdb " NQ_VERSION_STRING " — NeuroQuantumDB\n"
+            "\n"
+            "Usage: nqdb COMMAND [ARGS]\n"
+            "\n"
+            "Commands:\n"
+            "  shell [DBFILE]            interactive shell on DBFILE (default ./nqdb.db); reads\n"
+            "                            commands from stdin when it is not a terminal\n"
+            "  check DBFILE              integrity check: checksums, trees, free list, leaks\n"
+            "  info DBFILE               file header, page counts, cache and log statistics\n"
+            "  checkpoint DBFILE         fold the write-ahead log into the database file\n"
+            "  kv DBFILE VERB ...        key/value access to named trees (see `nqdb kv --help`)\n"
+            "  sql DBFILE \"SQL; ...\"     run SQL statements (the QSQL engine is not built yet)\n"
+            "  help                      this text\n"
+            "  version                   print the version\n"
+            "\n"
+            "Not built yet (they answer \"not supported yet\"): serve, init, generate-jwt-secret,\n"
+            "backup, restore, verify, dna, quantum, neuro, pqc, bench.\n"
+            "\n"
+            "Exit status: 0 success, 1 the command found a problem (check), 2 error.\n");
+}
+
+static const char *const planned[] = {"serve", "init", "generate-jwt-secret", "backup", "restore",
+                                      "verify", "dna", "quantum", "neuro", "pqc", "bench", NULL};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("nqdb %s\n", NQ_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(cmd, "shell"))
+        return cmd_shell(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sql"))
+        return cmd_sql(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info"))
+        return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "checkpoint"))
+        return cmd_checkpoint(argc - 1, argv + 1);
+    if (!strcmp(cmd, "kv"))
+        return cmd_kv(argc - 1, argv + 1);
+    for (int i = 0; planned[i]; i++)
+        if (!strcmp(cmd, planned[i])) {
+            fprintf(stderr, "nqdb: not supported yet: `%s`\n", cmd);
+            return EXIT_ERROR;
+        }
+    fprintf(stderr, "nqdb: unknown command \"%s\" (try `nqdb help`)\n", cmd);
+    return EXIT_ERROR;
+}
