@@ -3,10 +3,12 @@
 #   make run        build and start the shell on ./nqdb.db
 #   make test       everything CI runs: warnings-as-errors build + all tests, sanitizer build +
 #                   unit tests, aarch64 cross build + unit tests under qemu, short fuzz runs
+#   make test-native | test-asan | test-arm64 | test-fuzz    one stage of `make test`
+#   make fuzz       a longer fuzzing session (FUZZ_SECONDS=300 per harness)
 #   make bench      run the benchmarks against their anchors
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test test-native test-asan test-arm64 test-fuzz bench clean
+.PHONY: all build run test test-native test-asan test-arm64 test-fuzz fuzz bench clean
 
 all: build
 
@@ -19,6 +21,21 @@ run: build
 
 test:
 	scripts/test-all
+
+# One stage of `make test` each (scripts/test-all --help tells what they do).
+test-native:
+	scripts/test-all native
+test-asan:
+	scripts/test-all asan
+test-arm64:
+	scripts/test-all arm64
+test-fuzz:
+	scripts/test-all fuzz
+
+# A longer fuzzing session: make fuzz FUZZ_SECONDS=600 (docs/testing.md).
+FUZZ_SECONDS ?= 300
+fuzz:
+	NQ_FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/test-all fuzz
 
 bench: build
 	scripts/run-benchmarks
