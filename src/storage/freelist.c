@@ -85,9 +85,11 @@ int pager_free(pager_txn *t, uint32_t pgno)
     if (pgno < 2 || pgno > t->hdr.page_count)
         return nq_err_set(&t->err, NQ_ECORRUPT, "%s: freeing page %u out of range", p->path, pgno);
     int rc;
-    /* Its content no longer matters: drop a private copy that was never written to the log. */
+    /* Its content no longer matters: drop a private copy that was never written to the log,
+     * provided an earlier committed version exists (pages added by this transaction must be
+     * written once, or the file would have a hole the integrity check reads). */
     dpage *d = dmap_find(t, pgno);
-    if (d && !d->spill_frame && !d->pins)
+    if (d && !d->spill_frame && !d->pins && pgno <= t->base_pages)
         dmap_drop(t, d);
     uint32_t head = t->hdr.freelist_head;
     if (head) {

@@ -250,6 +250,7 @@ int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_er
         t->hdr = p->hdr_appended;
         t->seq = p->next_seq++;
         t->next_frame = p->mx_appended + 1;
+        t->base_pages = t->hdr.page_count;
     } else {
         t->snap = p->mx_durable;
         t->hdr = p->hdr_durable;
@@ -356,7 +357,7 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
     }
     pager *p = t->p;
     uint32_t frame = wal_find(p->wal, pgno, t->snap);
-    if (!frame && pgno > p->db_file_pages)
+    if (!frame && pgno > __atomic_load_n(&p->db_file_pages, __ATOMIC_ACQUIRE))
         return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u is in neither the file nor the log",
                           p->path, pgno);
     load_ctx lc = {p, &t->err};
@@ -758,7 +759,7 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
             return rc;
         }
         p->mx_backfilled = target;
-        p->db_file_pages = hdr.page_count;
+        __atomic_store_n(&p->db_file_pages, hdr.page_count, __ATOMIC_RELEASE);
         p->n_checkpoints++;
     }
     if (target == 0 || any_reader(p))

@@ -44,6 +44,7 @@ struct pager_txn {
     uint64_t seq;         /* write: this transaction's sequence number */
     db_header hdr;        /* as of the snapshot; a writer edits its copy */
     int hdr_dirty;
+    uint32_t base_pages;  /* page count at begin: pages above it have no earlier version */
     nq_err err;
     /* write transactions */
     dpage **dmap;         /* chained hash pgno -> dpage */
