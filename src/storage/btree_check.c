@@ -243,8 +243,8 @@ static int chk_page(chk *k, uint32_t pgno, uint32_t from, int depth, bound lo, b
     /* bounds: lo <= key < hi for every key of this subtree */
     for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t off = get_u16(d + BT_HDR + 2 * i), child = 0, sz;
-        const uint8_t *key;
-        size_t kl;
+        const uint8_t *key = NULL;
+        size_t kl = 0;
         bt_leafcell c = {0};
         if (bt_is_leaf(d)) {
             bt_leaf_parse(d + off, d + U, U, &c); /* validated above */
