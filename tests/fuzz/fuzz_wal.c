@@ -20,35 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/crc32c.h"
-#include "base/endian.h"
 #include "fuzzutil.h"
 #include "storage/pager.h"
 #include "storage/wal.h"
 
 #define LOG_NAME "f.db-wal"
-
-static void repair(uint8_t *f, size_t n, uint32_t ps, int seal)
-{
-    if (n < WAL_HEADER_SIZE)
-        return;
-    memcpy(f, "NQWAL\r\n\x1a", 8);
-    put_u32(f + 8, 1);
-    uint32_t hps = get_u32(f + 12);
-    if (hps < 1024 || hps > 65536 || (hps & (hps - 1)))
-        put_u32(f + 12, ps);
-    ps = get_u32(f + 12);
-    put_u32(f + 28, crc32c(0, f, 28));
-    size_t fsz = WAL_FRAME_HEADER + ps;
-    for (size_t off = WAL_HEADER_SIZE; off + fsz <= n; off += fsz) {
-        uint8_t *fr = f + off;
-        memcpy(fr + 16, f + 20, 8); /* salts */
-        if (seal && get_u32(fr) != 0)
-            page_seal(fr + WAL_FRAME_HEADER, ps, get_u32(fr), get_u64(fr + 8));
-        uint32_t c = crc32c(0, fr, 28);
-        put_u32(fr + 28, crc32c(c, fr + WAL_FRAME_HEADER, ps));
-    }
-}
 
 typedef struct visit {
     wal *w;
@@ -87,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n)
         memcpy(file, body, n);
     if (mode & 1)
-        repair(file, n, ps, mode & 2);
+        fuzz_repair_wal(file, n, ps, mode & 2);
 
     fuzz_fs *fs = fuzz_fs_new();
     if (!(mode & 16))

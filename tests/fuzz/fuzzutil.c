@@ -7,6 +7,12 @@
  */
 #include "fuzzutil.h"
 
+#include "base/crc32c.h"
+#include "base/endian.h"
+#include "storage/pager.h"
+#include "storage/pager_int.h"
+#include "storage/wal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +63,43 @@ const uint8_t *fuzz_bytes(fuzz_in *in, size_t n, size_t *got)
 const uint8_t *fuzz_rest(fuzz_in *in, size_t *got) { return fuzz_bytes(in, in->n, got); }
 
 uint32_t fuzz_page_size(uint8_t b) { return 1024u << (b % 7); }
+
+static int valid_ps(uint32_t ps) { return ps >= 1024 && ps <= 65536 && !(ps & (ps - 1)); }
+
+void fuzz_repair_wal(uint8_t *f, size_t n, uint32_t ps, int seal)
+{
+    if (n < WAL_HEADER_SIZE)
+        return;
+    memcpy(f, "NQWAL\r\n\x1a", 8);
+    put_u32(f + 8, 1); /* WAL_VERSION */
+    if (!valid_ps(get_u32(f + 12)))
+        put_u32(f + 12, ps);
+    ps = get_u32(f + 12);
+    put_u32(f + 28, crc32c(0, f, 28));
+    size_t fsz = WAL_FRAME_HEADER + ps;
+    for (size_t off = WAL_HEADER_SIZE; off + fsz <= n; off += fsz) {
+        uint8_t *fr = f + off;
+        memcpy(fr + 16, f + 20, 8); /* salts */
+        if (seal && get_u32(fr) != 0)
+            page_seal(fr + WAL_FRAME_HEADER, ps, get_u32(fr), get_u64(fr + 8));
+        uint32_t c = crc32c(0, fr, 28);
+        put_u32(fr + 28, crc32c(c, fr + WAL_FRAME_HEADER, ps));
+    }
+}
+
+void fuzz_repair_db(uint8_t *f, size_t n, uint32_t ps)
+{
+    if (n < DB_HEADER_SIZE)
+        return;
+    memcpy(f, DB_MAGIC, 8);
+    put_u32(f + 8, DB_FORMAT_VERSION);
+    if (!valid_ps(get_u32(f + 12)))
+        put_u32(f + 12, ps);
+    ps = get_u32(f + 12);
+    put_u32(f + 104, crc32c(0, f, 104));
+    for (size_t off = 0; off + ps <= n; off += ps)
+        page_seal(f + off, ps, (uint32_t)(off / ps) + 1, get_u64(f + off + ps - PAGE_TRAILER));
+}
 
 static void *xmalloc(size_t n)
 {

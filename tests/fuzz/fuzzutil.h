@@ -59,6 +59,19 @@ const uint8_t *fuzz_rest(fuzz_in *in, size_t *got);
 /* A page size 1024..65536 (power of two) chosen by one byte: b % 7 -> 1024 << (b % 7). */
 uint32_t fuzz_page_size(uint8_t b);
 
+/* ---- checksum repair ---------------------------------------------------------------------
+ * Random bytes almost never carry valid CRC-32Cs, so a fuzzer mutating a real file dies at the
+ * first checksum. These stamp magic numbers, versions and checksums back into a buffer (in
+ * place) so that the logic behind the checksums gets fuzzed too. They follow the layouts of
+ * docs/file-format.md (src/storage/wal.h, src/storage/pager_open.c); where a page size field is
+ * invalid they put page_size there. */
+/* The log: header magic/version/CRC; every whole frame gets the header's salts and its frame
+ * CRC; seal = 1 also seals each frame's page image (page_seal with the frame's pgno and seq). */
+void fuzz_repair_wal(uint8_t *f, size_t n, uint32_t page_size, int seal);
+/* The database file: page 1's magic, version and header CRC, then every whole page sealed
+ * with its own page number and the seq already in its trailer. */
+void fuzz_repair_db(uint8_t *f, size_t n, uint32_t page_size);
+
 /* ---- a scratch file system ----------------------------------------------------------------
  * Files named by short names ("f.db", "f.db-wal"). With tests/support/faultvfs.c present
  * (NQ_HAVE_FAULTVFS) they live in memory: fast and nothing touches the disk. Otherwise they

@@ -63,16 +63,16 @@ static nq_db *workload(fuzz_fs *fs, uint32_t page_size, uint64_t seed)
     nq_rng r;
     nq_rng_seed(&r, seed);
     static const char *names[] = {"alpha", "beta", "gamma"};
-    uint8_t key[300], val[5000];
-    for (int txn = 0; txn < 4; txn++) {
+    uint8_t key[300], val[3000];
+    for (int txn = 0; txn < 3; txn++) {
         CHECK(nq_begin(db, NQ_TXN_WRITE));
         for (int ti = 0; ti < 3; ti++) {
             nq_tree *t = NULL;
             CHECK(nq_tree_open(db, names[ti], NQ_TREE_CREATE, &t));
-            int n = 15 + (int)nq_rng_below(&r, 15);
+            int n = 8 + (int)nq_rng_below(&r, 10);
             for (int i = 0; i < n; i++) {
                 size_t kl = 1 + (size_t)nq_rng_below(&r, i % 7 == 0 ? sizeof key : 16);
-                size_t vl = (size_t)nq_rng_below(&r, i % 11 == 0 ? sizeof val : 40);
+                size_t vl = (size_t)nq_rng_below(&r, i % 13 == 0 ? sizeof val : 40);
                 if (kl > nq_max_key(db))
                     kl = nq_max_key(db);
                 for (size_t j = 0; j < kl; j++)
@@ -81,7 +81,7 @@ static nq_db *workload(fuzz_fs *fs, uint32_t page_size, uint64_t seed)
                     val[j] = (uint8_t)nq_rng_next(&r);
                 CHECK(nq_put(t, key, kl, val, vl, 0));
             }
-            if (txn >= 2) { /* delete about a third of the entries: pages go to the free list */
+            if (txn >= 1) { /* delete about a third of the entries: pages go to the free list */
                 nq_cursor *c = NULL;
                 CHECK(nq_cursor_open(t, &c));
                 int rc = nq_cursor_first(c);
@@ -143,8 +143,9 @@ int main(int argc, char **argv)
             emit("wal", idx++, head, 2, w, wl, NULL, 0);
         }
         if (want_open) {
-            uint8_t head[5] = {0, (uint8_t)dl, (uint8_t)(dl >> 8), (uint8_t)(dl >> 16), (uint8_t)(dl >> 24)};
-            emit("open", idx++, head, 5, d, dl, w, wl);
+            /* fuzz_open: flags, page size, db length, db, log */
+            uint8_t head[6] = {0, sel, (uint8_t)dl, (uint8_t)(dl >> 8), (uint8_t)(dl >> 16), (uint8_t)(dl >> 24)};
+            emit("open", idx++, head, 6, d, dl, w, wl);
         }
         free(d);
         free(w);
@@ -155,10 +156,10 @@ int main(int argc, char **argv)
         d = fuzz_fs_get(fs, "f.db", &dl);
         w = fuzz_fs_get(fs, "f.db-wal", &wl);
         if (want_open) {
-            uint8_t head[5] = {0, (uint8_t)dl, (uint8_t)(dl >> 8), (uint8_t)(dl >> 16), (uint8_t)(dl >> 24)};
-            emit("open", idx++, head, 5, d, dl, w, wl);
-            head[0] = 8; /* and with the write step on */
-            emit("open", idx++, head, 5, d, dl, w, wl);
+            uint8_t head[6] = {0, sel, (uint8_t)dl, (uint8_t)(dl >> 8), (uint8_t)(dl >> 16), (uint8_t)(dl >> 24)};
+            emit("open", idx++, head, 6, d, dl, w, wl);
+            head[0] = 8 | 2; /* with the write step and checksum repair on */
+            emit("open", idx++, head, 6, d, dl, w, wl);
         }
         if (want_page && d) {
             for (size_t off = 0; off + ps <= dl; off += ps) {
