@@ -192,6 +192,21 @@ static void check_tree(pager_txn *t, uint32_t root, int only_tree)
     free(seen);
 }
 
+/* Levels from the root to the right-most leaf (raw page bytes: type at 0, right child at 8). */
+static int tree_depth(pager_txn *t, uint32_t root)
+{
+    int d = 1;
+    for (uint32_t pgno = root;; d++) {
+        pg *g;
+        OK(t, pager_get(t, pgno, &g));
+        int leaf = g->data[0] == PGTYPE_BTREE_LEAF;
+        pgno = get_u32(g->data + 8);
+        pager_unref(t, g);
+        if (leaf)
+            return d;
+    }
+}
+
 /* ---- comparison of tree and model -------------------------------------------------------------- */
 static void expect_entry(btcursor *c, const ment *e)
 {
@@ -291,16 +306,22 @@ static void compare(pager_txn *t, uint32_t root, const model *m, nq_rng *r)
 /* ---- random workload ---------------------------------------------------------------------------- */
 static size_t rand_key(nq_rng *r, uint8_t *k, size_t maxkey)
 {
-    size_t kl;
+    size_t kl, pre = 0;
     uint64_t kind = nq_rng_below(r, 100);
-    if (kind < 60)
+    if (kind < 40) {
         kl = 1 + nq_rng_below(r, 8);
-    else if (kind < 95)
+    } else if (kind < 65) {
         kl = 1 + nq_rng_below(r, 40);
-    else
+    } else if (kind < 95) {
+        /* a long shared prefix: long separators, so interior pages fill and split early */
+        pre = maxkey / 2 < 200 ? maxkey / 2 : 200;
+        kl = pre + 1 + nq_rng_below(r, 8);
+        memset(k, 'p', pre);
+    } else {
         kl = maxkey - nq_rng_below(r, 8);
+    }
     /* small alphabet, so keys share prefixes and separators get interesting */
-    for (size_t i = 0; i < kl; i++)
+    for (size_t i = pre; i < kl; i++)
         k[i] = (uint8_t)("abcd\0\xff"[nq_rng_below(r, 6)]);
     return kl;
 }
@@ -321,8 +342,10 @@ static size_t rand_vlen(nq_rng *r, uint32_t page_size)
 
 static void fill(nq_rng *r, uint8_t *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        v[i] = (uint8_t)nq_rng_next(r);
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x = nq_rng_next(r);
+        memcpy(v + i, &x, n - i < 8 ? n - i : 8);
+    }
 }
 
 static void random_workload(uint32_t page_size, uint64_t seed, int batches, int ops)
@@ -337,12 +360,13 @@ static void random_workload(uint32_t page_size, uint64_t seed, int batches, int 
     uint8_t *v = malloc(3 * 65536 + 20000);
     uint8_t k[1100];
     model m = {0};
+    int maxdepth = 0;
     for (int b = 0; b < batches; b++) {
         /* alternate growing and shrinking phases so both splits and merges happen */
         int grow = (b % 4) != 3;
         for (int o = 0; o < ops; o++) {
             uint64_t what = nq_rng_below(&r, 100);
-            if (what < (grow ? 70u : 25u)) {
+            if (what < (grow ? 80u : 35u)) {
                 size_t kl, vl = rand_vlen(&r, page_size);
                 if (m.n && nq_rng_below(&r, 4) == 0) { /* replace an existing key */
                     const ment *e = &m.e[nq_rng_below(&r, m.n)];
@@ -391,6 +415,9 @@ static void random_workload(uint32_t page_size, uint64_t seed, int batches, int 
         }
         check_tree(t, root, 1);
         compare(t, root, &m, &r);
+        int dep = tree_depth(t, root);
+        if (dep > maxdepth)
+            maxdepth = dep;
         if (b % 5 == 4) { /* commit now and then, and read back in a read transaction */
             commit(t);
             t = begin(p, 0);
@@ -402,6 +429,10 @@ static void random_workload(uint32_t page_size, uint64_t seed, int batches, int 
     }
     commit(t);
     db_close(p);
+    /* the workload must reach interior levels below the root, where interior pages split,
+     * merge and redistribute too */
+    if (maxdepth < (page_size < 65536 ? 3 : 2))
+        fail_msg("tree only reached depth %d (%zu entries)", maxdepth, m.n);
 
     p = db_open(page_size, 0);
     t = begin(p, 0);
@@ -431,9 +462,9 @@ static void random_workload(uint32_t page_size, uint64_t seed, int batches, int 
     free(v);
 }
 
-static void test_random_1024(void **state) { (void)state; random_workload(1024, 1, 24, 300); }
-static void test_random_4096(void **state) { (void)state; random_workload(4096, 2, 24, 400); }
-static void test_random_65536(void **state) { (void)state; random_workload(65536, 3, 12, 400); }
+static void test_random_1024(void **state) { (void)state; random_workload(1024, 1, 30, 400); }
+static void test_random_4096(void **state) { (void)state; random_workload(4096, 2, 30, 1500); }
+static void test_random_65536(void **state) { (void)state; random_workload(65536, 3, 12, 2500); }
 
 /* ---- targeted tests ------------------------------------------------------------------------------- */
 static void test_basic(void **state)
@@ -737,10 +768,11 @@ static void test_corrupt(void **state)
     pager_txn *t = begin(p, 1);
     uint32_t root;
     OK(t, btree_create(t, &root));
-    uint8_t k[12];
+    uint8_t k[12], val[5000];
+    fill(&r, val, sizeof val);
     for (int i = 0; i < 2000; i++) {
         fill(&r, k, sizeof k);
-        OK(t, btree_put(t, root, k, sizeof k, k, nq_rng_below(&r, 10) ? 20 : 5000, 0));
+        OK(t, btree_put(t, root, k, sizeof k, val, nq_rng_below(&r, 10) ? 20 : 5000, 0));
     }
     check_tree(t, root, 1);
 
