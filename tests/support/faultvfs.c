@@ -29,6 +29,7 @@
 
 #include "base/rand.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,8 @@ struct faultvfs {
     uint64_t gen;
     int dead;
     faultvfs_counts counts;
+    uint8_t *calls; /* kind of each mutating call */
+    size_t ncalls, capcalls;
 
     uint64_t crash_at; /* value of counts.mutating that dies; 0 = none */
     uint64_t sync_fail_n, sync_seen;
@@ -360,11 +363,21 @@ static uint64_t live_total(const faultvfs *fv)
 static faultvfs *fv_of(nq_vfs *vfs) { return (faultvfs *)vfs->ctx; }
 
 /* Every mutating call passes here first: it is the crash point. */
-static int enter_mutating(faultvfs *fv)
+static int enter_mutating(faultvfs *fv, int kind)
 {
     if (fv->dead)
         return NQ_EIO;
     fv->counts.mutating++;
+    if (fv->ncalls == fv->capcalls) {
+        size_t cap = fv->capcalls ? fv->capcalls * 2 : 1024;
+        uint8_t *a = realloc(fv->calls, cap);
+        if (a) {
+            fv->calls = a;
+            fv->capcalls = cap;
+        }
+    }
+    if (fv->ncalls < fv->capcalls)
+        fv->calls[fv->ncalls++] = (uint8_t)kind;
     if (fv->crash_at && fv->counts.mutating >= fv->crash_at) {
         fv->dead = 1;
         return NQ_EIO;
@@ -391,7 +404,7 @@ static int fv_open(nq_vfs *vfs, const char *path, int flags, nq_file **out)
     } else {
         if (!(flags & NQ_OPEN_CREATE) || (flags & NQ_OPEN_READONLY))
             return NQ_ENOTFOUND;
-        int rc = enter_mutating(fv);
+        int rc = enter_mutating(fv, FV_CALL_CREATE);
         if (rc)
             return rc;
         fv->counts.creates++;
@@ -459,10 +472,18 @@ static int fv_write(nq_file *f, const void *buf, size_t n, uint64_t off)
     faultvfs *fv = f->fv;
     if (f->readonly)
         return NQ_EREADONLY;
-    int rc = enter_mutating(fv);
+    int rc = enter_mutating(fv, FV_CALL_WRITE);
     if (rc)
         return rc;
     fv->counts.writes++;
+    if (getenv("NQ_DEBUG_FV")) fprintf(stderr, "call %llu write %s off %llu n %zu\n", (unsigned long long)fv->counts.mutating, f->path, (unsigned long long)off, n);
+    for (size_t i = 0; i < f->ino->nops; i++) {
+        const fv_op *op = &f->ino->ops[i];
+        if (op->kind == OP_WRITE && op->off < off + n && off < op->off + op->len) {
+            fv->counts.rewrites++;
+            break;
+        }
+    }
 
     if (fv->wfail_n) {
         fv->wfail_seen++;
@@ -506,7 +527,8 @@ static int fv_sync(nq_file *f)
     if (!handle_ok(f))
         return NQ_EIO;
     faultvfs *fv = f->fv;
-    int rc = enter_mutating(fv);
+    int rc = enter_mutating(fv, FV_CALL_SYNC);
+    if (getenv("NQ_DEBUG_FV")) fprintf(stderr, "call %llu sync %s\n", (unsigned long long)fv->counts.mutating, f->path);
     if (rc)
         return rc;
     fv->counts.syncs++;
@@ -557,7 +579,7 @@ static int fv_truncate(nq_file *f, uint64_t size)
     if (f->readonly)
         return NQ_EREADONLY;
     faultvfs *fv = f->fv;
-    int rc = enter_mutating(fv);
+    int rc = enter_mutating(fv, FV_CALL_TRUNCATE);
     if (rc)
         return rc;
     fv->counts.truncates++;
@@ -603,7 +625,7 @@ static int fv_remove(nq_vfs *vfs, const char *path)
     fv_dirent *e = dir_find(&fv->live, path);
     if (!e)
         return NQ_ENOTFOUND;
-    int rc = enter_mutating(fv);
+    int rc = enter_mutating(fv, FV_CALL_REMOVE);
     if (rc)
         return rc;
     fv->counts.removes++;
@@ -623,7 +645,7 @@ static int fv_exists(nq_vfs *vfs, const char *path)
 static int fv_sync_dir(nq_vfs *vfs, const char *path)
 {
     faultvfs *fv = fv_of(vfs);
-    int rc = enter_mutating(fv);
+    int rc = enter_mutating(fv, FV_CALL_SYNC_DIR);
     if (rc)
         return rc;
     fv->counts.sync_dirs++;
@@ -703,6 +725,7 @@ void faultvfs_free(faultvfs *fv)
     dirops_clear(fv);
     free(fv->dops);
     free(fv->sync_suffix);
+    free(fv->calls);
     free(fv);
 }
 
@@ -924,6 +947,13 @@ void faultvfs_reset_counts(faultvfs *fv)
     uint64_t left = fv->crash_at ? fv->crash_at - fv->counts.mutating : 0;
     memset(&fv->counts, 0, sizeof fv->counts);
     fv->crash_at = left;
+    fv->ncalls = 0;
+}
+
+size_t faultvfs_call_log(const faultvfs *fv, const uint8_t **kinds)
+{
+    *kinds = fv->calls;
+    return fv->ncalls;
 }
 
 /* ---- direct access -------------------------------------------------------------------------- */

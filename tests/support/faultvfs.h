@@ -74,6 +74,8 @@ typedef struct faultvfs_counts {
     uint64_t writes, syncs, truncates, creates, removes, sync_dirs;
     uint64_t opens, closes, reads, sizes, locks;
     uint64_t bytes_written;
+    uint64_t rewrites; /* writes overlapping an earlier write of the same file not yet synced:
+                        * the case where reordering can land old bytes over new ones */
     uint64_t faults; /* injected failures returned (not counting the calls of a dead process) */
 } faultvfs_counts;
 
@@ -128,7 +130,15 @@ void faultvfs_fail_write(faultvfs *fv, uint64_t n, int forever, int short_write)
 void faultvfs_disarm(faultvfs *fv);
 
 void faultvfs_get_counts(const faultvfs *fv, faultvfs_counts *out);
+/* Also clears the call log. */
 void faultvfs_reset_counts(faultvfs *fv);
+
+/* The kind of every mutating call so far: (*kinds)[i] is call i + 1 (the number crash_at
+ * counts). Lets a test put its crash points where they matter most: a crash at a sync finds
+ * everything written since the previous sync still volatile. Owned by fv. */
+enum { FV_CALL_WRITE = 1, FV_CALL_SYNC, FV_CALL_TRUNCATE, FV_CALL_CREATE, FV_CALL_REMOVE,
+       FV_CALL_SYNC_DIR };
+size_t faultvfs_call_log(const faultvfs *fv, const uint8_t **kinds);
 
 /* ---- direct access to the simulated disk (never counted, never faulted) -------------------- */
 /* 1 if path exists in the live directory, else 0. */

@@ -249,6 +249,9 @@ static void test_reordering(void **state)
             memset(two, 2, sizeof two);
             xwrite(fv, f, one, 512, 0);
             xwrite(fv, f, two, 512, 0);
+            faultvfs_counts cn;
+            faultvfs_get_counts(fv, &cn);
+            assert_int_equal(cn.rewrites, 1); /* the second overwrote unsynced data */
             faultvfs_crash_report rep;
             faultvfs_crash(fv, seed, modes[m], &rep);
             uint8_t *d;
@@ -435,6 +438,13 @@ static void test_crash_point(void **state)
     assert_int_equal(c.sync_dirs, 1);
     assert_int_equal(c.truncates, 1);
     assert_int_equal(c.bytes_written, 3);
+    assert_int_equal(c.rewrites, 0);
+    const uint8_t *kinds;
+    static const uint8_t want[9] = {FV_CALL_CREATE, FV_CALL_WRITE,    FV_CALL_WRITE,
+                                    FV_CALL_WRITE,  FV_CALL_SYNC,     FV_CALL_SYNC_DIR,
+                                    FV_CALL_TRUNCATE, FV_CALL_CREATE, FV_CALL_REMOVE};
+    assert_int_equal(faultvfs_call_log(fv, &kinds), 9);
+    assert_memory_equal(kinds, want, 9);
 
     /* arm: the 2nd mutating call from now dies, and everything after it */
     faultvfs_crash_at(fv, 2);
@@ -453,6 +463,8 @@ static void test_crash_point(void **state)
     faultvfs_crash(fv, 1, FV_CRASH_PROCESS, NULL);
     assert_false(faultvfs_dead(fv));
     xclose(fv, f); /* a dead handle closes cleanly */
+    faultvfs_reset_counts(fv);
+    assert_int_equal(faultvfs_call_log(fv, &kinds), 0);
     f = xopen(fv, "w", 0);
     assert_int_equal(v->read(f, buf, 4, 0), 3);
     assert_memory_equal(buf, "abd", 3);
