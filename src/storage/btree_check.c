@@ -32,16 +32,6 @@ static int vfail(char *why, size_t whylen, const char *fmt, ...)
     return NQ_ECORRUPT;
 }
 
-typedef struct vcell {
-    uint32_t off, size, idx;
-} vcell;
-
-static int vcell_cmp(const void *a, const void *b)
-{
-    const vcell *x = a, *y = b;
-    return (x->off > y->off) - (x->off < y->off);
-}
-
 int btree_page_validate(const uint8_t *d, uint32_t U, char *why, size_t whylen)
 {
     if (U < BT_MIN_USABLE || U > BT_MAX_USABLE)
@@ -62,9 +52,10 @@ int btree_page_validate(const uint8_t *d, uint32_t U, char *why, size_t whylen)
         return vfail(why, whylen, "leaf has a right-most child pointer");
     if (!leaf && bt_right(d) < 2)
         return vfail(why, whylen, "right-most child is page %u", bt_right(d));
-    vcell *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v)
-        return vfail(why, whylen, "out of memory");
+    /* one bit per content byte: cells must not overlap (no allocation, so the validator can
+     * not fail for lack of memory) */
+    uint64_t used[(BT_MAX_USABLE + 63) / 64];
+    memset(used, 0, ((U + 63) / 64) * sizeof *used);
     const uint8_t *pk = NULL;
     size_t pkl = 0;
     uint64_t sum = 0;
@@ -99,21 +90,19 @@ int btree_page_validate(const uint8_t *d, uint32_t U, char *why, size_t whylen)
             rc = vfail(why, whylen, "keys out of order at cell %u", i);
         pk = k;
         pkl = kl;
-        v[i].off = off;
-        v[i].size = sz;
-        v[i].idx = i;
+        for (uint32_t b = off; b < off + sz; b++) {
+            uint64_t bit = (uint64_t)1 << (b & 63);
+            if (used[b >> 6] & bit) {
+                rc = vfail(why, whylen, "cell %u overlaps another cell", i);
+                break;
+            }
+            used[b >> 6] |= bit;
+        }
         sum += sz;
-    }
-    if (!rc && n) {
-        qsort(v, n, sizeof *v, vcell_cmp);
-        for (uint32_t i = 0; i + 1 < n && !rc; i++)
-            if (v[i].off + v[i].size > v[i + 1].off)
-                rc = vfail(why, whylen, "cells %u and %u overlap", v[i].idx, v[i + 1].idx);
     }
     if (!rc && sum + fr != U - cs)
         rc = vfail(why, whylen, "%llu bytes in cells plus %u free bytes do not fill the %u-byte "
                    "content area", (unsigned long long)sum, fr, U - cs);
-    free(v);
     return rc;
 }
 
