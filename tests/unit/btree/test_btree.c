@@ -397,12 +397,24 @@ static void random_workload(uint32_t page_size, uint64_t seed, int batches, int 
                     OK(t, btree_cursor_del(c));
                     assert_false(btree_cursor_valid(c));
                     m_del_at(&m, i);
-                    int rc = btree_cursor_next(c);
-                    if (i < m.n) {
-                        assert_int_equal(rc, 0);
-                        expect_entry(c, &m.e[i]);
+                    size_t kl;
+                    assert_null(btree_cursor_key(c, &kl));
+                    if (nq_rng_below(&r, 2)) {
+                        int rc = btree_cursor_next(c);
+                        if (i < m.n) {
+                            assert_int_equal(rc, 0);
+                            expect_entry(c, &m.e[i]);
+                        } else {
+                            assert_int_equal(rc, NQ_ENOTFOUND);
+                        }
                     } else {
-                        assert_int_equal(rc, NQ_ENOTFOUND);
+                        int rc = btree_cursor_prev(c);
+                        if (i > 0) {
+                            assert_int_equal(rc, 0);
+                            expect_entry(c, &m.e[i - 1]);
+                        } else {
+                            assert_int_equal(rc, NQ_ENOTFOUND);
+                        }
                     }
                     btree_cursor_close(c);
                 } else {
