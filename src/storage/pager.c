@@ -249,7 +249,7 @@ int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_er
         t->snap = p->mx_appended;
         t->hdr = p->hdr_appended;
         t->seq = p->next_seq++;
-        t->next_frame = p->mx_appended + 1;
+        t->next_frame = t->first_frame = p->mx_appended + 1;
         t->base_pages = t->hdr.page_count;
     } else {
         t->snap = p->mx_durable;
@@ -443,11 +443,12 @@ static int cmp_tick(const void *a, const void *b)
     return x->tick < y->tick ? -1 : x->tick > y->tick;
 }
 
-static int write_dpage(pager_txn *t, dpage *d, uint32_t fno, uint32_t commit_pages)
+static int write_dpage(pager_txn *t, dpage *d, uint32_t fno, uint32_t commit_pages,
+                       uint32_t digest)
 {
     page_seal(d->page.data, t->p->page_size, d->page.pgno, t->seq);
-    int rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, d->page.data,
-                             &t->err);
+    int rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, digest,
+                             d->page.data, &d->frame_crc, &t->err);
     if (rc)
         t->broken = 1;
     return rc;
@@ -473,7 +474,7 @@ static int spill(pager_txn *t)
         if (d->needs_write) {
             if (!d->spill_frame)
                 d->spill_frame = t->next_frame++;
-            rc = write_dpage(t, d, d->spill_frame, 0);
+            rc = write_dpage(t, d, d->spill_frame, 0, 0);
             if (rc)
                 break;
         }
@@ -589,12 +590,34 @@ int pager_commit(pager_txn *t, nq_err *err)
     qsort(cps, n, sizeof *cps, cmp_fno);
     for (size_t i = 0; i < n; i++) {
         dpage *d = cps[i].d;
-        if (d->page.data && d->needs_write && (rc = write_dpage(t, d, cps[i].fno, 0)))
+        if (d->page.data && d->needs_write && (rc = write_dpage(t, d, cps[i].fno, 0, 0)))
             break;
     }
     uint32_t commit_fno = t->next_frame++;
-    if (!rc)
-        rc = write_dpage(t, hd, commit_fno, t->hdr.page_count);
+    if (!rc) {
+        /* The commit frame vouches for every earlier frame of the transaction by digest, so a
+         * spilled frame whose rewrite did not reach the disk cannot pass for committed. */
+        uint32_t nfr = commit_fno - t->first_frame;
+        uint32_t *crcs = calloc(nfr ? nfr : 1, sizeof *crcs);
+        uint8_t *have = calloc(nfr ? nfr : 1, 1);
+        if (!crcs || !have) {
+            rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                uint32_t k = cps[i].fno - t->first_frame;
+                crcs[k] = cps[i].d->frame_crc;
+                have[k] = 1;
+            }
+            for (uint32_t k = 0; k < nfr && !rc; k++)
+                if (!have[k])
+                    rc = nq_err_set(err, NQ_ERROR, "internal error: log frame %u of the "
+                                    "transaction has no page", t->first_frame + k);
+            if (!rc)
+                rc = write_dpage(t, hd, commit_fno, t->hdr.page_count, wal_digest(crcs, nfr));
+        }
+        free(crcs);
+        free(have);
+    }
     if (rc) {
         free(cps);
         nq_err_set(err, rc, "%s", t->err.msg);

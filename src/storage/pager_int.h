@@ -32,6 +32,7 @@ typedef struct dpage {
     pg page;               /* must be first */
     uint32_t pins;
     uint32_t spill_frame;  /* frame holding an earlier image written by this txn, or 0 */
+    uint32_t frame_crc;    /* CRC of the last frame written for it (for the commit digest) */
     uint8_t needs_write;   /* data differs from spill_frame (or there is none) */
     uint64_t tick;         /* last use, to spill the coldest first */
     struct dpage *hnext;
@@ -49,6 +50,7 @@ struct pager_txn {
     /* write transactions */
     dpage **dmap;         /* chained hash pgno -> dpage */
     size_t dmap_cap, ndirty, nmem;
+    uint32_t first_frame; /* first log position of this transaction */
     uint32_t next_frame;  /* next free log position */
     uint64_t tick;
     int broken;           /* a write failed half-way: only rollback is allowed */

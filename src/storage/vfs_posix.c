@@ -2,7 +2,7 @@
  * vfs_posix.c — the default file-system layer: POSIX pread/pwrite/fdatasync/ftruncate,
  * an exclusive advisory lock per database file, and directory fsync.
  *
- * The lock is an open-file-description lock (F_OFD_SETLK) so it belongs to the open file, not
+ * The lock (exclusive for writers, shared for read-only opens) is an open-file-description lock (F_OFD_SETLK) so it belongs to the open file, not
  * to the process: closing another descriptor on the same file in this process does not drop
  * it (the trap of classic POSIX record locks). The engine keeps one descriptor per file per
  * process and shares it between handles, so the lock says "another process has it".
@@ -120,7 +120,11 @@ static int px_size(nq_file *f, uint64_t *out)
 
 static int px_lock(nq_file *f)
 {
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    /* A read-only open takes a shared lock: read-only processes may share a file, but never
+     * with a process that writes it. */
+    int fl_flags = fcntl(f->fd, F_GETFL);
+    short type = (fl_flags >= 0 && (fl_flags & O_ACCMODE) == O_RDONLY) ? F_RDLCK : F_WRLCK;
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     if (fcntl(f->fd, F_OFD_SETLK, &fl) < 0)
         return (errno == EAGAIN || errno == EACCES) ? NQ_ELOCKED : nq_errno_code(errno);
     return 0;

@@ -14,6 +14,7 @@
 #include "../base/crc32c.h"
 #include "../base/endian.h"
 #include "../base/rand.h"
+#include "pager.h"
 
 static const uint8_t WAL_MAGIC[8] = {'N', 'Q', 'W', 'A', 'L', '\r', '\n', 0x1a};
 #define WAL_VERSION 1
@@ -70,7 +71,8 @@ static void index_clear(wal *w)
 {
     for (size_t i = 0; i < w->tab_cap; i++)
         free(w->tab[i].frames);
-    memset(w->tab, 0, w->tab_cap * sizeof *w->tab);
+    if (w->tab)
+        memset(w->tab, 0, w->tab_cap * sizeof *w->tab);
     w->tab_used = 0;
 }
 
@@ -245,14 +247,24 @@ static int parse_header(wal *w, const uint8_t *h)
     return 1;
 }
 
+/* The frame CRC covers the 28 header bytes and the page image except the page's own
+ * trailing CRC. It must leave that out: CRC is affine, so a CRC taken over a message
+ * followed by that message's CRC is a constant (the CRC "residue", whatever the initial
+ * value), and including it would give every sealed image of a page the same frame CRC,
+ * making different versions of it indistinguishable. The trailer is covered instead by
+ * checking the page's own checksum (frame_ok). */
+static uint32_t frame_crc(const wal *w, const uint8_t *hdr, const uint8_t *page)
+{
+    return crc32c(crc32c(0, hdr, 28), page, w->page_size - 4);
+}
+
 /* Frame validity apart from ordering: salts and CRC. */
 static int frame_ok(const wal *w, const uint8_t *fr)
 {
     if (get_u32(fr + 16) != w->salt1 || get_u32(fr + 20) != w->salt2 || get_u32(fr) == 0)
         return 0;
-    uint32_t c = crc32c(0, fr, 28);
-    c = crc32c(c, fr + WAL_FRAME_HEADER, w->page_size);
-    return c == get_u32(fr + 28);
+    return frame_crc(w, fr, fr + WAL_FRAME_HEADER) == get_u32(fr + 28) &&
+           page_verify(fr + WAL_FRAME_HEADER, w->page_size, get_u32(fr)) == 0;
 }
 
 static int scan(wal *w, wal_recovery *rec, nq_err *err)
@@ -269,11 +281,11 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
     uint8_t *buf = malloc(batch * fsz);
     if (!buf)
         return NQ_ENOMEM;
-    /* pending frames of the transaction being scanned, added to the index at its commit */
+    /* pending frames of the transaction being scanned (pgno, fno, crc), indexed at its commit */
     uint32_t *pend = NULL;
     size_t npend = 0, cpend = 0;
-    uint64_t prev_seq = 0;
-    int stopped = 0;
+    uint64_t last_seq = 0, cur_seq = 0;
+    int have_commit = 0, stopped = 0;
     for (uint64_t base = 1; base <= nframes && !rc; base += batch) {
         size_t cnt = (size_t)((nframes - base + 1) < batch ? (nframes - base + 1) : batch);
         ssize_t got = w->vfs->read(w->f, buf, cnt * fsz, frame_off(w, (uint32_t)base));
@@ -283,7 +295,7 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
         }
         size_t want = cnt;
         cnt = (size_t)got / fsz;
-        for (size_t i = 0; i < cnt; i++) {
+        for (size_t i = 0; i < cnt && !rc; i++) {
             const uint8_t *fr = buf + i * fsz;
             if (!frame_ok(w, fr)) {
                 stopped = 1;
@@ -294,14 +306,19 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
                 rec->max_seq = seq;
             if (stopped)
                 continue; /* keep reading only to learn the highest seq in the file */
-            if (seq < prev_seq) {
+            if (npend == 0) {
+                if (have_commit && seq <= last_seq) {
+                    stopped = 1;
+                    continue;
+                }
+                cur_seq = seq;
+            } else if (seq != cur_seq) {
                 stopped = 1;
                 continue;
             }
-            prev_seq = seq;
             if (npend == cpend) {
                 size_t nc = cpend ? cpend * 2 : 256;
-                uint32_t *np = realloc(pend, nc * 2 * sizeof *np);
+                uint32_t *np = realloc(pend, nc * 3 * sizeof *np);
                 if (!np) {
                     rc = NQ_ENOMEM;
                     break;
@@ -310,17 +327,31 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
                 cpend = nc;
             }
             uint32_t fno = (uint32_t)(base + i);
-            pend[2 * npend] = get_u32(fr);
-            pend[2 * npend + 1] = fno;
+            pend[3 * npend] = get_u32(fr);
+            pend[3 * npend + 1] = fno;
+            pend[3 * npend + 2] = get_u32(fr + 28);
             npend++;
             uint32_t commit_pages = get_u32(fr + 4);
-            if (commit_pages) {
-                for (size_t k = 0; k < npend && !rc; k++)
-                    rc = index_add_locked(w, pend[2 * k], pend[2 * k + 1]);
-                npend = 0;
-                rec->mx = fno;
-                rec->commit_pages = commit_pages;
+            if (!commit_pages)
+                continue;
+            /* the digest of the frames before the commit frame must match */
+            uint32_t d = 0;
+            uint8_t b4[4];
+            for (size_t k = 0; k + 1 < npend; k++) {
+                put_u32(b4, pend[3 * k + 2]);
+                d = crc32c(d, b4, 4);
             }
+            if (d != get_u32(fr + 24)) {
+                stopped = 1;
+                continue;
+            }
+            for (size_t k = 0; k < npend && !rc; k++)
+                rc = index_add_locked(w, pend[3 * k], pend[3 * k + 1]);
+            npend = 0;
+            have_commit = 1;
+            last_seq = seq;
+            rec->mx = fno;
+            rec->commit_pages = commit_pages;
         }
         if (cnt < want)
             break;
@@ -467,8 +498,19 @@ int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err)
     return 0;
 }
 
+uint32_t wal_digest(const uint32_t *crcs, size_t n)
+{
+    uint32_t d = 0;
+    uint8_t b[4];
+    for (size_t i = 0; i < n; i++) {
+        put_u32(b, crcs[i]);
+        d = crc32c(d, b, 4);
+    }
+    return d;
+}
+
 int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, uint64_t seq,
-                    const uint8_t *page, nq_err *err)
+                    uint32_t digest, const uint8_t *page, uint32_t *crc, nq_err *err)
 {
     uint8_t *fr = w->scratch;
     put_u32(fr, pgno);
@@ -476,9 +518,11 @@ int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, 
     put_u64(fr + 8, seq);
     put_u32(fr + 16, w->salt1);
     put_u32(fr + 20, w->salt2);
-    put_u32(fr + 24, 0);
-    uint32_t c = crc32c(0, fr, 28);
-    put_u32(fr + 28, crc32c(c, page, w->page_size));
+    put_u32(fr + 24, digest);
+    uint32_t c = frame_crc(w, fr, page);
+    put_u32(fr + 28, c);
+    if (crc)
+        *crc = c;
     memcpy(fr + WAL_FRAME_HEADER, page, w->page_size);
     int rc = w->vfs->write(w->f, fr, WAL_FRAME_HEADER + w->page_size, frame_off(w, fno));
     if (rc)

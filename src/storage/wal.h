@@ -8,21 +8,27 @@
  *   frame i (i = 1, 2, ...) at 32 + (i-1)*(32 + page_size):
  *     u32 pgno, u32 commit_pages (database size in pages if this frame commits, else 0),
  *     u64 seq (the writing transaction's sequence number), u32 salt1, u32 salt2,
- *     u32 reserved (0), u32 crc32c over the 28 header bytes before it and the page image;
- *     then the page image (page_size bytes, itself sealed with its own page checksum).
+ *     u32 digest (commit frames: CRC-32C over the little-endian CRCs of the transaction's
+ *     earlier frames, in log order; 0 otherwise), u32 crc32c over the 28 header bytes before
+ *     it and the page image less its last 4 bytes (see frame_crc in wal.c: the page's own
+ *     checksum covers those, and is verified too); then the page image (page_size bytes, itself sealed with its
+ *     own page checksum).
  *
- * A frame is valid when its salts equal the header's, its CRC holds, and its seq is not lower
- * than the previous valid frame's. Recovery walks frames from the start while they are valid
- * and keeps everything up to the last commit frame. Why this is enough:
- *   - a torn or lost frame fails its CRC, so scanning stops before it;
+ * A transaction's frames are contiguous, all carry its seq, and its commit frame is its last.
+ * Recovery walks frames from the start and keeps every transaction whose frames are all
+ * valid (salts equal to the header's, CRC correct), all carry one seq higher than the
+ * previous transaction's, and end in a commit frame whose digest matches the CRCs of the
+ * frames before it. It stops at the first frame that breaks a rule. Why this is enough:
+ *   - a torn or lost frame fails its CRC;
  *   - frames left by an older log generation carry other salts (the header gets new salts,
  *     synced, whenever the log restarts after a checkpoint);
- *   - frames left by a rolled-back or crashed transaction sit after the last commit and carry
- *     a lower seq than any later transaction that overwrites the positions before them, so
- *     scanning stops at them. Sequence numbers only grow: on open the next one is above the
- *     highest seq of *any* valid frame in the file, not just of the scanned prefix.
- * A transaction's frames are contiguous and its commit frame is its last, so a commit frame
- * that scans valid vouches for the whole transaction.
+ *   - frames left by a rolled-back or crashed transaction carry another seq than the
+ *     transaction that overwrites the positions around them;
+ *   - a frame rewritten in place (a page spilled, changed again and spilled again by one
+ *     transaction) may reach the disk in its older version while the commit frame lands:
+ *     the digest then fails, because it was computed over the newer version's CRC.
+ * Sequence numbers only grow: on open the next one is above the highest seq of *any* valid
+ * frame in the file, not just of the scanned prefix.
  */
 #ifndef NQ_STORAGE_WAL_H
 #define NQ_STORAGE_WAL_H
@@ -59,9 +65,12 @@ int wal_set_page_size(wal *w, uint32_t page_size, nq_err *err);
 uint32_t wal_find(wal *w, uint32_t pgno, uint32_t mx);
 /* Read the page image of frame fno (verified by the caller with page_verify). */
 int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err);
-/* Write one frame. Only the writer calls this. */
+/* Write one frame. Only the writer calls this. digest: see above (0 unless commit_pages).
+ * *crc receives the frame's CRC (for the commit digest). */
 int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, uint64_t seq,
-                    const uint8_t *page, nq_err *err);
+                    uint32_t digest, const uint8_t *page, uint32_t *crc, nq_err *err);
+/* The digest of a transaction whose earlier frames have these CRCs, in log order. */
+uint32_t wal_digest(const uint32_t *crcs, size_t n);
 int wal_sync(wal *w, nq_err *err);
 /* Record that frame fno holds pgno (frames of one page must be added in ascending order). */
 int wal_index_add(wal *w, uint32_t pgno, uint32_t fno);

@@ -476,7 +476,6 @@ static int fv_write(nq_file *f, const void *buf, size_t n, uint64_t off)
     if (rc)
         return rc;
     fv->counts.writes++;
-    if (getenv("NQ_DEBUG_FV")) fprintf(stderr, "call %llu write %s off %llu n %zu\n", (unsigned long long)fv->counts.mutating, f->path, (unsigned long long)off, n);
     for (size_t i = 0; i < f->ino->nops; i++) {
         const fv_op *op = &f->ino->ops[i];
         if (op->kind == OP_WRITE && op->off < off + n && off < op->off + op->len) {
@@ -528,7 +527,6 @@ static int fv_sync(nq_file *f)
         return NQ_EIO;
     faultvfs *fv = f->fv;
     int rc = enter_mutating(fv, FV_CALL_SYNC);
-    if (getenv("NQ_DEBUG_FV")) fprintf(stderr, "call %llu sync %s\n", (unsigned long long)fv->counts.mutating, f->path);
     if (rc)
         return rc;
     fv->counts.syncs++;
