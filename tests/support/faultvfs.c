@@ -29,7 +29,6 @@
 
 #include "base/rand.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
