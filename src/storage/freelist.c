@@ -14,6 +14,7 @@
 #include "pager_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/endian.h"
@@ -194,4 +195,72 @@ int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
     if (problems)
         *problems += bad;
     return bad ? NQ_ECORRUPT : 0;
+}
+
+static int cmp_pgno(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Give space back to the file system: when many pages are free and the last pages of the
+ * file are among them, rebuild the free list without them and lower the page count; the
+ * next checkpoint truncates the file. Runs inside the committing transaction, so it is as
+ * atomic as the deletes that freed the pages. To stay cheap it runs only when at least a
+ * quarter of the file is free, and after finding nothing to cut it waits until the free
+ * list has grown by another quarter. */
+int pager_shrink(pager_txn *t)
+{
+    pager *p = t->p;
+    uint32_t n = t->hdr.freelist_count;
+    if (n < 16 || (uint64_t)n * 4 < t->hdr.page_count || n < p->shrink_skip_below)
+        return 0;
+    uint32_t *pages = malloc((size_t)n * sizeof *pages);
+    if (!pages)
+        return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+    uint32_t got = 0;
+    int rc = 0;
+    for (uint32_t trunk = t->hdr.freelist_head; trunk && !rc;) {
+        pg *tr;
+        if ((rc = pager_get(t, trunk, &tr)))
+            break;
+        uint32_t cnt = get_u32(tr->data + 8);
+        if (tr->data[0] != PGTYPE_FREELIST || cnt > trunk_capacity(p) || got + 1 + cnt > n) {
+            pager_unref(t, tr);
+            rc = nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
+                            p->path, trunk);
+            break;
+        }
+        pages[got++] = trunk;
+        for (uint32_t i = 0; i < cnt; i++)
+            pages[got++] = get_u32(tr->data + TRUNK_HDR + 4 * i);
+        uint32_t next = get_u32(tr->data + 4);
+        pager_unref(t, tr);
+        trunk = next;
+    }
+    if (!rc && got != n)
+        rc = nq_err_set(&t->err, NQ_ECORRUPT, "%s: free list holds %u pages, header says %u",
+                        p->path, got, n);
+    if (rc) {
+        free(pages);
+        return rc;
+    }
+    qsort(pages, n, sizeof *pages, cmp_pgno);
+    uint32_t cut = 0;
+    while (cut < n && pages[n - 1 - cut] == t->hdr.page_count - cut)
+        cut++;
+    if (cut < 8) {
+        p->shrink_skip_below = n + n / 4 + 1;
+        free(pages);
+        return 0;
+    }
+    t->hdr.page_count -= cut;
+    t->hdr.freelist_head = 0;
+    t->hdr.freelist_count = 0;
+    t->hdr_dirty = 1;
+    for (uint32_t i = 0; i < n - cut && !rc; i++)
+        rc = pager_free(t, pages[i]);
+    free(pages);
+    p->shrink_skip_below = 0;
+    return rc;
 }

@@ -551,10 +551,13 @@ int pager_commit(pager_txn *t, nq_err *err)
         txn_end(t, 1);
         return 0;
     }
+    int rc = pager_shrink(t);
+    if (rc)
+        goto fail;
     /* every commit rewrites the header: it carries the page count, free list and seq */
     t->hdr.seq = t->seq;
     pg *h1;
-    int rc = pager_fresh_page(t, 1, &h1);
+    rc = pager_fresh_page(t, 1, &h1);
     if (rc)
         goto fail;
     header_encode(&t->hdr, h1->data, p->page_size);
@@ -683,6 +686,8 @@ int pager_commit(pager_txn *t, nq_err *err)
     }
     return 0;
 fail:
+    if (!err->code)
+        nq_err_set(err, rc, "%s", t->err.msg[0] ? t->err.msg : nq_strerror(rc));
     pager_rollback(t);
     return rc;
 }
@@ -694,12 +699,15 @@ typedef struct ckpt_ctx {
     uint8_t *buf;
     nq_err *err;
     uint32_t target;
+    uint32_t page_count; /* database size at the target commit */
 } ckpt_ctx;
 
 static int copy_one(void *arg, uint32_t pgno, uint32_t fno)
 {
     ckpt_ctx *c = arg;
     pager *p = c->p;
+    if (pgno > c->page_count)
+        return 0; /* cut off the end of the database by that commit */
     int rc = pager_read_page(p, pgno, fno, c->buf, c->err);
     if (rc)
         return rc;
@@ -764,13 +772,16 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
     }
     db_header hdr = p->hdr_durable;
     int rc = 0;
-    ckpt_ctx c = {p, NULL, err, target};
+    ckpt_ctx c = {p, NULL, err, target, hdr.page_count};
     if (target > p->mx_backfilled) {
         pthread_mutex_unlock(&p->mu);
         c.buf = malloc(p->page_size);
         rc = c.buf ? wal_foreach_latest(p->wal, target, copy_one, &c) : NQ_ENOMEM;
         free(c.buf);
-        if (!rc && p->db_file_pages > hdr.page_count)
+        uint64_t fsize = 0;
+        if (!rc)
+            rc = p->vfs->size(p->db, &fsize);
+        if (!rc && fsize > (uint64_t)hdr.page_count * p->page_size)
             rc = p->vfs->truncate(p->db, (uint64_t)hdr.page_count * p->page_size);
         if (!rc && !p->cfg.sync_off && (rc = p->vfs->sync(p->db)))
             nq_err_set(err, rc, "%s: checkpoint sync failed: %s", p->path, nq_strerror(rc));

@@ -66,6 +66,7 @@ struct pager {
     uint32_t page_size, usable;
     pager_config cfg;
     size_t dirty_limit;   /* pages a writer may hold in memory before spilling */
+    uint32_t shrink_skip_below; /* writer only: skip pager_shrink until this many are free */
     uint64_t db_file_pages; /* pages present in the database file */
 
     pthread_mutex_t mu;   /* guards everything below */
@@ -88,6 +89,8 @@ void pager_mark_failed(pager *p, const char *why);
 int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
 /* A writable zero-filled page numbered pgno, whatever it held (free-list use). */
 int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);
+/* At commit: cut free pages off the end of the file (freelist.c). */
+int pager_shrink(pager_txn *t);
 dpage *dmap_find(pager_txn *t, uint32_t pgno);
 int dmap_new(pager_txn *t, uint32_t pgno, dpage **out);
 void dmap_drop(pager_txn *t, dpage *d);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -230,6 +231,14 @@ static void test_drop_frees_pages(void **state)
     /* everything but the header and the catalog's root is free */
     assert_int_equal(s2.freelist_pages + 2, s2.page_count);
     assert_true(s1.page_count > 100);
+    /* and the free pages at the end were cut off: the file shrinks at the next checkpoint */
+    assert_true(s2.page_count < 10);
+    OK(db, nq_checkpoint(db));
+    struct stat st;
+    assert_int_equal(stat(DB, &st), 0);
+    if ((uint64_t)st.st_size > s2.page_count * s2.page_size)
+        fail_msg("file has %lld bytes, database %llu pages", (long long)st.st_size,
+                 (unsigned long long)s2.page_count);
     nq_close(db);
 }
 

@@ -235,20 +235,22 @@ static void test_freelist_reuse(void **state)
         pager_unref(t, g);
     }
     commit(t);
+    /* free all but the last page: nothing can be cut off the end, all go to the free list */
     t = begin(p, 1);
-    for (uint32_t pgno = 2; pgno < 602; pgno++)
+    for (uint32_t pgno = 2; pgno < 601; pgno++)
         assert_int_equal(pager_free(t, pgno), 0);
-    assert_int_equal(pager_freelist_count(t), 600);
+    assert_int_equal(pager_freelist_count(t), 599);
     commit(t);
     close_db(p);
     p = open_db(1024, 0);
     t = begin(p, 1);
-    assert_int_equal(pager_freelist_count(t), 600);
+    assert_int_equal(pager_freelist_count(t), 599);
+    assert_int_equal(pager_page_count(t), 601);
     uint8_t seen[602] = {0};
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 599; i++) {
         pg *g;
         assert_int_equal(pager_alloc(t, &g), 0);
-        assert_true(g->pgno >= 2 && g->pgno < 602);
+        assert_true(g->pgno >= 2 && g->pgno < 601);
         assert_false(seen[g->pgno]);
         seen[g->pgno] = 1;
         pager_unref(t, g);
@@ -256,7 +258,21 @@ static void test_freelist_reuse(void **state)
     assert_int_equal(pager_freelist_count(t), 0);
     assert_int_equal(pager_page_count(t), 601);
     pager_rollback(t);
+
+    /* free the last page too: now every page at the end is free, they are cut off and the
+     * file shrinks */
+    t = begin(p, 1);
+    assert_int_equal(pager_free(t, 601), 0);
+    commit(t);
+    t = begin(p, 0);
+    assert_int_equal(pager_page_count(t), 1);
+    assert_int_equal(pager_freelist_count(t), 0);
+    pager_rollback(t);
     close_db(p);
+    FILE *f = fopen(DB, "rb");
+    fseek(f, 0, SEEK_END);
+    assert_int_equal(ftell(f), 1024);
+    fclose(f);
 }
 
 static void test_corrupt_page_detected(void **state)
