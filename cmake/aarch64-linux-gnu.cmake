@@ -9,9 +9,16 @@
 # and rely on CMAKE_LIBRARY_ARCHITECTURE so that find_library only looks into the aarch64
 # multiarch directories (never picking an x86-64 library from /usr/lib/x86_64-linux-gnu).
 #
-# Running: ctest runs every test through CMAKE_CROSSCOMPILING_EMULATOR. `-L` points qemu's
-# dynamic loader at the cross C library; a path not found under that prefix falls back to the
-# host's, which is where the multiarch libcmocka.so.0 lives.
+# Running: ctest runs every test through CMAKE_CROSSCOMPILING_EMULATOR (qemu-aarch64). Which
+# C library the programs run on matters more than it seems. Multiarch libcmocka0:arm64 brings
+# libc6:arm64, so there are two aarch64 C libraries: the cross one (libc6-arm64-cross, in
+# /usr/aarch64-linux-gnu) and the multiarch one (/lib/ld-linux-aarch64.so.1,
+# /lib/aarch64-linux-gnu). With `qemu-aarch64 -L /usr/aarch64-linux-gnu` the dynamic loader
+# comes from the cross copy but libc.so.6 is found through the host's ld.so.cache in the
+# multiarch directory: a loader and a libc from two different builds, and the first
+# pthread_create spins forever. So when the multiarch runtime is present we run on it alone
+# (no -L: loader, libc and libcmocka all from /lib/aarch64-linux-gnu, one consistent set);
+# only without it do we point qemu at the cross copy.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
@@ -29,4 +36,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 find_program(NQ_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${NQ_QEMU_AARCH64} -L /usr/${NQ_CROSS_TRIPLE})
+if(EXISTS /lib/ld-linux-aarch64.so.1 AND EXISTS /lib/${NQ_CROSS_TRIPLE}/libc.so.6)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${NQ_QEMU_AARCH64})
+else()
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${NQ_QEMU_AARCH64} -L /usr/${NQ_CROSS_TRIPLE})
+endif()
