@@ -260,10 +260,11 @@ static void nqe_stats(eng *e, char *buf, size_t n)
     }
     snprintf(buf, n,
              "cache hit %.1f%% (%" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
-             " evictions), %" PRIu64 " pages, %" PRIu64 " commits, %" PRIu64 " syncs, %" PRIu64
-             " checkpoints",
+             " evictions, %" PRIu64 "/%" PRIu64 " frames in use), %" PRIu64 " pages, %" PRIu64
+             " commits, %" PRIu64 " syncs, %" PRIu64 " checkpoints",
              100.0 * s.cache_hit_rate, s.cache_hits, s.cache_misses, s.cache_evictions,
-             s.page_count, s.commits, s.syncs, s.checkpoints);
+             s.cache_pages, s.cache_capacity_pages, s.page_count, s.commits, s.syncs,
+             s.checkpoints);
 }
 
 static const engine_ops nqdb_ops = {nqe_open,   nqe_close,  nqe_begin_write, nqe_begin_read,
@@ -486,6 +487,7 @@ typedef struct child_arg {
 
 typedef struct child_result {
     int ok;
+    long pid; /* of the child, printed with the progress so that a profile can be split */
     char err[700];
     double secs[W_COUNT];
     long rss_after[W_COUNT]; /* peak RSS (KiB) of the child when each phase had finished */
@@ -501,7 +503,7 @@ static const uint8_t *value_for(const uint8_t *pool, uint64_t id)
 static int make_dir(const char *path, child_result *res)
 {
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        snprintf(res->err, sizeof res->err, "mkdir %s: %s", path, strerror(errno));
+        snprintf(res->err, sizeof res->err, "mkdir %.400s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -513,6 +515,7 @@ static void child_main(void *argp, void *outp)
     const params *p = a->p;
     child_result *res = outp;
     memset(res, 0, sizeof *res);
+    res->pid = (long)getpid();
 
     uint32_t *perm = malloc((size_t)p->rows * sizeof *perm);
     uint8_t *pool = malloc(POOL_BYTES + p->value_bytes);
@@ -758,6 +761,7 @@ typedef struct machine {
     uint64_t mem_kib;
     int is_ram;
     double harness_rss_kib;
+    double load_start, load_end; /* 1-minute load average before and after the run */
 } machine;
 
 static const char *mode_sqlite(int full)
@@ -772,6 +776,8 @@ static void print_text(const params *p, const machine *m, const mode_result *mod
            NQ_VERSION_STRING, sqlite3_libversion());
     printf("machine:     %s, %ld CPUs, %.1f GiB RAM, %s\n", m->cpu, m->nproc,
            (double)m->mem_kib / (1024.0 * 1024.0), m->kernel);
+    printf("load:        1-minute load average %.2f before, %.2f after (other work skews timings)\n",
+           m->load_start, m->load_end);
     printf("files:       %s on %s (%s, %s)\n", p->root, m->fstype, m->fssrc, m->fsopts);
     printf("parameters:  %" PRIu32 " rows, %" PRIu32 " single-insert txns, %" PRIu32
            "-byte values, page %d, cache %d KiB, checkpoint every %d pages,\n"
@@ -919,7 +925,8 @@ static void print_json(const params *p, const machine *m, const mode_result *mod
     bu_json_string(m->cpu);
     printf(",\"nproc\":%ld,\"mem_total_kib\":%" PRIu64 ",\"kernel\":", m->nproc, m->mem_kib);
     bu_json_string(m->kernel);
-    printf("},\"filesystem\":{\"dir\":");
+    printf(",\"loadavg_start\":%.2f,\"loadavg_end\":%.2f}", m->load_start, m->load_end);
+    printf(",\"filesystem\":{\"dir\":");
     bu_json_string(p->root);
     printf(",\"type\":");
     bu_json_string(m->fstype);
@@ -1078,6 +1085,7 @@ int main(int argc, char **argv)
     bu_kernel(m.kernel, sizeof m.kernel);
     m.nproc = bu_nproc();
     m.mem_kib = bu_mem_total_kib();
+    m.load_start = bu_loadavg();
     bu_fs_describe(p.root, m.fstype, sizeof m.fstype, m.fssrc, sizeof m.fssrc, m.fsopts,
                    sizeof m.fsopts, &m.is_ram);
     fprintf(stderr, "bench_storage: %" PRIu32 " rows, %" PRIu32 " txns, %" PRIu32
@@ -1126,14 +1134,15 @@ int main(int argc, char **argv)
                 s->n++;
                 fprintf(stderr,
                         "  [%s] rep %d/%d %-6s seq %.3fs rand %.3fs get %.3fs scan %.3fs "
-                        "txn %.3fs rss %.1f MiB (%.0fs)\n",
+                        "txn %.3fs rss %.1f MiB (%.0fs, pid %ld)\n",
                         mr->sync_full ? "full" : "off", rep + 1, p.reps, e_name[ei],
                         res.secs[W_SEQ], res.secs[W_RAND], res.secs[W_GET], res.secs[W_SCAN],
-                        res.secs[W_TXN], rss / 1024.0, bu_now() - t0);
+                        res.secs[W_TXN], rss / 1024.0, bu_now() - t0, res.pid);
             }
         }
     }
     bu_rm_rf(p.root);
+    m.load_end = bu_loadavg();
 
     if (p.json)
         print_json(&p, &m, modes, 2);

@@ -179,6 +179,12 @@ void bu_kernel(char *buf, size_t n)
         snprintf(buf, n, "%s %s %s", u.sysname, u.release, u.machine);
 }
 
+double bu_loadavg(void)
+{
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
 static const char *fs_magic_name(unsigned long magic, int *is_ram)
 {
     *is_ram = 0;

@@ -43,6 +43,8 @@ void bu_cpu_model(char *buf, size_t n);
 long bu_nproc(void);
 uint64_t bu_mem_total_kib(void);
 void bu_kernel(char *buf, size_t n);
+/* The 1-minute load average, or -1 if unknown: other work on the machine skews timings. */
+double bu_loadavg(void);
 
 /* The file system holding dir: type ("ext4"), source ("/dev/sda2") and mount options, from
  * /proc/self/mountinfo (matched by device number), or the type alone from statfs() where
