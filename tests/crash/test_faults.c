@@ -798,6 +798,84 @@ static void test_spilled_frame_rewritten_in_place(void **s)
     faultvfs_free(fv);
 }
 
+/* Reading inside a big write transaction may have to spill other pages to the log; if that
+ * write fails, the read must fail with an error. It must never look like the end of the tree
+ * (a scan that silently stops early) or a missing key. */
+static void test_io_error_while_reading_is_not_the_end(void **s)
+{
+    (void)s;
+    for (int forever = 0; forever < 2; forever++) {
+        faultvfs *fv = faultvfs_new(9);
+        nq_options o;
+        nq_options_init(&o);
+        o.page_size = 1024;
+        o.cache_bytes = 64 * 1024;
+        o.checkpoint_pages = 100000;
+        o.vfs = faultvfs_vfs(fv);
+        nq_db *db = NULL;
+        assert_int_equal(nq_open(DB, &o, &db), NQ_OK);
+        nq_tree *t = NULL;
+        assert_int_equal(nq_tree_open(db, "t0", NQ_TREE_CREATE, &t), NQ_OK);
+        assert_int_equal(nq_begin(db, NQ_TXN_WRITE), NQ_OK);
+        static uint8_t v[6000];
+        enum { N = 40 };
+        for (int i = 0; i < N; i++) {
+            char k[16];
+            memset(v, i, sizeof v);
+            assert_int_equal(nq_put(t, k, (size_t)snprintf(k, sizeof k, "k%03d", i), v, sizeof v, 0),
+                             NQ_OK);
+        }
+        /* from now on the log cannot be written (the disk is full, say) */
+        faultvfs_fail_write(fv, 1, forever, 0);
+        nq_cursor *c = NULL;
+        int rc = nq_cursor_open(t, &c), n = 0, errors = 0;
+        if (rc == 0) {
+            for (rc = nq_cursor_first(c); rc == 0; rc = nq_cursor_next(c)) {
+                size_t kl = 0, vl = 0;
+                const void *k = nq_cursor_key(c, &kl);
+                const void *val = nq_cursor_value(c, &vl);
+                if (!k || !val) {
+                    if (nq_errcode(db) == 0 || nq_errcode(db) == NQ_ENOTFOUND)
+                        fail_msg("entry %d: the value could not be read, but nq_errcode is %d (%s)",
+                                 n, nq_errcode(db), nq_errmsg(db));
+                    errors++;
+                    rc = nq_errcode(db);
+                    break;
+                }
+                char want[16];
+                snprintf(want, sizeof want, "k%03d", n);
+                if (kl != 4 || memcmp(k, want, 4) != 0 || vl != sizeof v ||
+                    ((const uint8_t *)val)[vl - 1] != (uint8_t)n)
+                    fail_msg("entry %d: wrong key or value while the log cannot be written", n);
+                n++;
+            }
+            nq_cursor_close(c);
+        }
+        if (rc == NQ_ENOTFOUND && n != N)
+            fail_msg("(%s write failure) the scan ended after %d of %d entries without an error: "
+                     "an I/O error read as the end of the tree",
+                     forever ? "lasting" : "single", n, N);
+        /* point reads: the value, or an error that is not "not found" */
+        for (int i = 0; i < N; i++) {
+            char k[16];
+            void *g = NULL;
+            size_t gl = 0;
+            rc = nq_get(t, k, (size_t)snprintf(k, sizeof k, "k%03d", i), &g, &gl);
+            if (rc == NQ_ENOTFOUND)
+                fail_msg("(%s write failure) nq_get(%s) returned NQ_ENOTFOUND for a key the "
+                         "transaction wrote", forever ? "lasting" : "single", k);
+            if (rc == 0 && (gl != sizeof v || ((uint8_t *)g)[gl - 1] != (uint8_t)i))
+                fail_msg("nq_get(%s) returned wrong data", k);
+            free(g);
+        }
+        (void)errors;
+        nq_rollback(db);
+        nq_tree_close(t);
+        nq_close(db);
+        faultvfs_free(fv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_no_resurrection_after_damage),
         cmocka_unit_test(test_stale_page_under_new_frame_header),
         cmocka_unit_test(test_spilled_frame_rewritten_in_place),
+        cmocka_unit_test(test_io_error_while_reading_is_not_the_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -290,6 +290,9 @@ static int one_op(wl *w, int intxn, int big)
         if (want == 0)
             kvm_put(w->pending, t, key, kl, w->vbuf, vl);
         int rc = nq_put(w->tr[t], key, kl, w->vbuf, vl, flags);
+        if (w->verbose > 1)
+            printf("  put t%d %.*s (%zu bytes)%s -> %d, dead %d\n", t, (int)(kl > 12 ? 12 : kl),
+                   (const char *)key, vl, intxn ? " in txn" : "", rc, faultvfs_dead(w->fv));
         return intxn ? outcome(w, rc, want, "nq_put") : ac_end(w, rc, want, "nq_put");
     }
     if (r < 78) { /* delete */
@@ -304,6 +307,9 @@ static int one_op(wl *w, int intxn, int big)
             w->pending = kvm_clone(w->committed);
         kvm_del(w->pending, t, key, kl);
         int rc = nq_del(w->tr[t], key, kl);
+        if (w->verbose > 1)
+            printf("  del t%d %.*s%s -> %d, dead %d\n", t, (int)(kl > 12 ? 12 : kl),
+                   (const char *)key, intxn ? " in txn" : "", rc, faultvfs_dead(w->fv));
         return intxn ? outcome(w, rc, want, "nq_del") : ac_end(w, rc, want, "nq_del");
     }
     if (r < 88) { /* sequence: in a transaction, leave a key that proves the value committed */

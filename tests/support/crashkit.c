@@ -88,31 +88,20 @@ int crash_db_snapshot(nq_db *db, int ntrees, kvm **out, char *why, size_t whylen
         for (rc = nq_cursor_first(c); rc == 0; rc = nq_cursor_next(c)) {
             size_t kl = 0, vl = 0;
             const void *k = nq_cursor_key(c, &kl);
-            const void *v = nq_cursor_value(c, &vl);
-            if (!k || (!v && vl)) {
-                rc = nq_errcode(db) ? nq_errcode(db) : NQ_ERROR;
-                snprintf(why, whylen, "reading an entry of %s: %s", crash_tree_name(i),
-                         nq_errmsg(db));
+            const void *v = k ? nq_cursor_value(c, &vl) : NULL;
+            if (!k || !v) {
+                /* NULL is an error (an empty value is a non-NULL pointer); never NQ_ENOTFOUND,
+                 * which would end the walk as if the tree ended here */
+                int code = nq_errcode(db);
+                rc = code && code != NQ_ENOTFOUND ? code : NQ_ERROR;
+                snprintf(why, whylen, "reading an entry of %s: %s%s", crash_tree_name(i),
+                         k ? "nq_cursor_value" : "nq_cursor_key",
+                         code ? nq_errmsg(db) : " failed without setting an error code");
                 break;
-            }
-            if (!v) {
-                /* NULL with length 0 means an error unless the value is empty; re-read it */
-                void *g = NULL;
-                size_t gl = 0;
-                int grc = nq_get(t, k, kl, &g, &gl);
-                if (grc) {
-                    rc = grc;
-                    snprintf(why, whylen, "reading an entry of %s: %s", crash_tree_name(i),
-                             nq_errmsg(db));
-                    break;
-                }
-                kvm_put(m, i, k, kl, g, gl);
-                free(g);
-                continue;
             }
             kvm_put(m, i, k, kl, v, vl);
         }
-        if (rc == NQ_ENOTFOUND)
+        if (rc == NQ_ENOTFOUND) /* from first/next: the end of the tree */
             rc = 0;
         else if (rc && !why[0])
             snprintf(why, whylen, "walking %s: %s", crash_tree_name(i), nq_errmsg(db));
