@@ -471,9 +471,16 @@ const void *nq_cursor_value(nq_cursor *c, size_t *vlen)
         *vlen = 0;
         return NULL;
     }
+    nq_db *db = c->tree->db;
+    nq_err_clear(&db->err);
+    nq_err_clear(pager_txn_err(c->txn));
     const void *v = btree_cursor_value(c->bc, vlen);
-    if (!v && btree_cursor_valid(c->bc))
-        api_fail(c->tree->db, c->txn, pager_txn_err(c->txn)->code ? pager_txn_err(c->txn)->code
-                                                                  : NQ_ERROR);
+    if (!v) {
+        int code = pager_txn_err(c->txn)->code;
+        if (code)
+            api_fail(db, c->txn, code);
+        else
+            nq_err_set(&db->err, NQ_EMISUSE, "the cursor is not on an entry");
+    }
     return v;
 }

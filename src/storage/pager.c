@@ -336,9 +336,19 @@ static int dpage_load(pager_txn *t, dpage *d)
 
 static int spill(pager_txn *t);
 
+/* A write that failed half-way (a spill) leaves the transaction unusable: every later page
+ * access fails too, so no caller can mistake the failure for the end of a scan. */
+static int txn_broken(pager_txn *t)
+{
+    return nq_err_set(&t->err, t->broken, "%s: the transaction failed earlier (%s) and must be "
+                      "rolled back", t->p->path, nq_strerror(t->broken));
+}
+
 int pager_get(pager_txn *t, uint32_t pgno, pg **out)
 {
     *out = NULL;
+    if (t->broken)
+        return txn_broken(t);
     int rc = check_pgno(t, pgno);
     if (rc)
         return rc;
@@ -349,9 +359,11 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
                 return rc;
             d->pins++;
             d->tick = ++t->tick;
+            if (t->nmem > t->p->dirty_limit && (rc = spill(t))) {
+                d->pins--;
+                return rc;
+            }
             *out = &d->page;
-            if (t->nmem > t->p->dirty_limit)
-                return spill(t);
             return 0;
         }
     }
@@ -384,6 +396,8 @@ int pager_write(pager_txn *t, pg **pp)
 {
     if (!t->write)
         return nq_err_set(&t->err, NQ_EREADONLY, "write in a read transaction");
+    if (t->broken)
+        return txn_broken(t);
     pg *page = *pp;
     if (page->kind == PG_DIRTY) {
         dpage *d = (dpage *)page;
@@ -409,8 +423,8 @@ int pager_write(pager_txn *t, pg **pp)
     d->tick = ++t->tick;
     bp_unpin(t->p->bp, page);
     *pp = &d->page;
-    if (t->nmem > t->p->dirty_limit)
-        return spill(t);
+    if (t->nmem > t->p->dirty_limit && (rc = spill(t)))
+        return rc; /* *pp stays referenced: the caller releases it as on any error */
     return 0;
 }
 
@@ -450,7 +464,7 @@ static int write_dpage(pager_txn *t, dpage *d, uint32_t fno, uint32_t commit_pag
     int rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, digest,
                              d->page.data, &d->frame_crc, &t->err);
     if (rc)
-        t->broken = 1;
+        t->broken = rc;
     return rc;
 }
 
@@ -542,8 +556,8 @@ int pager_commit(pager_txn *t, nq_err *err)
         return 0;
     }
     if (t->broken) {
-        int rc = nq_err_set(err, NQ_EIO, "%s: transaction failed earlier (%s); rolled back",
-                            p->path, t->err.msg);
+        int rc = nq_err_set(err, t->broken, "%s: transaction failed earlier (%s); rolled back",
+                            p->path, nq_strerror(t->broken));
         pager_rollback(t);
         return rc;
     }
@@ -678,8 +692,9 @@ int pager_commit(pager_txn *t, nq_err *err)
             p->writer = 0;
             pthread_cond_broadcast(&p->cv);
             pthread_mutex_unlock(&p->mu);
-            if (crc && crc != NQ_EBUSY)
-                return nq_err_set(err, crc, "commit succeeded but checkpoint failed: %s", e.msg);
+            /* The commit is durable, so it succeeded: report that. A failed checkpoint has put
+             * the engine in the fail-stop state, so the next write says why. */
+            (void)crc;
         } else {
             pthread_mutex_unlock(&p->mu);
         }

@@ -53,7 +53,7 @@ struct pager_txn {
     uint32_t first_frame; /* first log position of this transaction */
     uint32_t next_frame;  /* next free log position */
     uint64_t tick;
-    int broken;           /* a write failed half-way: only rollback is allowed */
+    int broken;           /* error code of a write that failed half-way: only rollback is left */
     struct pager_txn *rnext, *rprev; /* registry of open transactions */
 };
 
