@@ -1,5 +1,6 @@
 /*
- * bufpool.h — the shared buffer pool: a fixed budget of page images with clock replacement.
+ * bufpool.h — the shared buffer pool: a fixed budget of immutable page images, with a
+ * selectable replacement policy (CLOCK by default).
  *
  * Every image in the pool is immutable: it is the content of page `pgno` as stored either in
  * the database file (frame 0) or in log frame `frame`. Because a page's committed versions
@@ -8,14 +9,21 @@
  * changes are private copies (pager.c) that enter the pool only after they are committed.
  * Eviction therefore never writes; it only forgets.
  *
- * Replacement is CLOCK (second chance): one reference bit per frame, set on every hit and
- * cleared as the hand passes. It costs O(1) per hit with no list manipulation under the lock,
- * which is what matters with several threads hitting the pool; LRU-2/ARC resist scans better
- * but need ordered lists touched on every hit. docs/storage.md records the measurement.
+ * Replacement policies (bp_policy):
+ *   CLOCK  second chance: one reference bit per frame, set on a hit, cleared as the hand
+ *          passes. A hit costs one store and touches no list.
+ *   LRU    a doubly linked list, moved to the front on every hit; the tail is the victim.
+ *   2Q     Johnson & Shasha's 2Q: first references enter a FIFO (A1in, a quarter of the
+ *          budget); pages evicted from it leave their page number in a ghost list (A1out, half
+ *          the budget, no data); a miss on a ghost enters the main LRU list (Am). A one-time
+ *          scan only ever passes through A1in, so it cannot flush the hot set out of Am.
+ * CLOCK is the default: bench/bench_bufpool measures all three against Belady's optimum and
+ * docs/storage.md ("Buffer pool: which replacement policy, and why") gives the numbers.
  *
- * When every frame is pinned the pool grows past its budget rather than failing, and shrinks
- * back as those frames are unpinned. A miss is loaded outside the pool lock; other threads
- * asking for the same version wait for that load instead of reading it twice.
+ * Whatever the policy: pinned frames are never evicted. When every frame is pinned the pool
+ * grows past its budget rather than failing, and shrinks back as those frames are unpinned.
+ * A miss is loaded outside the pool lock; other threads asking for the same version wait for
+ * that load instead of reading it twice.
  */
 #ifndef NQ_STORAGE_BUFPOOL_H
 #define NQ_STORAGE_BUFPOOL_H
@@ -30,7 +38,25 @@ typedef struct bufpool bufpool;
 /* Reads version (pgno, frame) into buf (page_size bytes) and verifies it; 0 or NQ_E*. */
 typedef int (*bp_loader)(void *arg, uint32_t pgno, uint32_t frame, uint8_t *buf);
 
+typedef enum bp_policy {
+    BP_CLOCK = 0,
+    BP_LRU = 1,
+    BP_2Q = 2,
+} bp_policy;
+#define BP_POLICY_COUNT 3
+/* Overridable at build time (-DBP_POLICY_DEFAULT=BP_2Q) so the whole test suite can run
+ * under each policy. */
+#ifndef BP_POLICY_DEFAULT
+#define BP_POLICY_DEFAULT BP_CLOCK
+#endif
+
+/* "clock", "lru", "2q"; NULL for a value outside bp_policy. */
+const char *bp_policy_name(bp_policy policy);
+
+/* A pool of capacity_pages images (at least 8) with the default policy. *out is owned by the
+ * caller and freed with bp_destroy. 0 or NQ_ENOMEM (NQ_EINVAL for an unknown policy). */
 int bp_create(uint32_t page_size, size_t capacity_pages, bufpool **out);
+int bp_create_policy(uint32_t page_size, size_t capacity_pages, bp_policy policy, bufpool **out);
 void bp_destroy(bufpool *bp);
 
 /* Pin the image of (pgno, frame), loading it through `load` on a miss. */
