@@ -238,6 +238,15 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
                         h.page_size, ps);
         goto fail;
     }
+    /* Every page of the database is in the file or in the log (a commit writes every page it
+     * adds), so a header that claims more is damaged: refuse it rather than read beyond. */
+    uint64_t present = p->db_file_pages > rec.max_pgno ? p->db_file_pages : rec.max_pgno;
+    if (h.page_count > present && !(fsize == 0 && !f1)) {
+        rc = nq_err_set(err, NQ_ECORRUPT,
+                        "%s: header says %u pages, but the file and log hold only %llu", path,
+                        h.page_count, (unsigned long long)present);
+        goto fail;
+    }
     p->hdr_appended = p->hdr_durable = h;
     p->next_seq = (h.seq > rec.max_seq ? h.seq : rec.max_seq) + 1;
 

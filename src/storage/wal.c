@@ -345,8 +345,11 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
                 stopped = 1;
                 continue;
             }
-            for (size_t k = 0; k < npend && !rc; k++)
+            for (size_t k = 0; k < npend && !rc; k++) {
                 rc = index_add_locked(w, pend[3 * k], pend[3 * k + 1]);
+                if (pend[3 * k] > rec->max_pgno)
+                    rec->max_pgno = pend[3 * k];
+            }
             npend = 0;
             have_commit = 1;
             last_seq = seq;

@@ -49,6 +49,7 @@ typedef struct wal_recovery {
     uint32_t commit_pages; /* database size recorded by that commit */
     uint64_t max_seq;      /* highest seq of any valid frame anywhere in the file */
     uint32_t page_size;    /* from the header, 0 if the header was not valid */
+    uint32_t max_pgno;     /* highest page number in a committed frame */
 } wal_recovery;
 
 /* Open (creating if allowed) the log and scan it. page_size = expected page size, or 0 to

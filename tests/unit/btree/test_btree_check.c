@@ -183,7 +183,7 @@ static void test_key_outside_parent_range(void **state)
     /* make the leaf's last key huge: still in order inside the page, but not below the
      * parent's next separator */
     uint32_t n = bt_ncell(d), off = bt_cell_off(d, U, n - 1);
-    bt_leafcell c;
+    bt_leafcell c = {0};
     assert_int_equal(bt_leaf_parse(d + off, d + U, U, &c), 0);
     memset((uint8_t *)c.key, 0xff, c.kl);
     pager_unref(t, g);
@@ -243,7 +243,7 @@ static void test_overflow_chain(void **state)
     uint8_t want[8];
     key_of(want, 7);
     for (uint32_t i = 0; i < bt_ncell(g->data); i++) {
-        bt_leafcell c;
+        bt_leafcell c = {0};
         assert_int_equal(bt_leaf_parse(g->data + bt_cell_off(g->data, U, i), g->data + U, U, &c), 0);
         if (c.kl == 8 && !memcmp(c.key, want, 8))
             ovfl = c.ovfl;
