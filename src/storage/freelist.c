@@ -34,6 +34,9 @@ int pager_alloc(pager_txn *t, pg **out)
     int rc;
     if (t->hdr.freelist_head) {
         uint32_t head = t->hdr.freelist_head;
+        if (t->hdr.freelist_count == 0)
+            return nq_err_set(&t->err, NQ_ECORRUPT,
+                              "%s: free list has a trunk (page %u) but a count of 0", p->path, head);
         pg *tr;
         if ((rc = pager_get(t, head, &tr)))
             return rc;
@@ -215,6 +218,9 @@ int pager_shrink(pager_txn *t)
     uint32_t n = t->hdr.freelist_count;
     if (n < 16 || (uint64_t)n * 4 < t->hdr.page_count || n < p->shrink_skip_below)
         return 0;
+    if (n >= t->hdr.page_count) /* never size an allocation from a damaged count */
+        return nq_err_set(&t->err, NQ_ECORRUPT, "%s: header counts %u free pages of %u", p->path,
+                          n, t->hdr.page_count);
     uint32_t *pages = malloc((size_t)n * sizeof *pages);
     if (!pages)
         return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
