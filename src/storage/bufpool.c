@@ -569,7 +569,31 @@ void bp_unpin(bufpool *bp, pg *page)
     pthread_mutex_unlock(&bp->mu);
 }
 
-void bp_insert(bufpool *bp, uint32_t pgno, uint32_t frame, const uint8_t *data)
+void bp_set_capacity(bufpool *bp, size_t pages)
+{
+    if (pages < 8)
+        pages = 8;
+    pthread_mutex_lock(&bp->mu);
+    bp->capacity = pages;
+    /* give memory back now: spare frames first, then unpinned images in policy order */
+    bp_frame *f;
+    while (bp->nframes > bp->capacity && (f = bp->freel.tail)) {
+        frame_unlink(bp, f);
+        slot_remove(bp, f->slot);
+        frame_free(f);
+    }
+    while (bp->nframes > bp->capacity && (f = policy_victim(bp))) {
+        hash_remove(bp, f);
+        frame_unlink(bp, f);
+        bp->evictions++;
+        slot_remove(bp, f->slot);
+        frame_free(f);
+    }
+    pthread_mutex_unlock(&bp->mu);
+}
+
+/* Shared by bp_insert (copies) and bp_adopt (takes the buffer, hands back the frame's). */
+static void insert_image(bufpool *bp, uint32_t pgno, uint32_t frame, uint8_t **data, int adopt)
 {
     pthread_mutex_lock(&bp->mu);
     if (!hash_find(bp, pgno, frame)) {
@@ -580,12 +604,29 @@ void bp_insert(bufpool *bp, uint32_t pgno, uint32_t frame, const uint8_t *data)
             f->frame = frame;
             f->pins = 0;
             f->state = F_READY;
-            memcpy(f->page.data, data, bp->page_size);
+            if (adopt) {
+                uint8_t *old = f->page.data;
+                f->page.data = *data;
+                *data = old;
+            } else {
+                memcpy(f->page.data, *data, bp->page_size);
+            }
             hash_add(bp, f);
             policy_admit(bp, f, 0);
         }
     }
     pthread_mutex_unlock(&bp->mu);
+}
+
+void bp_insert(bufpool *bp, uint32_t pgno, uint32_t frame, const uint8_t *data)
+{
+    uint8_t *d = (uint8_t *)data;
+    insert_image(bp, pgno, frame, &d, 0);
+}
+
+void bp_adopt(bufpool *bp, uint32_t pgno, uint32_t frame, uint8_t **data)
+{
+    insert_image(bp, pgno, frame, data, 1);
 }
 
 /* Retire every dead, unpinned frame not yet retired. Walks down so that slot_remove, which

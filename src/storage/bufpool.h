@@ -67,9 +67,16 @@ int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *a
 void bp_unpin(bufpool *bp, pg *page);
 /* Put a committed image into the pool (copied). An existing image of the same version stays. */
 void bp_insert(bufpool *bp, uint32_t pgno, uint32_t frame, const uint8_t *data);
+/* Like bp_insert, but takes the malloc'd page_size buffer *data instead of copying it, and
+ * hands back in *data a buffer the caller now owns and frees (the recycled frame's, or its
+ * own if the version was already cached). Saves a copy and keeps memory within budget. */
+void bp_adopt(bufpool *bp, uint32_t pgno, uint32_t frame, uint8_t **data);
 /* Rename versions after a checkpoint: map returns the new frame number, or UINT32_MAX to drop
  * the image. Only unpinned images may be renamed or dropped; pinned ones are dropped lazily. */
 void bp_remap(bufpool *bp, uint32_t (*map)(void *arg, uint32_t pgno, uint32_t frame), void *arg);
+/* Change the budget (in pages; at least 8). Shrinking frees unpinned frames at once. The
+ * pager lends the writer's private pages out of the same budget this way. */
+void bp_set_capacity(bufpool *bp, size_t pages);
 /* Forget everything not pinned. */
 void bp_clear(bufpool *bp);
 

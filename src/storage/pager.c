@@ -176,6 +176,25 @@ static void dmap_free_all(pager_txn *t)
     t->dmap_cap = t->ndirty = t->nmem = 0;
 }
 
+/* Keep pool + private pages within the budget: lend the writer what it holds, in steps so
+ * the pool is not resized on every page. */
+static void budget_sync(pager_txn *t)
+{
+    size_t step = 32;
+    if (t->nmem > t->lent + step || t->nmem + step < t->lent) {
+        t->lent = t->nmem;
+        bp_set_capacity(t->p->bp, t->p->budget - t->lent);
+    }
+}
+
+static void budget_return(pager_txn *t)
+{
+    if (t->lent) {
+        t->lent = 0;
+        bp_set_capacity(t->p->bp, t->p->budget);
+    }
+}
+
 /* ---- transactions ----------------------------------------------------------------------------- */
 
 static void registry_add(pager *p, pager_txn *t)
@@ -292,6 +311,7 @@ static void txn_end(pager_txn *t, int release_writer)
 {
     pager *p = t->p;
     dmap_free_all(t);
+    budget_return(t);
     pthread_mutex_lock(&p->mu);
     registry_remove(p, t);
     if (release_writer)
@@ -331,6 +351,7 @@ static int dpage_load(pager_txn *t, dpage *d)
     d->page.data = buf;
     d->needs_write = 0;
     t->nmem++;
+    budget_sync(t);
     return 0;
 }
 
@@ -423,6 +444,7 @@ int pager_write(pager_txn *t, pg **pp)
     d->tick = ++t->tick;
     bp_unpin(t->p->bp, page);
     *pp = &d->page;
+    budget_sync(t);
     if (t->nmem > t->p->dirty_limit && (rc = spill(t)))
         return rc; /* *pp stays referenced: the caller releases it as on any error */
     return 0;
@@ -446,6 +468,7 @@ int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out)
     d->pins++;
     d->tick = ++t->tick;
     *out = &d->page;
+    budget_sync(t);
     return 0;
 }
 
@@ -498,6 +521,7 @@ static int spill(pager_txn *t)
         t->nmem--;
     }
     free(cand);
+    budget_sync(t);
     return rc;
 }
 
@@ -661,10 +685,20 @@ int pager_commit(pager_txn *t, nq_err *err)
         pager_rollback(t);
         return NQ_ENOMEM;
     }
+    /* The private copies become the pool's committed versions (no copying): each adoption
+     * hands back a recycled buffer, freed at once, so memory stays within the budget. */
+    budget_return(t);
     for (size_t i = 0; i < n; i++)
-        if (cps[i].d->page.data)
-            bp_insert(p->bp, cps[i].d->page.pgno, cps[i].fno, cps[i].d->page.data);
-    bp_insert(p->bp, 1, commit_fno, hd->page.data);
+        if (cps[i].d->page.data) {
+            bp_adopt(p->bp, cps[i].d->page.pgno, cps[i].fno, &cps[i].d->page.data);
+            free(cps[i].d->page.data);
+            cps[i].d->page.data = NULL;
+            t->nmem--;
+        }
+    bp_adopt(p->bp, 1, commit_fno, &hd->page.data);
+    free(hd->page.data);
+    hd->page.data = NULL;
+    t->nmem--;
     free(cps);
 
     pthread_mutex_lock(&p->mu);

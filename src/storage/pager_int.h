@@ -50,6 +50,7 @@ struct pager_txn {
     /* write transactions */
     dpage **dmap;         /* chained hash pgno -> dpage */
     size_t dmap_cap, ndirty, nmem;
+    size_t lent;          /* pages of the budget lent to this writer (taken from the pool) */
     uint32_t first_frame; /* first log position of this transaction */
     uint32_t next_frame;  /* next free log position */
     uint64_t tick;
@@ -65,6 +66,7 @@ struct pager {
     bufpool *bp;
     uint32_t page_size, usable;
     pager_config cfg;
+    size_t budget;        /* the memory budget in pages, shared by the pool and the writer */
     size_t dirty_limit;   /* pages a writer may hold in memory before spilling */
     uint32_t shrink_skip_below; /* writer only: skip pager_shrink until this many are free */
     uint64_t db_file_pages; /* pages present in the database file */

@@ -192,8 +192,12 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     size_t cap = p->cfg.cache_bytes / ps;
     if (cap < 64)
         cap = 64;
-    p->dirty_limit = cap / 2;
-    if ((rc = bp_create(ps, cap - cap / 2, &p->bp))) {
+    /* One budget: the pool has all of it while nobody writes; a writer's private pages are
+     * lent out of it (the pool shrinks) up to all but a small reserve for clean pages. */
+    p->budget = cap;
+    size_t reserve = cap / 32 > 16 ? cap / 32 : 16;
+    p->dirty_limit = cap - reserve;
+    if ((rc = bp_create(ps, cap, &p->bp))) {
         nq_err_set(err, rc, "out of memory");
         goto fail;
     }
