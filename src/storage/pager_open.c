@@ -189,7 +189,9 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     p->db_file_pages = fsize / ps;
     p->mx_appended = p->mx_durable = rec.mx;
 
-    size_t cap = p->cfg.cache_bytes / ps;
+    /* The budget counts what a cached page really costs: its bytes plus the bookkeeping
+     * around it (frame or private-page record, hash links, allocator headers: ~128 bytes). */
+    size_t cap = p->cfg.cache_bytes / (ps + 128);
     if (cap < 64)
         cap = 64;
     /* One budget: the pool has all of it while nobody writes; a writer's private pages are
