@@ -1,0 +1,234 @@
+/*
+ * parse_misc.c — transaction control (BEGIN/START TRANSACTION/COMMIT/END/ROLLBACK [TO],
+ * SAVEPOINT, RELEASE), PREPARE/EXECUTE/DEALLOCATE, EXPLAIN [ANALYZE] [(options)], ANALYZE,
+ * SHOW TABLES, DESCRIBE/DESC, REINDEX.
+ *
+ * parse_misc returns NULL when the first token starts none of these, so the dispatcher can
+ * try the extension statements next without consuming anything.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/parse_int.h"
+
+static ast_txn *new_txn(parser *p, ast_stmt *st)
+{
+    ast_txn *t = p_alloc(p, sizeof *t);
+    st->u.txn = t;
+    return t;
+}
+
+/* READ UNCOMMITTED | READ COMMITTED | REPEATABLE READ | SERIALIZABLE */
+static const char *isolation_level(parser *p)
+{
+    if (p_accept_word(p, "SERIALIZABLE"))
+        return "SERIALIZABLE";
+    if (p_accept_word(p, "REPEATABLE")) {
+        if (!p_accept_word(p, "READ"))
+            p_fail(p, "expected READ");
+        return "REPEATABLE READ";
+    }
+    if (p_accept_word(p, "READ")) {
+        if (p_accept_word(p, "COMMITTED"))
+            return "READ COMMITTED";
+        if (p_accept_word(p, "UNCOMMITTED"))
+            return "READ UNCOMMITTED";
+        p_fail(p, "expected COMMITTED or UNCOMMITTED");
+    }
+    p_fail(p, "expected an isolation level");
+}
+
+static void txn_modes(parser *p, ast_txn *t)
+{
+    do {
+        if (p_accept_word(p, "ISOLATION")) {
+            if (!p_accept_word(p, "LEVEL"))
+                p_fail(p, "expected LEVEL");
+            t->isolation = isolation_level(p);
+        } else if (p_isword(p, "READ") &&
+                   (p_peek(p, 1)->kind == TK_WORD && p_peek(p, 1)->len == 4)) {
+            p_advance(p);
+            if (p_accept_word(p, "ONLY"))
+                t->access = "READ ONLY";
+            else if (p_accept_word(p, "WRITE"))
+                t->access = "READ WRITE";
+            else
+                p_fail(p, "expected ONLY or WRITE");
+        } else {
+            return;
+        }
+    } while (p_accept(p, TK_COMMA));
+}
+
+static ast_stmt *parse_explain(parser *p)
+{
+    ast_stmt *st = p_stmt(p, AST_EXPLAIN);
+    ast_explain *x = p_alloc(p, sizeof *x);
+    st->u.explain = x;
+    p_expect_kw(p, KW_EXPLAIN);
+    if (p_is(p, TK_LP)) {
+        p_advance(p);
+        do {
+            if (p_accept_kw(p, KW_ANALYZE)) {
+                x->analyze = 1;
+            } else if (p_accept_word(p, "VERBOSE")) {
+                x->verbose = 1;
+            } else if (p_accept_kw(p, KW_FORMAT)) {
+                if (!p_is(p, TK_WORD))
+                    p_fail(p, "expected TEXT, JSON, YAML or XML");
+                x->format = p_word_upper(p);
+            } else {
+                p_fail(p, "expected ANALYZE, VERBOSE or FORMAT");
+            }
+        } while (p_accept(p, TK_COMMA));
+        p_expect(p, TK_RP, ")");
+    } else {
+        if (p_accept_kw(p, KW_ANALYZE))
+            x->analyze = 1;
+        if (p_accept_word(p, "VERBOSE"))
+            x->verbose = 1;
+        if (p_accept_kw(p, KW_FORMAT)) {
+            if (!p_is(p, TK_WORD))
+                p_fail(p, "expected TEXT, JSON, YAML or XML");
+            x->format = p_word_upper(p);
+        }
+    }
+    if (x->format && strcmp(x->format, "TEXT") && strcmp(x->format, "JSON") &&
+        strcmp(x->format, "YAML") && strcmp(x->format, "XML")) {
+        /* point at the format word just consumed: it is the one before the current token */
+        p_fail(p, "unknown EXPLAIN format; expected TEXT, JSON, YAML or XML");
+    }
+    if (p_is(p, TK_EOF) || p_is(p, TK_SEMI))
+        p_fail(p, "expected a statement after EXPLAIN");
+    x->stmt = parse_statement(p);
+    return st;
+}
+
+ast_stmt *parse_misc(parser *p)
+{
+    const lex_token *t = &p->tok[0];
+    if (t->kind != TK_WORD)
+        return NULL;
+    ast_stmt *st;
+    switch (t->kw) {
+    case KW_BEGIN: {
+        st = p_stmt(p, AST_BEGIN);
+        ast_txn *x = new_txn(p, st);
+        p_advance(p);
+        if (p_accept_kw(p, KW_DEFERRED))
+            x->mode = AST_TXN_DEFERRED;
+        else if (p_accept_kw(p, KW_IMMEDIATE))
+            x->mode = AST_TXN_IMMEDIATE;
+        else if (p_accept_kw(p, KW_EXCLUSIVE))
+            x->mode = AST_TXN_EXCLUSIVE;
+        if (p_accept_kw(p, KW_TRANSACTION) || p_accept_word(p, "WORK"))
+            x->transaction_kw = 1;
+        txn_modes(p, x);
+        return st;
+    }
+    case KW_START:
+        st = p_stmt(p, AST_BEGIN);
+        new_txn(p, st)->start = 1;
+        p_advance(p);
+        p_expect_kw(p, KW_TRANSACTION);
+        txn_modes(p, st->u.txn);
+        return st;
+    case KW_COMMIT:
+    case KW_END:
+        st = p_stmt(p, AST_COMMIT);
+        new_txn(p, st)->end_kw = t->kw == KW_END;
+        p_advance(p);
+        if (!p_accept_kw(p, KW_TRANSACTION))
+            p_accept_word(p, "WORK");
+        return st;
+    case KW_ROLLBACK:
+        st = p_stmt(p, AST_ROLLBACK);
+        new_txn(p, st);
+        p_advance(p);
+        if (!p_accept_kw(p, KW_TRANSACTION))
+            p_accept_word(p, "WORK");
+        if (p_accept_kw(p, KW_TO)) {
+            p_accept_kw(p, KW_SAVEPOINT);
+            st->u.txn->savepoint = p_any_name(p, "expected a savepoint name");
+        }
+        return st;
+    case KW_SAVEPOINT:
+        st = p_stmt(p, AST_SAVEPOINT);
+        p_advance(p);
+        new_txn(p, st)->savepoint = p_any_name(p, "expected a savepoint name");
+        return st;
+    case KW_RELEASE:
+        st = p_stmt(p, AST_RELEASE);
+        p_advance(p);
+        p_accept_kw(p, KW_SAVEPOINT);
+        new_txn(p, st)->savepoint = p_any_name(p, "expected a savepoint name");
+        return st;
+    case KW_PREPARE: {
+        st = p_stmt(p, AST_PREPARE);
+        ast_prepare *pp = p_alloc(p, sizeof *pp);
+        st->u.prepare = pp;
+        p_advance(p);
+        pp->name = p_any_name(p, "expected a statement name");
+        if (p_accept(p, TK_LP)) {
+            do {
+                p_push(p, &pp->types, parse_type(p));
+            } while (p_accept(p, TK_COMMA));
+            p_expect(p, TK_RP, ")");
+        }
+        p_expect_kw(p, KW_AS);
+        if (p_is(p, TK_EOF) || p_is(p, TK_SEMI))
+            p_fail(p, "expected a statement");
+        pp->stmt = parse_statement(p);
+        return st;
+    }
+    case KW_EXECUTE: {
+        st = p_stmt(p, AST_EXECUTE);
+        ast_execute *x = p_alloc(p, sizeof *x);
+        st->u.execute = x;
+        p_advance(p);
+        x->name = p_any_name(p, "expected a statement name");
+        if (p_accept(p, TK_LP)) {
+            if (!p_is(p, TK_RP))
+                parse_expr_list(p, &x->args);
+            p_expect(p, TK_RP, ")");
+        }
+        return st;
+    }
+    case KW_DEALLOCATE:
+        st = p_stmt(p, AST_DEALLOCATE);
+        p_advance(p);
+        p_accept_kw(p, KW_PREPARE);
+        if (!p_accept_kw(p, KW_ALL))
+            st->u.name = p_any_name(p, "expected a statement name or ALL");
+        return st;
+    case KW_EXPLAIN:
+        return parse_explain(p);
+    case KW_ANALYZE:
+    case KW_REINDEX:
+        st = p_stmt(p, t->kw == KW_ANALYZE ? AST_ANALYZE : AST_REINDEX);
+        p_advance(p);
+        if (st->kind == AST_ANALYZE)
+            p_accept_kw(p, KW_TABLE);
+        if (p_is_name(p))
+            p_qname(p, &st->qname, NULL);
+        return st;
+    case KW_SHOW:
+        if (p_peek(p, 1)->kind != TK_WORD || p_peek(p, 1)->len != 6 ||
+            strncasecmp(p_peek(p, 1)->p, "TABLES", 6) != 0)
+            return NULL;
+        st = p_stmt(p, AST_SHOW_TABLES);
+        p_advance(p);
+        p_advance(p);
+        return st;
+    case KW_DESCRIBE:
+    case KW_DESC:
+        st = p_stmt(p, AST_DESCRIBE);
+        p_advance(p);
+        p_accept_kw(p, KW_TABLE);
+        p_qname(p, &st->qname, "expected a table name");
+        return st;
+    default:
+        return NULL;
+    }
+}
