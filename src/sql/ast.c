@@ -936,7 +936,12 @@ static void pr_options(pbuf *b, const ast_list *l)
         puts_(b, o->name);
         if (o->value) {
             put(b, " ", 1);
-            pr_expr(b, o->value);
+            if (o->value->kind == AST_E_UNARY) { /* a signed number: -0.5, as written */
+                puts_(b, op_text(o->value->op));
+                pr_expr(b, o->value->a);
+            } else {
+                pr_expr(b, o->value);
+            }
         }
     }
 }

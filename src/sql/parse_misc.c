@@ -61,6 +61,13 @@ static void txn_modes(parser *p, ast_txn *t)
     } while (p_accept(p, TK_COMMA));
 }
 
+static const char *explain_format(parser *p)
+{
+    if (!(p_isword(p, "TEXT") || p_isword(p, "JSON") || p_isword(p, "YAML") || p_isword(p, "XML")))
+        p_fail(p, "expected TEXT, JSON, YAML or XML");
+    return p_word_upper(p);
+}
+
 static ast_stmt *parse_explain(parser *p)
 {
     ast_stmt *st = p_stmt(p, AST_EXPLAIN);
@@ -75,9 +82,7 @@ static ast_stmt *parse_explain(parser *p)
             } else if (p_accept_word(p, "VERBOSE")) {
                 x->verbose = 1;
             } else if (p_accept_kw(p, KW_FORMAT)) {
-                if (!p_is(p, TK_WORD))
-                    p_fail(p, "expected TEXT, JSON, YAML or XML");
-                x->format = p_word_upper(p);
+                x->format = explain_format(p);
             } else {
                 p_fail(p, "expected ANALYZE, VERBOSE or FORMAT");
             }
@@ -89,15 +94,8 @@ static ast_stmt *parse_explain(parser *p)
         if (p_accept_word(p, "VERBOSE"))
             x->verbose = 1;
         if (p_accept_kw(p, KW_FORMAT)) {
-            if (!p_is(p, TK_WORD))
-                p_fail(p, "expected TEXT, JSON, YAML or XML");
-            x->format = p_word_upper(p);
+            x->format = explain_format(p);
         }
-    }
-    if (x->format && strcmp(x->format, "TEXT") && strcmp(x->format, "JSON") &&
-        strcmp(x->format, "YAML") && strcmp(x->format, "XML")) {
-        /* point at the format word just consumed: it is the one before the current token */
-        p_fail(p, "unknown EXPLAIN format; expected TEXT, JSON, YAML or XML");
     }
     if (p_is(p, TK_EOF) || p_is(p, TK_SEMI))
         p_fail(p, "expected a statement after EXPLAIN");
