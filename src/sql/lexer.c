@@ -146,13 +146,16 @@ static const char *skip_space(lexer *lx, lex_token *t)
     }
 }
 
-/* Quoted text up to the closing q, where qq inside stands for one q. */
+/* Quoted text up to the closing q, where qq inside stands for one q. -1: unterminated;
+ * -2: a NUL byte inside (C strings downstream would silently cut the value there). */
 static int scan_quoted(lexer *lx, char q)
 {
     adv(lx); /* opening quote */
     for (;;) {
         if (lx->pos >= lx->len)
             return -1;
+        if (lx->src[lx->pos] == 0)
+            return -2;
         if (lx->src[lx->pos] == q) {
             adv(lx);
             if (peekc(lx, 0) == q) {
@@ -250,7 +253,7 @@ void lex_next(lexer *lx, lex_token *t)
         t->kind = TK_EOF;
         return;
     }
-    int c = peekc(lx, 0), c1 = peekc(lx, 1);
+    int c = peekc(lx, 0), c1 = peekc(lx, 1), q;
     switch (c) {
     case '(': t->kind = TK_LP; adv(lx); break;
     case ')': t->kind = TK_RP; adv(lx); break;
@@ -336,15 +339,15 @@ void lex_next(lexer *lx, lex_token *t)
         t->kind = TK_PARAM;
         break;
     case '\'':
-        if (scan_quoted(lx, '\''))
-            set_err(t, "unterminated string literal");
+        if ((q = scan_quoted(lx, '\'')) != 0)
+            set_err(t, q == -2 ? "NUL character in string literal" : "unterminated string literal");
         else
             t->kind = TK_STRING;
         break;
     case '"':
     case '`':
-        if (scan_quoted(lx, (char)c))
-            set_err(t, "unterminated quoted identifier");
+        if ((q = scan_quoted(lx, (char)c)) != 0)
+            set_err(t, q == -2 ? "NUL character in quoted identifier" : "unterminated quoted identifier");
         else if (lx->src + lx->pos - t->p == 2)
             set_err(t, "zero-length delimited identifier");
         else
@@ -363,8 +366,8 @@ void lex_next(lexer *lx, lex_token *t)
             scan_number(lx, t);
         } else if ((c == 'x' || c == 'X') && c1 == '\'') {
             adv(lx);
-            if (scan_quoted(lx, '\'')) {
-                set_err(t, "unterminated blob literal");
+            if ((q = scan_quoted(lx, '\'')) != 0) {
+                set_err(t, q == -2 ? "malformed blob literal" : "unterminated blob literal");
                 break;
             }
             size_t n = (size_t)(lx->src + lx->pos - t->p) - 3;

@@ -144,6 +144,12 @@ static void test_errors(void **state)
     check_error("SELECT #", "unrecognized token", 1, 8);
     check_error("SELECT \"\"", "zero-length delimited identifier", 1, 8);
     check_error("SELECT 0x11111111111111111", "malformed number", 1, 8);
+    lexer lx;
+    lex_token t;
+    lex_init(&lx, "'a\0b'", 5);
+    lex_next(&lx, &t);
+    assert_int_equal(t.kind, TK_ERROR);
+    assert_string_equal(t.errmsg, "NUL character in string literal");
 }
 
 static void test_keyword_table(void **state)
