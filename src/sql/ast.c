@@ -713,18 +713,15 @@ static void pr_select(pbuf *b, const ast_select *s)
         }
         if (s->neuromatch) {
             const ast_neuromatch *n = s->neuromatch;
-            puts_(b, " NEUROMATCH ");
-            if (n->legacy) {
-                pr_expr(b, n->pattern);
-            } else {
-                put(b, "(", 1);
-                if (n->field) {
-                    pr_expr(b, n->field);
-                    puts_(b, ", ");
-                }
-                pr_expr(b, n->pattern);
-                put(b, ")", 1);
+            /* always the parenthesised form: a legacy pattern that prints with a leading
+             * "(" would otherwise read back as the other form */
+            puts_(b, " NEUROMATCH (");
+            if (n->field) {
+                pr_expr(b, n->field);
+                puts_(b, ", ");
             }
+            pr_expr(b, n->pattern);
+            put(b, ")", 1);
             if (n->strength) {
                 puts_(b, " STRENGTH > ");
                 pr_expr(b, n->strength);
