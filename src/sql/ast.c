@@ -925,6 +925,17 @@ static void pr_column_def(pbuf *b, const ast_column_def *c)
     }
 }
 
+/* An option value as it reads back: a signed number without the parentheses of a unary. */
+static void pr_option_value(pbuf *b, const ast_expr *v)
+{
+    if (v->kind == AST_E_UNARY) {
+        puts_(b, op_text(v->op));
+        pr_expr(b, v->a);
+    } else {
+        pr_expr(b, v);
+    }
+}
+
 static void pr_options(pbuf *b, const ast_list *l)
 {
     for (int i = 0; i < l->n; i++) {
@@ -933,12 +944,7 @@ static void pr_options(pbuf *b, const ast_list *l)
         puts_(b, o->name);
         if (o->value) {
             put(b, " ", 1);
-            if (o->value->kind == AST_E_UNARY) { /* a signed number: -0.5, as written */
-                puts_(b, op_text(o->value->op));
-                pr_expr(b, o->value->a);
-            } else {
-                pr_expr(b, o->value);
-            }
+            pr_option_value(b, o->value);
         }
     }
 }
@@ -1357,7 +1363,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
     case AST_LEARN_PATTERN: {
         const ast_ext *x = s->u.ext;
         puts_(b, "LEARN PATTERN ");
-        pr_expr(b, x->pattern);
+        pr_option_value(b, x->pattern);
         if (x->table.name) {
             puts_(b, " FROM ");
             put_qname(b, x->table.schema, x->table.name);

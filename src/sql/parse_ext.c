@@ -29,8 +29,11 @@ static ast_expr *option_value(parser *p)
     case TK_REAL:
     case TK_STRING:
     case TK_DNA:
+        return parse_term(p);
     case TK_MINUS:
     case TK_PLUS:
+        if (p_peek(p, 1)->kind != TK_INTEGER && p_peek(p, 1)->kind != TK_REAL)
+            p_fail_at(p, p_peek(p, 1), "expected a number");
         return parse_term(p);
     case TK_WORD:
     case TK_QIDENT: {
