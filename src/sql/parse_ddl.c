@@ -244,7 +244,7 @@ static ast_stmt *parse_create_table(parser *p, int temp)
     }
     p_expect(p, TK_LP, "( or AS");
     do {
-        if (starts_table_constraint(p))
+        if (starts_table_constraint(p) && ct->cols.n)
             p_push(p, &ct->cons, parse_table_constraint(p));
         else if (ct->cons.n)
             p_fail(p, "expected a table constraint");

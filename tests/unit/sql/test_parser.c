@@ -548,6 +548,7 @@ static void test_errors(void **state)
         {"CREATE TABLE (a INT)", "near \"(\": syntax error at line 1, column 14"},
         {"CREATE TABLE t (a INT,)", "near \")\": syntax error at line 1, column 23"},
         {"DROP t", "near \"t\": syntax error at line 1, column 6"},
+        {"CREATE TABLE t (CHECK (a))", "near \"(\": syntax error at line 1, column 23"},
         {"SELECT 'abc", "unterminated string literal at line 1, column 8"},
         {"SELECT 1 /* x", "unterminated comment at line 1, column 10"},
         {"SELECT \"ab", "unterminated quoted identifier at line 1, column 8"},
