@@ -335,7 +335,7 @@ static ast_type *parse_type_ex(parser *p, int multi)
     if (!(p_is(p, TK_WORD) || p_is(p, TK_QIDENT)) || (p_is(p, TK_WORD) && ends_type(p->tok[0].kw)))
         p_fail(p, "expected a type name");
     ast_type *t = p_alloc(p, sizeof *t);
-    char buf[256];
+    const char *name = NULL;
     size_t n = 0;
     for (int words = 0;; words++) {
         const lex_token *tk = &p->tok[0];
@@ -352,16 +352,19 @@ static ast_type *parse_type_ex(parser *p, int multi)
             w = q.name;
         }
         size_t wl = strlen(w);
-        if (n + wl + 2 < sizeof buf) {
-            if (n)
-                buf[n++] = ' ';
-            memcpy(buf + n, w, wl);
-            n += wl;
+        if (!name) {
+            name = w;
+            n = wl;
+            continue;
         }
+        char *cat = p_alloc(p, n + wl + 2); /* words joined by one space, in the arena */
+        memcpy(cat, name, n);
+        cat[n] = ' ';
+        memcpy(cat + n + 1, w, wl + 1);
+        name = cat;
+        n += wl + 1;
     }
-    t->name = ast_strndup(p->a, buf, n);
-    if (!t->name)
-        p_oom(p);
+    t->name = name;
     if (p_accept(p, TK_LP)) {
         t->args[t->nargs++] = signed_int(p);
         if (p_accept(p, TK_COMMA))
