@@ -500,7 +500,7 @@ ast_window *parse_window_spec(parser *p)
 
 /* ---- primaries ------------------------------------------------------------------------- */
 
-static const char *decode_string(parser *p, const lex_token *t, size_t *len)
+const char *parse_decode_string(parser *p, const lex_token *t, size_t *len)
 {
     char *s = p_alloc(p, t->len);
     size_t n = 0;
@@ -596,7 +596,7 @@ static ast_expr *parse_primary(parser *p)
     }
     case TK_STRING:
         e = parse_expr_new(p, AST_E_STRING, &at);
-        e->text = decode_string(p, &at, &e->len);
+        e->text = parse_decode_string(p, &at, &e->len);
         p_advance(p);
         return e;
     case TK_BLOB: {

@@ -65,6 +65,7 @@ ast_expr *parse_expr_new(parser *p, ast_expr_kind k, const lex_token *at);
 void parse_expr_list(parser *p, ast_list *l);
 ast_type *parse_type(parser *p);
 ast_expr *parse_term(parser *p);
+const char *parse_decode_string(parser *p, const lex_token *t, size_t *len); /* '..' */
 ast_window *parse_window_spec(parser *p); /* after '(' ... through ')' */
 ast_order *parse_order_item(parser *p);
 void parse_order_list(parser *p, ast_list *l);

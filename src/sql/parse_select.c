@@ -51,9 +51,11 @@ void parse_result_cols(parser *p, ast_list *l)
             rc->e = parse_expr(p);
             if (p_accept_kw(p, KW_AS)) {
                 if (p_is(p, TK_STRING)) {
-                    rc->alias = ast_strndup(p->a, p->tok[0].p + 1, p->tok[0].len - 2);
-                    if (!rc->alias)
-                        p_oom(p);
+                    /* AS 'name' (SQLite): a name, so it cannot be empty */
+                    size_t n;
+                    rc->alias = parse_decode_string(p, &p->tok[0], &n);
+                    if (n == 0 || memchr(rc->alias, 0, n))
+                        p_fail(p, "expected an alias");
                     p_advance(p);
                 } else {
                     rc->alias = p_any_name(p, "expected an alias");
