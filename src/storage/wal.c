@@ -247,15 +247,22 @@ static int parse_header(wal *w, const uint8_t *h)
     return 1;
 }
 
-/* The frame CRC covers the 28 header bytes and the page image except the page's own
- * trailing CRC. It must leave that out: CRC is affine, so a CRC taken over a message
- * followed by that message's CRC is a constant (the CRC "residue", whatever the initial
- * value), and including it would give every sealed image of a page the same frame CRC,
- * making different versions of it indistinguishable. The trailer is covered instead by
- * checking the page's own checksum (frame_ok). */
+/* The frame CRC covers the 28 header bytes and the page's own checksum (its last 4 bytes),
+ * which the writer has just computed over the whole image (page_seal), so each page is
+ * checksummed once on the way out and once on the way back (page_verify in frame_ok), not
+ * twice. Taking the checksum value, not the image, is enough to bind the frame to the
+ * content: a different image has a different page checksum (and a torn one fails
+ * page_verify). What must not be done is a CRC over the image *followed by* its own CRC:
+ * CRC is affine, so that is a constant for every sealed image, and all versions of a page
+ * would share one frame CRC (the power-loss test found that in an earlier version). */
+uint32_t wal_frame_crc(uint32_t page_size, const uint8_t *hdr, const uint8_t *page)
+{
+    return crc32c(crc32c(0, hdr, 28), page + page_size - 4, 4);
+}
+
 static uint32_t frame_crc(const wal *w, const uint8_t *hdr, const uint8_t *page)
 {
-    return crc32c(crc32c(0, hdr, 28), page, w->page_size - 4);
+    return wal_frame_crc(w->page_size, hdr, page);
 }
 
 /* Frame validity apart from ordering: salts and CRC. */

@@ -10,8 +10,7 @@
  *     u64 seq (the writing transaction's sequence number), u32 salt1, u32 salt2,
  *     u32 digest (commit frames: CRC-32C over the little-endian CRCs of the transaction's
  *     earlier frames, in log order; 0 otherwise), u32 crc32c over the 28 header bytes before
- *     it and the page image less its last 4 bytes (see frame_crc in wal.c: the page's own
- *     checksum covers those, and is verified too); then the page image (page_size bytes, itself sealed with its
+ *     it and the page's own checksum (the image's last 4 bytes; see frame_crc in wal.c); then the page image (page_size bytes, itself sealed with its
  *     own page checksum).
  *
  * A transaction's frames are contiguous, all carry its seq, and its commit frame is its last.
@@ -70,6 +69,9 @@ int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err);
  * *crc receives the frame's CRC (for the commit digest). */
 int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, uint64_t seq,
                     uint32_t digest, const uint8_t *page, uint32_t *crc, nq_err *err);
+/* The CRC stored at offset 28 of a frame whose 28 header bytes are hdr and whose (sealed)
+ * page image is page; exposed for tests and fuzzers that build logs by hand. */
+uint32_t wal_frame_crc(uint32_t page_size, const uint8_t *hdr, const uint8_t *page);
 /* The digest of a transaction whose earlier frames have these CRCs, in log order. */
 uint32_t wal_digest(const uint32_t *crcs, size_t n);
 int wal_sync(wal *w, nq_err *err);

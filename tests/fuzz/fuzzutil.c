@@ -82,8 +82,7 @@ void fuzz_repair_wal(uint8_t *f, size_t n, uint32_t ps, int seal)
         memcpy(fr + 16, f + 20, 8); /* salts */
         if (seal && get_u32(fr) != 0)
             page_seal(fr + WAL_FRAME_HEADER, ps, get_u32(fr), get_u64(fr + 8));
-        uint32_t c = crc32c(0, fr, 28);
-        put_u32(fr + 28, crc32c(c, fr + WAL_FRAME_HEADER, ps));
+        put_u32(fr + 28, wal_frame_crc(ps, fr, fr + WAL_FRAME_HEADER));
     }
 }
 
