@@ -178,11 +178,20 @@ static void dmap_free_all(pager_txn *t)
 
 /* Keep pool + private pages within the budget: lend the writer what it holds, in steps so
  * the pool is not resized on every page. */
+/* What the writer holds, in pages of the budget: its private page images plus the records
+ * that track every page it changed (spilled ones included), about 96 bytes each. */
+static size_t txn_mem_pages(const pager_txn *t)
+{
+    return t->nmem + (t->ndirty * 96 + t->p->page_size - 1) / t->p->page_size;
+}
+
 static void budget_sync(pager_txn *t)
 {
-    size_t step = 32;
-    if (t->nmem > t->lent + step || t->nmem + step < t->lent) {
-        t->lent = t->nmem;
+    size_t step = 32, held = txn_mem_pages(t);
+    if (held > t->p->dirty_limit)
+        held = t->p->dirty_limit; /* the pool keeps its reserve whatever the writer holds */
+    if (held > t->lent + step || held + step < t->lent) {
+        t->lent = held;
         bp_set_capacity(t->p->bp, t->p->budget - t->lent);
     }
 }
@@ -380,7 +389,7 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
                 return rc;
             d->pins++;
             d->tick = ++t->tick;
-            if (t->nmem > t->p->dirty_limit && (rc = spill(t))) {
+            if (txn_mem_pages(t) > t->p->dirty_limit && t->nmem && (rc = spill(t))) {
                 d->pins--;
                 return rc;
             }
@@ -445,7 +454,7 @@ int pager_write(pager_txn *t, pg **pp)
     bp_unpin(t->p->bp, page);
     *pp = &d->page;
     budget_sync(t);
-    if (t->nmem > t->p->dirty_limit && (rc = spill(t)))
+    if (txn_mem_pages(t) > t->p->dirty_limit && t->nmem && (rc = spill(t)))
         return rc; /* *pp stays referenced: the caller releases it as on any error */
     return 0;
 }
