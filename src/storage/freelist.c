@@ -25,6 +25,23 @@
 
 static uint32_t trunk_capacity(const pager *p) { return (p->usable - TRUNK_HDR) / 4; }
 
+/* Fetch trunk page pgno and check that it is one: *n receives its number of leaves. On
+ * failure nothing stays referenced. */
+static int trunk_get(pager_txn *t, uint32_t pgno, pg **out, uint32_t *n)
+{
+    int rc = pager_get(t, pgno, out);
+    if (rc)
+        return rc;
+    *n = get_u32((*out)->data + 8);
+    if ((*out)->data[0] != PGTYPE_FREELIST || *n > trunk_capacity(t->p)) {
+        pager_unref(t, *out);
+        *out = NULL;
+        return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
+                          t->p->path, pgno);
+    }
+    return 0;
+}
+
 int pager_alloc(pager_txn *t, pg **out)
 {
     *out = NULL;
@@ -38,14 +55,9 @@ int pager_alloc(pager_txn *t, pg **out)
             return nq_err_set(&t->err, NQ_ECORRUPT,
                               "%s: free list has a trunk (page %u) but a count of 0", p->path, head);
         pg *tr;
-        if ((rc = pager_get(t, head, &tr)))
+        uint32_t n;
+        if ((rc = trunk_get(t, head, &tr, &n)))
             return rc;
-        uint32_t n = get_u32(tr->data + 8);
-        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(p)) {
-            pager_unref(t, tr);
-            return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
-                              p->path, head);
-        }
         if (n > 0) {
             uint32_t leaf = get_u32(tr->data + TRUNK_HDR + 4 * (n - 1));
             if (leaf < 2 || leaf > t->hdr.page_count || leaf == head) {
@@ -98,14 +110,9 @@ int pager_free(pager_txn *t, uint32_t pgno)
     uint32_t head = t->hdr.freelist_head;
     if (head) {
         pg *tr;
-        if ((rc = pager_get(t, head, &tr)))
+        uint32_t n;
+        if ((rc = trunk_get(t, head, &tr, &n)))
             return rc;
-        uint32_t n = get_u32(tr->data + 8);
-        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(p)) {
-            pager_unref(t, tr);
-            return nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
-                              p->path, head);
-        }
         if (n < trunk_capacity(p)) {
             if ((rc = pager_write(t, &tr))) {
                 pager_unref(t, tr);
@@ -228,13 +235,13 @@ int pager_shrink(pager_txn *t)
     int rc = 0;
     for (uint32_t trunk = t->hdr.freelist_head; trunk && !rc;) {
         pg *tr;
-        if ((rc = pager_get(t, trunk, &tr)))
+        uint32_t cnt;
+        if ((rc = trunk_get(t, trunk, &tr, &cnt)))
             break;
-        uint32_t cnt = get_u32(tr->data + 8);
-        if (tr->data[0] != PGTYPE_FREELIST || cnt > trunk_capacity(p) || got + 1 + cnt > n) {
+        if (got + 1 + cnt > n) {
             pager_unref(t, tr);
-            rc = nq_err_set(&t->err, NQ_ECORRUPT, "%s: page %u: free-list trunk is damaged",
-                            p->path, trunk);
+            rc = nq_err_set(&t->err, NQ_ECORRUPT, "%s: free list holds more pages than the "
+                            "header's %u", p->path, n);
             break;
         }
         pages[got++] = trunk;
