@@ -9,6 +9,11 @@
  *      (whatever path the CPU picks) and crc32c_sw() on random buffers of every small length,
  *      at every alignment, so the head/tail loops of the word-at-a-time code are all covered;
  *   3. chaining: crc32c(crc32c(0, a), b) == crc32c(0, a || b) for every split point.
+ * The hardware path interleaves three CRC streams over blocks of 3*1360 and 3*128 bytes and
+ * combines them with shift tables, then finishes with a single chain; so the agreement tests
+ * also cover every length 0..2048 at 16 alignments (every block/tail combination up to two
+ * short blocks plus a tail, and a long block with each tail), random lengths up to 64 KiB,
+ * and chaining with split points on both sides of every block boundary.
  * Under qemu-aarch64 the emulated CPU has the CRC extension, so the aarch64 CI stage exercises
  * the ARM hardware path too; the test prints which path it saw.
  */
@@ -146,6 +151,98 @@ static void test_chaining(void **state)
     }
 }
 
+/* Every length 0..2048 at alignments 0..15. The reference for each prefix is extended one byte
+ * at a time from the previous one (the bitwise reference chains trivially), so the oracle
+ * costs O(n) per alignment instead of O(n^2). */
+static void test_all_lengths_to_2048(void **state)
+{
+    (void)state;
+    enum { MAXLEN = 2048 };
+    nq_rng r;
+    nq_rng_seed(&r, 0x5EED2048);
+    uint8_t *mem = malloc(MAXLEN + 16);
+    assert_non_null(mem);
+    for (size_t align = 0; align < 16; align++) {
+        uint8_t *p = mem + align;
+        for (size_t i = 0; i < MAXLEN; i++)
+            p[i] = (uint8_t)nq_rng_next(&r);
+        uint32_t seed = (align % 3 == 1) ? (uint32_t)nq_rng_next(&r) : 0;
+        uint32_t want = seed; /* crc_ref(seed, p, 0) */
+        for (size_t len = 0; len <= MAXLEN; len++) {
+            if (len)
+                want = crc_ref(want, p + len - 1, 1);
+            assert_int_equal(crc32c(seed, p, len), want);
+            assert_int_equal(crc32c_sw(seed, p, len), want);
+        }
+    }
+    free(mem);
+}
+
+/* Random lengths up to 64 KiB, random alignments and starting values. */
+static void test_random_long_buffers(void **state)
+{
+    (void)state;
+    enum { MAXLEN = 65536 };
+    nq_rng r;
+    nq_rng_seed(&r, 0xB16B00);
+    uint8_t *mem = malloc(MAXLEN + 16);
+    assert_non_null(mem);
+    for (size_t i = 0; i < MAXLEN + 16; i++)
+        mem[i] = (uint8_t)nq_rng_next(&r);
+    for (int iter = 0; iter < 120; iter++) {
+        size_t len = (size_t)(nq_rng_next(&r) % (MAXLEN + 1));
+        size_t align = (size_t)(nq_rng_next(&r) % 16);
+        uint32_t seed = (iter & 1) ? (uint32_t)nq_rng_next(&r) : 0;
+        uint8_t *p = mem + align;
+        for (int k = 0; k < 64; k++) /* fresh contents at random places */
+            p[nq_rng_next(&r) % MAXLEN] = (uint8_t)nq_rng_next(&r);
+        uint32_t want = crc_ref(seed, p, len);
+        assert_int_equal(crc32c(seed, p, len), want);
+        assert_int_equal(crc32c_sw(seed, p, len), want);
+    }
+    free(mem);
+}
+
+/* Chaining with every split point of a buffer a little over a 4 KiB page, so both halves
+ * start and end on each side of every interleave block boundary (3*128, 3*1360) and the
+ * register carried in is non-trivial; then three-way splits of a 64 KiB buffer. */
+static void test_chaining_across_blocks(void **state)
+{
+    (void)state;
+    enum { N = 4096 + 3 * 128 + 40, BIG = 65536 + 13 };
+    nq_rng r;
+    nq_rng_seed(&r, 0xC4A1);
+    uint8_t *buf = malloc(BIG);
+    assert_non_null(buf);
+    for (size_t i = 0; i < BIG; i++)
+        buf[i] = (uint8_t)nq_rng_next(&r);
+    for (size_t off = 0; off < 2; off++) {
+        const uint8_t *p = buf + off * 5;
+        uint32_t whole = crc_ref(0, p, N);
+        for (size_t split = 0; split <= N; split++) {
+            uint32_t head = crc32c(0, p, split);
+            assert_int_equal(crc32c(head, p + split, N - split), whole);
+            assert_int_equal(crc32c_sw(head, p + split, N - split), whole);
+            assert_int_equal(crc32c(crc32c_sw(0, p, split), p + split, N - split), whole);
+        }
+    }
+    uint32_t whole = crc_ref(0, buf, BIG);
+    for (int iter = 0; iter < 200; iter++) {
+        size_t s1 = (size_t)(nq_rng_next(&r) % (BIG + 1));
+        size_t s2 = (size_t)(nq_rng_next(&r) % (BIG + 1));
+        if (s1 > s2) {
+            size_t t = s1;
+            s1 = s2;
+            s2 = t;
+        }
+        uint32_t c = crc32c(0, buf, s1);
+        c = crc32c(c, buf + s1, s2 - s1);
+        c = crc32c(c, buf + s2, BIG - s2);
+        assert_int_equal(c, whole);
+    }
+    free(buf);
+}
+
 /* Every single-bit flip in a page-sized buffer changes the checksum. */
 static void test_detects_bit_flips(void **state)
 {
@@ -188,6 +285,9 @@ int main(void)
         cmocka_unit_test(test_hw_sw_ref_agree),
         cmocka_unit_test(test_page_sizes),
         cmocka_unit_test(test_chaining),
+        cmocka_unit_test(test_all_lengths_to_2048),
+        cmocka_unit_test(test_random_long_buffers),
+        cmocka_unit_test(test_chaining_across_blocks),
         cmocka_unit_test(test_detects_bit_flips),
         cmocka_unit_test(test_hw_query_stable),
     };
