@@ -265,7 +265,15 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+#define US_PER_DAY 86400000000LL
+
+/* TIMESTAMP -> (day, µs in day) without the overflow of days * US_PER_DAY near INT64_MIN */
+static void ts_split(int64_t ts, int64_t *days, int64_t *us)
+{
+    int64_t r = ts % US_PER_DAY;
+    *days = ts / US_PER_DAY - (r < 0);
+    *us = r < 0 ? r + US_PER_DAY : r;
+}
 
 static size_t fmt_time(int64_t us, char *buf, size_t cap)
 {
@@ -276,8 +284,14 @@ static size_t fmt_time(int64_t us, char *buf, size_t cap)
     return (size_t)n;
 }
 
+/* beyond ±2^40 days (~3e9 years) the calendar arithmetic could overflow; such values can only
+ * come from casts of raw integers, so print them raw rather than invent a date */
+#define DATE_LIMIT (1LL << 40)
+
 static size_t fmt_date(int64_t days, char *buf, size_t cap)
 {
+    if (days > DATE_LIMIT || days < -DATE_LIMIT)
+        return (size_t)snprintf(buf, cap, "day %" PRId64, days);
     int64_t y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
@@ -296,10 +310,11 @@ char *sqlv_to_string(const sqlv *v)
     case SQLV_DATE: n = fmt_date(v->i, small, sizeof small); break;
     case SQLV_TIME: n = fmt_time(v->i, small, sizeof small); break;
     case SQLV_TIMESTAMP: {
-        int64_t days = floordiv(v->i, 86400000000LL);
+        int64_t days, us;
+        ts_split(v->i, &days, &us);
         n = fmt_date(days, small, sizeof small);
         small[n++] = ' ';
-        n += fmt_time(v->i - days * 86400000000LL, small + n, sizeof small - n);
+        n += fmt_time(us, small + n, sizeof small - n);
         break;
     }
     case SQLV_TEXT: {
@@ -608,18 +623,15 @@ int sqlv_cast(const sqlv *v, sqlv_type t, sqlv *out, nq_err *e)
     case SQLV_DATE:
     case SQLV_TIME:
     case SQLV_TIMESTAMP: {
-        if (v->type == SQLV_TIMESTAMP && t == SQLV_DATE) {
-            *out = sqlv_temporal(t, floordiv(v->i, 86400000000LL));
-            return 0;
-        }
-        if (v->type == SQLV_TIMESTAMP && t == SQLV_TIME) {
-            int64_t days = floordiv(v->i, 86400000000LL);
-            *out = sqlv_temporal(t, v->i - days * 86400000000LL);
+        if (v->type == SQLV_TIMESTAMP && (t == SQLV_DATE || t == SQLV_TIME)) {
+            int64_t days, us;
+            ts_split(v->i, &days, &us);
+            *out = sqlv_temporal(t, t == SQLV_DATE ? days : us);
             return 0;
         }
         if (v->type == SQLV_DATE && t == SQLV_TIMESTAMP) {
             int64_t us;
-            if (__builtin_mul_overflow(v->i, 86400000000LL, &us))
+            if (__builtin_mul_overflow(v->i, US_PER_DAY, &us))
                 return nq_err_set(e, NQ_ERROR, "timestamp out of range");
             *out = sqlv_temporal(t, us);
             return 0;
@@ -649,7 +661,7 @@ int sqlv_cast(const sqlv *v, sqlv_type t, sqlv *out, nq_err *e)
             return cast_fail(v, t, e);
         }
         int64_t ts;
-        if (__builtin_mul_overflow(days, 86400000000LL, &ts) || __builtin_add_overflow(ts, us, &ts))
+        if (__builtin_mul_overflow(days, US_PER_DAY, &ts) || __builtin_add_overflow(ts, us, &ts))
             return nq_err_set(e, NQ_ERROR, "timestamp out of range");
         *out = sqlv_temporal(t, ts);
         return 0;

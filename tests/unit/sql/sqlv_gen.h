@@ -13,7 +13,7 @@
 #include "base/rand.h"
 #include "sql/value.h"
 
-static double gen_real(nq_rng *r)
+static inline double gen_real(nq_rng *r)
 {
     static const double edge[] = {0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 0.5, 1e20, -1e20,
                                   9007199254740992.0, 9007199254740994.0, 9223372036854775808.0,
@@ -37,7 +37,7 @@ static double gen_real(nq_rng *r)
     }
 }
 
-static int64_t gen_int(nq_rng *r)
+static inline int64_t gen_int(nq_rng *r)
 {
     static const int64_t edge[] = {0, 1, -1, 2, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
                                    (1LL << 53), (1LL << 53) + 1, -(1LL << 53) - 1, 127, 128, -128,
@@ -49,7 +49,7 @@ static int64_t gen_int(nq_rng *r)
     }
 }
 
-static sqlv gen_value(nq_rng *r)
+static inline sqlv gen_value(nq_rng *r)
 {
     sqlv v = sqlv_null();
     switch (nq_rng_below(r, 11)) {
@@ -88,10 +88,10 @@ static sqlv gen_value(nq_rng *r)
     }
 }
 
-static void gen_free(sqlv *v) { sqlv_clear(v); }
+static inline void gen_free(sqlv *v) { sqlv_clear(v); }
 
 /* exact identity of two values: same type and same bits */
-static int same_value(const sqlv *a, const sqlv *b)
+static inline int same_value(const sqlv *a, const sqlv *b)
 {
     if (a->type != b->type)
         return 0;
