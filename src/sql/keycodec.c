@@ -288,7 +288,7 @@ static int dec_escaped(kin *k, sqlv_type t, sqlv *out, nq_err *e)
 
 static int dec_number(kin *k, int neg, sqlv_type want, sqlv *out, nq_err *e)
 {
-    uint8_t q[10];
+    uint8_t q[10] = {0};
     if (kbytes(k, q, 10))
         return corrupt(e, "truncated number");
     uint64_t eb = get_be(q, 2), M = get_be(q + 2, 8);
@@ -342,7 +342,7 @@ static int dec_one(kin *k, sqlv_type want, sqlv *out, nq_err *e)
     case K_DATE:
     case K_TIME:
     case K_TIMESTAMP: {
-        uint8_t q[8];
+        uint8_t q[8] = {0};
         if (kbytes(k, q, 8))
             return corrupt(e, "truncated");
         sqlv_type t = tag == K_DATE ? SQLV_DATE : tag == K_TIME ? SQLV_TIME : SQLV_TIMESTAMP;
@@ -368,7 +368,7 @@ static int dec_one(kin *k, sqlv_type want, sqlv *out, nq_err *e)
         if (!s)
             return nq_err_set(e, NQ_ENOMEM, "out of memory");
         for (size_t j = 0; j < dim; j++) {
-            uint8_t q[4];
+            uint8_t q[4] = {0};
             k->pos++;
             kbytes(k, q, 4);
             uint32_t u = (uint32_t)get_be(q, 4);

@@ -334,7 +334,7 @@ static void test_threads(void **state)
     OK(db, nq_open(DB, &o, &db));
     nq_tree *t;
     OK(db, nq_tree_open(db, "shared", NQ_TREE_CREATE, &t));
-    enum { W = 3, R = 2, PER = 300 };
+    enum { W = 3, R = 2, PER = 120 }; /* each put is a durable commit: keep the fsyncs few */
     pthread_t th[W + R];
     worker ws[W + R];
     for (int i = 0; i < W + R; i++) {
