@@ -5,36 +5,15 @@
  */
 #include "sql/record.h"
 
+#include "base/varint.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-size_t rec_varint_put(uint8_t *buf, uint64_t v)
-{
-    size_t k = 0;
-    while (v >= 0x80) {
-        buf[k++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    buf[k++] = (uint8_t)v;
-    return k;
-}
+size_t rec_varint_put(uint8_t *buf, uint64_t v) { return varint_put(buf, v); }
 
-size_t rec_varint_get(const uint8_t *p, size_t n, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (size_t k = 0; k < n && k < 10; k++) {
-        uint64_t b = p[k] & 0x7f;
-        if (k == 9 && (p[k] & 0xfe)) /* the tenth byte may hold one bit only */
-            return 0;
-        x |= b << (7 * k);
-        if (!(p[k] & 0x80)) {
-            *v = x;
-            return k + 1;
-        }
-    }
-    return 0;
-}
+size_t rec_varint_get(const uint8_t *p, size_t n, uint64_t *v) { return varint_get(p, n, 10, v); }
 
 static void put_be(uint8_t *p, uint64_t v, int bytes)
 {

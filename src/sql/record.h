@@ -34,7 +34,7 @@ enum {
     REC_T_COUNT
 };
 
-/* LEB128 varint (7 bits a byte, low group first, at most 10 bytes). put returns bytes written
+/* LEB128 varint (base/varint.h; at most 10 bytes, canonical). put returns bytes written
  * (buf needs 10); get returns bytes read or 0 if truncated/over 64 bits. */
 size_t rec_varint_put(uint8_t *buf, uint64_t v);
 size_t rec_varint_get(const uint8_t *p, size_t n, uint64_t *v);

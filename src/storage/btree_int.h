@@ -32,6 +32,7 @@
 
 #include "../base/endian.h"
 #include "../base/err.h"
+#include "../base/varint.h"
 #include "btree.h"
 
 #define BT_HDR 16
@@ -60,48 +61,12 @@ static inline uint32_t bt_maxkey(uint32_t usable)
 }
 static inline uint32_t bt_ovfl_cap(uint32_t usable) { return usable - BT_OVFL_HDR; }
 
-static inline uint32_t bt_varint_len(uint64_t v)
-{
-    uint32_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static inline uint32_t bt_varint_put(uint8_t *p, uint64_t v)
-{
-    uint32_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* Decode at most 5 bytes (values < 2^35) without reading at or past end. Returns the number of
- * bytes used, or 0 if the varint runs past end, is longer than 5 bytes or is not canonical. */
+static inline uint32_t bt_varint_len(uint64_t v) { return (uint32_t)varint_len(v); }
+static inline uint32_t bt_varint_put(uint8_t *p, uint64_t v) { return (uint32_t)varint_put(p, v); }
+/* At most 5 bytes (values < 2^35) without reading at or past end; 0 if malformed. */
 static inline uint32_t bt_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
-    if (p < end && p[0] < 0x80) {
-        *v = p[0];
-        return 1;
-    }
-    uint64_t r = 0;
-    for (uint32_t i = 0; i < 5; i++) {
-        if (p + i >= end)
-            return 0;
-        r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            if (p[i] == 0)
-                return 0; /* non-canonical: a trailing zero group */
-            *v = r;
-            return i + 1;
-        }
-    }
-    return 0;
+    return p < end ? (uint32_t)varint_get(p, (size_t)(end - p), 5, v) : 0;
 }
 
 /* How many value bytes a leaf cell keeps in the page, and whether the rest spills. The rule
