@@ -170,18 +170,12 @@ int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
             break;
         }
         pg *tr;
-        int rc = pager_get(t, trunk, &tr);
-        if (rc) {
+        uint32_t n;
+        if (trunk_get(t, trunk, &tr, &n)) {
             FL_PROBLEM("free list: %.150s", t->err.msg);
             break;
         }
-        uint32_t n = get_u32(tr->data + 8), next = get_u32(tr->data + 4);
-        if (tr->data[0] != PGTYPE_FREELIST || n > trunk_capacity(t->p)) {
-            FL_PROBLEM("free list: page %u is not a valid trunk (type %u, %u entries)", trunk,
-                       tr->data[0], n);
-            pager_unref(t, tr);
-            break;
-        }
+        uint32_t next = get_u32(tr->data + 4);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t leaf = get_u32(tr->data + TRUNK_HDR + 4 * i);
             if (leaf < 2 || leaf > npages) {

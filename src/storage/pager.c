@@ -422,6 +422,28 @@ void pager_unref(pager_txn *t, pg *page)
     }
 }
 
+/* The transaction's private copy of page pgno, made if needed, with a buffer whose content
+ * the caller fills; marked changed, pinned once more, and lent out of the budget. */
+static int dpage_writable(pager_txn *t, uint32_t pgno, dpage **out)
+{
+    dpage *d = dmap_find(t, pgno);
+    int rc;
+    if (!d && (rc = dmap_new(t, pgno, &d)))
+        return nq_err_set(&t->err, rc, "out of memory");
+    if (!d->page.data) {
+        d->page.data = malloc(t->p->page_size);
+        if (!d->page.data)
+            return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
+        t->nmem++;
+    }
+    d->needs_write = 1;
+    d->pins++;
+    d->tick = ++t->tick;
+    budget_sync(t);
+    *out = d;
+    return 0;
+}
+
 int pager_write(pager_txn *t, pg **pp)
 {
     if (!t->write)
@@ -435,25 +457,13 @@ int pager_write(pager_txn *t, pg **pp)
         d->tick = ++t->tick;
         return 0;
     }
-    dpage *d = dmap_find(t, page->pgno);
-    int rc;
-    if (!d) {
-        if ((rc = dmap_new(t, page->pgno, &d)))
-            return nq_err_set(&t->err, rc, "out of memory");
-    }
-    if (!d->page.data) {
-        d->page.data = malloc(t->p->page_size);
-        if (!d->page.data)
-            return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
-        t->nmem++;
-    }
+    dpage *d;
+    int rc = dpage_writable(t, page->pgno, &d);
+    if (rc)
+        return rc;
     memcpy(d->page.data, page->data, t->p->page_size);
-    d->needs_write = 1;
-    d->pins++;
-    d->tick = ++t->tick;
     bp_unpin(t->p->bp, page);
     *pp = &d->page;
-    budget_sync(t);
     if (txn_mem_pages(t) > t->p->dirty_limit && t->nmem && (rc = spill(t)))
         return rc; /* *pp stays referenced: the caller releases it as on any error */
     return 0;
@@ -462,22 +472,12 @@ int pager_write(pager_txn *t, pg **pp)
 /* A writable zero-filled page numbered pgno (used by the free list). */
 int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out)
 {
-    dpage *d = dmap_find(t, pgno);
-    int rc;
-    if (!d && (rc = dmap_new(t, pgno, &d)))
-        return nq_err_set(&t->err, rc, "out of memory");
-    if (!d->page.data) {
-        d->page.data = malloc(t->p->page_size);
-        if (!d->page.data)
-            return nq_err_set(&t->err, NQ_ENOMEM, "out of memory");
-        t->nmem++;
-    }
+    dpage *d;
+    int rc = dpage_writable(t, pgno, &d);
+    if (rc)
+        return rc;
     memset(d->page.data, 0, t->p->page_size);
-    d->needs_write = 1;
-    d->pins++;
-    d->tick = ++t->tick;
     *out = &d->page;
-    budget_sync(t);
     return 0;
 }
 

@@ -274,6 +274,14 @@ static int frame_ok(const wal *w, const uint8_t *fr)
            page_verify(fr + WAL_FRAME_HEADER, w->page_size, get_u32(fr)) == 0;
 }
 
+/* One step of the commit digest: fold in the next frame's CRC (little-endian). */
+static uint32_t digest_add(uint32_t d, uint32_t crc)
+{
+    uint8_t b[4];
+    put_u32(b, crc);
+    return crc32c(d, b, 4);
+}
+
 static int scan(wal *w, wal_recovery *rec, nq_err *err)
 {
     uint64_t size;
@@ -343,11 +351,8 @@ static int scan(wal *w, wal_recovery *rec, nq_err *err)
                 continue;
             /* the digest of the frames before the commit frame must match */
             uint32_t d = 0;
-            uint8_t b4[4];
-            for (size_t k = 0; k + 1 < npend; k++) {
-                put_u32(b4, pend[3 * k + 2]);
-                d = crc32c(d, b4, 4);
-            }
+            for (size_t k = 0; k + 1 < npend; k++)
+                d = digest_add(d, pend[3 * k + 2]);
             if (d != get_u32(fr + 24)) {
                 stopped = 1;
                 continue;
@@ -511,11 +516,8 @@ int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err)
 uint32_t wal_digest(const uint32_t *crcs, size_t n)
 {
     uint32_t d = 0;
-    uint8_t b[4];
-    for (size_t i = 0; i < n; i++) {
-        put_u32(b, crcs[i]);
-        d = crc32c(d, b, 4);
-    }
+    for (size_t i = 0; i < n; i++)
+        d = digest_add(d, crcs[i]);
     return d;
 }
 
