@@ -89,6 +89,21 @@ static pager_txn *begin(pager *p, int write)
     return t;
 }
 
+/* A new database whose page 2 holds version 1 of the fill pattern, committed. */
+static pager *fresh_db_one_page(uint32_t page_size)
+{
+    remove_db();
+    pager *p = open_db(page_size, 0);
+    pager_txn *t = begin(p, 1);
+    pg *g;
+    assert_int_equal(pager_alloc(t, &g), 0);
+    assert_int_equal(g->pgno, 2);
+    fill(g, pager_usable(p), 1);
+    pager_unref(t, g);
+    commit(t);
+    return p;
+}
+
 static void test_commit_reopen(void **state)
 {
     (void)state;
@@ -122,15 +137,10 @@ static void test_commit_reopen(void **state)
 static void test_rollback_and_snapshot(void **state)
 {
     (void)state;
-    remove_db();
-    pager *p = open_db(1024, 0);
+    pager *p = fresh_db_one_page(1024);
     uint32_t us = pager_usable(p);
-    pager_txn *t = begin(p, 1);
+    pager_txn *t;
     pg *g;
-    assert_int_equal(pager_alloc(t, &g), 0);
-    fill(g, us, 1);
-    pager_unref(t, g);
-    commit(t);
 
     pager_txn *r = begin(p, 0); /* snapshot with version 1 */
 
@@ -278,15 +288,9 @@ static void test_freelist_reuse(void **state)
 static void test_corrupt_page_detected(void **state)
 {
     (void)state;
-    remove_db();
-    pager *p = open_db(4096, 0);
-    uint32_t us = pager_usable(p);
-    pager_txn *t = begin(p, 1);
+    pager *p = fresh_db_one_page(4096);
+    pager_txn *t;
     pg *g;
-    assert_int_equal(pager_alloc(t, &g), 0);
-    fill(g, us, 1);
-    pager_unref(t, g);
-    commit(t);
     close_db(p); /* checkpointed into the file */
 
     FILE *f = fopen(DB, "r+b");
