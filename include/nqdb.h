@@ -57,6 +57,15 @@ extern "C" {
 #define NQ_ECANTOPEN (-14)  /* the file cannot be opened or is not a database */
 #define NQ_ELOCKED  (-15)   /* another process has the database open */
 #define NQ_ENOTSUP  (-16)   /* not supported yet */
+#define NQ_ESYNTAX  (-17)   /* SQL syntax error; the message gives line and column */
+#define NQ_ECONSTRAINT (-18) /* a constraint failed: NOT NULL, UNIQUE, PRIMARY KEY, CHECK, FOREIGN KEY */
+#define NQ_ESCHEMA  (-19)   /* an SQL name does not resolve, or the schema changed under a statement */
+#define NQ_ETYPE    (-20)   /* an SQL value has the wrong type, or an operation on it is invalid */
+#define NQ_ELAST    NQ_ETYPE /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
+
+/* nq_step results (positive: not errors) */
+#define NQ_ROW       100    /* a result row is ready */
+#define NQ_DONE      101    /* the statement has finished */
 
 /* A short, static description of a result code. */
 const char *nq_strerror(int code);
@@ -204,6 +213,81 @@ int nq_get_stats(nq_db *db, nq_stats *out);
  * code if the check could not run. *problems (may be NULL) receives the count. */
 typedef void (*nq_report_fn)(void *arg, const char *problem);
 int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
+
+/* ---- SQL ----------------------------------------------------------------------------------
+ * QSQL statements (docs/qsql.md) run on the same connection as the key/value calls. The shape
+ * is SQLite's: prepare one statement, bind its parameters, step through its rows, read columns,
+ * finalize. A connection runs in autocommit mode (each statement is its own transaction) until
+ * SQL BEGIN; BEGIN ... COMMIT/ROLLBACK and SAVEPOINT/RELEASE/ROLLBACK TO nest as in PostgreSQL.
+ * Each statement is atomic: when it fails, every change it made is undone, and an explicit
+ * transaction stays open with its earlier statements' changes.
+ *
+ * Errors carry the position of the offending text where there is one:
+ *   near "FORM": syntax error at line 1, column 15
+ *   no such column: x at line 1, column 8
+ */
+typedef struct nq_stmt nq_stmt;
+
+/* Value types as nq_column_type reports them. */
+#define NQ_TYPE_NULL      0
+#define NQ_TYPE_INTEGER   1
+#define NQ_TYPE_REAL      2
+#define NQ_TYPE_TEXT      3
+#define NQ_TYPE_BLOB      4
+#define NQ_TYPE_BOOLEAN   5
+#define NQ_TYPE_DATE      6
+#define NQ_TYPE_TIME      7
+#define NQ_TYPE_TIMESTAMP 8
+#define NQ_TYPE_VECTOR    9
+
+/* Compile the first statement of sql (len bytes, or up to the NUL when len is (size_t)-1).
+ * *tail (may be NULL) receives where the next statement starts; *out is NULL when sql holds
+ * only whitespace, comments and semicolons. */
+int nq_prepare(nq_db *db, const char *sql, size_t len, nq_stmt **out, const char **tail);
+/* Run to the next row: NQ_ROW, NQ_DONE, or a negative error code (message in nq_errmsg). */
+int nq_step(nq_stmt *st);
+/* Back to the start, keeping the bindings. */
+int nq_reset(nq_stmt *st);
+int nq_finalize(nq_stmt *st); /* NULL is fine */
+const char *nq_stmt_sql(const nq_stmt *st);
+int nq_stmt_readonly(const nq_stmt *st); /* 1 if it cannot change the database */
+
+/* Parameters: ?, ?N, $N and :name. Indexes are 1-based; nq_bind_index maps ":name" (with
+ * its prefix) to an index, 0 if unknown. Text and blobs are copied. */
+int nq_bind_count(const nq_stmt *st);
+int nq_bind_index(const nq_stmt *st, const char *name);
+const char *nq_bind_name(const nq_stmt *st, int i);
+int nq_bind_null(nq_stmt *st, int i);
+int nq_bind_int64(nq_stmt *st, int i, int64_t v);
+int nq_bind_double(nq_stmt *st, int i, double v);
+int nq_bind_bool(nq_stmt *st, int i, int v);
+int nq_bind_text(nq_stmt *st, int i, const char *s, size_t len); /* len (size_t)-1: strlen */
+int nq_bind_blob(nq_stmt *st, int i, const void *p, size_t len);
+int nq_clear_bindings(nq_stmt *st);
+
+/* Result columns of the current row (valid after NQ_ROW, until the next step/reset/finalize). */
+int nq_column_count(const nq_stmt *st);
+const char *nq_column_name(const nq_stmt *st, int i);
+int nq_column_type(nq_stmt *st, int i);          /* NQ_TYPE_* of the current value */
+int64_t nq_column_int64(nq_stmt *st, int i);     /* numbers converted; other types 0 */
+double nq_column_double(nq_stmt *st, int i);
+/* Any value as text, the way the shell prints it (NULL for an SQL NULL). */
+const char *nq_column_text(nq_stmt *st, int i);
+const void *nq_column_blob(nq_stmt *st, int i);  /* TEXT, BLOB, VECTOR bytes */
+size_t nq_column_bytes(nq_stmt *st, int i);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE, and the rowid of the last inserted row. */
+int64_t nq_changes(const nq_db *db);
+int64_t nq_last_insert_rowid(const nq_db *db);
+/* Where the last error points into the statement text (1-based; 0 when it has no position). */
+void nq_error_position(const nq_db *db, unsigned *line, unsigned *col);
+
+/* Run every statement of sql in turn; for each result row call cb (may be NULL) with the
+ * values as text (NULL for SQL NULL) and the column names. A non-zero return from cb stops with
+ * NQ_ERROR "callback requested abort". Stops at the first error. */
+typedef int (*nq_exec_fn)(void *arg, int ncols, const char *const *values,
+                          const char *const *names);
+int nq_exec(nq_db *db, const char *sql, nq_exec_fn cb, void *arg);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@ struct nq_db {
     pager_txn *txn; /* explicit transaction, or NULL */
     nq_err err;
     struct nq_cursor *cursors; /* open cursors of this connection */
+    struct sql_session *sql;   /* SQL state (src/sql/session.h), created on first use */
+    unsigned err_line, err_col; /* position of the last SQL error (0: none) */
 };
 
 struct nq_tree {

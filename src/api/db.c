@@ -6,6 +6,7 @@
  * tree call runs in an autocommit transaction of its own (api_txn_begin/api_txn_end).
  */
 #include "api_int.h"
+#include "sql/session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,11 @@ int nq_close(nq_db *db)
     if (!db)
         return 0;
     int rc = 0;
+    /* the SQL session holds tree handles and cursors of its own */
+    if (db->sql) {
+        sql_session_free(db->sql);
+        db->sql = NULL;
+    }
     /* cursors first: they may own read transactions */
     while (db->cursors)
         nq_cursor_close(db->cursors);

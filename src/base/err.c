@@ -92,6 +92,12 @@ const char *nq_strerror(int code)
     case NQ_ECANTOPEN: return "cannot open database file";
     case NQ_ELOCKED: return "database is locked by another process";
     case NQ_ENOTSUP: return "not supported yet";
+    case NQ_ESYNTAX: return "SQL syntax error";
+    case NQ_ECONSTRAINT: return "constraint failed";
+    case NQ_ESCHEMA: return "SQL name does not resolve";
+    case NQ_ETYPE: return "SQL type mismatch";
+    case NQ_ROW: return "row ready";
+    case NQ_DONE: return "statement done";
     default: return "unknown error";
     }
 }

@@ -23,12 +23,7 @@
 #include "base/err.h"
 #include "sql/ast.h"
 
-/* The lead will add NQ_ESYNTAX to nqdb.h; until then a syntax error is an invalid argument. */
-#ifdef NQ_ESYNTAX
 #define SQL_ESYNTAX NQ_ESYNTAX
-#else
-#define SQL_ESYNTAX NQ_EINVAL
-#endif
 
 /* Nesting deeper than this (parentheses, subqueries, unary operators) is a syntax error, so
  * hostile input cannot exhaust the stack. */

@@ -31,7 +31,7 @@ _Noreturn void fuzz_fail(const char *file, int line, const char *what)
     abort();
 }
 
-int fuzz_rc_valid(long rc) { return rc == NQ_OK || (rc < 0 && rc >= NQ_ENOTSUP); }
+int fuzz_rc_valid(long rc) { return rc == NQ_OK || (rc < 0 && rc >= NQ_ELAST); }
 
 uint8_t fuzz_u8(fuzz_in *in)
 {

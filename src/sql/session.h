@@ -1,0 +1,82 @@
+/*
+ * session.h — the SQL state of one connection: its catalog, its transaction and savepoints,
+ * the undo log that makes statements atomic, prepared statements by name.
+ *
+ * Transactions. Outside BEGIN every statement runs in its own storage transaction
+ * (autocommit): it commits when the statement finishes, rolls back when it fails. SQL BEGIN
+ * opens a storage write transaction (one writer at a time: BEGIN waits for another writer up to
+ * busy_timeout) that COMMIT commits and ROLLBACK rolls back; statements inside it are made
+ * atomic by the undo log.
+ *
+ * The undo log. Inside an explicit transaction every change the SQL layer makes to a storage
+ * tree goes through tw_put/tw_del (tablerw.h), which first append the key's previous state
+ * (its old value, or "absent") to the log; creating a tree logs "created". A statement
+ * remembers the log length when it starts; if it fails, the log is applied backwards down to
+ * that mark and truncated (statement rollback). SAVEPOINT name pushes a mark; ROLLBACK TO
+ * applies the log down to it (the savepoint stays); RELEASE pops it. When no savepoint is
+ * open, a statement that succeeds drops its entries: a long bulk insert in one transaction
+ * keeps only its own statement's log. Dropping a tree inside an explicit transaction is
+ * deferred to COMMIT (the catalog entry disappears at once), so that it can be undone.
+ * Autocommit statements log nothing: their rollback is the storage transaction's.
+ */
+#ifndef NQ_SQL_SESSION_H
+#define NQ_SQL_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nqdb.h"
+#include "sql/catalog.h"
+
+typedef struct undo_log undo_log;   /* tablerw.c */
+typedef struct sql_prepared sql_prepared; /* PREPARE name AS ...: stmt.c */
+
+typedef struct sql_savepoint {
+    char *name;
+    size_t mark;             /* undo log length when it was set */
+} sql_savepoint;
+
+typedef struct sql_session {
+    nq_db *db;
+    catalog *cat;            /* loaded lazily; reloaded when stale */
+    int explicit_txn;        /* inside BEGIN ... COMMIT */
+    int txn_failed;          /* reserved: PostgreSQL's aborted-transaction state (unused: a
+                                failed statement is undone and the transaction goes on) */
+    undo_log *undo;
+    sql_savepoint *sp;
+    int nsp, capsp;
+    char **pending_drops;    /* tree names dropped in this transaction, dropped at COMMIT */
+    int ndrops, capdrops;
+    int64_t last_rowid;
+    int64_t changes;
+    sql_prepared *prepared;  /* list of PREPAREd statements */
+} sql_session;
+
+/* The connection's session, created on first use (NULL only when out of memory). */
+sql_session *sql_session_get(nq_db *db);
+void sql_session_free(sql_session *s);
+
+/* Statement bracket. sess_stmt_begin opens the autocommit transaction when none is open
+ * (write = 0: a read transaction suffices), makes sure the catalog is loaded and current,
+ * and returns the undo mark to pass to sess_stmt_end. sess_stmt_end(ok = 1) commits an
+ * autocommit transaction (a commit failure is returned), ok = 0 undoes the statement (rolls
+ * back the autocommit transaction, or applies the undo log down to mark). */
+int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e);
+int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e);
+
+/* Transaction statements. Errors: BEGIN inside a transaction and COMMIT/ROLLBACK/RELEASE/
+ * ROLLBACK TO outside one are NQ_EMISUSE ("there is already a transaction in progress", "no
+ * transaction is in progress"); an unknown savepoint is NQ_ENOTFOUND ("no such savepoint: x").
+ * SAVEPOINT outside a transaction starts one (as SQLite does); RELEASE of that outermost
+ * savepoint commits it. */
+int sess_begin(sql_session *s, nq_err *e);
+int sess_commit(sql_session *s, nq_err *e);
+int sess_rollback(sql_session *s, nq_err *e);
+int sess_savepoint(sql_session *s, const char *name, nq_err *e);
+int sess_release(sql_session *s, const char *name, nq_err *e);
+int sess_rollback_to(sql_session *s, const char *name, nq_err *e);
+
+/* Make sure s->cat is loaded and current (inside an open transaction). */
+int sess_catalog(sql_session *s, nq_err *e);
+
+#endif
