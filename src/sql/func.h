@@ -66,6 +66,11 @@ typedef struct fn_agg_def {
 const fn_scalar_def *fn_scalar_find(const char *name);
 const fn_agg_def *fn_agg_find(const char *name);
 
+/* Every function, sorted by name, aliases included (for listings, \df-style help and
+ * tests); *n gets the count. The tables are static: nothing to free. */
+const fn_scalar_def *fn_scalar_list(size_t *n);
+const fn_agg_def *fn_agg_list(size_t *n);
+
 /* LIKE: % and _ wildcards, optional escape character (esc NULL: none), case-insensitive when
  * icase (ILIKE; ASCII case folding). GLOB: * ? [...] case-sensitive. Operands must be TEXT
  * (callers cast); NULL operands give NULL. The result is a BOOLEAN sqlv. */
