@@ -3,8 +3,8 @@
 #
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
 #
-# Libraries: Debian multiarch installs arm64 libraries (e.g. libcmocka-dev:arm64, added by
-# scripts/bootstrap) into /usr/lib/aarch64-linux-gnu, with architecture-independent headers in
+# Libraries: Debian multiarch installs arm64 libraries (e.g. libcmocka-dev:arm64 and
+# libssl-dev:arm64, added by scripts/bootstrap) into /usr/lib/aarch64-linux-gnu, with architecture-independent headers in
 # /usr/include. The cross C library lives in /usr/aarch64-linux-gnu. We therefore search both,
 # and rely on CMAKE_LIBRARY_ARCHITECTURE so that find_library only looks into the aarch64
 # multiarch directories (never picking an x86-64 library from /usr/lib/x86_64-linux-gnu).
@@ -28,6 +28,15 @@ set(CMAKE_LIBRARY_ARCHITECTURE ${NQ_CROSS_TRIPLE})
 
 # Raspberry Pi 4 = Cortex-A72 (ARMv8.0-A + CRC). Not forced here: the default armv8-a code runs
 # on every aarch64 board, and crc32c.c selects the CRC instructions at run time.
+
+# Multiarch -dev packages put their architecture-specific headers (e.g. openssl/configuration.h
+# of libssl-dev:arm64) into /usr/include/aarch64-linux-gnu. -idirafter searches it last, after
+# the cross C library's own headers, so it can only supply what nothing else has.
+set(CMAKE_C_FLAGS_INIT "-idirafter /usr/include/${NQ_CROSS_TRIPLE}")
+
+# pkg-config (which FindOpenSSL asks first) must describe the arm64 libraries, not the host's.
+set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${NQ_CROSS_TRIPLE}/pkgconfig:/usr/share/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
 
 set(CMAKE_FIND_ROOT_PATH /usr/${NQ_CROSS_TRIPLE} /)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

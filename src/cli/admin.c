@@ -1,11 +1,13 @@
 /*
- * admin.c — administration subcommands: check, info, checkpoint, and the SQL entry point
- * that says plainly that the SQL engine is not built yet.
+ * admin.c — administration subcommands: check, info, checkpoint, and `nqdb sql`, which runs
+ * the statements of its argument the way the shell runs piped input (sqlrun.c): results to
+ * stdout in the chosen format, the first error to stderr with exit status 2.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "sqlrun.h"
 
 nq_db *cli_open(const char *dbfile, int read_only, int must_exist)
 {
@@ -118,13 +120,58 @@ int cmd_checkpoint(int argc, char **argv)
     return 0;
 }
 
+static int sql_usage(FILE *out, int rc)
+{
+    fprintf(out, "usage: nqdb sql DBFILE \"SQL; SQL; ...\" [--format " SQLOUT_MODE_NAMES "]\n"
+                 "  Runs the statements in order and prints each result (default format: table).\n"
+                 "  Stops at the first error: message on stderr, exit status 2. DBFILE is\n"
+                 "  created if it does not exist.\n");
+    return rc;
+}
+
 int cmd_sql(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: nqdb sql DBFILE \"SQL; ...\"\n(the QSQL engine is not built yet)\n");
-        return 0;
+    const char *file = NULL, *sql = NULL;
+    sqlout_mode mode = SQLOUT_TABLE;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return sql_usage(stdout, 0);
+        if (!strcmp(argv[i], "--format") || !strncmp(argv[i], "--format=", 9)) {
+            const char *f = argv[i][8] == '=' ? argv[i] + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!f || sqlout_mode_parse(f, &mode)) {
+                fprintf(stderr, "nqdb sql: --format takes one of " SQLOUT_MODE_NAMES "\n");
+                return EXIT_ERROR;
+            }
+        } else if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++) {
+                if (!file)
+                    file = argv[i];
+                else if (!sql)
+                    sql = argv[i];
+                else
+                    return sql_usage(stderr, EXIT_ERROR);
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "nqdb sql: unknown option %s\n", argv[i]);
+            return sql_usage(stderr, EXIT_ERROR);
+        } else if (!file) {
+            file = argv[i];
+        } else if (!sql) {
+            sql = argv[i];
+        } else {
+            return sql_usage(stderr, EXIT_ERROR);
+        }
     }
-    fprintf(stderr, "nqdb: not supported yet: SQL statements (the QSQL engine is not built "
-                    "yet; use `nqdb kv` or the shell's dot-commands)\n");
-    return EXIT_ERROR;
+    if (!file || !sql)
+        return sql_usage(stderr, EXIT_ERROR);
+    nq_db *db = cli_open(file, 0, 0);
+    if (!db)
+        return EXIT_ERROR;
+    sqlrun r = {.db = db, .mode = mode, .out = stdout, .origin = NULL, .line = 1};
+    int status = sqlrun_text(&r, sql, strlen(sql));
+    if (nq_close(db) && !status) {
+        fprintf(stderr, "nqdb: closing %s failed\n", file);
+        status = EXIT_ERROR;
+    }
+    return status;
 }

@@ -1,7 +1,7 @@
 /*
  * main.c — the nqdb command: dispatch to subcommands, --help, --version.
  *
- * Each subcommand lives in its own file (shell.c, admin.c, kv.c). --help lists exactly what
+ * Each subcommand lives in its own file (shell.c, admin.c, kv.c, slt.c). --help lists exactly what
  * this build can do; commands of the architecture's contract that are not built yet answer
  * "not supported yet" with exit status 2 rather than pretending.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "slt.h"
 
 static void usage(FILE *out)
 {
@@ -18,20 +19,27 @@ static void usage(FILE *out)
             "Usage: nqdb COMMAND [ARGS]\n"
             "\n"
             "Commands:\n"
-            "  shell [DBFILE]            interactive shell on DBFILE (default ./nqdb.db); reads\n"
-            "                            commands from stdin when it is not a terminal\n"
+            "  shell [DBFILE] [--format F]\n"
+            "                            SQL shell on DBFILE (default ./nqdb.db); reads\n"
+            "                            statements from stdin when it is not a terminal and\n"
+            "                            stops at the first error\n"
+            "  sql DBFILE \"SQL; ...\" [--format F]\n"
+            "                            run SQL statements, print results, stop at the first\n"
+            "                            error; F: table (default), csv, tsv, json, list, line\n"
+            "  slt [--verbose] [--stop-on-fail] [--db FILE] SCRIPT...\n"
+            "                            run sqllogictest scripts; ends with \"N passed, M failed\"\n"
             "  check DBFILE              integrity check: checksums, trees, free list, leaks\n"
             "  info DBFILE               file header, page counts, cache and log statistics\n"
             "  checkpoint DBFILE         fold the write-ahead log into the database file\n"
             "  kv DBFILE VERB ...        key/value access to named trees (see `nqdb kv --help`)\n"
-            "  sql DBFILE \"SQL; ...\"     run SQL statements (the QSQL engine is not built yet)\n"
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
             "Not built yet (they answer \"not supported yet\"): serve, init, generate-jwt-secret,\n"
             "backup, restore, verify, dna, quantum, neuro, pqc, bench.\n"
             "\n"
-            "Exit status: 0 success, 1 the command found a problem (check), 2 error.\n");
+            "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
+            "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
 }
 
 static const char *const planned[] = {"serve", "init", "generate-jwt-secret", "backup", "restore",
@@ -56,6 +64,8 @@ int main(int argc, char **argv)
         return cmd_shell(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql"))
         return cmd_sql(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slt"))
+        return cmd_slt(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "info"))
