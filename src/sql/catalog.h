@@ -108,6 +108,8 @@ struct cat_table {
     int nfks;
     cat_fk *fks;
     uint64_t stat_rows;      /* ANALYZE row count; 0 until ANALYZE ran */
+    const char *pk_name;     /* name of the PRIMARY KEY constraint ("<table>_pkey" unless named;
+                                for an INTEGER PRIMARY KEY it has no index but names errors) */
     const ast_create_table *def; /* the parsed definition */
     nq_tree *handle;         /* open tree handle (owned by the catalog) */
 };
@@ -124,7 +126,8 @@ typedef struct catalog {
     int ntables, nviews;
     cat_table **tables;
     cat_view **views;
-    nq_tree *schema;         /* the "sql:schema" tree */
+    nq_tree *schema;         /* the "sql:schema" tree (NULL while the database has no schema) */
+    struct catalog *retired_next; /* session.c: replaced catalogs kept until the statement ends */
 } catalog;
 
 /* Load the schema (inside the caller's open transaction). An empty database has an empty

@@ -34,6 +34,7 @@ typedef struct sql_prepared sql_prepared; /* PREPARE name AS ...: stmt.c */
 typedef struct sql_savepoint {
     char *name;
     size_t mark;             /* undo log length when it was set */
+    int started_txn;         /* SAVEPOINT outside a transaction began it: RELEASE commits */
 } sql_savepoint;
 
 typedef struct sql_session {
@@ -47,9 +48,20 @@ typedef struct sql_session {
     int nsp, capsp;
     char **pending_drops;    /* tree names dropped in this transaction, dropped at COMMIT */
     int ndrops, capdrops;
-    int64_t last_rowid;
-    int64_t changes;
+    int64_t last_rowid;      /* kept by the executor (tablerw does not touch it) */
+    int64_t changes;         /* kept by the executor */
     sql_prepared *prepared;  /* list of PREPAREd statements */
+    /* Called by sql_session_free to release s->prepared (set by stmt.c when it creates the
+     * first one; NULL: nothing to free). */
+    void (*free_prepared)(struct sql_session *s);
+    /* session.c bookkeeping */
+    int depth;               /* open statement brackets (nested statements: EXECUTE, ...) */
+    int ac_txn;              /* the outermost bracket opened the storage transaction */
+    int schema_dirty;        /* the schema tree was written in the open transaction */
+    int cat_invalid;         /* s->cat no longer matches storage: reload before use */
+    catalog *retired;        /* catalogs replaced during a statement, freed when it ends */
+    uint64_t cat_gen;        /* bumped whenever s->cat is replaced: plans cached against an
+                                older generation must be rebuilt */
 } sql_session;
 
 /* The connection's session, created on first use (NULL only when out of memory). */

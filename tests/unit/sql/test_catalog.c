@@ -1,0 +1,338 @@
+/*
+ * test_catalog.c — the SQL schema: CREATE TABLE/INDEX/VIEW and DROP survive close and reopen
+ * exactly, type names map to storage types, every DDL error path answers with its code and
+ * message and changes nothing, indexes on filled tables are populated, another connection
+ * sees schema changes, drops give back their trees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sqlstore_util.h"
+
+#define DB "catalog_test.db"
+
+static int tree_exists(nq_db *db, const char *name)
+{
+    nq_tree *t;
+    int rc = nq_tree_open(db, name, 0, &t);
+    if (rc == 0)
+        nq_tree_close(t);
+    return rc == 0;
+}
+
+static void check_shop_schema(sql_session *s)
+{
+    cat_table *t = table_of(s, "items");
+    assert_non_null(t);
+    assert_string_equal(t->name, "items");
+    assert_int_equal(t->ncols, 7);
+    assert_int_equal(t->ipk, 0);
+    assert_int_equal(t->npk, 1);
+    assert_int_equal(t->cols[0].type, SQLV_INT);
+    assert_int_equal(t->cols[0].pk, 1);
+    assert_int_equal(t->cols[1].type, SQLV_TEXT);
+    assert_int_equal(t->cols[1].max_chars, 40);
+    assert_int_equal(t->cols[1].notnull, 1);
+    assert_string_equal(t->cols[1].decl, "VARCHAR(40)");
+    assert_int_equal(t->cols[2].type, SQLV_REAL);
+    assert_non_null(t->cols[2].dflt);
+    assert_int_equal(t->cols[3].type, SQLV_BOOL);
+    assert_int_equal(t->cols[4].type, SQLV_NULL);
+    assert_int_equal(t->cols[5].type, SQLV_VECTOR);
+    assert_int_equal(t->cols[5].project_type, 2);
+    assert_int_equal(t->cols[6].type, SQLV_TEXT);
+    assert_int_equal(t->cols[6].project_type, 1);
+    assert_int_equal(t->nchecks, 1);
+    /* automatic unique index, then the created one */
+    assert_int_equal(t->nidx, 2);
+    assert_string_equal(t->idx[0]->name, "items_name_key");
+    assert_int_equal(t->idx[0]->origin, CAT_IDX_UNIQUE);
+    assert_int_equal(t->idx[0]->unique, 1);
+    assert_string_equal(t->idx[1]->name, "items_by_price");
+    assert_int_equal(t->idx[1]->origin, CAT_IDX_CREATED);
+    assert_int_equal(t->idx[1]->ncols, 2);
+    assert_int_equal(t->idx[1]->cols[0], 2);
+    assert_int_equal(t->idx[1]->kcols[0].desc, 1);
+    assert_int_equal(t->idx[1]->kcols[0].nulls_first, 1);
+    assert_int_equal(t->idx[1]->kcols[1].desc, 0);
+    assert_int_equal(t->idx[1]->kcols[1].nulls_first, 0);
+    assert_ptr_equal(t->idx[1]->table, t);
+
+    cat_table *o = table_of(s, "ORDERS"); /* lookups fold case */
+    assert_non_null(o);
+    assert_int_equal(o->ipk, -1);
+    assert_int_equal(o->npk, 2);
+    assert_int_equal(o->cols[0].pk, 2);
+    assert_int_equal(o->cols[1].pk, 1);
+    assert_int_equal(o->cols[0].notnull, 1);
+    assert_int_equal(o->nidx, 1);
+    assert_string_equal(o->idx[0]->name, "orders_pkey");
+    assert_int_equal(o->idx[0]->origin, CAT_IDX_PRIMARY);
+    assert_int_equal(o->idx[0]->cols[0], 1);
+    assert_int_equal(o->nfks, 1);
+    assert_string_equal(o->fks[0].parent, "items");
+    assert_int_equal(o->fks[0].on_delete, CAT_FK_CASCADE);
+    assert_int_equal(o->cols[2].autoinc, 1);
+    assert_int_equal(cat_column_find(o, "QTY"), 2);
+    assert_int_equal(cat_column_find(o, "nope"), -1);
+
+    cat_view *v = cat_view_find(s->cat, "cheap");
+    assert_non_null(v);
+    assert_non_null(v->def->query);
+    assert_null(cat_view_find(s->cat, "items"));
+    assert_non_null(index_of(s, "Items_By_Price"));
+}
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL UNIQUE, "
+              "price DOUBLE PRECISION DEFAULT 1.5, ok BOOL, anything, v NEURAL_VECTOR(3), "
+              "dna DNA_SEQUENCE, CHECK (price >= 0))");
+    DDL_OK(s, "CREATE INDEX items_by_price ON items (price DESC, name)");
+    DDL_OK(s, "CREATE TABLE Orders (item INT NOT NULL REFERENCES items ON DELETE CASCADE, "
+              "customer TEXT, qty SERIAL, PRIMARY KEY (customer, item))");
+    DDL_OK(s, "CREATE VIEW cheap AS SELECT name FROM items WHERE price < 2");
+    DDL_OK(s, "CREATE TABLE IF NOT EXISTS items (x INT)"); /* no-op */
+    check_shop_schema(s);
+    int64_t v1 = s->cat->version;
+    assert_true(v1 >= 4);
+    nq_close(db);
+
+    db = open_db(DB, 0);
+    s = sql_session_get(db);
+    check_shop_schema(s);
+    assert_int_equal(s->cat->version, v1);
+    nq_close(db);
+}
+
+static void test_types(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE ty (a INT, b BIGINT, c SMALLINT, d SERIAL, e BIGSERIAL, f REAL, "
+              "g FLOAT, h DOUBLE, i DECIMAL(10,2), j NUMERIC, k TEXT, l CHAR(3), m JSON, "
+              "n BOOLEAN, o DATE, p TIME, q TIMESTAMP, r BLOB, s NEURAL_VECTOR)");
+    cat_table *t = table_of(s, "ty");
+    static const sqlv_type want[] = {
+        SQLV_INT, SQLV_INT, SQLV_INT, SQLV_INT, SQLV_INT, SQLV_REAL, SQLV_REAL, SQLV_REAL,
+        SQLV_REAL, SQLV_REAL, SQLV_TEXT, SQLV_TEXT, SQLV_TEXT, SQLV_BOOL, SQLV_DATE, SQLV_TIME,
+        SQLV_TIMESTAMP, SQLV_BLOB, SQLV_VECTOR};
+    assert_int_equal(t->ncols, 19);
+    for (int i = 0; i < 19; i++)
+        assert_int_equal(t->cols[i].type, want[i]);
+    assert_int_equal(t->cols[3].autoinc, 1);
+    assert_int_equal(t->cols[4].autoinc, 1);
+    assert_int_equal(t->cols[0].autoinc, 0);
+    assert_int_equal(t->cols[11].max_chars, 3);
+    assert_int_equal(t->cols[12].project_type, 3);
+    DDL_FAIL(s, "CREATE TABLE bad (a FOO)", NQ_EINVAL, "unknown type name: FOO");
+    DDL_FAIL(s, "CREATE TABLE bad (a VARCHAR(0))", NQ_EINVAL, "length for type VARCHAR");
+    /* INTEGER PRIMARY KEY variants */
+    DDL_OK(s, "CREATE TABLE p1 (a BIGINT PRIMARY KEY, b TEXT)");
+    assert_int_equal(table_of(s, "p1")->ipk, 0);
+    assert_int_equal(table_of(s, "p1")->nidx, 0);
+    DDL_OK(s, "CREATE TABLE p2 (a TEXT, b INT, PRIMARY KEY (b))");
+    assert_int_equal(table_of(s, "p2")->ipk, 1);
+    DDL_OK(s, "CREATE TABLE p3 (a REAL PRIMARY KEY)");
+    assert_int_equal(table_of(s, "p3")->ipk, -1);
+    assert_int_equal(table_of(s, "p3")->nidx, 1);
+    DDL_OK(s, "CREATE TABLE p4 (a INT PRIMARY KEY DESC)");
+    assert_int_equal(table_of(s, "p4")->ipk, -1);
+    DDL_OK(s, "CREATE TABLE p5 (a INTEGER PRIMARY KEY AUTOINCREMENT, b INT)");
+    assert_int_equal(table_of(s, "p5")->ipk, 0);
+    assert_int_equal(table_of(s, "p5")->cols[0].autoinc, 1);
+    nq_close(db);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE t (a INT PRIMARY KEY, b TEXT UNIQUE, c INT)");
+    DDL_OK(s, "CREATE VIEW v AS SELECT a FROM t");
+    int64_t v0 = s->cat->version;
+    DDL_FAIL(s, "CREATE TABLE t (x INT)", NQ_EEXIST, "table t already exists");
+    DDL_FAIL(s, "CREATE TABLE T (x INT)", NQ_EEXIST, "table t already exists");
+    DDL_FAIL(s, "CREATE TABLE v (x INT)", NQ_EEXIST, "view v already exists");
+    DDL_FAIL(s, "CREATE TABLE t_pkey2 (x INT, x TEXT)", NQ_EINVAL, "column \"x\" specified more than once");
+    DDL_FAIL(s, "CREATE TABLE u (x INT PRIMARY KEY, y INT PRIMARY KEY)", NQ_EINVAL, "multiple primary keys");
+    DDL_FAIL(s, "CREATE TABLE u (x INT PRIMARY KEY, y INT, PRIMARY KEY (y))", NQ_EINVAL, "multiple primary keys");
+    DDL_FAIL(s, "CREATE TABLE u (x INT, PRIMARY KEY (z))", NQ_EINVAL, "column \"z\" named in key does not exist");
+    DDL_FAIL(s, "CREATE TABLE u (x INT, UNIQUE (x, w))", NQ_EINVAL, "column \"w\" named in key does not exist");
+    DDL_FAIL(s, "CREATE TABLE u (x INT, FOREIGN KEY (x) REFERENCES t (a, b))", NQ_EINVAL,
+             "number of referencing and referenced columns");
+    DDL_FAIL(s, "CREATE TABLE u (x INT, FOREIGN KEY (q) REFERENCES t)", NQ_EINVAL, "column \"q\" referenced");
+    DDL_FAIL(s, "CREATE TABLE u (x INT GENERATED ALWAYS AS (1) STORED)", NQ_ENOTSUP, "generated columns");
+    DDL_FAIL(s, "CREATE TABLE u AS SELECT 1", NQ_ENOTSUP, "CREATE TABLE AS");
+    DDL_FAIL(s, "CREATE TEMP TABLE u (x INT)", NQ_ENOTSUP, "temporary tables");
+    DDL_FAIL(s, "CREATE TABLE u (x INT) WITHOUT ROWID", NQ_ENOTSUP, "WITHOUT ROWID");
+    DDL_FAIL(s, "CREATE TABLE other.u (x INT)", NQ_ESCHEMA, "no such schema: other");
+    DDL_FAIL(s, "CREATE TABLE u (x TEXT AUTOINCREMENT)", NQ_EINVAL, "AUTOINCREMENT");
+    DDL_FAIL(s, "CREATE INDEX i ON nope (a)", NQ_ESCHEMA, "no such table: nope");
+    DDL_FAIL(s, "CREATE INDEX i ON v (a)", NQ_EINVAL, "on view");
+    DDL_FAIL(s, "CREATE INDEX i ON t (zz)", NQ_EINVAL, "column \"zz\" named in key does not exist");
+    DDL_FAIL(s, "CREATE INDEX i ON t (a) WHERE a > 1", NQ_ENOTSUP, "partial indexes");
+    DDL_FAIL(s, "CREATE INDEX i ON t (a + 1)", NQ_ENOTSUP, "expression indexes");
+    DDL_FAIL(s, "CREATE INDEX i ON t (a, a)", NQ_EINVAL, "appears twice");
+    DDL_FAIL(s, "CREATE INDEX t_b_key ON t (c)", NQ_EEXIST, "relation \"t_b_key\" already exists");
+    DDL_FAIL(s, "CREATE VIEW t AS SELECT 1", NQ_EEXIST, "table t already exists");
+    DDL_FAIL(s, "DROP TABLE nope", NQ_ESCHEMA, "no such table: nope");
+    DDL_FAIL(s, "DROP TABLE t, nope", NQ_ESCHEMA, "no such table: nope");
+    DDL_FAIL(s, "DROP INDEX nope", NQ_ESCHEMA, "no such index: nope");
+    DDL_FAIL(s, "DROP VIEW t", NQ_EINVAL, "is a table");
+    DDL_FAIL(s, "DROP TABLE v", NQ_EINVAL, "is a view");
+    DDL_FAIL(s, "DROP INDEX t_b_key", NQ_EINVAL, "because constraint t_b_key on table t requires it");
+    DDL_FAIL(s, "DROP TRIGGER tr", NQ_ENOTSUP, "triggers");
+    DDL_FAIL(s, "CREATE TABLE \"a\x01b\" (x INT)", NQ_EINVAL, "control characters");
+    /* none of the failures changed anything */
+    assert_int_equal(s->cat->version, v0);
+    assert_non_null(table_of(s, "t"));
+    assert_null(table_of(s, "u"));
+    assert_int_equal(s->cat->ntables, 1);
+    assert_int_equal(table_of(s, "t")->nidx, 1); /* a is the rowid: only b has an index */
+    DDL_OK(s, "DROP TABLE IF EXISTS nope");
+    DDL_OK(s, "DROP INDEX IF EXISTS nope");
+    DDL_OK(s, "CREATE INDEX IF NOT EXISTS t_b_key ON t (c)");
+    assert_int_equal(s->cat->version, v0); /* IF [NOT] EXISTS no-ops do not bump it */
+    nq_close(db);
+}
+
+static void test_drop(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE a (x INT PRIMARY KEY, y TEXT UNIQUE)");
+    DDL_OK(s, "CREATE TABLE b (x INT REFERENCES a)");
+    DDL_OK(s, "CREATE INDEX a_y ON a (y)");
+    cat_table *t = table_of(s, "a");
+    char tt[24], i0[24], i1[24];
+    assert_non_null(t);
+    snprintf(tt, sizeof tt, "%s", t ? t->tree : "");
+    snprintf(i0, sizeof i0, "%s", t ? t->idx[0]->tree : "");
+    snprintf(i1, sizeof i1, "%s", t ? t->idx[1]->tree : "");
+    assert_true(tree_exists(db, tt) && tree_exists(db, i0) && tree_exists(db, i1));
+    DDL_OK(s, "DROP INDEX a_y");
+    assert_false(tree_exists(db, i1));
+    assert_int_equal(table_of(s, "a")->nidx, 1);
+    DDL_OK(s, "DROP TABLE a"); /* referenced by b: allowed for now */
+    assert_false(tree_exists(db, tt));
+    assert_false(tree_exists(db, i0));
+    assert_null(table_of(s, "a"));
+    assert_null(index_of(s, "a_y_key"));
+    /* the name is free again, and the new table gets a new tree */
+    DDL_OK(s, "CREATE TABLE a (z INT)");
+    assert_string_not_equal(table_of(s, "a")->tree, tt);
+    DDL_OK(s, "CREATE VIEW w AS SELECT 1");
+    DDL_OK(s, "DROP VIEW w");
+    assert_null((table_of(s, "a"), cat_view_find(s->cat, "w")));
+    nq_close(db);
+    db = open_db(DB, 0);
+    s = sql_session_get(db);
+    assert_non_null(table_of(s, "a"));
+    assert_int_equal(table_of(s, "a")->ncols, 1);
+    assert_null((table_of(s, "a"), cat_view_find(s->cat, "w")));
+    nq_close(db);
+}
+
+static void test_index_on_filled_table(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE f (id INTEGER PRIMARY KEY, k INT, name TEXT)");
+    nq_err e;
+    for (int i = 0; i < 200; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "n%d", i % 50);
+        sqlv row[3] = {sqlv_null(), i % 7 == 0 ? sqlv_null() : sqlv_int(i), sqlv_text(nm, strlen(nm))};
+        assert_int_equal(insert_row(s, "f", row, TW_ABORT, NULL, &e), 0);
+    }
+    DDL_OK(s, "CREATE INDEX f_name ON f (name)");
+    assert_int_equal(count_rows(s, "f"), 200);
+    /* unique with NULLs: NULL k values never conflict */
+    DDL_OK(s, "CREATE UNIQUE INDEX f_k ON f (k)");
+    assert_int_equal(count_rows(s, "f"), 200);
+    /* duplicates: the index is not created and nothing is left behind */
+    int64_t v = s->cat->version;
+    uint64_t trees_before = 0;
+    DDL_FAIL(s, "CREATE UNIQUE INDEX f_name_u ON f (name)", NQ_ECONSTRAINT,
+             "could not create unique index \"f_name_u\"");
+    assert_null(index_of(s, "f_name_u"));
+    assert_int_equal(s->cat->version, v);
+    (void)trees_before;
+    assert_int_equal(table_of(s, "f")->nidx, 2);
+    /* same inside an explicit transaction: the statement is undone, the transaction goes on */
+    assert_int_equal(sess_begin(s, &e), 0);
+    DDL_FAIL(s, "CREATE UNIQUE INDEX f_name_u ON f (name)", NQ_ECONSTRAINT, "could not create");
+    assert_null(index_of(s, "f_name_u"));
+    DDL_OK(s, "CREATE UNIQUE INDEX f_name_u2 ON f (id, name)");
+    assert_int_equal(sess_commit(s, &e), 0);
+    assert_non_null(index_of(s, "f_name_u2"));
+    assert_int_equal(count_rows(s, "f"), 200);
+    nq_close(db);
+}
+
+static void test_other_connection(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    nq_db *db2;
+    assert_int_equal(nq_clone(db, &db2), 0);
+    sql_session *s = sql_session_get(db), *s2 = sql_session_get(db2);
+    assert_null(table_of(s2, "x")); /* loads an empty catalog */
+    DDL_OK(s, "CREATE TABLE x (a INT)");
+    assert_non_null(table_of(s2, "x")); /* the version moved: reloaded */
+    DDL_OK(s2, "DROP TABLE x");
+    assert_null(table_of(s, "x"));
+    /* rolled back DDL on one connection is not seen by the other */
+    nq_err e;
+    assert_int_equal(sess_begin(s, &e), 0);
+    DDL_OK(s, "CREATE TABLE y (a INT)");
+    assert_non_null(table_of(s, "y"));
+    assert_int_equal(sess_rollback(s, &e), 0);
+    assert_null(table_of(s, "y"));
+    DDL_OK(s2, "CREATE TABLE z (a INT)");
+    assert_non_null(table_of(s, "z"));
+    assert_null(table_of(s, "y"));
+    nq_close(db2);
+    nq_close(db);
+}
+
+static void test_rowid_keys(void **state)
+{
+    (void)state;
+    int64_t v[] = {INT64_MIN, -5, -1, 0, 1, 2, 255, 256, INT64_MAX};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t k[8], k2[8];
+        cat_rowid_key(v[i], k);
+        assert_true(cat_rowid_from_key(k) == v[i]);
+        if (i + 1 < sizeof v / sizeof v[0]) {
+            cat_rowid_key(v[i + 1], k2);
+            assert_true(memcmp(k, k2, 8) < 0);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rowid_keys),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_drop),
+        cmocka_unit_test(test_index_on_filled_table),
+        cmocka_unit_test(test_other_connection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
