@@ -53,7 +53,8 @@ typedef enum ast_expr_kind {
     AST_E_DNA,      /* text = bases, upper case */
     AST_E_DEFAULT,  /* DEFAULT inside VALUES */
     AST_E_PARAM,    /* text = as written ("?", "?3", "$1", ":name"); ival = number or 0 */
-    AST_E_COLUMN,   /* schema.table.name: name, table, schema (NULL when absent) */
+    AST_E_COLUMN,   /* schema.table.name: name, table, schema (NULL when absent); ival = 1 for
+                       a lone "quoted" name (SQLite reads it as a string when no column matches) */
     AST_E_STAR,     /* * or table.* (table) */
     AST_E_UNARY,    /* op, a */
     AST_E_BINARY,   /* op, a, b */

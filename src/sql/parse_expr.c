@@ -771,6 +771,7 @@ static ast_expr *parse_primary(parser *p)
     if (!p_is(p, TK_DOT)) {
         e = parse_expr_new(p, AST_E_COLUMN, &at);
         e->name = n1;
+        e->ival = at.kind == TK_QIDENT; /* "x" alone: a string if no column is named x */
         return e;
     }
     p_advance(p);

@@ -341,6 +341,40 @@ int parse_sql(ast_arena *a, const char *sql, size_t len, parse_result *res, nq_e
     return 0;
 }
 
+int parse_first(ast_arena *a, const char *sql, size_t len, ast_stmt **out, size_t *used,
+                parse_result *res, nq_err *err)
+{
+    parser *p = ast_alloc(a, sizeof *p);
+    memset(res, 0, sizeof *res);
+    *out = NULL;
+    *used = len;
+    if (!p)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory while parsing");
+    parser_init(p, a, sql, len, res, err);
+    if (setjmp(p->jb))
+        return err ? err->code : SQL_ESYNTAX;
+    if (!err)
+        p->err = p_alloc(p, sizeof(nq_err));
+    p_advance(p);
+    while (p_accept(p, TK_SEMI))
+        ;
+    if (p_is(p, TK_EOF))
+        return 0;
+    ast_stmt *s = parse_statement(p);
+    const char *end = p->tok[0].p;
+    while (end > s->sql && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t' ||
+                            end[-1] == '\r'))
+        end--;
+    s->sql_len = (size_t)(end - s->sql);
+    if (!p_is(p, TK_EOF) && !p_is(p, TK_SEMI))
+        p_fail(p, "expected ; or end of input");
+    /* the next statement starts after this one's ';' */
+    const char *next = p_is(p, TK_SEMI) ? p->tok[0].p + 1 : sql + len;
+    *used = (size_t)(next - sql);
+    *out = s;
+    return 0;
+}
+
 int parse_one(ast_arena *a, const char *sql, size_t len, ast_stmt **out, nq_err *err)
 {
     parse_result res;

@@ -40,6 +40,12 @@ typedef struct parse_result {
  * .sql) and into arena a: both must outlive the tree. */
 int parse_sql(ast_arena *a, const char *sql, size_t len, parse_result *res, nq_err *err);
 
+/* The first statement of a script (NULL in *out when there is none: only blanks, comments and
+ * semicolons); *used = bytes up to and including its terminating ';' (or all of len), so the
+ * caller continues at sql + *used. Positions in errors count from the start of sql. */
+int parse_first(ast_arena *a, const char *sql, size_t len, ast_stmt **out, size_t *used,
+                parse_result *res, nq_err *err);
+
 /* Exactly one statement (a trailing ';' allowed): what prepare wants. An empty text fails
  * with "empty query". */
 int parse_one(ast_arena *a, const char *sql, size_t len, ast_stmt **out, nq_err *err);

@@ -1,34 +1,670 @@
 /*
- * stmt.c — prepared statements (placeholder until the executor lands: every statement
- * answers "not supported yet").
+ * stmt.c — prepared statements: parse, compile, run; the statements that are not queries.
+ *
+ * nq_prepare parses the first statement of the text and compiles it at once when it reads or
+ * writes data (SELECT, INSERT, UPDATE, DELETE, EXPLAIN), so the result columns are known
+ * before the first step and errors such as an unknown column surface at prepare time, with
+ * their position. Compiling needs the catalog, so prepare opens a read transaction when none
+ * is open. A compiled plan remembers the catalog it was built against; when the schema has
+ * changed by the time it runs (another statement's DDL), it is compiled again.
+ *
+ * Stepping a query opens the plan inside the statement bracket (session.h) and returns rows
+ * until the plan ends, then closes the bracket — which commits an autocommit transaction. A
+ * data-changing statement does all its work in the first step and then hands out its
+ * RETURNING rows. DDL, transaction control, SHOW TABLES, DESCRIBE and EXPLAIN produce their
+ * rows (if any) in the first step too.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "sql/compile.h"
+#include "sql/dml.h"
+#include "sql/parser.h"
 #include "sql/stmt.h"
 
 struct sql_stmt {
     sql_session *s;
+    ast_arena *a;
+    ast_stmt *ast;
+    char *text;
+    /* compiled state */
+    int compiled;
+    cc c;
+    catalog *cat;
+    int64_t cat_version;
+    cc_query q;            /* SELECT */
+    dml_plan *dml;         /* INSERT/UPDATE/DELETE */
+    const ast_stmt *explain_target;
+    int ncols;
+    const char **names;
+    int readonly;
+    /* run-time */
+    xenv x;
+    sqlv *params;
+    int nparams;
+    int state;             /* 0 fresh, 1 running a query, 2 emitting buffered rows, 3 done */
+    size_t mark;
+    sqlv *cur;
+    /* buffered rows */
+    sqlv *rows;
+    size_t nrows, pos, rowcap;
+    int roww;
 };
+
+static const char *explain_names[] = {"plan"};
+static const char *show_names[] = {"name"};
+static const char *describe_names[] = {"column", "type", "nullable", "key", "default"};
+
+/* ---- compile ---------------------------------------------------------------------------- */
+static void cc_release(cc *c)
+{
+    free(c->slot_width);
+    free(c->param_names);
+    for (int i = 0; i < c->nsubs; i++) {
+        bsub *b = c->subs[i];
+        sqlv_clear(&b->scalar);
+        for (size_t k = 0; k < b->nset; k++)
+            sqlv_clear(&b->set[k]);
+        free(b->set);
+    }
+    free(c->subs);
+    for (int i = 0; i < c->nops; i++)
+        if (c->ops[i]->vt->destroy)
+            c->ops[i]->vt->destroy(c->ops[i]);
+    free(c->ops);
+    memset(c, 0, sizeof *c);
+}
+
+/* Forget cached subquery results and materialized rows: a new execution starts clean. */
+static void plan_reset(sql_stmt *st)
+{
+    cc *c = &st->c;
+    for (int i = 0; i < c->nsubs; i++) {
+        bsub *b = c->subs[i];
+        sqlv_clear(&b->scalar);
+        for (size_t k = 0; k < b->nset; k++)
+            sqlv_clear(&b->set[k]);
+        free(b->set);
+        b->set = NULL;
+        b->nset = 0;
+        b->cached = 0;
+        b->exists = 0;
+    }
+    for (int i = 0; i < c->nops; i++)
+        if (c->ops[i]->vt->destroy)
+            c->ops[i]->vt->destroy(c->ops[i]);
+}
+
+static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
+{
+    cc *c = &st->c;
+    c->a = st->a;
+    c->s = st->s;
+    c->cat = st->s->cat;
+    c->e = e;
+    int rc;
+    switch (s->kind) {
+    case AST_SELECT:
+        rc = cc_query_compile(c, NULL, s->u.select, &st->q);
+        if (rc == 0) {
+            st->ncols = st->q.ncols;
+            st->names = st->q.names;
+        }
+        return rc;
+    case AST_INSERT:
+        rc = dml_compile_insert(c, s->u.insert, &st->dml);
+        break;
+    case AST_UPDATE:
+        rc = dml_compile_update(c, s->u.update, &st->dml);
+        break;
+    case AST_DELETE:
+        rc = dml_compile_delete(c, s->u.del, &st->dml);
+        break;
+    default:
+        return 0;
+    }
+    if (rc == 0) {
+        st->ncols = st->dml->nret;
+        st->names = st->dml->ret_names;
+    }
+    return rc;
+}
+
+static int needs_plan(const ast_stmt *s)
+{
+    return s->kind == AST_SELECT || s->kind == AST_INSERT || s->kind == AST_UPDATE ||
+           s->kind == AST_DELETE;
+}
+
+/* Compile (again) against the current catalog; inside an open transaction. */
+static int ensure_compiled(sql_stmt *st, nq_err *e)
+{
+    const ast_stmt *s = st->explain_target ? st->explain_target : st->ast;
+    if (!needs_plan(s))
+        return 0;
+    if (st->compiled && st->cat == st->s->cat && st->cat_version == st->s->cat->version)
+        return 0;
+    if (st->compiled) {
+        int old = st->ncols;
+        cc_release(&st->c);
+        st->compiled = 0;
+        st->dml = NULL;
+        if (st->explain_target == NULL && needs_plan(st->ast)) {
+            int rc = compile_stmt(st, s, e);
+            if (rc < 0)
+                return rc;
+            if (st->ncols != old)
+                return nq_err_set(e, NQ_ESCHEMA, "the schema changed and the statement's result columns with it; prepare it again");
+        } else {
+            int rc = compile_stmt(st, s, e);
+            if (rc < 0)
+                return rc;
+            st->ncols = 1;
+            st->names = explain_names;
+        }
+    } else {
+        int rc = compile_stmt(st, s, e);
+        if (rc < 0)
+            return rc;
+        if (st->explain_target) {
+            st->ncols = 1;
+            st->names = explain_names;
+        }
+    }
+    st->compiled = 1;
+    st->cat = st->s->cat;
+    st->cat_version = st->s->cat->version;
+    return 0;
+}
 
 int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, const char **tail,
                 nq_err *e, unsigned *line, unsigned *col)
 {
-    (void)s; (void)sql; (void)len; (void)line; (void)col;
     *out = NULL;
     if (tail)
         *tail = sql + len;
-    return nq_err_set(e, NQ_ENOTSUP, "not supported yet: the SQL executor");
+    *line = *col = 0;
+    ast_arena *a = ast_arena_new();
+    if (!a)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    ast_stmt *ast = NULL;
+    size_t used = len;
+    parse_result pr;
+    int rc = parse_first(a, sql, len, &ast, &used, &pr, e);
+    if (rc < 0) {
+        *line = pr.line;
+        *col = pr.col;
+        ast_arena_free(a);
+        return rc;
+    }
+    if (tail)
+        *tail = sql + used;
+    if (!ast) {
+        ast_arena_free(a);
+        return 0;
+    }
+    sql_stmt *st = calloc(1, sizeof *st);
+    char *text = st ? ast_strndup(a, ast->sql, ast->sql_len) : NULL;
+    if (!st || !text) {
+        free(st);
+        ast_arena_free(a);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    }
+    st->s = s;
+    st->a = a;
+    st->ast = ast;
+    st->text = text;
+    st->readonly = ast->kind == AST_SELECT || ast->kind == AST_EXPLAIN || ast->kind == AST_SHOW_TABLES ||
+                   ast->kind == AST_DESCRIBE;
+    if (ast->kind == AST_EXPLAIN) {
+        st->explain_target = ast->u.explain->stmt;
+        st->ncols = 1;
+        st->names = explain_names;
+        if (ast->u.explain->analyze && !(st->explain_target->kind == AST_SELECT))
+            st->readonly = 0;
+    } else if (ast->kind == AST_SHOW_TABLES) {
+        st->ncols = 1;
+        st->names = show_names;
+    } else if (ast->kind == AST_DESCRIBE) {
+        st->ncols = 5;
+        st->names = describe_names;
+    }
+    const ast_stmt *target = st->explain_target ? st->explain_target : ast;
+    if (needs_plan(target)) {
+        size_t mark;
+        rc = sess_stmt_begin(s, 0, &mark, e);
+        if (rc == 0) {
+            rc = ensure_compiled(st, e);
+            int rc2 = sess_stmt_end(s, mark, rc == 0, e);
+            if (rc == 0)
+                rc = rc2;
+        }
+        if (rc < 0) {
+            *line = st->c.eline;
+            *col = st->c.ecol;
+            sql_finalize(st);
+            return rc;
+        }
+    }
+    *out = st;
+    return 0;
 }
-int sql_step(sql_stmt *st, nq_err *e) { (void)st; return nq_err_set(e, NQ_ENOTSUP, "not supported yet"); }
-int sql_reset(sql_stmt *st) { (void)st; return 0; }
-void sql_finalize(sql_stmt *st) { free(st); }
-const char *sql_text(const sql_stmt *st) { (void)st; return ""; }
-int sql_readonly(const sql_stmt *st) { (void)st; return 1; }
-int sql_param_count(const sql_stmt *st) { (void)st; return 0; }
-const char *sql_param_name(const sql_stmt *st, int i) { (void)st; (void)i; return NULL; }
-int sql_bind(sql_stmt *st, int i, const sqlv *v, nq_err *e) { (void)st; (void)i; (void)v; return nq_err_set(e, NQ_EINVAL, "no such parameter"); }
-void sql_clear_bindings(sql_stmt *st) { (void)st; }
-int sql_column_count(const sql_stmt *st) { (void)st; return 0; }
-const char *sql_column_name(const sql_stmt *st, int i) { (void)st; (void)i; return NULL; }
-const sqlv *sql_column(const sql_stmt *st, int i) { (void)st; (void)i; return NULL; }
+
+/* ---- buffered rows ---------------------------------------------------------------------- */
+static int buf_row(sql_stmt *st, const sqlv *vals, int n, nq_err *e)
+{
+    if (st->nrows == st->rowcap) {
+        size_t nc = st->rowcap ? st->rowcap * 2 : 16;
+        sqlv *nr = realloc(st->rows, nc * (size_t)n * sizeof(sqlv));
+        if (!nr)
+            return nq_err_set(e, NQ_ENOMEM, "out of memory");
+        st->rows = nr;
+        st->rowcap = nc;
+    }
+    st->roww = n;
+    int rc = rows_copy(vals, n, st->rows + st->nrows * (size_t)n, e);
+    if (rc == 0)
+        st->nrows++;
+    return rc;
+}
+
+static int buf_text(sql_stmt *st, const char *s, nq_err *e)
+{
+    sqlv v = sqlv_text(s, strlen(s));
+    return buf_row(st, &v, 1, e);
+}
+
+static void buf_clear(sql_stmt *st)
+{
+    if (st->rows)
+        rows_clear(st->rows, (int)(st->nrows * (size_t)st->roww));
+    free(st->rows);
+    st->rows = NULL;
+    st->nrows = st->rowcap = st->pos = 0;
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+static int setup_env(sql_stmt *st, nq_err *e)
+{
+    xenv *x = &st->x;
+    x->s = st->s;
+    free(x->slot);
+    x->nslots = st->c.nslots;
+    x->slot = calloc((size_t)x->nslots + 1, sizeof(sqlv *));
+    if (!x->slot)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    x->params = st->params;
+    x->nparams = st->nparams;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    x->fcx.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    if (!x->fcx.rng) {
+        uint64_t seed;
+        if (nq_os_random(&seed, sizeof seed) < 0)
+            seed = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)st;
+        nq_rng_seed(&x->rng, seed);
+        x->fcx.rng = &x->rng;
+    }
+    plan_reset(st);
+    return 0;
+}
+
+static int show_tables(sql_stmt *st, nq_err *e)
+{
+    catalog *c = st->s->cat;
+    /* names in order */
+    int n = c->ntables + c->nviews;
+    const char **v = calloc((size_t)n + 1, sizeof *v);
+    if (!v)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    int k = 0;
+    for (int i = 0; i < c->ntables; i++)
+        v[k++] = c->tables[i]->name;
+    for (int i = 0; i < c->nviews; i++)
+        v[k++] = c->views[i]->name;
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+            const char *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    int rc = 0;
+    for (int i = 0; i < k && rc == 0; i++)
+        rc = buf_text(st, v[i], e);
+    free(v);
+    return rc;
+}
+
+static int describe(sql_stmt *st, nq_err *e)
+{
+    const char *name = st->ast->qname.name ? st->ast->qname.name : st->ast->u.name;
+    cat_table *t = name ? cat_table_find(st->s->cat, name) : NULL;
+    if (!t)
+        return nq_err_set(e, NQ_ESCHEMA, "no such table: %s", name ? name : "");
+    for (int i = 0; i < t->ncols; i++) {
+        cat_column *col = &t->cols[i];
+        char key[32] = "";
+        if (col->pk)
+            snprintf(key, sizeof key, "PRI");
+        else
+            for (int x = 0; x < t->nidx; x++)
+                if (t->idx[x]->unique && t->idx[x]->ncols == 1 && t->idx[x]->cols[0] == i)
+                    snprintf(key, sizeof key, "UNI");
+        char *dflt = col->dflt ? ast_expr_to_sql(st->a, col->dflt) : NULL;
+        sqlv row[5] = {sqlv_text(col->name, strlen(col->name)),
+                       col->decl ? sqlv_text(col->decl, strlen(col->decl)) : sqlv_null(),
+                       sqlv_text(col->notnull ? "NO" : "YES", col->notnull ? 2 : 3),
+                       sqlv_text(key, strlen(key)),
+                       dflt ? sqlv_text(dflt, strlen(dflt)) : sqlv_null()};
+        int rc = buf_row(st, row, 5, e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int run_query_to_end(sql_stmt *st, nq_err *e)
+{
+    int rc = op_open(st->q.plan, &st->x, e);
+    while (rc >= 0) {
+        rc = op_next(st->q.plan, &st->x, e);
+        if (rc <= 0)
+            break;
+    }
+    op_close(st->q.plan, &st->x);
+    return rc < 0 ? rc : 0;
+}
+
+static int explain(sql_stmt *st, nq_err *e)
+{
+    const ast_explain *ex = st->ast->u.explain;
+    if (ex->format && strcasecmp(ex->format, "TEXT"))
+        return nq_err_set(e, NQ_ENOTSUP, "not supported yet: EXPLAIN (FORMAT %s)", ex->format);
+    op *plan = st->explain_target->kind == AST_SELECT ? st->q.plan : st->dml ? st->dml->src : NULL;
+    if (!plan)
+        return nq_err_set(e, NQ_ENOTSUP, "not supported yet: EXPLAIN of %s", ast_stmt_name(st->explain_target->kind));
+    int rc = 0;
+    if (ex->analyze) {
+        rc = setup_env(st, e);
+        if (rc < 0)
+            return rc;
+        st->x.timing = 1;
+        if (st->explain_target->kind == AST_SELECT)
+            rc = run_query_to_end(st, e);
+        else {
+            dml_out o = {0};
+            rc = dml_run(st->dml, &st->x, &o, e);
+            if (o.rows)
+                rows_clear(o.rows, (int)(o.n * (size_t)st->dml->nret));
+            free(o.rows);
+        }
+        st->x.timing = 0;
+        if (rc < 0)
+            return rc;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    rc = op_explain(plan, 0, ex->analyze, &buf, &len, &cap);
+    if (rc < 0) {
+        free(buf);
+        return nq_err_set(e, rc, "out of memory");
+    }
+    char *p = buf;
+    while (p && *p && rc == 0) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        rc = buf_text(st, p, e);
+        p = nl ? nl + 1 : NULL;
+    }
+    free(buf);
+    return rc;
+}
+
+/* Statements that run completely in the first step. */
+static int run_once(sql_stmt *st, nq_err *e)
+{
+    const ast_stmt *s = st->ast;
+    sql_session *ss = st->s;
+    switch (s->kind) {
+    case AST_BEGIN: return sess_begin(ss, e);
+    case AST_COMMIT: return sess_commit(ss, e);
+    case AST_ROLLBACK:
+        if (s->u.txn && s->u.txn->savepoint)
+            return sess_rollback_to(ss, s->u.txn->savepoint, e);
+        return sess_rollback(ss, e);
+    case AST_SAVEPOINT: return sess_savepoint(ss, s->u.txn->savepoint, e);
+    case AST_RELEASE: return sess_release(ss, s->u.txn->savepoint, e);
+    default: break;
+    }
+    int write = !st->readonly;
+    size_t mark;
+    int rc = sess_stmt_begin(ss, write, &mark, e);
+    if (rc < 0)
+        return rc;
+    rc = ensure_compiled(st, e);
+    if (rc == 0) {
+        switch (s->kind) {
+        case AST_INSERT:
+        case AST_UPDATE:
+        case AST_DELETE: {
+            rc = setup_env(st, e);
+            if (rc < 0)
+                break;
+            dml_out o = {0};
+            rc = dml_run(st->dml, &st->x, &o, e);
+            if (rc == 0) {
+                ss->changes = o.changes;
+                for (size_t i = 0; i < o.n && rc == 0; i++)
+                    rc = buf_row(st, o.rows + i * (size_t)st->dml->nret, st->dml->nret, e);
+            }
+            if (o.rows)
+                rows_clear(o.rows, (int)(o.n * (size_t)st->dml->nret));
+            free(o.rows);
+            break;
+        }
+        case AST_CREATE_TABLE:
+            if (s->u.create_table->as_select)
+                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: CREATE TABLE ... AS SELECT");
+            else
+                rc = cat_create_table(ss, s->u.create_table, e);
+            break;
+        case AST_CREATE_INDEX:
+            if (s->u.create_index->neuromorphic)
+                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: CREATE NEUROMORPHIC INDEX");
+            else
+                rc = cat_create_index(ss, s->u.create_index, e);
+            break;
+        case AST_CREATE_VIEW: {
+            /* the query must compile now */
+            cc tmp = {0};
+            tmp.a = st->a;
+            tmp.s = ss;
+            tmp.cat = ss->cat;
+            tmp.e = e;
+            cc_query q;
+            rc = cc_query_compile(&tmp, NULL, s->u.create_view->query, &q);
+            if (rc == 0 && s->u.create_view->cols.n && s->u.create_view->cols.n != q.ncols)
+                rc = nq_err_set(e, NQ_ESCHEMA, "view %s has %d columns but its query returns %d",
+                                s->u.create_view->name.name, s->u.create_view->cols.n, q.ncols);
+            cc_release(&tmp);
+            if (rc == 0)
+                rc = cat_create_view(ss, s->u.create_view, e);
+            break;
+        }
+        case AST_DROP:
+            if (s->u.drop->what == AST_OBJ_TRIGGER)
+                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: triggers");
+            else
+                rc = cat_drop(ss, s->u.drop, e);
+            break;
+        case AST_ALTER_TABLE: rc = cat_alter_table(ss, s->u.alter, e); break;
+        case AST_TRUNCATE: {
+            cat_table *t = cat_table_find(ss->cat, s->u.truncate->table.name);
+            int64_t n = 0;
+            if (!t)
+                rc = nq_err_set(e, NQ_ESCHEMA, "no such table: %s", s->u.truncate->table.name);
+            else
+                rc = tw_truncate(ss, t, &n, e);
+            ss->changes = n;
+            break;
+        }
+        case AST_ANALYZE: rc = cat_analyze(ss, st->ast->qname.name, e); break;
+        case AST_SHOW_TABLES: rc = show_tables(st, e); break;
+        case AST_DESCRIBE: rc = describe(st, e); break;
+        case AST_EXPLAIN: rc = explain(st, e); break;
+        case AST_CREATE_TRIGGER: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: triggers"); break;
+        case AST_REINDEX: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: REINDEX"); break;
+        case AST_PREPARE:
+        case AST_EXECUTE:
+        case AST_DEALLOCATE:
+            rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: SQL-level %s (use the C API's nq_prepare)",
+                            ast_stmt_name(s->kind));
+            break;
+        default:
+            rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: %s", ast_stmt_name(s->kind));
+            break;
+        }
+    }
+    if (rc < 0)
+        buf_clear(st);
+    int rc2 = sess_stmt_end(ss, mark, rc == 0, e);
+    if (rc == 0 && rc2 < 0) {
+        buf_clear(st);
+        rc = rc2;
+    }
+    return rc;
+}
+
+int sql_step(sql_stmt *st, nq_err *e)
+{
+    int rc;
+    switch (st->state) {
+    case 0:
+        if (st->ast->kind == AST_SELECT) {
+            rc = sess_stmt_begin(st->s, 0, &st->mark, e);
+            if (rc < 0)
+                return rc;
+            rc = ensure_compiled(st, e);
+            if (rc == 0)
+                rc = setup_env(st, e);
+            if (rc == 0)
+                rc = op_open(st->q.plan, &st->x, e);
+            if (rc < 0) {
+                op_close(st->q.plan, &st->x);
+                sess_stmt_end(st->s, st->mark, 0, NULL);
+                st->state = 3;
+                return rc;
+            }
+            st->state = 1;
+            return sql_step(st, e);
+        }
+        rc = run_once(st, e);
+        if (rc < 0) {
+            st->state = 3;
+            return rc;
+        }
+        st->state = 2;
+        st->pos = 0;
+        return sql_step(st, e);
+    case 1:
+        rc = op_next(st->q.plan, &st->x, e);
+        if (rc == 1) {
+            st->cur = st->x.slot[st->q.slot];
+            return NQ_ROW;
+        }
+        op_close(st->q.plan, &st->x);
+        st->state = 3;
+        st->cur = NULL;
+        {
+            int rc2 = sess_stmt_end(st->s, st->mark, rc == 0, rc < 0 ? NULL : e);
+            if (rc == 0 && rc2 < 0)
+                rc = rc2;
+        }
+        return rc < 0 ? rc : NQ_DONE;
+    case 2:
+        if (st->pos < st->nrows) {
+            st->cur = st->rows + st->pos++ * (size_t)st->roww;
+            return NQ_ROW;
+        }
+        st->state = 3;
+        st->cur = NULL;
+        return NQ_DONE;
+    default:
+        return NQ_DONE;
+    }
+}
+
+int sql_reset(sql_stmt *st)
+{
+    if (st->state == 1) {
+        op_close(st->q.plan, &st->x);
+        sess_stmt_end(st->s, st->mark, 1, NULL);
+    }
+    buf_clear(st);
+    st->state = 0;
+    st->cur = NULL;
+    return 0;
+}
+
+void sql_finalize(sql_stmt *st)
+{
+    if (!st)
+        return;
+    sql_reset(st);
+    cc_release(&st->c);
+    free(st->x.slot);
+    for (int i = 0; i < st->nparams; i++)
+        sqlv_clear(&st->params[i]);
+    free(st->params);
+    ast_arena_free(st->a);
+    free(st);
+}
+
+const char *sql_text(const sql_stmt *st) { return st->text; }
+int sql_readonly(const sql_stmt *st) { return st->readonly; }
+int sql_param_count(const sql_stmt *st) { return st->c.nparams; }
+
+const char *sql_param_name(const sql_stmt *st, int i)
+{
+    if (i < 1 || i > st->c.nparams || !st->c.param_names)
+        return NULL;
+    return st->c.param_names[i - 1];
+}
+
+int sql_bind(sql_stmt *st, int i, const sqlv *v, nq_err *e)
+{
+    if (i < 1 || i > st->c.nparams)
+        return nq_err_set(e, NQ_EINVAL, "parameter index %d out of range (the statement has %d)", i,
+                          st->c.nparams);
+    if (st->state == 1)
+        return nq_err_set(e, NQ_EMISUSE, "cannot bind while the statement is running; reset it first");
+    if (!st->params) {
+        st->params = calloc((size_t)st->c.nparams, sizeof(sqlv));
+        if (!st->params)
+            return nq_err_set(e, NQ_ENOMEM, "out of memory");
+        st->nparams = st->c.nparams;
+    }
+    sqlv_clear(&st->params[i - 1]);
+    return sqlv_copy(v, &st->params[i - 1], e);
+}
+
+void sql_clear_bindings(sql_stmt *st)
+{
+    for (int i = 0; i < st->nparams; i++)
+        sqlv_clear(&st->params[i]);
+}
+
+int sql_column_count(const sql_stmt *st) { return st->ncols; }
+const char *sql_column_name(const sql_stmt *st, int i)
+{
+    return i >= 0 && i < st->ncols && st->names ? st->names[i] : NULL;
+}
+const sqlv *sql_column(const sql_stmt *st, int i)
+{
+    return st->cur && i >= 0 && i < st->ncols ? &st->cur[i] : NULL;
+}
 sql_session *sql_stmt_session(const sql_stmt *st) { return st->s; }

@@ -1,0 +1,749 @@
+/*
+ * compile_from.c — the planner for FROM and WHERE: access paths and join order.
+ *
+ * The FROM tree is flattened into items (tables, views, derived tables, CTE references) and
+ * the WHERE clause and inner-join ON clauses into conjuncts. Each conjunct knows the set of
+ * items it reads. Items are then placed one by one; each placement picks, for the item, the
+ * cheapest access path given the items already placed (whose registers are filled when the
+ * item is read, so `t2.x = t1.y` with t1 placed is an index lookup key for t2), wraps it in a
+ * filter of every conjunct that has just become evaluable, and joins it to what is placed so
+ * far with a nested loop.
+ *
+ * Costs (estimated rows; docs/qsql.md "Planner"): a table has ANALYZE's row count, or 1000
+ * when it was never analyzed. Equality on an index prefix of k columns selects
+ * rows/distinct(k) when ANALYZE measured distinct prefixes, one row for a full unique key,
+ * and 10% per column otherwise; one range bound keeps 25%, two keep 10%. A rowid lookup is one
+ * row. Reading a row through an index costs 1.5 (the index entry plus the row fetch), through
+ * a scan 1; a lookup adds log2(rows) for the descent.
+ *
+ * Join order: with only inner joins, greedy — at each step the item whose access is cheapest
+ * given what is placed (so a selective lookup or a tiny table goes first and the big table is
+ * reached by index). With an outer join, the written order is kept (RIGHT JOIN is turned into
+ * LEFT JOIN by swapping its sides) and the right side of a LEFT JOIN gets only its ON
+ * conjuncts; WHERE conjuncts that read it run above the join, as SQL requires.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/compile.h"
+
+#define DEFAULT_ROWS 1000.0
+
+typedef struct fitem {
+    int slot;
+    int ncols;
+    cat_table *t;          /* base table, or NULL for a derived input */
+    op *plan;              /* derived: its plan */
+    int left_join;         /* right side of a LEFT JOIN */
+    bx **on;               /* its ON conjuncts */
+    int non;
+    int placed;
+} fitem;
+
+typedef struct conj {
+    bx *e;
+    uint64_t slots;
+    int used;
+    int on_only;           /* belongs to a LEFT JOIN's ON: only applied with that item */
+} conj;
+
+typedef struct fctx {
+    cc *c;
+    cc_scope *sc;
+    fitem *items;
+    int n, cap;
+    conj *cj;
+    int ncj, capcj;
+    int has_outer;
+    int *order;            /* fixed order when has_outer */
+    int norder;
+} fctx;
+
+static int add_item(fctx *f, fitem it)
+{
+    if (f->n == f->cap) {
+        int nc = f->cap ? f->cap * 2 : 8;
+        fitem *ni = realloc(f->items, (size_t)nc * sizeof *ni);
+        if (!ni)
+            return nq_err_set(f->c->e, NQ_ENOMEM, "out of memory");
+        f->items = ni;
+        f->cap = nc;
+    }
+    f->items[f->n++] = it;
+    return f->n - 1;
+}
+
+static int add_conj(fctx *f, bx *e, int on_only)
+{
+    if (e->kind == BX_AND) {
+        int rc = add_conj(f, e->a, on_only);
+        return rc < 0 ? rc : add_conj(f, e->b, on_only);
+    }
+    if (f->ncj == f->capcj) {
+        int nc = f->capcj ? f->capcj * 2 : 16;
+        conj *n = realloc(f->cj, (size_t)nc * sizeof *n);
+        if (!n)
+            return nq_err_set(f->c->e, NQ_ENOMEM, "out of memory");
+        f->cj = n;
+        f->capcj = nc;
+    }
+    f->cj[f->ncj++] = (conj){e, bx_slots(e, f->sc->first_slot), 0, on_only};
+    return 0;
+}
+
+static uint64_t slot_bit(fctx *f, int slot)
+{
+    int d = slot - f->sc->first_slot;
+    return d >= 0 && d < 64 ? 1ULL << d : 0;
+}
+
+int cc_scope_add(cc *c, cc_scope *sc, const char *name, int slot, int ncols, const char **cols,
+                 cat_table *t)
+{
+    for (int i = 0; i < sc->n; i++)
+        if (name && sc->srcs[i].name && !strcasecmp(sc->srcs[i].name, name))
+            return nq_err_set(c->e, NQ_ESCHEMA, "table name \"%s\" specified more than once", name);
+    if (sc->n == sc->cap) {
+        int nc = sc->cap ? sc->cap * 2 : 8;
+        cc_src *ns = ast_alloc(c->a, (size_t)nc * sizeof *ns);
+        if (!ns)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        if (sc->n)
+            memcpy(ns, sc->srcs, (size_t)sc->n * sizeof *ns);
+        sc->srcs = ns;
+        sc->cap = nc;
+    }
+    cc_src *s = &sc->srcs[sc->n++];
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    s->slot = slot;
+    s->ncols = ncols;
+    s->cols = cols;
+    s->t = t;
+    return 0;
+}
+
+static const ast_cte *find_cte(cc_scope *sc, const char *name)
+{
+    for (cc_scope *s = sc; s; s = s->parent)
+        if (s->with)
+            for (int i = 0; i < s->with->ctes.n; i++) {
+                const ast_cte *ct = s->with->ctes.v[i];
+                if (!strcasecmp(ct->name, name))
+                    return ct;
+            }
+    return NULL;
+}
+
+/* Compile a query used as a FROM item; returns the item index. */
+static int derived(fctx *f, const ast_select *q, const char *alias, const ast_list *alias_cols)
+{
+    cc *c = f->c;
+    if (++c->depth > 64)
+        return nq_err_set(c->e, NQ_ERROR, "views or WITH queries nest too deeply (or refer to themselves)");
+    cc_scope inner = {0};
+    inner.parent = f->sc->parent;
+    inner.first_slot = c->nslots;
+    inner.with = f->sc->with;
+    cc_query cq;
+    int rc = cc_query_compile(c, &inner, q, &cq);
+    c->depth--;
+    if (rc < 0)
+        return rc;
+    if (inner.correlated)
+        f->sc->correlated = 1;
+    const char **names = cq.names;
+    if (alias_cols && alias_cols->n) {
+        if (alias_cols->n > cq.ncols)
+            return nq_err_set(c->e, NQ_ESCHEMA, "%s has %d columns available but %d columns specified",
+                              alias ? alias : "subquery", cq.ncols, alias_cols->n);
+        names = ast_alloc(c->a, (size_t)cq.ncols * sizeof *names);
+        if (!names)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        for (int i = 0; i < cq.ncols; i++)
+            names[i] = i < alias_cols->n ? alias_cols->v[i] : cq.names[i];
+    }
+    if ((rc = cc_scope_add(c, f->sc, alias, cq.slot, cq.ncols, names, NULL)) < 0)
+        return rc;
+    fitem it = {0};
+    it.slot = cq.slot;
+    it.ncols = cq.ncols;
+    it.plan = cq.plan;
+    return add_item(f, it);
+}
+
+/* Flatten a FROM tree; returns the index of its first item, or a negative error. */
+static int flatten(fctx *f, const ast_from *fr, int *first, int *count);
+
+static int table_item(fctx *f, const ast_from *fr)
+{
+    cc *c = f->c;
+    if (fr->schema)
+        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: schema-qualified names (%s.%s)",
+                          fr->schema, fr->name);
+    const ast_cte *ct = find_cte(f->sc, fr->name);
+    if (ct)
+        return derived(f, ct->query, fr->alias ? fr->alias : ct->name, &ct->cols);
+    cat_table *t = cat_table_find(c->cat, fr->name);
+    if (!t) {
+        cat_view *v = cat_view_find(c->cat, fr->name);
+        if (v)
+            return derived(f, v->def->query, fr->alias ? fr->alias : v->name, &v->def->cols);
+        return nq_err_set(c->e, NQ_ESCHEMA, "no such table: %s", fr->name);
+    }
+    int slot = cc_new_slot(c, t->ncols);
+    if (slot < 0)
+        return slot;
+    const char **names = ast_alloc(c->a, (size_t)(t->ncols + 1) * sizeof *names);
+    if (!names)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    for (int i = 0; i < t->ncols; i++)
+        names[i] = t->cols[i].name;
+    int rc = cc_scope_add(c, f->sc, fr->alias ? fr->alias : t->name, slot, t->ncols, names, t);
+    if (rc < 0)
+        return rc;
+    fitem it = {0};
+    it.slot = slot;
+    it.ncols = t->ncols;
+    it.t = t;
+    return add_item(f, it);
+}
+
+/* USING (cols) / NATURAL: equality conjuncts; the right twin of each column is hidden from
+ * unqualified lookup and from *. */
+static int using_conds(fctx *f, int lfirst, int lcount, int rfirst, int rcount,
+                       const ast_list *cols, int natural, bx **cond)
+{
+    cc *c = f->c;
+    *cond = NULL;
+    /* the scope sources of the items, in the same order as items */
+    cc_src *rs = NULL;
+    int rsrc = -1;
+    if (rcount != 1)
+        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: USING/NATURAL with a parenthesized join on the right");
+    for (int i = 0; i < f->sc->n; i++)
+        if (f->sc->srcs[i].slot == f->items[rfirst].slot)
+            rsrc = i;
+    rs = &f->sc->srcs[rsrc];
+    int n = natural ? rs->ncols : cols->n;
+    for (int k = 0; k < n; k++) {
+        const char *name = natural ? rs->cols[k] : cols->v[k];
+        int rcol = -1;
+        for (int j = 0; j < rs->ncols; j++)
+            if (!strcasecmp(rs->cols[j], name))
+                rcol = j;
+        /* find the column on the left side */
+        int lslot = -1, lcol = -1, found = 0;
+        for (int i = 0; i < f->sc->n; i++) {
+            cc_src *s = &f->sc->srcs[i];
+            int is_left = 0;
+            for (int it = lfirst; it < lfirst + lcount; it++)
+                if (f->items[it].slot == s->slot)
+                    is_left = 1;
+            if (!is_left)
+                continue;
+            for (int j = 0; j < s->ncols; j++)
+                if (!strcasecmp(s->cols[j], name) && !(s->merged && s->merged[j])) {
+                    found++;
+                    lslot = s->slot;
+                    lcol = j;
+                }
+        }
+        if (natural && !found)
+            continue;
+        if (rcol < 0 || !found)
+            return nq_err_set(c->e, NQ_ESCHEMA, "column \"%s\" specified in USING clause does not exist in %s table",
+                              name, rcol < 0 ? "right" : "left");
+        if (found > 1)
+            return nq_err_set(c->e, NQ_ESCHEMA, "common column name \"%s\" appears more than once in left table", name);
+        if (!rs->merged && !(rs->merged = ast_alloc(c->a, (size_t)rs->ncols + 1)))
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        rs->merged[rcol] = 1;
+        bx *eq = ast_alloc(c->a, sizeof *eq), *l = ast_alloc(c->a, sizeof *l), *r = ast_alloc(c->a, sizeof *r);
+        if (!eq || !l || !r)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        l->kind = r->kind = BX_COL;
+        l->slot = lslot;
+        l->col = lcol;
+        r->slot = rs->slot;
+        r->col = rcol;
+        eq->kind = BX_CMP;
+        eq->op = AST_OP_EQ;
+        eq->a = l;
+        eq->b = r;
+        if (*cond) {
+            bx *and = ast_alloc(c->a, sizeof *and);
+            if (!and)
+                return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+            and->kind = BX_AND;
+            and->a = *cond;
+            and->b = eq;
+            *cond = and;
+        } else
+            *cond = eq;
+    }
+    return 0;
+}
+
+static int push_order(fctx *f, int item)
+{
+    int *no = realloc(f->order, (size_t)(f->norder + 1) * sizeof *no);
+    if (!no)
+        return nq_err_set(f->c->e, NQ_ENOMEM, "out of memory");
+    f->order = no;
+    f->order[f->norder++] = item;
+    return 0;
+}
+
+static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
+{
+    cc *c = f->c;
+    int rc;
+    switch (fr->kind) {
+    case AST_FROM_TABLE:
+        rc = table_item(f, fr);
+        break;
+    case AST_FROM_SUBQUERY:
+        rc = derived(f, fr->sub, fr->alias, &fr->alias_cols);
+        break;
+    case AST_FROM_FUNC:
+        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: table functions (%s)", fr->name);
+    default: {
+        if (fr->jtype == AST_JOIN_FULL)
+            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: FULL JOIN");
+        if (fr->jtype == AST_JOIN_QUANTUM)
+            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: QUANTUM_JOIN");
+        int lf, ln, rf, rn;
+        int outer = fr->jtype == AST_JOIN_LEFT || fr->jtype == AST_JOIN_RIGHT;
+        int save_order = f->norder;
+        if ((rc = flatten(f, fr->left, &lf, &ln)) < 0)
+            return rc;
+        int mid_order = f->norder;
+        if ((rc = flatten(f, fr->right, &rf, &rn)) < 0)
+            return rc;
+        bx *cond = NULL;
+        if (fr->natural || fr->using_cols.n) {
+            if ((rc = using_conds(f, lf, ln, rf, rn, &fr->using_cols, fr->natural, &cond)) < 0)
+                return rc;
+        }
+        if (fr->on) {
+            bx *on;
+            f->sc->no_agg = 1;
+            f->sc->no_agg_what = "aggregate functions are not allowed in JOIN conditions";
+            rc = cc_expr(c, f->sc, fr->on, &on);
+            f->sc->no_agg = 0;
+            if (rc < 0)
+                return rc;
+            if (cond) {
+                bx *and = ast_alloc(c->a, sizeof *and);
+                if (!and)
+                    return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                and->kind = BX_AND;
+                and->a = cond;
+                and->b = on;
+                cond = and;
+            } else
+                cond = on;
+        }
+        if (outer) {
+            f->has_outer = 1;
+            int inner_first = fr->jtype == AST_JOIN_LEFT ? rf : lf;
+            int inner_n = fr->jtype == AST_JOIN_LEFT ? rn : ln;
+            if (inner_n != 1)
+                return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: an outer join whose inner side is itself a join");
+            fitem *it = &f->items[inner_first];
+            it->left_join = 1;
+            if (cond) {
+                /* keep the ON conjuncts with the item */
+                fctx tmp = *f;
+                tmp.cj = NULL;
+                tmp.ncj = tmp.capcj = 0;
+                if ((rc = add_conj(&tmp, cond, 1)) < 0) {
+                    free(tmp.cj);
+                    return rc;
+                }
+                it->on = ast_alloc(c->a, (size_t)tmp.ncj * sizeof(bx *));
+                if (!it->on) {
+                    free(tmp.cj);
+                    return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                }
+                for (int i = 0; i < tmp.ncj; i++)
+                    it->on[i] = tmp.cj[i].e;
+                it->non = tmp.ncj;
+                free(tmp.cj);
+            }
+            if (fr->jtype == AST_JOIN_RIGHT) {
+                /* order: the right side's items first, then the left (now inner) item */
+                int nr = f->norder - mid_order;
+                int *tmp = malloc((size_t)(nr + 1) * sizeof *tmp);
+                if (!tmp)
+                    return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                memcpy(tmp, f->order + mid_order, (size_t)nr * sizeof *tmp);
+                int nl = mid_order - save_order;
+                memmove(f->order + save_order + nr, f->order + save_order, (size_t)nl * sizeof *tmp);
+                memcpy(f->order + save_order, tmp, (size_t)nr * sizeof *tmp);
+                free(tmp);
+            }
+        } else if (cond && (rc = add_conj(f, cond, 0)) < 0)
+            return rc;
+        *first = lf;
+        *count = ln + rn;
+        return 0;
+    }
+    }
+    if (rc < 0)
+        return rc;
+    *first = rc;
+    *count = 1;
+    return push_order(f, rc);
+}
+
+/* ---- access paths ----------------------------------------------------------------------- */
+typedef struct access {
+    double rows, cost;
+    int kind;              /* 0 scan, 1 rowid, 2 index */
+    cat_index *ix;
+    bx *eq[16];
+    int neq;
+    bx *lo, *hi;
+    int lo_incl, hi_incl;
+} access;
+
+/* Is e `item.col op expr(available)` (either way round)? Fills col, op (as if col on the
+ * left) and the other side. */
+static int sargable(fctx *f, const bx *e, int slot, uint64_t avail, int *col, int *opr, bx **other)
+{
+    if (e->kind != BX_CMP || e->a->kind == BX_ROW)
+        return 0;
+    static const int flip[] = {[AST_OP_EQ] = AST_OP_EQ, [AST_OP_LT] = AST_OP_GT, [AST_OP_LE] = AST_OP_GE,
+                               [AST_OP_GT] = AST_OP_LT, [AST_OP_GE] = AST_OP_LE};
+    if (e->op == AST_OP_NE)
+        return 0;
+    for (int side = 0; side < 2; side++) {
+        const bx *cside = side ? e->b : e->a, *oside = side ? e->a : e->b;
+        if (cside->kind != BX_COL || cside->slot != slot)
+            continue;
+        uint64_t os = bx_slots(oside, f->sc->first_slot);
+        if ((os & ~avail) || (os & slot_bit(f, slot)))
+            continue;
+        *col = cside->col;
+        *opr = side ? flip[e->op] : e->op;
+        *other = (bx *)oside;
+        return 1;
+    }
+    return 0;
+}
+
+static double table_rows(const cat_table *t) { return t->stat_rows ? (double)t->stat_rows : DEFAULT_ROWS; }
+
+static void choose_access(fctx *f, fitem *it, uint64_t avail, const conj *cands, int ncands, access *best)
+{
+    memset(best, 0, sizeof *best);
+    double n = it->t ? table_rows(it->t) : (it->plan && it->plan->est_rows > 0 ? it->plan->est_rows : DEFAULT_ROWS);
+    best->rows = n;
+    best->cost = n;
+    if (!it->t)
+        return;
+    cat_table *t = it->t;
+    double lg = log2(n + 2);
+    /* rowid */
+    if (t->ipk >= 0) {
+        bx *eq = NULL, *lo = NULL, *hi = NULL;
+        int lo_incl = 0, hi_incl = 0;
+        for (int i = 0; i < ncands; i++) {
+            int col, opr;
+            bx *other;
+            if (!sargable(f, cands[i].e, it->slot, avail, &col, &opr, &other) || col != t->ipk)
+                continue;
+            if (opr == AST_OP_EQ)
+                eq = other;
+            else if ((opr == AST_OP_GT || opr == AST_OP_GE) && !lo)
+                lo = other, lo_incl = opr == AST_OP_GE;
+            else if ((opr == AST_OP_LT || opr == AST_OP_LE) && !hi)
+                hi = other, hi_incl = opr == AST_OP_LE;
+        }
+        if (eq) {
+            *best = (access){.rows = 1, .cost = 1 + lg, .kind = 1, .lo = eq, .hi = eq, .lo_incl = 1, .hi_incl = 1};
+            return;
+        }
+        if (lo || hi) {
+            double r = n * (lo && hi ? 0.1 : 0.25);
+            if (r + lg < best->cost)
+                *best = (access){.rows = r, .cost = r + lg, .kind = 1, .lo = lo, .hi = hi,
+                                 .lo_incl = lo_incl, .hi_incl = hi_incl};
+        }
+    }
+    for (int x = 0; x < t->nidx; x++) {
+        cat_index *ix = t->idx[x];
+        if (ix->where)
+            continue;
+        access a = {0};
+        a.kind = 2;
+        a.ix = ix;
+        double sel = 1;
+        for (int k = 0; k < ix->ncols && k < 16; k++) {
+            bx *eq = NULL;
+            for (int i = 0; i < ncands && !eq; i++) {
+                int col, opr;
+                bx *other;
+                if (sargable(f, cands[i].e, it->slot, avail, &col, &opr, &other) &&
+                    col == ix->cols[k] && opr == AST_OP_EQ)
+                    eq = other;
+            }
+            if (!eq)
+                break;
+            a.eq[a.neq++] = eq;
+        }
+        if (a.neq) {
+            if (ix->stat_distinct && ix->stat_distinct[a.neq - 1])
+                sel = 1.0 / (double)ix->stat_distinct[a.neq - 1];
+            else if (ix->unique && a.neq == ix->ncols)
+                sel = 1.0 / n;
+            else
+                sel = pow(0.1, a.neq);
+        }
+        if (a.neq < ix->ncols) {
+            int col = ix->cols[a.neq];
+            for (int i = 0; i < ncands; i++) {
+                int c2, opr;
+                bx *other;
+                if (!sargable(f, cands[i].e, it->slot, avail, &c2, &opr, &other) || c2 != col)
+                    continue;
+                if ((opr == AST_OP_GT || opr == AST_OP_GE) && !a.lo)
+                    a.lo = other, a.lo_incl = opr == AST_OP_GE;
+                else if ((opr == AST_OP_LT || opr == AST_OP_LE) && !a.hi)
+                    a.hi = other, a.hi_incl = opr == AST_OP_LE;
+            }
+            if (a.lo || a.hi)
+                sel *= a.lo && a.hi ? 0.1 : 0.25;
+        }
+        if (!a.neq && !a.lo && !a.hi)
+            continue;
+        a.rows = n * sel < 1 ? 1 : n * sel;
+        a.cost = a.rows * 1.5 + lg;
+        if (a.cost < best->cost)
+            *best = a;
+    }
+}
+
+/* Conjuncts that become evaluable when item it is placed on top of avail. */
+static int ready(fctx *f, const conj *cj, fitem *it, uint64_t avail_with)
+{
+    if (cj->used || cj->on_only)
+        return 0;
+    return (cj->slots & ~avail_with) == 0;
+}
+
+static bx *and_all(cc *c, bx **v, int n)
+{
+    bx *r = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!r) {
+            r = v[i];
+            continue;
+        }
+        bx *a = ast_alloc(c->a, sizeof *a);
+        if (!a)
+            return NULL;
+        a->kind = BX_AND;
+        a->a = r;
+        a->b = v[i];
+        r = a;
+    }
+    return r;
+}
+
+static uint64_t item_mask(fctx *f)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < f->n; i++)
+        m |= slot_bit(f, f->items[i].slot);
+    return m;
+}
+
+int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op **out)
+{
+    fctx f = {0};
+    f.c = c;
+    f.sc = sc;
+    int rc = 0, first, count;
+    if (from)
+        rc = flatten(&f, from, &first, &count);
+    if (rc >= 0 && where) {
+        bx *w;
+        sc->no_agg = 1;
+        sc->no_agg_what = "aggregate functions are not allowed in WHERE";
+        rc = cc_expr(c, sc, where, &w);
+        sc->no_agg = 0;
+        if (rc >= 0)
+            rc = add_conj(&f, w, 0);
+    }
+    if (rc < 0)
+        goto done;
+    uint64_t all_items = item_mask(&f);
+    uint64_t placed = ~all_items; /* everything that is not one of our items counts as bound */
+    op *cur = NULL;
+    double rows = 1;
+    bx **filt = calloc((size_t)f.ncj + 16, sizeof *filt);
+    if (!filt) {
+        rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!from) {
+        cur = op_one_new(c->a);
+        if ((rc = cc_track_op(c, cur)) < 0)
+            goto done_filt;
+        cur->est_rows = 1;
+    }
+    for (int step = 0; step < f.n; step++) {
+        /* pick the item */
+        int pick = -1;
+        access best = {0};
+        if (f.has_outer)
+            pick = f.order[step];
+        for (int i = 0; i < f.n; i++) {
+            if (f.items[i].placed || (f.has_outer && i != pick))
+                continue;
+            fitem *it = &f.items[i];
+            uint64_t with = placed | slot_bit(&f, it->slot);
+            conj *cands = malloc(((size_t)f.ncj + (size_t)it->non + 1) * sizeof *cands);
+            if (!cands) {
+                rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                goto done_filt;
+            }
+            int nc = 0;
+            if (!it->left_join)
+                for (int k = 0; k < f.ncj; k++)
+                    if (ready(&f, &f.cj[k], it, with))
+                        cands[nc++] = f.cj[k];
+            for (int k = 0; k < it->non; k++)
+                cands[nc++] = (conj){it->on[k], bx_slots(it->on[k], sc->first_slot), 0, 1};
+            access a;
+            choose_access(&f, it, placed, cands, nc, &a);
+            free(cands);
+            if (f.has_outer || pick < 0 || a.cost < best.cost) {
+                pick = i;
+                best = a;
+            }
+        }
+        fitem *it = &f.items[pick];
+        it->placed = 1;
+        uint64_t with = placed | slot_bit(&f, it->slot);
+        /* the access operator */
+        op *acc;
+        if (it->t) {
+            if (best.kind == 1)
+                acc = op_scan_new(c->a, it->t, it->slot, best.lo, best.lo_incl, best.hi, best.hi_incl);
+            else if (best.kind == 2) {
+                bx **eq = ast_alloc(c->a, sizeof(bx *) * (size_t)(best.neq + 1));
+                if (!eq) {
+                    rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                    goto done_filt;
+                }
+                memcpy(eq, best.eq, sizeof(bx *) * (size_t)best.neq);
+                acc = op_iscan_new(c->a, best.ix, it->slot, eq, best.neq, best.lo, best.lo_incl,
+                                   best.hi, best.hi_incl, 0);
+            } else
+                acc = op_scan_new(c->a, it->t, it->slot, NULL, 0, NULL, 0);
+        } else {
+            acc = it->plan;
+            if (cur) { /* re-read for every outer row: compute once */
+                acc = op_material_new(c->a, it->plan, it->slot, it->ncols);
+                if (acc)
+                    acc->est_rows = it->plan->est_rows;
+            }
+        }
+        if ((rc = cc_track_op(c, acc)) < 0)
+            goto done_filt;
+        acc->est_rows = best.rows;
+        acc->est_cost = best.cost;
+        /* filters that are now evaluable (the ones used for bounds too: see exec_scan.c) */
+        int nf = 0;
+        if (!it->left_join) {
+            for (int k = 0; k < f.ncj; k++)
+                if (ready(&f, &f.cj[k], it, with)) {
+                    filt[nf++] = f.cj[k].e;
+                    f.cj[k].used = 1;
+                }
+        } else
+            for (int k = 0; k < it->non && nf < f.ncj + 16; k++)
+                filt[nf++] = it->on[k];
+        if (nf) {
+            bx *cond = and_all(c, filt, nf);
+            op *fo = cond ? op_filter_new(c->a, acc, cond) : NULL;
+            if ((rc = cc_track_op(c, fo)) < 0)
+                goto done_filt;
+            int bounds = best.neq + (best.lo != NULL) + (best.hi != NULL && best.hi != best.lo);
+            fo->est_rows = acc->est_rows * pow(0.5, nf > bounds ? nf - bounds : 0);
+            fo->est_cost = acc->est_cost;
+            if (fo->est_rows < 1)
+                fo->est_rows = 1;
+            acc = fo;
+        }
+        if (!cur) {
+            cur = acc;
+            rows = acc->est_rows;
+        } else {
+            int *ns = NULL, *nw = NULL;
+            if (it->left_join) {
+                ns = ast_alloc(c->a, sizeof(int));
+                nw = ast_alloc(c->a, sizeof(int));
+                if (!ns || !nw) {
+                    rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                    goto done_filt;
+                }
+                *ns = it->slot;
+                *nw = it->ncols;
+            }
+            op *j = op_join_new(c->a, cur, acc, NULL, it->left_join, ns, nw, it->left_join ? 1 : 0);
+            if ((rc = cc_track_op(c, j)) < 0)
+                goto done_filt;
+            j->est_cost = cur->est_cost + rows * acc->est_cost;
+            rows *= acc->est_rows;
+            j->est_rows = rows;
+            cur = j;
+        }
+        placed = with;
+        /* after an outer join: the WHERE conjuncts that now can run go above it */
+        if (it->left_join || f.has_outer) {
+            nf = 0;
+            for (int k = 0; k < f.ncj; k++)
+                if (ready(&f, &f.cj[k], NULL, placed)) {
+                    filt[nf++] = f.cj[k].e;
+                    f.cj[k].used = 1;
+                }
+            if (nf) {
+                op *fo = op_filter_new(c->a, cur, and_all(c, filt, nf));
+                if ((rc = cc_track_op(c, fo)) < 0)
+                    goto done_filt;
+                fo->est_rows = cur->est_rows * 0.5;
+                cur = fo;
+            }
+        }
+    }
+    /* whatever is left (subqueries, constants without FROM) goes on top */
+    {
+        int nf = 0;
+        for (int k = 0; k < f.ncj; k++)
+            if (!f.cj[k].used && !f.cj[k].on_only)
+                filt[nf++] = f.cj[k].e;
+        if (nf) {
+            op *fo = op_filter_new(c->a, cur, and_all(c, filt, nf));
+            if ((rc = cc_track_op(c, fo)) < 0)
+                goto done_filt;
+            fo->est_rows = cur->est_rows * 0.5;
+            fo->est_cost = cur->est_cost;
+            cur = fo;
+        }
+    }
+    *out = cur;
+done_filt:
+    free(filt);
+done:
+    free(f.items);
+    free(f.cj);
+    free(f.order);
+    return rc < 0 ? rc : 0;
+}

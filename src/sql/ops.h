@@ -1,0 +1,68 @@
+/*
+ * ops.h — constructors of the plan operators (exec.h) that the compiler assembles.
+ *
+ * Operators live in the statement's arena (allocated once at prepare time); what they
+ * allocate while running (row stores, hash tables, cursors) is released by close, so a
+ * statement can be stepped, reset and re-run any number of times.
+ */
+#ifndef NQ_SQL_OPS_H
+#define NQ_SQL_OPS_H
+
+#include "sql/ast.h"
+#include "sql/exec.h"
+
+/* Sort key over a row slot: column, direction, NULL placement. */
+typedef struct sort_key {
+    int col;
+    int desc;
+    int nulls_first;
+} sort_key;
+
+/* One aggregate computed by op_agg: function, argument expressions, DISTINCT, FILTER. */
+typedef struct agg_spec {
+    const fn_agg_def *def;
+    bx **args;
+    int nargs;
+    int distinct;
+    bx *filter;
+} agg_spec;
+
+enum { SETOP_UNION, SETOP_UNION_ALL, SETOP_INTERSECT, SETOP_INTERSECT_ALL, SETOP_EXCEPT,
+       SETOP_EXCEPT_ALL };
+
+/* Table scan in rowid order; lo/hi (NULL: unbounded) are rowid bounds evaluated at open. */
+op *op_scan_new(ast_arena *a, cat_table *t, int slot, bx *lo, int lo_incl, bx *hi, int hi_incl);
+/* Index scan: equality on the first neq index columns, then an optional range on the next. */
+op *op_iscan_new(ast_arena *a, cat_index *ix, int slot, bx **eq, int neq, bx *lo, int lo_incl,
+                 bx *hi, int hi_incl, int reverse);
+/* One row of no columns (SELECT without FROM). */
+op *op_one_new(ast_arena *a);
+/* VALUES rows (each nrows x ncols bx). */
+op *op_values_new(ast_arena *a, int slot, int ncols, bx ***rows, int nrows);
+op *op_filter_new(ast_arena *a, op *child, bx *cond);
+/* Nested loop join. left_outer: emit left rows without a match once, with the slots of the
+ * right side (null_slots/null_widths) set to NULLs. cond may be NULL. */
+op *op_join_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, const int *null_slots,
+                const int *null_widths, int nnull);
+/* Evaluate exprs into slot's row. */
+op *op_project_new(ast_arena *a, op *child, int slot, bx **exprs, int n);
+op *op_sort_new(ast_arena *a, op *child, int slot, int ncols, const sort_key *keys, int nkeys);
+op *op_limit_new(ast_arena *a, op *child, bx *limit, bx *offset);
+op *op_distinct_new(ast_arena *a, op *child, int slot, int ncols);
+/* Grouping: output row = groups values then aggregate results. ngroups 0 = one group, which
+ * exists even when the input is empty. */
+op *op_agg_new(ast_arena *a, op *child, int slot, bx **groups, int ngroups, const agg_spec *aggs,
+               int naggs);
+/* Set operation of two inputs whose rows are in lslot/rslot (ncols each). */
+op *op_setop_new(ast_arena *a, op *l, int lslot, op *r, int rslot, int slot, int ncols, int kind);
+/* Materialize: run child once per open of the parent statement and replay its rows (slot). */
+op *op_material_new(ast_arena *a, op *child, int slot, int ncols);
+
+/* Row helpers shared by the row-keeping operators. */
+int rows_copy(const sqlv *src, int n, sqlv *dst, nq_err *e); /* deep copy */
+void rows_clear(sqlv *v, int n);
+
+/* EXPLAIN text of a plan tree: one line per operator, indented; appended to *buf. */
+int op_explain(const op *o, int depth, int analyze, char **buf, size_t *len, size_t *cap);
+
+#endif
