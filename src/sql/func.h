@@ -77,4 +77,20 @@ const fn_agg_def *fn_agg_list(size_t *n);
 int fn_like(const sqlv *s, const sqlv *pattern, const sqlv *esc, int icase, sqlv *out, nq_err *e);
 int fn_glob(const sqlv *s, const sqlv *pattern, sqlv *out, nq_err *e);
 
+/* d + sign * n unit, for the binder's INTERVAL nodes (DATE_ADD(d, INTERVAL 3 DAY), d - INTERVAL
+ * '1' MONTH). unit: YEAR QUARTER MONTH WEEK DAY HOUR MINUTE SECOND MILLISECOND MICROSECOND,
+ * singular or plural, any case; NULL means SECOND (PostgreSQL's INTERVAL '5'). d: DATE,
+ * TIMESTAMP, TIME, or text that casts to one of them; NULL gives NULL. Months and years clamp
+ * the day to the end of the target month (Jan 31 + 1 MONTH = Feb 28/29). A DATE stays a DATE
+ * for YEAR..DAY and becomes a TIMESTAMP for HOUR and smaller; a TIME takes only HOUR and
+ * smaller and wraps around midnight. Errors: unknown unit, overflow ("date out of range"). */
+int fn_interval_add(const sqlv *d, int64_t n, const char *unit, int sign, sqlv *out, nq_err *e);
+
+/* EXTRACT(field FROM x), field as the parser gives it (upper case): YEAR QUARTER MONTH WEEK
+ * (ISO) DAY DOW (0 = Sunday) ISODOW (1 = Monday) DOY HOUR MINUTE SECOND (REAL, with the
+ * fraction) MILLISECOND(S) (REAL) MICROSECOND(S) EPOCH (REAL seconds) ISOYEAR DECADE CENTURY
+ * MILLENNIUM. x NULL gives NULL; date fields of a TIME are NQ_ETYPE; an unknown field is
+ * NQ_ERROR ("extract: unit "FOO" not recognized"). */
+int fn_extract(const char *field, const sqlv *x, sqlv *out, nq_err *e);
+
 #endif

@@ -105,6 +105,7 @@ FN_DECL(fn_month); FN_DECL(fn_day); FN_DECL(fn_hour); FN_DECL(fn_minute); FN_DEC
 FN_DECL(fn_dayofweek); FN_DECL(fn_weekday); FN_DECL(fn_dayofyear); FN_DECL(fn_week);
 FN_DECL(fn_quarter); FN_DECL(fn_date_format); FN_DECL(fn_datediff); FN_DECL(fn_date_add);
 FN_DECL(fn_date_sub); FN_DECL(fn_extract_fn); FN_DECL(fn_make_date); FN_DECL(fn_last_day);
+FN_DECL(fn_strftime);
 
 /* func_agg.c */
 extern const fn_agg_def fn_agg_defs[];
