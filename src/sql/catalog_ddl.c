@@ -527,17 +527,3 @@ out:
     free(objs);
     return rc;
 }
-
-int cat_alter_table(sql_session *s, const ast_alter *a, nq_err *e)
-{
-    (void)s;
-    (void)a;
-    return nq_err_set(e, NQ_ENOTSUP, "not supported yet: ALTER TABLE");
-}
-
-int cat_analyze(sql_session *s, const char *table, nq_err *e)
-{
-    (void)s;
-    (void)table;
-    return nq_err_set(e, NQ_ENOTSUP, "not supported yet: ANALYZE");
-}

@@ -308,6 +308,168 @@ static void test_other_connection(void **state)
     nq_close(db);
 }
 
+static int fetch_row(sql_session *s, const char *table, int64_t rowid, sqlv *vals, uint8_t **buf)
+{
+    nq_err e;
+    cat_table *t = table_of(s, table);
+    if (!t)
+        return NQ_ESCHEMA;
+    return tw_fetch(s, t, rowid, vals, buf, &e);
+}
+
+static void test_alter(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    nq_err e;
+    DDL_OK(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, qty INT, note TEXT, "
+              "CHECK (qty >= 0))");
+    DDL_OK(s, "CREATE INDEX t_qty ON t (qty DESC NULLS LAST)");
+    DDL_OK(s, "CREATE TABLE child (pid INT REFERENCES t (id), x INT, FOREIGN KEY (x) REFERENCES t)");
+    for (int i = 1; i <= 100; i++) {
+        char nm[16], nt[16];
+        snprintf(nm, sizeof nm, "n%03d", i);
+        snprintf(nt, sizeof nt, "note%d", i);
+        sqlv row[4] = {sqlv_int(i), sqlv_text(nm, strlen(nm)), sqlv_int(i % 13),
+                       sqlv_text(nt, strlen(nt))};
+        assert_int_equal(insert_row(s, "t", row, TW_ABORT, NULL, &e), 0);
+    }
+    sqlv v[8];
+    uint8_t *buf;
+    /* ADD COLUMN */
+    DDL_OK(s, "ALTER TABLE t ADD COLUMN flag BOOL DEFAULT TRUE");
+    DDL_OK(s, "ALTER TABLE t ADD COLUMN c2 INT");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN bad INT NOT NULL", NQ_ECONSTRAINT,
+             "column \"bad\" of relation \"t\" contains null values");
+    DDL_OK(s, "ALTER TABLE t ADD nn REAL NOT NULL DEFAULT -5");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN ts TIMESTAMP DEFAULT CURRENT_TIMESTAMP", NQ_ENOTSUP,
+             "non-constant default");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN name TEXT", NQ_EEXIST, "column \"name\" of relation \"t\" already exists");
+    DDL_OK(s, "ALTER TABLE t ADD COLUMN IF NOT EXISTS name TEXT");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN k INT PRIMARY KEY", NQ_ENOTSUP, "PRIMARY KEY");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN w FOO", NQ_EINVAL, "unknown type name: FOO");
+    DDL_FAIL(s, "ALTER TABLE nope ADD COLUMN w INT", NQ_ESCHEMA, "no such table: nope");
+    DDL_FAIL(s, "ALTER TABLE t ADD COLUMN u2 INT UNIQUE DEFAULT 1", NQ_ECONSTRAINT, "could not create unique index");
+    DDL_OK(s, "ALTER TABLE t ADD COLUMN u INT UNIQUE");
+    cat_table *t = table_of(s, "t");
+    assert_int_equal(t->ncols, 8);
+    assert_int_equal(t->nidx, 3);
+    assert_non_null(index_of(s, "t_u_key"));
+    assert_int_equal(count_rows(s, "t"), 100);
+    assert_int_equal(fetch_row(s, "t", 7, v, &buf), 0);
+    assert_true(v[4].type == SQLV_BOOL && v[4].i == 1);
+    assert_int_equal(v[5].type, SQLV_NULL);
+    assert_true(v[6].type == SQLV_REAL && v[6].r == -5.0);
+    assert_int_equal(v[7].type, SQLV_NULL);
+    free(buf);
+    /* DROP COLUMN */
+    DDL_FAIL(s, "ALTER TABLE t DROP COLUMN name", NQ_EINVAL, "index t_name_key uses it");
+    DDL_FAIL(s, "ALTER TABLE t DROP COLUMN id", NQ_EINVAL, "part of the primary key");
+    DDL_FAIL(s, "ALTER TABLE t DROP COLUMN zz", NQ_ESCHEMA, "column \"zz\" of relation \"t\" does not exist");
+    DDL_OK(s, "ALTER TABLE t DROP COLUMN IF EXISTS zz");
+    DDL_OK(s, "ALTER TABLE t DROP COLUMN note");
+    t = table_of(s, "t");
+    assert_int_equal(t->ncols, 7);
+    assert_int_equal(cat_column_find(t, "note"), -1);
+    assert_int_equal(count_rows(s, "t"), 100);
+    assert_int_equal(fetch_row(s, "t", 42, v, &buf), 0);
+    assert_true(v[1].type == SQLV_TEXT && v[1].n == 4 && !memcmp(v[1].p, "n042", 4));
+    assert_true(v[2].type == SQLV_INT && v[2].i == 42 % 13);
+    assert_true(v[3].type == SQLV_BOOL);
+    free(buf);
+    DDL_FAIL(s, "ALTER TABLE t DROP COLUMN qty", NQ_EINVAL, "index t_qty uses it");
+    DDL_OK(s, "DROP INDEX t_qty");
+    assert_int_equal(table_of(s, "t")->nchecks, 1);
+    DDL_OK(s, "ALTER TABLE t DROP COLUMN qty");
+    assert_int_equal(table_of(s, "t")->nchecks, 0); /* the CHECK on qty went with it */
+    /* RENAME COLUMN */
+    DDL_FAIL(s, "ALTER TABLE t RENAME COLUMN name TO flag", NQ_EEXIST, "already exists");
+    DDL_FAIL(s, "ALTER TABLE t RENAME COLUMN nope TO x", NQ_ESCHEMA, "does not exist");
+    DDL_OK(s, "ALTER TABLE t RENAME COLUMN name TO title");
+    t = table_of(s, "t");
+    assert_int_equal(cat_column_find(t, "title"), 1);
+    cat_index *ix = index_of(s, "t_name_key");
+    assert_non_null(ix);
+    assert_int_equal(ix->cols[0], 1);
+    sqlv dup[6] = {sqlv_null(), sqlv_text("n001", 4), sqlv_null(), sqlv_null(), sqlv_null(), sqlv_null()};
+    assert_int_equal(insert_row(s, "t", dup, TW_ABORT, NULL, &e), NQ_ECONSTRAINT);
+    assert_string_equal(e.msg, "duplicate key value violates unique constraint \"t_name_key\"");
+    DDL_OK(s, "ALTER TABLE t RENAME COLUMN id TO ident");
+    cat_table *c = table_of(s, "child");
+    assert_int_equal(c->nfks, 2);
+    assert_string_equal(c->fks[0].parent_cols[0], "ident");
+    /* RENAME TO */
+    DDL_FAIL(s, "ALTER TABLE t RENAME TO child", NQ_EEXIST, "table child already exists");
+    DDL_OK(s, "ALTER TABLE t RENAME TO t2");
+    assert_null(table_of(s, "t"));
+    t = table_of(s, "t2");
+    assert_non_null(t);
+    assert_int_equal(t->ipk, 0);
+    assert_string_equal(table_of(s, "child")->fks[0].parent, "t2");
+    assert_string_equal(table_of(s, "child")->fks[1].parent, "t2");
+    assert_ptr_equal(index_of(s, "t_name_key")->table, table_of(s, "t2"));
+    assert_int_equal(count_rows(s, "t2"), 100);
+    nq_close(db);
+    db = open_db(DB, 0);
+    s = sql_session_get(db);
+    t = table_of(s, "t2");
+    assert_non_null(t);
+    assert_int_equal(t->ncols, 6);
+    assert_string_equal(t->cols[0].name, "ident");
+    assert_string_equal(t->cols[1].name, "title");
+    assert_int_equal(t->nidx, 2);
+    assert_int_equal(count_rows(s, "t2"), 100);
+    assert_int_equal(fetch_row(s, "t2", 99, v, &buf), 0);
+    assert_true(v[1].type == SQLV_TEXT && !memcmp(v[1].p, "n099", 4));
+    free(buf);
+    nq_close(db);
+}
+
+static void test_analyze(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    nq_err e;
+    DDL_OK(s, "CREATE TABLE a (x INT, y TEXT)");
+    DDL_OK(s, "CREATE INDEX a_xy ON a (x, y DESC)");
+    DDL_OK(s, "CREATE TABLE b (z INT)");
+    for (int i = 0; i < 300; i++) {
+        char y[2] = {(char)('a' + (i / 10) % 3), 0};
+        sqlv row[2] = {i % 50 == 0 ? sqlv_null() : sqlv_int(i % 10), sqlv_text(y, 1)};
+        assert_int_equal(insert_row(s, "a", row, TW_ABORT, NULL, &e), 0);
+    }
+    assert_int_equal(table_of(s, "a")->stat_rows, 0);
+    int64_t v0 = s->cat->version;
+    DDL_OK(s, "ANALYZE a");
+    assert_true(s->cat->version > v0);
+    cat_table *t = table_of(s, "a");
+    assert_int_equal(t->stat_rows, 300);
+    cat_index *ix = t->idx[0];
+    assert_int_equal(ix->stat_rows, 300);
+    assert_non_null(ix->stat_distinct);
+    /* x: 0..9 and NULL (i = 0, 50, ...: y is a, c, b, a, c, b) */
+    assert_int_equal(ix->stat_distinct[0], 11);
+    assert_int_equal(ix->stat_distinct[1], 30 + 3);
+    assert_int_equal(table_of(s, "b")->stat_rows, 0);
+    DDL_FAIL(s, "ANALYZE nope", NQ_ESCHEMA, "no such table: nope");
+    DDL_OK(s, "ANALYZE");
+    nq_close(db);
+    db = open_db(DB, 0);
+    s = sql_session_get(db);
+    t = table_of(s, "a");
+    assert_int_equal(t->stat_rows, 300);
+    assert_int_equal(t->idx[0]->stat_distinct[1], 33);
+    /* renaming keeps the statistics; dropping the index drops its own */
+    DDL_OK(s, "ALTER TABLE a RENAME TO aa");
+    assert_int_equal(table_of(s, "aa")->stat_rows, 300);
+    DDL_OK(s, "DROP INDEX a_xy");
+    DDL_OK(s, "CREATE INDEX a_xy ON aa (x)");
+    assert_int_equal(index_of(s, "a_xy")->stat_rows, 0);
+    nq_close(db);
+}
+
 static void test_rowid_keys(void **state)
 {
     (void)state;
@@ -333,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_drop),
         cmocka_unit_test(test_index_on_filled_table),
         cmocka_unit_test(test_other_connection),
+        cmocka_unit_test(test_alter),
+        cmocka_unit_test(test_analyze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
