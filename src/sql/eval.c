@@ -427,8 +427,6 @@ static int eval_func(const bx *e, xenv *x, sqlv *out, nq_err *err)
         else {
             *out = sqlv_null();
             rc = e->fn->fn(&x->fcx, e->nargs, av, out, err);
-            if (rc < 0)
-                nq_err_prefix(err, rc, "%s", e->fn->name);
         }
     }
     /* a function may hand back one of its arguments: then the result takes over its memory */

@@ -145,7 +145,7 @@ static int step_group(agg_op *s, agg_group *g, xenv *x, key_buf *kb, nq_err *e)
             rc = sp->def->step(g->state + s->offs[a], n, av, e);
         rows_clear(av, n);
         if (rc < 0)
-            return nq_err_prefix(e, rc, "%s", sp->def->name);
+            return rc;
     }
     return 0;
 }
@@ -241,7 +241,7 @@ static int agg_next(op *o, xenv *x, nq_err *e)
     for (int a = 0; a < s->naggs; a++) {
         int rc = s->aggs[a].def->final(g->state + s->offs[a], &s->out[s->ngroups + a], e);
         if (rc < 0)
-            return nq_err_prefix(e, rc, "%s", s->aggs[a].def->name);
+            return rc;
     }
     x->slot[o->out_slot] = s->out;
     return 1;

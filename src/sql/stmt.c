@@ -366,6 +366,74 @@ static int describe(sql_stmt *st, nq_err *e)
     return 0;
 }
 
+/* REINDEX: empty an index and build it again from its table. */
+static int rebuild_index(sql_session *ss, cat_index *ix, nq_err *e)
+{
+    nq_cursor *cur;
+    int rc = nq_cursor_open(ix->handle, &cur);
+    if (rc < 0)
+        return nq_err_set(e, rc, "REINDEX %s: %s", ix->name, nq_errmsg(ss->db));
+    /* collect the keys first: deleting under the cursor would skip entries */
+    uint8_t **keys = NULL;
+    size_t *lens = NULL, n = 0, cap = 0;
+    for (rc = nq_cursor_first(cur); rc == 0; rc = nq_cursor_next(cur)) {
+        size_t kl;
+        const void *k = nq_cursor_key(cur, &kl);
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            uint8_t **nk = realloc(keys, nc * sizeof *nk);
+            size_t *nl = nk ? realloc(lens, nc * sizeof *nl) : NULL;
+            if (nk)
+                keys = nk;
+            if (!nk || !nl) {
+                rc = NQ_ENOMEM;
+                break;
+            }
+            lens = nl;
+            cap = nc;
+        }
+        if (!(keys[n] = malloc(kl ? kl : 1))) {
+            rc = NQ_ENOMEM;
+            break;
+        }
+        memcpy(keys[n], k, kl);
+        lens[n++] = kl;
+    }
+    nq_cursor_close(cur);
+    if (rc == NQ_ENOTFOUND)
+        rc = 0;
+    if (rc < 0)
+        rc = nq_err_set(e, rc, "REINDEX %s: %s", ix->name, nq_strerror(rc));
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = tw_del(ss, ix->handle, keys[i], lens[i], e);
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(lens);
+    return rc < 0 ? rc : tw_index_build(ss, ix, e);
+}
+
+static int reindex(sql_session *ss, const char *name, nq_err *e)
+{
+    catalog *c = ss->cat;
+    int rc = 0;
+    if (!name) {
+        for (int i = 0; i < c->ntables && rc == 0; i++)
+            for (int k = 0; k < c->tables[i]->nidx && rc == 0; k++)
+                rc = rebuild_index(ss, c->tables[i]->idx[k], e);
+        return rc;
+    }
+    cat_index *ix = cat_index_find(c, name);
+    if (ix)
+        return rebuild_index(ss, ix, e);
+    cat_table *t = cat_table_find(c, name);
+    if (!t)
+        return nq_err_set(e, NQ_ESCHEMA, "no such index or table: %s", name);
+    for (int k = 0; k < t->nidx && rc == 0; k++)
+        rc = rebuild_index(ss, t->idx[k], e);
+    return rc;
+}
+
 static int run_query_to_end(sql_stmt *st, nq_err *e)
 {
     int rc = op_open(st->q.plan, &st->x, e);
@@ -517,7 +585,7 @@ static int run_once(sql_stmt *st, nq_err *e)
         case AST_DESCRIBE: rc = describe(st, e); break;
         case AST_EXPLAIN: rc = explain(st, e); break;
         case AST_CREATE_TRIGGER: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: triggers"); break;
-        case AST_REINDEX: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: REINDEX"); break;
+        case AST_REINDEX: rc = reindex(ss, st->ast->qname.name, e); break;
         case AST_PREPARE:
         case AST_EXECUTE:
         case AST_DEALLOCATE:
