@@ -133,7 +133,7 @@ typedef struct catalog {
 /* Load the schema (inside the caller's open transaction). An empty database has an empty
  * catalog (the schema tree is created on the first DDL). */
 int cat_load(nq_db *db, catalog **out, nq_err *e);
-void cat_free(catalog *c);
+void cat_free(catalog *c); /* closes the tree handles too; NULL is fine */
 /* 1 if the stored schema version differs from c->version (then reload), 0, or an error. */
 int cat_stale(catalog *c, nq_err *e);
 
@@ -143,18 +143,29 @@ cat_index *cat_index_find(const catalog *c, const char *name);
 cat_view *cat_view_find(const catalog *c, const char *name);
 int cat_column_find(const cat_table *t, const char *name); /* column number or -1 */
 
-/* DDL. Each writes the schema tree through the undo log of the session (tablerw.h), so that a
- * failing statement or ROLLBACK TO undoes it, bumps the version, and updates c in place (or
- * reloads it). Errors: NQ_EEXIST "table t already exists", NQ_ESCHEMA "no such table: t",
- * NQ_EINVAL for definitions that make no sense (two primary keys, unknown column in a
- * constraint, ...). The statement's IF [NOT] EXISTS is honoured here. */
+/* DDL. Each needs an open write transaction (inside a statement bracket), writes the schema
+ * tree through the undo log of the session (tablerw.h), so that a failing statement or
+ * ROLLBACK TO undoes it, bumps the version, and reloads s->cat from storage: the old catalog
+ * stays valid until the outermost statement bracket ends (session.h), then it is freed, and
+ * s->cat_gen moves. Errors: NQ_EEXIST "table t already exists" / "relation \"x\" already
+ * exists", NQ_ESCHEMA "no such table: t", NQ_EINVAL for definitions that make no sense (two
+ * primary keys, unknown column in a constraint, "unknown type name: FOO", ...), NQ_ENOTSUP
+ * "not supported yet: ..." (CREATE TABLE AS, TEMP, WITHOUT ROWID, generated columns, partial
+ * and expression indexes, triggers). The statement's IF [NOT] EXISTS is honoured here (a
+ * no-op does not bump the version). CREATE INDEX fills the index (NQ_ECONSTRAINT "could not
+ * create unique index" on duplicates). ALTER TABLE: ADD COLUMN (NOT NULL without a default on
+ * a filled table: NQ_ECONSTRAINT; constant defaults are written into existing rows, other
+ * defaults on a filled table are NQ_ENOTSUP), DROP COLUMN (refused for columns in an index or
+ * the primary key; CHECK/FOREIGN KEY constraints naming it are dropped), RENAME COLUMN,
+ * RENAME TO (indexes and other tables' FOREIGN KEYs follow; views are not rewritten). */
 struct sql_session;
 int cat_create_table(struct sql_session *s, const ast_create_table *def, nq_err *e);
 int cat_create_index(struct sql_session *s, const ast_create_index *def, nq_err *e);
 int cat_create_view(struct sql_session *s, const ast_create_view *def, nq_err *e);
 int cat_drop(struct sql_session *s, const ast_drop *d, nq_err *e);
 int cat_alter_table(struct sql_session *s, const ast_alter *a, nq_err *e);
-/* ANALYZE: count rows and distinct index prefixes of one table (NULL: every table). */
+/* ANALYZE: count rows and distinct index prefixes of one table (NULL: every table; an index
+ * name analyzes its table). Stored, bumps the version, read back by cat_load. */
 int cat_analyze(struct sql_session *s, const char *table, nq_err *e);
 
 /* The rowid key of a table tree. */

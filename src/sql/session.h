@@ -76,7 +76,8 @@ void sql_session_free(sql_session *s);
 int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e);
 int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e);
 
-/* Transaction statements. Errors: BEGIN inside a transaction and COMMIT/ROLLBACK/RELEASE/
+/* Transaction statements. They manage the storage transaction themselves, so they must be
+ * called outside a statement bracket (inside one: NQ_EMISUSE). Errors: BEGIN inside a transaction and COMMIT/ROLLBACK/RELEASE/
  * ROLLBACK TO outside one are NQ_EMISUSE ("there is already a transaction in progress", "no
  * transaction is in progress"); an unknown savepoint is NQ_ENOTFOUND ("no such savepoint: x").
  * SAVEPOINT outside a transaction starts one (as SQLite does); RELEASE of that outermost
@@ -88,7 +89,8 @@ int sess_savepoint(sql_session *s, const char *name, nq_err *e);
 int sess_release(sql_session *s, const char *name, nq_err *e);
 int sess_rollback_to(sql_session *s, const char *name, nq_err *e);
 
-/* Make sure s->cat is loaded and current (inside an open transaction). */
+/* Make sure s->cat is loaded and current (inside an open transaction). A catalog replaced
+ * while a statement bracket is open is kept (s->retired) until the outermost bracket ends. */
 int sess_catalog(sql_session *s, nq_err *e);
 
 #endif

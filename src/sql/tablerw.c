@@ -369,6 +369,8 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
 {
     int rc = 0;
     key_buf kb = {0}, ko = {0};
+    if (t->ipk >= 0 && newv[t->ipk].type == SQLV_INT)
+        new_rowid = newv[t->ipk].i;
     if (new_rowid != rowid) {
         if ((rc = row_exists(s, t, new_rowid, e)) < 0)
             goto out;

@@ -40,15 +40,20 @@ enum { TW_ABORT = 0, TW_IGNORE = 1, TW_REPLACE = 2 };
 
 /* Insert row (t->ncols values, already coerced to the column types). *rowid: in, the rowid to
  * use when have_rowid (the INTEGER PRIMARY KEY value), out, the rowid used (a new one is
- * max(rowid)+1, or from the sequence for AUTOINCREMENT). Returns 0, NQ_ECONSTRAINT, or with
- * TW_IGNORE 1 when the row was skipped. TW_REPLACE deletes the conflicting rows first
- * (*replaced counts them; may be NULL). */
+ * max(rowid)+1, or from the sequence for AUTOINCREMENT). A non-NULL INTEGER PRIMARY KEY value in
+ * row counts as have_rowid. tw_insert writes into row: row[t->ipk] becomes the rowid, and
+ * NULL values of other AUTOINCREMENT/SERIAL columns are filled from the table's sequence (so
+ * the executor's NOT NULL check must let those NULLs through). Returns 0, NQ_ECONSTRAINT, or
+ * with TW_IGNORE 1 when the row was skipped (nothing written). TW_REPLACE deletes the
+ * conflicting rows first (*replaced counts them; may be NULL). s->last_rowid and s->changes
+ * are the executor's to keep. */
 int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *rowid,
               int conflict, int *replaced, nq_err *e);
 /* Delete the row with this rowid, whose current values are old (needed for index keys). */
 int tw_delete(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, nq_err *e);
 /* Replace row rowid's values old by new; new_rowid differs from rowid when the INTEGER PRIMARY
- * KEY changed. Only indexes whose columns changed are touched. NQ_ECONSTRAINT on conflicts. */
+ * KEY changed (an INTEGER value in newv[t->ipk] wins over new_rowid). Only indexes whose keys
+ * changed are touched. NQ_ECONSTRAINT on conflicts, checked before anything is written. */
 int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int64_t new_rowid,
               const sqlv *newv, nq_err *e);
 /* Fetch row rowid into vals (t->ncols; borrowed from *buf, which the caller frees). */
@@ -61,7 +66,8 @@ typedef struct tw_scan tw_scan;
 int tw_scan_open(sql_session *s, cat_table *t, tw_scan **out, nq_err *e);
 /* Position at the first row with rowid >= lo (INT64_MIN: the first row); rows up to hi. */
 int tw_scan_start(tw_scan *sc, int64_t lo, int64_t hi, nq_err *e);
-/* 1 = a row is current, 0 = end. vals gets t->ncols values borrowed until the next call. */
+/* 1 = a row is current, 0 = end. vals gets t->ncols values borrowed from the scan's own copy
+ * of the record: valid until the next call on the scan, even across writes to the table. */
 int tw_scan_next(tw_scan *sc, int64_t *rowid, sqlv *vals, nq_err *e);
 void tw_scan_close(tw_scan *sc);
 

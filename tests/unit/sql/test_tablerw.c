@@ -90,7 +90,9 @@ static void test_basic_rows(void **state)
     /* update moving the rowid */
     assert_int_equal(tw_fetch(s, t, 10, vals, &buf, &e), 0);
     sqlv nv[3] = {sqlv_int(20), vals[1], sqlv_real(3)};
-    assert_int_equal(tw_update(s, t, 10, vals, -7, nv, &e), NQ_ECONSTRAINT); /* -7 is taken */
+    sqlv taken[3] = {sqlv_int(-7), vals[1], sqlv_real(3)};
+    assert_int_equal(tw_update(s, t, 10, vals, 10, taken, &e), NQ_ECONSTRAINT); /* -7 is taken */
+    assert_string_equal(e.msg, "duplicate key value violates unique constraint \"t_pkey\"");
     assert_int_equal(tw_update(s, t, 10, vals, 20, nv, &e), 0);
     free(buf);
     assert_int_equal(tw_fetch(s, t, 10, vals, &buf, &e), NQ_ENOTFOUND);
