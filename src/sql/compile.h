@@ -52,6 +52,17 @@ struct cc_agg {
     cc_scope *from;         /* the scope aggregate arguments bind in */
 };
 
+/* A recursive CTE while its recursive part compiles: references to it read the working table. */
+typedef struct cc_rec {
+    const void *cte;        /* the ast_cte */
+    rec_state *st;
+    int ncols;
+    const char **names;
+    int used;               /* the recursive part referred to it */
+    int anchor_only;        /* compiling the anchor: a reference is an error */
+    struct cc_rec *up;
+} cc_rec;
+
 typedef struct cc {
     ast_arena *a;
     sql_session *s;
@@ -71,6 +82,7 @@ typedef struct cc {
     int nops, capops;
     unsigned eline, ecol;   /* position of the error */
     int depth;              /* view/CTE expansion depth (recursion guard) */
+    cc_rec *rec;            /* recursive CTEs being compiled, innermost first */
 } cc;
 
 /* A compiled query: its plan and where its rows come out. */

@@ -36,7 +36,10 @@ typedef struct fitem {
     int ncols;
     cat_table *t;          /* base table, or NULL for a derived input */
     op *plan;              /* derived: its plan */
-    int left_join;         /* right side of a LEFT JOIN */
+    int left_join;         /* right side of a LEFT JOIN (or of a FULL JOIN) */
+    int full;              /* FULL JOIN: the ON conjuncts stay in the join; left side nulled */
+    int *lslots, *lwidths; /* FULL: the left side's slots */
+    int nl;
     bx **on;               /* its ON conjuncts */
     int non;
     int placed;
@@ -174,8 +177,116 @@ static int derived(fctx *f, const ast_select *q, const char *alias, const ast_li
     return add_item(f, it);
 }
 
+static int worktable_item(fctx *f, cc_rec *r, const char *alias)
+{
+    cc *c = f->c;
+    if (r->anchor_only)
+        return nq_err_set(c->e, NQ_ESCHEMA, "recursive reference to query \"%s\" must not appear within its non-recursive term",
+                          ((const ast_cte *)r->cte)->name);
+    r->used = 1;
+    int slot = cc_new_slot(c, r->ncols);
+    if (slot < 0)
+        return slot;
+    op *w = op_worktable_new(c->a, r->st, slot);
+    int rc = cc_track_op(c, w);
+    if (rc < 0)
+        return rc;
+    if ((rc = cc_scope_add(c, f->sc, alias, slot, r->ncols, r->names, NULL)) < 0)
+        return rc;
+    fitem it = {0};
+    it.slot = slot;
+    it.ncols = r->ncols;
+    it.plan = w;
+    return add_item(f, it);
+}
+
+/* A WITH query used in FROM: inline it; a recursive one (WITH RECURSIVE, a UNION [ALL] whose
+ * right part names the CTE) becomes the iteration operator of exec_recursive.c. */
+static int cte_item(fctx *f, const ast_cte *ct, const char *alias)
+{
+    cc *c = f->c;
+    for (cc_rec *r = c->rec; r; r = r->up)
+        if (r->cte == ct)
+            return worktable_item(f, r, alias);
+    const ast_with *w = NULL;
+    for (cc_scope *s = f->sc; s && !w; s = s->parent)
+        if (s->with)
+            for (int i = 0; i < s->with->ctes.n; i++)
+                if (s->with->ctes.v[i] == ct)
+                    w = s->with;
+    const ast_select *q = ct->query;
+    if (!w || !w->recursive || q->kind != AST_SEL_COMPOUND ||
+        (q->op != AST_UNION && q->op != AST_UNION_ALL) || q->order_by.n || q->limit)
+        return derived(f, q, alias, &ct->cols);
+    if (++c->depth > 64)
+        return nq_err_set(c->e, NQ_ERROR, "WITH queries nest too deeply");
+    cc_scope inner = {0};
+    inner.parent = f->sc->parent;
+    inner.first_slot = c->nslots;
+    inner.with = f->sc->with;
+    cc_rec r = {0};
+    r.cte = ct;
+    r.anchor_only = 1;
+    r.up = c->rec;
+    c->rec = &r;
+    cc_query aq, rq;
+    int rc = cc_query_compile(c, &inner, q->left, &aq);
+    if (rc == 0) {
+        r.anchor_only = 0;
+        r.ncols = aq.ncols;
+        r.names = aq.names;
+        if (ct->cols.n) {
+            if (ct->cols.n != aq.ncols)
+                rc = nq_err_set(c->e, NQ_ESCHEMA, "WITH query \"%s\" has %d columns available but %d columns specified",
+                                ct->name, aq.ncols, ct->cols.n);
+            else
+                r.names = (const char **)ct->cols.v;
+        }
+        if (rc == 0 && !(r.st = rec_state_new(c->a, aq.ncols)))
+            rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    }
+    int ops_lo = c->nops;
+    if (rc == 0)
+        rc = cc_query_compile(c, &inner, q->right, &rq);
+    int ops_hi = c->nops;
+    c->rec = r.up;
+    c->depth--;
+    if (rc < 0)
+        return rc;
+    if (rq.ncols != aq.ncols)
+        return nq_err_set(c->e, NQ_ESCHEMA, "each UNION query must have the same number of columns");
+    if (!r.used) /* no self-reference: an ordinary WITH query */
+        return derived(f, q, alias, &ct->cols);
+    if (inner.correlated)
+        f->sc->correlated = 1;
+    int slot = cc_new_slot(c, aq.ncols);
+    if (slot < 0)
+        return slot;
+    op *ro = op_recursive_new(c->a, r.st, aq.plan, aq.slot, rq.plan, rq.slot, slot, q->op == AST_UNION_ALL);
+    if ((rc = cc_track_op(c, ro)) < 0)
+        return rc;
+    int nres = 0;
+    op **res = ast_alloc(c->a, sizeof(op *) * (size_t)(ops_hi - ops_lo + 1));
+    if (!res)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    for (int i = ops_lo; i < ops_hi; i++)
+        if (c->ops[i]->vt->destroy)
+            res[nres++] = c->ops[i];
+    op_recursive_resets(ro, res, nres);
+    ro->est_rows = aq.plan->est_rows * 10;
+    if ((rc = cc_scope_add(c, f->sc, alias, slot, aq.ncols, r.names, NULL)) < 0)
+        return rc;
+    fitem it = {0};
+    it.slot = slot;
+    it.ncols = aq.ncols;
+    it.plan = ro;
+    return add_item(f, it);
+}
+
 /* Flatten a FROM tree; returns the index of its first item, or a negative error. */
 static int flatten(fctx *f, const ast_from *fr, int *first, int *count);
+
+static int cte_item(fctx *f, const ast_cte *ct, const char *alias);
 
 static int table_item(fctx *f, const ast_from *fr)
 {
@@ -185,7 +296,7 @@ static int table_item(fctx *f, const ast_from *fr)
                           fr->schema, fr->name);
     const ast_cte *ct = find_cte(f->sc, fr->name);
     if (ct)
-        return derived(f, ct->query, fr->alias ? fr->alias : ct->name, &ct->cols);
+        return cte_item(f, ct, fr->alias ? fr->alias : ct->name);
     cat_table *t = cat_table_find(c->cat, fr->name);
     if (!t) {
         cat_view *v = cat_view_find(c->cat, fr->name);
@@ -311,12 +422,11 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
     case AST_FROM_FUNC:
         return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: table functions (%s)", fr->name);
     default: {
-        if (fr->jtype == AST_JOIN_FULL)
-            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: FULL JOIN");
         if (fr->jtype == AST_JOIN_QUANTUM)
             return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: QUANTUM_JOIN");
         int lf, ln, rf, rn;
-        int outer = fr->jtype == AST_JOIN_LEFT || fr->jtype == AST_JOIN_RIGHT;
+        int outer = fr->jtype == AST_JOIN_LEFT || fr->jtype == AST_JOIN_RIGHT ||
+                    fr->jtype == AST_JOIN_FULL;
         int save_order = f->norder;
         if ((rc = flatten(f, fr->left, &lf, &ln)) < 0)
             return rc;
@@ -349,12 +459,24 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
         }
         if (outer) {
             f->has_outer = 1;
-            int inner_first = fr->jtype == AST_JOIN_LEFT ? rf : lf;
-            int inner_n = fr->jtype == AST_JOIN_LEFT ? rn : ln;
+            int inner_first = fr->jtype == AST_JOIN_RIGHT ? lf : rf;
+            int inner_n = fr->jtype == AST_JOIN_RIGHT ? ln : rn;
             if (inner_n != 1)
                 return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: an outer join whose inner side is itself a join");
             fitem *it = &f->items[inner_first];
             it->left_join = 1;
+            if (fr->jtype == AST_JOIN_FULL) {
+                it->full = 1;
+                it->nl = ln;
+                it->lslots = ast_alloc(c->a, sizeof(int) * (size_t)(ln + 1));
+                it->lwidths = ast_alloc(c->a, sizeof(int) * (size_t)(ln + 1));
+                if (!it->lslots || !it->lwidths)
+                    return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                for (int k = 0; k < ln; k++) {
+                    it->lslots[k] = f->items[lf + k].slot;
+                    it->lwidths[k] = f->items[lf + k].ncols;
+                }
+            }
             if (cond) {
                 /* keep the ON conjuncts with the item */
                 fctx tmp = *f;
@@ -633,7 +755,13 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
         uint64_t with = placed | slot_bit(&f, it->slot);
         /* the access operator */
         op *acc;
-        if (it->t) {
+        if (it->full) {
+            /* FULL JOIN: read the right side once, remember which rows matched */
+            op *in = it->t ? op_scan_new(c->a, it->t, it->slot, NULL, 0, NULL, 0) : it->plan;
+            if (it->t && (rc = cc_track_op(c, in)) < 0)
+                goto done_filt;
+            acc = op_material_new(c->a, in, it->slot, it->ncols);
+        } else if (it->t) {
             if (best.kind == 1)
                 acc = op_scan_new(c->a, it->t, it->slot, best.lo, best.lo_incl, best.hi, best.hi_incl);
             else if (best.kind == 2) {
@@ -661,7 +789,9 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
         acc->est_cost = best.cost;
         /* filters that are now evaluable (the ones used for bounds too: see exec_scan.c) */
         int nf = 0;
-        if (!it->left_join) {
+        if (it->full) {
+            /* the ON condition decides matches inside the join, never filters an input */
+        } else if (!it->left_join) {
             for (int k = 0; k < f.ncj; k++)
                 if (ready(&f, &f.cj[k], it, with)) {
                     filt[nf++] = f.cj[k].e;
@@ -697,7 +827,9 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
                 *ns = it->slot;
                 *nw = it->ncols;
             }
-            op *j = op_join_new(c->a, cur, acc, NULL, it->left_join, ns, nw, it->left_join ? 1 : 0);
+            op *j = it->full ? op_join_full_new(c->a, cur, acc, and_all(c, it->on, it->non), 1, 1, ns, nw, 1,
+                                                it->lslots, it->lwidths, it->nl)
+                             : op_join_new(c->a, cur, acc, NULL, it->left_join, ns, nw, it->left_join ? 1 : 0);
             if ((rc = cc_track_op(c, j)) < 0)
                 goto done_filt;
             j->est_cost = cur->est_cost + rows * acc->est_cost;

@@ -458,8 +458,6 @@ static int compile_compound(cc *c, cc_scope *parent, const ast_select *q, const 
 static int compile_any(cc *c, cc_scope *parent, const ast_select *q, const ast_with *with, cc_query *out)
 {
     const ast_with *w = q->with ? q->with : with;
-    if (q->with && q->with->recursive)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: WITH RECURSIVE");
     cc_scope *wsc = NULL;
     if (q->with) {
         /* a scope that only carries the WITH list, so nested blocks find the CTEs */

@@ -226,22 +226,34 @@ typedef struct join_op {
     op base;
     bx *cond;
     int left_outer;
+    int full;       /* FULL JOIN: the right input is a materialization; unmatched right rows
+                       are emitted at the end with the left side's registers NULL */
     const int *null_slots, *null_widths;
     int nnull;
-    sqlv *nulls;    /* a row of NULLs wide enough for any right slot */
-    int state;      /* 0: need a left row, 1: right open */
+    const int *lnull_slots, *lnull_widths;
+    int nlnull;
+    sqlv *nulls;    /* a row of NULLs wide enough for any slot of either side */
+    int state;      /* 0: need a left row, 1: right open, 2: unmatched right rows */
     int matched;
+    char *rmatched; /* FULL: per materialized right row */
+    size_t nright, rpos;
 } join_op;
 
 static int join_open(op *o, xenv *x, nq_err *e)
 {
     join_op *s = (join_op *)o;
     s->state = 0;
-    if (s->left_outer && !s->nulls) {
+    free(s->rmatched);
+    s->rmatched = NULL;
+    s->nright = s->rpos = 0;
+    if ((s->left_outer || s->full) && !s->nulls) {
         int w = 1;
         for (int i = 0; i < s->nnull; i++)
-            if (s->null_widths[i] > w)
-                w = s->null_widths[i];
+            if (s->null_widths[i] + 1 > w)
+                w = s->null_widths[i] + 1;
+        for (int i = 0; i < s->nlnull; i++)
+            if (s->lnull_widths[i] + 1 > w)
+                w = s->lnull_widths[i] + 1;
         if (!(s->nulls = calloc((size_t)w, sizeof(sqlv))))
             return nq_err_set(e, NQ_ENOMEM, "out of memory");
     }
@@ -253,10 +265,37 @@ static int join_next(op *o, xenv *x, nq_err *e)
     join_op *s = (join_op *)o;
     for (;;) {
         int rc;
+        if (s->state == 2) {
+            /* FULL JOIN tail: right rows no left row matched */
+            while (s->rpos < s->nright && s->rmatched[s->rpos])
+                s->rpos++;
+            if (s->rpos >= s->nright)
+                return 0;
+            x->slot[o->child[1]->out_slot] = op_material_row(o->child[1], s->rpos++);
+            for (int i = 0; i < s->nlnull; i++)
+                x->slot[s->lnull_slots[i]] = s->nulls;
+            return 1;
+        }
         if (s->state == 0) {
             rc = op_next(o->child[0], x, e);
-            if (rc <= 0)
+            if (rc < 0)
                 return rc;
+            if (rc == 0) {
+                if (!s->full)
+                    return 0;
+                /* make sure the right side was computed even when the left was empty */
+                op_close(o->child[1], x);
+                if ((rc = op_open(o->child[1], x, e)) < 0)
+                    return rc;
+                if (!s->rmatched) {
+                    s->nright = op_material_count(o->child[1]);
+                    if (!(s->rmatched = calloc(s->nright + 1, 1)))
+                        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+                }
+                s->state = 2;
+                s->rpos = 0;
+                continue;
+            }
             op_close(o->child[1], x);
             rc = op_open(o->child[1], x, e);
             if (rc < 0)
@@ -285,6 +324,16 @@ static int join_next(op *o, xenv *x, nq_err *e)
                 continue;
         }
         s->matched = 1;
+        if (s->full) {
+            if (!s->rmatched) {
+                s->nright = op_material_count(o->child[1]);
+                if (!(s->rmatched = calloc(s->nright + 1, 1)))
+                    return nq_err_set(e, NQ_ENOMEM, "out of memory");
+            }
+            size_t at = op_material_pos(o->child[1]);
+            if (at < s->nright)
+                s->rmatched[at] = 1;
+        }
         return 1;
     }
 }
@@ -296,20 +345,33 @@ static void join_close(op *o, xenv *x)
     op_close(o->child[1], x);
     free(s->nulls);
     s->nulls = NULL;
+    free(s->rmatched);
+    s->rmatched = NULL;
 }
 
 static void join_describe(const op *o, char *buf, size_t cap)
 {
     const join_op *s = (const join_op *)o;
-    snprintf(buf, cap, "NESTED LOOP %s JOIN", s->left_outer ? "LEFT" : "INNER");
+    snprintf(buf, cap, "NESTED LOOP %s JOIN", s->full ? "FULL" : s->left_outer ? "LEFT" : "INNER");
 }
 static const op_vt join_vt = {"join", join_open, join_next, join_close, NULL, join_describe};
 
 op *op_join_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, const int *null_slots,
                 const int *null_widths, int nnull)
 {
+    return op_join_full_new(a, l, r, cond, left_outer, 0, null_slots, null_widths, nnull, NULL, NULL, 0);
+}
+
+op *op_join_full_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, int full,
+                     const int *null_slots, const int *null_widths, int nnull,
+                     const int *lnull_slots, const int *lnull_widths, int nlnull)
+{
     join_op *s = op_alloc(a, sizeof *s, &join_vt, -1, 0);
     if (s) {
+        s->full = full;
+        s->lnull_slots = lnull_slots;
+        s->lnull_widths = lnull_widths;
+        s->nlnull = nlnull;
         s->base.child[0] = l;
         s->base.child[1] = r;
         s->base.nchild = 2;
@@ -527,6 +589,18 @@ static void material_destroy(op *o)
     s->rows = NULL;
     s->nrows = s->cap = 0;
     s->filled = 0;
+}
+
+size_t op_material_count(const op *o) { return ((const material_op *)o)->nrows; }
+size_t op_material_pos(const op *o)
+{
+    const material_op *s = (const material_op *)o;
+    return s->pos ? s->pos - 1 : 0;
+}
+sqlv *op_material_row(op *o, size_t i)
+{
+    material_op *s = (material_op *)o;
+    return s->rows + i * (size_t)o->ncols;
 }
 
 /* Closing keeps the rows (the parent re-opens it for every outer row); a new execution of the

@@ -44,6 +44,11 @@ op *op_filter_new(ast_arena *a, op *child, bx *cond);
  * right side (null_slots/null_widths) set to NULLs. cond may be NULL. */
 op *op_join_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, const int *null_slots,
                 const int *null_widths, int nnull);
+/* FULL JOIN (full = 1): r must be an op_material_new; right rows no left row matched come
+ * last, with the left side's slots (lnull_slots) set to NULLs. */
+op *op_join_full_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, int full,
+                     const int *null_slots, const int *null_widths, int nnull,
+                     const int *lnull_slots, const int *lnull_widths, int nlnull);
 /* Evaluate exprs into slot's row. */
 op *op_project_new(ast_arena *a, op *child, int slot, bx **exprs, int n);
 op *op_sort_new(ast_arena *a, op *child, int slot, int ncols, const sort_key *keys, int nkeys);
@@ -57,6 +62,19 @@ op *op_agg_new(ast_arena *a, op *child, int slot, bx **groups, int ngroups, cons
 op *op_setop_new(ast_arena *a, op *l, int lslot, op *r, int rslot, int slot, int ncols, int kind);
 /* Materialize: run child once per open of the parent statement and replay its rows (slot). */
 op *op_material_new(ast_arena *a, op *child, int slot, int ncols);
+size_t op_material_count(const op *o);      /* rows held (after the first open) */
+size_t op_material_pos(const op *o);        /* index of the row last returned */
+sqlv *op_material_row(op *o, size_t i);
+
+/* WITH RECURSIVE: the iteration over anchor and recursive part, and the scan of the working
+ * table that the recursive part's reference to the CTE compiles to (exec_recursive.c). */
+typedef struct rec_state rec_state;
+rec_state *rec_state_new(ast_arena *a, int ncols);
+op *op_worktable_new(ast_arena *a, rec_state *st, int slot);
+op *op_recursive_new(ast_arena *a, rec_state *st, op *anchor, int aslot, op *rec, int rslot,
+                     int slot, int union_all);
+/* Operators under the recursive part whose cached rows must be dropped before each round. */
+void op_recursive_resets(op *o, op **resets, int n);
 
 /* Row helpers shared by the row-keeping operators. */
 int rows_copy(const sqlv *src, int n, sqlv *dst, nq_err *e); /* deep copy */
