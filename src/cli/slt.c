@@ -6,7 +6,8 @@
  * removed afterwards; durability off, since nothing here needs to survive a power loss),
  * unless --db names the file to use and keep. A failure prints file:line, what was wrong, the
  * SQL, and what was expected and got (long lists abbreviated); the run ends with
- *     N passed, M failed, K skipped (triggers: K1, not for nqdb: K2, after halt: K3)
+ *     N passed, M failed, K skipped (triggers: K1, skipif nqdb: K2, onlyif other engines: K3,
+ *     after halt: K4)
  *     N passed, M failed
  * and exits 1 when M > 0 (2 when a script cannot be read or a database cannot be made).
  *
@@ -88,7 +89,8 @@ typedef struct label {
 typedef struct run {
     int verbose, stop_on_fail;
     const char *dbfile; /* --db, or NULL */
-    long passed, failed, skipped_cond, skipped_halt, skipped_rule[NSKIP_RULES > 0 ? NSKIP_RULES : 1];
+    long passed, failed, skipped_skipif, skipped_onlyif, skipped_halt;
+    long skipped_rule[NSKIP_RULES > 0 ? NSKIP_RULES : 1];
     /* per script */
     const char *file;
     nq_db *db;
@@ -115,9 +117,9 @@ static void show_text(const char *prefix, const char *s)
     putchar('\n');
 }
 
-static void show_list(const char *what, char *const *v, size_t n)
+static void show_list(const char *what, const char *unit, char *const *v, size_t n)
 {
-    printf("  %s (%zu value%s):", what, n, n == 1 ? "" : "s");
+    printf("  %s (%zu %s%s):", what, n, unit, n == 1 ? "" : "s");
     if (n == 0)
         fputs(" (none)", stdout);
     putchar('\n');
@@ -130,6 +132,31 @@ static void show_list(const char *what, char *const *v, size_t n)
     }
     if (n > SHOW_VALUES)
         printf("    ... (%zu more)\n", n - SHOW_VALUES);
+}
+
+/* The values as rows: one line per row, values joined by spaces (the form our scripts use
+ * for several columns), or one value per line for one column. */
+static void show_got(char *const *v, size_t nrows, int ncols)
+{
+    if (ncols <= 1) {
+        show_list("got", "value", v, nrows);
+        return;
+    }
+    printf("  got (%zu row%s, %d columns):", nrows, nrows == 1 ? "" : "s", ncols);
+    if (nrows == 0)
+        fputs(" (none)", stdout);
+    putchar('\n');
+    for (size_t r = 0; r < nrows && r < SHOW_VALUES; r++) {
+        fputs("    ", stdout);
+        for (int c = 0; c < ncols; c++) {
+            const char *s = v[r * (size_t)ncols + (size_t)c];
+            size_t len = strlen(s);
+            printf(c ? " %.*s%s" : "%.*s%s", SHOW_CHARS, s, len > SHOW_CHARS ? "..." : "");
+        }
+        putchar('\n');
+    }
+    if (nrows > SHOW_VALUES)
+        printf("    ... (%zu more rows)\n", nrows - SHOW_VALUES);
 }
 
 static void fail_head(run *r, const slt_record *rec, const char *what)
@@ -357,10 +384,10 @@ static void do_query(run *r, const slt_record *rec)
         fail_head(r, rec, "wrong result");
         if (rec->nexpected == 1 && strstr(rec->expected[0], " values hashing to ")) {
             printf("  expected: %s\n  got:      %s\n", rec->expected[0], hash);
-            show_list("got", vs.v, vs.n);
+            show_got(vs.v, nrows, ncols);
         } else {
-            show_list("expected", rec->expected, (size_t)rec->nexpected);
-            show_list("got", vs.v, vs.n);
+            show_list("expected", "line", rec->expected, (size_t)rec->nexpected);
+            show_got(vs.v, nrows, ncols);
         }
     } else if (check_label(r, rec, hash)) {
         pass(r, rec);
@@ -433,7 +460,7 @@ static int run_file(run *r, const char *file)
     }
     r->file = file;
     r->threshold = 0;
-    long p0 = r->passed, f0 = r->failed, s0 = r->skipped_cond + r->skipped_halt;
+    long p0 = r->passed, f0 = r->failed, s0 = r->skipped_skipif + r->skipped_onlyif + r->skipped_halt;
     for (int i = 0; i < NSKIP_RULES; i++)
         s0 += r->skipped_rule[i];
     int status = 0, halted = 0;
@@ -456,8 +483,12 @@ static int run_file(run *r, const char *file)
                 if (slt_expected_hash(&rec, h, sizeof h) == 0)
                     check_label(r, &rec, h);
             }
-            if (rec.kind != SLT_HASH_THRESHOLD && rec.kind != SLT_HALT)
-                r->skipped_cond++;
+            if (rec.kind != SLT_HASH_THRESHOLD && rec.kind != SLT_HALT) {
+                if (rec.skip == SLT_SKIP_SKIPIF)
+                    r->skipped_skipif++;
+                else
+                    r->skipped_onlyif++;
+            }
         } else if (rec.kind == SLT_HALT) {
             halted = 1;
             if (r->verbose)
@@ -491,7 +522,7 @@ static int run_file(run *r, const char *file)
     r->db = NULL;
     if (dir[0] && remove_tree(dir))
         fprintf(stderr, "nqdb slt: could not remove %s: %m\n", dir);
-    long s1 = r->skipped_cond + r->skipped_halt;
+    long s1 = r->skipped_skipif + r->skipped_onlyif + r->skipped_halt;
     for (int i = 0; i < NSKIP_RULES; i++)
         s1 += r->skipped_rule[i];
     printf("%s: %ld passed, %ld failed, %ld skipped\n", file, r->passed - p0, r->failed - f0,
@@ -544,13 +575,14 @@ int cmd_slt(int argc, char **argv)
     for (int i = 0; i < nfiles && !r.stop; i++)
         if (run_file(&r, argv[1 + i]))
             status = EXIT_ERROR;
-    long skipped = r.skipped_cond + r.skipped_halt;
+    long skipped = r.skipped_skipif + r.skipped_onlyif + r.skipped_halt;
     for (int i = 0; i < NSKIP_RULES; i++)
         skipped += r.skipped_rule[i];
     printf("%ld passed, %ld failed, %ld skipped (", r.passed, r.failed, skipped);
     for (int i = 0; i < NSKIP_RULES; i++)
         printf("%s: %ld, ", skip_rules[i].reason, r.skipped_rule[i]);
-    printf("not for " SLT_ENGINE ": %ld, after halt: %ld)\n", r.skipped_cond, r.skipped_halt);
+    printf("skipif " SLT_ENGINE ": %ld, onlyif other engines: %ld, after halt: %ld)\n",
+           r.skipped_skipif, r.skipped_onlyif, r.skipped_halt);
     printf("%ld passed, %ld failed\n", r.passed, r.failed);
     if (status)
         return status;

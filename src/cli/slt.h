@@ -29,10 +29,13 @@ typedef enum slt_kind {
 
 typedef enum slt_sort { SLT_NOSORT, SLT_ROWSORT, SLT_VALUESORT } slt_sort;
 
+#define SLT_SKIP_SKIPIF 1 /* "skipif nqdb" */
+#define SLT_SKIP_ONLYIF 2 /* "onlyif <another engine>" */
+
 typedef struct slt_record {
     slt_kind kind;
     unsigned line;      /* script line of the record's command (statement/query/...) */
-    int skip;           /* 1 if a skipif/onlyif prefix says nqdb must not run it */
+    int skip;           /* why nqdb must not run it: 0 run, SLT_SKIP_SKIPIF, SLT_SKIP_ONLYIF */
     char *sql;          /* statement or query text, lines joined by '\n' (malloc'd) */
     char *types;        /* query: one letter per column, I R or T (malloc'd) */
     slt_sort sort;

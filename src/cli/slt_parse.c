@@ -209,8 +209,10 @@ int slt_next(slt_reader *r, slt_record *rec)
             if (nw < 2)
                 return bad(r, rec, "%s needs an engine name", w[0]);
             int ours = !strcmp(w[1], SLT_ENGINE);
-            if (w[0][0] == 's' ? ours : !ours)
-                rec->skip = 1;
+            if (w[0][0] == 's' && ours)
+                rec->skip = SLT_SKIP_SKIPIF;
+            else if (w[0][0] == 'o' && !ours && !rec->skip)
+                rec->skip = SLT_SKIP_ONLYIF;
             if (at_blank(r))
                 return bad(r, rec, "%s", "conditions without a record after them");
             continue;

@@ -78,12 +78,12 @@ static void test_reader(void **state)
 
     assert_int_equal(slt_next(&r, &rec), 1);
     assert_int_equal(rec.kind, SLT_STATEMENT_ERROR);
-    assert_true(rec.skip); /* skipif nqdb */
+    assert_int_equal(rec.skip, SLT_SKIP_SKIPIF);
     slt_record_free(&rec);
 
     assert_int_equal(slt_next(&r, &rec), 1);
     assert_int_equal(rec.kind, SLT_QUERY);
-    assert_true(rec.skip); /* onlyif another engine */
+    assert_int_equal(rec.skip, SLT_SKIP_ONLYIF);
     assert_string_equal(rec.label, "label-1");
     assert_int_equal(rec.nexpected, 1);
     assert_string_equal(rec.expected[0], "0");
