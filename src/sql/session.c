@@ -285,33 +285,21 @@ int sess_savepoint(sql_session *s, const char *name, nq_err *e)
     if (rc)
         return rc;
     sync_txn(s);
-    int started = 0;
-    if (!s->explicit_txn) {
-        if ((rc = sess_begin(s, e)))
-            return rc;
-        started = 1;
-    }
+    if (!s->explicit_txn)
+        return nq_err_set(e, NQ_EMISUSE, "SAVEPOINT can only be used in transaction blocks");
     if (s->nsp == s->capsp) {
         int nc = s->capsp ? s->capsp * 2 : 8;
         sql_savepoint *n = realloc(s->sp, (size_t)nc * sizeof *n);
         if (!n)
-            rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
-        else {
-            s->sp = n;
-            s->capsp = nc;
-        }
+            return nq_err_set(e, NQ_ENOMEM, "out of memory");
+        s->sp = n;
+        s->capsp = nc;
     }
-    char *dup = rc ? NULL : strdup(name);
-    if (!rc && !dup)
-        rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
-    if (rc) {
-        if (started)
-            sess_rollback(s, NULL);
-        return rc;
-    }
+    char *dup = strdup(name);
+    if (!dup)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
     s->sp[s->nsp].name = dup;
     s->sp[s->nsp].mark = undo_mark(s);
-    s->sp[s->nsp].started_txn = started;
     s->nsp++;
     return 0;
 }
@@ -324,11 +312,8 @@ int sess_release(sql_session *s, const char *name, nq_err *e)
     int i = find_sp(s, name, e);
     if (i < 0)
         return i;
-    int commit = s->sp[i].started_txn;
     while (s->nsp > i)
         free(s->sp[--s->nsp].name);
-    if (commit)
-        return do_commit(s, e);
     if (s->nsp == 0)
         undo_truncate(s, 0); /* no savepoint left to roll back to */
     return 0;

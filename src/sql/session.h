@@ -34,7 +34,6 @@ typedef struct sql_prepared sql_prepared; /* PREPARE name AS ...: stmt.c */
 typedef struct sql_savepoint {
     char *name;
     size_t mark;             /* undo log length when it was set */
-    int started_txn;         /* SAVEPOINT outside a transaction began it: RELEASE commits */
 } sql_savepoint;
 
 typedef struct sql_session {
@@ -80,8 +79,8 @@ int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e);
  * called outside a statement bracket (inside one: NQ_EMISUSE). Errors: BEGIN inside a transaction and COMMIT/ROLLBACK/RELEASE/
  * ROLLBACK TO outside one are NQ_EMISUSE ("there is already a transaction in progress", "no
  * transaction is in progress"); an unknown savepoint is NQ_ENOTFOUND ("no such savepoint: x").
- * SAVEPOINT outside a transaction starts one (as SQLite does); RELEASE of that outermost
- * savepoint commits it. */
+ * SAVEPOINT outside a transaction block is NQ_EMISUSE "SAVEPOINT can only be used in
+ * transaction blocks", as in PostgreSQL (SQLite would open a transaction). */
 int sess_begin(sql_session *s, nq_err *e);
 int sess_commit(sql_session *s, nq_err *e);
 int sess_rollback(sql_session *s, nq_err *e);

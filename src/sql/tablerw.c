@@ -297,6 +297,42 @@ static int find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int64_t
     return 0;
 }
 
+int tw_find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int have_rowid, int64_t rowid,
+                      const int64_t *self, tw_conflict *out, int max, nq_err *e)
+{
+    int n = 0, rc = 0;
+    if (t->ipk >= 0 && row[t->ipk].type == SQLV_INT) {
+        have_rowid = 1;
+        rowid = row[t->ipk].i;
+    }
+    if (have_rowid && (!self || *self != rowid)) {
+        if ((rc = row_exists(s, t, rowid, e)) < 0)
+            return rc;
+        if (rc && n < max)
+            out[n++] = (tw_conflict){NULL, rowid};
+    }
+    key_buf kb = {0};
+    for (int i = 0; i < t->nidx && n < max; i++) {
+        cat_index *ix = t->idx[i];
+        if (!ix->unique)
+            continue;
+        size_t plen;
+        int has_null;
+        if ((rc = index_key(ix, row, rowid, &kb, &plen, &has_null, e)))
+            break;
+        if (has_null)
+            continue;
+        int64_t other;
+        if ((rc = unique_conflict(s, ix, kb.p, plen, self, &other, e)) < 0)
+            break;
+        if (rc)
+            out[n++] = (tw_conflict){ix, other};
+        rc = 0;
+    }
+    free(kb.p);
+    return rc < 0 ? rc : n;
+}
+
 int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *rowid, int conflict,
               int *replaced, nq_err *e)
 {

@@ -49,6 +49,18 @@ enum { TW_ABORT = 0, TW_IGNORE = 1, TW_REPLACE = 2 };
  * are the executor's to keep. */
 int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *rowid,
               int conflict, int *replaced, nq_err *e);
+/* The existing rows a row would conflict with, for ON CONFLICT (target) DO NOTHING / DO UPDATE:
+ * one entry per violated constraint, the rowid first (ix NULL: the INTEGER PRIMARY KEY or
+ * hidden rowid, checked when have_rowid or when row has an INTEGER PRIMARY KEY value), then
+ * unique indexes in t->idx order. A row
+ * whose rowid is *self (may be NULL; UPDATE passes the row being changed) does not count.
+ * Returns how many were found (at most max; t->nidx + 1 always suffices) or an error. */
+typedef struct tw_conflict {
+    cat_index *ix;
+    int64_t rowid;
+} tw_conflict;
+int tw_find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int have_rowid, int64_t rowid,
+                      const int64_t *self, tw_conflict *out, int max, nq_err *e);
 /* Delete the row with this rowid, whose current values are old (needed for index keys). */
 int tw_delete(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, nq_err *e);
 /* Replace row rowid's values old by new; new_rowid differs from rowid when the INTEGER PRIMARY

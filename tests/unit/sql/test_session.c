@@ -181,18 +181,23 @@ static void test_txn_errors(void **state)
     assert_int_equal(sess_commit(s, &e), 0);
     assert_int_equal(nq_in_txn(db, NULL), 0);
 
-    /* SAVEPOINT outside a transaction starts one; RELEASE of it commits */
+    /* SAVEPOINT outside a transaction block is an error (PostgreSQL); RELEASE keeps the txn */
     DDL_OK(s, "CREATE TABLE t (a INT)");
+    assert_int_equal(sess_savepoint(s, "outer", &e), NQ_EMISUSE);
+    assert_string_equal(e.msg, "SAVEPOINT can only be used in transaction blocks");
+    assert_int_equal(nq_in_txn(db, NULL), 0);
+    assert_int_equal(sess_begin(s, &e), 0);
     assert_int_equal(sess_savepoint(s, "outer", &e), 0);
-    assert_int_equal(nq_in_txn(db, NULL), 1);
     sqlv row[1] = {sqlv_int(1)};
     assert_int_equal(insert_row(s, "t", row, TW_ABORT, NULL, &e), 0);
     assert_int_equal(sess_savepoint(s, "inner", &e), 0);
     assert_int_equal(insert_row(s, "t", row, TW_ABORT, NULL, &e), 0);
     assert_int_equal(sess_release(s, "inner", &e), 0);
-    assert_int_equal(nq_in_txn(db, NULL), 1);
     assert_int_equal(sess_release(s, "OUTER", &e), 0); /* names fold case */
-    assert_int_equal(nq_in_txn(db, NULL), 0);
+    assert_int_equal(nq_in_txn(db, NULL), 1);
+    assert_int_equal(undo_mark(s), 0); /* no savepoint left: the log is empty */
+    assert_int_equal(sess_rollback_to(s, "outer", &e), NQ_ENOTFOUND);
+    assert_int_equal(sess_commit(s, &e), 0);
     assert_int_equal(count_rows(s, "t"), 2);
     /* a read-only transaction refuses a write bracket */
     assert_int_equal(nq_begin(db, NQ_TXN_READ), 0);

@@ -200,6 +200,38 @@ static void test_unique(void **state)
     assert_int_equal(sess_commit(s, &e), 0);
     assert_int_equal(count_rows(s, "u"), 5);
 
+    /* which rows conflict, per constraint (ON CONFLICT targets) */
+    {
+        size_t m;
+        assert_int_equal(sess_stmt_begin(s, 1, &m, &e), 0);
+        cat_table *tu = cat_table_find(s->cat, "u");
+        tw_conflict cf[8];
+        /* r2 = (2, x@y, 1, 2): email taken by id 1; (1, 2) is free; id 2 is free */
+        int n = tw_find_conflicts(s, tu, r2, 0, 0, NULL, cf, 8, &e);
+        assert_int_equal(n, 1);
+        assert_string_equal(cf[0].ix->name, "u_email_key");
+        sqlv one[4];
+        uint8_t *b1;
+        assert_int_equal(tw_fetch(s, tu, cf[0].rowid, one, &b1, &e), 0);
+        assert_int_equal(one[0].i, 1);
+        free(b1);
+        /* (20, x@y, 7, 7): the rowid (id is the INTEGER PRIMARY KEY), email and ab_uq */
+        sqlv r8[4] = {sqlv_int(20), sqlv_text("x@y", 3), sqlv_int(7), sqlv_int(7)};
+        n = tw_find_conflicts(s, tu, r8, 0, 0, NULL, cf, 8, &e);
+        assert_int_equal(n, 3);
+        assert_null(cf[0].ix);
+        assert_int_equal(cf[0].rowid, 20);
+        assert_string_equal(cf[1].ix->name, "u_email_key");
+        assert_string_equal(cf[2].ix->name, "ab_uq");
+        assert_true(cf[0].rowid == cf[2].rowid && cf[0].rowid != cf[1].rowid);
+        /* the row itself does not conflict with itself */
+        int64_t self = cf[0].rowid;
+        n = tw_find_conflicts(s, tu, r8, 0, 0, &self, cf, 8, &e);
+        assert_int_equal(n, 1);
+        assert_int_equal(tw_find_conflicts(s, tu, r8, 0, 0, NULL, cf, 1, &e), 1); /* max */
+        assert_int_equal(sess_stmt_end(s, m, 1, &e), 0);
+    }
+
     /* OR IGNORE and OR REPLACE */
     assert_int_equal(insert_row(s, "u", r2, TW_IGNORE, &rid, &e), 1);
     assert_int_equal(count_rows(s, "u"), 5);
