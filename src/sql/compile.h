@@ -30,6 +30,7 @@ typedef struct cc_src {
 } cc_src;
 
 typedef struct cc_agg cc_agg;
+typedef struct cc_win cc_win;
 
 typedef struct cc_scope {
     cc_src *srcs;
@@ -39,6 +40,7 @@ typedef struct cc_scope {
     int correlated;         /* set when a name resolved in an enclosing scope */
     const ast_with *with;   /* CTEs visible from this block (and its parents') */
     cc_agg *agg;            /* aggregation context while binding post-GROUP BY expressions */
+    cc_win *win;            /* window context while binding the select list and ORDER BY */
     int no_agg;             /* aggregates are not allowed here (WHERE, GROUP BY, ON) */
     const char *no_agg_what;
 } cc_scope;
@@ -50,6 +52,14 @@ struct cc_agg {
     agg_spec *aggs;
     int naggs, cap;
     cc_scope *from;         /* the scope aggregate arguments bind in */
+};
+
+/* Window calls of a query block: each becomes a column of the window operator's slot. */
+struct cc_win {
+    int slot;
+    struct win_spec *w;
+    int n, cap;
+    const ast_list *named;  /* the WINDOW clause: ast_window* with names */
 };
 
 /* A recursive CTE while its recursive part compiles: references to it read the working table. */
@@ -103,6 +113,7 @@ int cc_expr(cc *c, cc_scope *sc, const ast_expr *x, bx **out);
 bx *cc_const(cc *c, sqlv v);
 /* Does the AST contain an aggregate call (not inside a subquery)? */
 int cc_has_agg(const ast_expr *x);
+int cc_has_window(const ast_expr *x);
 /* Slots referenced by a bound expression, as a bit set over [lo, lo+64). */
 uint64_t bx_slots(const bx *e, int lo);
 int bx_equal(const bx *a, const bx *b);

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "sql/compile.h"
+#include "sql/window.h"
 
 int cc_fail(cc *c, int code, const ast_expr *at, const char *fmt, ...)
 {
@@ -104,6 +105,22 @@ int cc_has_agg(const ast_expr *x)
         return 1;
     for (int i = 0; i < x->list.n; i++)
         if (cc_has_agg(x->list.v[i]))
+            return 1;
+    return 0;
+}
+
+int cc_has_window(const ast_expr *x)
+{
+    if (!x)
+        return 0;
+    if (x->kind == AST_E_FUNC && x->over)
+        return 1;
+    if (x->kind == AST_E_SUBQUERY || x->kind == AST_E_EXISTS || x->kind == AST_E_IN_SELECT)
+        return x->kind == AST_E_IN_SELECT ? cc_has_window(x->a) : 0;
+    if (cc_has_window(x->a) || cc_has_window(x->b) || cc_has_window(x->c))
+        return 1;
+    for (int i = 0; i < x->list.n; i++)
+        if (cc_has_window(x->list.v[i]))
             return 1;
     return 0;
 }
@@ -313,10 +330,122 @@ static int bind_param(cc *c, const ast_expr *x, bx *b)
     return 0;
 }
 
+static const ast_window *named_window(cc_win *w, const char *name)
+{
+    for (int i = 0; w->named && i < w->named->n; i++) {
+        const ast_window *nw = w->named->v[i];
+        if (nw->name && !strcasecmp(nw->name, name))
+            return nw;
+    }
+    return NULL;
+}
+
+static int bind_window(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
+{
+    cc_win *cw = sc->win;
+    int lo = 0, hi = -1, kind = win_func_kind(x->name, &lo, &hi);
+    const fn_agg_def *agg = NULL;
+    if (kind < 0) {
+        agg = fn_agg_find(x->name);
+        if (!agg)
+            return cc_fail(c, NQ_ESCHEMA, x, "%s is not a window function", x->name);
+        kind = WF_AGG;
+        lo = agg->min_args;
+        hi = agg->max_args;
+    }
+    int nargs = x->star ? 0 : x->list.n;
+    if (nargs < lo || (hi >= 0 && nargs > hi))
+        return cc_fail(c, NQ_ESCHEMA, x, "wrong number of arguments to function %s()", x->name);
+    /* the window: OVER name, OVER (name ...), OVER (...) */
+    const ast_window *spec = x->over, *base = NULL;
+    if (spec->is_ref) {
+        if (!(spec = named_window(cw, spec->name)))
+            return cc_fail(c, NQ_ESCHEMA, x, "window \"%s\" does not exist", x->over->name);
+    } else if (spec->base && !(base = named_window(cw, spec->base)))
+        return cc_fail(c, NQ_ESCHEMA, x, "window \"%s\" does not exist", spec->base);
+    const ast_list *part = base ? &base->partition : &spec->partition;
+    const ast_list *ord = spec->order.n || !base ? &spec->order : &base->order;
+    const ast_window *fr = spec->unit != AST_FRAME_NONE || !base ? spec : base;
+    if (fr->exclude != AST_EXCL_NONE && fr->exclude != AST_EXCL_NO_OTHERS)
+        return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: frame EXCLUDE");
+    if (cw->n == cw->cap) {
+        int nc = cw->cap ? cw->cap * 2 : 4;
+        win_spec *nw = ast_alloc(c->a, sizeof *nw * (size_t)nc);
+        if (!nw)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        if (cw->n)
+            memcpy(nw, cw->w, sizeof *nw * (size_t)cw->n);
+        cw->w = nw;
+        cw->cap = nc;
+    }
+    win_spec w = {0};
+    w.kind = kind;
+    w.agg = agg;
+    w.distinct = x->distinct;
+    sc->win = NULL; /* no window calls inside a window call */
+    int rc = bind_list(c, sc, &x->list, &w.args, &w.nargs);
+    if (x->star)
+        w.nargs = 0;
+    if (rc == 0)
+        rc = bind_list(c, sc, part, &w.part, &w.npart);
+    if (rc == 0 && ord->n) {
+        w.nord = ord->n;
+        w.ord = ast_alloc(c->a, sizeof(bx *) * (size_t)ord->n);
+        w.ord_desc = ast_alloc(c->a, sizeof(int) * (size_t)ord->n);
+        w.ord_nulls_first = ast_alloc(c->a, sizeof(int) * (size_t)ord->n);
+        if (!w.ord || !w.ord_desc || !w.ord_nulls_first)
+            rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        for (int i = 0; i < ord->n && rc == 0; i++) {
+            const ast_order *o = ord->v[i];
+            rc = cc_expr(c, sc, o->e, &w.ord[i]);
+            w.ord_desc[i] = o->dir == AST_DIR_DESC;
+            w.ord_nulls_first[i] = o->nulls == AST_NULLS_NONE ? w.ord_desc[i] : o->nulls == AST_NULLS_FIRST;
+        }
+    }
+    if (rc == 0) {
+        if (fr->unit == AST_FRAME_NONE) {
+            w.unit = ord->n ? AST_FRAME_RANGE : AST_FRAME_ROWS;
+            w.start = AST_FB_UNBOUNDED_PRECEDING;
+            w.end = ord->n ? AST_FB_CURRENT_ROW : AST_FB_UNBOUNDED_FOLLOWING;
+        } else {
+            w.unit = fr->unit;
+            w.start = fr->start;
+            w.end = fr->end == AST_FB_NONE ? AST_FB_CURRENT_ROW : fr->end;
+            if (w.unit == AST_FRAME_RANGE &&
+                (w.start == AST_FB_PRECEDING || w.start == AST_FB_FOLLOWING ||
+                 w.end == AST_FB_PRECEDING || w.end == AST_FB_FOLLOWING))
+                rc = cc_fail(c, NQ_ENOTSUP, x, "not supported yet: RANGE frames with an offset (use ROWS or GROUPS)");
+            if (rc == 0 && fr->start_e)
+                rc = cc_expr(c, NULL, fr->start_e, &w.start_e);
+            if (rc == 0 && fr->end_e)
+                rc = cc_expr(c, NULL, fr->end_e, &w.end_e);
+        }
+    }
+    sc->win = cw;
+    if (rc < 0)
+        return rc;
+    cw->w[cw->n] = w;
+    bx *b = newbx(c, BX_COL, x);
+    if (!b)
+        return NQ_ENOMEM;
+    b->slot = cw->slot;
+    b->col = cw->n++;
+    *out = b;
+    return 0;
+}
+
 static int bind_func(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
 {
-    if (x->over)
-        return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: window functions (%s ... OVER)", x->name);
+    if (x->over) {
+        if (!sc->win)
+            return cc_fail(c, NQ_ESCHEMA, x, "window functions are not allowed here");
+        return bind_window(c, sc, x, out);
+    }
+    {
+        int lo, hi;
+        if (win_func_kind(x->name, &lo, &hi) >= 0)
+            return cc_fail(c, NQ_ESCHEMA, x, "window function %s requires an OVER clause", x->name);
+    }
     if (fn_agg_find(x->name)) {
         if (sc->agg)
             return bind_agg_call(c, sc, x, out);
@@ -366,7 +495,10 @@ int cc_expr(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
         cc_agg *ag = sc->agg;
         if (x->kind == AST_E_FUNC && !x->over && fn_agg_find(x->name))
             return bind_agg_call(c, sc, x, out);
-        if (ag->ngroups && !cc_has_agg(x) && x->kind != AST_E_SUBQUERY && x->kind != AST_E_EXISTS) {
+        if (x->kind == AST_E_FUNC && x->over)
+            return bind_plain(c, sc, x, out);
+        if (ag->ngroups && !cc_has_agg(x) && !cc_has_window(x) && x->kind != AST_E_SUBQUERY &&
+            x->kind != AST_E_EXISTS) {
             bx *pre;
             nq_err saved = *c->e;
             unsigned sl = c->eline, scol = c->ecol;

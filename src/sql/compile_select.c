@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sql/compile.h"
+#include "sql/window.h"
 
 typedef struct sel_item {
     const ast_expr *e;     /* NULL when it is a star expansion column */
@@ -156,8 +157,6 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
 {
     if (q->neuromatch)
         return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: NEUROMATCH (the neuromorphic subsystem executes it)");
-    if (q->windows.n)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: window functions (WINDOW clause)");
     cc_scope *sc = ast_alloc(c->a, sizeof *sc);
     if (!sc)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -243,6 +242,25 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
         }
         *ps = *sc;
         ps->agg = ag;
+    }
+
+    /* window calls: each becomes a column of the window operator's slot */
+    cc_win *win = NULL;
+    int has_win = 0;
+    for (int i = 0; i < nitems && !has_win; i++)
+        if (items[i].e && cc_has_window(items[i].e))
+            has_win = 1;
+    for (int i = 0; i < q->order_by.n && !has_win; i++)
+        if (cc_has_window(((ast_order *)q->order_by.v[i])->e))
+            has_win = 1;
+    if (has_win) {
+        if (!(win = ast_alloc(c->a, sizeof *win))) {
+            free(items);
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        }
+        win->slot = cc_new_slot(c, 0);
+        win->named = &q->windows;
+        ps->win = win;
     }
 
     /* the select list */
@@ -354,6 +372,17 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
             f->est_cost = plan->est_cost;
             plan = f;
         }
+    }
+    if (win) {
+        ps->win = NULL;
+        c->slot_width[win->slot] = win->n;
+        op *w = op_window_new(c->a, plan, win->slot, win->w, win->n, sc->first_slot, win->slot,
+                              c->slot_width + sc->first_slot);
+        if ((rc = cc_track_op(c, w)) < 0)
+            return rc;
+        w->est_rows = plan->est_rows;
+        w->est_cost = plan->est_cost + plan->est_rows;
+        plan = w;
     }
     int pslot = cc_new_slot(c, nexprs);
     if (pslot < 0)

@@ -249,7 +249,8 @@ static int sub_in(bsub *sub, xenv *x, const sqlv *v, int *res, nq_err *err)
             free(a.v);
             return rc;
         }
-        qsort(a.v, a.n, sizeof *a.v, cmp_sorted);
+        if (a.n > 1)
+            qsort(a.v, a.n, sizeof *a.v, cmp_sorted);
         sub->set = a.v;
         sub->nset = a.n;
         sub->set_has_null = a.has_null;
