@@ -393,7 +393,8 @@ int sqlout_print(nq_stmt *st, sqlout_mode mode, FILE *out, long long *nrows)
         rows++;
     }
     if (mode == SQLOUT_TABLE) {
-        table_print(out, &t, rows);
+        if (rc == NQ_DONE || rows > 0) /* a statement that failed at once shows no table */
+            table_print(out, &t, rows);
         table_free(&t);
     } else if (mode == SQLOUT_JSON) {
         fputs(rows ? "\n]\n" : "]\n", out);

@@ -33,7 +33,7 @@ const char *sqlout_mode_name(sqlout_mode m);
 /* Step st to its end and print its rows to out. A statement without result columns (INSERT,
  * CREATE, ...) prints nothing. Returns NQ_DONE, or the negative code of the failing nq_step
  * (rows already printed stay printed; the table format prints what it gathered before the
- * error), or NQ_ENOMEM. *rows (may be NULL) receives the number of rows printed. */
+ * error, if anything), or NQ_ENOMEM. *rows (may be NULL) receives the number of rows printed. */
 int sqlout_print(nq_stmt *st, sqlout_mode mode, FILE *out, long long *rows);
 
 /* Helpers exposed for tests and other printers. */
