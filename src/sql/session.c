@@ -23,6 +23,8 @@
 #include "sql/session.h"
 #include "sql/tablerw.h"
 
+#define NO_UNDO ((size_t)-1)
+
 static int from_db(sql_session *s, int rc, nq_err *e)
 {
     const char *m = nq_errmsg(s->db);
@@ -153,7 +155,9 @@ int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e)
         }
     }
     s->depth++;
-    *mark = undo_mark(s);
+    /* a read-only statement has nothing to undo: its mark says so, so that its failure can
+     * never undo a statement that ran (and finished) while it was stepping */
+    *mark = write ? undo_mark(s) : NO_UNDO;
     rc = sess_catalog(s, e);
     if (rc) {
         nq_err keep = e ? *e : (nq_err){0};
@@ -181,7 +185,7 @@ int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e)
                 nq_rollback(s->db);
             txn_ended(s, 1);
         }
-    } else if (!ok) {
+    } else if (!ok && mark != NO_UNDO) {
         rc = undo_apply(s, mark, e);
         if (rc) {
             /* the statement cannot be undone: give up the whole transaction */
@@ -190,9 +194,10 @@ int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e)
             txn_ended(s, 1);
             nq_err_prefix(e, rc, "the transaction was rolled back because a failed statement could not be undone");
         }
-    } else if (s->depth == 0 && s->nsp == 0) {
-        undo_truncate(s, mark); /* nothing can ask for this statement's undo any more */
     }
+    if (s->depth == 0 && s->nsp == 0)
+        undo_truncate(s, 0); /* no statement is running and no savepoint is set: no one can
+                                ask for these entries any more */
     if (s->depth == 0)
         free_retired(s);
     return rc;

@@ -71,7 +71,11 @@ void sql_session_free(sql_session *s);
  * (write = 0: a read transaction suffices), makes sure the catalog is loaded and current,
  * and returns the undo mark to pass to sess_stmt_end. sess_stmt_end(ok = 1) commits an
  * autocommit transaction (a commit failure is returned), ok = 0 undoes the statement (rolls
- * back the autocommit transaction, or applies the undo log down to mark). */
+ * back the autocommit transaction, or applies the undo log down to mark). Brackets nest
+ * (depth counts them); only the outermost one opens and ends the autocommit transaction. A
+ * read bracket (write = 0) has nothing to undo, so statements may also interleave: a SELECT
+ * still stepping while another statement runs to its end (in an explicit transaction; in
+ * autocommit the SELECT's read transaction refuses the write with NQ_EREADONLY). */
 int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e);
 int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e);
 

@@ -194,6 +194,14 @@ static int new_rowid(sql_session *s, cat_table *t, int64_t *rowid, nq_err *e)
     return 0;
 }
 
+static int index_put(sql_session *s, cat_index *ix, const key_buf *kb, nq_err *e)
+{
+    int rc = tw_put(s, ix->handle, kb->p, kb->n, "", 0, 0, e);
+    if (rc == NQ_ETOOBIG)
+        nq_err_prefix(e, rc, "index row too large for index \"%s\"", ix->name);
+    return rc;
+}
+
 /* Write the row's entries (no checks). */
 static int put_row(sql_session *s, cat_table *t, const sqlv *row, int64_t rowid, key_buf *kb, nq_err *e)
 {
@@ -207,7 +215,7 @@ static int put_row(sql_session *s, cat_table *t, const sqlv *row, int64_t rowid,
     free(rec);
     for (int i = 0; i < t->nidx && !rc; i++) {
         if (!(rc = index_key(t->idx[i], row, rowid, kb, NULL, NULL, e)))
-            rc = tw_put(s, t->idx[i]->handle, kb->p, kb->n, "", 0, 0, e);
+            rc = index_put(s, t->idx[i], kb, e);
     }
     return rc;
 }
@@ -461,7 +469,7 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
             rc = nq_err_set(e, NQ_ECORRUPT, "index \"%s\" has no entry for row %lld of \"%s\"",
                             ix->name, (long long)rowid, t->name);
         if (!rc)
-            rc = tw_put(s, ix->handle, kb.p, kb.n, "", 0, 0, e);
+            rc = index_put(s, ix, &kb, e);
     }
 out:
     free(kb.p);
@@ -785,7 +793,7 @@ int tw_index_build(sql_session *s, cat_index *ix, nq_err *e)
                 break;
             }
         }
-        rc = tw_put(s, ix->handle, kb.p, kb.n, "", 0, 0, e);
+        rc = index_put(s, ix, &kb, e);
     }
     free(kb.p);
     free(row);

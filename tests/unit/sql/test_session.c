@@ -241,6 +241,20 @@ static void test_statement_rollback(void **state)
     assert_int_equal(undo_mark(s), 0); /* no savepoint: the statement's log is dropped */
     assert_int_equal(sess_commit(s, &e), 0);
     assert_int_equal(count_rows(s, "t"), 1);
+    /* interleaved, not nested: a reading statement is stepping while another one writes and
+     * finishes; the reader's failure must not undo the writer */
+    assert_int_equal(sess_begin(s, &e), 0);
+    assert_int_equal(sess_stmt_begin(s, 0, &mark, &e), 0); /* the SELECT */
+    assert_int_equal(sess_stmt_begin(s, 1, &m2, &e), 0);   /* an INSERT meanwhile */
+    t = cat_table_find(s->cat, "t");
+    rid = 0;
+    assert_int_equal(tw_insert(s, t, r2, 0, &rid, TW_ABORT, NULL, &e), 0);
+    assert_int_equal(sess_stmt_end(s, m2, 1, &e), 0);
+    assert_int_equal(sess_stmt_end(s, mark, 0, &e), 0);   /* the SELECT fails */
+    assert_int_equal(undo_mark(s), 0);
+    assert_int_equal(count_rows(s, "t"), 2);
+    assert_int_equal(sess_rollback(s, &e), 0);
+    assert_int_equal(count_rows(s, "t"), 1);
     /* the embedder's own transaction: statements are still atomic, and it stays open */
     assert_int_equal(nq_begin(db, NQ_TXN_WRITE), 0);
     assert_int_equal(sess_stmt_begin(s, 1, &mark, &e), 0);

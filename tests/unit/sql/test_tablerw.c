@@ -414,6 +414,31 @@ static void test_iscan_desc(void **state)
     run_iscan_model(1);
 }
 
+static void test_too_big(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE big (id INTEGER PRIMARY KEY, k TEXT, body TEXT)");
+    DDL_OK(s, "CREATE INDEX big_k ON big (k)");
+    nq_err e;
+    static char huge[3000];
+    memset(huge, 'x', sizeof huge);
+    /* a large value outside any index is fine (overflow pages) */
+    sqlv ok[3] = {sqlv_null(), sqlv_text("a", 1), sqlv_text(huge, sizeof huge)};
+    assert_int_equal(insert_row(s, "big", ok, TW_ABORT, NULL, &e), 0);
+    /* in an index it is refused with the index named, in autocommit and inside BEGIN */
+    sqlv bad[3] = {sqlv_null(), sqlv_text(huge, sizeof huge), sqlv_null()};
+    assert_int_equal(insert_row(s, "big", bad, TW_ABORT, NULL, &e), NQ_ETOOBIG);
+    assert_non_null(strstr(e.msg, "index row too large for index \"big_k\""));
+    assert_int_equal(sess_begin(s, &e), 0);
+    assert_int_equal(insert_row(s, "big", bad, TW_ABORT, NULL, &e), NQ_ETOOBIG);
+    assert_int_equal(count_rows(s, "big"), 1);
+    assert_int_equal(sess_commit(s, &e), 0);
+    assert_int_equal(count_rows(s, "big"), 1);
+    nq_close(db);
+}
+
 static void test_truncate(void **state)
 {
     (void)state;
@@ -456,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_unique),
         cmocka_unit_test(test_iscan_asc),
         cmocka_unit_test(test_iscan_desc),
+        cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_truncate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
