@@ -361,10 +361,188 @@ static void test_deferred_drop(void **state)
     nq_close(db);
 }
 
+/* Table-level random walk: rows (id INTEGER PRIMARY KEY, u INT UNIQUE, v TEXT) with an index
+ * on v; inserts (some violating), updates (some violating), deletes, savepoints, ROLLBACK TO
+ * and failing statements inside BEGIN. After every step the table and both indexes must hold
+ * exactly the model's rows. */
+#define TR 64
+typedef struct trow {
+    int live;
+    int64_t u; /* INT64_MIN: NULL */
+    char v;
+} trow;
+
+static void check_table(sql_session *s, const trow *m)
+{
+    size_t mark;
+    nq_err e;
+    assert_int_equal(sess_stmt_begin(s, 0, &mark, &e), 0);
+    cat_table *t = cat_table_find(s->cat, "r");
+    tw_scan *sc;
+    sqlv vals[3];
+    int64_t rid;
+    int seen = 0, live = 0;
+    assert_int_equal(tw_scan_open(s, t, &sc, &e), 0);
+    while (tw_scan_next(sc, &rid, vals, &e) == 1) {
+        assert_true(rid >= 0 && rid < TR && m[rid].live);
+        assert_int_equal(vals[0].i, rid);
+        if (m[rid].u == INT64_MIN)
+            assert_int_equal(vals[1].type, SQLV_NULL);
+        else
+            assert_true(vals[1].type == SQLV_INT && vals[1].i == m[rid].u);
+        assert_true(vals[2].n == 1 && vals[2].p[0] == (uint8_t)m[rid].v);
+        seen++;
+    }
+    tw_scan_close(sc);
+    for (int i = 0; i < TR; i++)
+        live += m[i].live;
+    assert_int_equal(seen, live);
+    /* every index entry belongs to a live row and carries its values */
+    for (int x = 0; x < t->nidx; x++) {
+        tw_iscan *is;
+        assert_int_equal(tw_iscan_open(s, t->idx[x], &is, &e), 0);
+        int n = 0;
+        sqlv iv[1];
+        while (tw_iscan_next(is, &rid, iv, &e) == 1) {
+            assert_true(rid >= 0 && rid < TR && m[rid].live);
+            if (t->idx[x]->cols[0] == 1) {
+                if (m[rid].u == INT64_MIN)
+                    assert_int_equal(iv[0].type, SQLV_NULL);
+                else
+                    assert_true(iv[0].i == m[rid].u);
+            } else {
+                assert_true(iv[0].n == 1 && iv[0].p[0] == (uint8_t)m[rid].v);
+            }
+            sqlv_clear(&iv[0]);
+            n++;
+        }
+        tw_iscan_close(is);
+        assert_int_equal(n, live);
+    }
+    assert_int_equal(sess_stmt_end(s, mark, 1, &e), 0);
+}
+
+static int u_taken(const trow *m, int64_t u, int except)
+{
+    if (u == INT64_MIN)
+        return 0;
+    for (int i = 0; i < TR; i++)
+        if (i != except && m[i].live && m[i].u == u)
+            return 1;
+    return 0;
+}
+
+/* One random row change in the open statement; returns 0 or NQ_ECONSTRAINT (model updated
+ * only on success). */
+static int table_op(sql_session *s, cat_table *t, trow *m, nq_rng *r)
+{
+    nq_err e;
+    int id = (int)nq_rng_below(r, TR);
+    int64_t u = nq_rng_below(r, 4) == 0 ? INT64_MIN : (int64_t)nq_rng_below(r, 48);
+    char v = (char)('a' + nq_rng_below(r, 6));
+    int what = (int)nq_rng_below(r, 3);
+    if (what == 0 || !m[id].live) {
+        sqlv row[3] = {sqlv_int(id), u == INT64_MIN ? sqlv_null() : sqlv_int(u), sqlv_text(&v, 1)};
+        int64_t rid = 0;
+        int rc = tw_insert(s, t, row, 0, &rid, TW_ABORT, NULL, &e);
+        if (m[id].live || u_taken(m, u, -1)) {
+            assert_int_equal(rc, NQ_ECONSTRAINT);
+            return rc;
+        }
+        assert_int_equal(rc, 0);
+        m[id] = (trow){1, u, v};
+        return 0;
+    }
+    sqlv old[3];
+    uint8_t *buf;
+    assert_int_equal(tw_fetch(s, t, id, old, &buf, &e), 0);
+    int rc;
+    if (what == 1) {
+        assert_int_equal(tw_delete(s, t, id, old, &e), 0);
+        m[id].live = 0;
+        rc = 0;
+    } else {
+        /* update u and v, sometimes moving the row to another id */
+        int nid = nq_rng_below(r, 4) == 0 ? (int)nq_rng_below(r, TR) : id;
+        sqlv nv[3] = {sqlv_int(nid), u == INT64_MIN ? sqlv_null() : sqlv_int(u), sqlv_text(&v, 1)};
+        rc = tw_update(s, t, id, old, nid, nv, &e);
+        if ((nid != id && m[nid].live) || u_taken(m, u, id)) {
+            assert_int_equal(rc, NQ_ECONSTRAINT);
+        } else {
+            assert_int_equal(rc, 0);
+            m[id].live = 0;
+            m[nid] = (trow){1, u, v};
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+static void test_table_undo_random(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE r (id INTEGER PRIMARY KEY, u INT UNIQUE, v TEXT)");
+    DDL_OK(s, "CREATE INDEX r_v ON r (v DESC)");
+    nq_rng r;
+    nq_rng_seed(&r, 2024);
+    trow committed[TR], cur[TR], snaps[6][TR];
+    memset(committed, 0, sizeof committed);
+    nq_err e;
+    for (int round = 0; round < 25; round++) {
+        memcpy(cur, committed, sizeof cur);
+        assert_int_equal(sess_begin(s, &e), 0);
+        int nsp = 0;
+        for (int step = 0; step < 40; step++) {
+            int what = (int)nq_rng_below(&r, 10);
+            if (what < 6) {
+                /* a statement of several changes; it fails as a whole on any violation, or
+                 * at random */
+                trow before[TR];
+                memcpy(before, cur, sizeof cur);
+                size_t mark;
+                assert_int_equal(sess_stmt_begin(s, 1, &mark, &e), 0);
+                cat_table *t = cat_table_find(s->cat, "r");
+                int n = 1 + (int)nq_rng_below(&r, 5), ok = 1;
+                for (int i = 0; i < n && ok; i++)
+                    ok = table_op(s, t, cur, &r) == 0;
+                if (ok && nq_rng_below(&r, 5) == 0)
+                    ok = 0;
+                assert_int_equal(sess_stmt_end(s, mark, ok, &e), 0);
+                if (!ok)
+                    memcpy(cur, before, sizeof cur);
+            } else if (what < 8 && nsp < 6) {
+                char nm[16];
+                snprintf(nm, sizeof nm, "p%d", nsp);
+                assert_int_equal(sess_savepoint(s, nm, &e), 0);
+                memcpy(snaps[nsp++], cur, sizeof cur);
+            } else if (nsp > 0) {
+                int j = (int)nq_rng_below(&r, (uint64_t)nsp);
+                char nm[16];
+                snprintf(nm, sizeof nm, "p%d", j);
+                assert_int_equal(sess_rollback_to(s, nm, &e), 0);
+                memcpy(cur, snaps[j], sizeof cur);
+                nsp = j + 1;
+            }
+            check_table(s, cur);
+        }
+        if (nq_rng_below(&r, 4) == 0) {
+            assert_int_equal(sess_rollback(s, &e), 0);
+        } else {
+            assert_int_equal(sess_commit(s, &e), 0);
+            memcpy(committed, cur, sizeof cur);
+        }
+        check_table(s, committed);
+    }
+    nq_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undo_random),
+        cmocka_unit_test(test_table_undo_random),
         cmocka_unit_test(test_txn_errors),
         cmocka_unit_test(test_statement_rollback),
         cmocka_unit_test(test_deferred_drop),
