@@ -1,7 +1,8 @@
 /*
  * shell.c — `nqdb shell [DBFILE] [--format F]`: the interactive SQL shell.
  *
- * On a terminal it uses libedit (history, line editing) when the build found it; whenever
+ * On a terminal it uses libedit (line editing, history kept in ~/.nqdb_history or
+ * $NQDB_HISTORY) when the build found it; whenever
  * stdin is not a terminal it reads plain lines without prompts, runs everything, and stops at
  * the first error (message on stderr, exit status 2), so scripts can pipe statements in.
  *
@@ -242,6 +243,35 @@ static int dot_command(sqlrun *r, char *line)
     return EXIT_ERROR;
 }
 
+/* History survives the session in $NQDB_HISTORY, else ~/.nqdb_history (terminal only). */
+static char *history_file(void)
+{
+#ifdef NQ_HAVE_LIBEDIT
+    const char *env = getenv("NQDB_HISTORY"), *home = getenv("HOME");
+    char *path = NULL;
+    if (env && *env)
+        path = strdup(env);
+    else if (home && *home && (path = malloc(strlen(home) + 16)))
+        sprintf(path, "%s/.nqdb_history", home);
+    if (path) {
+        stifle_history(1000);
+        read_history(path); /* absent on first use: fine */
+    }
+    return path;
+#else
+    return NULL;
+#endif
+}
+
+static void history_save(char *path)
+{
+#ifdef NQ_HAVE_LIBEDIT
+    if (path)
+        write_history(path);
+#endif
+    free(path);
+}
+
 static char *read_line(int tty, const char *prompt)
 {
 #ifdef NQ_HAVE_LIBEDIT
@@ -319,6 +349,7 @@ int cmd_shell(int argc, char **argv)
                "commands.\n",
                NQ_VERSION_STRING, file);
     sqlrun r = {.db = db, .mode = mode, .out = stdout, .origin = tty ? NULL : "stdin"};
+    char *hist = tty ? history_file() : NULL;
     int status = 0;
     char *buf = NULL;      /* the statement being collected */
     size_t len = 0, cap = 0;
@@ -374,6 +405,7 @@ int cmd_shell(int argc, char **argv)
         status = sqlrun_text(&r, buf, len);
     }
     free(buf);
+    history_save(hist);
     if (tty)
         putchar('\n');
     if (nq_close(db) && !status) {
