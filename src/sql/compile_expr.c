@@ -330,6 +330,9 @@ static int bind_param(cc *c, const ast_expr *x, bx *b)
     return 0;
 }
 
+static int bind_interval(cc *c, cc_scope *sc, const ast_expr *at, const ast_expr *d,
+                         const ast_expr *iv, int sign, bx **out);
+
 static const ast_window *named_window(cc_win *w, const char *name)
 {
     for (int i = 0; w->named && i < w->named->n; i++) {
@@ -454,6 +457,11 @@ static int bind_func(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
                                                   : "aggregate functions are not allowed here");
         return cc_fail(c, NQ_ESCHEMA, x, "aggregate function %s() is not allowed here", x->name);
     }
+    if (x->list.n == 2 && ((const ast_expr *)x->list.v[1])->kind == AST_E_INTERVAL &&
+        (!strcasecmp(x->name, "date_add") || !strcasecmp(x->name, "date_sub") ||
+         !strcasecmp(x->name, "adddate") || !strcasecmp(x->name, "subdate")))
+        return bind_interval(c, sc, x, x->list.v[0], x->list.v[1],
+                             !strcasecmp(x->name, "date_sub") || !strcasecmp(x->name, "subdate") ? -1 : 1, out);
     const fn_scalar_def *fn = fn_scalar_find(x->name);
     if (!fn)
         return cc_fail(c, NQ_ESCHEMA, x, "no such function: %s", x->name);
@@ -487,6 +495,23 @@ static bx_kind arith_kind(int oper)
 }
 
 static int bind_plain(cc *c, cc_scope *sc, const ast_expr *x, bx **out);
+
+/* d +/- INTERVAL n unit, DATE_ADD(d, INTERVAL n unit), DATE_SUB(...). */
+static int bind_interval(cc *c, cc_scope *sc, const ast_expr *at, const ast_expr *d,
+                         const ast_expr *iv, int sign, bx **out)
+{
+    bx *b = newbx(c, BX_INTERVAL, at);
+    if (!b)
+        return NQ_ENOMEM;
+    b->op = sign;
+    b->text = iv->name;
+    int rc = cc_expr(c, sc, d, &b->a);
+    if (rc == 0)
+        rc = cc_expr(c, sc, iv->a, &b->b);
+    if (rc == 0)
+        *out = b;
+    return rc;
+}
 
 int cc_expr(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
 {
@@ -595,6 +620,10 @@ static int bind_plain(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
         *out = b;
         return 0;
     case AST_E_BINARY:
+        if ((x->op == AST_OP_ADD || x->op == AST_OP_SUB) &&
+            (x->b->kind == AST_E_INTERVAL || (x->op == AST_OP_ADD && x->a->kind == AST_E_INTERVAL)))
+            return bind_interval(c, sc, x, x->b->kind == AST_E_INTERVAL ? x->a : x->b,
+                                 x->b->kind == AST_E_INTERVAL ? x->b : x->a, x->op == AST_OP_SUB ? -1 : 1, out);
         if (!(b = newbx(c, arith_kind(x->op), x)))
             return NQ_ENOMEM;
         b->op = x->op;
@@ -695,9 +724,16 @@ static int bind_plain(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
     case AST_E_ARRAY:
         return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: array literals outside NEURAL_VECTOR columns");
     case AST_E_INTERVAL:
-        return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: INTERVAL values");
+        return cc_fail(c, NQ_ENOTSUP, x,
+                       "not supported yet: INTERVAL values on their own (add or subtract them from a date or time)");
     case AST_E_EXTRACT:
-        return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: EXTRACT");
+        if (!(b = newbx(c, BX_EXTRACT, x)))
+            return NQ_ENOMEM;
+        b->text = x->name;
+        if ((rc = cc_expr(c, sc, x->a, &b->a)) < 0)
+            return rc;
+        *out = b;
+        return 0;
     }
     return cc_fail(c, NQ_ERROR, x, "internal error: unknown expression");
 }

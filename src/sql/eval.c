@@ -15,6 +15,7 @@
  * statement and its result is cached in the bsub (a scalar, an EXISTS flag, or the sorted set
  * of values for IN); a correlated one re-runs for every evaluation.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -443,6 +444,81 @@ static int eval_func(const bx *e, xenv *x, sqlv *out, nq_err *err)
     return rc;
 }
 
+/* d + INTERVAL n unit. An INTERVAL written PostgreSQL's way, '1 day 2 hours' (no unit after
+ * the string), is applied part by part. */
+static int eval_interval(const bx *e, xenv *x, sqlv *out, nq_err *err)
+{
+    sqlv d, n;
+    int rc = ev(e->a, x, &d, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = ev(e->b, x, &n, err)) < 0) {
+        sqlv_clear(&d);
+        return rc;
+    }
+    if (d.type == SQLV_NULL || n.type == SQLV_NULL) {
+        *out = sqlv_null();
+    } else if (n.type == SQLV_TEXT && !e->text) {
+        /* "30 minutes", "1 day 2 hours", "-3 months" */
+        char buf[128];
+        size_t len = n.n < sizeof buf - 1 ? n.n : sizeof buf - 1;
+        memcpy(buf, n.p, len);
+        buf[len] = 0;
+        sqlv cur = d, next;
+        cur.owned = 0;
+        char *p = buf, *end;
+        int parts = 0;
+        *out = cur;
+        while (rc == 0) {
+            while (*p == ' ')
+                p++;
+            if (!*p)
+                break;
+            long long amount = strtoll(p, &end, 10);
+            if (end == p) {
+                rc = nq_err_set(err, NQ_ETYPE, "invalid input syntax for type interval: \"%s\"", buf);
+                break;
+            }
+            p = end;
+            while (*p == ' ')
+                p++;
+            char unit[32];
+            size_t k = 0;
+            while (*p && *p != ' ' && k < sizeof unit - 1)
+                unit[k++] = *p++;
+            unit[k] = 0;
+            rc = fn_interval_add(&cur, amount, k ? unit : NULL, e->op, &next, err);
+            if (rc < 0)
+                break;
+            if (parts++)
+                sqlv_clear(&cur);
+            cur = next;
+        }
+        if (rc == 0)
+            *out = cur;
+        else if (parts)
+            sqlv_clear(&cur);
+        if (rc == 0 && !parts)
+            rc = nq_err_set(err, NQ_ETYPE, "invalid input syntax for type interval: \"%s\"", buf);
+        if (rc == 0 && out->p == d.p && d.owned) { /* handed the argument back */
+            out->owned = 1;
+            d.owned = 0;
+        }
+    } else {
+        sqlv t;
+        rc = sqlv_cast(&n, SQLV_INT, &t, err);
+        if (rc == 0)
+            rc = fn_interval_add(&d, t.i, e->text, e->op, out, err);
+        if (rc == 0 && out->p && out->p == d.p && d.owned) {
+            out->owned = 1;
+            d.owned = 0;
+        }
+    }
+    sqlv_clear(&d);
+    sqlv_clear(&n);
+    return rc;
+}
+
 int ev_truth(const bx *e, xenv *x, int *t, nq_err *err)
 {
     switch (e->kind) {
@@ -778,6 +854,15 @@ int ev(const bx *e, xenv *x, sqlv *out, nq_err *err)
     case BX_ROW:
         return nq_err_set(err, NQ_ETYPE, "a row value is only allowed in a comparison at line %u, column %u",
                           e->line, e->col_);
+    case BX_EXTRACT:
+        rc = ev(e->a, x, &a, err);
+        if (rc < 0)
+            return rc;
+        rc = fn_extract(e->text, &a, out, err);
+        sqlv_clear(&a);
+        return rc;
+    case BX_INTERVAL:
+        return eval_interval(e, x, out, err);
     }
     return nq_err_set(err, NQ_ERROR, "internal error: unknown expression kind %d", (int)e->kind);
 }

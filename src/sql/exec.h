@@ -57,6 +57,8 @@ typedef enum bx_kind {
     BX_LIKE,    /* a LIKE b [ESCAPE c]; op AST_OP_LIKE/ILIKE/GLOB; not_ */
     BX_AGGREF,  /* the value of an aggregate: slot, col (filled by the aggregate operator) */
     BX_ROW,     /* (a, b, ...) row value, only inside comparisons and IN */
+    BX_INTERVAL,/* a + op * (b text-unit): date arithmetic; op = +1/-1 */
+    BX_EXTRACT, /* EXTRACT(text FROM a) */
 } bx_kind;
 
 typedef struct bsub bsub;
@@ -73,6 +75,7 @@ typedef struct bx {
     struct bx **args;
     int nargs;
     const fn_scalar_def *fn;
+    const char *text;    /* INTERVAL unit, EXTRACT field */
     bsub *sub;
     uint32_t line, col_; /* source position, for run-time errors */
 } bx;

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sql/parse_int.h"
 
@@ -755,6 +756,19 @@ static ast_expr *parse_primary(parser *p)
     }
     default:
         break;
+    }
+
+    /* typed literals: DATE '2024-01-31', TIME '10:00', TIMESTAMP '2024-01-31 10:00:00' are
+     * casts of the string */
+    if (at.kind == TK_WORD && p_peek(p, 1)->kind == TK_STRING &&
+        ((at.len == 4 && !strncasecmp(at.p, "date", 4)) || (at.len == 4 && !strncasecmp(at.p, "time", 4)) ||
+         (at.len == 9 && !strncasecmp(at.p, "timestamp", 9)))) {
+        ast_type *ty = p_alloc(p, sizeof *ty);
+        ty->name = p_word_upper(p);
+        e = parse_expr_new(p, AST_E_CAST, &at);
+        e->type = ty;
+        e->a = parse_primary(p);
+        return e;
     }
 
     /* a call: any word followed by '(' (left(), replace(), glob() are functions too) */
