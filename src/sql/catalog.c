@@ -492,6 +492,16 @@ static int parse_entry(ast_arena *a, const entry *en, ast_stmt_kind want, ast_st
     return 0;
 }
 
+/* A stored definition that no longer builds: the file is damaged (or was written by a version
+ * that accepted more), whatever the builder's own code was. */
+static int corrupt_entry(nq_err *e, const char *name)
+{
+    nq_err_prefix(e, NQ_ECORRUPT, "schema entry \"%s\" is damaged", name);
+    if (e)
+        e->code = NQ_ECORRUPT;
+    return NQ_ECORRUPT;
+}
+
 static int add_table(catalog *c, cat_table *t, nq_err *e)
 {
     cat_table **n = grow(c->arena, c->tables, c->ntables, sizeof *n);
@@ -654,7 +664,7 @@ static int load_entries(catalog *c, nq_err *e)
                 !(rc = cat_build_table(c->arena, st->u.create_table, en->id, &t, e)))
                 rc = add_table(c, t, e);
             if (rc && rc != NQ_ENOMEM && rc != NQ_ECORRUPT)
-                rc = nq_err_prefix(e, NQ_ECORRUPT, "schema entry \"%s\" is damaged", en->name);
+                rc = corrupt_entry(e, en->name);
         } else if (!strcmp(en->kind, "view")) {
             if (!(rc = parse_entry(c->arena, en, AST_CREATE_VIEW, &st, e))) {
                 cat_view *vw = ast_alloc(c->arena, sizeof *vw);
@@ -689,8 +699,8 @@ static int load_entries(catalog *c, nq_err *e)
         cat_index *ix;
         if (!(rc = cat_build_index(c->arena, t, st->u.create_index, en->id, en->origin, &ix, e)))
             rc = cat_attach_index(c->arena, t, ix, e);
-        if (rc && rc != NQ_ENOMEM)
-            rc = nq_err_prefix(e, NQ_ECORRUPT, "schema entry \"%s\" is damaged", en->name);
+        if (rc && rc != NQ_ENOMEM && rc != NQ_ECORRUPT)
+            rc = corrupt_entry(e, en->name);
     }
     for (int i = 0; i < nstats && !rc; i++)
         apply_stat(c, stats[i].name, stats[i].v, stats[i].vl);

@@ -470,6 +470,62 @@ static void test_analyze(void **state)
     nq_close(db);
 }
 
+/* Damaged schema entries are NQ_ECORRUPT with the entry named, never a crash; removing the
+ * entry makes the schema load again. */
+static void test_damaged_schema(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    DDL_OK(s, "CREATE TABLE ok (a INT)");
+    nq_tree *sch;
+    assert_int_equal(nq_tree_open(db, CAT_SCHEMA_TREE, 0, &sch), 0);
+    struct {
+        sqlv f[6];
+        int n;
+        const char *want;
+    } cases[] = {
+        {{sqlv_text("table", 5), sqlv_text("x", 1)}, 2, "too few fields"},
+        {{sqlv_text("table", 5), sqlv_text("x", 1), sqlv_text("x", 1), sqlv_int(99),
+          sqlv_text("CREATE TABLE x (a INT", 20)}, 5, "syntax error"},
+        {{sqlv_text("table", 5), sqlv_text("x", 1), sqlv_text("x", 1), sqlv_int(99),
+          sqlv_text("SELECT 1", 8)}, 5, "wrong statement kind"},
+        {{sqlv_text("table", 5), sqlv_text("x", 1), sqlv_text("x", 1), sqlv_int(99),
+          sqlv_text("CREATE TABLE x (a BADTYPE)", 26)}, 5, "unknown type name"},
+        {{sqlv_text("table", 5), sqlv_text("x", 1), sqlv_text("x", 1), sqlv_int(99),
+          sqlv_text("CREATE TABLE x (a INT)", 22)}, 5, "cannot be opened"}, /* no tree t99 */
+        {{sqlv_text("index", 5), sqlv_text("x", 1), sqlv_text("nope", 4), sqlv_int(98),
+          sqlv_text("CREATE INDEX x ON nope (a)", 26)}, 5, "names a missing table"},
+        {{sqlv_text("thing", 5), sqlv_text("x", 1), sqlv_text("x", 1), sqlv_int(1),
+          sqlv_text("", 0)}, 5, "unknown kind"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *rec;
+        size_t rl;
+        nq_err e;
+        assert_int_equal(rec_encode(cases[i].f, cases[i].n, &rec, &rl, &e), 0);
+        assert_int_equal(nq_put(sch, "x", 1, rec, rl, 0), 0);
+        free(rec);
+        s->cat_invalid = 1; /* as after another connection's change */
+        nq_err_clear(&e);
+        int rc = sess_catalog(s, &e);
+        if (rc != NQ_ECORRUPT || !strstr(e.msg, cases[i].want))
+            fprintf(stderr, "case %zu: %d %s\n", i, rc, e.msg);
+        assert_int_equal(rc, NQ_ECORRUPT);
+        assert_non_null(strstr(e.msg, cases[i].want));
+        assert_null(s->cat);
+        assert_int_equal(nq_del(sch, "x", 1), 0);
+        assert_non_null(table_of(s, "ok"));
+    }
+    /* a damaged statistics entry is only ignored */
+    assert_int_equal(nq_put(sch, "\x01stat:ok", 8, "\xff\xff", 2, 0), 0);
+    s->cat_invalid = 1;
+    assert_non_null(table_of(s, "ok"));
+    assert_int_equal(table_of(s, "ok")->stat_rows, 0);
+    nq_tree_close(sch);
+    nq_close(db);
+}
+
 static void test_rowid_keys(void **state)
 {
     (void)state;
@@ -497,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_other_connection),
         cmocka_unit_test(test_alter),
         cmocka_unit_test(test_analyze),
+        cmocka_unit_test(test_damaged_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
