@@ -13,7 +13,8 @@
  * ("function upper(INTEGER) does not exist" style messages are fine: "upper: argument must be
  * text") and NQ_ERROR for domain errors ("sqrt of a negative number").
  *
- * Semantics follow PostgreSQL where it and SQLite differ (docs/qsql.md lists each function).
+ * Semantics follow PostgreSQL where it and SQLite differ (docs/qsql-functions.md lists each
+ * function).
  * Non-deterministic functions (random, now) are flagged so the planner never folds them;
  * fn_ctx gives them the statement's clock (one value per statement, as PostgreSQL's now())
  * and the connection's random state.

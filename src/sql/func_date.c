@@ -152,6 +152,8 @@ static int clock_now(const char *f, fn_ctx *cx, int64_t *now, nq_err *e)
 static int make_ts(int64_t days, int64_t us, sqlv *out, nq_err *e)
 {
     int64_t ts;
+    if (days < 0 && us > 0) /* (days + 1) * D - (D - us): exact down to INT64_MIN */
+        days++, us -= US_PER_DAY;
     if (__builtin_mul_overflow(days, US_PER_DAY, &ts) || __builtin_add_overflow(ts, us, &ts))
         return nq_err_set(e, NQ_ERROR, "timestamp out of range");
     *out = sqlv_temporal(SQLV_TIMESTAMP, ts);
@@ -610,9 +612,11 @@ int fn_interval_add(const sqlv *d, int64_t n, const char *unit, int sign, sqlv *
             return nq_err_set(e, NQ_ERROR, "date out of range");
     } else {
         /* whole days first, so a huge µs amount cannot overflow the timestamp arithmetic */
-        int64_t dd = floor_div(amount, US_PER_DAY), rest = amount - dd * US_PER_DAY;
-        us += rest;
-        if (us >= US_PER_DAY)
+        int64_t dd = amount / US_PER_DAY; /* truncated: rest in (-1 day, 1 day) */
+        us += amount % US_PER_DAY;
+        if (us < 0)
+            us += US_PER_DAY, dd--;
+        else if (us >= US_PER_DAY)
             us -= US_PER_DAY, dd++;
         if (__builtin_add_overflow(days, dd, &days) || days > DAYS_LIMIT || days < -DAYS_LIMIT)
             return nq_err_set(e, NQ_ERROR, "date out of range");

@@ -300,6 +300,10 @@ static void test_datediff_add(void **state)
     chk_err("date_add", NQ_ERROR, "date out of range", ARGS(DT(0), I(2000000), T("YEAR")));
     chk_err("date_add", NQ_ERROR, "out of range", ARGS(TS(0), I(INT64_MAX), T("SECOND")));
     chk_err("date_sub", NQ_ERROR, "out of range", ARGS(TS(0), I(INT64_MIN), T("MICROSECOND")));
+    chk("date_add", SQLV_TIMESTAMP, "-290308-12-21 19:59:05.224192", ARGS(TS(0), I(INT64_MIN), T("MICROSECOND")));
+    chk_err("date_add", NQ_ERROR, "timestamp out of range", ARGS(TS(-1), I(INT64_MIN), T("MICROSECOND")));
+    chk("date_add", SQLV_TIMESTAMP, "-290308-12-21 19:59:05.224192", ARGS(TS(-1), I(INT64_MIN + 1), T("MICROSECOND"))); /* INT64_MIN itself */
+    chk("date_add", SQLV_TIMESTAMP, "-290308-12-21 19:59:05.224193", ARGS(TS(0), I(INT64_MIN + 1), T("MICROSECOND"))); /* checked with Python date arithmetic over 400-year cycles */
     chk("date_add", SQLV_NULL, "NULL", ARGS(NUL, I(1), T("DAY")));
     /* the binder's entry point */
     nq_err e;
