@@ -8,6 +8,18 @@
 
 enum { DML_INSERT, DML_UPDATE, DML_DELETE };
 
+/* ON CONFLICT clause of an INSERT. */
+typedef struct dml_upsert {
+    int any;                /* no target: any constraint */
+    int ipk;                /* the target is the INTEGER PRIMARY KEY (rowid) */
+    cat_index *ix;          /* the target unique index */
+    int do_nothing;
+    int *set_cols;
+    bx **set_exprs;
+    int nset;
+    bx *where;
+} dml_upsert;
+
 typedef struct dml_plan {
     int kind;
     cat_table *t;
@@ -25,6 +37,10 @@ typedef struct dml_plan {
     bx **set_exprs;
     int nset;
     int truncate;           /* DELETE without WHERE or RETURNING */
+    /* INSERT ... ON CONFLICT */
+    dml_upsert *ups;
+    int nups;
+    int old_slot, excl_slot; /* DO UPDATE: the existing row, and the proposed one (excluded.*) */
     /* the new row's register (CHECK, RETURNING) */
     int new_slot;
     bx **checks;

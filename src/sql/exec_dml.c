@@ -114,6 +114,109 @@ static cat_table *target(cc *c, const ast_qname *q, const char *verb)
     return t;
 }
 
+/* ON CONFLICT [(cols)] DO NOTHING | DO UPDATE SET ... [WHERE ...]. The target must name the
+ * columns of the primary key or of a unique index, as in PostgreSQL. */
+static int compile_upserts(cc *c, dml_plan *d, const ast_insert *ins)
+{
+    cat_table *t = d->t;
+    d->nups = ins->upserts.n;
+    d->ups = ast_alloc(c->a, sizeof(dml_upsert) * (size_t)d->nups);
+    if (!d->ups)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    cc_scope *sc = NULL;
+    for (int u = 0; u < d->nups; u++) {
+        const ast_upsert *au = ins->upserts.v[u];
+        dml_upsert *du = &d->ups[u];
+        du->do_nothing = au->do_nothing;
+        if (au->target_where)
+            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: ON CONFLICT (...) WHERE (partial index targets)");
+        if (!au->target.n) {
+            if (!au->do_nothing)
+                return nq_err_set(c->e, NQ_ESYNTAX, "ON CONFLICT DO UPDATE requires a conflict target, e.g. ON CONFLICT (id)");
+            du->any = 1;
+        } else {
+            int cols[64], n = au->target.n;
+            if (n > 64)
+                return nq_err_set(c->e, NQ_ETOOBIG, "too many conflict target columns");
+            for (int i = 0; i < n; i++) {
+                const ast_order *o = au->target.v[i];
+                if (o->e->kind != AST_E_COLUMN)
+                    return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: expressions as ON CONFLICT targets");
+                if ((cols[i] = cat_column_find(t, o->e->name)) < 0)
+                    return cc_fail(c, NQ_ESCHEMA, o->e, "column \"%s\" does not exist", o->e->name);
+            }
+            if (n == 1 && cols[0] == t->ipk)
+                du->ipk = 1;
+            for (int x = 0; x < t->nidx && !du->ipk && !du->ix; x++) {
+                cat_index *ix = t->idx[x];
+                if (!ix->unique || ix->ncols != n)
+                    continue;
+                int all = 1;
+                for (int i = 0; i < n && all; i++) {
+                    int found = 0;
+                    for (int k = 0; k < n; k++)
+                        found |= ix->cols[k] == cols[i];
+                    all = found;
+                }
+                if (all)
+                    du->ix = ix;
+            }
+            if (!du->ipk && !du->ix)
+                return nq_err_set(c->e, NQ_ESCHEMA, "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+        }
+        if (au->do_nothing)
+            continue;
+        if (!sc) {
+            /* SET and WHERE see the existing row by the table's name and the proposed one as
+             * excluded */
+            sc = ast_alloc(c->a, sizeof *sc);
+            if (!sc)
+                return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+            d->old_slot = cc_new_slot(c, t->ncols + 1);
+            d->excl_slot = cc_new_slot(c, t->ncols + 1);
+            int rc = table_scope(c, sc, t, ins->alias, d->old_slot);
+            const char **names = ast_alloc(c->a, sizeof(char *) * (size_t)(t->ncols + 1));
+            if (!names)
+                return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+            for (int i = 0; i < t->ncols; i++)
+                names[i] = t->cols[i].name;
+            if (rc == 0)
+                rc = cc_scope_add(c, sc, "excluded", d->excl_slot, t->ncols, names, t);
+            if (rc < 0)
+                return rc;
+        }
+        for (int i = 0; i < au->sets.n; i++)
+            du->nset += ((ast_set *)au->sets.v[i])->cols.n;
+        du->set_cols = ast_alloc(c->a, sizeof(int) * (size_t)(du->nset + 1));
+        du->set_exprs = ast_alloc(c->a, sizeof(bx *) * (size_t)(du->nset + 1));
+        if (!du->set_cols || !du->set_exprs)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        int k = 0;
+        for (int i = 0; i < au->sets.n; i++) {
+            ast_set *st = au->sets.v[i];
+            bx *e = NULL;
+            int rc = 0;
+            if (st->e->kind != AST_E_DEFAULT && (rc = cc_expr(c, sc, st->e, &e)) < 0)
+                return rc;
+            if (st->cols.n > 1 && (!e || e->kind != BX_ROW || e->nargs != st->cols.n))
+                return nq_err_set(c->e, NQ_ESCHEMA, "number of columns does not match number of values");
+            for (int j = 0; j < st->cols.n; j++) {
+                int col = cat_column_find(t, st->cols.v[j]);
+                if (col < 0)
+                    return nq_err_set(c->e, NQ_ESCHEMA, "no such column: %s", (const char *)st->cols.v[j]);
+                du->set_cols[k] = col;
+                du->set_exprs[k++] = !e ? d->dflt[col] : st->cols.n > 1 ? e->args[j] : e;
+            }
+        }
+        if (au->where) {
+            int rc = cc_expr(c, sc, au->where, &du->where);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
 {
     if (ins->with)
@@ -130,12 +233,8 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
         d->conflict = TW_IGNORE;
     else if (ins->or_action == AST_OR_REPLACE || ins->replace_into)
         d->conflict = TW_REPLACE;
-    for (int i = 0; i < ins->upserts.n; i++) {
-        ast_upsert *u = ins->upserts.v[i];
-        if (!u->do_nothing)
-            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: ON CONFLICT ... DO UPDATE");
-        d->conflict = TW_IGNORE;
-    }
+    if (ins->upserts.n && d->conflict != TW_ABORT)
+        return nq_err_set(c->e, NQ_ESYNTAX, "ON CONFLICT cannot be combined with INSERT OR IGNORE/REPLACE");
     /* column list -> table columns */
     int n = ins->cols.n ? ins->cols.n : t->ncols;
     d->map = ast_alloc(c->a, sizeof(int) * (size_t)(n + 1));
@@ -199,6 +298,8 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
             return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
     }
     if ((rc = bind_checks_returning(c, d, &ins->returning, ins->alias)) < 0)
+        return rc;
+    if (ins->upserts.n && (rc = compile_upserts(c, d, ins)) < 0)
         return rc;
     *out = d;
     return 0;
@@ -380,6 +481,97 @@ static int own(sqlv *dst, const sqlv *v, nq_err *e)
     return sqlv_copy(v, dst, e);
 }
 
+static int own(sqlv *dst, const sqlv *v, nq_err *e);
+
+/* The proposed row conflicts: run the matching ON CONFLICT clause. 1 = handled (skipped or
+ * updated), 0 = no clause matches (the insert goes on and reports the violation). */
+static int upsert(dml_plan *d, sqlv *vals, int have, int64_t rowid, xenv *x, dml_out *o, nq_err *e)
+{
+    cat_table *t = d->t;
+    tw_conflict cf[65];
+    int max = t->nidx + 1 < 65 ? t->nidx + 1 : 65;
+    int n = tw_find_conflicts(x->s, t, vals, have, rowid, NULL, cf, max, e);
+    if (n <= 0)
+        return n;
+    for (int u = 0; u < d->nups; u++) {
+        dml_upsert *du = &d->ups[u];
+        int hit = -1;
+        for (int k = 0; k < n && hit < 0; k++)
+            if (du->any || (du->ipk && !cf[k].ix) || (du->ix && cf[k].ix == du->ix))
+                hit = k;
+        if (hit < 0)
+            continue;
+        if (du->do_nothing)
+            return 1;
+        /* DO UPDATE on the existing row */
+        int w = t->ncols + 1;
+        sqlv *old = calloc((size_t)w, sizeof(sqlv)), *nv = calloc((size_t)w, sizeof(sqlv));
+        uint8_t *buf = NULL;
+        int rc = old && nv ? 0 : nq_err_set(e, NQ_ENOMEM, "out of memory");
+        int64_t target = cf[hit].rowid;
+        if (rc == 0)
+            rc = tw_fetch(x->s, t, target, old, &buf, e);
+        if (rc == 0) {
+            if (t->ipk >= 0)
+                old[t->ipk] = sqlv_int(target);
+            old[t->ncols] = sqlv_int(target);
+            x->slot[d->old_slot] = old;
+            x->slot[d->excl_slot] = vals;
+            int tr = 1;
+            if (du->where)
+                rc = ev_truth(du->where, x, &tr, e);
+            if (rc == 0 && tr != 1) {
+                rc = 1; /* the WHERE said no: the row is skipped */
+            } else if (rc == 0) {
+                for (int i = 0; i < t->ncols; i++) {
+                    nv[i] = old[i];
+                    nv[i].owned = 0;
+                }
+                sqlv *setv = calloc((size_t)du->nset + 1, sizeof(sqlv));
+                if (!setv)
+                    rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+                for (int k = 0; k < du->nset && rc == 0; k++) {
+                    sqlv v;
+                    rc = ev(du->set_exprs[k], x, &v, e);
+                    if (rc == 0)
+                        rc = own(&setv[k], &v, e);
+                }
+                for (int k = 0; k < du->nset && rc == 0; k++) {
+                    nv[du->set_cols[k]] = setv[k];
+                    setv[k] = sqlv_null();
+                }
+                if (setv)
+                    rows_clear(setv, du->nset);
+                free(setv);
+                if (rc == 0)
+                    rc = prepare_row(d, nv, x, e);
+                int64_t new_rowid = target;
+                if (rc == 0 && t->ipk >= 0 && nv[t->ipk].type == SQLV_INT)
+                    new_rowid = nv[t->ipk].i;
+                if (rc == 0)
+                    rc = tw_update(x->s, t, target, old, new_rowid, nv, e);
+                if (rc == 0) {
+                    o->changes++;
+                    nv[t->ncols] = sqlv_int(new_rowid);
+                    x->slot[d->new_slot] = nv;
+                    rc = out_push(d, o, x, e);
+                }
+                if (rc == 0)
+                    rc = 1;
+            }
+        }
+        if (nv)
+            for (int i = 0; i < w; i++)
+                if (nv[i].owned)
+                    sqlv_clear(&nv[i]);
+        free(nv);
+        free(old);
+        free(buf);
+        return rc;
+    }
+    return 0;
+}
+
 static int insert_row(dml_plan *d, sqlv *vals, xenv *x, dml_out *o, nq_err *e)
 {
     cat_table *t = d->t;
@@ -390,6 +582,11 @@ static int insert_row(dml_plan *d, sqlv *vals, xenv *x, dml_out *o, nq_err *e)
     int have = t->ipk >= 0 && vals[t->ipk].type == SQLV_INT;
     if (have)
         rowid = vals[t->ipk].i;
+    if (d->nups) {
+        rc = upsert(d, vals, have, rowid, x, o, e);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
+    }
     int replaced = 0;
     rc = tw_insert(x->s, t, vals, have, &rowid, d->conflict, &replaced, e);
     if (rc < 0)

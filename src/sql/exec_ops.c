@@ -655,3 +655,52 @@ int op_explain(const op *o, int depth, int analyze, char **buf, size_t *len, siz
         rc = op_explain(o->child[i], depth + 1, analyze, buf, len, cap);
     return rc;
 }
+
+static int append_json_str(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    char tmp[1024];
+    size_t k = 0;
+    tmp[k++] = '"';
+    for (; *s && k < sizeof tmp - 8; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            tmp[k++] = '\\';
+            tmp[k++] = (char)ch;
+        } else if (ch < 0x20)
+            k += (size_t)snprintf(tmp + k, sizeof tmp - k, "\\u%04x", ch);
+        else
+            tmp[k++] = (char)ch;
+    }
+    tmp[k++] = '"';
+    tmp[k] = 0;
+    return append(buf, len, cap, tmp);
+}
+
+int op_explain_json(const op *o, int analyze, char **buf, size_t *len, size_t *cap)
+{
+    char desc[384], num[256];
+    o->vt->describe(o, desc, sizeof desc);
+    int rc = append(buf, len, cap, "{\"node\": ");
+    if (rc == 0)
+        rc = append_json_str(buf, len, cap, desc);
+    snprintf(num, sizeof num, ", \"estimated_rows\": %.0f, \"estimated_cost\": %.0f", o->est_rows, o->est_cost);
+    if (rc == 0)
+        rc = append(buf, len, cap, num);
+    if (analyze && rc == 0) {
+        snprintf(num, sizeof num, ", \"actual_rows\": %llu, \"loops\": %llu, \"time_ms\": %.3f",
+                 (unsigned long long)o->act_rows, (unsigned long long)o->act_loops, (double)o->act_ns / 1e6);
+        rc = append(buf, len, cap, num);
+    }
+    if (o->nchild && rc == 0) {
+        rc = append(buf, len, cap, ", \"children\": [");
+        for (int i = 0; i < o->nchild && rc == 0; i++) {
+            if (i)
+                rc = append(buf, len, cap, ", ");
+            if (rc == 0)
+                rc = op_explain_json(o->child[i], analyze, buf, len, cap);
+        }
+        if (rc == 0)
+            rc = append(buf, len, cap, "]");
+    }
+    return rc == 0 ? append(buf, len, cap, "}") : rc;
+}

@@ -82,5 +82,8 @@ void rows_clear(sqlv *v, int n);
 
 /* EXPLAIN text of a plan tree: one line per operator, indented; appended to *buf. */
 int op_explain(const op *o, int depth, int analyze, char **buf, size_t *len, size_t *cap);
+/* The same as one JSON object: node, estimated_rows, estimated_cost, [actual_rows, loops,
+ * time_ms,] children. */
+int op_explain_json(const op *o, int analyze, char **buf, size_t *len, size_t *cap);
 
 #endif

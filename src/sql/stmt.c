@@ -54,6 +54,50 @@ struct sql_stmt {
     int roww;
 };
 
+/* PREPARE name AS ...: a compiled statement kept on the session by name. */
+struct sql_prepared {
+    char *name;
+    sql_stmt *st;
+    struct sql_prepared *next;
+};
+
+static sql_prepared *prepared_find(sql_session *s, const char *name)
+{
+    for (sql_prepared *p = s->prepared; p; p = p->next)
+        if (!strcasecmp(p->name, name))
+            return p;
+    return NULL;
+}
+
+static void prepared_free_all(sql_session *s)
+{
+    while (s->prepared) {
+        sql_prepared *p = s->prepared;
+        s->prepared = p->next;
+        sql_finalize(p->st);
+        free(p->name);
+        free(p);
+    }
+}
+
+static int prepared_drop(sql_session *s, const char *name, nq_err *e)
+{
+    if (!name) {
+        prepared_free_all(s);
+        return 0;
+    }
+    for (sql_prepared **pp = &s->prepared; *pp; pp = &(*pp)->next)
+        if (!strcasecmp((*pp)->name, name)) {
+            sql_prepared *p = *pp;
+            *pp = p->next;
+            sql_finalize(p->st);
+            free(p->name);
+            free(p);
+            return 0;
+        }
+    return nq_err_set(e, NQ_ESCHEMA, "prepared statement \"%s\" does not exist", name);
+}
+
 static const char *explain_names[] = {"plan"};
 static const char *show_names[] = {"name"};
 static const char *describe_names[] = {"column", "type", "nullable", "key", "default"};
@@ -225,6 +269,18 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
         st->names = explain_names;
         if (ast->u.explain->analyze && !(st->explain_target->kind == AST_SELECT))
             st->readonly = 0;
+    } else if (ast->kind == AST_EXECUTE) {
+        sql_prepared *p = prepared_find(s, ast->u.execute->name);
+        if (!p) {
+            nq_err_set(e, NQ_ESCHEMA, "prepared statement \"%s\" does not exist", ast->u.execute->name);
+            sql_finalize(st);
+            return e->code;
+        }
+        st->ncols = p->st->ncols;
+        st->names = p->st->names;
+        st->readonly = p->st->readonly;
+    } else if (ast->kind == AST_PREPARE || ast->kind == AST_DEALLOCATE) {
+        st->readonly = 1;
     } else if (ast->kind == AST_SHOW_TABLES) {
         st->ncols = 1;
         st->names = show_names;
@@ -449,7 +505,8 @@ static int run_query_to_end(sql_stmt *st, nq_err *e)
 static int explain(sql_stmt *st, nq_err *e)
 {
     const ast_explain *ex = st->ast->u.explain;
-    if (ex->format && strcasecmp(ex->format, "TEXT"))
+    int json = ex->format && !strcasecmp(ex->format, "JSON");
+    if (ex->format && !json && strcasecmp(ex->format, "TEXT"))
         return nq_err_set(e, NQ_ENOTSUP, "not supported yet: EXPLAIN (FORMAT %s)", ex->format);
     op *plan = st->explain_target->kind == AST_SELECT ? st->q.plan : st->dml ? st->dml->src : NULL;
     if (!plan)
@@ -475,6 +532,15 @@ static int explain(sql_stmt *st, nq_err *e)
     }
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    if (json) {
+        rc = op_explain_json(plan, ex->analyze, &buf, &len, &cap);
+        if (rc == 0)
+            rc = buf_text(st, buf, e);
+        else
+            rc = nq_err_set(e, rc, "out of memory");
+        free(buf);
+        return rc;
+    }
     rc = op_explain(plan, 0, ex->analyze, &buf, &len, &cap);
     if (rc < 0) {
         free(buf);
@@ -492,6 +558,86 @@ static int explain(sql_stmt *st, nq_err *e)
     return rc;
 }
 
+static int do_prepare(sql_stmt *st, nq_err *e)
+{
+    const ast_prepare *pr = st->ast->u.prepare;
+    sql_session *ss = st->s;
+    if (prepared_find(ss, pr->name))
+        return nq_err_set(e, NQ_EEXIST, "prepared statement \"%s\" already exists", pr->name);
+    const ast_stmt *inner = pr->stmt;
+    if (inner->kind == AST_PREPARE || inner->kind == AST_EXECUTE || inner->kind == AST_DEALLOCATE)
+        return nq_err_set(e, NQ_ESYNTAX, "PREPARE cannot hold %s", ast_stmt_name(inner->kind));
+    sql_stmt *in = NULL;
+    unsigned l, c;
+    /* the inner statement runs to the end of the PREPARE statement's text */
+    size_t len = (size_t)(st->ast->sql + st->ast->sql_len - inner->sql);
+    int rc = sql_prepare(ss, inner->sql, len, &in, NULL, e, &l, &c);
+    if (rc < 0)
+        return rc;
+    if (!in)
+        return nq_err_set(e, NQ_ESYNTAX, "PREPARE needs a statement");
+    sql_prepared *p = calloc(1, sizeof *p);
+    if (!p || !(p->name = strdup(pr->name))) {
+        free(p);
+        sql_finalize(in);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    }
+    p->st = in;
+    p->next = ss->prepared;
+    ss->prepared = p;
+    ss->free_prepared = prepared_free_all;
+    return 0;
+}
+
+/* EXECUTE name(args): bind the arguments (evaluated as constant expressions), run the kept
+ * statement, and hand its rows out as this statement's. */
+static int do_execute(sql_stmt *st, nq_err *e)
+{
+    const ast_execute *ex = st->ast->u.execute;
+    sql_prepared *p = prepared_find(st->s, ex->name);
+    if (!p)
+        return nq_err_set(e, NQ_ESCHEMA, "prepared statement \"%s\" does not exist", ex->name);
+    sql_stmt *in = p->st;
+    if (ex->args.n != in->c.nparams)
+        return nq_err_set(e, NQ_ESCHEMA, "wrong number of parameters for prepared statement \"%s\": expected %d, got %d",
+                          ex->name, in->c.nparams, ex->args.n);
+    sql_reset(in);
+    cc tmp = {0};
+    tmp.a = st->a;
+    tmp.s = st->s;
+    tmp.cat = st->s->cat;
+    tmp.e = e;
+    int rc = 0;
+    xenv x = {0};
+    x.s = st->s;
+    for (int i = 0; i < ex->args.n && rc == 0; i++) {
+        bx *b;
+        sqlv v;
+        rc = cc_expr(&tmp, NULL, ex->args.v[i], &b);
+        if (rc == 0 && tmp.nslots)
+            rc = nq_err_set(e, NQ_ESCHEMA, "EXECUTE arguments must be constant expressions");
+        if (rc == 0)
+            rc = ev(b, &x, &v, e);
+        if (rc == 0) {
+            rc = sql_bind(in, i + 1, &v, e);
+            sqlv_clear(&v);
+        }
+    }
+    cc_release(&tmp);
+    while (rc == 0) {
+        int r = sql_step(in, e);
+        if (r == NQ_ROW) {
+            rc = buf_row(st, in->cur, in->ncols, e);
+            continue;
+        }
+        if (r < 0)
+            rc = r;
+        break;
+    }
+    sql_reset(in);
+    return rc;
+}
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
@@ -506,6 +652,9 @@ static int run_once(sql_stmt *st, nq_err *e)
         return sess_rollback(ss, e);
     case AST_SAVEPOINT: return sess_savepoint(ss, s->u.txn->savepoint, e);
     case AST_RELEASE: return sess_release(ss, s->u.txn->savepoint, e);
+    case AST_PREPARE: return do_prepare(st, e);
+    case AST_EXECUTE: return do_execute(st, e);
+    case AST_DEALLOCATE: return prepared_drop(ss, s->u.name, e);
     default: break;
     }
     int write = !st->readonly;
@@ -586,12 +735,6 @@ static int run_once(sql_stmt *st, nq_err *e)
         case AST_EXPLAIN: rc = explain(st, e); break;
         case AST_CREATE_TRIGGER: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: triggers"); break;
         case AST_REINDEX: rc = reindex(ss, st->ast->qname.name, e); break;
-        case AST_PREPARE:
-        case AST_EXECUTE:
-        case AST_DEALLOCATE:
-            rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: SQL-level %s (use the C API's nq_prepare)",
-                            ast_stmt_name(s->kind));
-            break;
         default:
             rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: %s", ast_stmt_name(s->kind));
             break;
