@@ -24,6 +24,20 @@
 #include "sql/dml.h"
 
 /* ---- compiling -------------------------------------------------------------------------- */
+/* WITH before a data-changing statement: a scope that only carries the CTEs. */
+static cc_scope *with_scope(cc *c, const ast_with *w)
+{
+    if (!w)
+        return NULL;
+    cc_scope *sc = ast_alloc(c->a, sizeof *sc);
+    if (sc) {
+        sc->first_slot = c->nslots;
+        sc->with = w;
+    } else
+        nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    return sc;
+}
+
 static int table_scope(cc *c, cc_scope *sc, cat_table *t, const char *alias, int slot)
 {
     const char **names = ast_alloc(c->a, sizeof(char *) * (size_t)(t->ncols + 1));
@@ -219,8 +233,9 @@ static int compile_upserts(cc *c, dml_plan *d, const ast_insert *ins)
 
 int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
 {
-    if (ins->with)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: WITH before INSERT");
+    cc_scope *wsc = with_scope(c, ins->with);
+    if (ins->with && !wsc)
+        return NQ_ENOMEM;
     dml_plan *d = ast_alloc(c->a, sizeof *d);
     if (!d)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -277,13 +292,13 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
                 ast_expr *x = l->v[i];
                 if (x->kind == AST_E_DEFAULT)
                     d->rows[r][i] = d->dflt[d->map[i]];
-                else if ((rc = cc_expr(c, NULL, x, &d->rows[r][i])) < 0)
+                else if ((rc = cc_expr(c, wsc, x, &d->rows[r][i])) < 0)
                     return rc;
             }
         }
     } else if (ins->source) {
         cc_query q;
-        if ((rc = cc_query_compile(c, NULL, ins->source, &q)) < 0)
+        if ((rc = cc_query_compile(c, wsc, ins->source, &q)) < 0)
             return rc;
         if (q.ncols != n)
             return nq_err_set(c->e, NQ_ESCHEMA, "table %s has %d columns but %d values were supplied",
@@ -306,9 +321,11 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
 }
 
 static int compile_target_scan(cc *c, dml_plan *d, const ast_qname *tq, const char *alias,
-                               const ast_expr *where, cc_scope **scout)
+                               const ast_expr *where, const ast_with *with, cc_scope **scout)
 {
     cc_scope *sc = ast_alloc(c->a, sizeof *sc);
+    if (sc)
+        sc->with = with;
     ast_from *fr = ast_alloc(c->a, sizeof *fr);
     if (!sc || !fr)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -326,8 +343,6 @@ static int compile_target_scan(cc *c, dml_plan *d, const ast_qname *tq, const ch
 
 int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
 {
-    if (up->with)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: WITH before UPDATE");
     if (up->from)
         return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: UPDATE ... FROM");
     dml_plan *d = ast_alloc(c->a, sizeof *d);
@@ -339,7 +354,7 @@ int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
     cat_table *t = d->t;
     d->conflict = up->or_action == AST_OR_IGNORE ? TW_IGNORE : up->or_action == AST_OR_REPLACE ? TW_REPLACE : TW_ABORT;
     cc_scope *sc;
-    int rc = compile_target_scan(c, d, &up->table, up->alias, up->where, &sc);
+    int rc = compile_target_scan(c, d, &up->table, up->alias, up->where, up->with, &sc);
     if (rc < 0)
         return rc;
     /* SET: one expression per assigned column */
@@ -377,8 +392,6 @@ int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
 
 int dml_compile_delete(cc *c, const ast_delete *del, dml_plan **out)
 {
-    if (del->with)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: WITH before DELETE");
     dml_plan *d = ast_alloc(c->a, sizeof *d);
     if (!d)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -386,7 +399,7 @@ int dml_compile_delete(cc *c, const ast_delete *del, dml_plan **out)
     if (!(d->t = target(c, &del->table, "delete from")))
         return c->e->code;
     cc_scope *sc;
-    int rc = compile_target_scan(c, d, &del->table, del->alias, del->where, &sc);
+    int rc = compile_target_scan(c, d, &del->table, del->alias, del->where, del->with, &sc);
     if (rc < 0)
         return rc;
     d->truncate = !del->where && !del->returning.n;

@@ -476,6 +476,18 @@ static int limit_value(bx *b, xenv *x, const char *what, int64_t *out, nq_err *e
     return 0;
 }
 
+/* LIMIT NULL means no limit; LIMIT -1 is an error, as in PostgreSQL. */
+static int limit_was_null(bx *b, xenv *x)
+{
+    sqlv v;
+    nq_err e;
+    if (ev(b, x, &v, &e) < 0)
+        return 0;
+    int isnull = v.type == SQLV_NULL;
+    sqlv_clear(&v);
+    return isnull;
+}
+
 static int limit_open(op *o, xenv *x, nq_err *e)
 {
     limit_op *s = (limit_op *)o;
@@ -484,8 +496,8 @@ static int limit_open(op *o, xenv *x, nq_err *e)
     int rc;
     if (s->limit && (rc = limit_value(s->limit, x, "LIMIT", &s->left, e)) < 0)
         return rc;
-    if (s->left < -1)
-        s->left = -1; /* SQLite: a negative LIMIT means none */
+    if (s->left < -1 || (s->limit && s->left == -1 && !limit_was_null(s->limit, x)))
+        return nq_err_set(e, NQ_ERROR, "LIMIT must not be negative");
     if (s->offset && (rc = limit_value(s->offset, x, "OFFSET", &s->skip, e)) < 0)
         return rc;
     if (s->skip < 0)

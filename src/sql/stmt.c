@@ -638,6 +638,129 @@ static int do_execute(sql_stmt *st, nq_err *e)
     return rc;
 }
 
+/* CREATE TABLE name AS query: run the query, create the table with the query's column names
+ * and, for types, the type of each column's first non-NULL value (no declared type when a
+ * column is all NULL), then insert the rows. */
+static int ctas(sql_stmt *st, nq_err *e)
+{
+    const ast_create_table *ct = st->ast->u.create_table;
+    sql_session *ss = st->s;
+    if (cat_table_find(ss->cat, ct->name.name) || cat_view_find(ss->cat, ct->name.name))
+        return ct->if_not_exists ? 0 : nq_err_set(e, NQ_EEXIST, "table %s already exists", ct->name.name);
+    if (ct->cols.n || ct->cons.n)
+        return nq_err_set(e, NQ_ESYNTAX, "CREATE TABLE ... AS takes its columns from the query");
+    cc tmp = {0};
+    tmp.a = st->a;
+    tmp.s = ss;
+    tmp.cat = ss->cat;
+    tmp.e = e;
+    cc_query q = {0};
+    int rc = cc_query_compile(&tmp, NULL, ct->as_select, &q);
+    xenv x = {0};
+    sqlv *rows = NULL;
+    size_t n = 0, cap = 0;
+    if (rc == 0) {
+        x.s = ss;
+        x.nslots = tmp.nslots;
+        x.slot = calloc((size_t)tmp.nslots + 1, sizeof(sqlv *));
+        if (!x.slot)
+            rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+        x.fcx.rng = &x.rng;
+        nq_rng_seed(&x.rng, (uint64_t)time(NULL));
+    }
+    if (rc == 0)
+        rc = op_open(q.plan, &x, e);
+    while (rc >= 0) {
+        rc = op_next(q.plan, &x, e);
+        if (rc <= 0)
+            break;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            sqlv *nr = realloc(rows, nc * (size_t)(q.ncols + 1) * sizeof(sqlv));
+            if (!nr) {
+                rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = nc;
+        }
+        rc = rows_copy(x.slot[q.slot], q.ncols, rows + n * (size_t)(q.ncols + 1), e);
+        if (rc == 0)
+            rows[n++ * (size_t)(q.ncols + 1) + (size_t)q.ncols] = sqlv_null();
+    }
+    if (q.plan && x.slot)
+        op_close(q.plan, &x);
+    /* the definition */
+    ast_create_table *def = NULL;
+    if (rc >= 0) {
+        rc = 0;
+        def = ast_alloc(st->a, sizeof *def);
+        if (!def)
+            rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+        else {
+            *def = *ct;
+            def->as_select = NULL;
+            memset(&def->cols, 0, sizeof def->cols);
+        }
+        for (int i = 0; i < q.ncols && rc == 0; i++) {
+            ast_column_def *cd = ast_alloc(st->a, sizeof *cd);
+            if (!cd || !q.names[i]) {
+                rc = cd ? nq_err_set(e, NQ_ESCHEMA, "column %d of the query needs a name (AS name)", i + 1)
+                        : nq_err_set(e, NQ_ENOMEM, "out of memory");
+                break;
+            }
+            cd->name = q.names[i];
+            for (size_t r = 0; r < n; r++) {
+                const sqlv *v = &rows[r * (size_t)(q.ncols + 1) + (size_t)i];
+                if (v->type == SQLV_NULL)
+                    continue;
+                static const char *const tn[] = {[SQLV_INT] = "INTEGER", [SQLV_REAL] = "REAL",
+                    [SQLV_TEXT] = "TEXT", [SQLV_BLOB] = "BLOB", [SQLV_BOOL] = "BOOLEAN",
+                    [SQLV_DATE] = "DATE", [SQLV_TIME] = "TIME", [SQLV_TIMESTAMP] = "TIMESTAMP",
+                    [SQLV_VECTOR] = "NEURAL_VECTOR"};
+                ast_type *ty = ast_alloc(st->a, sizeof *ty);
+                if (!ty) {
+                    rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+                    break;
+                }
+                ty->name = tn[v->type];
+                cd->type = ty;
+                break;
+            }
+            if (rc == 0 && ast_list_push(st->a, &def->cols, cd) < 0)
+                rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == 0)
+        rc = cat_create_table(ss, def, e);
+    cat_table *t = rc == 0 ? cat_table_find(ss->cat, def->name.name) : NULL;
+    if (rc == 0 && !t)
+        rc = nq_err_set(e, NQ_ERROR, "internal error: the new table %s is not in the catalog", def->name.name);
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        sqlv *row = rows + r * (size_t)(q.ncols + 1);
+        for (int i = 0; i < t->ncols && rc == 0; i++)
+            if (row[i].type != SQLV_NULL && t->cols[i].type != SQLV_NULL && row[i].type != t->cols[i].type) {
+                sqlv cv;
+                rc = sqlv_cast(&row[i], t->cols[i].type, &cv, e);
+                if (rc == 0 && cv.p != row[i].p) {
+                    sqlv_clear(&row[i]);
+                    row[i] = cv;
+                }
+            }
+        int64_t rowid = 0;
+        if (rc == 0)
+            rc = tw_insert(ss, t, row, 0, &rowid, TW_ABORT, NULL, e);
+    }
+    if (rc == 0)
+        ss->changes = (int64_t)n;
+    if (rows)
+        rows_clear(rows, (int)(n * (size_t)(q.ncols + 1)));
+    free(rows);
+    free(x.slot);
+    cc_release(&tmp);
+    return rc;
+}
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
@@ -685,7 +808,7 @@ static int run_once(sql_stmt *st, nq_err *e)
         }
         case AST_CREATE_TABLE:
             if (s->u.create_table->as_select)
-                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: CREATE TABLE ... AS SELECT");
+                rc = ctas(st, e);
             else
                 rc = cat_create_table(ss, s->u.create_table, e);
             break;
