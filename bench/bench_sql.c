@@ -12,7 +12,10 @@
  *               CREATE INDEX u_tid ON u(tid); BEGIN; N/10 x INSERT; COMMIT  (tid random in
  *               1..N, w random in [0, 1000))
  *   -- the database is closed (checkpointed) and reopened: engine cache cold, OS cache warm --
- *   3. point:   Q x `SELECT v FROM t WHERE id = ?` with seeded random ids
+ *   3. point:   Q x `SELECT v FROM t WHERE id = ?` with seeded random ids, once in autocommit
+ *               mode and once inside one BEGIN ... COMMIT (in autocommit mode SQLite takes and
+ *               releases a POSIX lock on the database file per statement, two fcntl calls of
+ *               about 1.5 us each: the second line shows the query without that cost)
  *   4. range:   R x `SELECT count(*), sum(x) FROM t WHERE k BETWEEN ? AND ?` (width 100, so
  *               about 100 rows each), the same with `k >= ? AND k <= ?`, and R x
  *               `SELECT id, x FROM t WHERE k BETWEEN ? AND ?` returning the rows
@@ -22,7 +25,8 @@
  *               index on either join column (`u.w = t.k % 1000`, the first S rows of t), where
  *               SQLite builds an automatic index and a nested loop without one is quadratic.
  * Queries run in autocommit mode on both engines (each statement its own read transaction),
- * which is how a client issues them; the loads are one explicit transaction each.
+ * which is how a client issues them, except the second point-query line; the loads are one
+ * explicit transaction each.
  * The planner's choice for every query is printed (EXPLAIN on nqdb, EXPLAIN QUERY PLAN on
  * SQLite), because a ratio means nothing until one knows which plans it compares.
  *
@@ -81,13 +85,14 @@
 #define ROOT_MAX 3072
 
 /* ---- workloads ------------------------------------------------------------------------------ */
-enum { W_LOAD_T, W_LOAD_U, W_POINT, W_RANGE, W_RANGE_CMP, W_RANGE_ROWS, W_GROUP, W_JOIN_IDX,
+enum { W_LOAD_T, W_LOAD_U, W_POINT, W_POINT_TXN, W_RANGE, W_RANGE_CMP, W_RANGE_ROWS, W_GROUP, W_JOIN_IDX,
        W_JOIN_NOIDX, W_COUNT };
 static const char *const w_label[W_COUNT] = {
-    "insert t, 1 txn", "insert u, 1 txn", "point query by id", "range count/sum BETWEEN",
+    "insert t, 1 txn", "insert u, 1 txn", "point query by id", "point query, in one txn",
+    "range count/sum BETWEEN",
     "range count/sum >= AND <=", "range rows BETWEEN", "GROUP BY k % 1000", "join u-t by pk",
     "join, no usable index"};
-static const char *const w_key[W_COUNT] = {"insert_t", "insert_u", "point", "range_agg",
+static const char *const w_key[W_COUNT] = {"insert_t", "insert_u", "point", "point_txn", "range_agg",
                                            "range_agg_cmp", "range_rows", "group_by",
                                            "join_pk", "join_noindex"};
 static const char *const SQL_CREATE_T =
@@ -99,6 +104,7 @@ static const char *const SQL_INDEX_U = "CREATE INDEX u_tid ON u(tid)";
 static const char *const w_sql[W_COUNT] = {
     "INSERT INTO t(id, k, v, x) VALUES(?, ?, ?, ?)",
     "INSERT INTO u(id, tid, w) VALUES(?, ?, ?)",
+    "SELECT v FROM t WHERE id = ?",
     "SELECT v FROM t WHERE id = ?",
     "SELECT count(*), sum(x) FROM t WHERE k BETWEEN ? AND ?",
     "SELECT count(*), sum(x) FROM t WHERE k >= ? AND k <= ?",
@@ -477,7 +483,7 @@ typedef struct child_result {
     uint32_t done[W_COUNT];  /* operations completed (fewer than asked when capped) */
     uint64_t db_bytes;       /* database files after the loads and a close */
     uint64_t t_rows, u_rows; /* count(*) after the loads */
-    uint64_t point_digest;   /* sum of text digests of the point queries' answers */
+    uint64_t point_digest[2]; /* sum of text digests of the point queries' answers */
     uint64_t qd[3][MAX_QUERIES]; /* per-query digests: range, range_cmp, range_rows */
     uint32_t ngroups;
     int64_t gcount[GROUPS];
@@ -517,6 +523,265 @@ static int make_queries(const params *p, queries *q)
     return 0;
 }
 
+/* One engine's run: the engine, the statement being stepped, where the results go. Each workload
+ * is its own function, so that a profile (perf record -g) splits by workload. */
+typedef struct run {
+    const sql_ops *o;
+    eng e;
+    stm s;
+    const params *p;
+    const queries *q;
+    child_result *res;
+} run;
+
+#define CHECK(expr)                                                                               \
+    do {                                                                                          \
+        if ((expr) != 0)                                                                          \
+            return -1;                                                                            \
+    } while (0)
+
+/* Prepare workload w's statement into r->s. */
+static int prep(run *r, int w)
+{
+    r->s = (stm){&r->e, NULL, NULL};
+    return r->o->prepare(&r->e, w_sql[w], &r->s);
+}
+
+static void fin(run *r) { r->o->finalize(&r->s); }
+
+/* 1. load t: schema and N rows in one transaction. */
+static int wl_load_t(run *r)
+{
+    const sql_ops *o = r->o;
+    const params *p = r->p;
+    double t0 = bu_now();
+    CHECK(run_sql(o, &r->e, SQL_CREATE_T));
+    CHECK(run_sql(o, &r->e, SQL_INDEX_T));
+    CHECK(run_sql(o, &r->e, "BEGIN"));
+    CHECK(prep(r, W_LOAD_T));
+    for (uint64_t id = 1; id <= p->rows; id++) {
+        trow t;
+        t_row(p, id, &t);
+        CHECK(o->bind_i64(&r->s, 1, (int64_t)id));
+        CHECK(o->bind_i64(&r->s, 2, t.k));
+        CHECK(o->bind_text(&r->s, 3, t.v, t.vlen));
+        CHECK(o->bind_f64(&r->s, 4, t.x));
+        CHECK(o->step(&r->s) < 0);
+        CHECK(o->reset(&r->s));
+    }
+    fin(r);
+    CHECK(run_sql(o, &r->e, "COMMIT"));
+    r->res->secs[W_LOAD_T] = bu_now() - t0;
+    r->res->done[W_LOAD_T] = p->rows;
+    return 0;
+}
+
+/* 2. load u. */
+static int wl_load_u(run *r)
+{
+    const sql_ops *o = r->o;
+    const params *p = r->p;
+    double t0 = bu_now();
+    CHECK(run_sql(o, &r->e, SQL_CREATE_U));
+    CHECK(run_sql(o, &r->e, SQL_INDEX_U));
+    CHECK(run_sql(o, &r->e, "BEGIN"));
+    CHECK(prep(r, W_LOAD_U));
+    for (uint64_t id = 1; id <= p->urows; id++) {
+        int64_t tid, w;
+        u_row(p, id, &tid, &w);
+        CHECK(o->bind_i64(&r->s, 1, (int64_t)id));
+        CHECK(o->bind_i64(&r->s, 2, tid));
+        CHECK(o->bind_i64(&r->s, 3, w));
+        CHECK(o->step(&r->s) < 0);
+        CHECK(o->reset(&r->s));
+    }
+    fin(r);
+    CHECK(run_sql(o, &r->e, "COMMIT"));
+    r->res->secs[W_LOAD_U] = bu_now() - t0;
+    r->res->done[W_LOAD_U] = p->urows;
+    return 0;
+}
+
+/* count(*) of both tables, untimed. */
+static int count_rows(run *r)
+{
+    for (int i = 0; i < 2; i++) {
+        r->s = (stm){&r->e, NULL, NULL};
+        CHECK(r->o->prepare(&r->e, i ? "SELECT count(*) FROM u" : "SELECT count(*) FROM t",
+                            &r->s));
+        CHECK(r->o->step(&r->s) != 1);
+        *(i ? &r->res->u_rows : &r->res->t_rows) = (uint64_t)r->o->col_i64(&r->s, 0);
+        fin(r);
+    }
+    return 0;
+}
+
+/* 3. point queries by primary key: line W_POINT in autocommit mode (each query its own
+ *    transaction), line W_POINT_TXN the same queries inside one BEGIN ... COMMIT. */
+static int wl_points(run *r, int w)
+{
+    const sql_ops *o = r->o;
+    CHECK(prep(r, w));
+    uint64_t pd = 0;
+    int rc;
+    double t0 = bu_now();
+    if (w == W_POINT_TXN)
+        CHECK(run_sql(o, &r->e, "BEGIN"));
+    for (uint32_t i = 0; i < r->p->points; i++) {
+        CHECK(o->bind_i64(&r->s, 1, r->q->point_id[i]));
+        while ((rc = o->step(&r->s)) == 1) {
+            size_t n;
+            const char *v = o->col_text(&r->s, 0, &n);
+            pd += v ? text_digest(v, n) : 0;
+        }
+        CHECK(rc);
+        CHECK(o->reset(&r->s));
+    }
+    if (w == W_POINT_TXN)
+        CHECK(run_sql(o, &r->e, "COMMIT"));
+    r->res->secs[w] = bu_now() - t0;
+    r->res->done[w] = r->p->points;
+    r->res->point_digest[w - W_POINT] = pd;
+    fin(r);
+    return 0;
+}
+
+/* 4. range queries through the secondary index, line w (capped: a plan that scans the table
+ *    for every query would take hours at full size). */
+static int wl_ranges(run *r, int w)
+{
+    const sql_ops *o = r->o;
+    uint64_t *dig = r->res->qd[w - W_RANGE];
+    CHECK(prep(r, w));
+    uint32_t i = 0;
+    int rc;
+    double t0 = bu_now(), t_end = t0 + r->p->cap_secs;
+    for (; i < r->p->ranges; i++) {
+        if ((i & 7) == 0 && i > 0 && bu_now() > t_end)
+            break;
+        int64_t lo = r->q->range_lo[i];
+        CHECK(o->bind_i64(&r->s, 1, lo));
+        CHECK(o->bind_i64(&r->s, 2, lo + RANGE_WIDTH - 1));
+        uint64_t cnt = 0, sid = 0;
+        int64_t sx4 = 0;
+        while ((rc = o->step(&r->s)) == 1) {
+            if (w == W_RANGE_ROWS) {
+                cnt++;
+                sid += (uint64_t)o->col_i64(&r->s, 0);
+                sx4 += quarters(o->col_f64(&r->s, 1));
+            } else {
+                cnt = (uint64_t)o->col_i64(&r->s, 0);
+                sx4 = quarters(o->col_f64(&r->s, 1));
+            }
+        }
+        CHECK(rc);
+        CHECK(o->reset(&r->s));
+        /* The two aggregate forms must give the same digest; the rows form folds in the sum
+         * of the ids as well, and is compared across the engines. */
+        dig[i] = bu_mix64(cnt) ^ (uint64_t)sx4;
+        if (w == W_RANGE_ROWS)
+            dig[i] ^= bu_mix64(sid + 0x726f7773ULL);
+    }
+    r->res->secs[w] = bu_now() - t0;
+    r->res->done[w] = i;
+    fin(r);
+    return 0;
+}
+
+/* 5. GROUP BY over every row. */
+static int wl_group(run *r)
+{
+    const sql_ops *o = r->o;
+    child_result *res = r->res;
+    CHECK(prep(r, W_GROUP));
+    int rc;
+    double t0 = bu_now();
+    while ((rc = o->step(&r->s)) == 1) {
+        int64_t g = o->col_i64(&r->s, 0);
+        if (g < 0 || g >= GROUPS || res->gcount[g] != 0) {
+            snprintf(r->e.err, sizeof r->e.err, "GROUP BY: bad or repeated group %" PRId64, g);
+            return -1;
+        }
+        res->gcount[g] = o->col_i64(&r->s, 1);
+        res->gavg[g] = o->col_f64(&r->s, 2);
+        res->ngroups++;
+    }
+    CHECK(rc);
+    res->secs[W_GROUP] = bu_now() - t0;
+    res->done[W_GROUP] = 1;
+    fin(r);
+    return 0;
+}
+
+/* 6a. the join through the primary key of t. */
+static int wl_join_pk(run *r)
+{
+    const sql_ops *o = r->o;
+    CHECK(prep(r, W_JOIN_IDX));
+    CHECK(o->bind_i64(&r->s, 1, JOIN_W_LIMIT));
+    int rc;
+    double t0 = bu_now();
+    while ((rc = o->step(&r->s)) == 1) {
+        r->res->jcount[0] = o->col_i64(&r->s, 0);
+        r->res->jsum_w[0] = o->col_i64(&r->s, 1);
+    }
+    CHECK(rc);
+    r->res->secs[W_JOIN_IDX] = bu_now() - t0;
+    r->res->done[W_JOIN_IDX] = 1;
+    fin(r);
+    return 0;
+}
+
+/* 6b. the join with no index on either join column. */
+static int wl_join_noidx(run *r)
+{
+    const sql_ops *o = r->o;
+    CHECK(prep(r, W_JOIN_NOIDX));
+    CHECK(o->bind_i64(&r->s, 1, r->p->join_rows));
+    int rc;
+    double t0 = bu_now();
+    while ((rc = o->step(&r->s)) == 1) {
+        r->res->jcount[1] = o->col_i64(&r->s, 0);
+        r->res->jsum_x4 = quarters(o->col_f64(&r->s, 1));
+        r->res->jsum_w[1] = o->col_i64(&r->s, 2);
+    }
+    CHECK(rc);
+    r->res->secs[W_JOIN_NOIDX] = bu_now() - t0;
+    r->res->done[W_JOIN_NOIDX] = 1;
+    fin(r);
+    return 0;
+}
+
+/* The whole script on one engine; 0, or -1 with the message in r->e.err. */
+static int run_script(run *r, const char *dir, const char *path, int rep)
+{
+    const sql_ops *o = r->o;
+    CHECK(o->open(&r->e, path, r->p));
+    bu_flush_fs(r->p->root);
+    CHECK(wl_load_t(r));
+    bu_flush_fs(r->p->root);
+    CHECK(wl_load_u(r));
+    /* Close (the final checkpoint), measure the files, reopen with an empty engine cache. */
+    CHECK(o->close(&r->e));
+    r->res->db_bytes = bu_dir_bytes(dir);
+    CHECK(o->open(&r->e, path, r->p));
+    CHECK(count_rows(r));
+    bu_flush_fs(r->p->root);
+    CHECK(wl_points(r, W_POINT));
+    CHECK(wl_points(r, W_POINT_TXN));
+    for (int w = W_RANGE; w <= W_RANGE_ROWS; w++)
+        CHECK(wl_ranges(r, w));
+    CHECK(wl_group(r));
+    CHECK(wl_join_pk(r));
+    CHECK(wl_join_noidx(r));
+    /* The plans, untimed (they do not change between repetitions). */
+    if (rep == 0)
+        for (int w = W_POINT; w < W_COUNT; w++)
+            CHECK(o->explain(&r->e, w_sql[w], r->res->plan[w], PLAN_BYTES));
+    return o->close(&r->e);
+}
+#undef CHECK
+
 static void child_main(void *argp, void *outp)
 {
     const child_arg *a = argp;
@@ -527,222 +792,34 @@ static void child_main(void *argp, void *outp)
     queries q = {NULL, NULL};
     if (make_queries(p, &q)) {
         snprintf(res->err, sizeof res->err, "out of memory for the query parameters");
-        goto done;
-    }
-    if (a->engine < 0) { /* the harness alone: same allocations and result buffer, no engine */
+    } else if (a->engine < 0) { /* the harness alone: same allocations and buffers, no engine */
         memset(res->qd, 0, sizeof res->qd);
         res->ok = 1;
-        goto done;
-    }
-
-    const sql_ops *o = engines[a->engine];
-    eng e;
-    memset(&e, 0, sizeof e);
-    stm s = {&e, NULL, NULL};
-    int is_open = 0;
-    char dir[ROOT_MAX + 64], path[ROOT_MAX + 96];
-    snprintf(dir, sizeof dir, "%s/%s-%d", p->root, e_name[a->engine], a->rep);
-    snprintf(path, sizeof path, "%s/sql.db", dir);
-    if (make_dir(dir, res))
-        goto done;
-
-#define CHECK(expr)                                                                               \
-    do {                                                                                          \
-        if ((expr) != 0) {                                                                        \
-            snprintf(res->err, sizeof res->err, "%s", e.err);                                     \
-            goto out;                                                                             \
-        }                                                                                         \
-    } while (0)
-#define PREPARE(w) CHECK(o->prepare(&e, w_sql[w], &s))
-#define FINALIZE()                                                                                \
-    do {                                                                                          \
-        o->finalize(&s);                                                                          \
-    } while (0)
-
-    double t0;
-    int rc;
-
-    /* 1. load t: schema and N rows in one transaction */
-    CHECK(o->open(&e, path, p));
-    is_open = 1;
-    bu_flush_fs(p->root);
-    t0 = bu_now();
-    CHECK(run_sql(o, &e, SQL_CREATE_T));
-    CHECK(run_sql(o, &e, SQL_INDEX_T));
-    CHECK(run_sql(o, &e, "BEGIN"));
-    PREPARE(W_LOAD_T);
-    for (uint64_t id = 1; id <= p->rows; id++) {
-        trow r;
-        t_row(p, id, &r);
-        CHECK(o->bind_i64(&s, 1, (int64_t)id));
-        CHECK(o->bind_i64(&s, 2, r.k));
-        CHECK(o->bind_text(&s, 3, r.v, r.vlen));
-        CHECK(o->bind_f64(&s, 4, r.x));
-        CHECK(o->step(&s) < 0);
-        CHECK(o->reset(&s));
-    }
-    FINALIZE();
-    CHECK(run_sql(o, &e, "COMMIT"));
-    res->secs[W_LOAD_T] = bu_now() - t0;
-    res->done[W_LOAD_T] = p->rows;
-
-    /* 2. load u */
-    bu_flush_fs(p->root);
-    t0 = bu_now();
-    CHECK(run_sql(o, &e, SQL_CREATE_U));
-    CHECK(run_sql(o, &e, SQL_INDEX_U));
-    CHECK(run_sql(o, &e, "BEGIN"));
-    PREPARE(W_LOAD_U);
-    for (uint64_t id = 1; id <= p->urows; id++) {
-        int64_t tid, w;
-        u_row(p, id, &tid, &w);
-        CHECK(o->bind_i64(&s, 1, (int64_t)id));
-        CHECK(o->bind_i64(&s, 2, tid));
-        CHECK(o->bind_i64(&s, 3, w));
-        CHECK(o->step(&s) < 0);
-        CHECK(o->reset(&s));
-    }
-    FINALIZE();
-    CHECK(run_sql(o, &e, "COMMIT"));
-    res->secs[W_LOAD_U] = bu_now() - t0;
-    res->done[W_LOAD_U] = p->urows;
-
-    /* Close (the final checkpoint), measure the files, reopen with an empty engine cache. */
-    is_open = 0;
-    CHECK(o->close(&e));
-    res->db_bytes = bu_dir_bytes(dir);
-    CHECK(o->open(&e, path, p));
-    is_open = 1;
-    for (int i = 0; i < 2; i++) {
-        CHECK(o->prepare(&e, i ? "SELECT count(*) FROM u" : "SELECT count(*) FROM t", &s));
-        CHECK(o->step(&s) != 1);
-        *(i ? &res->u_rows : &res->t_rows) = (uint64_t)o->col_i64(&s, 0);
-        FINALIZE();
-    }
-    bu_flush_fs(p->root);
-
-    /* 3. point queries by primary key */
-    PREPARE(W_POINT);
-    uint64_t pd = 0;
-    t0 = bu_now();
-    for (uint32_t i = 0; i < p->points; i++) {
-        CHECK(o->bind_i64(&s, 1, q.point_id[i]));
-        while ((rc = o->step(&s)) == 1) {
-            size_t n;
-            const char *v = o->col_text(&s, 0, &n);
-            pd += v ? text_digest(v, n) : 0;
-        }
-        CHECK(rc);
-        CHECK(o->reset(&s));
-    }
-    res->secs[W_POINT] = bu_now() - t0;
-    res->done[W_POINT] = p->points;
-    res->point_digest = pd;
-    FINALIZE();
-
-    /* 4. range queries through the secondary index (capped: a plan that scans per query
-     *    would take hours at full size) */
-    for (int w = W_RANGE; w <= W_RANGE_ROWS; w++) {
-        uint64_t *dig = res->qd[w - W_RANGE];
-        PREPARE(w);
-        uint32_t i = 0;
-        t0 = bu_now();
-        double t_end = t0 + p->cap_secs;
-        for (; i < p->ranges; i++) {
-            if ((i & 7) == 0 && i > 0 && bu_now() > t_end)
-                break;
-            CHECK(o->bind_i64(&s, 1, q.range_lo[i]));
-            CHECK(o->bind_i64(&s, 2, q.range_lo[i] + RANGE_WIDTH - 1));
-            uint64_t cnt = 0, sid = 0;
-            int64_t sx4 = 0;
-            while ((rc = o->step(&s)) == 1) {
-                if (w == W_RANGE_ROWS) {
-                    cnt++;
-                    sid += (uint64_t)o->col_i64(&s, 0);
-                    sx4 += quarters(o->col_f64(&s, 1));
-                } else {
-                    cnt = (uint64_t)o->col_i64(&s, 0);
-                    sx4 = quarters(o->col_f64(&s, 1));
-                }
+    } else {
+        char dir[ROOT_MAX + 64], path[ROOT_MAX + 96];
+        snprintf(dir, sizeof dir, "%s/%s-%d", p->root, e_name[a->engine], a->rep);
+        snprintf(path, sizeof path, "%s/sql.db", dir);
+        if (make_dir(dir, res) == 0) {
+            run r;
+            memset(&r, 0, sizeof r);
+            r.o = engines[a->engine];
+            r.p = p;
+            r.q = &q;
+            r.res = res;
+            if (run_script(&r, dir, path, a->rep) == 0) {
+                res->ok = 1;
+            } else {
+                snprintf(res->err, sizeof res->err, "%s", r.e.err);
+                if (r.s.nq || r.s.sq)
+                    r.o->finalize(&r.s);
+                if (r.e.nq || r.e.sq)
+                    r.o->close(&r.e);
             }
-            CHECK(rc);
-            CHECK(o->reset(&s));
-            /* The two aggregate forms must give the same digest; the rows form folds in the
-             * sum of the ids as well, and is compared across the engines. */
-            dig[i] = bu_mix64(cnt) ^ (uint64_t)sx4;
-            if (w == W_RANGE_ROWS)
-                dig[i] ^= bu_mix64(sid + 0x726f7773ULL);
+            bu_rm_rf(dir);
         }
-        res->secs[w] = bu_now() - t0;
-        res->done[w] = i;
-        FINALIZE();
     }
-
-    /* 5. GROUP BY over every row */
-    PREPARE(W_GROUP);
-    t0 = bu_now();
-    while ((rc = o->step(&s)) == 1) {
-        int64_t g = o->col_i64(&s, 0);
-        if (g < 0 || g >= GROUPS || res->gcount[g] != 0) {
-            snprintf(res->err, sizeof res->err, "GROUP BY: bad or repeated group %" PRId64, g);
-            goto out;
-        }
-        res->gcount[g] = o->col_i64(&s, 1);
-        res->gavg[g] = o->col_f64(&s, 2);
-        res->ngroups++;
-    }
-    CHECK(rc);
-    res->secs[W_GROUP] = bu_now() - t0;
-    res->done[W_GROUP] = 1;
-    FINALIZE();
-
-    /* 6. joins */
-    PREPARE(W_JOIN_IDX);
-    CHECK(o->bind_i64(&s, 1, JOIN_W_LIMIT));
-    t0 = bu_now();
-    while ((rc = o->step(&s)) == 1) {
-        res->jcount[0] = o->col_i64(&s, 0);
-        res->jsum_w[0] = o->col_i64(&s, 1);
-    }
-    CHECK(rc);
-    res->secs[W_JOIN_IDX] = bu_now() - t0;
-    res->done[W_JOIN_IDX] = 1;
-    FINALIZE();
-
-    PREPARE(W_JOIN_NOIDX);
-    CHECK(o->bind_i64(&s, 1, p->join_rows));
-    t0 = bu_now();
-    while ((rc = o->step(&s)) == 1) {
-        res->jcount[1] = o->col_i64(&s, 0);
-        res->jsum_x4 = quarters(o->col_f64(&s, 1));
-        res->jsum_w[1] = o->col_i64(&s, 2);
-    }
-    CHECK(rc);
-    res->secs[W_JOIN_NOIDX] = bu_now() - t0;
-    res->done[W_JOIN_NOIDX] = 1;
-    FINALIZE();
-
-    /* The plans, untimed (they do not change between repetitions). */
-    if (a->rep == 0)
-        for (int w = W_POINT; w < W_COUNT; w++)
-            CHECK(o->explain(&e, w_sql[w], res->plan[w], PLAN_BYTES));
-
-    is_open = 0;
-    CHECK(o->close(&e));
-    res->ok = 1;
-
-out:
-    if (s.nq || s.sq)
-        o->finalize(&s);
-    if (is_open)
-        o->close(&e);
-    bu_rm_rf(dir);
-done:
     free(q.point_id);
     free(q.range_lo);
-#undef CHECK
-#undef PREPARE
-#undef FINALIZE
 }
 
 /* ---- what the harness knows the answers to ---------------------------------------------------- */
@@ -807,12 +884,12 @@ static int check_oracle(const params *p, const oracle *or, const child_result *r
                  r->t_rows, r->u_rows, p->rows, p->urows);
         return -1;
     }
-    if (r->point_digest != or->point_digest) {
-        snprintf(err, n, "point queries returned wrong values (digest %016" PRIx64
-                         ", want %016" PRIx64 ")",
-                 r->point_digest, or->point_digest);
-        return -1;
-    }
+    for (int i = 0; i < 2; i++)
+        if (r->point_digest[i] != or->point_digest) {
+            snprintf(err, n, "%s: wrong values (digest %016" PRIx64 ", want %016" PRIx64 ")",
+                     w_label[W_POINT + i], r->point_digest[i], or->point_digest);
+            return -1;
+        }
     if (r->ngroups != or->ngroups) {
         snprintf(err, n, "GROUP BY gave %" PRIu32 " groups, want %" PRIu32, r->ngroups,
                  or->ngroups);
@@ -926,7 +1003,8 @@ static uint32_t w_ops(const params *p, int w)
     switch (w) {
     case W_LOAD_T: return p->rows;
     case W_LOAD_U: return p->urows;
-    case W_POINT: return p->points;
+    case W_POINT:
+    case W_POINT_TXN: return p->points;
     case W_RANGE:
     case W_RANGE_CMP:
     case W_RANGE_ROWS: return p->ranges;
@@ -1363,11 +1441,11 @@ int main(int argc, char **argv)
                 s->first = res;
             s->n++;
             fprintf(stderr,
-                    "  rep %d/%d %-6s load t %.2fs u %.2fs | point %.3fs | range %.3fs (%" PRIu32
+                    "  rep %d/%d %-6s load t %.2fs u %.2fs | point %.3fs txn %.3fs | range %.3fs (%" PRIu32
                     ") cmp %.3fs (%" PRIu32 ") rows %.3fs (%" PRIu32
                     ") | group %.3fs | join %.3fs noidx %.3fs | rss %.1f MiB (%.0fs, pid %ld)\n",
                     rep + 1, p.reps, e_name[ei], res.secs[W_LOAD_T], res.secs[W_LOAD_U],
-                    res.secs[W_POINT], res.secs[W_RANGE], res.done[W_RANGE],
+                    res.secs[W_POINT], res.secs[W_POINT_TXN], res.secs[W_RANGE], res.done[W_RANGE],
                     res.secs[W_RANGE_CMP], res.done[W_RANGE_CMP], res.secs[W_RANGE_ROWS],
                     res.done[W_RANGE_ROWS], res.secs[W_GROUP], res.secs[W_JOIN_IDX],
                     res.secs[W_JOIN_NOIDX], rss / 1024.0, bu_now() - t0, res.pid);
