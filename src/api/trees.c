@@ -271,7 +271,7 @@ int nq_get(nq_tree *tr, const void *key, size_t klen, void **val, size_t *vlen)
         return rc;
     rc = btree_get(t, tr->root, key, klen, val, vlen);
     if (rc == NQ_ENOTFOUND)
-        nq_err_set(pager_txn_err(t), rc, "key not found");
+        nq_err_set_str(pager_txn_err(t), rc, "key not found");
     return api_txn_end(tr->db, t, ac, rc);
 }
 
@@ -283,7 +283,7 @@ int nq_del(nq_tree *tr, const void *key, size_t klen)
         return rc;
     rc = btree_del(t, tr->root, key, klen);
     if (rc == NQ_ENOTFOUND)
-        nq_err_set(pager_txn_err(t), rc, "key not found");
+        nq_err_set_str(pager_txn_err(t), rc, "key not found");
     return api_txn_end(tr->db, t, ac, rc);
 }
 
@@ -409,7 +409,7 @@ static int cursor_rc(nq_cursor *c, int rc)
     nq_db *db = c->tree->db;
     nq_err_clear(&db->err);
     if (rc == NQ_ENOTFOUND)
-        return nq_err_set(&db->err, rc, "no entry there");
+        return nq_err_set_str(&db->err, rc, "no entry there");
     return api_fail(db, c->txn, rc);
 }
 

@@ -72,6 +72,19 @@ int nq_errno_code(int err)
     }
 }
 
+int nq_err_set_str(nq_err *e, int code, const char *msg)
+{
+    if (e) {
+        e->code = code;
+        size_t n = strlen(msg);
+        if (n >= sizeof e->msg)
+            n = sizeof e->msg - 1;
+        memcpy(e->msg, msg, n);
+        e->msg[n] = 0;
+    }
+    return code;
+}
+
 const char *nq_strerror(int code)
 {
     switch (code) {

@@ -22,6 +22,9 @@ typedef struct nq_err {
 void nq_err_clear(nq_err *e);
 /* Set code and a printf-style message; returns code so callers can `return nq_err_set(...)`. */
 int nq_err_set(nq_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a fixed message, without formatting: for expected outcomes on hot paths
+ * (a lookup that finds nothing), where vsnprintf would cost more than the lookup. */
+int nq_err_set_str(nq_err *e, int code, const char *msg);
 /* Prepend context to the existing message ("ctx: old message"); returns e->code (or code). */
 int nq_err_prefix(nq_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Map an errno value to an NQ_E* code. */
