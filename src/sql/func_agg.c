@@ -157,8 +157,14 @@ static int ext_step(void *s, const sqlv *v, int dir, nq_err *e)
     return 0;
 }
 
-static int min_step(void *s, int argc, const sqlv *argv, nq_err *e) { return ext_step(s, &argv[0], -1, e); }
-static int max_step(void *s, int argc, const sqlv *argv, nq_err *e) { return ext_step(s, &argv[0], 1, e); }
+static int min_step(void *s, int argc, const sqlv *argv, nq_err *e)
+{
+    return ext_step(s, &argv[0], -1, e);
+}
+static int max_step(void *s, int argc, const sqlv *argv, nq_err *e)
+{
+    return ext_step(s, &argv[0], 1, e);
+}
 
 /* The result is a fresh copy, so final may be called more than once (a window over a
  * growing frame) and cleanup still frees the state's own bytes. */
@@ -270,9 +276,18 @@ static int bool_step(const char *f, void *s, const sqlv *v, int is_and, nq_err *
     return 0;
 }
 
-static int band_step(void *s, int argc, const sqlv *argv, nq_err *e) { return bool_step("bool_and", s, &argv[0], 1, e); }
-static int every_step(void *s, int argc, const sqlv *argv, nq_err *e) { return bool_step("every", s, &argv[0], 1, e); }
-static int bor_step(void *s, int argc, const sqlv *argv, nq_err *e) { return bool_step("bool_or", s, &argv[0], 0, e); }
+static int band_step(void *s, int argc, const sqlv *argv, nq_err *e)
+{
+    return bool_step("bool_and", s, &argv[0], 1, e);
+}
+static int every_step(void *s, int argc, const sqlv *argv, nq_err *e)
+{
+    return bool_step("every", s, &argv[0], 1, e);
+}
+static int bor_step(void *s, int argc, const sqlv *argv, nq_err *e)
+{
+    return bool_step("bool_or", s, &argv[0], 0, e);
+}
 
 static int bool_final(void *s, sqlv *out, nq_err *e)
 {

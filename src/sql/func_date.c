@@ -224,7 +224,10 @@ int fn_timestamp(fn_ctx *cx, int argc, const sqlv *argv, sqlv *out, nq_err *e)
     return rc;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
 
 /* unix_timestamp([x]) / epoch([x]): whole seconds since 1970 (fractions dropped toward
  * minus infinity), of x or of the statement clock. */

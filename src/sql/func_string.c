@@ -230,9 +230,11 @@ int fn_chr(fn_ctx *cx, int argc, const sqlv *argv, sqlv *out, nq_err *e)
     if (c == 0)
         return nq_err_set(e, NQ_ERROR, "chr: null character not permitted");
     if (c < 0 || c > 0x10FFFF)
-        return nq_err_set(e, NQ_ERROR, "chr: requested character too large for encoding: %" PRId64, c);
+        return nq_err_set(e, NQ_ERROR, "chr: requested character too large for encoding: %" PRId64,
+                          c);
     if (c >= 0xD800 && c <= 0xDFFF)
-        return nq_err_set(e, NQ_ERROR, "chr: requested character not valid for encoding: %" PRId64, c);
+        return nq_err_set(e, NQ_ERROR, "chr: requested character not valid for encoding: %" PRId64,
+                          c);
     fn_buf b = {0};
     fn_buf_addcp(&b, (uint32_t)c);
     return fn_buf_finish(&b, out, e);
@@ -338,8 +340,8 @@ static int left_right(const char *f, int right, const sqlv *argv, sqlv *out, nq_
     if ((rc = fn_arg_text(f, 1, &argv[0], &s, e)))
         return rc;
     uint64_t len = fn_utf8_count(s.p, s.n);
-    uint64_t keep = n >= 0 ? ((uint64_t)n < len ? (uint64_t)n : len)
-                           : ((uint64_t)0 - (uint64_t)n >= len ? 0 : len - ((uint64_t)0 - (uint64_t)n));
+    uint64_t mag = n >= 0 ? (uint64_t)n : (uint64_t)0 - (uint64_t)n; /* |n|, INT64_MIN too */
+    uint64_t keep = n >= 0 ? (mag < len ? mag : len) : (mag >= len ? 0 : len - mag);
     size_t a = right ? char_off(s.p, s.n, len - keep) : 0;
     size_t z = right ? s.n : char_off(s.p, s.n, keep);
     rc = fn_set_text(out, s.p + a, z - a, e);

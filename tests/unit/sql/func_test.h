@@ -29,9 +29,10 @@
 #define ARGS(...) (const sqlv[]){__VA_ARGS__}, (int)(sizeof((sqlv[]){__VA_ARGS__}) / sizeof(sqlv))
 #define NOARGS NULL, 0
 
-static nq_rng test_rng;
-static fn_ctx test_cx = {1700000000123456LL, &test_rng};
+static nq_rng test_rng __attribute__((unused));
+static fn_ctx test_cx __attribute__((unused)) = {1700000000123456LL, &test_rng};
 
+__attribute__((unused))
 static int fcall(const char *name, const sqlv *argv, int argc, sqlv *out, nq_err *e)
 {
     const fn_scalar_def *d = fn_scalar_find(name);
@@ -49,6 +50,7 @@ static int fcall(const char *name, const sqlv *argv, int argc, sqlv *out, nq_err
 }
 
 /* name(args) must succeed with a value of type `type` printing as `want`. */
+__attribute__((unused))
 static void chk_at(const char *file, int line, const char *name, sqlv_type type,
                    const char *want, const sqlv *argv, int argc)
 {
@@ -67,6 +69,7 @@ static void chk_at(const char *file, int line, const char *name, sqlv_type type,
 #define chk(name, type, want, ...) chk_at(__FILE__, __LINE__, name, type, want, __VA_ARGS__)
 
 /* name(args) must fail with code `code` and a message containing `msg`. */
+__attribute__((unused))
 static void chk_err_at(const char *file, int line, const char *name, int code, const char *msg,
                        const sqlv *argv, int argc)
 {
