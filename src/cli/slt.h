@@ -76,10 +76,14 @@ typedef struct slt_value {
 
 /* Render v under type letter ('I', 'R', 'T') as the reference sqllogictest does:
  * NULL -> "NULL"; I -> "%lld" of the integer value (a REAL truncated toward zero, a text's
- * leading integer as sqlite3_column_int64 reads it, 0 if none); R -> "%.3f"; T -> the text,
+ * leading integer as sqlite3_column_int64 reads it, 0 if none); R -> "%.3f" (slt_real3);
+ * T -> the text,
  * "(empty)" when empty, bytes outside printable ASCII replaced by '@'. malloc'd, NULL when
  * out of memory. */
 char *slt_render(char letter, const slt_value *v);
+/* "%.3f" as the corpus's SQLite wrote it: rounded to at most 16 significant digits, zeros
+ * after them; -0.0 as 0.000; Inf, -Inf, NaN. malloc'd, NULL when out of memory. */
+char *slt_real3(double r);
 /* SQLite's reading of a text as an integer (sqlite3Atoi64): leading spaces, sign, digits;
  * stops at the first other character; clamps on overflow; 0 when there are no digits. */
 int64_t slt_text_int(const char *s);

@@ -6,11 +6,16 @@
  * another type under an I or R letter takes SQLite's conversion: a text's leading integer or
  * number, a REAL truncated toward zero. slt_text_int and slt_text_real reproduce those
  * readings here instead of relying on the engine's own casts, which follow PostgreSQL and
- * would refuse "12abc". Hashes are MD5 over each value followed by '\n' (OpenSSL's EVP API).
+ * would refuse "12abc". R goes through SQLite's printf, which produces at most 16 significant
+ * digits and pads with zeros after them; the SQLite that wrote the corpus rounded at the 16th
+ * digit (it expects -9223372036854776000.000 for -2^63, where SQLite 3.40 would truncate to
+ * ...775000.000), and slt_real3 follows the corpus. Hashes are MD5 over each value followed by '\n'
+ * (OpenSSL's EVP API).
  */
 #include "slt.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +69,42 @@ static char *dup_str(const char *s)
     return d;
 }
 
+char *slt_real3(double r)
+{
+    char buf[400];
+    if (isnan(r))
+        return dup_str("NaN");
+    if (isinf(r))
+        return dup_str(r > 0 ? "Inf" : "-Inf");
+    if (r == 0)
+        r = 0; /* SQLite prints -0.0 as 0.000 */
+    /* 16 significant digits, as d.ddddddddddddddde+XX */
+    char e[40];
+    snprintf(e, sizeof e, "%.15e", r);
+    const char *ex = strchr(e, 'e');
+    int exp = ex ? atoi(ex + 1) : 0;
+    if (exp < 13) { /* %.3f shows at most 16 significant digits: C's answer is SQLite's */
+        snprintf(buf, sizeof buf, "%.3f", r);
+        return dup_str(buf);
+    }
+    /* more digits than 16: the digits of e, then zeros, then ".000" and zeros */
+    char digits[17];
+    int nd = 0;
+    for (const char *p = e; p < ex && nd < 16; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    char *w = buf;
+    if (r < 0)
+        *w++ = '-';
+    for (int i = 0; i <= exp; i++)
+        *w++ = i < nd ? digits[i] : '0';
+    *w++ = '.';
+    for (int i = exp + 1; i < exp + 4; i++)
+        *w++ = i < nd ? digits[i] : '0';
+    *w = 0;
+    return dup_str(buf);
+}
+
 char *slt_render(char letter, const slt_value *v)
 {
     char buf[64];
@@ -75,15 +116,8 @@ char *slt_render(char letter, const slt_value *v)
         snprintf(buf, sizeof buf, "%lld", (long long)i);
         return dup_str(buf);
     }
-    case 'R': {
-        double r = v->type == NQ_TYPE_TEXT ? slt_text_real(v->text ? v->text : "") : v->r;
-        /* %.3f of a huge value is long: size it first */
-        int n = snprintf(NULL, 0, "%.3f", r);
-        char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (s)
-            snprintf(s, (size_t)n + 1, "%.3f", r);
-        return s;
-    }
+    case 'R':
+        return slt_real3(v->type == NQ_TYPE_TEXT ? slt_text_real(v->text ? v->text : "") : v->r);
     default: {
         const char *t = v->text ? v->text : "";
         if (!*t)

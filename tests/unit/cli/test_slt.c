@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +158,14 @@ static void test_render(void **state)
     CHECK_RENDER("2.500", 'R', NQ_TYPE_TEXT, "2.5e0x", 0, 0);
     CHECK_RENDER("0.000", 'R', NQ_TYPE_TEXT, "inf", 0, 0);
     CHECK_RENDER("100000000000000000000.000", 'R', NQ_TYPE_REAL, "1e20", 0, 1e20);
+    /* SQLite's printf: 16 significant digits, then zeros (the corpus relies on it) */
+    CHECK_RENDER("-9223372036854776000.000", 'R', NQ_TYPE_REAL, "x", 0, -9223372036854775808.0);
+    CHECK_RENDER("-18446744073709550000.000", 'R', NQ_TYPE_REAL, "x", 0, -18446744073709551616.0);
+    CHECK_RENDER("12345678901234.570", 'R', NQ_TYPE_REAL, "x", 0, 12345678901234.5678);
+    CHECK_RENDER("1234567890123.457", 'R', NQ_TYPE_REAL, "x", 0, 1234567890123.4567);
+    CHECK_RENDER("0.000", 'R', NQ_TYPE_REAL, "-0.0", 0, -0.0);
+    CHECK_RENDER("-0.000", 'R', NQ_TYPE_REAL, "x", 0, -0.0001);
+    CHECK_RENDER("-Inf", 'R', NQ_TYPE_REAL, "-Infinity", 0, -HUGE_VAL);
     CHECK_RENDER("(empty)", 'T', NQ_TYPE_TEXT, "", 0, 0);
     CHECK_RENDER("a@b@", 'T', NQ_TYPE_TEXT, "a\tb\x7f", 0, 0);
     CHECK_RENDER("caf@@", 'T', NQ_TYPE_TEXT, "caf\xc3\xa9", 0, 0);
