@@ -5,8 +5,9 @@
  * name is folded to lower case into a stack buffer, so lookup is case-insensitive, allocates
  * nothing and holds no state (the tests check that each table is strictly sorted). Aliases
  * (ceil/ceiling, substr/substring, ...) are just more rows pointing at the same C function.
- * The aggregate and window tables live with their functions (func_agg.c, func_window.c);
- * the scalar table is here because it spans every func_*.c file.
+ * The aggregate table lives with the aggregates in func_agg.c; the scalar table is here
+ * because it spans every func_*.c file. (Window functions are the executor's:
+ * exec_window.c.)
  */
 #include "sql/func_int.h"
 
@@ -180,21 +181,6 @@ const fn_agg_def *fn_agg_find(const char *name)
     if (!name || !fold_name(name, buf, sizeof buf))
         return NULL;
     return bsearch(buf, fn_agg_defs, fn_agg_ndefs, sizeof fn_agg_defs[0], cmp_agg);
-}
-
-static int cmp_win(const void *key, const void *elem)
-{
-    return strcmp(key, ((const fn_win_def *)elem)->name);
-}
-
-const fn_win_def *fn_win_find(const char *name)
-{
-    char buf[64];
-    size_t n;
-    const fn_win_def *defs = fn_win_list(&n);
-    if (!name || !fold_name(name, buf, sizeof buf))
-        return NULL;
-    return bsearch(buf, defs, n, sizeof defs[0], cmp_win);
 }
 
 const fn_scalar_def *fn_scalar_list(size_t *n)

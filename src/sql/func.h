@@ -72,38 +72,6 @@ const fn_agg_def *fn_agg_find(const char *name);
 const fn_scalar_def *fn_scalar_list(size_t *n);
 const fn_agg_def *fn_agg_list(size_t *n);
 
-/* Window functions (row_number, rank, lag, first_value, ...). The executor sorts each
- * partition by the window's ORDER BY, evaluates the call's arguments on every row, works out
- * peer groups (rows equal under ORDER BY; with no ORDER BY the whole partition is one group)
- * and, for the frame-based functions, each row's frame; then calls eval once per partition,
- * which writes one result per row. Aggregates used with OVER are not here: run the fn_agg_def
- * over each row's frame (their final may be called repeatedly on a growing state).
- *
- * Results of first_value/last_value/nth_value/lag/lead that are TEXT/BLOB/VECTOR are owned
- * copies (the caller sqlv_clear()s every out[i]), so they outlive the argument rows. */
-typedef struct fn_win_part {
-    int64_t nrows;
-    int argc;
-    const sqlv *args;            /* nrows * argc argument values, row after row */
-    const int64_t *peer_start;   /* per row: first row of its peer group */
-    const int64_t *peer_end;     /* per row: one past the last row of its peer group */
-    const int64_t *frame_start;  /* per row: frame [frame_start, frame_end); NULL: the default */
-    const int64_t *frame_end;    /* frame, RANGE UNBOUNDED PRECEDING .. CURRENT ROW, i.e. */
-                                 /* [0, peer_end[i]) */
-} fn_win_part;
-
-typedef struct fn_win_def {
-    const char *name;
-    int min_args, max_args;
-    int flags;                   /* FN_DETERMINISTIC */
-    int uses_frame;              /* 1: first_value, last_value, nth_value */
-    int (*eval)(const fn_win_part *p, sqlv *out, nq_err *e); /* out: nrows values */
-} fn_win_def;
-
-/* NULL when there is no such window function (aggregates are found with fn_agg_find). */
-const fn_win_def *fn_win_find(const char *name);
-const fn_win_def *fn_win_list(size_t *n);
-
 /* LIKE: % and _ wildcards, optional escape character (esc NULL: none), case-insensitive when
  * icase (ILIKE; ASCII case folding). GLOB: * ? [...] case-sensitive. Operands must be TEXT
  * (callers cast); NULL operands give NULL. The result is a BOOLEAN sqlv. */

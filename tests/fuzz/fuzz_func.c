@@ -1,10 +1,8 @@
 /*
  * fuzz_func.c — every built-in function on arbitrary arguments. Input: a selector byte (which
- * scalar, aggregate or window function, by index in fn_scalar_list/fn_agg_list/fn_win_list),
- * an argument count byte, then the arguments, each a type byte and a payload (see arg()).
- * Aggregates get the arguments as several rows of one or two values; window functions as a
- * partition of rows, with or without peer groups and frames (frames reaching past the
- * partition, which eval must clip).
+ * scalar or aggregate, by index in fn_scalar_list/fn_agg_list), an argument count byte, then
+ * the arguments, each a type byte and a payload (see arg()). Aggregates get the arguments as
+ * several rows of one or two values.
  * Checks: the call returns 0 or a valid NQ_E* code with a message; a result is a well-formed
  * value of a real type that prints (sqlv_to_string) and frees; no crash, no undefined
  * behaviour, no leak. The statement clock and random generator are fixed so runs replay.
@@ -102,35 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ns, na;
     const fn_scalar_def *sd = fn_scalar_list(&ns);
     const fn_agg_def *ad = fn_agg_list(&na);
-    if ((sel & 0xC0) == 0xC0) { /* window function over a partition of argc rows */
-        size_t nw;
-        const fn_win_def *wd = fn_win_list(&nw);
-        const fn_win_def *d = &wd[(sel & 0x3f) % nw];
-        int w = d->max_args;
-        if (argc == 0 || w == 0)
-            w = d->min_args;
-        int64_t rows = w ? argc / w : argc;
-        if (w && rows == 0)
-            return 0;
-        int64_t ps[MAXARGS], pe[MAXARGS], fs[MAXARGS], fe[MAXARGS];
-        for (int64_t i = 0; i < rows; i++) { /* peers: pairs of rows; frame: i-1 .. i+1 */
-            ps[i] = i & ~(int64_t)1;
-            pe[i] = (i | 1) + 1 < rows ? (i | 1) + 1 : rows;
-            fs[i] = i - 1;
-            fe[i] = i + 2;
-        }
-        fn_win_part p = {rows, w, argv, sel & 1 ? ps : NULL, sel & 1 ? pe : NULL,
-                         sel & 2 ? fs : NULL, sel & 2 ? fe : NULL};
-        sqlv wout[MAXARGS];
-        int rc = d->eval(&p, wout, &e);
-        FUZZ_CHECK_RC(rc);
-        if (!rc)
-            for (int64_t i = 0; i < rows; i++) {
-                check_result(0, &wout[i], &e);
-                sqlv_clear(&wout[i]);
-            }
-        return 0;
-    }
     if (sel & 0x80) { /* aggregate: rows of w values */
         const fn_agg_def *d = &ad[(sel & 0x7f) % na];
         int w = d->min_args == 0 ? (argc & 1) : d->min_args;
