@@ -364,6 +364,14 @@ int fn_right(fn_ctx *cx, int argc, const sqlv *argv, sqlv *out, nq_err *e)
  * boundaries only, so a needle never matches the tail of another character. */
 static ptrdiff_t find_at(const fn_str *hay, size_t from, const fn_str *needle)
 {
+    if (from > hay->n)
+        return -1;
+    if (needle->n && ((uint8_t)needle->p[0] < 0x80 || (uint8_t)needle->p[0] >= 0xC0)) {
+        /* a byte that is not a continuation byte always starts a character, so every hit
+         * of such a needle is on a boundary: let memmem (linear time) find it */
+        const char *hit = memmem(hay->p + from, hay->n - from, needle->p, needle->n);
+        return hit ? hit - hay->p : -1;
+    }
     for (size_t i = from; i + needle->n <= hay->n;) {
         if (!memcmp(hay->p + i, needle->p, needle->n))
             return (ptrdiff_t)i;

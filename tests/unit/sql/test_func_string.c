@@ -164,6 +164,27 @@ static void test_search_replace(void **state)
     chk("split_part", SQLV_TEXT, "", ARGS(T("abc"), T(""), I(2)));
     chk("split_part", SQLV_TEXT, "", ARGS(T(""), T(","), I(1)));
     chk_err("split_part", NQ_ERROR, "field position must not be zero", ARGS(T("a"), T(","), I(0)));
+    /* long inputs: a near-miss needle must not make the search quadratic */
+    size_t n = 400000, m = 2000;
+    char *hay = malloc(n + 1), *needle = malloc(m + 1);
+    memset(hay, 'a', n);
+    hay[n] = 0;
+    memset(needle, 'a', m);
+    needle[m - 1] = 'b';
+    needle[m] = 0;
+    chk("position", SQLV_INT, "0", ARGS(T(hay), T(needle)));
+    nq_err e;
+    sqlv out;
+    assert_int_equal(fcall("replace", ARGS(T(hay), T(needle), T("x")), &out, &e), 0);
+    assert_int_equal(out.n, n);
+    sqlv_clear(&out);
+    hay[n - 2] = 'b'; /* one match near the end */
+    assert_int_equal(fcall("replace", ARGS(T(hay), T(needle + 1), T("x")), &out, &e), 0);
+    assert_int_equal(out.n, n - (m - 1) + 1);
+    assert_int_equal(out.p[out.n - 2], 'x');
+    sqlv_clear(&out);
+    free(hay);
+    free(needle);
 }
 
 static void test_repeat_pad(void **state)
