@@ -36,7 +36,8 @@ typedef struct dml_plan {
     int *set_cols;
     bx **set_exprs;
     int nset;
-    int truncate;           /* DELETE without WHERE or RETURNING */
+    int truncate;           /* DELETE without WHERE or RETURNING (and no table references t) */
+    int referenced;         /* another table's FOREIGN KEY references t: act on deletes/updates */
     /* INSERT ... ON CONFLICT */
     dml_upsert *ups;
     int nups;

@@ -22,6 +22,7 @@
 
 #include "sql/compile.h"
 #include "sql/dml.h"
+#include "sql/fk.h"
 
 /* ---- compiling -------------------------------------------------------------------------- */
 /* WITH before a data-changing statement: a scope that only carries the CTEs. */
@@ -243,6 +244,7 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
     if (!(d->t = target(c, &ins->table, "insert into")))
         return c->e->code;
     cat_table *t = d->t;
+    d->referenced = fk_is_referenced(c->cat, t);
     d->conflict = TW_ABORT;
     if (ins->or_action == AST_OR_IGNORE)
         d->conflict = TW_IGNORE;
@@ -352,6 +354,7 @@ int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
     if (!(d->t = target(c, &up->table, "update")))
         return c->e->code;
     cat_table *t = d->t;
+    d->referenced = fk_is_referenced(c->cat, t);
     d->conflict = up->or_action == AST_OR_IGNORE ? TW_IGNORE : up->or_action == AST_OR_REPLACE ? TW_REPLACE : TW_ABORT;
     cc_scope *sc;
     int rc = compile_target_scan(c, d, &up->table, up->alias, up->where, up->with, &sc);
@@ -402,7 +405,8 @@ int dml_compile_delete(cc *c, const ast_delete *del, dml_plan **out)
     int rc = compile_target_scan(c, d, &del->table, del->alias, del->where, del->with, &sc);
     if (rc < 0)
         return rc;
-    d->truncate = !del->where && !del->returning.n;
+    d->referenced = fk_is_referenced(c->cat, d->t);
+    d->truncate = !del->where && !del->returning.n && !d->referenced;
     d->new_slot = d->src_slot; /* RETURNING of DELETE reads the old row */
     if ((rc = bind_checks_returning(c, d, &del->returning, del->alias)) < 0)
         return rc;
@@ -561,6 +565,10 @@ static int upsert(dml_plan *d, sqlv *vals, int have, int64_t rowid, xenv *x, dml
                 int64_t new_rowid = target;
                 if (rc == 0 && t->ipk >= 0 && nv[t->ipk].type == SQLV_INT)
                     new_rowid = nv[t->ipk].i;
+                if (rc == 0 && t->nfks)
+                    rc = fk_check_child(x->s, t, nv, old, e);
+                if (rc == 0 && d->referenced)
+                    rc = fk_parent_update(x->s, t, old, nv, e);
                 if (rc == 0)
                     rc = tw_update(x->s, t, target, old, new_rowid, nv, e);
                 if (rc == 0) {
@@ -600,6 +608,8 @@ static int insert_row(dml_plan *d, sqlv *vals, xenv *x, dml_out *o, nq_err *e)
         if (rc != 0)
             return rc < 0 ? rc : 0;
     }
+    if (t->nfks && (rc = fk_check_child(x->s, t, vals, NULL, e)) < 0)
+        return rc;
     int replaced = 0;
     rc = tw_insert(x->s, t, vals, have, &rowid, d->conflict, &replaced, e);
     if (rc < 0)
@@ -788,6 +798,10 @@ static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
             else
                 new_rowid = nv[t->ipk].i;
         }
+        if (rc >= 0 && t->nfks)
+            rc = fk_check_child(x->s, t, nv, orow, e);
+        if (rc >= 0 && d->referenced)
+            rc = fk_parent_update(x->s, t, orow, nv, e);
         if (rc >= 0)
             rc = tw_update(x->s, t, rowid, orow, new_rowid, nv, e);
         if (rc >= 0) {
@@ -828,7 +842,10 @@ static int run_delete(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
     int rc = collect(d, x, &old, &n, e);
     for (size_t r = 0; r < n && rc >= 0; r++) {
         sqlv *orow = old + r * (size_t)w;
-        rc = tw_delete(x->s, t, orow[t->ncols].i, orow, e);
+        if (d->referenced)
+            rc = fk_parent_delete(x->s, t, orow, e);
+        if (rc >= 0)
+            rc = tw_delete(x->s, t, orow[t->ncols].i, orow, e);
         if (rc >= 0) {
             o->changes++;
             x->slot[d->new_slot] = orow;

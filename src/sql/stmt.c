@@ -22,6 +22,7 @@
 
 #include "sql/compile.h"
 #include "sql/dml.h"
+#include "sql/fk.h"
 #include "sql/parser.h"
 #include "sql/stmt.h"
 
@@ -847,6 +848,9 @@ static int run_once(sql_stmt *st, nq_err *e)
             int64_t n = 0;
             if (!t)
                 rc = nq_err_set(e, NQ_ESCHEMA, "no such table: %s", s->u.truncate->table.name);
+            else if (fk_is_referenced(ss->cat, t))
+                rc = nq_err_set(e, NQ_ECONSTRAINT, "cannot truncate a table referenced in a foreign key constraint (%s); delete its rows instead",
+                                t->name);
             else
                 rc = tw_truncate(ss, t, &n, e);
             ss->changes = n;
