@@ -439,6 +439,165 @@ static void test_too_big(void **state)
     nq_close(db);
 }
 
+/* Run one row change in its own statement: the statement fails as a whole on error. */
+typedef enum { OP_INS, OP_DEL, OP_UPD } opk;
+static int row_op(sql_session *s, const char *table, opk op, int64_t rowid, sqlv *row, nq_err *e)
+{
+    size_t mark;
+    nq_err_clear(e);
+    int rc = sess_stmt_begin(s, 1, &mark, e);
+    if (rc)
+        return rc;
+    cat_table *t = cat_table_find(s->cat, table);
+    sqlv *old = calloc((size_t)t->ncols, sizeof *old);
+    uint8_t *buf = NULL;
+    int64_t rid = rowid;
+    if (op == OP_INS)
+        rc = tw_insert(s, t, row, 0, &rid, TW_ABORT, NULL, e);
+    else if (!(rc = tw_fetch(s, t, rowid, old, &buf, e)))
+        rc = op == OP_DEL ? tw_delete(s, t, rowid, old, e)
+                          : tw_update(s, t, rowid, old, rowid, row, e);
+    nq_err e2;
+    sess_stmt_end(s, mark, rc == 0, &e2);
+    free(buf);
+    free(old);
+    return rc;
+}
+
+static int64_t col_of(sql_session *s, const char *table, int64_t rowid, int col, int *isnull)
+{
+    nq_err e;
+    size_t mark;
+    sess_stmt_begin(s, 0, &mark, &e);
+    cat_table *t = cat_table_find(s->cat, table);
+    sqlv v[8];
+    uint8_t *buf = NULL;
+    int64_t out = -999;
+    *isnull = 0;
+    if (tw_fetch(s, t, rowid, v, &buf, &e) == 0) {
+        *isnull = v[col].type == SQLV_NULL;
+        out = v[col].type == SQLV_TEXT ? (int64_t)v[col].p[0] : v[col].i;
+    }
+    free(buf);
+    sess_stmt_end(s, mark, 1, &e);
+    return out;
+}
+
+static void test_foreign_keys(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    nq_err e;
+    DDL_OK(s, "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE, note TEXT)");
+    DDL_FAIL(s, "CREATE TABLE bad (x TEXT REFERENCES parent (note))", NQ_EINVAL,
+             "there is no unique constraint matching given keys for referenced table \"parent\"");
+    DDL_OK(s, "CREATE TABLE child (id INTEGER PRIMARY KEY, pid INT REFERENCES parent, "
+              "pcode TEXT REFERENCES parent (code) ON DELETE SET NULL ON UPDATE CASCADE)");
+    DDL_OK(s, "CREATE TABLE child2 (id INTEGER PRIMARY KEY, pid INT DEFAULT 2, "
+              "CONSTRAINT c2_parent FOREIGN KEY (pid) REFERENCES parent (id) ON DELETE CASCADE)");
+    DDL_OK(s, "CREATE INDEX child2_pid ON child2 (pid)");
+    DDL_OK(s, "CREATE TABLE child3 (pid INT DEFAULT 2 REFERENCES parent ON DELETE SET DEFAULT)");
+    sqlv p1[3] = {sqlv_int(1), sqlv_text("a", 1), sqlv_null()};
+    sqlv p2[3] = {sqlv_int(2), sqlv_text("b", 1), sqlv_null()};
+    assert_int_equal(row_op(s, "parent", OP_INS, 0, p1, &e), 0);
+    assert_int_equal(row_op(s, "parent", OP_INS, 0, p2, &e), 0);
+    /* child side */
+    sqlv c10[3] = {sqlv_int(10), sqlv_int(1), sqlv_text("a", 1)};
+    assert_int_equal(row_op(s, "child", OP_INS, 0, c10, &e), 0);
+    sqlv c11[3] = {sqlv_int(11), sqlv_int(99), sqlv_null()};
+    assert_int_equal(row_op(s, "child", OP_INS, 0, c11, &e), NQ_ECONSTRAINT);
+    assert_string_equal(e.msg, "insert or update on table \"child\" violates foreign key constraint \"child_pid_fkey\"");
+    sqlv c12[3] = {sqlv_int(12), sqlv_null(), sqlv_text("zz", 2)};
+    assert_int_equal(row_op(s, "child", OP_INS, 0, c12, &e), NQ_ECONSTRAINT);
+    assert_non_null(strstr(e.msg, "\"child_pcode_fkey\""));
+    sqlv c13[3] = {sqlv_int(13), sqlv_null(), sqlv_text("b", 1)};
+    assert_int_equal(row_op(s, "child", OP_INS, 0, c13, &e), 0);
+    for (int i = 0; i < 3; i++) {
+        sqlv c2[2] = {sqlv_int(20 + i), sqlv_int(i == 2 ? 2 : 1)};
+        assert_int_equal(row_op(s, "child2", OP_INS, 0, c2, &e), 0);
+    }
+    sqlv c3[1] = {sqlv_int(1)};
+    assert_int_equal(row_op(s, "child3", OP_INS, 0, c3, &e), 0);
+    /* NO ACTION blocks deleting a referenced parent; nothing changed */
+    assert_int_equal(row_op(s, "parent", OP_DEL, 1, NULL, &e), NQ_ECONSTRAINT);
+    assert_string_equal(e.msg, "update or delete on table \"parent\" violates foreign key constraint \"child_pid_fkey\" on table \"child\"");
+    assert_int_equal(count_rows(s, "child2"), 3);
+    /* updating the child's reference must find the new parent */
+    sqlv c10b[3] = {sqlv_int(10), sqlv_int(3), sqlv_text("a", 1)};
+    assert_int_equal(row_op(s, "child", OP_UPD, 10, c10b, &e), NQ_ECONSTRAINT);
+    sqlv c10c[3] = {sqlv_int(10), sqlv_int(2), sqlv_text("a", 1)};
+    assert_int_equal(row_op(s, "child", OP_UPD, 10, c10c, &e), 0);
+    /* now parent 1 goes: child.pcode 'a' -> NULL, child2 rows of 1 cascade, child3 -> 2 */
+    assert_int_equal(row_op(s, "parent", OP_DEL, 1, NULL, &e), 0);
+    int isnull;
+    col_of(s, "child", 10, 2, &isnull);
+    assert_true(isnull);
+    assert_int_equal(count_rows(s, "child2"), 1);
+    assert_int_equal(col_of(s, "child3", 1, 0, &isnull), 2);
+    /* ON UPDATE CASCADE: child 13's pcode follows parent 2's code */
+    sqlv p2b[3] = {sqlv_int(2), sqlv_text("B", 1), sqlv_null()};
+    assert_int_equal(row_op(s, "parent", OP_UPD, 2, p2b, &e), 0);
+    assert_int_equal(col_of(s, "child", 13, 2, &isnull), 'B');
+    /* changing parent 2's id is blocked by child.pid (NO ACTION) */
+    sqlv p2c[3] = {sqlv_int(5), sqlv_text("B", 1), sqlv_null()};
+    assert_int_equal(row_op(s, "parent", OP_UPD, 2, p2c, &e), NQ_ECONSTRAINT);
+    /* a parent change that leaves the key alone is free */
+    sqlv p2d[3] = {sqlv_int(2), sqlv_text("B", 1), sqlv_text("note", 4)};
+    assert_int_equal(row_op(s, "parent", OP_UPD, 2, p2d, &e), 0);
+    /* DELETE without WHERE on a referenced table runs the actions row by row */
+    DDL_OK(s, "CREATE TABLE solo (id INTEGER PRIMARY KEY)");
+    sqlv so[1] = {sqlv_int(7)};
+    assert_int_equal(row_op(s, "solo", OP_INS, 0, so, &e), 0);
+    DDL_OK(s, "CREATE TABLE solo_kid (sid INT REFERENCES solo ON DELETE CASCADE)");
+    assert_int_equal(row_op(s, "solo_kid", OP_INS, 0, so, &e), 0);
+    size_t mark;
+    int64_t n;
+    assert_int_equal(sess_stmt_begin(s, 1, &mark, &e), 0);
+    assert_int_equal(tw_truncate(s, cat_table_find(s->cat, "solo"), &n, &e), 0);
+    assert_int_equal(sess_stmt_end(s, mark, 1, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count_rows(s, "solo_kid"), 0);
+    nq_close(db);
+}
+
+static void test_self_reference(void **state)
+{
+    (void)state;
+    nq_db *db = open_db(DB, 1);
+    sql_session *s = sql_session_get(db);
+    nq_err e;
+    DDL_OK(s, "CREATE TABLE tree (id INTEGER PRIMARY KEY, up INT REFERENCES tree ON DELETE CASCADE)");
+    int64_t ups[] = {-1, 1, 2, 4, 2};
+    for (int i = 0; i < 5; i++) {
+        sqlv r[2] = {sqlv_int(i + 1), ups[i] < 0 ? sqlv_null() : sqlv_int(ups[i])};
+        assert_int_equal(row_op(s, "tree", OP_INS, 0, r, &e), 0); /* 4 references itself */
+    }
+    sqlv bad[2] = {sqlv_int(9), sqlv_int(77)};
+    assert_int_equal(row_op(s, "tree", OP_INS, 0, bad, &e), NQ_ECONSTRAINT);
+    /* deleting 1 takes 2, then 3 and 5 (children of 2) */
+    assert_int_equal(row_op(s, "tree", OP_DEL, 1, NULL, &e), 0);
+    assert_int_equal(count_rows(s, "tree"), 1);
+    assert_int_equal(row_op(s, "tree", OP_DEL, 4, NULL, &e), 0);
+    /* a cycle of cascades ends */
+    sqlv a1[2] = {sqlv_int(1), sqlv_null()}, a2[2] = {sqlv_int(2), sqlv_int(1)};
+    assert_int_equal(row_op(s, "tree", OP_INS, 0, a1, &e), 0);
+    assert_int_equal(row_op(s, "tree", OP_INS, 0, a2, &e), 0);
+    sqlv a1b[2] = {sqlv_int(1), sqlv_int(2)};
+    assert_int_equal(row_op(s, "tree", OP_UPD, 1, a1b, &e), 0);
+    assert_int_equal(row_op(s, "tree", OP_DEL, 1, NULL, &e), 0);
+    assert_int_equal(count_rows(s, "tree"), 0);
+    /* NO ACTION on a self reference: a row may go when only it references itself */
+    DDL_OK(s, "CREATE TABLE emp (id INTEGER PRIMARY KEY, boss INT REFERENCES emp)");
+    sqlv b1[2] = {sqlv_int(1), sqlv_int(1)}, b2[2] = {sqlv_int(2), sqlv_int(1)};
+    assert_int_equal(row_op(s, "emp", OP_INS, 0, b1, &e), 0);
+    assert_int_equal(row_op(s, "emp", OP_INS, 0, b2, &e), 0);
+    assert_int_equal(row_op(s, "emp", OP_DEL, 1, NULL, &e), NQ_ECONSTRAINT);
+    assert_int_equal(row_op(s, "emp", OP_DEL, 2, NULL, &e), 0);
+    assert_int_equal(row_op(s, "emp", OP_DEL, 1, NULL, &e), 0);
+    nq_close(db);
+}
+
 static void test_truncate(void **state)
 {
     (void)state;
@@ -482,6 +641,8 @@ int main(void)
         cmocka_unit_test(test_iscan_asc),
         cmocka_unit_test(test_iscan_desc),
         cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_foreign_keys),
+        cmocka_unit_test(test_self_reference),
         cmocka_unit_test(test_truncate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
