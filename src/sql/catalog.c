@@ -362,9 +362,9 @@ int cat_build_table(ast_arena *a, const ast_create_table *def, int64_t id, cat_t
             if ((rc = add_check(a, t, c->name, c->e, e)))
                 return rc;
         } else if (c->kind == AST_CONS_FOREIGN_KEY) {
-            int cols[32];
-            if (c->cols.n > 32)
-                return nq_err_set(e, NQ_EINVAL, "foreign key has more than 32 columns");
+            int cols[64];
+            if (c->cols.n > 64)
+                return nq_err_set(e, NQ_EINVAL, "foreign key has more than 64 columns");
             for (int j = 0; j < c->cols.n; j++) {
                 cols[j] = cat_column_find(t, c->cols.v[j]);
                 if (cols[j] < 0)

@@ -164,7 +164,8 @@ static int fix_references(sql_session *s, ast_arena *a, const cat_table *t, cons
     return 0;
 }
 
-int cat_const_value(const ast_expr *x, sqlv *out)
+/* Constant value of a DEFAULT expression; 1 if the expression is not a constant. */
+static int const_value(const ast_expr *x, sqlv *out)
 {
     int neg = 0;
     while (x && x->kind == AST_E_UNARY && (x->op == AST_OP_NEG || x->op == AST_OP_PLUS)) {
@@ -274,7 +275,7 @@ static int alter_add(sql_session *s, ast_arena *a, cat_table *t, const ast_alter
     if ((rc = table_empty(s, t, &empty, e)))
         return rc;
     sqlv v = sqlv_null(), cast = sqlv_null();
-    if (dflt && cat_const_value(dflt, &v)) {
+    if (dflt && const_value(dflt, &v)) {
         if (!empty)
             return nq_err_set(e, NQ_ENOTSUP,
                               "not supported yet: adding a column with a non-constant default to a table with rows");

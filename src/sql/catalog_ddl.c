@@ -17,7 +17,7 @@
 
 #include "sql/catalog_ddl_int.h"
 #include "sql/record.h"
-#include "sql/tablerw_int.h"
+#include "sql/tablerw.h"
 
 int ddl_prepare(sql_session *s, nq_err *e)
 {
@@ -340,17 +340,6 @@ int cat_create_table(sql_session *s, const ast_create_table *def, nq_err *e)
     if ((rc = cat_build_table(a, def, 0, &t, e)) ||
         (rc = auto_indexes(a, s->cat, def, t, ai, &nai, 64, e)))
         goto out;
-    /* foreign keys must name a key of their parent (when it exists: SQLite allows a parent
-     * that comes later, and tables may be created in any order) */
-    for (int f = 0; f < t->nfks; f++) {
-        cat_table *p = cat_table_find(s->cat, t->fks[f].parent);
-        if (!p || !strcasecmp(t->fks[f].parent, def->name.name))
-            continue;
-        int pcols[32], by_rowid;
-        cat_index *pix;
-        if ((rc = fk_resolve_parent(p, &t->fks[f], pcols, &pix, &by_rowid, e)))
-            goto out;
-    }
     for (int i = 0; i < nai; i++) {
         cat_index *ix;
         ast_create_index ci;

@@ -23,9 +23,6 @@ int cat_build_table(ast_arena *a, const ast_create_table *def, int64_t id, cat_t
 int cat_build_index(ast_arena *a, cat_table *t, const ast_create_index *ci, int64_t id,
                     int origin, cat_index **out, nq_err *e);
 int cat_attach_index(ast_arena *a, cat_table *t, cat_index *ix, nq_err *e);
-/* Value of a constant DEFAULT expression (literals, signed numbers; TEXT/BLOB borrow from the
- * tree): 0, or 1 when the expression is not a constant. */
-int cat_const_value(const ast_expr *x, sqlv *out);
 /* The stored schema version (0 when there is none). */
 int cat_read_version(nq_tree *schema, int64_t *out, nq_err *e);
 

@@ -61,7 +61,6 @@ typedef struct sql_session {
     catalog *retired;        /* catalogs replaced during a statement, freed when it ends */
     uint64_t cat_gen;        /* bumped whenever s->cat is replaced: plans cached against an
                                 older generation must be rebuilt */
-    int fk_depth;            /* nesting of foreign-key actions (tablefk.c) */
 } sql_session;
 
 /* The connection's session, created on first use (NULL only when out of memory). */

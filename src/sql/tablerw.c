@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "sql/record.h"
-#include "sql/tablerw_int.h"
+#include "sql/tablerw.h"
 
 static const key_col ROWID_COL = {0, 0};
 static const sqlv_type ROWID_TYPE = SQLV_INT;
@@ -87,7 +87,7 @@ static int key_rowid(const uint8_t *p, size_t n, int64_t *rowid, nq_err *e)
 
 /* Does a unique index hold the values prefix for a row other than self? 1 (and *other), 0, or
  * an error. */
-int tw_unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, size_t plen,
+static int unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, size_t plen,
                            const int64_t *self, int64_t *other, nq_err *e)
 {
     nq_cursor *c;
@@ -115,7 +115,7 @@ int tw_unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, size_t
     return found;
 }
 
-int tw_row_exists(sql_session *s, cat_table *t, int64_t rowid, nq_err *e)
+static int row_exists(sql_session *s, cat_table *t, int64_t rowid, nq_err *e)
 {
     uint8_t k[8];
     cat_rowid_key(rowid, k);
@@ -178,7 +178,7 @@ static int new_rowid(sql_session *s, cat_table *t, int64_t *rowid, nq_err *e)
         for (;;) {
             if ((rc = seq_value(s, t, rowid, e)))
                 return rc;
-            if ((rc = tw_row_exists(s, t, *rowid, e)) <= 0)
+            if ((rc = row_exists(s, t, *rowid, e)) <= 0)
                 return rc;
         }
     }
@@ -189,7 +189,7 @@ static int new_rowid(sql_session *s, cat_table *t, int64_t *rowid, nq_err *e)
         return nq_err_set(e, NQ_ERROR, "table \"%s\" has no free rowid: the largest is %lld",
                           t->name, (long long)INT64_MAX);
     *rowid = max < 0 ? 1 : max + 1;
-    if (max < 0 && (rc = tw_row_exists(s, t, 1, e)) != 0) /* only negative rowids so far: 1 is free */
+    if (max < 0 && (rc = row_exists(s, t, 1, e)) != 0) /* only negative rowids so far: 1 is free */
         return rc < 0 ? rc : nq_err_set(e, NQ_ECORRUPT, "table \"%s\" rowid order is broken", t->name);
     return 0;
 }
@@ -245,10 +245,7 @@ int tw_delete(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, nq_e
 {
     uint8_t k[8];
     cat_rowid_key(rowid, k);
-    int rc = fk_parent_before(s, t, rowid, old, NULL, e);
-    if (rc)
-        return rc;
-    rc = tw_del(s, t->handle, k, 8, e);
+    int rc = tw_del(s, t->handle, k, 8, e);
     if (rc == NQ_ENOTFOUND)
         return nq_err_set(e, rc, "no row %lld in table \"%s\"", (long long)rowid, t->name);
     if (rc)
@@ -263,7 +260,7 @@ int tw_delete(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, nq_e
         }
     }
     free(kb.p);
-    return rc ? rc : fk_parent_after(s, t, rowid, old, NULL, e);
+    return rc;
 }
 
 /* Rowids of rows conflicting with (row, rowid), at most one per constraint; *n of them.
@@ -275,7 +272,7 @@ static int find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int64_t
     *n = 0;
     int rc;
     if (check_rowid) {
-        if ((rc = tw_row_exists(s, t, rowid, e)) < 0)
+        if ((rc = row_exists(s, t, rowid, e)) < 0)
             return rc;
         if (rc) {
             out[(*n)++] = rowid;
@@ -293,7 +290,7 @@ static int find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int64_t
         if (has_null)
             continue;
         int64_t other;
-        if ((rc = tw_unique_conflict(s, ix, kb->p, plen, self, &other, e)) < 0)
+        if ((rc = unique_conflict(s, ix, kb->p, plen, self, &other, e)) < 0)
             return rc;
         if (rc) {
             if (!*n)
@@ -317,7 +314,7 @@ int tw_find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int have_ro
         rowid = row[t->ipk].i;
     }
     if (have_rowid && (!self || *self != rowid)) {
-        if ((rc = tw_row_exists(s, t, rowid, e)) < 0)
+        if ((rc = row_exists(s, t, rowid, e)) < 0)
             return rc;
         if (rc && n < max)
             out[n++] = (tw_conflict){NULL, rowid};
@@ -334,7 +331,7 @@ int tw_find_conflicts(sql_session *s, cat_table *t, const sqlv *row, int have_ro
         if (has_null)
             continue;
         int64_t other;
-        if ((rc = tw_unique_conflict(s, ix, kb.p, plen, self, &other, e)) < 0)
+        if ((rc = unique_conflict(s, ix, kb.p, plen, self, &other, e)) < 0)
             break;
         if (rc)
             out[n++] = (tw_conflict){ix, other};
@@ -405,8 +402,6 @@ int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *
         if (replaced)
             *replaced = nconf;
     }
-    if (t->nfks && (rc = fk_check_child(s, t, row, *rowid, NULL, e)))
-        goto out;
     rc = put_row(s, t, row, *rowid, &kb, e);
 out:
     free(kb.p);
@@ -421,7 +416,7 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
     if (t->ipk >= 0 && newv[t->ipk].type == SQLV_INT)
         new_rowid = newv[t->ipk].i;
     if (new_rowid != rowid) {
-        if ((rc = tw_row_exists(s, t, new_rowid, e)) < 0)
+        if ((rc = row_exists(s, t, new_rowid, e)) < 0)
             goto out;
         if (rc) {
             rc = dup_error(e, t->pk_name);
@@ -441,16 +436,13 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
         if (has_null || (plen == olen && !memcmp(kb.p, ko.p, plen)))
             continue;
         int64_t other;
-        if ((rc = tw_unique_conflict(s, ix, kb.p, plen, &rowid, &other, e)) < 0)
+        if ((rc = unique_conflict(s, ix, kb.p, plen, &rowid, &other, e)) < 0)
             goto out;
         if (rc) {
             rc = dup_error(e, ix->name);
             goto out;
         }
     }
-    if ((t->nfks && (rc = fk_check_child(s, t, newv, new_rowid, old, e))) ||
-        (rc = fk_parent_before(s, t, rowid, old, newv, e)))
-        goto out;
     uint8_t k[8], *rec = NULL;
     size_t rl;
     if ((rc = rec_encode(newv, t->ncols, &rec, &rl, e)))
@@ -479,8 +471,6 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
         if (!rc)
             rc = index_put(s, ix, &kb, e);
     }
-    if (!rc)
-        rc = fk_parent_after(s, t, rowid, old, newv, e);
 out:
     free(kb.p);
     free(ko.p);
@@ -794,7 +784,7 @@ int tw_index_build(sql_session *s, cat_index *ix, nq_err *e)
             break;
         if (ix->unique && !has_null) {
             int64_t other;
-            rc = tw_unique_conflict(s, ix, kb.p, plen, &rowid, &other, e);
+            rc = unique_conflict(s, ix, kb.p, plen, &rowid, &other, e);
             if (rc < 0)
                 break;
             if (rc) {
@@ -853,42 +843,9 @@ static int clear_tree(sql_session *s, nq_tree *t, int64_t *count, nq_err *e)
     return rc;
 }
 
-/* Row by row, so that foreign-key actions on referencing tables run. */
-static int delete_all(sql_session *s, cat_table *t, int64_t *count, nq_err *e)
-{
-    tw_scan *sc;
-    int rc = tw_scan_open(s, t, &sc, e);
-    if (rc)
-        return rc;
-    sqlv *vals = malloc((size_t)t->ncols * sizeof *vals);
-    int64_t rowid, n = 0;
-    if (!vals)
-        rc = oom(e);
-    while (!rc && (rc = tw_scan_next(sc, &rowid, vals, e)) == 1) {
-        rc = tw_delete(s, t, rowid, vals, e);
-        if (rc == NQ_ENOTFOUND) { /* deleted by a cascade from an earlier row */
-            nq_err_clear(e);
-            rc = 0;
-            continue;
-        }
-        n++;
-    }
-    free(vals);
-    tw_scan_close(sc);
-    if (count)
-        *count = n;
-    return rc < 0 ? rc : 0;
-}
-
 int tw_truncate(sql_session *s, cat_table *t, int64_t *deleted, nq_err *e)
 {
     int64_t n = 0;
-    if (fk_referenced(s, t)) {
-        int rc = delete_all(s, t, &n, e);
-        if (deleted)
-            *deleted = n;
-        return rc;
-    }
     int rc = clear_tree(s, t->handle, &n, e);
     for (int i = 0; i < t->nidx && !rc; i++)
         rc = clear_tree(s, t->idx[i]->handle, NULL, e);

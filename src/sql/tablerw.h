@@ -3,14 +3,10 @@
  *
  * tw_put/tw_del are nq_put/nq_del plus the undo log (session.h). Above them, tw_insert,
  * tw_delete and tw_update keep a table's tree and all its indexes consistent and enforce
- * PRIMARY KEY, UNIQUE and FOREIGN KEY constraints (NQ_ECONSTRAINT, messages as PostgreSQL's:
+ * PRIMARY KEY and UNIQUE constraints (NQ_ECONSTRAINT, messages as PostgreSQL's:
  *     duplicate key value violates unique constraint "t_pkey"
- *     insert or update on table "c" violates foreign key constraint "c_pid_fkey"
- *     update or delete on table "p" violates foreign key constraint "c_pid_fkey" on table "c"
- * ); foreign-key actions (CASCADE, SET NULL, SET DEFAULT with a constant default) run inside
- * tw_delete/tw_update, row by row (tablefk.c). NOT NULL, CHECK, types and defaults are the
- * executor's business: it hands over rows that are complete, typed and checked. Row layout and
- * key formats: catalog.h.
+ * ). NOT NULL, CHECK, types and defaults are the executor's business: it hands over rows that
+ * are complete, typed and checked. Row layout and key formats: catalog.h.
  *
  * Reading: tw_scan walks a table in rowid order; tw_iscan walks an index between two key
  * bounds. Both return borrowed bytes valid until the next call on the iterator. Iterators
@@ -102,8 +98,7 @@ void tw_iscan_close(tw_iscan *sc);
 /* Build an index's entries from the table's rows (CREATE INDEX on a filled table, REINDEX);
  * NQ_ECONSTRAINT if a unique index finds duplicates. */
 int tw_index_build(sql_session *s, cat_index *ix, nq_err *e);
-/* Delete every row of t and its index entries (TRUNCATE, DELETE without WHERE). When another
- * table references t, row by row through tw_delete, so that foreign-key actions run. */
+/* Delete every row of t and its index entries (TRUNCATE, DELETE without WHERE). */
 int tw_truncate(sql_session *s, cat_table *t, int64_t *deleted, nq_err *e);
 
 #endif
