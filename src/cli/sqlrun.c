@@ -35,7 +35,7 @@ static void report(sqlrun *r, unsigned base_line)
     unsigned line = 0, col = 0;
     nq_error_position(r->db, &line, &col);
     fprintf(stderr, "Error: %s", msg && *msg ? msg : nq_strerror(nq_errcode(r->db)));
-    if (line && msg && !strstr(msg, " at line "))
+    if (line && msg && !strstr(msg, "at line "))
         fprintf(stderr, " at line %u, column %u", line, col);
     fputc('\n', stderr);
     /* line counts from where the statement text began; name the input line when they differ */
