@@ -113,6 +113,8 @@ static int get_dt(const char *f, int argn, const sqlv *v, dt *o, nq_err *e)
         o->has_date = o->has_time = 1, o->type = SQLV_TIMESTAMP;
         return 0;
     case SQLV_TIME:
+        if (v->i < 0 || v->i >= US_PER_DAY) /* only damaged or raw values */
+            return nq_err_set(e, NQ_ERROR, "%s: time out of range", f);
         o->us = v->i, o->has_time = 1, o->type = SQLV_TIME;
         return 0;
     case SQLV_TEXT: {

@@ -789,6 +789,11 @@ int fn_printf(fn_ctx *cx, int argc, const sqlv *argv, sqlv *out, nq_err *e)
         }
         const sqlv *v = &argv[next];
         int argn = ++next;
+        if (strchr("diu", conv)) { /* C leaves '#' undefined for these: drop it */
+            char *h;
+            while ((h = strchr(flags, '#')))
+                memmove(h, h + 1, strlen(h));
+        }
         char spec[48];
         int sn = snprintf(spec, sizeof spec, "%%%s", flags);
         if (width >= 0)

@@ -136,6 +136,8 @@ static void test_conversions(void **state)
     chk("unix_timestamp", SQLV_INT, "-62135596800", ARGS(DT(-719162))); /* 0001-01-01 */
     chk("date", SQLV_NULL, "NULL", ARGS(NUL));
     chk_err("year", NQ_ERROR, "date out of range", ARGS(DT(INT64_MAX)));
+    chk_err("hour", NQ_ERROR, "hour: time out of range", ARGS(TM(-1)));
+    chk_err("date_add", NQ_ERROR, "time out of range", ARGS(TM(INT64_MAX), I(1), T("HOUR")));
 }
 
 static void test_fields(void **state)

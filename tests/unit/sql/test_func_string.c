@@ -243,6 +243,7 @@ static void test_printf(void **state)
     chk("format", SQLV_TEXT, "3.14", ARGS(T("%.2f"), R(3.14159)));
     chk("printf", SQLV_TEXT, "[   42][42   ][00042][+42]", ARGS(T("[%5d][%-5d][%05d][%+d]"), I(42), I(42), I(42), I(42)));
     chk("printf", SQLV_TEXT, "ff FF 17", ARGS(T("%x %X %o"), I(255), I(255), I(15)));
+    chk("printf", SQLV_TEXT, "0xff 017 5", ARGS(T("%#x %#o %#d"), I(255), I(15), I(5)));
     chk("printf", SQLV_TEXT, "-9223372036854775808", ARGS(T("%d"), I(INT64_MIN)));
     chk("printf", SQLV_TEXT, "3", ARGS(T("%d"), R(3.99)));  /* truncated */
     chk("printf", SQLV_TEXT, "12", ARGS(T("%d"), T("12")));
