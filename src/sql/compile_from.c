@@ -84,6 +84,22 @@ static int add_conj(fctx *f, bx *e, int on_only)
         int rc = add_conj(f, e->a, on_only);
         return rc < 0 ? rc : add_conj(f, e->b, on_only);
     }
+    if (e->kind == BX_BETWEEN && !e->not_ && e->a->kind == BX_COL) {
+        /* col BETWEEN x AND y is, by definition, col >= x AND col <= y: two index bounds */
+        bx *lo = ast_alloc(f->c->a, sizeof *lo), *hi = ast_alloc(f->c->a, sizeof *hi);
+        if (!lo || !hi)
+            return nq_err_set(f->c->e, NQ_ENOMEM, "out of memory");
+        *lo = *e;
+        lo->kind = BX_CMP;
+        lo->op = AST_OP_GE;
+        lo->b = e->b;
+        lo->c = NULL;
+        *hi = *lo;
+        hi->op = AST_OP_LE;
+        hi->b = e->c;
+        int rc = add_conj(f, lo, on_only);
+        return rc < 0 ? rc : add_conj(f, hi, on_only);
+    }
     if (f->ncj == f->capcj) {
         int nc = f->capcj ? f->capcj * 2 : 16;
         conj *n = realloc(f->cj, (size_t)nc * sizeof *n);
