@@ -327,7 +327,7 @@ int cat_create_table(sql_session *s, const ast_create_table *def, nq_err *e)
     if (rc || (rc = ddl_check_name(def->name.name, e)) || (rc = cat_check_schema(&def->name, e)))
         return rc;
     if (ddl_name_taken(s->cat, def->name.name)) {
-        if (def->if_not_exists && cat_table_find(s->cat, def->name.name))
+        if (def->if_not_exists) /* PostgreSQL: 'relation already exists, skipping' */
             return 0;
         return ddl_exists_error(s->cat, def->name.name, e);
     }
@@ -437,7 +437,7 @@ int cat_create_view(sql_session *s, const ast_create_view *def, nq_err *e)
     if (rc || (rc = ddl_check_name(def->name.name, e)) || (rc = cat_check_schema(&def->name, e)))
         return rc;
     if (ddl_name_taken(s->cat, def->name.name)) {
-        if (def->if_not_exists && cat_view_find(s->cat, def->name.name))
+        if (def->if_not_exists)
             return 0;
         return ddl_exists_error(s->cat, def->name.name, e);
     }

@@ -202,6 +202,10 @@ static void test_errors(void **state)
     DDL_OK(s, "DROP TABLE IF EXISTS nope");
     DDL_OK(s, "DROP INDEX IF EXISTS nope");
     DDL_OK(s, "CREATE INDEX IF NOT EXISTS t_b_key ON t (c)");
+    DDL_OK(s, "CREATE TABLE IF NOT EXISTS v (x INT)"); /* any relation of that name: skipped */
+    DDL_OK(s, "CREATE VIEW IF NOT EXISTS t AS SELECT 1");
+    assert_non_null(cat_view_find(s->cat, "v"));
+    assert_null(cat_view_find(s->cat, "t"));
     assert_int_equal(s->cat->version, v0); /* IF [NOT] EXISTS no-ops do not bump it */
     nq_close(db);
 }
