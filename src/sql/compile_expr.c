@@ -267,9 +267,11 @@ static int bind_sub(cc *c, cc_scope *sc, const ast_select *q, int want_cols, con
     inner.first_slot = c->nslots;
     inner.with = sc ? sc->with : NULL;
     /* the subquery's own FROM scope hangs below this marker scope, so correlation shows here */
+    int ops_lo = c->nops;
     int rc = cc_query_compile(c, &inner, q, &cq);
     if (rc < 0)
         return rc;
+    int ops_hi = c->nops;
     if (want_cols && cq.ncols != want_cols)
         return cc_fail(c, NQ_ESCHEMA, at, "subquery has %d columns, expected %d", cq.ncols, want_cols);
     bsub *b = ast_alloc(c->a, sizeof *b);
@@ -279,6 +281,14 @@ static int bind_sub(cc *c, cc_scope *sc, const ast_select *q, int want_cols, con
     b->out_slot = cq.slot;
     b->ncols = cq.ncols;
     b->correlated = inner.correlated;
+    if (b->correlated) {
+        b->resets = ast_alloc(c->a, sizeof(op *) * (size_t)(ops_hi - ops_lo + 1));
+        if (!b->resets)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        for (int i = ops_lo; i < ops_hi; i++)
+            if (c->ops[i]->vt->destroy)
+                b->resets[b->nresets++] = c->ops[i];
+    }
     if (c->nsubs == c->capsubs) {
         int nc = c->capsubs ? c->capsubs * 2 : 8;
         bsub **ns = realloc(c->subs, (size_t)nc * sizeof *ns);

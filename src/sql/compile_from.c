@@ -701,6 +701,102 @@ static uint64_t item_mask(fctx *f)
     return m;
 }
 
+/* The type class of a column register, if it belongs to a base table item. */
+static int col_class(fctx *f, const bx *b, sqlv_type *t)
+{
+    if (b->kind != BX_COL)
+        return 0;
+    for (int i = 0; i < f->n; i++)
+        if (f->items[i].slot == b->slot && f->items[i].t) {
+            sqlv_type ty = f->items[i].t->cols[b->col].type;
+            if (ty == SQLV_NULL)
+                return 0; /* untyped column: values of any class, no hashing */
+            *t = ty == SQLV_REAL ? SQLV_INT : ty; /* numbers share one key encoding */
+            return 1;
+        }
+    return 0;
+}
+
+/* Hash join for item it (read by a full scan) when some evaluable conjunct is
+ * `it.col = placed.col` of one type class: the inner side keeps only the conjuncts about it
+ * alone, the rest become the join's residual condition. Returns 1 with *out set, 0 when no
+ * equality qualifies, or an error. */
+static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double rows, bx **filt,
+                     op **out)
+{
+    cc *c = f->c;
+    uint64_t me = slot_bit(f, it->slot);
+    bx **lk = ast_alloc(c->a, sizeof(bx *) * 16), **rk = ast_alloc(c->a, sizeof(bx *) * 16);
+    if (!lk || !rk)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    int nk = 0;
+    /* the candidate conjuncts: ready WHERE/ON conjuncts (or the item's ON list) */
+    int ncand = 0;
+    (void)filt;
+    bx **cand = ast_alloc(c->a, sizeof(bx *) * (size_t)(f->ncj + it->non + 1));
+    if (!cand)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    if (!it->left_join) {
+        for (int k = 0; k < f->ncj; k++)
+            if (ready(f, &f->cj[k], it, with))
+                cand[ncand++] = f->cj[k].e;
+    } else
+        for (int k = 0; k < it->non; k++)
+            cand[ncand++] = it->on[k];
+    for (int k = 0; k < ncand && nk < 16; k++) {
+        bx *e = cand[k];
+        if (e->kind != BX_CMP || e->op != AST_OP_EQ || e->a->kind != BX_COL || e->b->kind != BX_COL)
+            continue;
+        bx *in = e->a->slot == it->slot ? e->a : e->b->slot == it->slot ? e->b : NULL;
+        bx *outer = in == e->a ? e->b : e->a;
+        if (!in || outer->slot == it->slot || !(slot_bit(f, outer->slot) & with & ~me))
+            continue;
+        sqlv_type ti, to;
+        if (!col_class(f, in, &ti) || !col_class(f, outer, &to) || ti != to)
+            continue;
+        rk[nk] = in;
+        lk[nk++] = outer;
+    }
+    if (!nk)
+        return 0;
+    /* split: conditions on the item alone filter the build side; the rest is residual */
+    bx **inner = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
+    bx **resid = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
+    if (!inner || !resid)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    int ni = 0, nr = 0;
+    uint64_t items = item_mask(f);
+    for (int k = 0; k < ncand; k++) {
+        uint64_t sl = bx_slots(cand[k], f->sc->first_slot);
+        if ((sl & items & ~me) == 0 && sl != ~0ULL)
+            inner[ni++] = cand[k];
+        else
+            resid[nr++] = cand[k];
+    }
+    if (!it->left_join)
+        for (int k = 0; k < f->ncj; k++)
+            if (ready(f, &f->cj[k], it, with))
+                f->cj[k].used = 1;
+    int rc;
+    if (ni) {
+        op *fo = op_filter_new(c->a, acc, and_all(c, inner, ni));
+        if ((rc = cc_track_op(c, fo)) < 0)
+            return rc;
+        fo->est_rows = acc->est_rows * pow(0.5, ni);
+        fo->est_cost = acc->est_cost;
+        acc = fo;
+    }
+    op *j = op_hashjoin_new(c->a, cur, acc, it->slot, it->ncols, lk, rk, nk,
+                            nr ? and_all(c, resid, nr) : NULL, it->left_join);
+    if ((rc = cc_track_op(c, j)) < 0)
+        return rc;
+    double inner_rows = acc->est_rows;
+    j->est_cost = cur->est_cost + acc->est_cost + rows;
+    j->est_rows = rows * (inner_rows / 10 > 1 ? inner_rows / 10 : 1);
+    *out = j;
+    return 1;
+}
+
 int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op **out)
 {
     fctx f = {0};
@@ -803,6 +899,20 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
             goto done_filt;
         acc->est_rows = best.rows;
         acc->est_cost = best.cost;
+        if (cur && it->t && !it->full && best.kind == 0) {
+            op *hj = NULL;
+            int hr = hash_plan(&f, it, with, acc, cur, rows, filt, &hj);
+            if (hr < 0) {
+                rc = hr;
+                goto done_filt;
+            }
+            if (hr == 1) {
+                cur = hj;
+                rows = hj->est_rows;
+                placed = with;
+                goto after_join;
+            }
+        }
         /* filters that are now evaluable (the ones used for bounds too: see exec_scan.c) */
         int nf = 0;
         if (it->full) {
@@ -854,16 +964,17 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
             cur = j;
         }
         placed = with;
+    after_join:
         /* after an outer join: the WHERE conjuncts that now can run go above it */
         if (it->left_join || f.has_outer) {
-            nf = 0;
+            int nw = 0;
             for (int k = 0; k < f.ncj; k++)
                 if (ready(&f, &f.cj[k], NULL, placed)) {
-                    filt[nf++] = f.cj[k].e;
+                    filt[nw++] = f.cj[k].e;
                     f.cj[k].used = 1;
                 }
-            if (nf) {
-                op *fo = op_filter_new(c->a, cur, and_all(c, filt, nf));
+            if (nw) {
+                op *fo = op_filter_new(c->a, cur, and_all(c, filt, nw));
                 if ((rc = cc_track_op(c, fo)) < 0)
                     goto done_filt;
                 fo->est_rows = cur->est_rows * 0.5;

@@ -123,6 +123,9 @@ typedef int (*row_fn)(void *arg, const sqlv *row, int ncols, nq_err *err);
 
 static int run_sub(bsub *sub, xenv *x, row_fn fn, void *arg, nq_err *err)
 {
+    if (sub->correlated)
+        for (int i = 0; i < sub->nresets; i++)
+            sub->resets[i]->vt->destroy(sub->resets[i]);
     int rc = op_open(sub->plan, x, err);
     if (rc < 0) {
         op_close(sub->plan, x);

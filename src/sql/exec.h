@@ -87,6 +87,9 @@ struct bsub {
     int out_slot;        /* slot of the plan's output row */
     int ncols;
     int correlated;
+    op **resets;         /* correlated: operators under plan that keep rows between opens
+                            (materializations, hash tables), emptied before every run */
+    int nresets;
     int cached;          /* uncorrelated: result computed */
     /* cache: scalar value / exists flag / IN set (sorted, deduplicated rows of ncols) */
     sqlv scalar;
