@@ -41,37 +41,121 @@ int64_t cat_rowid_from_key(const uint8_t key[8])
     return (int64_t)(u ^ (UINT64_C(1) << 63));
 }
 
-/* ---- lookups ---------------------------------------------------------------------------- */
+/* ---- lookups ----------------------------------------------------------------------------
+ * Every statement resolves names, and a schema load resolves each index's table, so lookups go
+ * through an open-addressing hash of ASCII-folded names (built when a catalog is loaded; a
+ * catalog never changes after that). Tables, indexes and views share one namespace. */
 
-cat_table *cat_table_find(const catalog *c, const char *name)
+enum { NM_TABLE = 1, NM_INDEX, NM_VIEW };
+
+typedef struct name_slot {
+    uint32_t hash;
+    int kind;
+    void *obj;
+    const char *name;
+} name_slot;
+
+struct cat_names {
+    name_slot *slot;
+    uint32_t mask;
+};
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
+        h = (h ^ ch) * 16777619u;
+    }
+    return h;
+}
+
+static void names_put(struct cat_names *nm, int kind, const char *name, void *obj)
+{
+    uint32_t h = name_hash(name);
+    for (uint32_t i = h & nm->mask;; i = (i + 1) & nm->mask) {
+        name_slot *sl = &nm->slot[i];
+        if (!sl->obj) {
+            *sl = (name_slot){h, kind, obj, name};
+            return;
+        }
+        if (sl->hash == h && sl->kind == kind && !strcasecmp(sl->name, name))
+            return; /* first one wins, like the linear search did */
+    }
+}
+
+/* (Re)build the hash from the catalog's objects; 0 or NQ_ENOMEM. */
+static int names_build(catalog *c)
+{
+    uint32_t n = (uint32_t)(c->ntables + c->nviews);
+    for (int i = 0; i < c->ntables; i++)
+        n += (uint32_t)c->tables[i]->nidx;
+    uint32_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap <<= 1;
+    struct cat_names *nm = ast_alloc(c->arena, sizeof *nm);
+    if (!nm || !(nm->slot = ast_alloc(c->arena, cap * sizeof(name_slot))))
+        return NQ_ENOMEM;
+    nm->mask = cap - 1;
+    for (int i = 0; i < c->ntables; i++) {
+        cat_table *t = c->tables[i];
+        names_put(nm, NM_TABLE, t->name, t);
+        for (int j = 0; j < t->nidx; j++)
+            names_put(nm, NM_INDEX, t->idx[j]->name, t->idx[j]);
+    }
+    for (int i = 0; i < c->nviews; i++)
+        names_put(nm, NM_VIEW, c->views[i]->name, c->views[i]);
+    c->names = nm;
+    return 0;
+}
+
+static void *names_find(const catalog *c, int kind, const char *name)
 {
     if (!c || !name)
         return NULL;
-    for (int i = 0; i < c->ntables; i++)
-        if (!strcasecmp(c->tables[i]->name, name))
-            return c->tables[i];
+    const struct cat_names *nm = c->names;
+    if (!nm) {
+        /* while a catalog is being built (or out of memory): the plain walk */
+        if (kind == NM_TABLE) {
+            for (int i = 0; i < c->ntables; i++)
+                if (!strcasecmp(c->tables[i]->name, name))
+                    return c->tables[i];
+        } else if (kind == NM_INDEX) {
+            for (int i = 0; i < c->ntables; i++)
+                for (int j = 0; j < c->tables[i]->nidx; j++)
+                    if (!strcasecmp(c->tables[i]->idx[j]->name, name))
+                        return c->tables[i]->idx[j];
+        } else {
+            for (int i = 0; i < c->nviews; i++)
+                if (!strcasecmp(c->views[i]->name, name))
+                    return c->views[i];
+        }
+        return NULL;
+    }
+    uint32_t h = name_hash(name);
+    for (uint32_t i = h & nm->mask; nm->slot[i].obj; i = (i + 1) & nm->mask) {
+        const name_slot *sl = &nm->slot[i];
+        if (sl->hash == h && sl->kind == kind && !strcasecmp(sl->name, name))
+            return sl->obj;
+    }
     return NULL;
+}
+
+cat_table *cat_table_find(const catalog *c, const char *name)
+{
+    return names_find(c, NM_TABLE, name);
 }
 
 cat_index *cat_index_find(const catalog *c, const char *name)
 {
-    if (!c || !name)
-        return NULL;
-    for (int i = 0; i < c->ntables; i++)
-        for (int j = 0; j < c->tables[i]->nidx; j++)
-            if (!strcasecmp(c->tables[i]->idx[j]->name, name))
-                return c->tables[i]->idx[j];
-    return NULL;
+    return names_find(c, NM_INDEX, name);
 }
 
 cat_view *cat_view_find(const catalog *c, const char *name)
 {
-    if (!c || !name)
-        return NULL;
-    for (int i = 0; i < c->nviews; i++)
-        if (!strcasecmp(c->views[i]->name, name))
-            return c->views[i];
-    return NULL;
+    return names_find(c, NM_VIEW, name);
 }
 
 int cat_column_find(const cat_table *t, const char *name)
@@ -132,7 +216,7 @@ int cat_type_lookup(const ast_type *ty, cat_column *col, int *integer, nq_err *e
         return 0;
     }
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        if (strcmp(types[i].name, ty->name))
+        if (types[i].name[0] != ty->name[0] || strcmp(types[i].name, ty->name))
             continue;
         col->type = types[i].type;
         col->project_type = types[i].project;
@@ -683,6 +767,8 @@ static int load_entries(catalog *c, nq_err *e)
                             en->kind);
         }
     }
+    if (!rc && names_build(c))
+        rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
     for (int i = 0; i < nents && !rc; i++) {
         entry *en = &ents[i];
         if (strcmp(en->kind, "index"))
@@ -702,6 +788,8 @@ static int load_entries(catalog *c, nq_err *e)
         if (rc && rc != NQ_ENOMEM && rc != NQ_ECORRUPT)
             rc = corrupt_entry(e, en->name);
     }
+    if (!rc && names_build(c))
+        rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
     for (int i = 0; i < nstats && !rc; i++)
         apply_stat(c, stats[i].name, stats[i].v, stats[i].vl);
 out:

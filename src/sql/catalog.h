@@ -128,6 +128,7 @@ typedef struct catalog {
     cat_view **views;
     nq_tree *schema;         /* the "sql:schema" tree (NULL while the database has no schema) */
     struct catalog *retired_next; /* session.c: replaced catalogs kept until the statement ends */
+    struct cat_names *names; /* catalog.c: name -> object hash for the lookups below */
 } catalog;
 
 /* Load the schema (inside the caller's open transaction). An empty database has an empty
