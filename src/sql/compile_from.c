@@ -701,6 +701,14 @@ static uint64_t item_mask(fctx *f)
     return m;
 }
 
+static uint64_t items_of(fctx *f)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < f->n; i++)
+        m |= slot_bit(f, f->items[i].slot);
+    return m;
+}
+
 /* The type class of a column register, if it belongs to a base table item. */
 static int col_class(fctx *f, const bx *b, sqlv_type *t)
 {
@@ -743,17 +751,29 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     } else
         for (int k = 0; k < it->non; k++)
             cand[ncand++] = it->on[k];
+    int numeric = 1; /* every key is numeric: outer TEXT keys are converted at probe time */
     for (int k = 0; k < ncand && nk < 16; k++) {
         bx *e = cand[k];
-        if (e->kind != BX_CMP || e->op != AST_OP_EQ || e->a->kind != BX_COL || e->b->kind != BX_COL)
+        if (e->kind != BX_CMP || e->op != AST_OP_EQ)
             continue;
-        bx *in = e->a->slot == it->slot ? e->a : e->b->slot == it->slot ? e->b : NULL;
+        bx *in = e->a->kind == BX_COL && e->a->slot == it->slot ? e->a
+                 : e->b->kind == BX_COL && e->b->slot == it->slot ? e->b : NULL;
+        if (!in)
+            continue;
         bx *outer = in == e->a ? e->b : e->a;
-        if (!in || outer->slot == it->slot || !(slot_bit(f, outer->slot) & with & ~me))
-            continue;
+        uint64_t os = bx_slots(outer, f->sc->first_slot);
+        if ((os & me) || (os & ~with) || !(os & items_of(f)))
+            continue; /* the outer side must read placed items (and not the item itself) */
         sqlv_type ti, to;
-        if (!col_class(f, in, &ti) || !col_class(f, outer, &to) || ti != to)
+        if (!col_class(f, in, &ti))
             continue;
+        if (outer->kind == BX_COL && col_class(f, outer, &to)) {
+            if (ti != to)
+                continue;
+        } else if (ti != SQLV_INT) /* an expression: only against numeric columns */
+            continue;
+        if (ti != SQLV_INT)
+            numeric = 0;
         rk[nk] = in;
         lk[nk++] = outer;
     }
@@ -787,7 +807,7 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
         acc = fo;
     }
     op *j = op_hashjoin_new(c->a, cur, acc, it->slot, it->ncols, lk, rk, nk,
-                            nr ? and_all(c, resid, nr) : NULL, it->left_join);
+                            nr ? and_all(c, resid, nr) : NULL, it->left_join, numeric);
     if ((rc = cc_track_op(c, j)) < 0)
         return rc;
     double inner_rows = acc->est_rows;

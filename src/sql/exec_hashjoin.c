@@ -28,6 +28,7 @@ typedef struct hj_op {
     int nkeys;
     bx *cond;                 /* residual condition (may be NULL) */
     int left_outer;
+    int numeric;              /* convert TEXT outer keys to numbers; other classes never match */
     int rslot, rwidth;
     /* build side */
     int built;
@@ -41,7 +42,7 @@ typedef struct hj_op {
     int matched;
 } hj_op;
 
-static int encode_keys(bx **keys, int n, xenv *x, key_buf *kb, int *has_null, nq_err *e)
+static int encode_keys(bx **keys, int n, xenv *x, int numeric, key_buf *kb, int *has_null, nq_err *e)
 {
     kb->n = 0;
     *has_null = 0;
@@ -51,6 +52,14 @@ static int encode_keys(bx **keys, int n, xenv *x, key_buf *kb, int *has_null, nq
         int rc = ev(keys[i], x, &v, e);
         if (rc < 0)
             return rc;
+        if (numeric && v.type != SQLV_INT && v.type != SQLV_REAL && v.type != SQLV_NULL) {
+            /* `=` converts a TEXT operand to a number; anything else cannot equal a number */
+            sqlv t;
+            nq_err e2;
+            int ok = v.type == SQLV_TEXT && sqlv_cast(&v, SQLV_REAL, &t, &e2) == 0;
+            sqlv_clear(&v);
+            v = ok ? t : sqlv_null();
+        }
         if (v.type == SQLV_NULL)
             *has_null = 1;
         rc = key_append(kb, &v, kc, e);
@@ -73,7 +82,7 @@ static int build(hj_op *s, xenv *x, nq_err *e)
         if (rc <= 0)
             break;
         int has_null;
-        if ((rc = encode_keys(s->rkeys, s->nkeys, x, &kb, &has_null, e)) < 0)
+        if ((rc = encode_keys(s->rkeys, s->nkeys, x, 0, &kb, &has_null, e)) < 0)
             break;
         if (has_null)
             continue;
@@ -140,7 +149,7 @@ static int hj_next(op *o, xenv *x, nq_err *e)
             if (rc <= 0)
                 break;
             int has_null;
-            if ((rc = encode_keys(s->lkeys, s->nkeys, x, &kb, &has_null, e)) < 0)
+            if ((rc = encode_keys(s->lkeys, s->nkeys, x, s->numeric, &kb, &has_null, e)) < 0)
                 break;
             s->matched = 0;
             s->cur = has_null ? -1 : keymap_get(s->map, kb.p, kb.n, 0, 0, NULL);
@@ -207,7 +216,7 @@ static void hj_describe(const op *o, char *buf, size_t cap)
 static const op_vt hj_vt = {"hashjoin", hj_open, hj_next, hj_close, hj_destroy, hj_describe};
 
 op *op_hashjoin_new(ast_arena *a, op *l, op *r, int rslot, int rwidth, bx **lkeys, bx **rkeys,
-                    int nkeys, bx *cond, int left_outer)
+                    int nkeys, bx *cond, int left_outer, int numeric)
 {
     hj_op *s = ast_alloc(a, sizeof *s);
     if (!s)
@@ -222,6 +231,7 @@ op *op_hashjoin_new(ast_arena *a, op *l, op *r, int rslot, int rwidth, bx **lkey
     s->nkeys = nkeys;
     s->cond = cond;
     s->left_outer = left_outer;
+    s->numeric = numeric;
     s->rslot = rslot;
     s->rwidth = rwidth;
     return &s->base;

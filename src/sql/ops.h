@@ -50,9 +50,10 @@ op *op_join_full_new(ast_arena *a, op *l, op *r, bx *cond, int left_outer, int f
                      const int *null_slots, const int *null_widths, int nnull,
                      const int *lnull_slots, const int *lnull_widths, int nlnull);
 /* Hash join (exec_hashjoin.c): r is read once into a hash table keyed by rkeys (over rslot);
- * each l row probes with lkeys; cond is the residual condition. */
+ * each l row probes with lkeys; cond is the residual condition. numeric: every key is a number,
+ * and outer TEXT key values are converted to numbers before probing (as `=` would). */
 op *op_hashjoin_new(ast_arena *a, op *l, op *r, int rslot, int rwidth, bx **lkeys, bx **rkeys,
-                    int nkeys, bx *cond, int left_outer);
+                    int nkeys, bx *cond, int left_outer, int numeric);
 /* Evaluate exprs into slot's row. */
 op *op_project_new(ast_arena *a, op *child, int slot, bx **exprs, int n);
 op *op_sort_new(ast_arena *a, op *child, int slot, int ncols, const sort_key *keys, int nkeys);
