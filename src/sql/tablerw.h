@@ -5,8 +5,8 @@
  * tw_delete and tw_update keep a table's tree and all its indexes consistent and enforce
  * PRIMARY KEY and UNIQUE constraints (NQ_ECONSTRAINT, messages as PostgreSQL's:
  *     duplicate key value violates unique constraint "t_pkey"
- * ). NOT NULL, CHECK, types and defaults are the executor's business: it hands over rows that
- * are complete, typed and checked. Row layout and key formats: catalog.h.
+ * ). NOT NULL, CHECK, FOREIGN KEY (exec_fk.c), types and defaults are the executor's
+ * business: it hands over rows that are complete, typed and checked. Row layout and key formats: catalog.h.
  *
  * Reading: tw_scan walks a table in rowid order; tw_iscan walks an index between two key
  * bounds. Both return borrowed bytes valid until the next call on the iterator. Iterators
