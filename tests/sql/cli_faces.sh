@@ -61,6 +61,10 @@ check "sql --format tsv" 0 "$T/tsv" "" $NQ sql "$DB" "SELECT a, b FROM t ORDER B
 printf '[\n  {"a": 1, "b": "x,y"},\n  {"a": 2, "b": null},\n  {"a": 3, "b": ""}\n]\n' >"$T/json"
 check "sql --format json" 0 "$T/json" "" $NQ sql "$DB" "SELECT a, b FROM t ORDER BY a" --format=json
 
+printf '[\n  {"r": 1.5, "big": 1e+20, "inf": "Infinity", "b": true, "s": "a\\"b\\\\c"}\n]\n' >"$T/jsontypes"
+check "sql --format json, value types" 0 "$T/jsontypes" "" $NQ sql "$DB" \
+  "SELECT 1.5 AS r, 1e20 AS big, CAST('Infinity' AS REAL) AS inf, TRUE AS b, 'a\"b\\c' AS s" --format json
+
 printf '[]\n' >"$T/json0"
 check "sql --format json, no rows" 0 "$T/json0" "" $NQ sql "$DB" "SELECT a FROM t WHERE a > 9" --format json
 
