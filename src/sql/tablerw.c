@@ -196,7 +196,8 @@ static int new_rowid(sql_session *s, cat_table *t, int64_t *rowid, nq_err *e)
 
 static int index_put(sql_session *s, cat_index *ix, const key_buf *kb, nq_err *e)
 {
-    int rc = tw_put(s, ix->handle, kb->p, kb->n, "", 0, 0, e);
+    /* an index key ends with the rowid: a new entry is always a new key */
+    int rc = tw_put(s, ix->handle, kb->p, kb->n, "", 0, NQ_PUT_NOOVERWRITE, e);
     if (rc == NQ_ETOOBIG)
         nq_err_prefix(e, rc, "index row too large for index \"%s\"", ix->name);
     return rc;
@@ -211,7 +212,7 @@ static int put_row(sql_session *s, cat_table *t, const sqlv *row, int64_t rowid,
     int rc = rec_encode(row, t->ncols, &rec, &rl, e);
     if (rc)
         return rc;
-    rc = tw_put(s, t->handle, k, 8, rec, rl, 0, e);
+    rc = tw_put(s, t->handle, k, 8, rec, rl, NQ_PUT_NOOVERWRITE, e); /* checked free by the caller */
     free(rec);
     for (int i = 0; i < t->nidx && !rc; i++) {
         if (!(rc = index_key(t->idx[i], row, rowid, kb, NULL, NULL, e)))

@@ -130,6 +130,19 @@ int tw_put(sql_session *s, nq_tree *t, const void *k, size_t kl, const void *v, 
 {
     int rc;
     note_schema(s, t);
+    if (logging(s) && (flags & NQ_PUT_NOOVERWRITE)) {
+        /* the caller knows the key is new (a fresh row or index entry): log "absent" without
+         * looking it up; the put itself verifies the claim */
+        if ((rc = push(s, U_REMOVE, t->name, k, kl, NULL, 0, e)))
+            return rc;
+        rc = nq_put(t, k, kl, v, vl, flags);
+        if (rc) {
+            undo_log *u = s->undo;
+            ent_free(&u->v[--u->n]);
+            return from_db(s, rc, e);
+        }
+        return 0;
+    }
     if (logging(s)) {
         void *old = NULL;
         size_t ol = 0;
