@@ -34,8 +34,7 @@ struct sql_stmt {
     /* compiled state */
     int compiled;
     cc c;
-    catalog *cat;
-    int64_t cat_version;
+    uint64_t cat_gen;      /* the session's catalog generation the plan was compiled against */
     cc_query q;            /* SELECT */
     dml_plan *dml;         /* INSERT/UPDATE/DELETE */
     const ast_stmt *explain_target;
@@ -190,7 +189,7 @@ static int ensure_compiled(sql_stmt *st, nq_err *e)
     const ast_stmt *s = st->explain_target ? st->explain_target : st->ast;
     if (!needs_plan(s))
         return 0;
-    if (st->compiled && st->cat == st->s->cat && st->cat_version == st->s->cat->version)
+    if (st->compiled && st->cat_gen == st->s->cat_gen)
         return 0;
     if (st->compiled) {
         int old = st->ncols;
@@ -220,8 +219,7 @@ static int ensure_compiled(sql_stmt *st, nq_err *e)
         }
     }
     st->compiled = 1;
-    st->cat = st->s->cat;
-    st->cat_version = st->s->cat->version;
+    st->cat_gen = st->s->cat_gen;
     return 0;
 }
 
