@@ -21,9 +21,11 @@
  *               `SELECT id, x FROM t WHERE k BETWEEN ? AND ?` returning the rows
  *   5. group:   `SELECT k % 1000, count(*), avg(x) FROM t GROUP BY k % 1000` over every row
  *   6. joins:   `SELECT count(*), sum(w) FROM u JOIN t ON t.id = u.tid WHERE u.w < ?` (an index
- *               nested loop: u scanned, t reached by its primary key), and a join with no
- *               index on either join column (`u.w = t.k % 1000`, the first S rows of t), where
- *               SQLite builds an automatic index and a nested loop without one is quadratic.
+ *               nested loop: u scanned, t reached by its primary key), and two joins with no
+ *               index on either join column, hash-join territory: `u.w = t.k % 1000` (an
+ *               expression key, the first S rows of t) and `u.w = t.x` (two plain columns, the
+ *               first N/10 rows of t; every integer column of t is indexed, so the REAL one is
+ *               the unindexed partner). SQLite builds an automatic index for both.
  * Queries run in autocommit mode on both engines (each statement its own read transaction),
  * which is how a client issues them, except the second point-query line; the loads are one
  * explicit transaction each.
@@ -86,15 +88,15 @@
 
 /* ---- workloads ------------------------------------------------------------------------------ */
 enum { W_LOAD_T, W_LOAD_U, W_POINT, W_POINT_TXN, W_RANGE, W_RANGE_CMP, W_RANGE_ROWS, W_GROUP, W_JOIN_IDX,
-       W_JOIN_NOIDX, W_COUNT };
+       W_JOIN_NOIDX, W_JOIN_COLS, W_COUNT };
 static const char *const w_label[W_COUNT] = {
     "insert t, 1 txn", "insert u, 1 txn", "point query by id", "point query, in one txn",
     "range count/sum BETWEEN",
     "range count/sum >= AND <=", "range rows BETWEEN", "GROUP BY k % 1000", "join u-t by pk",
-    "join, no usable index"};
+    "join no index, expression", "join no index, columns"};
 static const char *const w_key[W_COUNT] = {"insert_t", "insert_u", "point", "point_txn", "range_agg",
                                            "range_agg_cmp", "range_rows", "group_by",
-                                           "join_pk", "join_noindex"};
+                                           "join_pk", "join_noindex", "join_noindex_cols"};
 static const char *const SQL_CREATE_T =
     "CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT, x REAL)";
 static const char *const SQL_INDEX_T = "CREATE INDEX t_k ON t(k)";
@@ -111,7 +113,8 @@ static const char *const w_sql[W_COUNT] = {
     "SELECT id, x FROM t WHERE k BETWEEN ? AND ?",
     "SELECT k % 1000, count(*), avg(x) FROM t GROUP BY k % 1000",
     "SELECT count(*), sum(w) FROM u JOIN t ON t.id = u.tid WHERE u.w < ?",
-    "SELECT count(*), sum(t.x), sum(u.w) FROM t JOIN u ON u.w = t.k % 1000 WHERE t.id <= ?"};
+    "SELECT count(*), sum(t.x), sum(u.w) FROM t JOIN u ON u.w = t.k % 1000 WHERE t.id <= ?",
+    "SELECT count(*), sum(t.x), sum(u.w) FROM t JOIN u ON u.w = t.x WHERE t.id <= ?"};
 
 enum { E_NQDB, E_SQLITE, E_COUNT };
 static const char *const e_name[E_COUNT] = {"nqdb", "sqlite"};
@@ -488,7 +491,7 @@ typedef struct child_result {
     uint32_t ngroups;
     int64_t gcount[GROUPS];
     double gavg[GROUPS];
-    int64_t jcount[2], jsum_w[2], jsum_x4; /* joins: counts, sums of w, the no-index sum(x)*4 */
+    int64_t jcount[3], jsum_w[3], jsum_x4[3]; /* joins: count(*), sum(w), sum(x)*4 */
     char plan[W_COUNT][PLAN_BYTES];
 } child_result;
 
@@ -732,22 +735,26 @@ static int wl_join_pk(run *r)
     return 0;
 }
 
-/* 6b. the join with no index on either join column. */
-static int wl_join_noidx(run *r)
+/* 6b. the joins with no index on either join column: line W_JOIN_NOIDX joins on an
+ *     expression of t (`u.w = t.k % 1000`, the first join_rows rows of t), line W_JOIN_COLS
+ *     on two plain columns (`u.w = t.x`, the first N/10 rows of t; x is integral for a
+ *     quarter of the rows). */
+static int wl_join_noidx(run *r, int w)
 {
     const sql_ops *o = r->o;
-    CHECK(prep(r, W_JOIN_NOIDX));
-    CHECK(o->bind_i64(&r->s, 1, r->p->join_rows));
+    int j = w - W_JOIN_IDX;
+    CHECK(prep(r, w));
+    CHECK(o->bind_i64(&r->s, 1, w == W_JOIN_NOIDX ? r->p->join_rows : r->p->urows));
     int rc;
     double t0 = bu_now();
     while ((rc = o->step(&r->s)) == 1) {
-        r->res->jcount[1] = o->col_i64(&r->s, 0);
-        r->res->jsum_x4 = quarters(o->col_f64(&r->s, 1));
-        r->res->jsum_w[1] = o->col_i64(&r->s, 2);
+        r->res->jcount[j] = o->col_i64(&r->s, 0);
+        r->res->jsum_x4[j] = quarters(o->col_f64(&r->s, 1));
+        r->res->jsum_w[j] = o->col_i64(&r->s, 2);
     }
     CHECK(rc);
-    r->res->secs[W_JOIN_NOIDX] = bu_now() - t0;
-    r->res->done[W_JOIN_NOIDX] = 1;
+    r->res->secs[w] = bu_now() - t0;
+    r->res->done[w] = 1;
     fin(r);
     return 0;
 }
@@ -773,7 +780,8 @@ static int run_script(run *r, const char *dir, const char *path, int rep)
         CHECK(wl_ranges(r, w));
     CHECK(wl_group(r));
     CHECK(wl_join_pk(r));
-    CHECK(wl_join_noidx(r));
+    CHECK(wl_join_noidx(r, W_JOIN_NOIDX));
+    CHECK(wl_join_noidx(r, W_JOIN_COLS));
     /* The plans, untimed (they do not change between repetitions). */
     if (rep == 0)
         for (int w = W_POINT; w < W_COUNT; w++)
@@ -827,7 +835,7 @@ typedef struct oracle {
     uint64_t point_digest;
     int64_t gcount[GROUPS], gsum4[GROUPS];
     uint32_t ngroups;
-    int64_t jcount[2], jsum_w[2], jsum_x4;
+    int64_t jcount[3], jsum_w[3], jsum_x4[3];
 } oracle;
 
 static int make_oracle(const params *p, oracle *or)
@@ -866,7 +874,13 @@ static int make_oracle(const params *p, oracle *or)
         if (id <= p->join_rows) { /* u.w = t.k % 1000 matches wcount[g] rows of u */
             or->jcount[1] += wcount[g];
             or->jsum_w[1] += wcount[g] * g;
-            or->jsum_x4 += wcount[g] * quarters(r.x);
+            or->jsum_x4[1] += wcount[g] * quarters(r.x);
+        }
+        int64_t xi = (int64_t)r.x; /* u.w = t.x: integral x below 1000 meets wcount[x] rows */
+        if (id <= p->urows && (double)xi == r.x && xi < 1000) {
+            or->jcount[2] += wcount[xi];
+            or->jsum_w[2] += wcount[xi] * xi;
+            or->jsum_x4[2] += wcount[xi] * quarters(r.x);
         }
     }
     return 0;
@@ -906,13 +920,13 @@ static int check_oracle(const params *p, const oracle *or, const child_result *r
             return -1;
         }
     }
-    for (int j = 0; j < 2; j++)
+    for (int j = 0; j < 3; j++)
         if (r->jcount[j] != or->jcount[j] || r->jsum_w[j] != or->jsum_w[j] ||
-            (j == 1 && r->jsum_x4 != or->jsum_x4)) {
-            snprintf(err, n, "%s: count %" PRId64 ", sum(w) %" PRId64 "; want %" PRId64
-                             ", %" PRId64,
-                     w_label[j ? W_JOIN_NOIDX : W_JOIN_IDX], r->jcount[j], r->jsum_w[j],
-                     or->jcount[j], or->jsum_w[j]);
+            r->jsum_x4[j] != or->jsum_x4[j]) {
+            snprintf(err, n, "%s: count %" PRId64 ", sum(w) %" PRId64 ", sum(x) %.2f; want %"
+                             PRId64 ", %" PRId64 ", %.2f",
+                     w_label[W_JOIN_IDX + j], r->jcount[j], r->jsum_w[j], r->jsum_x4[j] / 4.0,
+                     or->jcount[j], or->jsum_w[j], or->jsum_x4[j] / 4.0);
             return -1;
         }
     /* The two spellings of a range must give the same answers to the same queries. */
@@ -1088,11 +1102,12 @@ static void print_text(const params *p, const machine *m, const side *nq, const 
            " pages\n",
            mode_sqlite(p), mode_nqdb(p), PAGE_SIZE, p->cache_mib, CHECKPOINT_PAGES);
     printf("parameters:  t %" PRIu32 " rows, u %" PRIu32 " rows, %" PRIu32 " point queries, %" PRIu32
-           " range queries (width %d), no-index join over t.id <= %" PRIu32 ",\n"
-           "             cap %.1f s per query line, median of %d repetitions, seed %" PRIu64
-           ", build %s\n",
-           p->rows, p->urows, p->points, p->ranges, RANGE_WIDTH, p->join_rows, p->cap_secs,
-           p->reps, p->seed, NQ_BENCH_BUILD_TYPE);
+           " range queries (width %d),\n"
+           "             no-index joins over t.id <= %" PRIu32 " (expression) and <= %" PRIu32
+           " (columns), cap %.1f s per query line,\n"
+           "             median of %d repetitions, seed %" PRIu64 ", build %s\n",
+           p->rows, p->urows, p->points, p->ranges, RANGE_WIDTH, p->join_rows, p->urows,
+           p->cap_secs, p->reps, p->seed, NQ_BENCH_BUILD_TYPE);
     if (m->is_ram)
         printf("WARNING: the files are on %s, where fsync costs nothing (use --dir on a disk)\n",
                m->fstype);
@@ -1443,12 +1458,13 @@ int main(int argc, char **argv)
             fprintf(stderr,
                     "  rep %d/%d %-6s load t %.2fs u %.2fs | point %.3fs txn %.3fs | range %.3fs (%" PRIu32
                     ") cmp %.3fs (%" PRIu32 ") rows %.3fs (%" PRIu32
-                    ") | group %.3fs | join %.3fs noidx %.3fs | rss %.1f MiB (%.0fs, pid %ld)\n",
+                    ") | group %.3fs | join %.3fs noidx %.3fs cols %.3fs | rss %.1f MiB (%.0fs, pid %ld)\n",
                     rep + 1, p.reps, e_name[ei], res.secs[W_LOAD_T], res.secs[W_LOAD_U],
                     res.secs[W_POINT], res.secs[W_POINT_TXN], res.secs[W_RANGE], res.done[W_RANGE],
                     res.secs[W_RANGE_CMP], res.done[W_RANGE_CMP], res.secs[W_RANGE_ROWS],
                     res.done[W_RANGE_ROWS], res.secs[W_GROUP], res.secs[W_JOIN_IDX],
-                    res.secs[W_JOIN_NOIDX], rss / 1024.0, bu_now() - t0, res.pid);
+                    res.secs[W_JOIN_NOIDX], res.secs[W_JOIN_COLS], rss / 1024.0, bu_now() - t0,
+                    res.pid);
         }
     }
     if (!wrong && !sides[E_NQDB].failed && !sides[E_SQLITE].failed &&
