@@ -86,6 +86,7 @@ static void txn_ended(sql_session *s, int rolled_back)
     clear_drops(s);
     s->explicit_txn = 0;
     s->ac_txn = 0;
+    s->txn_cat_ok = 0;
     if (rolled_back && s->schema_dirty)
         s->cat_invalid = 1;
     s->schema_dirty = 0;
@@ -121,12 +122,18 @@ void sql_session_free(sql_session *s)
 
 int sess_catalog(sql_session *s, nq_err *e)
 {
+    /* inside BEGIN this session holds the write lock: once checked, the stored schema can only
+     * change through this session's own DDL, which reloads the catalog itself */
+    if (s->explicit_txn && s->txn_cat_ok && s->cat && !s->cat_invalid)
+        return 0;
     if (s->cat && !s->cat_invalid) {
         int st = cat_stale(s->cat, e);
         if (st < 0)
             return st;
-        if (!st)
+        if (!st) {
+            s->txn_cat_ok = s->explicit_txn;
             return 0;
+        }
     }
     retire_catalog(s);
     catalog *c;
@@ -135,6 +142,7 @@ int sess_catalog(sql_session *s, nq_err *e)
         return rc;
     s->cat = c;
     s->cat_invalid = 0;
+    s->txn_cat_ok = s->explicit_txn;
     return 0;
 }
 
@@ -231,6 +239,7 @@ int sess_begin(sql_session *s, nq_err *e)
     if (rc)
         return from_db(s, rc, e);
     s->explicit_txn = 1;
+    s->txn_cat_ok = 0;
     s->schema_dirty = 0;
     return 0;
 }

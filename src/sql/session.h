@@ -59,6 +59,8 @@ typedef struct sql_session {
     int schema_dirty;        /* the schema tree was written in the open transaction */
     int cat_invalid;         /* s->cat no longer matches storage: reload before use */
     catalog *retired;        /* catalogs replaced during a statement, freed when it ends */
+    int txn_cat_ok;          /* inside BEGIN: the catalog was checked current in this transaction;
+                                as the only writer, only this session can change it until COMMIT */
     uint64_t cat_gen;        /* bumped whenever s->cat is replaced: plans cached against an
                                 older generation must be rebuilt */
 } sql_session;
