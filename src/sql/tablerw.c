@@ -374,7 +374,11 @@ int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *
         rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: more than 64 indexes on a table");
         goto out;
     }
-    rc = find_conflicts(s, t, row, *rowid, NULL, 1, conf, &nconf, &cname, &kb, e);
+    /* A rowid from max+1 is free. One given for a plain INSERT is checked by the put itself
+     * (NQ_PUT_NOOVERWRITE; the row is written before any index entry, so a clash leaves
+     * nothing behind): one B-tree descent instead of two. IGNORE and REPLACE must know first. */
+    int check_rowid = have_rowid && conflict != TW_ABORT;
+    rc = find_conflicts(s, t, row, *rowid, NULL, check_rowid, conf, &nconf, &cname, &kb, e);
     if (rc)
         goto out;
     if (nconf) {
@@ -404,6 +408,8 @@ int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *
             *replaced = nconf;
     }
     rc = put_row(s, t, row, *rowid, &kb, e);
+    if (rc == NQ_EEXIST)
+        rc = dup_error(e, t->pk_name);
 out:
     free(kb.p);
     return rc;
