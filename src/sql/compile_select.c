@@ -376,8 +376,22 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
     if (win) {
         ps->win = NULL;
         c->slot_width[win->slot] = win->n;
-        op *w = op_window_new(c->a, plan, win->slot, win->w, win->n, sc->first_slot, win->slot,
-                              c->slot_width + sc->first_slot);
+        /* the rows' registers: the FROM items, and the aggregate's output */
+        int *wslots = ast_alloc(c->a, sizeof(int) * (size_t)(sc->n + 2));
+        int *wwidths = ast_alloc(c->a, sizeof(int) * (size_t)(sc->n + 2));
+        if (!wslots || !wwidths)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        int nws = 0;
+        /* after GROUP BY only the aggregate's row is live (its input scans are closed) */
+        for (int i = 0; i < sc->n && !grouped; i++) {
+            wslots[nws] = sc->srcs[i].slot;
+            wwidths[nws++] = c->slot_width[sc->srcs[i].slot];
+        }
+        if (grouped) {
+            wslots[nws] = ag->slot;
+            wwidths[nws++] = c->slot_width[ag->slot];
+        }
+        op *w = op_window_new(c->a, plan, win->slot, win->w, win->n, wslots, wwidths, nws);
         if ((rc = cc_track_op(c, w)) < 0)
             return rc;
         w->est_rows = plan->est_rows;

@@ -30,10 +30,11 @@ typedef struct win_op {
     op base;
     const win_spec *w;
     int nw;
-    int lo_slot, hi_slot;     /* registers to snapshot: [lo, hi) */
-    const int *widths;        /* per slot in [lo, hi) */
+    const int *slots;         /* registers to snapshot: the block's FROM items and aggregate */
+    const int *widths;        /* per snapshot slot */
+    int nslots;
     size_t rowsz;             /* values per snapshot */
-    size_t *slot_off;         /* offset of slot s - lo in a snapshot */
+    size_t *slot_off;         /* offset of each snapshot slot's values in a snapshot */
     /* per row */
     sqlv *snap;               /* nrows x rowsz */
     sqlv *keys;               /* nrows x nkeyvals: all windows' partition, order and args values */
@@ -341,9 +342,7 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
                 else
                     rc = agg_over(s, w, off, idx, fs, fe, &v, e);
                 if (rc == 0 && whole_frame) {
-                    rc = put(&whole, &v, e);
-                    if (v.owned)
-                        sqlv_clear(&v);
+                    rc = put(&whole, &v, e); /* whole takes v's memory, or a copy of it */
                     v = whole;
                     v.owned = 0;
                     have_whole = 1;
@@ -433,10 +432,10 @@ static int win_open(op *o, xenv *x, nq_err *e)
         memset(snap, 0, s->rowsz * sizeof(sqlv));
         memset(kv, 0, s->nkeyvals * sizeof(sqlv));
         s->n++;
-        for (int sl = s->lo_slot; sl < s->hi_slot && rc >= 0; sl++) {
-            const sqlv *cur = x->slot[sl];
+        for (int k = 0; k < s->nslots && rc >= 0; k++) {
+            const sqlv *cur = x->slot[s->slots[k]];
             if (cur)
-                rc = rows_copy(cur, s->widths[sl - s->lo_slot], snap + s->slot_off[sl - s->lo_slot], e);
+                rc = rows_copy(cur, s->widths[k], snap + s->slot_off[k], e);
         }
         for (int wi = 0; wi < s->nw && rc >= 0; wi++) {
             const win_spec *w = &s->w[wi];
@@ -472,8 +471,8 @@ static int win_next(op *o, xenv *x, nq_err *e)
         return 0;
     size_t r = s->out_order[s->pos++];
     sqlv *snap = s->snap + r * s->rowsz;
-    for (int sl = s->lo_slot; sl < s->hi_slot; sl++)
-        x->slot[sl] = snap + s->slot_off[sl - s->lo_slot];
+    for (int k = 0; k < s->nslots; k++)
+        x->slot[s->slots[k]] = snap + s->slot_off[k];
     x->slot[o->out_slot] = s->res + r * (size_t)s->nw;
     return 1;
 }
@@ -486,13 +485,15 @@ static void win_describe(const op *o, char *buf, size_t cap)
 }
 static const op_vt win_vt = {"window", win_open, win_next, win_close, NULL, win_describe};
 
-op *op_window_new(ast_arena *a, op *child, int slot, const win_spec *w, int nw, int lo_slot,
-                  int hi_slot, const int *widths)
+op *op_window_new(ast_arena *a, op *child, int slot, const win_spec *w, int nw, const int *slots,
+                  const int *widths, int nslots)
 {
     win_op *s = ast_alloc(a, sizeof *s);
-    size_t *soff = ast_alloc(a, sizeof(size_t) * (size_t)(hi_slot - lo_slot + 1));
+    size_t *soff = ast_alloc(a, sizeof(size_t) * (size_t)(nslots + 1));
     size_t *woff = ast_alloc(a, sizeof(size_t) * (size_t)(nw + 1));
-    if (!s || !soff || !woff)
+    int *scopy = ast_alloc(a, sizeof(int) * (size_t)(nslots + 1));
+    int *wcopy = ast_alloc(a, sizeof(int) * (size_t)(nslots + 1));
+    if (!s || !soff || !woff || !scopy || !wcopy)
         return NULL;
     s->base.vt = &win_vt;
     s->base.out_slot = slot;
@@ -501,17 +502,15 @@ op *op_window_new(ast_arena *a, op *child, int slot, const win_spec *w, int nw, 
     s->base.nchild = 1;
     s->w = w;
     s->nw = nw;
-    s->lo_slot = lo_slot;
-    s->hi_slot = hi_slot;
-    int *wcopy = ast_alloc(a, sizeof(int) * (size_t)(hi_slot - lo_slot + 1));
-    if (!wcopy)
-        return NULL;
-    memcpy(wcopy, widths, sizeof(int) * (size_t)(hi_slot - lo_slot));
+    memcpy(scopy, slots, sizeof(int) * (size_t)nslots);
+    memcpy(wcopy, widths, sizeof(int) * (size_t)nslots);
+    s->slots = scopy;
     s->widths = wcopy;
+    s->nslots = nslots;
     size_t off = 0;
-    for (int i = lo_slot; i < hi_slot; i++) {
-        soff[i - lo_slot] = off;
-        off += (size_t)wcopy[i - lo_slot];
+    for (int i = 0; i < nslots; i++) {
+        soff[i] = off;
+        off += (size_t)wcopy[i];
     }
     s->rowsz = off;
     s->slot_off = soff;

@@ -32,7 +32,9 @@ typedef struct win_spec {
 /* The window function of this name (WF_*), or -1; with its argument count range. */
 int win_func_kind(const char *name, int *min_args, int *max_args);
 
-op *op_window_new(ast_arena *a, op *child, int slot, const win_spec *w, int nw, int lo_slot,
-                  int hi_slot, const int *widths);
+/* slots/widths: the registers a row needs after the window (the block's FROM items and its
+ * aggregate output), snapshotted per row. */
+op *op_window_new(ast_arena *a, op *child, int slot, const win_spec *w, int nw, const int *slots,
+                  const int *widths, int nslots);
 
 #endif
