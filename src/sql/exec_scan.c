@@ -30,6 +30,10 @@ typedef struct scan_op {
     tw_scan *sc;
     sqlv *vals;
     int empty;
+    /* rowid equality: one fetch instead of a range walk */
+    int point, point_done;
+    int64_t point_id;
+    uint8_t *rowbuf;
 } scan_op;
 
 /* Rowid bound from a value: -> int64 with inclusive semantics; 0 ok, 1 = no row can match. */
@@ -109,13 +113,16 @@ static int scan_open(op *o, xenv *x, nq_err *e)
     }
     if (lo > hi)
         s->empty = 1;
+    s->point = !s->empty && lo == hi && s->lo == s->hi;
+    s->point_done = 0;
+    s->point_id = lo;
     if (!s->vals) {
         s->vals = calloc((size_t)s->t->ncols + 1, sizeof(sqlv));
         if (!s->vals)
             return nq_err_set(e, NQ_ENOMEM, "out of memory");
     }
     x->slot[o->out_slot] = s->vals;
-    if (s->empty)
+    if (s->empty || s->point)
         return 0;
     int rc = tw_scan_open(x->s, s->t, &s->sc, e);
     if (rc < 0)
@@ -126,6 +133,23 @@ static int scan_open(op *o, xenv *x, nq_err *e)
 static int scan_next(op *o, xenv *x, nq_err *e)
 {
     scan_op *s = (scan_op *)o;
+    if (s->point) {
+        if (s->point_done)
+            return 0;
+        s->point_done = 1;
+        free(s->rowbuf);
+        s->rowbuf = NULL;
+        int rc = tw_fetch(x->s, s->t, s->point_id, s->vals, &s->rowbuf, e);
+        if (rc == NQ_ENOTFOUND)
+            return 0;
+        if (rc < 0)
+            return rc;
+        if (s->t->ipk >= 0)
+            s->vals[s->t->ipk] = sqlv_int(s->point_id);
+        s->vals[s->t->ncols] = sqlv_int(s->point_id);
+        x->slot[o->out_slot] = s->vals;
+        return 1;
+    }
     if (s->empty || !s->sc)
         return 0;
     int64_t rowid;
@@ -145,6 +169,8 @@ static void scan_close(op *o, xenv *x)
     if (s->sc)
         tw_scan_close(s->sc);
     s->sc = NULL;
+    free(s->rowbuf);
+    s->rowbuf = NULL;
     free(s->vals);
     s->vals = NULL;
 }
@@ -152,7 +178,9 @@ static void scan_close(op *o, xenv *x)
 static void scan_describe(const op *o, char *buf, size_t cap)
 {
     const scan_op *s = (const scan_op *)o;
-    if (s->lo || s->hi)
+    if (s->lo && s->lo == s->hi)
+        snprintf(buf, cap, "SEARCH %s USING ROWID (rowid=?)", s->t->name);
+    else if (s->lo || s->hi)
         snprintf(buf, cap, "SEARCH %s USING ROWID RANGE", s->t->name);
     else
         snprintf(buf, cap, "SCAN %s", s->t->name);
