@@ -164,6 +164,14 @@ int cmd_sql(int argc, char **argv)
     }
     if (!file || !sql)
         return sql_usage(stderr, EXIT_ERROR);
+    /* a text of only blanks and semicolons holds no statement: upstream's "Empty query" */
+    size_t i = 0;
+    while (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' || sql[i] == ';')
+        i++;
+    if (!sql[i]) {
+        fprintf(stderr, "Error: empty query\n");
+        return EXIT_ERROR;
+    }
     nq_db *db = cli_open(file, 0, 0);
     if (!db)
         return EXIT_ERROR;

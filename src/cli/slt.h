@@ -44,6 +44,8 @@ typedef struct slt_record {
     int nexpected;
     long threshold;     /* hash-threshold value */
     char error[160];    /* SLT_BAD: what is wrong */
+    char *expect_msg;   /* `statement error <text>`: the error message must contain text
+                           (an extension of the format; then "not supported yet" counts too) */
 } slt_record;
 
 /* A script in memory, read record by record. */

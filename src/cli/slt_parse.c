@@ -77,6 +77,7 @@ void slt_record_free(slt_record *rec)
     free(rec->sql);
     free(rec->types);
     free(rec->label);
+    free(rec->expect_msg);
     for (int i = 0; i < rec->nexpected; i++)
         free(rec->expected[i]);
     free(rec->expected);
@@ -193,7 +194,7 @@ int slt_next(slt_reader *r, slt_record *rec)
         }
         break;
     }
-    char *w[8];
+    char *w[32];
     int nw;
     /* conditions, then the command line */
     for (;;) {
@@ -204,7 +205,7 @@ int slt_next(slt_reader *r, slt_record *rec)
                 return bad(r, rec, "%s", "a record of only conditions");
             continue;
         }
-        nw = words(line, w, 8);
+        nw = words(line, w, 32);
         if (nw >= 1 && (!strcmp(w[0], "skipif") || !strcmp(w[0], "onlyif"))) {
             if (nw < 2)
                 return bad(r, rec, "%s needs an engine name", w[0]);
@@ -239,6 +240,21 @@ int slt_next(slt_reader *r, slt_record *rec)
         if (nw < 2 || (strcmp(w[1], "ok") && strcmp(w[1], "error")))
             return bad(r, rec, "%s", "statement must be followed by ok or error");
         rec->kind = w[1][0] == 'o' ? SLT_STATEMENT_OK : SLT_STATEMENT_ERROR;
+        if (rec->kind == SLT_STATEMENT_ERROR && nw > 2) {
+            /* `statement error <words>`: the words, joined by single spaces, must occur in
+             * the error message */
+            size_t n = 0;
+            for (int i = 2; i < nw; i++)
+                n += strlen(w[i]) + 1;
+            if (!(rec->expect_msg = malloc(n + 1)))
+                return -1;
+            rec->expect_msg[0] = 0;
+            for (int i = 2; i < nw; i++) {
+                if (i > 2)
+                    strcat(rec->expect_msg, " ");
+                strcat(rec->expect_msg, w[i]);
+            }
+        }
         while (!at_blank(r)) {
             line = next_line(r);
             if (line[0] == '#')
