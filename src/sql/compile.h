@@ -32,7 +32,17 @@ typedef struct cc_src {
 typedef struct cc_agg cc_agg;
 typedef struct cc_win cc_win;
 
+/* A column merged by USING/NATURAL in a RIGHT or FULL join: the unqualified name stands for
+ * the right twin (RIGHT) or COALESCE(left, right) (FULL), not for the left twin. */
+typedef struct cc_using {
+    const char *name;
+    int lslot, lcol;        /* the left twin, which SELECT * shows in the merged position */
+    struct bx *e;
+} cc_using;
+
 typedef struct cc_scope {
+    cc_using *usings;
+    int nusings;
     cc_src *srcs;
     int n, cap;
     struct cc_scope *parent;

@@ -606,6 +606,16 @@ static int bind_plain(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
         if (x->schema)
             return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: schema-qualified names (%s.%s.%s)",
                            x->schema, x->table, x->name);
+        if (!x->table)
+            for (cc_scope *u = sc; u; u = u->parent)
+                for (int i = 0; i < u->nusings; i++)
+                    if (!strcasecmp(u->usings[i].name, x->name)) {
+                        if (u != sc)
+                            for (cc_scope *m = sc; m != u; m = m->parent)
+                                m->correlated = 1;
+                        *out = u->usings[i].e;
+                        return 0;
+                    }
         rc = resolve(c, sc, x, &slot, &col);
         if (rc < 0)
             return rc;

@@ -341,7 +341,7 @@ static int table_item(fctx *f, const ast_from *fr)
 /* USING (cols) / NATURAL: equality conjuncts; the right twin of each column is hidden from
  * unqualified lookup and from *. */
 static int using_conds(fctx *f, int lfirst, int lcount, int rfirst, int rcount,
-                       const ast_list *cols, int natural, bx **cond)
+                       const ast_list *cols, int natural, int jtype, bx **cond)
 {
     cc *c = f->c;
     *cond = NULL;
@@ -400,6 +400,30 @@ static int using_conds(fctx *f, int lfirst, int lcount, int rfirst, int rcount,
         eq->op = AST_OP_EQ;
         eq->a = l;
         eq->b = r;
+        if (jtype == AST_JOIN_RIGHT || jtype == AST_JOIN_FULL) {
+            bx *u = r;
+            if (jtype == AST_JOIN_FULL) {
+                u = ast_alloc(c->a, sizeof *u);
+                bx **args = ast_alloc(c->a, 2 * sizeof *args);
+                if (!u || !args)
+                    return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+                u->kind = BX_FUNC;
+                u->fn = fn_scalar_find("coalesce");
+                if (!u->fn)
+                    return nq_err_set(c->e, NQ_ERROR, "internal error: coalesce() is missing");
+                args[0] = l;
+                args[1] = r;
+                u->args = args;
+                u->nargs = 2;
+            }
+            cc_using *nu = ast_alloc(c->a, sizeof *nu * (size_t)(f->sc->nusings + 1));
+            if (!nu)
+                return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+            if (f->sc->nusings)
+                memcpy(nu, f->sc->usings, sizeof *nu * (size_t)f->sc->nusings);
+            nu[f->sc->nusings++] = (cc_using){name, lslot, lcol, u};
+            f->sc->usings = nu;
+        }
         if (*cond) {
             bx *and = ast_alloc(c->a, sizeof *and);
             if (!and)
@@ -451,7 +475,7 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
             return rc;
         bx *cond = NULL;
         if (fr->natural || fr->using_cols.n) {
-            if ((rc = using_conds(f, lf, ln, rf, rn, &fr->using_cols, fr->natural, &cond)) < 0)
+            if ((rc = using_conds(f, lf, ln, rf, rn, &fr->using_cols, fr->natural, fr->jtype, &cond)) < 0)
                 return rc;
         }
         if (fr->on) {

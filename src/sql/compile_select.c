@@ -26,6 +26,7 @@ typedef struct sel_item {
     const ast_expr *e;     /* NULL when it is a star expansion column */
     const char *name;
     int slot, col;         /* star expansion: the source column */
+    bx *bound;             /* star expansion of a RIGHT/FULL USING column: its expression */
 } sel_item;
 
 static int expand_select(cc *c, cc_scope *sc, const ast_select *q, sel_item **out, int *n)
@@ -55,7 +56,11 @@ static int expand_select(cc *c, cc_scope *sc, const ast_select *q, sel_item **ou
                         }
                         v = nv;
                     }
-                    v[k++] = (sel_item){NULL, src->cols[j], src->slot, j};
+                    bx *ub = NULL;
+                    for (int u = 0; u < sc->nusings && !rc->e->table; u++)
+                        if (sc->usings[u].lslot == src->slot && sc->usings[u].lcol == j)
+                            ub = sc->usings[u].e;
+                    v[k++] = (sel_item){NULL, src->cols[j], src->slot, j, ub};
                 }
             }
             if (!any) {
@@ -78,7 +83,7 @@ static int expand_select(cc *c, cc_scope *sc, const ast_select *q, sel_item **ou
         const char *name = rc->alias;
         if (!name)
             name = rc->e->kind == AST_E_COLUMN ? rc->e->name : ast_expr_to_sql(c->a, rc->e);
-        v[k++] = (sel_item){rc->e, name, -1, -1};
+        v[k++] = (sel_item){rc->e, name, -1, -1, NULL};
     }
     *out = v;
     *n = k;
@@ -277,13 +282,15 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
         if (items[i].e)
             rc = cc_expr(c, ps, items[i].e, &exprs[i]);
         else {
-            bx *b = ast_alloc(c->a, sizeof *b);
+            bx *b = items[i].bound ? items[i].bound : ast_alloc(c->a, sizeof *b);
             if (!b)
                 rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
             else {
-                b->kind = BX_COL;
-                b->slot = items[i].slot;
-                b->col = items[i].col;
+                if (!items[i].bound) {
+                    b->kind = BX_COL;
+                    b->slot = items[i].slot;
+                    b->col = items[i].col;
+                }
                 exprs[i] = b;
                 if (grouped) {
                     /* a star column in an aggregating query must be a GROUP BY column */
