@@ -377,6 +377,27 @@ static int arith(int oper, const sqlv *a, const sqlv *b, sqlv *out, nq_err *err)
         *out = sqlv_null();
         return 0;
     }
+    /* date arithmetic, as PostgreSQL: DATE +/- INTEGER days is a DATE, DATE - DATE is the
+     * number of days between them */
+    if (a->type == SQLV_DATE || b->type == SQLV_DATE) {
+        int64_t r;
+        if (a->type == SQLV_DATE && b->type == SQLV_INT && (oper == AST_OP_ADD || oper == AST_OP_SUB)) {
+            if (oper == AST_OP_ADD ? __builtin_add_overflow(a->i, b->i, &r) : __builtin_sub_overflow(a->i, b->i, &r))
+                return nq_err_set(err, NQ_ERROR, "date out of range");
+            *out = sqlv_temporal(SQLV_DATE, r);
+            return 0;
+        }
+        if (a->type == SQLV_INT && b->type == SQLV_DATE && oper == AST_OP_ADD) {
+            if (__builtin_add_overflow(a->i, b->i, &r))
+                return nq_err_set(err, NQ_ERROR, "date out of range");
+            *out = sqlv_temporal(SQLV_DATE, r);
+            return 0;
+        }
+        if (a->type == SQLV_DATE && b->type == SQLV_DATE && oper == AST_OP_SUB) {
+            *out = sqlv_int(a->i - b->i);
+            return 0;
+        }
+    }
     /* text operands of arithmetic are numbers written as text */
     sqlv ta = {0}, tb = {0};
     if (a->type == SQLV_TEXT && is_num(b->type))
