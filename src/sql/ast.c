@@ -685,6 +685,11 @@ static int needs_parens(const ast_select *s)
     return s->kind == AST_SEL_COMPOUND || s->with || s->order_by.n || s->limit || s->offset;
 }
 
+static int compound_prec(ast_compound_op op)
+{
+    return op == AST_INTERSECT || op == AST_INTERSECT_ALL ? 2 : 1;
+}
+
 static void pr_operand(pbuf *b, const ast_select *s)
 {
     int par = needs_parens(s);
@@ -762,7 +767,16 @@ static void pr_select(pbuf *b, const ast_select *s)
     case AST_SEL_COMPOUND: {
         static const char *const ops[] = {" UNION ", " UNION ALL ", " INTERSECT ",
                                           " INTERSECT ALL ", " EXCEPT ", " EXCEPT ALL "};
-        pr_operand(b, s->left);
+        /* Compounds are left-associative and INTERSECT binds tighter than UNION/EXCEPT, so a
+         * left operand that is a bare compound of the same or tighter precedence needs no
+         * parentheses (and a leading parenthesis is not valid everywhere a query may stand,
+         * e.g. at the start of a subquery). */
+        const ast_select *l = s->left;
+        if (l->kind == AST_SEL_COMPOUND && !l->with && !l->order_by.n && !l->limit && !l->offset &&
+            compound_prec(l->op) >= compound_prec(s->op))
+            pr_select(b, l);
+        else
+            pr_operand(b, l);
         puts_(b, ops[s->op]);
         pr_operand(b, s->right);
         break;

@@ -359,7 +359,7 @@ static void test_select_forms(void **state)
     (void)state;
     static const char *const t[][2] = {
         {"SELECT 1 UNION SELECT 2 INTERSECT SELECT 3 EXCEPT SELECT 4",
-         "(SELECT 1 UNION (SELECT 2 INTERSECT SELECT 3)) EXCEPT SELECT 4"},
+         "SELECT 1 UNION (SELECT 2 INTERSECT SELECT 3) EXCEPT SELECT 4"},
         {"SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1",
          "SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1"},
         {"(SELECT 1 LIMIT 1) UNION (SELECT 2)", "(SELECT 1 LIMIT 1) UNION SELECT 2"},
