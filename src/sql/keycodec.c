@@ -5,8 +5,11 @@
  * [-1074, 1023] and a 64-bit fraction M — 64 bits are enough for both (an int64 has at most
  * 63 bits after its leading one, a double 52), so the encoding is exact and 1 < 1.5 < 2 holds across
  * INTEGER and REAL without ever rounding an int64 to double. Positive: tag, E+0x4000 in two
- * bytes, M in eight, so larger exponent then larger mantissa sorts later; negative: the same
- * bytes complemented, so larger magnitude sorts earlier. Zero and the infinities are tags.
+ * bytes, then M as 7-bit groups from its top, one per byte (group << 1 | 1 while more follow,
+ * group << 1 on the last), stopping after the last nonzero group (M = 0 is the single byte
+ * 00). A larger group or a longer tail sorts later, so the bytes keep M's order, and small
+ * integers take 4-6 bytes instead of a fixed 11; negative: the same bytes complemented, so
+ * larger magnitude sorts earlier. Zero and the infinities are tags.
  *
  * Text and blobs: 0x00 inside the data becomes 0x00 0xFF and the end is 0x00 0x01, so a
  * prefix sorts before its extensions and no encoding is a prefix of another (needed for DESC
@@ -119,7 +122,7 @@ int key_append(key_buf *b, const sqlv *v, key_col col, nq_err *e)
         return 0;
     }
     size_t start = b->n;
-    if ((rc = reserve(b, 11, e)))
+    if ((rc = reserve(b, 13, e)))
         return rc;
     uint8_t *q = b->p + b->n;
     switch (v->type) {
@@ -157,8 +160,19 @@ int key_append(key_buf *b, const sqlv *v, key_col col, nq_err *e)
         uint64_t eb = (uint64_t)(E + K_EBIAS);
         q[0] = neg ? K_NEG : K_POS;
         put_be(q + 1, neg ? ~eb : eb, 2);
-        put_be(q + 3, neg ? ~M : M, 8);
-        b->n += 11;
+        size_t n = 3;
+        if (!M)
+            q[n++] = 0;
+        for (int shift = 57; M && n < 13; shift -= 7) {
+            /* the tenth group holds M's last bit at its top: shift -6 */
+            uint8_t g = (uint8_t)((shift >= 0 ? M >> shift : M << -shift) & 0x7F);
+            M = shift > 0 ? M & ((1ULL << shift) - 1) : 0;
+            q[n++] = (uint8_t)(g << 1 | (M != 0));
+        }
+        if (neg)
+            for (size_t i = 3; i < n; i++)
+                q[i] = (uint8_t)~q[i];
+        b->n += n;
         break;
     }
     case SQLV_DATE:
@@ -288,13 +302,32 @@ static int dec_escaped(kin *k, sqlv_type t, sqlv *out, nq_err *e)
 
 static int dec_number(kin *k, int neg, sqlv_type want, sqlv *out, nq_err *e)
 {
-    uint8_t q[10] = {0};
-    if (kbytes(k, q, 10))
+    uint8_t q[2] = {0};
+    if (kbytes(k, q, 2))
         return corrupt(e, "truncated number");
-    uint64_t eb = get_be(q, 2), M = get_be(q + 2, 8);
-    if (neg) {
+    uint64_t eb = get_be(q, 2), M = 0;
+    if (neg)
         eb = ~eb & 0xFFFF;
-        M = ~M;
+    /* the mantissa's 7-bit groups, canonical: no trailing zero group except M = 0 alone */
+    for (int i = 0, shift = 57;; i++, shift -= 7) {
+        uint8_t c;
+        if (i == 10 || kbytes(k, &c, 1))
+            return corrupt(e, "truncated or overlong number");
+        if (neg)
+            c = (uint8_t)~c;
+        uint64_t g = c >> 1;
+        int more = c & 1;
+        if (shift < 0) { /* the tenth group: one bit */
+            if (g & 0x3F || more)
+                return corrupt(e, "number mantissa too long");
+            M |= g >> 6;
+        } else
+            M |= g << shift;
+        if (!more) {
+            if (!g && i > 0)
+                return corrupt(e, "number mantissa not canonical");
+            break;
+        }
     }
     int E = (int)eb - K_EBIAS;
     if (E < -1074 || E > 1023)

@@ -206,6 +206,23 @@ static void test_fixed(void **state)
     assert_int_equal(used, 4); /* tag, 'x', 00 01 */
     sqlv_clear(&d[0]);
     free(a);
+    /* compact numbers: tag, two exponent bytes, the mantissa's 7-bit groups up to the last
+     * nonzero one (M = 0 is one byte) */
+    struct { sqlv v; size_t len; } sz[] = {
+        {sqlv_int(1), 4}, {sqlv_int(5), 4}, {sqlv_int(-5), 4}, {sqlv_int(1000), 4}, {sqlv_int(1001), 5},
+        {sqlv_int(123456789), 7}, {sqlv_int(INT64_MAX), 12}, {sqlv_real(0.1), 11},
+        {sqlv_real(1.5), 4}};
+    for (size_t k = 0; k < sizeof sz / sizeof sz[0]; k++) {
+        encode1(&sz[k].v, asc, &a, &la);
+        assert_int_equal(la, sz[k].len);
+        free(a);
+    }
+    /* non-canonical or overlong mantissas are damage, not another spelling of a value */
+    const uint8_t bad1[] = {0x33, 0x40, 0x02, 0x01, 0x00}; /* a trailing zero group */
+    const uint8_t bad2[] = {0x33, 0x40, 0x02, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+                            0x03, 0x03, 0x02};             /* eleven groups */
+    assert_int_equal(key_decode(bad1, sizeof bad1, NULL, NULL, 1, d, NULL, &e), NQ_ECORRUPT);
+    assert_int_equal(key_decode(bad2, sizeof bad2, NULL, NULL, 1, d, NULL, &e), NQ_ECORRUPT);
 }
 
 static void test_damaged(void **state)
