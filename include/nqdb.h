@@ -61,7 +61,8 @@ extern "C" {
 #define NQ_ECONSTRAINT (-18) /* a constraint failed: NOT NULL, UNIQUE, PRIMARY KEY, CHECK, FOREIGN KEY */
 #define NQ_ESCHEMA  (-19)   /* an SQL name does not resolve, or the schema changed under a statement */
 #define NQ_ETYPE    (-20)   /* an SQL value has the wrong type, or an operation on it is invalid */
-#define NQ_ELAST    NQ_ETYPE /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
+#define NQ_EINTERRUPT (-21) /* the statement was interrupted (nq_interrupt, progress handler) */
+#define NQ_ELAST    NQ_EINTERRUPT /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
 
 /* nq_step results (positive: not errors) */
 #define NQ_ROW       100    /* a result row is ready */
@@ -281,6 +282,14 @@ int64_t nq_changes(const nq_db *db);
 int64_t nq_last_insert_rowid(const nq_db *db);
 /* Where the last error points into the statement text (1-based; 0 when it has no position). */
 void nq_error_position(const nq_db *db, unsigned *line, unsigned *col);
+
+/* Stopping long statements. nq_interrupt may be called from any thread: the statement running
+ * on db (if any) stops at its next check with NQ_EINTERRUPT and is undone like any failed
+ * statement. A progress handler is called about every `every` steps of the executor (operator
+ * calls); a non-zero return interrupts the statement the same way. every = 0 removes it. */
+typedef int (*nq_progress_fn)(void *arg);
+void nq_interrupt(nq_db *db);
+void nq_progress_handler(nq_db *db, unsigned every, nq_progress_fn fn, void *arg);
 
 /* Run every statement of sql in turn; for each result row call cb (may be NULL) with the
  * values as text (NULL for SQL NULL) and the column names. A non-zero return from cb stops with

@@ -46,6 +46,10 @@ struct nq_db {
     struct nq_cursor *cursors; /* open cursors of this connection */
     struct sql_session *sql;   /* SQL state (src/sql/session.h), created on first use */
     unsigned err_line, err_col; /* position of the last SQL error (0: none) */
+    int interrupted;            /* nq_interrupt (set from any thread: __atomic) */
+    unsigned progress_every;    /* nq_progress_handler */
+    nq_progress_fn progress_fn;
+    void *progress_arg;
 };
 
 struct nq_tree {

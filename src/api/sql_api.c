@@ -261,6 +261,21 @@ void nq_error_position(const nq_db *db, unsigned *line, unsigned *col)
         *col = db ? db->err_col : 0;
 }
 
+void nq_interrupt(nq_db *db)
+{
+    if (db)
+        __atomic_store_n(&db->interrupted, 1, __ATOMIC_RELEASE);
+}
+
+void nq_progress_handler(nq_db *db, unsigned every, nq_progress_fn fn, void *arg)
+{
+    if (!db)
+        return;
+    db->progress_every = fn ? every : 0;
+    db->progress_fn = fn;
+    db->progress_arg = arg;
+}
+
 int nq_exec(nq_db *db, const char *sql, nq_exec_fn cb, void *arg)
 {
     if (!db || !sql)

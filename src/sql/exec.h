@@ -109,7 +109,12 @@ struct xenv {
     fn_ctx fcx;
     nq_rng rng;
     int timing;          /* EXPLAIN ANALYZE: time every operator call */
+    uint64_t ticks;      /* operator calls, for interrupt checks and the progress handler */
 };
+
+/* Every so many operator calls: has the statement been interrupted (nq_interrupt, or the
+ * progress handler said stop)? 0 or NQ_EINTERRUPT with the message set. */
+int exec_check_interrupt(xenv *x, nq_err *e);
 
 /* Evaluate e. *out may own memory: sqlv_clear it. */
 int ev(const bx *e, xenv *x, sqlv *out, nq_err *err);

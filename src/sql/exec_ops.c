@@ -37,6 +37,8 @@ int op_open(op *o, xenv *x, nq_err *e)
 int op_next(op *o, xenv *x, nq_err *e)
 {
     int rc;
+    if ((++x->ticks & 255) == 0 && (rc = exec_check_interrupt(x, e)) < 0)
+        return rc;
     if (!x->timing)
         rc = o->vt->next(o, x, e);
     else {

@@ -21,6 +21,7 @@
 
 #include "api/api_int.h"
 #include "sql/session.h"
+#include "sql/exec.h"
 #include "sql/tablerw.h"
 
 #define NO_UNDO ((size_t)-1)
@@ -29,6 +30,23 @@ static int from_db(sql_session *s, int rc, nq_err *e)
 {
     const char *m = nq_errmsg(s->db);
     return nq_err_set(e, rc, "%s", m && *m ? m : nq_strerror(rc));
+}
+
+int exec_check_interrupt(xenv *x, nq_err *e)
+{
+    nq_db *db = x->s->db;
+    if (db->progress_fn && db->progress_every &&
+        x->ticks % (((uint64_t)db->progress_every + 255) / 256 * 256) == 0 &&
+        db->progress_fn(db->progress_arg))
+        __atomic_store_n(&db->interrupted, 1, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&db->interrupted, __ATOMIC_ACQUIRE))
+        return nq_err_set(e, NQ_EINTERRUPT, "interrupted");
+    return 0;
+}
+
+void sess_clear_interrupt(sql_session *s)
+{
+    __atomic_store_n(&s->db->interrupted, 0, __ATOMIC_RELEASE);
 }
 
 sql_session *sql_session_get(nq_db *db)

@@ -94,6 +94,9 @@ int sess_savepoint(sql_session *s, const char *name, nq_err *e);
 int sess_release(sql_session *s, const char *name, nq_err *e);
 int sess_rollback_to(sql_session *s, const char *name, nq_err *e);
 
+/* A new statement starts: forget an interrupt aimed at an earlier one. */
+void sess_clear_interrupt(sql_session *s);
+
 /* Make sure s->cat is loaded and current (inside an open transaction). A catalog replaced
  * while a statement bracket is open is kept (s->retired) until the outermost bracket ends. */
 int sess_catalog(sql_session *s, nq_err *e);

@@ -880,6 +880,7 @@ int sql_step(sql_stmt *st, nq_err *e)
     int rc;
     switch (st->state) {
     case 0:
+        sess_clear_interrupt(st->s);
         if (st->ast->kind == AST_SELECT) {
             rc = sess_stmt_begin(st->s, 0, &st->mark, e);
             if (rc < 0)
