@@ -36,6 +36,7 @@ typedef struct dml_plan {
     int *set_cols;
     bx **set_exprs;
     int nset;
+    int from_join;          /* UPDATE ... FROM: SET values are computed while collecting */
     int truncate;           /* DELETE without WHERE or RETURNING (and no table references t) */
     int referenced;         /* another table's FOREIGN KEY references t: act on deletes/updates */
     /* INSERT ... ON CONFLICT */

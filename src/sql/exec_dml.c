@@ -22,6 +22,7 @@
 
 #include "sql/compile.h"
 #include "sql/dml.h"
+#include "sql/keymap.h"
 #include "sql/fk.h"
 
 /* ---- compiling -------------------------------------------------------------------------- */
@@ -323,7 +324,8 @@ int dml_compile_insert(cc *c, const ast_insert *ins, dml_plan **out)
 }
 
 static int compile_target_scan(cc *c, dml_plan *d, const ast_qname *tq, const char *alias,
-                               const ast_expr *where, const ast_with *with, cc_scope **scout)
+                               const ast_expr *where, const ast_with *with, ast_from *extra,
+                               cc_scope **scout)
 {
     cc_scope *sc = ast_alloc(c->a, sizeof *sc);
     if (sc)
@@ -334,6 +336,17 @@ static int compile_target_scan(cc *c, dml_plan *d, const ast_qname *tq, const ch
     fr->kind = AST_FROM_TABLE;
     fr->name = tq->name;
     fr->alias = alias;
+    if (extra) {
+        /* UPDATE t ... FROM x: t joined with the FROM items; t stays the first source */
+        ast_from *j = ast_alloc(c->a, sizeof *j);
+        if (!j)
+            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+        j->kind = AST_FROM_JOIN;
+        j->jtype = AST_JOIN_COMMA;
+        j->left = fr;
+        j->right = extra;
+        fr = j;
+    }
     sc->first_slot = c->nslots;
     int rc = cc_from(c, sc, fr, where, &d->src);
     if (rc < 0)
@@ -345,8 +358,6 @@ static int compile_target_scan(cc *c, dml_plan *d, const ast_qname *tq, const ch
 
 int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
 {
-    if (up->from)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: UPDATE ... FROM");
     dml_plan *d = ast_alloc(c->a, sizeof *d);
     if (!d)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -357,7 +368,8 @@ int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
     d->referenced = fk_is_referenced(c->cat, t);
     d->conflict = up->or_action == AST_OR_IGNORE ? TW_IGNORE : up->or_action == AST_OR_REPLACE ? TW_REPLACE : TW_ABORT;
     cc_scope *sc;
-    int rc = compile_target_scan(c, d, &up->table, up->alias, up->where, up->with, &sc);
+    int rc = compile_target_scan(c, d, &up->table, up->alias, up->where, up->with, up->from, &sc);
+    d->from_join = up->from != NULL;
     if (rc < 0)
         return rc;
     /* SET: one expression per assigned column */
@@ -402,7 +414,7 @@ int dml_compile_delete(cc *c, const ast_delete *del, dml_plan **out)
     if (!(d->t = target(c, &del->table, "delete from")))
         return c->e->code;
     cc_scope *sc;
-    int rc = compile_target_scan(c, d, &del->table, del->alias, del->where, del->with, &sc);
+    int rc = compile_target_scan(c, d, &del->table, del->alias, del->where, del->with, NULL, &sc);
     if (rc < 0)
         return rc;
     d->referenced = fk_is_referenced(c->cat, d->t);
@@ -722,17 +734,32 @@ static int run_insert(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
     return rc < 0 ? rc : 0;
 }
 
-/* Collect (old row + rowid) of every target row. */
+/* Collect (old row + rowid) of every target row. UPDATE ... FROM also stores the SET values,
+ * computed now while the FROM rows are in their registers, and keeps the first join match of
+ * each target row (PostgreSQL leaves which one unspecified). */
 static int collect(dml_plan *d, xenv *x, sqlv **rows, size_t *nrows, nq_err *e)
 {
-    int w = d->t->ncols + 1;
+    int tw = d->t->ncols + 1, w = tw + (d->from_join ? d->nset : 0);
     size_t n = 0, cap = 0;
     sqlv *buf = NULL;
+    keymap *seen = d->from_join ? keymap_new() : NULL;
+    if (d->from_join && !seen)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
     int rc = op_open(d->src, x, e);
     while (rc >= 0) {
         rc = op_next(d->src, x, e);
         if (rc <= 0)
             break;
+        if (seen) {
+            int64_t rid = x->slot[d->src_slot][d->t->ncols].i;
+            int added = 0;
+            if (keymap_get(seen, (const uint8_t *)&rid, sizeof rid, 1, 0, &added) == -2) {
+                rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+                break;
+            }
+            if (!added)
+                continue;
+        }
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
             sqlv *nb = realloc(buf, nc * (size_t)w * sizeof(sqlv));
@@ -743,11 +770,22 @@ static int collect(dml_plan *d, xenv *x, sqlv **rows, size_t *nrows, nq_err *e)
             buf = nb;
             cap = nc;
         }
-        rc = rows_copy(x->slot[d->src_slot], w, buf + n * (size_t)w, e);
+        sqlv *dst = buf + n * (size_t)w;
+        rc = rows_copy(x->slot[d->src_slot], tw, dst, e);
+        for (int k = 0; rc == 0 && d->from_join && k < d->nset; k++) {
+            sqlv v;
+            dst[tw + k] = sqlv_null();
+            rc = ev(d->set_exprs[k], x, &v, e);
+            if (rc == 0)
+                rc = own(&dst[tw + k], &v, e);
+            if (rc < 0)
+                rows_clear(dst, tw + k);
+        }
         if (rc == 0)
             n++;
     }
     op_close(d->src, x);
+    keymap_free(seen);
     *rows = buf;
     *nrows = n;
     return rc < 0 ? rc : 0;
@@ -756,7 +794,7 @@ static int collect(dml_plan *d, xenv *x, sqlv **rows, size_t *nrows, nq_err *e)
 static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
 {
     cat_table *t = d->t;
-    int w = t->ncols + 1;
+    int w = t->ncols + 1, rw = w + (d->from_join ? d->nset : 0);
     sqlv *old = NULL;
     size_t n = 0;
     int rc = collect(d, x, &old, &n, e);
@@ -764,7 +802,7 @@ static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
     if (!nv && rc == 0)
         rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
     for (size_t r = 0; r < n && rc >= 0; r++) {
-        sqlv *orow = old + r * (size_t)w;
+        sqlv *orow = old + r * (size_t)rw;
         int64_t rowid = orow[t->ncols].i;
         x->slot[d->src_slot] = orow;
         for (int i = 0; i < t->ncols; i++) {
@@ -779,6 +817,11 @@ static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
         }
         for (int k = 0; k < d->nset && rc >= 0; k++) {
             sqlv v;
+            if (d->from_join) { /* computed during the join */
+                setv[k] = orow[w + k];
+                orow[w + k] = sqlv_null();
+                continue;
+            }
             rc = ev(d->set_exprs[k], x, &v, e);
             if (rc == 0)
                 rc = own(&setv[k], &v, e);
@@ -821,7 +864,7 @@ static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
                 sqlv_clear(&nv[i]);
     }
     if (old)
-        rows_clear(old, (int)(n * (size_t)w));
+        rows_clear(old, (int)(n * (size_t)rw));
     free(old);
     free(nv);
     return rc < 0 ? rc : 0;
