@@ -98,6 +98,23 @@ uint32_t bt_cell_size(const uint8_t *d, uint32_t usable, uint32_t off)
 
 /* ---- descent ------------------------------------------------------------------------------- */
 
+/* A probe of the binary search below touches a cell that is rarely in the CPU cache (the
+ * profile of a row fetch had 40% of bt_descend's time on the first load of a cell). While the
+ * probe at mid is compared, ask for both cells the next probe may look at, so that the next
+ * miss overlaps this one. A hint only: offsets outside the page are not followed. */
+static inline void bt_prefetch_next(const uint8_t *d, uint32_t U, uint32_t lo, uint32_t mid,
+                                    uint32_t hi)
+{
+    if (hi - lo < 4)
+        return;
+    uint32_t a = get_u16(d + BT_HDR + 2 * ((lo + mid) / 2));
+    uint32_t b = get_u16(d + BT_HDR + 2 * ((mid + 1 + hi) / 2));
+    if (a < U)
+        __builtin_prefetch(d + a);
+    if (b < U)
+        __builtin_prefetch(d + b);
+}
+
 int bt_descend(bt_ctx *x, const uint8_t *k, size_t kl, pg **leaf, int *found)
 {
     uint32_t pgno = x->root, U = x->usable;
@@ -123,6 +140,7 @@ int bt_descend(bt_ctx *x, const uint8_t *k, size_t kl, pg **leaf, int *found)
                 uint32_t mid = (lo + hi) / 2, off = bt_cell_off(d, U, mid);
                 const uint8_t *ck;
                 size_t ckl;
+                bt_prefetch_next(d, U, lo, mid, hi);
                 if (!off || bt_leaf_key(d + off, end, &ck, &ckl)) {
                     pager_unref(x->t, p);
                     return bt_corrupt(x, pgno, "cell %u out of bounds", mid);
@@ -148,6 +166,7 @@ int bt_descend(bt_ctx *x, const uint8_t *k, size_t kl, pg **leaf, int *found)
             uint32_t mid = (lo + hi) / 2, off = bt_cell_off(d, U, mid), child;
             const uint8_t *ck;
             size_t ckl;
+            bt_prefetch_next(d, U, lo, mid, hi);
             if (!off || bt_int_parse(d + off, end, U, &child, &ck, &ckl, NULL)) {
                 pager_unref(x->t, p);
                 return bt_corrupt(x, pgno, "cell %u out of bounds", mid);
