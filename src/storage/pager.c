@@ -27,6 +27,7 @@
 #include "pager_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,9 +257,12 @@ int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_er
     *out = NULL;
     if (write && p->cfg.read_only)
         return nq_err_set(err, NQ_EREADONLY, "%s: database is open read-only", p->path);
-    pager_txn *t = calloc(1, sizeof *t);
+    /* the hot slots are not cleared: hot_used says which are in use (this is per call in
+     * autocommit mode, and the slots are most of the structure) */
+    pager_txn *t = malloc(sizeof *t);
     if (!t)
         return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    memset(t, 0, offsetof(pager_txn, hot));
     t->p = p;
     t->write = write;
     pthread_mutex_lock(&p->mu);
@@ -316,9 +320,12 @@ int pager_set_meta(pager_txn *t, int slot, uint64_t v)
     return 0;
 }
 
+static void hot_release(pager_txn *t);
+
 static void txn_end(pager_txn *t, int release_writer)
 {
     pager *p = t->p;
+    hot_release(t);
     dmap_free_all(t);
     budget_return(t);
     pthread_mutex_lock(&p->mu);
@@ -397,6 +404,13 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
             return 0;
         }
     }
+    uint32_t slot = pgno % TXN_HOT, bit = (uint32_t)1 << slot;
+    hot_slot *h = &t->hot[slot];
+    if ((t->hot_used & bit) && h->page->pgno == pgno) {
+        h->refs++;
+        *out = h->page;
+        return 0;
+    }
     pager *p = t->p;
     uint32_t frame = wal_find(p->wal, pgno, t->snap);
     if (!frame && pgno > __atomic_load_n(&p->db_file_pages, __ATOMIC_ACQUIRE))
@@ -406,7 +420,43 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
     rc = bp_fetch(p->bp, pgno, frame, load_version, &lc, out);
     if (rc && !t->err.code)
         nq_err_set(&t->err, rc, "page %u: %s", pgno, nq_strerror(rc));
+    if (!rc && (*out)->data[0] == PGTYPE_BTREE_INTERIOR &&
+        (!(t->hot_used & bit) || h->refs == 0)) {
+        /* the caller's pin becomes the slot's own, and the caller holds one of its refs */
+        if (t->hot_used & bit)
+            bp_unpin(p->bp, h->page);
+        t->hot_used |= bit;
+        h->page = *out;
+        h->refs = 1;
+    }
     return rc;
+}
+
+/* Release a reference to a committed (pool) image: a hot slot's, or a pool pin. References
+ * to one image are interchangeable, so which of the two a caller got does not matter. */
+static void shared_unref(pager_txn *t, pg *page)
+{
+    uint32_t slot = page->pgno % TXN_HOT;
+    hot_slot *h = &t->hot[slot];
+    if ((t->hot_used >> slot & 1) && h->page == page && h->refs) {
+        h->refs--;
+        return;
+    }
+    bp_unpin(t->p->bp, page);
+}
+
+/* End of the transaction: give the hot slots' pins back to the pool. */
+static void hot_release(pager_txn *t)
+{
+    while (t->hot_used) {
+        int i = __builtin_ctz(t->hot_used);
+        hot_slot *h = &t->hot[i];
+        /* the pins handed out from the slot must have come back by now (as for dpages at
+         * commit); any still out are released with it rather than leaked in the pool */
+        for (uint32_t r = 0; r <= h->refs; r++)
+            bp_unpin(t->p->bp, h->page);
+        t->hot_used &= t->hot_used - 1;
+    }
 }
 
 void pager_unref(pager_txn *t, pg *page)
@@ -418,7 +468,7 @@ void pager_unref(pager_txn *t, pg *page)
         if (d->pins)
             d->pins--;
     } else {
-        bp_unpin(t->p->bp, page);
+        shared_unref(t, page);
     }
 }
 
@@ -462,7 +512,7 @@ int pager_write(pager_txn *t, pg **pp)
     if (rc)
         return rc;
     memcpy(d->page.data, page->data, t->p->page_size);
-    bp_unpin(t->p->bp, page);
+    shared_unref(t, page);
     *pp = &d->page;
     if (txn_mem_pages(t) > t->p->dirty_limit && t->nmem && (rc = spill(t)))
         return rc; /* *pp stays referenced: the caller releases it as on any error */

@@ -38,6 +38,16 @@ typedef struct dpage {
     struct dpage *hnext;
 } dpage;
 
+/* The transaction's small cache of interior B-tree pages (pager.c, "hot pages"): a slot owns
+ * one buffer-pool pin on `page` for as long as the transaction runs, and counts in `refs`
+ * the references pager_get has handed out from it, which pager_unref takes back without
+ * touching the pool. */
+#define TXN_HOT 32 /* a power of two, at most 32 (one bit each in hot_used) */
+typedef struct hot_slot {
+    pg *page;
+    uint32_t refs;
+} hot_slot;
+
 struct pager_txn {
     pager *p;
     int write;
@@ -56,6 +66,9 @@ struct pager_txn {
     uint64_t tick;
     int broken;           /* error code of a write that failed half-way: only rollback is left */
     struct pager_txn *rnext, *rprev; /* registry of open transactions */
+    /* last, and not zeroed at begin: slot i is in use only if bit i of hot_used is set */
+    uint32_t hot_used;
+    hot_slot hot[TXN_HOT]; /* slot pgno % TXN_HOT: committed interior pages of the snapshot */
 };
 
 struct pager {

@@ -2,8 +2,9 @@
  * test_pager.c — the pager on its own: pages written in a transaction are visible after
  * commit and after reopening, rolled-back ones are not, readers keep their snapshot while a
  * writer commits, large transactions spill to the log and still commit atomically, freed
- * pages are reused, checkpoints fold the log into the file, and a damaged page is reported
- * with its file and page number.
+ * pages are reused, checkpoints fold the log into the file, a damaged page is reported
+ * with its file and page number, and the interior pages a transaction keeps pinned never
+ * show it a stale version.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,6 +103,108 @@ static pager *fresh_db_one_page(uint32_t page_size)
     pager_unref(t, g);
     commit(t);
     return p;
+}
+
+/* Interior B-tree pages are kept pinned by the transaction that read them (the "hot" slots
+ * of pager_get). A writer must still see its own changes to such a page, a reader must keep
+ * its snapshot while a writer commits new versions of it, two pages that share a slot must
+ * not be confused, and every pin must be back in the pool when the transactions end (a
+ * checkpoint and a close then work). */
+static void set_interior(pg *g, uint32_t version)
+{
+    g->data[0] = PGTYPE_BTREE_INTERIOR;
+    put_u32(g->data + 4, version);
+}
+
+static uint32_t get_version(pager_txn *t, uint32_t pgno, pg **keep)
+{
+    pg *g;
+    assert_int_equal(pager_get(t, pgno, &g), 0);
+    assert_int_equal(g->data[0], PGTYPE_BTREE_INTERIOR);
+    uint32_t v = version_of(g);
+    if (keep)
+        *keep = g;
+    else
+        pager_unref(t, g);
+    return v;
+}
+
+static void test_hot_interior_pages(void **state)
+{
+    (void)state;
+    remove_db();
+    pager *p = open_db(1024, 0);
+    pager_txn *t = begin(p, 1);
+    enum { N = 70 }; /* more pages than hot slots: pages 2 and 34 and 66 share a slot */
+    for (int i = 0; i < N; i++) {
+        pg *g;
+        assert_int_equal(pager_alloc(t, &g), 0);
+        set_interior(g, 1);
+        pager_unref(t, g);
+    }
+    commit(t);
+
+    /* a writer: hits on a hot page, then its own change to it */
+    t = begin(p, 1);
+    pg *a, *b;
+    assert_int_equal(get_version(t, 2, &a), 1);
+    assert_int_equal(get_version(t, 2, &b), 1);
+    assert_ptr_equal(a, b);
+    pager_unref(t, b);
+    assert_int_equal(pager_write(t, &a), 0);
+    set_interior(a, 2);
+    pager_unref(t, a);
+    assert_int_equal(get_version(t, 2, NULL), 2);
+    /* pages sharing a slot, one still referenced while the other is read */
+    assert_int_equal(get_version(t, 34, &a), 1);
+    assert_int_equal(get_version(t, 66, &b), 1);
+    assert_int_equal(get_version(t, 34, NULL), 1);
+    pager_unref(t, b);
+    assert_int_equal(get_version(t, 66, NULL), 1);
+    assert_int_equal(pager_write(t, &a), 0); /* written while the slot may hold it */
+    set_interior(a, 2);
+    pager_unref(t, a);
+    assert_int_equal(get_version(t, 34, NULL), 2);
+
+    /* a reader that began before the commit keeps the old versions it has cached */
+    pager_txn *r = begin(p, 0);
+    assert_int_equal(get_version(r, 2, NULL), 1);
+    assert_int_equal(get_version(r, 34, NULL), 1);
+    commit(t);
+    assert_int_equal(get_version(r, 2, NULL), 1);
+    assert_int_equal(get_version(r, 34, NULL), 1);
+    pager_txn *r2 = begin(p, 0);
+    assert_int_equal(get_version(r2, 2, NULL), 2);
+    assert_int_equal(get_version(r2, 34, NULL), 2);
+    assert_int_equal(get_version(r2, 66, NULL), 1);
+    pager_rollback(r2);
+    pager_rollback(r);
+
+    /* a rolled-back change is not seen by the next transaction, even through its slot */
+    t = begin(p, 1);
+    assert_int_equal(get_version(t, 2, &a), 2);
+    assert_int_equal(pager_write(t, &a), 0);
+    set_interior(a, 3);
+    pager_unref(t, a);
+    pager_rollback(t);
+    r = begin(p, 0);
+    assert_int_equal(get_version(r, 2, NULL), 2);
+    pager_rollback(r);
+
+    /* no pin is left behind: the checkpoint can rename every image, and the file reopens */
+    nq_err err;
+    nq_err_clear(&err);
+    assert_int_equal(pager_checkpoint(p, 1000, &err), 0);
+    nq_stats st;
+    pager_stats(p, &st);
+    assert_true(st.cache_pages <= st.cache_capacity_pages);
+    close_db(p);
+    p = open_db(1024, 0);
+    r = begin(p, 0);
+    assert_int_equal(get_version(r, 2, NULL), 2);
+    assert_int_equal(get_version(r, 34, NULL), 2);
+    pager_rollback(r);
+    close_db(p);
 }
 
 static void test_commit_reopen(void **state)
@@ -373,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_page_seal_verify),
         cmocka_unit_test(test_bad_page_size_rejected),
         cmocka_unit_test(test_not_a_database),
+        cmocka_unit_test(test_hot_interior_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
