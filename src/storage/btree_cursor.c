@@ -10,14 +10,23 @@
  *
  *   read transaction   nothing can change underneath, so the cursor keeps its current leaf
  *                      pinned between calls and hands out pointers straight into the page.
- *   write transaction  the tree may be changed through other paths between calls, and the
- *                      pager forbids freeing a page someone still references, so the cursor
- *                      pins nothing between calls: it keeps a copy of its key, and each call
- *                      first revalidates the position. The root page carries a counter that
- *                      every rebalance bumps (bt_finish); if it is unchanged the path is
- *                      still right, and a look at the leaf tells whether the saved key is
- *                      still at the saved index (changes that stay inside one leaf do not
- *                      bump the counter). Otherwise the cursor re-seeks to its saved key.
+ *   write transaction  the tree may be changed through other paths between calls, so the
+ *                      cursor keeps a copy of its key and trusts its position only while
+ *                      nothing has changed. It keeps its leaf pinned between calls together
+ *                      with the transaction's modification counter (pager_txn_mods). If the
+ *                      counter is the same at the next call, no page of the transaction has
+ *                      been written, allocated or freed since, so the pinned leaf, the path and
+ *                      the index are exactly as they were and the call goes on at once (a scan
+ *                      or a run of seeks inside a read-only stretch of a write transaction
+ *                      then costs what it costs in a read transaction). If the counter moved,
+ *                      the pin may show old bytes (pager_write gives the writer a new copy),
+ *                      so it is dropped and the position revalidated: the root page carries a
+ *                      counter that every rebalance bumps (bt_finish); if it is unchanged the
+ *                      path is still right, and a look at the leaf tells whether the saved key
+ *                      is still at the saved index (changes that stay inside one leaf do not
+ *                      bump the counter). Otherwise the cursor re-seeks to its saved key. The
+ *                      kept pin is harmless to writers: the pager neither spills nor drops a
+ *                      referenced page, and the API closes cursors before a transaction ends.
  *
  * States: INVALID (not on an entry; next/prev report NQ_ENOTFOUND), VALID (on the entry whose
  * key is saved), BETWEEN (the saved key was deleted: idx is where it would be, so the next
@@ -33,9 +42,10 @@ enum { CUR_INVALID, CUR_VALID, CUR_BETWEEN };
 struct btcursor {
     bt_ctx x;             /* transaction, root, usable size, path, root counter */
     int state;
-    int write;            /* write transaction: revalidate, pin nothing across calls */
+    int write;            /* write transaction: revalidate when the transaction wrote */
     int reseek;           /* path known stale (we rebalanced): re-seek before use */
-    pg *leaf;             /* the referenced leaf, if any (read mode: kept across calls) */
+    uint64_t mods;        /* write mode: pager_txn_mods when leaf was last known current */
+    pg *leaf;             /* the referenced leaf, if any (kept across calls) */
     const uint8_t *kp;    /* current key: into leaf (read mode) or kbuf */
     size_t kl;
     uint8_t *kbuf;
@@ -52,13 +62,16 @@ static void cur_unpin(btcursor *c)
     }
 }
 
-/* End of a public call: in write mode drop the page reference. */
+/* End of a public call: keep the leaf referenced if the cursor is on an entry, and in write
+ * mode remember the modification counter that vouches for it. */
 static int cur_done(btcursor *c, int rc)
 {
     if (rc && rc != NQ_ENOTFOUND)
         c->state = CUR_INVALID;
-    if (c->write || c->state == CUR_INVALID)
+    if (c->state == CUR_INVALID)
         cur_unpin(c);
+    else if (c->write)
+        c->mods = pager_txn_mods(c->x.t);
     return rc;
 }
 
@@ -186,6 +199,8 @@ static int cur_revalidate(btcursor *c)
         return 0;
     if (!c->write)
         return 0;
+    if (c->leaf && !c->reseek && c->mods == pager_txn_mods(x->t))
+        return 0; /* nothing was written since the last call: the pinned leaf is current */
     uint32_t U = x->usable;
     pg *r;
     int rc = bt_get(x, x->root, &r);

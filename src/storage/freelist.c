@@ -104,6 +104,7 @@ int pager_free(pager_txn *t, uint32_t pgno)
     /* Its content no longer matters: drop a private copy that was never written to the log,
      * provided an earlier committed version exists (pages added by this transaction must be
      * written once, or the file would have a hole the integrity check reads). */
+    t->mods++;
     dpage *d = dmap_find(t, pgno);
     if (d && !d->spill_frame && !d->pins && pgno <= t->base_pages)
         dmap_drop(t, d);

@@ -300,6 +300,7 @@ uint32_t pager_page_count(const pager_txn *t) { return t->hdr.page_count; }
 uint32_t pager_freelist_count(const pager_txn *t) { return t->hdr.freelist_count; }
 uint32_t pager_freelist_head(const pager_txn *t) { return t->hdr.freelist_head; }
 uint64_t pager_txn_seq(const pager_txn *t) { return t->write ? t->seq : t->hdr.seq; }
+uint64_t pager_txn_mods(const pager_txn *t) { return t->broken ? UINT64_MAX : t->mods; }
 uint32_t pager_page_size(const pager *p) { return p->page_size; }
 uint32_t pager_usable(const pager *p) { return p->usable; }
 const char *pager_path(const pager *p) { return p->path; }
@@ -489,6 +490,7 @@ static int dpage_writable(pager_txn *t, uint32_t pgno, dpage **out)
     d->needs_write = 1;
     d->pins++;
     d->tick = ++t->tick;
+    t->mods++;
     budget_sync(t);
     *out = d;
     return 0;
@@ -505,6 +507,7 @@ int pager_write(pager_txn *t, pg **pp)
         dpage *d = (dpage *)page;
         d->needs_write = 1;
         d->tick = ++t->tick;
+        t->mods++;
         return 0;
     }
     dpage *d;

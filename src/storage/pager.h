@@ -98,6 +98,12 @@ uint64_t pager_meta(const pager_txn *t, int slot);
 int pager_set_meta(pager_txn *t, int slot, uint64_t v);
 /* The commit sequence this transaction reads at (read) or will commit as (write). */
 uint64_t pager_txn_seq(const pager_txn *t);
+/* A counter that changes whenever a page of the transaction may have changed: every
+ * pager_write (also of a page already writable), pager_alloc and pager_free, and a write
+ * failure that broke the transaction. While it stays the same, every page the caller saw
+ * holds the same bytes, so a reference kept across calls is still current (btree_cursor.c
+ * keeps its leaf pinned on this). Constant in a read transaction. */
+uint64_t pager_txn_mods(const pager_txn *t);
 
 /* Walk the free list, marking its pages in seen (bit pgno) and reporting pages out of range,
  * used twice, damaged trunks and a count that disagrees with the header. */

@@ -65,6 +65,7 @@ struct pager_txn {
     uint32_t next_frame;  /* next free log position */
     uint64_t tick;
     int broken;           /* error code of a write that failed half-way: only rollback is left */
+    uint64_t mods;        /* bumped whenever a page may change (pager_txn_mods) */
     struct pager_txn *rnext, *rprev; /* registry of open transactions */
     /* last, and not zeroed at begin: slot i is in use only if bit i of hot_used is set */
     uint32_t hot_used;

@@ -676,6 +676,121 @@ static void test_cursor_stability(void **state)
     m_free(&m);
 }
 
+/* A write-transaction cursor keeps its leaf pinned between calls while the transaction
+ * writes nothing (pager_txn_mods). Every change in between, made by a put, a delete or
+ * another cursor, in the same leaf and without any rebalance (so the root's structure
+ * counter does not move), must still be seen: a cursor that went on trusting its pin would
+ * step over a new key, repeat an old one, or read an old value. */
+static uint64_t key_at(btcursor *c)
+{
+    size_t kl;
+    const uint8_t *k = btree_cursor_key(c, &kl);
+    assert_non_null(k);
+    assert_int_equal(kl, 8);
+    return get_be64(k);
+}
+
+/* The root's structure counter (btree_int.h: bumped by every rebalance). */
+static uint32_t root_gen(pager_txn *t, uint32_t root)
+{
+    pg *g;
+    OK(t, pager_get(t, root, &g));
+    uint32_t gen = get_u32(g->data + 12);
+    pager_unref(t, g);
+    return gen;
+}
+
+static void test_cursor_pin_write_mode(void **state)
+{
+    (void)state;
+    pager *p = db_open(4096, 1);
+    pager_txn *t = begin(p, 1);
+    uint32_t root;
+    OK(t, btree_create(t, &root));
+    uint8_t k[8], v[16];
+    for (uint64_t i = 1; i <= 2000; i++) { /* several leaves; keys 10, 20, ... */
+        put_be64(k, i * 10);
+        put_be64(v, i);
+        OK(t, btree_put(t, root, k, 8, v, 8, 0));
+    }
+    for (uint64_t i = 1006; i < 1050; i++) { /* room in the leaf of 10000 for what follows */
+        put_be64(k, i * 10);
+        OK(t, btree_del(t, root, k, 8));
+    }
+    commit(t);
+
+    for (int dirty = 0; dirty < 2; dirty++) {
+        /* dirty = 0: the cursor's leaf is the committed image when it is pinned; 1: it is
+         * already the transaction's own copy, which later writes change in place */
+        t = begin(p, 1);
+        if (dirty) {
+            put_be64(k, 10010);
+            put_be64(v, 7);
+            OK(t, btree_put(t, root, k, 8, v, 8, 0)); /* a value of the same size: no split */
+        }
+        uint32_t gen = root_gen(t, root);
+        btcursor *c, *c2;
+        OK(t, btree_cursor_open(t, root, &c));
+        OK(t, btree_cursor_open(t, root, &c2));
+        put_be64(k, 10000);
+        OK(t, btree_cursor_seek(c, k, 8, NQ_SEEK_EQ));
+        /* no write: the pinned leaf serves several steps */
+        OK(t, btree_cursor_next(c));
+        assert_int_equal(key_at(c), 10010);
+        OK(t, btree_cursor_prev(c));
+        assert_int_equal(key_at(c), 10000);
+        /* a key inserted right after the cursor, in its leaf */
+        put_be64(k, 10005);
+        OK(t, btree_put(t, root, k, 8, v, 8, 0));
+        OK(t, btree_cursor_next(c));
+        assert_int_equal(key_at(c), 10005);
+        /* a key inserted before the cursor shifts its index: the next entry is still 10010 */
+        put_be64(k, 9995);
+        OK(t, btree_put(t, root, k, 8, v, 8, 0));
+        OK(t, btree_cursor_next(c));
+        assert_int_equal(key_at(c), 10010);
+        /* the next key deleted by another cursor */
+        put_be64(k, 10020);
+        OK(t, btree_cursor_seek(c2, k, 8, NQ_SEEK_EQ));
+        OK(t, btree_cursor_del(c2));
+        OK(t, btree_cursor_next(c));
+        assert_int_equal(key_at(c), 10030);
+        /* the current entry's value replaced (same size, in place) */
+        put_be64(k, 10030);
+        put_be64(v, 424242);
+        OK(t, btree_put(t, root, k, 8, v, 8, 0));
+        size_t vl;
+        const uint8_t *vv = btree_cursor_value(c, &vl);
+        assert_non_null(vv);
+        assert_int_equal(vl, 8);
+        assert_int_equal(get_be64(vv), 424242);
+        /* the current entry deleted by a plain delete: next goes on after it */
+        OK(t, btree_del(t, root, k, 8));
+        assert_null(btree_cursor_value(c, &vl));
+        OK(t, btree_cursor_next(c));
+        assert_int_equal(key_at(c), 10040);
+        assert_int_equal(root_gen(t, root), gen); /* all of it inside one leaf */
+        /* then reads only again: the walk to the end sees every key once, in order */
+        uint64_t prev = key_at(c), n = 1;
+        while (btree_cursor_next(c) == 0) {
+            uint64_t cur = key_at(c);
+            assert_true(cur > prev);
+            prev = cur;
+            n++;
+        }
+        assert_int_equal(prev, 20000);
+        assert_int_equal(n, 2 + (20000 - 10500) / 10 + 1); /* 10040, 10050, 10500.. */
+        btree_cursor_close(c2);
+        btree_cursor_close(c);
+        check_tree(t, root, 1);
+        if (dirty)
+            commit(t);
+        else
+            pager_rollback(t);
+    }
+    db_close(p);
+}
+
 static void test_clear_drop(void **state)
 {
     (void)state;
@@ -880,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_sequential),
         cmocka_unit_test(test_cursor_stability),
+        cmocka_unit_test(test_cursor_pin_write_mode),
         cmocka_unit_test(test_clear_drop),
         cmocka_unit_test(test_large_values),
         cmocka_unit_test(test_corrupt),
