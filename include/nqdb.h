@@ -173,6 +173,9 @@ int nq_del(nq_tree *t, const void *key, size_t klen); /* NQ_ENOTFOUND if absent 
 int nq_seq_next(nq_tree *t, uint64_t *out);
 /* Number of entries (walks the tree). */
 int nq_tree_count(nq_tree *t, uint64_t *out);
+/* Estimated number of entries from one root-to-leaf path: exact for a one-page tree, within a
+ * small factor otherwise; costs as much as one lookup (the SQL planner uses it). */
+int nq_tree_estimate(nq_tree *t, uint64_t *out);
 
 /* Cursors read within the transaction that is open when they are created (or an implicit
  * read transaction held until nq_cursor_close). Ending that transaction (commit or rollback)

@@ -297,6 +297,16 @@ int nq_tree_count(nq_tree *tr, uint64_t *out)
     return api_txn_end(tr->db, t, ac, rc);
 }
 
+int nq_tree_estimate(nq_tree *tr, uint64_t *out)
+{
+    pager_txn *t;
+    int ac, rc = tree_txn(tr, 0, &t, &ac);
+    if (rc)
+        return rc;
+    rc = btree_estimate(t, tr->root, out);
+    return api_txn_end(tr->db, t, ac, rc);
+}
+
 /* The engine's in-memory high-water mark for a tree's sequence (p->mu held). */
 static seq_mark *mark_for(nq_engine *eng, uint32_t root)
 {

@@ -9,8 +9,8 @@
  * filter of every conjunct that has just become evaluable, and joins it to what is placed so
  * far with a nested loop.
  *
- * Costs (estimated rows; docs/qsql.md "Planner"): a table has ANALYZE's row count, or 1000
- * when it was never analyzed. Equality on an index prefix of k columns selects
+ * Costs (estimated rows; docs/qsql.md "Planner"): a table has ANALYZE's row count, or when it
+ * was never analyzed the B-tree's estimate from one root-to-leaf path (nq_tree_estimate). Equality on an index prefix of k columns selects
  * rows/distinct(k) when ANALYZE measured distinct prefixes, one row for a full unique key,
  * and 10% per column otherwise; one range bound keeps 25%, two keep 10%. A rowid lookup is one
  * row. Reading a row through an index costs 1.5 (the index entry plus the row fetch), through
@@ -40,6 +40,7 @@ typedef struct fitem {
     int full;              /* FULL JOIN: the ON conjuncts stay in the join; left side nulled */
     int *lslots, *lwidths; /* FULL: the left side's slots */
     int nl;
+    double rows;           /* base table: ANALYZE's count, or the tree's quick estimate */
     bx **on;               /* its ON conjuncts */
     int non;
     int placed;
@@ -304,6 +305,18 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count);
 
 static int cte_item(fctx *f, const ast_cte *ct, const char *alias);
 
+/* Rows of a table for the cost model: ANALYZE's count when there is one, else the B-tree's
+ * one-path estimate (nq_tree_estimate), else DEFAULT_ROWS. */
+static double table_rows(const cat_table *t)
+{
+    if (t->stat_rows)
+        return (double)t->stat_rows;
+    uint64_t n;
+    if (t->handle && nq_tree_estimate(t->handle, &n) == NQ_OK)
+        return n ? (double)n : 1;
+    return DEFAULT_ROWS;
+}
+
 static int table_item(fctx *f, const ast_from *fr)
 {
     cc *c = f->c;
@@ -335,6 +348,7 @@ static int table_item(fctx *f, const ast_from *fr)
     it.slot = slot;
     it.ncols = t->ncols;
     it.t = t;
+    it.rows = table_rows(t);
     return add_item(f, it);
 }
 
@@ -598,12 +612,11 @@ static int sargable(fctx *f, const bx *e, int slot, uint64_t avail, int *col, in
     return 0;
 }
 
-static double table_rows(const cat_table *t) { return t->stat_rows ? (double)t->stat_rows : DEFAULT_ROWS; }
 
 static void choose_access(fctx *f, fitem *it, uint64_t avail, const conj *cands, int ncands, access *best)
 {
     memset(best, 0, sizeof *best);
-    double n = it->t ? table_rows(it->t) : (it->plan && it->plan->est_rows > 0 ? it->plan->est_rows : DEFAULT_ROWS);
+    double n = it->t ? it->rows : (it->plan && it->plan->est_rows > 0 ? it->plan->est_rows : DEFAULT_ROWS);
     best->rows = n;
     best->cost = n;
     if (!it->t)

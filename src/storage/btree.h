@@ -55,6 +55,8 @@ int btree_get(pager_txn *t, uint32_t root, const void *k, size_t kl, void **v, s
 int btree_del(pager_txn *t, uint32_t root, const void *k, size_t kl); /* NQ_ENOTFOUND */
 /* Number of entries (walks the leaves). */
 int btree_count(pager_txn *t, uint32_t root, uint64_t *n);
+/* Estimated entry count from one root-to-leaf path (btree_estimate.c): exact for one page. */
+int btree_estimate(pager_txn *t, uint32_t root, uint64_t *n);
 
 /* ---- cursors ------------------------------------------------------------------------------ */
 int btree_cursor_open(pager_txn *t, uint32_t root, btcursor **out);
