@@ -379,8 +379,6 @@ static int bind_window(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
     const ast_list *part = base ? &base->partition : &spec->partition;
     const ast_list *ord = spec->order.n || !base ? &spec->order : &base->order;
     const ast_window *fr = spec->unit != AST_FRAME_NONE || !base ? spec : base;
-    if (fr->exclude != AST_EXCL_NONE && fr->exclude != AST_EXCL_NO_OTHERS)
-        return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: frame EXCLUDE");
     if (cw->n == cw->cap) {
         int nc = cw->cap ? cw->cap * 2 : 4;
         win_spec *nw = ast_alloc(c->a, sizeof *nw * (size_t)nc);
@@ -424,10 +422,11 @@ static int bind_window(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
             w.unit = fr->unit;
             w.start = fr->start;
             w.end = fr->end == AST_FB_NONE ? AST_FB_CURRENT_ROW : fr->end;
-            if (w.unit == AST_FRAME_RANGE &&
+            if (w.unit == AST_FRAME_RANGE && w.nord != 1 &&
                 (w.start == AST_FB_PRECEDING || w.start == AST_FB_FOLLOWING ||
                  w.end == AST_FB_PRECEDING || w.end == AST_FB_FOLLOWING))
-                rc = cc_fail(c, NQ_ENOTSUP, x, "not supported yet: RANGE frames with an offset (use ROWS or GROUPS)");
+                rc = cc_fail(c, NQ_ESCHEMA, x, "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
+            w.exclude = fr->exclude;
             if (rc == 0 && fr->start_e)
                 rc = cc_expr(c, NULL, fr->start_e, &w.start_e);
             if (rc == 0 && fr->end_e)

@@ -10,9 +10,9 @@
  * walks each partition and writes every row's result into the window slot. Rows come out in
  * the order of the first window's sort, with the registers pointed back at their snapshots.
  *
- * Frames: ROWS, RANGE and GROUPS with UNBOUNDED/CURRENT ROW bounds, and N PRECEDING/FOLLOWING
- * for ROWS and GROUPS (RANGE with an offset needs arithmetic on the order key: not supported
- * yet, and said so at prepare time). The default frame is SQL's: with ORDER BY, from the
+ * Frames: ROWS, RANGE and GROUPS with UNBOUNDED, CURRENT ROW and N PRECEDING/FOLLOWING bounds
+ * (a RANGE offset is arithmetic on the single ORDER BY key: its edges are found by a scan of the
+ * partition), and EXCLUDE CURRENT ROW / GROUP / TIES, applied while the frame is walked. The default frame is SQL's: with ORDER BY, from the
  * partition start to the current row's last peer; without, the whole partition. An aggregate
  * over a whole-partition frame is computed once per partition; any other frame recomputes
  * the aggregate over the frame for each row — O(rows x frame), which docs/qsql.md states.
@@ -100,8 +100,15 @@ static void msort(const sort_ctx *c, size_t *a, size_t *tmp, size_t n)
 }
 
 /* ---- frames and functions --------------------------------------------------------------- */
+/* Frame exclusion: positions in [lo, hi] are left out, except keep (EXCLUDE TIES). */
+typedef struct excl {
+    size_t lo, hi, keep;
+} excl;
+
+static int excluded(const excl *x, size_t p) { return p >= x->lo && p <= x->hi && p != x->keep; }
+
 static int agg_over(win_op *s, const win_spec *w, size_t off, const size_t *idx, size_t fs,
-                    size_t fe, sqlv *out, nq_err *e)
+                    size_t fe, const excl *ex, sqlv *out, nq_err *e)
 {
     const fn_agg_def *def = w->agg;
     uint8_t stbuf[256];
@@ -114,6 +121,8 @@ static int agg_over(win_op *s, const win_spec *w, size_t off, const size_t *idx,
     int rc = (w->distinct && !seen) ? nq_err_set(e, NQ_ENOMEM, "out of memory") : 0;
     key_buf kb = {0};
     for (size_t i = fs; i <= fe && i != (size_t)-1 && rc == 0; i++) {
+        if (excluded(ex, i))
+            continue;
         const sqlv *args = keys_of(s, idx[i]) + off + w->npart + w->nord;
         int skip = 0;
         for (int k = 0; k < w->nargs; k++)
@@ -155,6 +164,66 @@ static int put(sqlv *dst, const sqlv *v, nq_err *e)
     return sqlv_copy(v, dst, e);
 }
 
+/* RANGE offset frames: the first (or last) position of the partition whose ORDER BY key is on
+ * the bound's side of key +/- offset. NULL keys (grouped at one end) are never inside an offset
+ * range of a non-NULL key. Linear in the partition: O(rows^2) per partition for these frames. */
+static int range_edge(win_op *s, const win_spec *w, size_t off, const size_t *idx, size_t ps,
+                      size_t pe, const sqlv *key, const sqlv *offv, int preceding, int is_start,
+                      size_t *pos, nq_err *e)
+{
+    int desc = w->ord_desc[0];
+    /* the bound value: "preceding" moves against the sort direction */
+    int minus = preceding ^ desc;
+    sqlv b;
+    int rc = minus ? sqlv_sub(key, offv, &b, e) : sqlv_add(key, offv, &b, e);
+    if (rc < 0)
+        return rc;
+    /* in sort order, a key k is "at or after" the bound when (desc ? k <= b : k >= b) */
+    if (is_start) {
+        *pos = pe;
+        for (size_t p = ps; p < pe; p++) {
+            const sqlv *k = &keys_of(s, idx[p])[off + w->npart];
+            if (k->type == SQLV_NULL)
+                continue;
+            int c = sqlv_order(k, &b);
+            if (desc ? c <= 0 : c >= 0) {
+                *pos = p;
+                break;
+            }
+        }
+    } else {
+        *pos = (size_t)-1;
+        for (size_t p = ps; p < pe; p++) {
+            const sqlv *k = &keys_of(s, idx[p])[off + w->npart];
+            if (k->type == SQLV_NULL)
+                continue;
+            int c = sqlv_order(k, &b);
+            if (desc ? c >= 0 : c <= 0)
+                *pos = p;
+        }
+    }
+    sqlv_clear(&b);
+    return 0;
+}
+
+static int frame_value(const win_spec *w, int is_start, xenv *x, sqlv *out, nq_err *e)
+{
+    bx *b = is_start ? w->start_e : w->end_e;
+    *out = sqlv_int(0);
+    if (!b)
+        return 0;
+    sqlv v;
+    int rc = ev(b, x, &v, e);
+    if (rc < 0)
+        return rc;
+    if ((v.type != SQLV_INT && v.type != SQLV_REAL) || (v.type == SQLV_INT ? v.i < 0 : v.r < 0)) {
+        sqlv_clear(&v);
+        return nq_err_set(e, NQ_ERROR, "RANGE frame offset must be a non-negative number");
+    }
+    *out = v;
+    return 0;
+}
+
 static int frame_bound(const win_spec *w, int is_start, xenv *x, int64_t *n, nq_err *e)
 {
     bx *b = is_start ? w->start_e : w->end_e;
@@ -192,7 +261,11 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
     if (wi == 0)
         memcpy(s->out_order, idx, n * sizeof *idx);
     int64_t so = 0, eo = 0;
-    if ((rc = frame_bound(w, 1, x, &so, e)) < 0 || (rc = frame_bound(w, 0, x, &eo, e)) < 0)
+    sqlv sv = sqlv_int(0), evv = sqlv_int(0);
+    if (w->unit == AST_FRAME_RANGE) {
+        if ((rc = frame_value(w, 1, x, &sv, e)) < 0 || (rc = frame_value(w, 0, x, &evv, e)) < 0)
+            goto out;
+    } else if ((rc = frame_bound(w, 1, x, &so, e)) < 0 || (rc = frame_bound(w, 0, x, &eo, e)) < 0)
         goto out;
     for (size_t ps = 0; ps < n && rc == 0;) {
         size_t pe = ps + 1;
@@ -230,7 +303,13 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
             case AST_FB_PRECEDING:
             case AST_FB_FOLLOWING: {
                 int64_t d = w->start == AST_FB_PRECEDING ? -so : so;
-                if (w->unit == AST_FRAME_ROWS) {
+                if (w->unit == AST_FRAME_RANGE) {
+                    const sqlv *k = &keys_of(s, idx[i])[off + w->npart];
+                    if (k->type == SQLV_NULL)
+                        fs = gstart[i];
+                    else if ((rc = range_edge(s, w, off, idx, ps, pe, k, &sv, w->start == AST_FB_PRECEDING, 1, &fs, e)) < 0)
+                        break;
+                } else if (w->unit == AST_FRAME_ROWS) {
                     int64_t p = (int64_t)i + d;
                     fs = p < (int64_t)ps ? ps : (size_t)p;
                 } else { /* GROUPS */
@@ -252,7 +331,13 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
             case AST_FB_PRECEDING:
             case AST_FB_FOLLOWING: {
                 int64_t d = w->end == AST_FB_PRECEDING ? -eo : eo;
-                if (w->unit == AST_FRAME_ROWS) {
+                if (w->unit == AST_FRAME_RANGE) {
+                    const sqlv *k = &keys_of(s, idx[i])[off + w->npart];
+                    if (k->type == SQLV_NULL)
+                        fe = gend[i];
+                    else if ((rc = range_edge(s, w, off, idx, ps, pe, k, &evv, w->end == AST_FB_PRECEDING, 0, &fe, e)) < 0)
+                        break;
+                } else if (w->unit == AST_FRAME_ROWS) {
                     int64_t p = (int64_t)i + d;
                     fe = p < (int64_t)ps ? (size_t)-1 : p >= (int64_t)pe ? pe - 1 : (size_t)p;
                 } else {
@@ -266,7 +351,17 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
             }
             default: fe = (size_t)-1; break; /* UNBOUNDED PRECEDING as an end: empty */
             }
+            if (rc < 0)
+                break;
             int empty = fe == (size_t)-1 || fs > fe || fs >= pe;
+            excl ex = {1, 0, (size_t)-1}; /* nothing excluded */
+            switch (w->exclude) {
+            case AST_EXCL_CURRENT_ROW: ex.lo = ex.hi = i; break;
+            case AST_EXCL_GROUP: ex.lo = gstart[i]; ex.hi = gend[i]; break;
+            case AST_EXCL_TIES: ex.lo = gstart[i]; ex.hi = gend[i]; ex.keep = i; break;
+            default: break;
+            }
+            int has_excl = ex.lo <= ex.hi;
             sqlv v = sqlv_null();
             switch (w->kind) {
             case WF_ROW_NUMBER: v = sqlv_int((int64_t)(i - ps + 1)); break;
@@ -315,32 +410,46 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
             case WF_NTH_VALUE: {
                 if (empty)
                     break;
-                size_t p = w->kind == WF_FIRST_VALUE ? fs : fe;
+                int64_t want = 1;
                 if (w->kind == WF_NTH_VALUE) {
                     if (args[1].type != SQLV_INT || args[1].i <= 0) {
                         rc = nq_err_set(e, NQ_ERROR, "argument of nth_value must be greater than zero");
                         break;
                     }
-                    if ((int64_t)(fe - fs) + 1 < args[1].i)
-                        break;
-                    p = fs + (size_t)args[1].i - 1;
+                    want = args[1].i;
                 }
+                size_t p = (size_t)-1;
+                if (w->kind == WF_LAST_VALUE) {
+                    for (size_t q = fe + 1; q-- > fs;)
+                        if (!excluded(&ex, q)) {
+                            p = q;
+                            break;
+                        }
+                } else {
+                    for (size_t q = fs; q <= fe; q++)
+                        if (!excluded(&ex, q) && --want == 0) {
+                            p = q;
+                            break;
+                        }
+                }
+                if (p == (size_t)-1)
+                    break;
                 v = keys_of(s, idx[p])[off + w->npart + w->nord];
                 v.owned = 0;
                 break;
             }
             default: { /* aggregate */
                 int whole_frame = fs == ps && fe == pe - 1 && w->start == AST_FB_UNBOUNDED_PRECEDING &&
-                                  w->end == AST_FB_UNBOUNDED_FOLLOWING;
+                                  w->end == AST_FB_UNBOUNDED_FOLLOWING && !has_excl;
                 if (whole_frame && have_whole) {
                     v = whole;
                     v.owned = 0;
                     break;
                 }
                 if (empty)
-                    rc = agg_over(s, w, off, idx, 1, 0, &v, e); /* no rows: the empty aggregate */
+                    rc = agg_over(s, w, off, idx, 1, 0, &ex, &v, e); /* no rows: the empty aggregate */
                 else
-                    rc = agg_over(s, w, off, idx, fs, fe, &v, e);
+                    rc = agg_over(s, w, off, idx, fs, fe, &ex, &v, e);
                 if (rc == 0 && whole_frame) {
                     rc = put(&whole, &v, e); /* whole takes v's memory, or a copy of it */
                     v = whole;
@@ -357,6 +466,8 @@ static int compute(win_op *s, int wi, xenv *x, nq_err *e)
         ps = pe;
     }
 out:
+    sqlv_clear(&sv);
+    sqlv_clear(&evv);
     free(idx);
     free(tmp);
     free(grp);

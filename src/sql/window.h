@@ -27,6 +27,7 @@ typedef struct win_spec {
     ast_frame_unit unit;     /* ROWS, RANGE or GROUPS (defaults filled in by the compiler) */
     ast_frame_bound start, end;
     bx *start_e, *end_e;     /* N PRECEDING / FOLLOWING: constant expressions */
+    ast_frame_exclude exclude; /* EXCLUDE CURRENT ROW / GROUP / TIES (NONE, NO OTHERS: none) */
 } win_spec;
 
 /* The window function of this name (WF_*), or -1; with its argument count range. */
