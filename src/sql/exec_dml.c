@@ -130,6 +130,40 @@ static cat_table *target(cc *c, const ast_qname *q, const char *verb)
     return t;
 }
 
+/* SET c = e, (c1, c2) = (e1, e2), c = DEFAULT: one (column, expression) pair per assigned
+ * column, bound in sc; shared by UPDATE and ON CONFLICT DO UPDATE. A column assigned twice
+ * keeps both pairs, applied in order, so the last one wins (SQLite; PostgreSQL refuses). */
+static int bind_sets(cc *c, cc_scope *sc, dml_plan *d, const ast_list *sets, int **cols,
+                     bx ***exprs, int *n)
+{
+    cat_table *t = d->t;
+    int total = 0;
+    for (int i = 0; i < sets->n; i++)
+        total += ((ast_set *)sets->v[i])->cols.n;
+    *cols = ast_alloc(c->a, sizeof(int) * (size_t)(total + 1));
+    *exprs = ast_alloc(c->a, sizeof(bx *) * (size_t)(total + 1));
+    if (!*cols || !*exprs)
+        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+    *n = 0;
+    for (int i = 0; i < sets->n; i++) {
+        ast_set *st = sets->v[i];
+        bx *e = NULL;
+        int rc;
+        if (st->e->kind != AST_E_DEFAULT && (rc = cc_expr(c, sc, st->e, &e)) < 0)
+            return rc;
+        if (st->cols.n > 1 && (!e || e->kind != BX_ROW || e->nargs != st->cols.n))
+            return nq_err_set(c->e, NQ_ESCHEMA, "number of columns does not match number of values");
+        for (int j = 0; j < st->cols.n; j++) {
+            int col = cat_column_find(t, st->cols.v[j]);
+            if (col < 0)
+                return nq_err_set(c->e, NQ_ESCHEMA, "no such column: %s", (const char *)st->cols.v[j]);
+            (*cols)[*n] = col;
+            (*exprs)[(*n)++] = !e ? d->dflt[col] : st->cols.n > 1 ? e->args[j] : e;
+        }
+    }
+    return 0;
+}
+
 /* ON CONFLICT [(cols)] DO NOTHING | DO UPDATE SET ... [WHERE ...]. The target must name the
  * columns of the primary key or of a unique index, as in PostgreSQL. */
 static int compile_upserts(cc *c, dml_plan *d, const ast_insert *ins)
@@ -201,34 +235,11 @@ static int compile_upserts(cc *c, dml_plan *d, const ast_insert *ins)
             if (rc < 0)
                 return rc;
         }
-        for (int i = 0; i < au->sets.n; i++)
-            du->nset += ((ast_set *)au->sets.v[i])->cols.n;
-        du->set_cols = ast_alloc(c->a, sizeof(int) * (size_t)(du->nset + 1));
-        du->set_exprs = ast_alloc(c->a, sizeof(bx *) * (size_t)(du->nset + 1));
-        if (!du->set_cols || !du->set_exprs)
-            return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
-        int k = 0;
-        for (int i = 0; i < au->sets.n; i++) {
-            ast_set *st = au->sets.v[i];
-            bx *e = NULL;
-            int rc = 0;
-            if (st->e->kind != AST_E_DEFAULT && (rc = cc_expr(c, sc, st->e, &e)) < 0)
-                return rc;
-            if (st->cols.n > 1 && (!e || e->kind != BX_ROW || e->nargs != st->cols.n))
-                return nq_err_set(c->e, NQ_ESCHEMA, "number of columns does not match number of values");
-            for (int j = 0; j < st->cols.n; j++) {
-                int col = cat_column_find(t, st->cols.v[j]);
-                if (col < 0)
-                    return nq_err_set(c->e, NQ_ESCHEMA, "no such column: %s", (const char *)st->cols.v[j]);
-                du->set_cols[k] = col;
-                du->set_exprs[k++] = !e ? d->dflt[col] : st->cols.n > 1 ? e->args[j] : e;
-            }
-        }
-        if (au->where) {
-            int rc = cc_expr(c, sc, au->where, &du->where);
-            if (rc < 0)
-                return rc;
-        }
+        int rc = bind_sets(c, sc, d, &au->sets, &du->set_cols, &du->set_exprs, &du->nset);
+        if (rc == 0 && au->where)
+            rc = cc_expr(c, sc, au->where, &du->where);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -372,32 +383,9 @@ int dml_compile_update(cc *c, const ast_update *up, dml_plan **out)
     d->from_join = up->from != NULL;
     if (rc < 0)
         return rc;
-    /* SET: one expression per assigned column */
-    int nset = 0;
-    for (int i = 0; i < up->sets.n; i++)
-        nset += ((ast_set *)up->sets.v[i])->cols.n;
-    d->set_cols = ast_alloc(c->a, sizeof(int) * (size_t)(nset + 1));
-    d->set_exprs = ast_alloc(c->a, sizeof(bx *) * (size_t)(nset + 1));
-    if (!d->set_cols || !d->set_exprs)
-        return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
-    if ((rc = bind_defaults(c, d)) < 0)
+    if ((rc = bind_defaults(c, d)) < 0 ||
+        (rc = bind_sets(c, sc, d, &up->sets, &d->set_cols, &d->set_exprs, &d->nset)) < 0)
         return rc;
-    for (int i = 0; i < up->sets.n; i++) {
-        ast_set *s = up->sets.v[i];
-        bx *e = NULL;
-        if (s->e->kind != AST_E_DEFAULT && (rc = cc_expr(c, sc, s->e, &e)) < 0)
-            return rc;
-        if (s->cols.n > 1 && (!e || e->kind != BX_ROW || e->nargs != s->cols.n))
-            return nq_err_set(c->e, NQ_ESCHEMA, "number of columns does not match number of values");
-        for (int j = 0; j < s->cols.n; j++) {
-            int k = cat_column_find(t, s->cols.v[j]);
-            if (k < 0)
-                return nq_err_set(c->e, NQ_ESCHEMA, "no such column: %s", (const char *)s->cols.v[j]);
-            /* SET x = 1, x = 2: the last assignment wins (SQLite; PostgreSQL refuses) */
-            d->set_cols[d->nset] = k;
-            d->set_exprs[d->nset++] = !e ? d->dflt[k] : s->cols.n > 1 ? e->args[j] : e;
-        }
-    }
     d->new_slot = cc_new_slot(c, t->ncols + 1);
     if ((rc = bind_checks_returning(c, d, &up->returning, up->alias)) < 0)
         return rc;
@@ -512,6 +500,73 @@ static int own(sqlv *dst, const sqlv *v, nq_err *e)
 
 static int own(sqlv *dst, const sqlv *v, nq_err *e);
 
+/* Evaluate SET expressions against the current registers into owned values (setv[n]). */
+static int eval_sets(bx **exprs, int n, xenv *x, sqlv *setv, nq_err *e)
+{
+    for (int k = 0; k < n; k++) {
+        sqlv v;
+        int rc = ev(exprs[k], x, &v, e);
+        if (rc == 0)
+            rc = own(&setv[k], &v, e);
+        if (rc < 0) {
+            rows_clear(setv, k);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Row rowid of t, whose values are old, gets the SET values setv (n, owned, consumed here: the
+ * last assignment to a column wins): checked, written, counted and RETURNed. One path for
+ * UPDATE and ON CONFLICT DO UPDATE. */
+static int apply_update(dml_plan *d, xenv *x, dml_out *o, int64_t rowid, const sqlv *old,
+                        const int *cols, sqlv *setv, int n, nq_err *e)
+{
+    cat_table *t = d->t;
+    int w = t->ncols + 1;
+    sqlv *nv = calloc((size_t)w, sizeof(sqlv));
+    if (!nv) {
+        rows_clear(setv, n);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < t->ncols; i++) {
+        nv[i] = old[i];
+        nv[i].owned = 0;
+    }
+    for (int k = 0; k < n; k++) {
+        if (nv[cols[k]].owned)
+            sqlv_clear(&nv[cols[k]]);
+        nv[cols[k]] = setv[k];
+        setv[k] = sqlv_null();
+    }
+    int rc = prepare_row(d, nv, x, e);
+    int64_t new_rowid = rowid;
+    if (rc >= 0 && t->ipk >= 0) {
+        if (nv[t->ipk].type == SQLV_NULL)
+            rc = nq_err_set(e, NQ_ECONSTRAINT, "null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+                            t->cols[t->ipk].name, t->name);
+        else
+            new_rowid = nv[t->ipk].i;
+    }
+    if (rc >= 0 && t->nfks)
+        rc = fk_check_child(x->s, t, nv, old, e);
+    if (rc >= 0 && d->referenced)
+        rc = fk_parent_update(x->s, t, old, nv, e);
+    if (rc >= 0)
+        rc = tw_update(x->s, t, rowid, old, new_rowid, nv, e);
+    if (rc >= 0) {
+        o->changes++;
+        nv[t->ncols] = sqlv_int(new_rowid);
+        x->slot[d->new_slot] = nv;
+        rc = out_push(d, o, x, e);
+    }
+    for (int i = 0; i < w; i++)
+        if (nv[i].owned)
+            sqlv_clear(&nv[i]);
+    free(nv);
+    return rc < 0 ? rc : 0;
+}
+
 /* The proposed row conflicts: run the matching ON CONFLICT clause. 1 = handled (skipped or
  * updated), 0 = no clause matches (the insert goes on and reports the violation). */
 static int upsert(dml_plan *d, sqlv *vals, int have, int64_t rowid, xenv *x, dml_out *o, nq_err *e)
@@ -533,10 +588,10 @@ static int upsert(dml_plan *d, sqlv *vals, int have, int64_t rowid, xenv *x, dml
         if (du->do_nothing)
             return 1;
         /* DO UPDATE on the existing row */
-        int w = t->ncols + 1;
-        sqlv *old = calloc((size_t)w, sizeof(sqlv)), *nv = calloc((size_t)w, sizeof(sqlv));
+        sqlv *old = calloc((size_t)t->ncols + 1, sizeof(sqlv));
+        sqlv *setv = calloc((size_t)du->nset + 1, sizeof(sqlv));
         uint8_t *buf = NULL;
-        int rc = old && nv ? 0 : nq_err_set(e, NQ_ENOMEM, "out of memory");
+        int rc = old && setv ? 0 : nq_err_set(e, NQ_ENOMEM, "out of memory");
         int64_t target = cf[hit].rowid;
         if (rc == 0)
             rc = tw_fetch(x->s, t, target, old, &buf, e);
@@ -549,55 +604,12 @@ static int upsert(dml_plan *d, sqlv *vals, int have, int64_t rowid, xenv *x, dml
             int tr = 1;
             if (du->where)
                 rc = ev_truth(du->where, x, &tr, e);
-            if (rc == 0 && tr != 1) {
-                rc = 1; /* the WHERE said no: the row is skipped */
-            } else if (rc == 0) {
-                for (int i = 0; i < t->ncols; i++) {
-                    nv[i] = old[i];
-                    nv[i].owned = 0;
-                }
-                sqlv *setv = calloc((size_t)du->nset + 1, sizeof(sqlv));
-                if (!setv)
-                    rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
-                for (int k = 0; k < du->nset && rc == 0; k++) {
-                    sqlv v;
-                    rc = ev(du->set_exprs[k], x, &v, e);
-                    if (rc == 0)
-                        rc = own(&setv[k], &v, e);
-                }
-                for (int k = 0; k < du->nset && rc == 0; k++) {
-                    nv[du->set_cols[k]] = setv[k];
-                    setv[k] = sqlv_null();
-                }
-                if (setv)
-                    rows_clear(setv, du->nset);
-                free(setv);
-                if (rc == 0)
-                    rc = prepare_row(d, nv, x, e);
-                int64_t new_rowid = target;
-                if (rc == 0 && t->ipk >= 0 && nv[t->ipk].type == SQLV_INT)
-                    new_rowid = nv[t->ipk].i;
-                if (rc == 0 && t->nfks)
-                    rc = fk_check_child(x->s, t, nv, old, e);
-                if (rc == 0 && d->referenced)
-                    rc = fk_parent_update(x->s, t, old, nv, e);
-                if (rc == 0)
-                    rc = tw_update(x->s, t, target, old, new_rowid, nv, e);
-                if (rc == 0) {
-                    o->changes++;
-                    nv[t->ncols] = sqlv_int(new_rowid);
-                    x->slot[d->new_slot] = nv;
-                    rc = out_push(d, o, x, e);
-                }
-                if (rc == 0)
-                    rc = 1;
-            }
+            if (rc == 0 && tr == 1 && (rc = eval_sets(du->set_exprs, du->nset, x, setv, e)) == 0)
+                rc = apply_update(d, x, o, target, old, du->set_cols, setv, du->nset, e);
+            if (rc == 0)
+                rc = 1; /* handled: updated, or skipped by the WHERE */
         }
-        if (nv)
-            for (int i = 0; i < w; i++)
-                if (nv[i].owned)
-                    sqlv_clear(&nv[i]);
-        free(nv);
+        free(setv);
         free(old);
         free(buf);
         return rc;
@@ -798,75 +810,26 @@ static int run_update(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
     sqlv *old = NULL;
     size_t n = 0;
     int rc = collect(d, x, &old, &n, e);
-    sqlv *nv = calloc((size_t)w, sizeof(sqlv));
-    if (!nv && rc == 0)
+    sqlv *setv = calloc((size_t)d->nset + 1, sizeof(sqlv));
+    if (!setv && rc == 0)
         rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
     for (size_t r = 0; r < n && rc >= 0; r++) {
         sqlv *orow = old + r * (size_t)rw;
-        int64_t rowid = orow[t->ncols].i;
         x->slot[d->src_slot] = orow;
-        for (int i = 0; i < t->ncols; i++) {
-            nv[i] = orow[i];
-            nv[i].owned = 0;
-        }
-        /* evaluate every SET expression against the old row before assigning any */
-        sqlv *setv = calloc((size_t)d->nset + 1, sizeof(sqlv));
-        if (!setv) {
-            rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
-            break;
-        }
-        for (int k = 0; k < d->nset && rc >= 0; k++) {
-            sqlv v;
-            if (d->from_join) { /* computed during the join */
+        if (d->from_join) /* computed during the join */
+            for (int k = 0; k < d->nset; k++) {
                 setv[k] = orow[w + k];
                 orow[w + k] = sqlv_null();
-                continue;
             }
-            rc = ev(d->set_exprs[k], x, &v, e);
-            if (rc == 0)
-                rc = own(&setv[k], &v, e);
-        }
-        for (int k = 0; k < d->nset && rc >= 0; k++) {
-            nv[d->set_cols[k]] = setv[k];
-            setv[k] = sqlv_null();
-        }
-        free(setv);
+        else /* every SET expression sees the old row, before any assignment */
+            rc = eval_sets(d->set_exprs, d->nset, x, setv, e);
         if (rc >= 0)
-            rc = prepare_row(d, nv, x, e);
-        int64_t new_rowid = rowid;
-        if (rc >= 0 && t->ipk >= 0) {
-            if (nv[t->ipk].type == SQLV_NULL)
-                rc = nq_err_set(e, NQ_ECONSTRAINT, "null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-                                t->cols[t->ipk].name, t->name);
-            else
-                new_rowid = nv[t->ipk].i;
-        }
-        if (rc >= 0 && t->nfks)
-            rc = fk_check_child(x->s, t, nv, orow, e);
-        if (rc >= 0 && d->referenced)
-            rc = fk_parent_update(x->s, t, orow, nv, e);
-        if (rc >= 0)
-            rc = tw_update(x->s, t, rowid, orow, new_rowid, nv, e);
-        if (rc >= 0) {
-            o->changes++;
-            nv[t->ncols] = sqlv_int(new_rowid);
-            x->slot[d->new_slot] = nv;
-            rc = out_push(d, o, x, e);
-        }
-        /* free what the SET produced (the rest borrows from the old row) */
-        for (int k = 0; k < d->nset; k++) {
-            sqlv *v = &nv[d->set_cols[k]];
-            if (v->owned)
-                sqlv_clear(v);
-        }
-        for (int i = 0; i < w; i++)
-            if (nv[i].owned)
-                sqlv_clear(&nv[i]);
+            rc = apply_update(d, x, o, orow[t->ncols].i, orow, d->set_cols, setv, d->nset, e);
     }
     if (old)
         rows_clear(old, (int)(n * (size_t)rw));
     free(old);
-    free(nv);
+    free(setv);
     return rc < 0 ? rc : 0;
 }
 
