@@ -1026,36 +1026,7 @@ static uint32_t w_ops(const params *p, int w)
     }
 }
 
-static void fmt_secs(char *buf, size_t n, double s)
-{
-    if (s >= 1.0)
-        snprintf(buf, n, "%.3f s", s);
-    else if (s >= 1e-3)
-        snprintf(buf, n, "%.1f ms", s * 1e3);
-    else
-        snprintf(buf, n, "%.1f us", s * 1e6);
-}
-
-static void fmt_count(char *buf, size_t n, double v)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", v);
-    size_t len = strlen(digits), o = 0;
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-}
-
-typedef struct machine {
-    char cpu[256], kernel[256], fstype[128], fssrc[512], fsopts[1024];
-    long nproc;
-    uint64_t mem_kib;
-    int is_ram;
-    double harness_rss_kib, load_start, load_end;
-} machine;
+typedef bu_machine machine;
 
 static const char *mode_sqlite(const params *p)
 {
@@ -1093,11 +1064,7 @@ static void print_text(const params *p, const machine *m, const side *nq, const 
 {
     printf("NeuroQuantumDB SQL benchmark: nqdb %s (QSQL) against SQLite %s, same SQL, same run\n",
            NQ_VERSION_STRING, sqlite3_libversion());
-    printf("machine:     %s, %ld CPUs, %.1f GiB RAM, %s\n", m->cpu, m->nproc,
-           (double)m->mem_kib / (1024.0 * 1024.0), m->kernel);
-    printf("load:        1-minute load average %.2f before, %.2f after (other work skews timings)\n",
-           m->load_start, m->load_end);
-    printf("files:       %s on %s (%s, %s)\n", p->root, m->fstype, m->fssrc, m->fsopts);
+    bu_machine_print(m, p->root);
     printf("settings:    sqlite %s | nqdb %s; page %d, cache %" PRIu32 " MiB, checkpoint every %d"
            " pages\n",
            mode_sqlite(p), mode_nqdb(p), PAGE_SIZE, p->cache_mib, CHECKPOINT_PAGES);
@@ -1122,7 +1089,7 @@ static void print_text(const params *p, const machine *m, const side *nq, const 
     for (int w = 0; w < W_COUNT; w++) {
         char ops[32], tn[40] = "failed", ts[40] = "failed", ratio[32] = "n/a", on[32] = "-",
                       os[32] = "-", spread[16] = "-";
-        fmt_count(ops, sizeof ops, w_ops(p, w));
+        bu_fmt_count(ops, sizeof ops, w_ops(p, w));
         int cap = !nq->failed && !sq->failed && capped(p, nq, sq, w);
         any_capped |= cap;
         wstat a = {0}, b = {0};
@@ -1136,12 +1103,12 @@ static void print_text(const params *p, const machine *m, const side *nq, const 
             *st[k] = stat_of(sd[k], w);
             if (cap) { /* time per query, with how many ran */
                 char t[24];
-                fmt_secs(t, sizeof t, st[k]->op_secs);
+                bu_fmt_secs(t, sizeof t, st[k]->op_secs);
                 snprintf(tx[k], 40, "%s/q%s", t, st[k]->min_done < w_ops(p, w) ? "*" : "");
             } else {
-                fmt_secs(tx[k], 40, st[k]->secs);
+                bu_fmt_secs(tx[k], 40, st[k]->secs);
             }
-            fmt_count(ox[k], 32, st[k]->op_secs > 0 ? 1.0 / st[k]->op_secs : 0);
+            bu_fmt_count(ox[k], 32, st[k]->op_secs > 0 ? 1.0 / st[k]->op_secs : 0);
             sp = st[k]->spread > sp ? st[k]->spread : sp;
         }
         if (!nq->failed && !sq->failed && a.op_secs > 0)
@@ -1227,14 +1194,7 @@ static void print_json(const params *p, const machine *m, const side *nq, const 
     bu_json_string(sqlite3_libversion());
     printf(",\"build_type\":");
     bu_json_string(NQ_BENCH_BUILD_TYPE);
-    printf(",\"machine\":{\"cpu\":");
-    bu_json_string(m->cpu);
-    printf(",\"nproc\":%ld,\"mem_total_kib\":%" PRIu64 ",\"kernel\":", m->nproc, m->mem_kib);
-    bu_json_string(m->kernel);
-    printf(",\"loadavg_start\":%.2f,\"loadavg_end\":%.2f}", m->load_start, m->load_end);
-    printf(",\"filesystem\":{\"type\":");
-    bu_json_string(m->fstype);
-    printf(",\"in_memory\":%s}", m->is_ram ? "true" : "false");
+    bu_machine_json(m, p->root);
     printf(",\"settings\":{\"sqlite\":");
     bu_json_string(mode_sqlite(p));
     printf(",\"nqdb\":");
@@ -1394,13 +1354,7 @@ int main(int argc, char **argv)
     memcpy(p.root, root, strlen(root) + 1);
 
     static machine m;
-    bu_cpu_model(m.cpu, sizeof m.cpu);
-    bu_kernel(m.kernel, sizeof m.kernel);
-    m.nproc = bu_nproc();
-    m.mem_kib = bu_mem_total_kib();
-    m.load_start = bu_loadavg();
-    bu_fs_describe(p.root, m.fstype, sizeof m.fstype, m.fssrc, sizeof m.fssrc, m.fsopts,
-                   sizeof m.fsopts, &m.is_ram);
+    bu_machine_probe(&m, p.root);
     fprintf(stderr, "bench_sql: t %" PRIu32 " rows, u %" PRIu32 " rows, %d reps, scratch %s (%s)\n",
             p.rows, p.urows, p.reps, p.root, m.fstype);
 

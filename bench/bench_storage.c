@@ -732,37 +732,7 @@ static double side_spread(const side *s, const double *samples)
 
 static uint64_t w_ops(const params *p, int w) { return w == W_TXN ? p->txns : p->rows; }
 
-static void fmt_secs(char *buf, size_t n, double s)
-{
-    if (s >= 1.0)
-        snprintf(buf, n, "%.3f s", s);
-    else
-        snprintf(buf, n, "%.1f ms", s * 1e3);
-}
-
-static void fmt_count(char *buf, size_t n, double v)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", v);
-    size_t len = strlen(digits), o = 0;
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-}
-
-static void fmt_mib(char *buf, size_t n, double kib) { snprintf(buf, n, "%.1f MiB", kib / 1024.0); }
-
-typedef struct machine {
-    char cpu[256], kernel[256], fstype[128], fssrc[512], fsopts[1024];
-    long nproc;
-    uint64_t mem_kib;
-    int is_ram;
-    double harness_rss_kib;
-    double load_start, load_end; /* 1-minute load average before and after the run */
-} machine;
+typedef bu_machine machine;
 
 static const char *mode_sqlite(int full)
 {
@@ -774,11 +744,7 @@ static void print_text(const params *p, const machine *m, const mode_result *mod
 {
     printf("NeuroQuantumDB storage benchmark: nqdb %s against SQLite %s, same run\n",
            NQ_VERSION_STRING, sqlite3_libversion());
-    printf("machine:     %s, %ld CPUs, %.1f GiB RAM, %s\n", m->cpu, m->nproc,
-           (double)m->mem_kib / (1024.0 * 1024.0), m->kernel);
-    printf("load:        1-minute load average %.2f before, %.2f after (other work skews timings)\n",
-           m->load_start, m->load_end);
-    printf("files:       %s on %s (%s, %s)\n", p->root, m->fstype, m->fssrc, m->fsopts);
+    bu_machine_print(m, p->root);
     printf("parameters:  %" PRIu32 " rows, %" PRIu32 " single-insert txns, %" PRIu32
            "-byte values, page %d, cache %d KiB, checkpoint every %d pages,\n"
            "             median of %d repetitions, seed %" PRIu64 ", build %s\n",
@@ -807,14 +773,14 @@ static void print_text(const params *p, const machine *m, const mode_result *mod
             double mn = 0, ms = 0, sp = 0;
             if (!nq->failed) {
                 mn = side_median(nq, nq->secs[w]);
-                fmt_secs(tn, sizeof tn, mn);
-                fmt_count(on, sizeof on, mn > 0 ? (double)w_ops(p, w) / mn : 0);
+                bu_fmt_secs(tn, sizeof tn, mn);
+                bu_fmt_count(on, sizeof on, mn > 0 ? (double)w_ops(p, w) / mn : 0);
                 sp = side_spread(nq, nq->secs[w]);
             }
             if (!sq->failed) {
                 ms = side_median(sq, sq->secs[w]);
-                fmt_secs(ts, sizeof ts, ms);
-                fmt_count(os, sizeof os, ms > 0 ? (double)w_ops(p, w) / ms : 0);
+                bu_fmt_secs(ts, sizeof ts, ms);
+                bu_fmt_count(os, sizeof os, ms > 0 ? (double)w_ops(p, w) / ms : 0);
                 double s2 = side_spread(sq, sq->secs[w]);
                 if (s2 > sp)
                     sp = s2;
@@ -832,12 +798,12 @@ static void print_text(const params *p, const machine *m, const mode_result *mod
             double mn = 0, ms = 0, sp = 0;
             if (!nq->failed) {
                 mn = side_median(nq, k == 0 ? nq->rss : nq->dbsize);
-                fmt_mib(tn, sizeof tn, k == 0 ? mn : mn / 1024.0);
+                bu_fmt_mib(tn, sizeof tn, k == 0 ? mn : mn / 1024.0);
                 sp = side_spread(nq, k == 0 ? nq->rss : nq->dbsize);
             }
             if (!sq->failed) {
                 ms = side_median(sq, k == 0 ? sq->rss : sq->dbsize);
-                fmt_mib(ts, sizeof ts, k == 0 ? ms : ms / 1024.0);
+                bu_fmt_mib(ts, sizeof ts, k == 0 ? ms : ms / 1024.0);
                 double s2 = side_spread(sq, k == 0 ? sq->rss : sq->dbsize);
                 if (s2 > sp)
                     sp = s2;
@@ -850,7 +816,7 @@ static void print_text(const params *p, const machine *m, const mode_result *mod
                    spread);
         }
         char h[32];
-        fmt_mib(h, sizeof h, m->harness_rss_kib);
+        bu_fmt_mib(h, sizeof h, m->harness_rss_kib);
         printf("(peak RSS includes the harness alone: %s of keys, values and libraries)\n", h);
         for (int ei = 0; ei < E_COUNT; ei++) {
             const side *s = &mr->s[ei];
@@ -921,20 +887,7 @@ static void print_json(const params *p, const machine *m, const mode_result *mod
     bu_json_string(sqlite3_libversion());
     printf(",\"build_type\":");
     bu_json_string(NQ_BENCH_BUILD_TYPE);
-    printf(",\"machine\":{\"cpu\":");
-    bu_json_string(m->cpu);
-    printf(",\"nproc\":%ld,\"mem_total_kib\":%" PRIu64 ",\"kernel\":", m->nproc, m->mem_kib);
-    bu_json_string(m->kernel);
-    printf(",\"loadavg_start\":%.2f,\"loadavg_end\":%.2f}", m->load_start, m->load_end);
-    printf(",\"filesystem\":{\"dir\":");
-    bu_json_string(p->root);
-    printf(",\"type\":");
-    bu_json_string(m->fstype);
-    printf(",\"source\":");
-    bu_json_string(m->fssrc);
-    printf(",\"options\":");
-    bu_json_string(m->fsopts);
-    printf(",\"in_memory\":%s}", m->is_ram ? "true" : "false");
+    bu_machine_json(m, p->root);
     printf(",\"parameters\":{\"rows\":%" PRIu32 ",\"txns\":%" PRIu32 ",\"value_bytes\":%" PRIu32
            ",\"page_size\":%d,\"cache_bytes\":%zu,\"checkpoint_pages\":%d,\"repetitions\":%d,"
            "\"seed\":%" PRIu64 ",\"statistic\":\"median\"}",
@@ -1080,14 +1033,7 @@ int main(int argc, char **argv)
         memcpy(p.root, tmpl, strlen(tmpl) + 1);
 
     machine m;
-    memset(&m, 0, sizeof m);
-    bu_cpu_model(m.cpu, sizeof m.cpu);
-    bu_kernel(m.kernel, sizeof m.kernel);
-    m.nproc = bu_nproc();
-    m.mem_kib = bu_mem_total_kib();
-    m.load_start = bu_loadavg();
-    bu_fs_describe(p.root, m.fstype, sizeof m.fstype, m.fssrc, sizeof m.fssrc, m.fsopts,
-                   sizeof m.fsopts, &m.is_ram);
+    bu_machine_probe(&m, p.root);
     fprintf(stderr, "bench_storage: %" PRIu32 " rows, %" PRIu32 " txns, %" PRIu32
                     "-byte values, %d reps, scratch %s (%s)\n",
             p.rows, p.txns, p.value_bytes, p.reps, p.root, m.fstype);

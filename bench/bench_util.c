@@ -418,3 +418,68 @@ void bu_json_string(const char *s)
     }
     putchar('"');
 }
+
+void bu_machine_probe(bu_machine *m, const char *dir)
+{
+    memset(m, 0, sizeof *m);
+    bu_cpu_model(m->cpu, sizeof m->cpu);
+    bu_kernel(m->kernel, sizeof m->kernel);
+    m->nproc = bu_nproc();
+    m->mem_kib = bu_mem_total_kib();
+    m->load_start = bu_loadavg();
+    bu_fs_describe(dir, m->fstype, sizeof m->fstype, m->fssrc, sizeof m->fssrc, m->fsopts,
+                   sizeof m->fsopts, &m->is_ram);
+}
+
+void bu_machine_print(const bu_machine *m, const char *dir)
+{
+    printf("machine:     %s, %ld CPUs, %.1f GiB RAM, %s\n", m->cpu, m->nproc,
+           (double)m->mem_kib / (1024.0 * 1024.0), m->kernel);
+    printf("load:        1-minute load average %.2f before, %.2f after (other work skews timings)\n",
+           m->load_start, m->load_end);
+    printf("files:       %s on %s (%s, %s)\n", dir, m->fstype, m->fssrc, m->fsopts);
+}
+
+void bu_machine_json(const bu_machine *m, const char *dir)
+{
+    printf(",\"machine\":{\"cpu\":");
+    bu_json_string(m->cpu);
+    printf(",\"nproc\":%ld,\"mem_total_kib\":%llu,\"kernel\":", m->nproc,
+           (unsigned long long)m->mem_kib);
+    bu_json_string(m->kernel);
+    printf(",\"loadavg_start\":%.2f,\"loadavg_end\":%.2f}", m->load_start, m->load_end);
+    printf(",\"filesystem\":{\"dir\":");
+    bu_json_string(dir);
+    printf(",\"type\":");
+    bu_json_string(m->fstype);
+    printf(",\"source\":");
+    bu_json_string(m->fssrc);
+    printf(",\"options\":");
+    bu_json_string(m->fsopts);
+    printf(",\"in_memory\":%s}", m->is_ram ? "true" : "false");
+}
+
+void bu_fmt_secs(char *buf, size_t n, double s)
+{
+    if (s >= 1.0)
+        snprintf(buf, n, "%.3f s", s);
+    else if (s >= 1e-3)
+        snprintf(buf, n, "%.1f ms", s * 1e3);
+    else
+        snprintf(buf, n, "%.1f us", s * 1e6);
+}
+
+void bu_fmt_count(char *buf, size_t n, double v)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t len = strlen(digits), o = 0;
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
+void bu_fmt_mib(char *buf, size_t n, double kib) { snprintf(buf, n, "%.1f MiB", kib / 1024.0); }

@@ -78,4 +78,25 @@ int bu_run_child(bu_child_fn fn, void *arg, void *out, size_t outsz, long *maxrs
 /* Print s as a JSON string literal (with quotes) to stdout. */
 void bu_json_string(const char *s);
 
+/* The machine a benchmark ran on, probed once and printed the same way by every benchmark. */
+typedef struct bu_machine {
+    char cpu[256], kernel[256], fstype[128], fssrc[512], fsopts[1024];
+    long nproc;
+    uint64_t mem_kib;
+    int is_ram;                  /* the scratch directory is in memory: fsync costs nothing */
+    double harness_rss_kib;      /* peak RSS of the harness alone (set by the caller) */
+    double load_start, load_end; /* 1-minute load average before and after (load_end: caller) */
+} bu_machine;
+/* Fill m for a run whose files go to dir (load_start is read now). */
+void bu_machine_probe(bu_machine *m, const char *dir);
+/* The "machine:", "load:" and "files:" lines of a text report. */
+void bu_machine_print(const bu_machine *m, const char *dir);
+/* ,"machine":{...},"filesystem":{...} members of a JSON report. */
+void bu_machine_json(const bu_machine *m, const char *dir);
+
+/* Report formatting: 1.234 s / 12.3 ms / 45.6 us; 1,234,567; 12.3 MiB (from KiB). */
+void bu_fmt_secs(char *buf, size_t n, double s);
+void bu_fmt_count(char *buf, size_t n, double v);
+void bu_fmt_mib(char *buf, size_t n, double kib);
+
 #endif
