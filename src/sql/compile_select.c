@@ -99,6 +99,32 @@ static int is_int_literal(const ast_expr *e, int64_t *k)
     return 0;
 }
 
+/* An ORDER BY term that names an output column: its position (1-based integer literal) or an
+ * output column's name. *col = -1 when it is neither (then it is an expression). */
+static int order_output_col(cc *c, const ast_order *o, const char **names, int ncols, int *col)
+{
+    int64_t pos;
+    *col = -1;
+    if (is_int_literal(o->e, &pos)) {
+        if (pos < 1 || pos > ncols)
+            return cc_fail(c, NQ_ESCHEMA, o->e, "ORDER BY position %lld is not in select list", (long long)pos);
+        *col = (int)pos - 1;
+    } else if (o->e->kind == AST_E_COLUMN && !o->e->table) {
+        for (int j = 0; j < ncols && *col < 0; j++)
+            if (names[j] && !strcasecmp(names[j], o->e->name))
+                *col = j;
+    }
+    return 0;
+}
+
+/* Direction and NULL placement (PostgreSQL's default: NULLs last ascending, first descending). */
+static void sort_key_set(sort_key *k, const ast_order *o, int col)
+{
+    k->col = col;
+    k->desc = o->dir == AST_DIR_DESC;
+    k->nulls_first = o->nulls == AST_NULLS_NONE ? k->desc : o->nulls == AST_NULLS_FIRST;
+}
+
 /* ORDER BY over the output row only (compounds, VALUES): position or output name. */
 static int order_by_output(cc *c, const ast_list *ob, const char **names, int ncols, sort_key **keys)
 {
@@ -107,23 +133,13 @@ static int order_by_output(cc *c, const ast_list *ob, const char **names, int nc
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
     for (int i = 0; i < ob->n; i++) {
         ast_order *o = ob->v[i];
-        int64_t pos;
-        int col = -1;
-        if (is_int_literal(o->e, &pos)) {
-            if (pos < 1 || pos > ncols)
-                return cc_fail(c, NQ_ESCHEMA, o->e, "ORDER BY position %lld is not in select list", (long long)pos);
-            col = (int)pos - 1;
-        } else if (o->e->kind == AST_E_COLUMN && !o->e->table) {
-            for (int j = 0; j < ncols && col < 0; j++)
-                if (names[j] && !strcasecmp(names[j], o->e->name))
-                    col = j;
-        }
+        int col, rc = order_output_col(c, o, names, ncols, &col);
+        if (rc < 0)
+            return rc;
         if (col < 0)
             return cc_fail(c, NQ_ESCHEMA, o->e,
                            "ORDER BY term of a compound or VALUES query must be an output column name or position");
-        k[i].col = col;
-        k[i].desc = o->dir == AST_DIR_DESC;
-        k[i].nulls_first = o->nulls == AST_NULLS_NONE ? k[i].desc : o->nulls == AST_NULLS_FIRST;
+        sort_key_set(&k[i], o, col);
     }
     *keys = k;
     return 0;
@@ -330,17 +346,9 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
     for (int i = 0; i < q->order_by.n; i++) {
         ast_order *o = q->order_by.v[i];
-        int64_t pos;
-        int col = -1;
-        if (is_int_literal(o->e, &pos)) {
-            if (pos < 1 || pos > nvis)
-                return cc_fail(c, NQ_ESCHEMA, o->e, "ORDER BY position %lld is not in select list", (long long)pos);
-            col = (int)pos - 1;
-        } else if (o->e->kind == AST_E_COLUMN && !o->e->table) {
-            for (int j = 0; j < nvis && col < 0; j++)
-                if (names[j] && !strcasecmp(names[j], o->e->name))
-                    col = j;
-        }
+        int col;
+        if ((rc = order_output_col(c, o, names, nvis, &col)) < 0)
+            return rc;
         if (col < 0) {
             bx *b;
             if ((rc = cc_expr(c, ps, o->e, &b)) < 0)
@@ -356,9 +364,7 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
                 col = nexprs++;
             }
         }
-        keys[i].col = col;
-        keys[i].desc = o->dir == AST_DIR_DESC;
-        keys[i].nulls_first = o->nulls == AST_NULLS_NONE ? keys[i].desc : o->nulls == AST_NULLS_FIRST;
+        sort_key_set(&keys[i], o, col);
     }
 
     if (grouped) {
