@@ -144,7 +144,10 @@ typedef struct expected_err {
 } expected_err;
 
 static const expected_err EXPECTED[] = {
-    /* none so far: the generator steers clear of every difference it knows (gen.c) */
+    /* Index keys are limited to about a quarter page (PostgreSQL has a similar limit of about
+     * 2700 bytes); SQLite has none. Long text can reach it when an UPDATE concatenates the
+     * values of an indexed column. */
+    {ENG_NQ, "index row too large", "index key longer than QSQL allows"},
     {ENG_NQ, NULL, NULL},
 };
 

@@ -2,7 +2,7 @@
  * difftest.c — differential testing of the QSQL engine against SQLite: the driver.
  *
  *   difftest [--seed N | --seeds A,B,C-D] [--queries M] [--time SECONDS] [--verbose]
- *            [--max-rows R] [--known-bugs] [--unsupported] [--no-minimize] [--tmp DIR]
+ *            [--max-rows R] [--known-bugs] [--unsupported] [--no-minimize] [--dump] [--tmp DIR]
  *   difftest --self-test
  *
  * For each seed: a fresh database pair (engine.h), the generator's schema and data run on
@@ -42,12 +42,13 @@ typedef struct opts {
     int verbose;
     int minimize;
     int self_test;
+    int dump;
     const char *tmp;
     gen_config gc;
 } opts;
 
 typedef struct stats {
-    long seeds, queries, dml, dml_failed_both, rows, mismatches, gen_errors;
+    long seeds, queries, dml, txn, dml_failed_both, rows, mismatches, gen_errors;
 } stats;
 
 static double now(void)
@@ -64,6 +65,7 @@ typedef struct outcome {
     dresult r[2];     /* the statement: [ENG_NQ], [ENG_LITE] */
     dresult tab[2];   /* after a change: SELECT * FROM the table */
     int have_tab;
+    char *step;       /* GS_TXN: the statement of the unit that disagreed (malloc'd) */
     dbuf why;
 } outcome;
 
@@ -73,16 +75,72 @@ static void outcome_free(outcome *o)
         dres_free(&o->r[i]);
         dres_free(&o->tab[i]);
     }
+    free(o->step);
+    o->step = NULL;
     db_free(&o->why);
     o->have_tab = 0;
 }
 
 static const char *table_name(const gen *g, int t) { return g->t[t].name; }
 
+/* Compare SELECT * FROM tname on both sides (into o->tab); 1 when they differ. A table that
+ * neither side has (the minimizer dropped it) is no difference. */
+static int compare_table(eng_pair *p, const char *tname, outcome *o)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT * FROM %s", tname);
+    dres_free(&o->tab[0]);
+    dres_free(&o->tab[1]);
+    eng_run(p, ENG_NQ, sql, &o->tab[ENG_NQ]);
+    eng_run(p, ENG_LITE, sql, &o->tab[ENG_LITE]);
+    o->have_tab = 1;
+    cmp_spec all = {0};
+    dbuf why = {0};
+    int bad = cmp_results(&o->tab[ENG_NQ], &o->tab[ENG_LITE], &all, &why);
+    if (bad)
+        db_printf(&o->why, "table %s afterwards differs: %s", tname, db_str(&why));
+    db_free(&why);
+    return bad;
+}
+
+static int is_change(const char *sql)
+{
+    return !strncmp(sql, "INSERT", 6) || !strncmp(sql, "UPDATE", 6) || !strncmp(sql, "DELETE", 6);
+}
+
 /* Run s on both sides; 1 when they disagree (reason in o->why). */
 static int run_pair(eng_pair *p, const gstmt *s, const char *tname, outcome *o)
 {
     memset(o, 0, sizeof *o);
+    if (s->kind == GS_TXN) {
+        char *text = db_strdup(db_str(&s->sql)), *line = text;
+        int bad = 0;
+        while (!bad && line && *line) {
+            char *e = strstr(line, ";\n");
+            if (e)
+                *e = 0;
+            dres_free(&o->r[0]);
+            dres_free(&o->r[1]);
+            eng_run(p, ENG_NQ, line, &o->r[ENG_NQ]);
+            eng_run(p, ENG_LITE, line, &o->r[ENG_LITE]);
+            cmp_spec sp = s->spec;
+            sp.check_changes = is_change(line);
+            if (!sp.check_changes)
+                o->r[0].changes = o->r[1].changes = 0;
+            if (cmp_results(&o->r[ENG_NQ], &o->r[ENG_LITE], &sp, &o->why)) {
+                o->step = db_strdup(line);
+                bad = 1;
+            }
+            line = e ? e + 2 : NULL;
+        }
+        free(text);
+        for (int t = 0; t < GEN_MAX_TABLES && !bad; t++) {
+            char name[16];
+            snprintf(name, sizeof name, "t%d", t);
+            bad = compare_table(p, name, o);
+        }
+        return bad;
+    }
     eng_run(p, ENG_NQ, db_str(&s->sql), &o->r[ENG_NQ]);
     eng_run(p, ENG_LITE, db_str(&s->sql), &o->r[ENG_LITE]);
     if (s->kind == GS_QUERY)
@@ -91,22 +149,7 @@ static int run_pair(eng_pair *p, const gstmt *s, const char *tname, outcome *o)
         return 1;
     if (s->kind != GS_DML)
         return 0;
-    char sql[64];
-    snprintf(sql, sizeof sql, "SELECT * FROM %s", tname);
-    eng_run(p, ENG_NQ, sql, &o->tab[ENG_NQ]);
-    eng_run(p, ENG_LITE, sql, &o->tab[ENG_LITE]);
-    o->have_tab = 1;
-    cmp_spec all = {0};
-    dbuf why = {0};
-    int bad = cmp_results(&o->tab[ENG_NQ], &o->tab[ENG_LITE], &all, &why);
-    if (!bad && (!o->tab[0].ok || !o->tab[1].ok)) {
-        db_printf(&why, "reading %s failed", tname);
-        bad = 1;
-    }
-    if (bad)
-        db_printf(&o->why, "table %s afterwards differs: %s", tname, db_str(&why));
-    db_free(&why);
-    return bad;
+    return compare_table(p, tname, o);
 }
 
 /* ---- reproductions ------------------------------------------------------------------------ */
@@ -316,6 +359,8 @@ static void minimize(eng_pair *p, repro *r, const gstmt *s, const char *tname, i
 
 static void print_outcome(dbuf *out, const outcome *o)
 {
+    if (o->step)
+        db_printf(out, "-- the statement of the unit that disagreed:\n%s;\n", o->step);
     db_puts(out, "-- nqdb:\n");
     dres_print(out, &o->r[ENG_NQ], 30);
     db_puts(out, "-- SQLite:\n");
@@ -328,27 +373,49 @@ static void print_outcome(dbuf *out, const outcome *o)
     }
 }
 
+/* The statement (or unit) as script text, with the table check after a change. */
+static void stmt_text(dbuf *out, const gstmt *s, const char *tname)
+{
+    if (s->kind == GS_TXN) {
+        db_puts(out, db_str(&s->sql)); /* each statement already ends with ";\n" */
+        return;
+    }
+    db_printf(out, "%s;\n", db_str(&s->sql));
+    if (tname)
+        db_printf(out, "SELECT * FROM %s;\n", tname);
+}
+
+/* Report a mismatch. pre: the state before the statement when it was taken in advance (a
+ * transaction unit, which SQLite cannot run inside a savepoint); otherwise it comes from SQLite
+ * after rolling a single change back to the savepoint "pre". */
 static void report(eng_pair *p, const opts *op, const gen *g, const gscript *setup, uint64_t seed,
-                   long n, const gstmt *s, outcome *o)
+                   long n, const gstmt *s, outcome *o, repro *pre)
 {
     const char *tname = s->kind == GS_DML ? table_name(g, s->table) : NULL;
+    static const char *kinds[] = {"query", "data change", "transaction"};
     dbuf out = {0};
     db_printf(&out, "\n=== MISMATCH: seed %" PRIu64 ", statement %ld (%s)\n", seed, n,
-              s->kind == GS_DML ? "data change" : "query");
+              kinds[s->kind]);
     db_printf(&out, "reason: %s\n", db_str(&o->why));
     db_printf(&out, "replay: difftest --seed %" PRIu64 " --queries %ld%s\n", seed, n,
               op->gc.known_bugs ? " --known-bugs" : "");
     if (s->kind == GS_DML) /* the state before the change (SQLite ran it in a savepoint) */
         eng_lite_exec(p, "ROLLBACK TO pre");
     repro r;
-    int have = repro_snapshot(p, g, setup, &r) == 0;
+    int have;
+    if (pre) {
+        r = *pre;
+        memset(pre, 0, sizeof *pre);
+        have = 1;
+    } else {
+        have = repro_snapshot(p, g, setup, &r) == 0;
+    }
     if (have) {
         db_puts(&out, "-- schema and data before the statement (as SQLite holds them):\n");
         repro_print(&r, &out);
     }
-    db_printf(&out, "-- the statement:\n%s;\n", db_str(&s->sql));
-    if (tname)
-        db_printf(&out, "SELECT * FROM %s;\n", tname);
+    db_puts(&out, "-- the statement:\n");
+    stmt_text(&out, s, tname);
     print_outcome(&out, o);
     fputs(db_str(&out), stdout);
     fflush(stdout);
@@ -370,9 +437,7 @@ static void report(eng_pair *p, const opts *op, const gen *g, const gscript *set
             db_printf(&out, "-- minimized reproduction (%d of %d rows kept, %d tries):\n", kept,
                       r.rows.n, tries);
             repro_print(&r, &out);
-            db_printf(&out, "%s;\n", db_str(&s->sql));
-            if (tname)
-                db_printf(&out, "SELECT * FROM %s;\n", tname);
+            stmt_text(&out, s, tname);
             db_printf(&out, "-- reason: %s\n", db_str(&mo.why));
             print_outcome(&out, &mo);
         }
@@ -559,16 +624,22 @@ static int run_seed(const opts *op, uint64_t seed, long queries, stats *st)
     gstmt s = {0};
     for (long n = 1; n <= queries && !status; n++) {
         gen_next(&g, &s);
-        if (op->verbose > 1)
+        if (op->verbose > 1) { /* flushed: when the engine crashes, the last line is the culprit */
             printf("[%" PRIu64 " #%ld] %s\n", seed, n, db_str(&s.sql));
+            fflush(stdout);
+        }
         const char *tname = s.kind == GS_DML ? table_name(&g, s.table) : NULL;
         if (s.kind == GS_DML && eng_lite_exec(&p, "SAVEPOINT pre")) {
             status = 2;
             break;
         }
+        repro pre;
+        int have_pre = s.kind == GS_TXN && repro_snapshot(&p, &g, &setup, &pre) == 0;
         outcome o;
         int bad = run_pair(&p, &s, tname, &o);
         st->queries++;
+        if (s.kind == GS_TXN)
+            st->txn++;
         if (s.kind == GS_DML) {
             st->dml++;
             if (!o.r[0].ok && !o.r[1].ok)
@@ -577,7 +648,7 @@ static int run_seed(const opts *op, uint64_t seed, long queries, stats *st)
         st->rows += (long)o.r[ENG_NQ].nrows;
         if (bad) {
             st->mismatches++;
-            report(&p, op, &g, &setup, seed, n, &s, &o);
+            report(&p, op, &g, &setup, seed, n, &s, &o, have_pre ? &pre : NULL);
             status = 1;
         } else if (s.kind == GS_QUERY && !o.r[0].ok && !o.r[1].ok) {
             st->gen_errors++;
@@ -587,9 +658,25 @@ static int run_seed(const opts *op, uint64_t seed, long queries, stats *st)
             status = 1;
         }
         outcome_free(&o);
+        if (have_pre)
+            repro_free(&pre); /* (report took it over on a mismatch: then this is a no-op) */
         if (s.kind == GS_DML && !bad) {
             eng_lite_exec(&p, "RELEASE pre");
             gen_set_rows(&g, s.table, lite_count(&p, tname));
+        }
+        if (s.kind == GS_TXN && !bad)
+            for (int t = 0; t < g.ntables; t++)
+                gen_set_rows(&g, t, lite_count(&p, table_name(&g, t)));
+    }
+    if (op->dump && !status) { /* the state after the run, as a script (SQLite's rows) */
+        repro r;
+        if (repro_snapshot(&p, &g, &setup, &r) == 0) {
+            dbuf out = {0};
+            db_printf(&out, "-- seed %" PRIu64 " after %ld statements:\n", seed, queries);
+            repro_print(&r, &out);
+            fputs(db_str(&out), stdout);
+            db_free(&out);
+            repro_free(&r);
         }
     }
     db_free(&s.sql);
@@ -607,7 +694,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: difftest [--seed N | --seeds A,B,C-D] [--queries M] [--time SECONDS]\n"
             "                [--verbose] [--max-rows R] [--known-bugs] [--unsupported] [--no-minimize]\n"
-            "                [--tmp DIR]\n"
+            "                [--dump] [--tmp DIR]\n"
             "  Runs random schemas, data and statements on NeuroQuantumDB and SQLite and\n"
             "  compares the answers (docs/testing.md, \"Differential testing\").\n"
             "  --seed N        one seed (default 1); --seeds: a list, with ranges\n"
@@ -618,6 +705,7 @@ static void usage(FILE *f)
             "  --known-bugs    also generate the constructs of open KNOWN_BUG switches\n"
             "  --unsupported   also generate what QSQL does not support yet\n"
             "  --no-minimize   report mismatches without the minimized reproduction\n"
+            "  --dump          print the schema and data after the run as a script\n"
             "  --self-test     check that the comparator and the minimizer can fail\n");
 }
 
@@ -684,6 +772,8 @@ int main(int argc, char **argv)
             op.verbose += 2;
         } else if (!strcmp(a, "--known-bugs")) {
             op.gc.known_bugs = 1;
+        } else if (!strcmp(a, "--dump")) {
+            op.dump = 1;
         } else if (!strcmp(a, "--self-test")) {
             op.self_test = 1;
         } else if (!strcmp(a, "--unsupported")) {
@@ -727,9 +817,9 @@ int main(int argc, char **argv)
         else if (rc == 2)
             trouble++;
     }
-    printf("difftest: %ld seeds, %ld statements (%ld changes, %ld failed on both sides), "
-           "%ld rows compared, %ld mismatches, %ld generator errors, %.1f s\n",
-           st.seeds, st.queries, st.dml, st.dml_failed_both, st.rows, st.mismatches,
+    printf("difftest: %ld seeds, %ld statements (%ld changes, %ld failed on both sides; %ld "
+           "transactions), %ld rows compared, %ld mismatches, %ld generator errors, %.1f s\n",
+           st.seeds, st.queries, st.dml, st.dml_failed_both, st.txn, st.rows, st.mismatches,
            st.gen_errors, now() - t0);
     if (trouble)
         return 2;

@@ -2,14 +2,22 @@
  * gen.c — random schemas, data and statements in the dialect subset shared by QSQL and SQLite
  * (gen.h describes the interface).
  *
- * Shape of a query: an optional compound (UNION [ALL], INTERSECT, EXCEPT) of select cores, each
- * with a FROM of 1-3 table references joined by commas (condition in WHERE), [INNER] JOIN ..
- * ON, LEFT JOIN, RIGHT JOIN, CROSS JOIN or JOIN .. USING; a WHERE; either plain items or GROUP
- * BY keys with aggregate items and HAVING; DISTINCT; then ORDER BY by column number with
- * explicit directions and NULLS FIRST/LAST, and LIMIT/OFFSET only when the ORDER BY covers
- * every column. Expressions come from expr(): typed, depth-limited, with scalar, IN and EXISTS
- * subqueries that may be correlated (they see the enclosing scope), CASE, COALESCE, abs,
- * length, upper, lower, ||, BETWEEN, IN lists, IS [NOT] NULL, AND/OR/NOT.
+ * Shape of a query: an optional WITH [RECURSIVE] (CTEs of any shape, or a counter), then a
+ * select core or a compound (UNION [ALL], INTERSECT, EXCEPT) of two or three; each core has a
+ * FROM of 1-3 references (tables, the setup's views, CTEs, derived tables) joined by commas
+ * (condition in WHERE), [INNER] JOIN .. ON, LEFT JOIN, RIGHT JOIN, CROSS JOIN or JOIN ..
+ * USING; a WHERE; either plain items (maybe window functions) or GROUP BY keys with aggregate
+ * items and HAVING; DISTINCT; then ORDER BY by column number with explicit directions and
+ * NULLS FIRST/LAST, and LIMIT/OFFSET only when the ORDER BY covers every column. Expressions
+ * come from expr(): typed, depth-limited, with scalar, IN and EXISTS subqueries that may be
+ * correlated (they see the enclosing scope), CASE (both forms), COALESCE, NULLIF, string and
+ * numeric functions, BETWEEN, IN lists, IS [NOT] NULL / DISTINCT FROM / TRUE, AND/OR/NOT.
+ * Changes: INSERT (VALUES, SELECT, ON CONFLICT DO NOTHING, upserts), UPDATE, DELETE, maybe
+ * with RETURNING; and transaction units of several changes with savepoints.
+ *
+ * Relations live in gen.t[]: base tables, views, then the current statement's CTEs and
+ * derived tables (reset by gen_next). A scope is the list of references (alias + relation)
+ * an expression may use, linked to the enclosing query's scope for correlation.
  *
  * Known dialect differences, and how the generator stays clear of each:
  *
@@ -48,11 +56,28 @@
  *   length/upper/lower/|| on numbers             string functions only on text; || with a
  *                                                text left operand, REAL never concatenated
  *   upper/lower outside ASCII (SQLite: ASCII)    ASCII text only
+ *   replace(x, '', NULL) is x in SQLite (the     with an empty pattern the replacement is a
+ *     empty pattern is checked first), NULL in    text constant
+ *     PostgreSQL
+ *   substr with a start below 1 counts           starts from 1
+ *     differently
+ *   trim(x, chars) is SQLite's spelling          trim with one argument; ltrim/rtrim (which
+ *                                                both have) with two
+ *   a REAL-typed expression may hold INTEGER     a REAL expression is divided by a REAL
+ *     values in SQLite (values are typed, not    constant (2.0), so both divide as reals
+ *     expressions): x / 2 divides as integers
+ *   window functions whose value depends on      only ranks and aggregates with the default
+ *     how ties are ordered                       frame (peers included)
  *   INTEGER PRIMARY KEY NULL (SQLite: rowid)     keys are never NULL or omitted in INSERT
  *   type affinity (REAL into INTEGER column      INSERT/UPDATE values match the column type
  *     kept as REAL by SQLite)                    (INTEGER values into REAL columns are fine)
  *   UPDATE with row-order-dependent UNIQUE       key/unique columns are set only to constants
  *     conflicts                                  (then success does not depend on row order)
+ *   ON CONFLICT (a, pk) where pk is the INTEGER  such targets are not generated
+ *     PRIMARY KEY: SQLite finds no matching
+ *     UNIQUE index (the rowid is special)
+ *   upsert of several rows hitting one key:      upserts insert one row
+ *     SQLite updates twice, PostgreSQL raises
  *   DML reading its own target table            subqueries of UPDATE/DELETE read other tables
  *
  * Not supported by QSQL yet (generated only with gen_config.unsupported, difftest
@@ -63,6 +88,11 @@
  *     ...) ignores NULLs in col when col leads  (col || '')) when col leads a DESC index
  *     a DESC index (the same query without the
  *     index answers NULL correctly)
+ *   SQLite 3.40 bug: in RETURNING, a numeric    numeric columns in RETURNING expressions
+ *     column compared with a constant answers    are written (c + 0)
+ *     wrongly (UPDATE t SET r = 8.0 RETURNING
+ *     19.25 <= r gives 1; i > 10.5 with i = 9
+ *     gives 1)
  *   integer / integer truncates in both;        kept (it agrees)
  *     a REAL operand makes REAL in both
  */
@@ -81,11 +111,29 @@
  * sub_in(): UBSan aborts. While on, IN subqueries get "UNION ALL SELECT <constant>" so that
  * they never come back empty. */
 #define KNOWN_BUG_EMPTY_IN_SUBQUERY 1
+/* BUG 2: a window function whose input holds a subquery filter, a sort, a GROUP BY or a set
+ * operation (in a derived table, view or CTE) reads freed rows (win_open/rows_copy). While on,
+ * windows appear only in select cores over base tables without subqueries. */
+#define KNOWN_BUG_WINDOW_INPUT 1
+/* BUG 3: min/max of TEXT as a window function without ORDER BY reads freed memory
+ * (exec_window.c compute). While on, window functions are never of type TEXT. */
+#define KNOWN_BUG_WINDOW_TEXT_MINMAX 1
+/* BUG 4: a view whose body holds a subquery that is a compound of three selects is stored in a
+ * form the parser rejects. While on, compounds in view bodies have two selects. */
+#define KNOWN_BUG_VIEW_NESTED_COMPOUND 1
 
 /* True when a construct behind a KNOWN_BUG switch may be generated. */
 #define ALLOW(g, sw) (!(sw) || (g)->cfg.known_bugs)
 
-/* ---- random helpers -------------------------------------------------------------------- */
+/* The largest cross product (estimated rows) a FROM may build, and the most rows times
+ * subquery rows a correlated subquery may cost: keeps a statement well under a millisecond
+ * natively, so that the ASan run stays short. */
+#define MAX_CROSS 30000.0
+#define MAX_SUBQ_WORK 400000.0
+
+/* ---- random helpers --------------------------------------------------------------------
+ * Determinism across compilers: never two draws in the arguments of one call (their order is
+ * unspecified, and gcc and clang do pick different orders); draw into a variable first. */
 
 static int rnd(gen *g, int n) { return n <= 1 ? 0 : (int)nq_rng_below(&g->rng, (uint64_t)n); }
 static int chance(gen *g, int pct) { return rnd(g, 100) < pct; }
@@ -166,6 +214,16 @@ static void text_lit_str(dbuf *o, const char *s)
 
 static void text_lit(gen *g, dbuf *o)
 {
+    if (chance(g, 2)) { /* long: several leaf pages' worth of rows, still a valid index key */
+        static const char *parts[] = {"ab", "abc", "x y", "B"};
+        const char *p = parts[rnd(g, 4)];
+        int n = between(g, 30, 80);
+        db_puts(o, "'");
+        for (int i = 0; i < n; i++)
+            db_puts(o, p);
+        db_puts(o, "'");
+        return;
+    }
     if (chance(g, 75)) {
         text_lit_str(o, WORDS[rnd(g, (int)(sizeof WORDS / sizeof WORDS[0]))]);
         return;
@@ -204,7 +262,7 @@ static void col_value(gen *g, const gcol *c, dbuf *o)
 #define MAX_REFS 4
 
 typedef struct gref {
-    char alias[8];
+    char alias[12];
     int table;
 } gref;
 
@@ -234,8 +292,19 @@ static void new_alias(gen *g, gref *r, char prefix, int table)
     r->table = table;
 }
 
+/* A relation to read: a base table, a view or a CTE of the statement (never a derived table:
+ * those exist only where they are written). A data change's subqueries read base tables other
+ * than its target only (the dialects differ on reading the table being changed). */
 static int pick_table(gen *g)
 {
+    if (g->excl_table < 0 && g->nrel > g->ntables && chance(g, 30)) {
+        int cand[GEN_MAX_RELS], n = 0;
+        for (int i = g->ntables; i < g->nrel; i++)
+            if (g->t[i].kind != REL_DERIVED)
+                cand[n++] = i;
+        if (n)
+            return cand[rnd(g, n)];
+    }
     for (int tries = 0; tries < 8; tries++) {
         int t = rnd(g, g->ntables);
         if (t != g->excl_table)
@@ -263,7 +332,10 @@ static int column(gen *g, const ectx *c, dbuf *o, gtype t)
             for (int j = 0; j < tb->ncols; j++) {
                 const gcol *col = &tb->col[(cstart + j) % tb->ncols];
                 if (col->type == t || (t == GT_REAL && col->type == GT_INT && chance(g, 30))) {
-                    db_printf(o, "%s.%s", r->alias, col->name);
+                    if (g->in_returning && col->type != GT_TEXT) /* SQLite bug, see gen.c top */
+                        db_printf(o, "(%s.%s + 0)", r->alias, col->name);
+                    else
+                        db_printf(o, "%s.%s", r->alias, col->name);
                     return 1;
                 }
             }
@@ -333,7 +405,14 @@ static void sub_from(gen *g, const ectx *c, dbuf *o, gscope *sc)
 {
     sc->nref = 1;
     sc->outer = c->sc;
-    new_alias(g, &sc->ref[0], 's', pick_table(g));
+    double outer = 1;
+    for (const gscope *p = c->sc; p; p = p->outer)
+        for (int i = 0; i < p->nref; i++)
+            outer *= (double)(g->t[p->ref[i].table].nrows + 1);
+    int ti = pick_table(g);
+    for (int tries = 0; tries < 6 && outer * (double)(g->t[ti].nrows + 1) > MAX_SUBQ_WORK; tries++)
+        ti = pick_table(g);
+    new_alias(g, &sc->ref[0], 's', ti);
     db_printf(o, " FROM %s AS %s", g->t[sc->ref[0].table].name, sc->ref[0].alias);
 }
 
@@ -414,10 +493,11 @@ static void in_subquery(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
     /* SQLite 3.40 answers x IN (SELECT col ...) wrongly, ignoring NULLs in col, when col leads
      * a DESC index: keep SQLite off that index by making the item an expression. */
     const char *dot = strchr(db_str(&e), '.');
+    const gtable *rt = &g->t[sc.ref[0].table];
     if (dot && !strncmp(db_str(&e), sc.ref[0].alias, strlen(sc.ref[0].alias)) &&
-        dot == db_str(&e) + strlen(sc.ref[0].alias) && dot[1] == 'c' &&
+        dot == db_str(&e) + strlen(sc.ref[0].alias) && (dot[1] == 'c' || dot[1] == 'x') &&
         strspn(dot + 2, "0123456789") == strlen(dot + 2) &&
-        g->t[sc.ref[0].table].col[atoi(dot + 2)].lead_desc)
+        (rt->kind != REL_TABLE || rt->col[atoi(dot + 2)].lead_desc)) /* views etc.: flattened */
         db_printf(o, t == GT_TEXT ? "(%s || '')" : "(%s + 0)", db_str(&e));
     else
         db_puts(o, db_str(&e));
@@ -504,10 +584,18 @@ static void bool_expr(gen *g, const ectx *c, dbuf *o, int depth)
         db_puts(o, chance(g, 55) ? " AND " : " OR ");
         pred(g, c, o, depth - 1);
         db_puts(o, ")");
-    } else if (k < 88) {
+    } else if (k < 86) {
         db_puts(o, "(NOT ");
         pred(g, c, o, depth - 1);
         db_puts(o, ")");
+    } else if (k < 88) {
+        cmp_operands(g, c, o, chance(g, 50) ? "IS DISTINCT FROM" : "IS NOT DISTINCT FROM", u,
+                     depth);
+    } else if (k < 89) {
+        static const char *is[] = {" IS TRUE)", " IS NOT TRUE)", " IS FALSE)", " IS NOT FALSE)"};
+        db_puts(o, "(");
+        pred(g, c, o, depth - 1);
+        db_puts(o, is[rnd(g, 4)]);
     } else if (k < 90) {
         literal(g, o, GT_BOOL);
     } else {
@@ -544,6 +632,36 @@ static void coalesce_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
     db_puts(o, ")");
 }
 
+/* NULLIF(a, b): a, or NULL where a = b. */
+static void nullif_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
+{
+    db_puts(o, "NULLIF(");
+    expr(g, c, o, t, depth - 1);
+    db_puts(o, ", ");
+    expr(g, c, o, t, depth - 1);
+    db_puts(o, ")");
+}
+
+/* CASE x WHEN v THEN .. [ELSE ..] END, x and v of one type class. */
+static void simple_case(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
+{
+    gtype u = (gtype)rnd(g, 3);
+    db_puts(o, "CASE ");
+    expr(g, c, o, u, depth - 1);
+    int n = between(g, 1, 3);
+    for (int i = 0; i < n; i++) {
+        db_puts(o, " WHEN ");
+        expr(g, c, o, u, 0);
+        db_puts(o, " THEN ");
+        expr(g, c, o, t, depth - 1);
+    }
+    if (chance(g, 60)) {
+        db_puts(o, " ELSE ");
+        expr(g, c, o, t, depth - 1);
+    }
+    db_puts(o, " END");
+}
+
 static const int DIVISORS[] = {1, 2, 3, 4, 5, 7, -2, -3};
 
 static void num_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
@@ -565,10 +683,16 @@ static void num_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
             int_lit(o, between(g, -5, 5));
         db_puts(o, ")");
     } else if (k < 40) {
+        /* a REAL expression may hold integers on SQLite's side (it types values, not
+         * expressions): divide it by a REAL constant so that both sides divide as reals */
         db_puts(o, "(");
         expr(g, c, o, t, depth - 1);
         db_puts(o, " / ");
-        int_lit(o, DIVISORS[rnd(g, (int)(sizeof DIVISORS / sizeof DIVISORS[0]))]);
+        int d = DIVISORS[rnd(g, (int)(sizeof DIVISORS / sizeof DIVISORS[0]))];
+        if (t == GT_REAL)
+            real_lit(o, 4 * d);
+        else
+            int_lit(o, d);
         db_puts(o, ")");
     } else if (k < 45 && t == GT_INT) {
         db_puts(o, "(");
@@ -588,11 +712,19 @@ static void num_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
         db_puts(o, "length(");
         expr(g, c, o, GT_TEXT, depth - 1);
         db_puts(o, ")");
-    } else if (k < 70) {
+    } else if (k < 67) {
         case_expr(g, c, o, t, depth);
-    } else if (k < 77) {
+    } else if (k < 72) {
         coalesce_expr(g, c, o, t, depth);
-    } else if (k < 84 && c->sub) {
+    } else if (k < 75) {
+        nullif_expr(g, c, o, t, depth);
+    } else if (k < 78) {
+        simple_case(g, c, o, t, depth);
+    } else if (k < 80 && t == GT_REAL) {
+        db_puts(o, "CAST(");
+        expr(g, c, o, GT_INT, depth - 1);
+        db_puts(o, " AS REAL)");
+    } else if (k < 87 && c->sub) {
         scalar_subquery(g, c, o, t, depth);
     } else {
         leaf(g, c, o, t);
@@ -612,11 +744,49 @@ static void text_expr(gen *g, const ectx *c, dbuf *o, int depth)
         db_puts(o, chance(g, 50) ? "upper(" : "lower(");
         expr(g, c, o, GT_TEXT, depth - 1);
         db_puts(o, ")");
-    } else if (k < 52) {
+    } else if (k < 46) {
         case_expr(g, c, o, GT_TEXT, depth);
-    } else if (k < 62) {
+    } else if (k < 53) {
         coalesce_expr(g, c, o, GT_TEXT, depth);
-    } else if (k < 68 && c->sub) {
+    } else if (k < 56) {
+        nullif_expr(g, c, o, GT_TEXT, depth);
+    } else if (k < 59) {
+        simple_case(g, c, o, GT_TEXT, depth);
+    } else if (k < 64) { /* positions from 1: SQLite and PostgreSQL differ below that */
+        db_puts(o, "substr(");
+        expr(g, c, o, GT_TEXT, depth - 1);
+        db_printf(o, ", %d", between(g, 1, 4));
+        if (chance(g, 60))
+            db_printf(o, ", %d", between(g, 0, 3));
+        db_puts(o, ")");
+    } else if (k < 69) {
+        static const char *fn[] = {"trim(", "ltrim(", "rtrim("};
+        int f = rnd(g, 3);
+        db_puts(o, fn[f]);
+        expr(g, c, o, GT_TEXT, depth - 1);
+        if (f > 0 && chance(g, 50)) { /* trim(x, chars) is SQLite only; l/rtrim have both */
+            db_puts(o, ", ");
+            text_lit_str(o, chance(g, 50) ? "ab" : " x");
+        }
+        db_puts(o, ")");
+    } else if (k < 73) {
+        db_puts(o, "replace(");
+        expr(g, c, o, GT_TEXT, depth - 1);
+        db_puts(o, ", ");
+        const char *pat = WORDS[rnd(g, 6)];
+        text_lit_str(o, pat);
+        db_puts(o, ", ");
+        if (*pat) {
+            expr(g, c, o, GT_TEXT, 0);
+        } else { /* replace(x, '', NULL): x in SQLite, NULL in PostgreSQL (and here) */
+            text_lit(g, o);
+        }
+        db_puts(o, ")");
+    } else if (k < 75) {
+        db_puts(o, "CAST(");
+        expr(g, c, o, GT_INT, depth - 1);
+        db_puts(o, " AS TEXT)");
+    } else if (k < 80 && c->sub) {
         scalar_subquery(g, c, o, GT_TEXT, depth);
     } else {
         leaf(g, c, o, GT_TEXT);
@@ -694,6 +864,12 @@ static void join_cond(gen *g, gscope *sc, int lo, int nw, dbuf *o)
 
 /* The FROM clause of a select core: fills sc, appends join conditions of comma joins to
  * *conds (" AND "-joined). */
+static int derived_table(gen *g, dbuf *o, gref *r);
+
+
+/* The FROM clause of a select core: fills sc, appends join conditions of comma joins to
+ * *conds (" AND "-joined). A reference is a table, view or CTE, or (not inside another
+ * derived table) a derived table (SELECT ...) AS dN. */
 static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
 {
     int n = 1 + rnd(g, maxrefs);
@@ -702,18 +878,30 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
     sc->nref = 0;
     int tree = 0; /* first ref of the current join tree (since the last comma) */
     db_puts(o, " FROM ");
+    dbuf prim = {0};
+    double est = 1; /* rows of the cross product so far: keep joins of big tables small */
     for (int i = 0; i < n; i++) {
         gref *r = &sc->ref[sc->nref];
-        new_alias(g, r, 'a', pick_table(g));
+        db_clear(&prim);
+        if (!(g->nest == 0 && g->excl_table < 0 && chance(g, 10) && derived_table(g, &prim, r))) {
+            int ti = pick_table(g);
+            for (int tries = 0; tries < 4 && est * (double)(g->t[ti].nrows + 1) > MAX_CROSS; tries++)
+                ti = pick_table(g);
+            if (i > 0 && est * (double)(g->t[ti].nrows + 1) > MAX_CROSS)
+                break;
+            new_alias(g, r, 'a', ti);
+            db_printf(&prim, "%s AS %s", g->t[r->table].name, r->alias);
+        }
+        est *= (double)(g->t[r->table].nrows + 1);
         const gtable *tb = &g->t[r->table];
         sc->nref++;
         if (i == 0) {
-            db_printf(o, "%s AS %s", tb->name, r->alias);
+            db_puts(o, db_str(&prim));
             continue;
         }
         int k = rnd(g, 100);
         if (k < 30) { /* comma join, condition in WHERE */
-            db_printf(o, ", %s AS %s", tb->name, r->alias);
+            db_printf(o, ", %s", db_str(&prim));
             tree = i;
             if (chance(g, 80)) {
                 dbuf eq = {0};
@@ -727,7 +915,7 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
             continue;
         }
         if (k < 38) {
-            db_printf(o, " CROSS JOIN %s AS %s", tb->name, r->alias);
+            db_printf(o, " CROSS JOIN %s", db_str(&prim));
             continue;
         }
         const char *kind = k < 65 ? (chance(g, 50) ? " JOIN " : " INNER JOIN ")
@@ -743,15 +931,16 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
                 const gcol *a = &tb->col[(cs + j) % tb->ncols];
                 for (int m = 0; m < tp->ncols; m++)
                     if (!strcmp(tp->col[m].name, a->name) && tp->col[m].type == a->type) {
-                        db_printf(o, "%s%s AS %s USING (%s)", kind, tb->name, r->alias, a->name);
+                        db_printf(o, "%s%s USING (%s)", kind, db_str(&prim), a->name);
                         goto next;
                     }
             }
         }
-        db_printf(o, "%s%s AS %s ON ", kind, tb->name, r->alias);
+        db_printf(o, "%s%s ON ", kind, db_str(&prim));
         join_cond(g, sc, tree, i, o);
     next:;
     }
+    db_free(&prim);
 }
 
 /* ---- select cores and queries ----------------------------------------------------------- */
@@ -790,13 +979,89 @@ static void group_key(gen *g, const gscope *sc, dbuf *o, gtype *t)
     db_free(&col);
 }
 
-/* One SELECT ... FROM ... [WHERE] [GROUP BY [HAVING]] with items of the given types. */
-static void select_core(gen *g, dbuf *o, int nitems, const gtype *types, int allow_distinct)
+/* A window function call of type t over c's rows: only functions whose value does not
+ * depend on how ties are broken (ranks and aggregates with the default RANGE frame, which
+ * includes peers; no row_number, lag, lead, first_value, ROWS frames). */
+static void window_call(gen *g, const ectx *c, dbuf *o, gtype t)
+{
+    ectx wc = {.sc = c->sc};
+    int need_order = 0;
+    int k = rnd(g, 100);
+    switch (t) {
+    case GT_INT:
+        if (k < 25) {
+            db_puts(o, chance(g, 50) ? "rank()" : "dense_rank()");
+            need_order = 1;
+        } else if (k < 40) {
+            db_puts(o, "count(*)");
+        } else {
+            static const char *fn[] = {"count(", "sum(", "min(", "max("};
+            db_puts(o, fn[rnd(g, 4)]);
+            expr(g, &wc, o, GT_INT, 1);
+            db_puts(o, ")");
+        }
+        break;
+    case GT_REAL:
+        if (k < 25) {
+            db_puts(o, chance(g, 50) ? "percent_rank()" : "cume_dist()");
+            need_order = 1;
+        } else {
+            static const char *fn[] = {"avg(", "sum(", "min(", "max("};
+            db_puts(o, fn[rnd(g, 4)]);
+            expr(g, &wc, o, GT_REAL, 1);
+            db_puts(o, ")");
+        }
+        break;
+    default:
+        db_puts(o, chance(g, 50) ? "min(" : "max(");
+        expr(g, &wc, o, GT_TEXT, 1);
+        db_puts(o, ")");
+        break;
+    }
+    db_puts(o, " OVER (");
+    int part = chance(g, 55);
+    if (part) {
+        db_puts(o, "PARTITION BY ");
+        int n = between(g, 1, 2);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                db_puts(o, ", ");
+            gtype pt = (gtype)rnd(g, 3); /* one draw per statement: argument order is unspecified */
+            expr(g, &wc, o, pt, rnd(g, 2));
+        }
+    }
+    if (need_order || chance(g, 70)) {
+        db_puts(o, part ? " ORDER BY " : "ORDER BY ");
+        int n = between(g, 1, 2);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                db_puts(o, ", ");
+            gtype ot = (gtype)rnd(g, 3);
+            expr(g, &wc, o, ot, rnd(g, 2));
+            int desc = chance(g, 40);
+            db_printf(o, "%s NULLS %s", desc ? " DESC" : "", chance(g, 50) ? "FIRST" : "LAST");
+        }
+    }
+    db_puts(o, ")");
+}
+
+/* One SELECT ... FROM ... [WHERE] [GROUP BY [HAVING]] with items of the given types; each
+ * item named <alias><i> when alias is given. */
+static void select_core(gen *g, dbuf *o, int nitems, const gtype *types, int allow_distinct,
+                        const char *alias, int maxrefs)
 {
     gscope sc = {.outer = NULL};
     dbuf from = {0}, conds = {0}, where = {0};
-    from_clause(g, &from, &sc, &conds, 3);
+    from_clause(g, &from, &sc, &conds, maxrefs);
     ectx rc = {.sc = &sc, .sub = 1};
+    int windows = chance(g, 25); /* this core may have window functions */
+    if (windows && !ALLOW(g, KNOWN_BUG_WINDOW_INPUT)) {
+        for (int i = 0; i < sc.nref; i++)
+            if (g->t[sc.ref[i].table].kind != REL_TABLE)
+                windows = 0;
+        if (windows)
+            rc.sub = 0;
+    }
     if (chance(g, 65)) {
         pred(g, &rc, &where, between(g, 1, 3));
     }
@@ -823,8 +1088,13 @@ static void select_core(gen *g, dbuf *o, int nitems, const gtype *types, int all
             db_puts(o, ", ");
         if (grouped)
             expr(g, &gc, o, types[i], between(g, 0, 2));
+        else if (windows && types[i] != GT_BOOL && chance(g, 35) &&
+                 (types[i] != GT_TEXT || ALLOW(g, KNOWN_BUG_WINDOW_TEXT_MINMAX)))
+            window_call(g, &rc, o, types[i]);
         else
             expr(g, &rc, o, types[i], between(g, 0, 3));
+        if (alias)
+            db_printf(o, " AS %s%d", alias, i);
     }
     db_puts(o, db_str(&from));
     if (where.n || conds.n) {
@@ -881,15 +1151,14 @@ static void order_by(gen *g, dbuf *o, int ncols, cmp_spec *spec, int *total)
     spec->total_order = *total;
 }
 
-static void gen_query(gen *g, gstmt *s)
+/* A select core or a compound of two or three, then ORDER BY and LIMIT/OFFSET. */
+static void query_body(gen *g, dbuf *o, int nitems, const gtype *types, const char *alias,
+                       int maxrefs, cmp_spec *spec)
 {
-    int nitems = between(g, 1, MAX_ITEMS);
-    gtype types[MAX_ITEMS];
-    for (int i = 0; i < nitems; i++)
-        types[i] = chance(g, 12) ? GT_BOOL : (gtype)rnd(g, 3);
-    dbuf *o = &s->sql;
     if (chance(g, 18)) {
         int n = between(g, 2, 3);
+        if (g->in_view && !ALLOW(g, KNOWN_BUG_VIEW_NESTED_COMPOUND))
+            n = 2;
         int only_isect = 1;
         for (int i = 0; i < n; i++) {
             if (i) {
@@ -901,13 +1170,13 @@ static void gen_query(gen *g, gstmt *s)
                     only_isect = 0;
                 db_puts(o, op);
             }
-            select_core(g, o, nitems, types, 1);
+            select_core(g, o, nitems, types, 1, alias, maxrefs);
         }
     } else {
-        select_core(g, o, nitems, types, 1);
+        select_core(g, o, nitems, types, 1, alias, maxrefs);
     }
     int total = 0;
-    order_by(g, o, nitems, &s->spec, &total);
+    order_by(g, o, nitems, spec, &total);
     if (total && chance(g, 45)) {
         db_printf(o, " LIMIT %d", between(g, 0, 8));
         if (chance(g, 50))
@@ -915,7 +1184,174 @@ static void gen_query(gen *g, gstmt *s)
     }
 }
 
+/* Register a relation of the statement (CTE or derived table) with columns x0.. of the given
+ * types; its index, or -1 when there is no room. */
+static int add_rel(gen *g, grel_kind kind, const char *name, int n, const gtype *types)
+{
+    if (g->nrel >= GEN_MAX_RELS)
+        return -1;
+    gtable *t = &g->t[g->nrel];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->kind = kind;
+    t->ncols = n;
+    t->nrows = g->cfg.max_rows;
+    for (int i = 0; i < n; i++) {
+        snprintf(t->col[i].name, sizeof t->col[i].name, "x%d", i);
+        t->col[i].type = types[i];
+    }
+    return g->nrel++;
+}
+
+/* (SELECT ... ) AS dN: a derived table in FROM; 0 when there is no room for one. */
+static int derived_table(gen *g, dbuf *o, gref *r)
+{
+    if (g->nrel >= GEN_MAX_RELS)
+        return 0;
+    int n = between(g, 1, 3);
+    gtype types[MAX_ITEMS];
+    for (int i = 0; i < n; i++)
+        types[i] = (gtype)rnd(g, 3);
+    cmp_spec scratch = {0};
+    g->nest++;
+    db_puts(o, "(");
+    query_body(g, o, n, types, "x", 2, &scratch);
+    g->nest--;
+    int idx = add_rel(g, REL_DERIVED, "", n, types);
+    if (idx < 0) /* cannot happen: checked above, and nothing inside adds relations */
+        abort();
+    new_alias(g, r, 'd', idx);
+    snprintf(g->t[idx].name, sizeof g->t[idx].name, "%s", r->alias);
+    db_printf(o, ") AS %s", r->alias);
+    return 1;
+}
+
+/* WITH [RECURSIVE] name AS (...), ...: CTEs that the rest of the query can read. */
+static void with_clause(gen *g, dbuf *o)
+{
+    int n = between(g, 1, 2);
+    int rec = chance(g, 30);
+    db_puts(o, rec ? "WITH RECURSIVE " : "WITH ");
+    for (int i = 0; i < n; i++) {
+        if (g->nrel >= GEN_MAX_RELS)
+            break;
+        char name[8];
+        if (i)
+            db_puts(o, ", ");
+        if (rec && i == 0) { /* a counter: start, start + step, ... up to a limit */
+            snprintf(name, sizeof name, "r%d", g->alias_seq++ % 1000);
+            int start = between(g, -3, 5), step = between(g, 1, 3);
+            db_printf(o, "%s(x0) AS (SELECT ", name);
+            int_lit(o, start);
+            db_printf(o, " UNION ALL SELECT x0 + %d FROM %s WHERE x0 < %d)", step, name,
+                      start + between(g, 0, 30));
+            gtype it = GT_INT;
+            add_rel(g, REL_CTE, name, 1, &it);
+            continue;
+        }
+        snprintf(name, sizeof name, "w%d", g->alias_seq++ % 1000);
+        int nc = between(g, 1, 3);
+        gtype types[MAX_ITEMS];
+        for (int k = 0; k < nc; k++)
+            types[k] = (gtype)rnd(g, 3);
+        cmp_spec scratch = {0};
+        db_printf(o, "%s AS (", name);
+        g->nest++;
+        query_body(g, o, nc, types, "x", 2, &scratch);
+        g->nest--;
+        db_puts(o, ")");
+        add_rel(g, REL_CTE, name, nc, types);
+    }
+    db_puts(o, " ");
+}
+
+static void gen_query(gen *g, gstmt *s)
+{
+    int nitems = between(g, 1, MAX_ITEMS);
+    gtype types[MAX_ITEMS];
+    for (int i = 0; i < nitems; i++)
+        types[i] = chance(g, 12) ? GT_BOOL : (gtype)rnd(g, 3);
+    dbuf *o = &s->sql;
+    if (chance(g, 12))
+        with_clause(g, o);
+    query_body(g, o, nitems, types, NULL, 3, &s->spec);
+}
+
 /* ---- data changes ------------------------------------------------------------------------ */
+
+/* RETURNING items over the changed table (no subqueries, no aggregates: SQLite allows
+ * neither); compared as a multiset like any query. */
+static void returning(gen *g, int ti, dbuf *o)
+{
+    gscope sc = {.nref = 1};
+    snprintf(sc.ref[0].alias, sizeof sc.ref[0].alias, "%s", g->t[ti].name);
+    sc.ref[0].table = ti;
+    ectx c = {.sc = &sc};
+    if (chance(g, 20)) {
+        db_puts(o, " RETURNING *");
+        return;
+    }
+    db_puts(o, " RETURNING ");
+    int n = between(g, 1, 3);
+    g->in_returning = 1;
+    for (int i = 0; i < n; i++) {
+        if (i)
+            db_puts(o, ", ");
+        gtype t = (gtype)rnd(g, 4);
+        expr(g, &c, o, t, rnd(g, 3));
+    }
+    g->in_returning = 0;
+}
+
+/* ON CONFLICT (key) DO NOTHING | DO UPDATE SET ... [WHERE ...] for a one-row INSERT: the key is
+ * the primary key or the columns of a UNIQUE index; only other columns are updated. (With
+ * several rows hitting one key, SQLite updates twice where PostgreSQL raises.) */
+static void upsert(gen *g, int ti, dbuf *o)
+{
+    const gtable *t = &g->t[ti];
+    /* SQLite does not match a target that lists its INTEGER PRIMARY KEY (the rowid) among
+     * other columns of a UNIQUE index: such sets are not used */
+    int cand_u[4], nu = 0;
+    for (int i = 0; i < t->nuniq; i++) {
+        int has_pk = 0;
+        for (int k = 0; k < t->uniqn[i]; k++)
+            has_pk |= t->col[t->uniq[i][k]].pk;
+        if (!has_pk || t->uniqn[i] == 1)
+            cand_u[nu++] = i;
+    }
+    int u = cand_u[rnd(g, nu)]; /* nu > 0: the key alone, or an index without it */
+    db_puts(o, " ON CONFLICT (");
+    for (int k = 0; k < t->uniqn[u]; k++)
+        db_printf(o, "%s%s", k ? ", " : "", t->col[t->uniq[u][k]].name);
+    db_puts(o, ")");
+    int cand[GEN_MAX_COLS], nc = 0;
+    for (int i = 0; i < t->ncols; i++)
+        if (!t->col[i].unique && !t->col[i].pk)
+            cand[nc++] = i;
+    if (!nc || chance(g, 25)) {
+        db_puts(o, " DO NOTHING");
+        return;
+    }
+    gscope sc = {.nref = 2};
+    snprintf(sc.ref[0].alias, sizeof sc.ref[0].alias, "%s", t->name);
+    sc.ref[0].table = ti;
+    snprintf(sc.ref[1].alias, sizeof sc.ref[1].alias, "excluded");
+    sc.ref[1].table = ti;
+    ectx c = {.sc = &sc};
+    db_puts(o, " DO UPDATE SET ");
+    int n = between(g, 1, nc < 2 ? nc : 2);
+    for (int i = 0; i < n; i++) {
+        int j = i + rnd(g, nc - i), ci = cand[j];
+        cand[j] = cand[i];
+        cand[i] = ci;
+        db_printf(o, "%s%s = ", i ? ", " : "", t->col[ci].name);
+        expr(g, &c, o, t->col[ci].type, between(g, 0, 2));
+    }
+    if (chance(g, 30)) {
+        db_puts(o, " WHERE ");
+        pred(g, &c, o, 1);
+    }
+}
 
 static void gen_insert(gen *g, gstmt *s, int ti)
 {
@@ -963,10 +1399,13 @@ static void gen_insert(gen *g, gstmt *s, int ti)
             db_puts(o, " WHERE ");
             pred(g, &c, o, 2);
         }
+        if (chance(g, 20))
+            returning(g, ti, o);
         return;
     }
     db_puts(o, " VALUES ");
-    int rows = between(g, 1, 4);
+    int up = t->nuniq && chance(g, 20);
+    int rows = up ? 1 : between(g, 1, 4);
     for (int r = 0; r < rows; r++) {
         db_puts(o, r ? ", (" : "(");
         for (int i = 0; i < n; i++) {
@@ -982,8 +1421,12 @@ static void gen_insert(gen *g, gstmt *s, int ti)
         }
         db_puts(o, ")");
     }
-    if (has_unique && chance(g, 20))
+    if (up)
+        upsert(g, ti, o);
+    else if (has_unique && chance(g, 20))
         db_puts(o, " ON CONFLICT DO NOTHING");
+    if (chance(g, 20))
+        returning(g, ti, o);
 }
 
 static void gen_update(gen *g, gstmt *s, int ti)
@@ -1028,6 +1471,8 @@ static void gen_update(gen *g, gstmt *s, int ti)
         db_puts(o, " WHERE ");
         pred(g, &c, o, between(g, 1, 3));
     }
+    if (chance(g, 20))
+        returning(g, ti, o);
 }
 
 static void gen_delete(gen *g, gstmt *s, int ti)
@@ -1043,6 +1488,42 @@ static void gen_delete(gen *g, gstmt *s, int ti)
         db_puts(o, " WHERE ");
         pred(g, &c, o, between(g, 1, 3));
     }
+    if (chance(g, 20))
+        returning(g, ti, o);
+}
+
+static void gen_dml(gen *g, gstmt *s);
+
+/* BEGIN; two to five changes with perhaps a SAVEPOINT and ROLLBACK TO/RELEASE; then COMMIT or
+ * ROLLBACK. Each statement is compared as it runs; afterwards every table. A failing change
+ * inside the transaction undoes only itself in both engines. */
+static void gen_txn(gen *g, gstmt *s)
+{
+    s->kind = GS_TXN;
+    s->table = -1;
+    memset(&s->spec, 0, sizeof s->spec);
+    s->spec.check_changes = 1;
+    dbuf *o = &s->sql;
+    db_puts(o, "BEGIN;\n");
+    int n = between(g, 2, 5), sp = -1, sp_open = 0;
+    if (chance(g, 50))
+        sp = rnd(g, n);
+    gstmt one = {0};
+    for (int i = 0; i < n; i++) {
+        if (i == sp) {
+            db_puts(o, "SAVEPOINT sp1;\n");
+            sp_open = 1;
+        }
+        db_clear(&one.sql);
+        gen_dml(g, &one);
+        db_printf(o, "%s;\n", db_str(&one.sql));
+        if (sp_open && (i == n - 1 || chance(g, 40))) {
+            db_puts(o, chance(g, 60) ? "ROLLBACK TO sp1;\n" : "RELEASE sp1;\n");
+            sp_open = 0;
+        }
+    }
+    db_free(&one.sql);
+    db_puts(o, chance(g, 60) ? "COMMIT;\n" : "ROLLBACK;\n");
 }
 
 static void gen_dml(gen *g, gstmt *s)
@@ -1151,6 +1632,9 @@ void gen_setup(gen *g, gscript *out)
                 col->type = GT_INT;
                 col->pk = col->unique = 1;
                 col->notnull = 0;
+                t->uniq[0][0] = 0;
+                t->uniqn[0] = 1;
+                t->nuniq = 1;
             }
         }
         db_clear(&o);
@@ -1165,12 +1649,14 @@ void gen_setup(gen *g, gscript *out)
         gscript_add(out, db_str(&o));
 
         /* rows, kept as literals so that unique indexes can be chosen to fit them */
-        rowset rs = {.nrows = rnd(g, 5) == 0 ? rnd(g, 4) : between(g, 3, g->cfg.max_rows),
+        int size = rnd(g, 100);
+        rowset rs = {.nrows = size < 20 ? rnd(g, 4) : size < 88 ? between(g, 3, g->cfg.max_rows)
+                                                          : between(g, 60, 200),
                      .ncols = t->ncols};
         rs.cell = calloc((size_t)(rs.nrows * rs.ncols + 1), sizeof *rs.cell);
         if (!rs.cell)
             abort();
-        int keyspace = 3 * g->cfg.max_rows + 20, *used = calloc((size_t)keyspace + 1, sizeof *used);
+        int keyspace = 3 * (rs.nrows > g->cfg.max_rows ? rs.nrows : g->cfg.max_rows) + 20, *used = calloc((size_t)keyspace + 1, sizeof *used);
         if (!used)
             abort();
         for (int r = 0; r < rs.nrows; r++)
@@ -1215,9 +1701,14 @@ void gen_setup(gen *g, gscript *out)
                     t->col[cols[k]].lead_desc = 1;
             }
             db_puts(d, ");");
-            if (uniq)
+            if (uniq) {
                 for (int k = 0; k < n; k++)
                     t->col[cols[k]].unique = 1;
+                if (t->nuniq < 4) {
+                    memcpy(t->uniq[t->nuniq], cols, sizeof cols);
+                    t->uniqn[t->nuniq++] = n;
+                }
+            }
         }
         add_split(out, &before);
         for (int r = 0; r < rs.nrows;) {
@@ -1240,6 +1731,29 @@ void gen_setup(gen *g, gscript *out)
         free(rs.cell);
         t->nrows = rs.nrows;
     }
+    g->nrel = g->ntables;
+    /* views over the tables: any query shape, columns x0.. */
+    int nv = rnd(g, GEN_MAX_VIEWS + 1);
+    for (int v = 0; v < nv; v++) {
+        int n = between(g, 1, 3);
+        gtype types[MAX_ITEMS];
+        for (int i = 0; i < n; i++)
+            types[i] = (gtype)rnd(g, 3);
+        cmp_spec scratch = {0};
+        db_clear(&o);
+        db_printf(&o, "CREATE VIEW v%d AS ", v);
+        g->alias_seq = 0;
+        g->in_view = 1;
+        query_body(g, &o, n, types, "x", 2, &scratch);
+        g->in_view = 0;
+        gscript_add(out, db_str(&o));
+        g->nrel = g->ntables + g->nviews; /* drop the body's derived tables */
+        char name[16];
+        snprintf(name, sizeof name, "v%d", v % 10);
+        int idx = add_rel(g, REL_VIEW, name, n, types);
+        g->t[idx].nrows = 100;
+        g->nviews++;
+    }
     db_free(&o);
 }
 
@@ -1250,7 +1764,11 @@ void gen_next(gen *g, gstmt *s)
     s->kind = GS_QUERY;
     s->table = -1;
     g->alias_seq = 0;
-    if (chance(g, g->cfg.dml_pct))
+    g->nrel = g->ntables + g->nviews;
+    g->nest = 0;
+    if (chance(g, 3))
+        gen_txn(g, s);
+    else if (chance(g, g->cfg.dml_pct))
         gen_dml(g, s);
     else
         gen_query(g, s);

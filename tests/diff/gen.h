@@ -28,7 +28,10 @@
 #include "dbuf.h"
 
 #define GEN_MAX_TABLES 4
+#define GEN_MAX_VIEWS 2
 #define GEN_MAX_COLS 6
+/* relations: base tables, then views, then those a statement defines (CTEs, derived tables) */
+#define GEN_MAX_RELS 32
 
 typedef enum { GT_INT, GT_REAL, GT_TEXT, GT_BOOL, GT_NTYPES } gtype;
 
@@ -42,11 +45,15 @@ typedef struct gcol {
     int lead_desc; /* the first column of a DESC index (SQLite bug, see gen.c) */
 } gcol;
 
+typedef enum { REL_TABLE, REL_VIEW, REL_CTE, REL_DERIVED } grel_kind;
+
 typedef struct gtable {
     char name[8];
+    grel_kind kind;
     int ncols;
     gcol col[GEN_MAX_COLS];
-    int64_t nrows; /* kept current by the driver (gen_set_rows) */
+    int64_t nrows; /* base tables: kept current by the driver (gen_set_rows); others: a guess */
+    int uniq[4][3], nuniq, uniqn[4]; /* column sets of the key and the UNIQUE indexes */
 } gtable;
 
 typedef struct gen_config {
@@ -56,12 +63,16 @@ typedef struct gen_config {
     int unsupported;  /* 1: generate what QSQL does not support yet (gen.c, UNSUPPORTED) */
 } gen_config;
 
-typedef enum { GS_QUERY, GS_DML } gstmt_kind;
+/* GS_QUERY: one query. GS_DML: one INSERT/UPDATE/DELETE (maybe with RETURNING), after which
+ * the driver compares the table it changed. GS_TXN: several statements, each followed by
+ * ";\n" in sql — BEGIN, changes, SAVEPOINT/ROLLBACK TO/RELEASE, COMMIT or ROLLBACK — each
+ * compared as it runs, then every table. */
+typedef enum { GS_QUERY, GS_DML, GS_TXN } gstmt_kind;
 
 typedef struct gstmt {
     gstmt_kind kind;
     dbuf sql;
-    cmp_spec spec;  /* how to compare the answers */
+    cmp_spec spec;  /* how to compare the answers (GS_TXN: of each statement) */
     int table;      /* GS_DML: the table it changes */
 } gstmt;
 
@@ -74,8 +85,13 @@ typedef struct gscript {
 typedef struct gen {
     nq_rng rng;
     gen_config cfg;
-    int ntables;
-    gtable t[GEN_MAX_TABLES];
+    int ntables;    /* base tables t[0 .. ntables) */
+    int nviews;     /* views t[ntables .. ntables + nviews) */
+    int nrel;       /* and the current statement's CTEs and derived tables up to nrel */
+    gtable t[GEN_MAX_RELS];
+    int nest;       /* nesting of derived tables and CTE bodies being generated */
+    int in_view;    /* generating a view's body */
+    int in_returning; /* generating RETURNING items */
     /* per statement */
     int alias_seq;
     int excl_table; /* a DML statement's target: its subqueries read other tables */
