@@ -35,8 +35,11 @@ static int oom(nq_err *e)
     return nq_err_set(e, NQ_ENOMEM, "out of memory");
 }
 
-/* Decode a stored row into t->ncols values (columns added since it was written read NULL). */
-static int decode_row(const cat_table *t, const uint8_t *p, size_t n, sqlv *vals, nq_err *e)
+/* Decode a stored row into t->ncols values (columns added since it was written read NULL).
+ * The INTEGER PRIMARY KEY column is the row's key: it is stored as NULL in the record (one
+ * byte instead of up to nine) and restored here from rowid. */
+static int decode_row(const cat_table *t, const uint8_t *p, size_t n, int64_t rowid, sqlv *vals,
+                      nq_err *e)
 {
     int got = 0;
     int rc = rec_decode(p, n, vals, t->ncols, &got, e);
@@ -44,7 +47,26 @@ static int decode_row(const cat_table *t, const uint8_t *p, size_t n, sqlv *vals
         return nq_err_prefix(e, rc == NQ_ETOOBIG ? NQ_ECORRUPT : rc, "row of table \"%s\"", t->name);
     for (int i = got; i < t->ncols; i++)
         vals[i] = sqlv_null();
+    if (t->ipk >= 0)
+        vals[t->ipk] = sqlv_int(rowid);
     return 0;
+}
+
+/* Encode a row for its table tree: the INTEGER PRIMARY KEY column, which is the key, as NULL. */
+static int encode_row(const cat_table *t, const sqlv *row, uint8_t **rec, size_t *rl, nq_err *e)
+{
+    if (t->ipk < 0)
+        return rec_encode(row, t->ncols, rec, rl, e);
+    sqlv stackv[64];
+    sqlv *v = t->ncols <= 64 ? stackv : malloc((size_t)t->ncols * sizeof *v);
+    if (!v)
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    memcpy(v, row, (size_t)t->ncols * sizeof *v);
+    v[t->ipk] = sqlv_null();
+    int rc = rec_encode(v, t->ncols, rec, rl, e);
+    if (v != stackv)
+        free(v);
+    return rc;
 }
 
 /* The index key of a row: indexed values, then the rowid. *plen = length of the values part;
@@ -209,7 +231,7 @@ static int put_row(sql_session *s, cat_table *t, const sqlv *row, int64_t rowid,
     uint8_t k[8], *rec = NULL;
     size_t rl;
     cat_rowid_key(rowid, k);
-    int rc = rec_encode(row, t->ncols, &rec, &rl, e);
+    int rc = encode_row(t, row, &rec, &rl, e);
     if (rc)
         return rc;
     rc = tw_put(s, t->handle, k, 8, rec, rl, NQ_PUT_NOOVERWRITE, e); /* checked free by the caller */
@@ -233,7 +255,7 @@ int tw_fetch(sql_session *s, cat_table *t, int64_t rowid, sqlv *vals, uint8_t **
         return nq_err_set(e, rc, "no row %lld in table \"%s\"", (long long)rowid, t->name);
     if (rc)
         return db_err(s, rc, e);
-    rc = decode_row(t, v, vl, vals, e);
+    rc = decode_row(t, v, vl, rowid, vals, e);
     if (rc) {
         free(v);
         return rc;
@@ -452,7 +474,7 @@ int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int6
     }
     uint8_t k[8], *rec = NULL;
     size_t rl;
-    if ((rc = rec_encode(newv, t->ncols, &rec, &rl, e)))
+    if ((rc = encode_row(t, newv, &rec, &rl, e)))
         goto out;
     if (new_rowid != rowid) {
         cat_rowid_key(rowid, k);
@@ -568,7 +590,7 @@ int tw_scan_next(tw_scan *sc, int64_t *rowid, sqlv *vals, nq_err *e)
         sc->cap = vl;
     }
     memcpy(sc->buf, v, vl);
-    if ((rc = decode_row(sc->t, sc->buf, vl, vals, e)))
+    if ((rc = decode_row(sc->t, sc->buf, vl, r, vals, e)))
         return rc;
     *rowid = r;
     return 1;
