@@ -19,6 +19,13 @@
  * writes (fail-stop: a failed fsync may have dropped dirty pages from the OS cache, so
  * retrying it could report success for data that is gone).
  *
+ * Hot pages. A transaction keeps the committed B-tree interior pages it fetches pinned in
+ * TXN_HOT direct-mapped slots (pager_txn.hot), counting the references it hands out from a
+ * slot itself, so repeated descents take no log-index or pool lock above the leaf. Only
+ * committed images are kept (a writer's dirty-page map is searched first), and the pins go
+ * back to the pool when the transaction ends. A counter of modifications (pager_txn_mods)
+ * tells B-tree cursors when a page they kept pinned may have changed.
+ *
  * Checkpoints copy the latest committed version of every page in the log into the database
  * file, sync it, and restart the log (new salts) when no reader still uses it. Readers whose
  * snapshot is older than the copy target would read database-file pages the copy overwrites,
