@@ -607,10 +607,16 @@ static int cmp_fno(const void *a, const void *b)
     return x->fno < y->fno ? -1 : x->fno > y->fno;
 }
 
-static int wait_durable(pager *p, uint32_t target, nq_err *err)
+/* Wait until log frame `target` of log generation `gen` is durable, syncing as the group
+ * leader if nobody else is. A log restart (checkpoint) in between means it is: a checkpoint
+ * makes every appended frame durable before it copies them to the file, and a restart sets
+ * the frame counters back to 0, so comparing target with them would then wait for frames
+ * that are never appended (a committer that released the writer role and had not yet come
+ * here could loop on syncs forever while the other threads waited for it). */
+static int wait_durable(pager *p, uint32_t target, uint64_t gen, nq_err *err)
 {
     pthread_mutex_lock(&p->mu);
-    while (p->mx_durable < target && !p->failed) {
+    while (p->log_gen == gen && p->mx_durable < target && !p->failed) {
         if (p->syncing) {
             pthread_cond_wait(&p->cv, &p->mu);
             continue;
@@ -635,7 +641,7 @@ static int wait_durable(pager *p, uint32_t target, nq_err *err)
         pthread_cond_broadcast(&p->cv);
     }
     int rc = 0;
-    if (p->mx_durable < target)
+    if (p->log_gen == gen && p->mx_durable < target)
         rc = nq_err_set(err, NQ_EFAILED, "%s", p->failed_msg);
     pthread_mutex_unlock(&p->mu);
     return rc;
@@ -773,6 +779,7 @@ int pager_commit(pager_txn *t, nq_err *err)
     pthread_mutex_lock(&p->mu);
     p->mx_appended = commit_fno;
     p->hdr_appended = t->hdr;
+    uint64_t gen = p->log_gen;
     p->n_commits++;
     if (p->cfg.sync_off) {
         p->mx_durable = commit_fno;
@@ -781,7 +788,7 @@ int pager_commit(pager_txn *t, nq_err *err)
     pthread_mutex_unlock(&p->mu);
     txn_end(t, 1);
 
-    rc = wait_durable(p, commit_fno, err);
+    rc = wait_durable(p, commit_fno, gen, err);
     if (rc)
         return rc;
     if (commit_fno >= p->cfg.checkpoint_pages) {
@@ -869,8 +876,10 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
         if (p->failed)
             return nq_err_set(err, NQ_EFAILED, "%s", p->failed_msg);
         if (!p->syncing) {
+            uint32_t upto = p->mx_appended;
+            uint64_t gen = p->log_gen; /* no restart before we return: we are the writer */
             pthread_mutex_unlock(&p->mu);
-            int rc = wait_durable(p, p->mx_appended, err);
+            int rc = wait_durable(p, upto, gen, err);
             pthread_mutex_lock(&p->mu);
             if (rc)
                 return rc;
@@ -923,6 +932,7 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
         return rc;
     }
     p->mx_appended = p->mx_durable = p->mx_backfilled = 0;
+    p->log_gen++;
     return 0;
 }
 

@@ -95,6 +95,7 @@ struct pager {
     int failed;           /* fail-stop after an I/O error on sync */
     char failed_msg[NQ_ERRMSG_MAX];
     uint32_t mx_appended, mx_durable, mx_backfilled;
+    uint64_t log_gen;     /* log restarts so far: frame numbers count from 1 again after each */
     db_header hdr_appended, hdr_durable;
     uint64_t next_seq;
     pager_txn *txns;      /* open transactions (readers pin the log against restarts) */
