@@ -765,7 +765,7 @@ static int col_class(fctx *f, const bx *b, sqlv_type *t)
 /* Hash join for item it (read by a full scan) when some evaluable conjunct is
  * `it.col = placed.col` of one type class: the inner side keeps only the conjuncts about it
  * alone, the rest become the join's residual condition. Returns 1 with *out set, 0 when no
- * equality qualifies, or an error. */
+ * equality qualifies, or an error. With out NULL it only says whether one qualifies. */
 static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double rows, bx **filt,
                      op **out)
 {
@@ -816,6 +816,8 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     }
     if (!nk)
         return 0;
+    if (!out)
+        return 1; /* asked only whether a hash join is possible */
     /* split: conditions on the item alone filter the build side; the rest is residual */
     bx **inner = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
     bx **resid = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
@@ -843,7 +845,9 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
         fo->est_cost = acc->est_cost;
         acc = fo;
     }
-    op *j = op_hashjoin_new(c->a, cur, acc, it->slot, it->ncols, lk, rk, nk,
+    /* a base table's register also holds the hidden rowid after its columns (UPDATE and
+     * DELETE read it): keep it with the row */
+    op *j = op_hashjoin_new(c->a, cur, acc, it->slot, it->t ? it->ncols + 1 : it->ncols, lk, rk, nk,
                             nr ? and_all(c, resid, nr) : NULL, it->left_join, numeric);
     if ((rc = cc_track_op(c, j)) < 0)
         return rc;
@@ -852,6 +856,21 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     j->est_rows = rows * (inner_rows / 10 > 1 ? inner_rows / 10 : 1);
     *out = j;
     return 1;
+}
+
+/* The operator reading base table item it through access path a. */
+static op *make_access(cc *c, fitem *it, const access *a)
+{
+    if (a->kind == 1)
+        return op_scan_new(c->a, it->t, it->slot, a->lo, a->lo_incl, a->hi, a->hi_incl);
+    if (a->kind == 2) {
+        bx **eq = ast_alloc(c->a, sizeof(bx *) * (size_t)(a->neq + 1));
+        if (!eq)
+            return NULL;
+        memcpy(eq, a->eq, sizeof(bx *) * (size_t)a->neq);
+        return op_iscan_new(c->a, a->ix, it->slot, eq, a->neq, a->lo, a->lo_incl, a->hi, a->hi_incl, 0);
+    }
+    return op_scan_new(c->a, it->t, it->slot, NULL, 0, NULL, 0);
 }
 
 int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op **out)
@@ -890,8 +909,9 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
     }
     for (int step = 0; step < f.n; step++) {
         /* pick the item */
-        int pick = -1;
-        access best = {0};
+        int pick = -1, use_hash = 0;
+        access best = {0}, alone = {0};
+        double best_eff = 0;
         if (f.has_outer)
             pick = f.order[step];
         for (int i = 0; i < f.n; i++) {
@@ -913,10 +933,31 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
                 cands[nc++] = (conj){it->on[k], bx_slots(it->on[k], sc->first_slot), 0, 1};
             access a;
             choose_access(&f, it, placed, cands, nc, &a);
+            /* The cost of joining it next: a nested loop repeats its access for every row so
+             * far; a hash join reads it once through the access path that needs no join key
+             * (only its own conditions) and probes once per row. */
+            double eff = a.cost * rows;
+            int hash = 0;
+            access al = {0};
+            if (cur && it->t && !it->full && hash_plan(&f, it, with, NULL, NULL, 0, NULL, NULL) == 1) {
+                uint64_t own = ~all_items | slot_bit(&f, it->slot);
+                int na = 0;
+                for (int k = 0; k < nc; k++)
+                    if ((cands[k].slots & ~own) == 0)
+                        cands[na++] = cands[k];
+                choose_access(&f, it, ~all_items, cands, na, &al);
+                if (al.cost + rows < eff) {
+                    eff = al.cost + rows;
+                    hash = 1;
+                }
+            }
             free(cands);
-            if (f.has_outer || pick < 0 || a.cost < best.cost) {
+            if (f.has_outer || pick < 0 || eff < best_eff) {
                 pick = i;
                 best = a;
+                best_eff = eff;
+                use_hash = hash;
+                alone = al;
             }
         }
         fitem *it = &f.items[pick];
@@ -931,19 +972,9 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
                 goto done_filt;
             acc = op_material_new(c->a, in, it->slot, it->ncols);
         } else if (it->t) {
-            if (best.kind == 1)
-                acc = op_scan_new(c->a, it->t, it->slot, best.lo, best.lo_incl, best.hi, best.hi_incl);
-            else if (best.kind == 2) {
-                bx **eq = ast_alloc(c->a, sizeof(bx *) * (size_t)(best.neq + 1));
-                if (!eq) {
-                    rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
-                    goto done_filt;
-                }
-                memcpy(eq, best.eq, sizeof(bx *) * (size_t)best.neq);
-                acc = op_iscan_new(c->a, best.ix, it->slot, eq, best.neq, best.lo, best.lo_incl,
-                                   best.hi, best.hi_incl, 0);
-            } else
-                acc = op_scan_new(c->a, it->t, it->slot, NULL, 0, NULL, 0);
+            if (use_hash)
+                best = alone;
+            acc = make_access(c, it, &best);
         } else {
             acc = it->plan;
             if (cur) { /* re-read for every outer row: compute once */
@@ -956,7 +987,7 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
             goto done_filt;
         acc->est_rows = best.rows;
         acc->est_cost = best.cost;
-        if (cur && it->t && !it->full && best.kind == 0) {
+        if (cur && it->t && !it->full && (use_hash || best.kind == 0)) {
             op *hj = NULL;
             int hr = hash_plan(&f, it, with, acc, cur, rows, filt, &hj);
             if (hr < 0) {
