@@ -858,6 +858,46 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     return 1;
 }
 
+/* The cost of joining item i next, after the items in `placed` (rows of them so far;
+ * joined: something is placed already): a nested loop repeats i's best access for every row
+ * so far; a hash join reads i once through the access path that needs no join key (only its
+ * own conditions) and probes once per row. *a is the nested-loop access, *al the hash join's
+ * build access and *hash says which is cheaper. -1 when out of memory. */
+static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, double rows,
+                        int joined, access *a, access *al, int *hash)
+{
+    fitem *it = &f->items[i];
+    uint64_t with = placed | slot_bit(f, it->slot);
+    conj *cands = malloc(((size_t)f->ncj + (size_t)it->non + 1) * sizeof *cands);
+    if (!cands)
+        return -1;
+    int nc = 0;
+    if (!it->left_join)
+        for (int k = 0; k < f->ncj; k++)
+            if (ready(f, &f->cj[k], it, with))
+                cands[nc++] = f->cj[k];
+    for (int k = 0; k < it->non; k++)
+        cands[nc++] = (conj){it->on[k], bx_slots(it->on[k], f->sc->first_slot), 0, 1};
+    choose_access(f, it, placed, cands, nc, a);
+    double eff = a->cost * rows;
+    *hash = 0;
+    memset(al, 0, sizeof *al);
+    if (joined && it->t && !it->full && hash_plan(f, it, with, NULL, NULL, 0, NULL, NULL) == 1) {
+        uint64_t own = ~all_items | slot_bit(f, it->slot);
+        int na = 0;
+        for (int k = 0; k < nc; k++)
+            if ((cands[k].slots & ~own) == 0)
+                cands[na++] = cands[k];
+        choose_access(f, it, ~all_items, cands, na, al);
+        if (al->cost + rows < eff) {
+            eff = al->cost + rows;
+            *hash = 1;
+        }
+    }
+    free(cands);
+    return eff;
+}
+
 /* The operator reading base table item it through access path a. */
 static op *make_access(cc *c, fitem *it, const access *a)
 {
@@ -917,41 +957,30 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
         for (int i = 0; i < f.n; i++) {
             if (f.items[i].placed || (f.has_outer && i != pick))
                 continue;
-            fitem *it = &f.items[i];
-            uint64_t with = placed | slot_bit(&f, it->slot);
-            conj *cands = malloc(((size_t)f.ncj + (size_t)it->non + 1) * sizeof *cands);
-            if (!cands) {
+            access a, al;
+            int hash;
+            double eff = join_cost(&f, i, placed, all_items, rows, cur != NULL, &a, &al, &hash);
+            if (eff < 0) {
                 rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
                 goto done_filt;
             }
-            int nc = 0;
-            if (!it->left_join)
-                for (int k = 0; k < f.ncj; k++)
-                    if (ready(&f, &f.cj[k], it, with))
-                        cands[nc++] = f.cj[k];
-            for (int k = 0; k < it->non; k++)
-                cands[nc++] = (conj){it->on[k], bx_slots(it->on[k], sc->first_slot), 0, 1};
-            access a;
-            choose_access(&f, it, placed, cands, nc, &a);
-            /* The cost of joining it next: a nested loop repeats its access for every row so
-             * far; a hash join reads it once through the access path that needs no join key
-             * (only its own conditions) and probes once per row. */
-            double eff = a.cost * rows;
-            int hash = 0;
-            access al = {0};
-            if (cur && it->t && !it->full && hash_plan(&f, it, with, NULL, NULL, 0, NULL, NULL) == 1) {
-                uint64_t own = ~all_items | slot_bit(&f, it->slot);
-                int na = 0;
-                for (int k = 0; k < nc; k++)
-                    if ((cands[k].slots & ~own) == 0)
-                        cands[na++] = cands[k];
-                choose_access(&f, it, ~all_items, cands, na, &al);
-                if (al.cost + rows < eff) {
-                    eff = al.cost + rows;
-                    hash = 1;
+            /* one step of lookahead: a table that is cheap to start with can leave only
+             * expensive ways to join the rest (no hash key, no index) */
+            if (!f.has_outer && f.n - step > 1) {
+                double rows2 = rows * (a.rows > 1 ? a.rows : 1), next = -1;
+                uint64_t placed2 = placed | slot_bit(&f, f.items[i].slot);
+                for (int j = 0; j < f.n; j++) {
+                    if (j == i || f.items[j].placed)
+                        continue;
+                    access a2, al2;
+                    int h2;
+                    double e2 = join_cost(&f, j, placed2, all_items, rows2, 1, &a2, &al2, &h2);
+                    if (e2 >= 0 && (next < 0 || e2 < next))
+                        next = e2;
                 }
+                if (next > 0)
+                    eff += next;
             }
-            free(cands);
             if (f.has_outer || pick < 0 || eff < best_eff) {
                 pick = i;
                 best = a;
