@@ -16,9 +16,12 @@
  * row. Reading a row through an index costs 1.5 (the index entry plus the row fetch), through
  * a scan 1; a lookup adds log2(rows) for the descent.
  *
- * Join order: with only inner joins, greedy — at each step the item whose access is cheapest
- * given what is placed (so a selective lookup or a tiny table goes first and the big table is
- * reached by index). With an outer join, the written order is kept (RIGHT JOIN is turned into
+ * Join order: with only inner joins, greedy with one step of lookahead — at each step the item
+ * whose join is cheapest given what is placed, plus the cheapest join after it. Joining an item
+ * costs its access once per row so far (nested loop), or, when an equality ties one of its
+ * columns to the placed items, one read through its key-free access plus a probe per row (hash
+ * join, exec_hashjoin.c) — so a selective lookup or a tiny table goes first, the big table is
+ * reached by index, and a join no index serves is hashed. With an outer join, the written order is kept (RIGHT JOIN is turned into
  * LEFT JOIN by swapping its sides) and the right side of a LEFT JOIN gets only its ON
  * conjuncts; WHERE conjuncts that read it run above the join, as SQL requires.
  */
