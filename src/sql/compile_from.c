@@ -864,7 +864,8 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
 /* The cost of joining item i next, after the items in `placed` (rows of them so far;
  * joined: something is placed already): a nested loop repeats i's best access for every row
  * so far; a hash join reads i once through the access path that needs no join key (only its
- * own conditions) and probes once per row. *a is the nested-loop access, *al the hash join's
+ * own conditions), costing twice a scan for the copying and hashing, and probes once per row.
+ * *a is the nested-loop access, *al the hash join's
  * build access and *hash says which is cheaper. -1 when out of memory. */
 static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, double rows,
                         int joined, access *a, access *al, int *hash)
@@ -892,8 +893,10 @@ static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, dou
             if ((cands[k].slots & ~own) == 0)
                 cands[na++] = cands[k];
         choose_access(f, it, ~all_items, cands, na, al);
-        if (al->cost + rows < eff) {
-            eff = al->cost + rows;
+        /* building the table copies and hashes every row it reads: twice a scan's work */
+        double h = 2 * al->cost + rows;
+        if (h < eff) {
+            eff = h;
             *hash = 1;
         }
     }
