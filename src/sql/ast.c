@@ -221,6 +221,15 @@ static void put_names(pbuf *b, const ast_list *l)
 /* ---- expressions ----------------------------------------------------------------------- */
 
 static void pr_expr(pbuf *b, const ast_expr *e);
+
+/* " KEYWORD expr" when the expression is there (WHERE, LIMIT, HAVING, DEFAULT, ...). */
+static void pr_opt(pbuf *b, const char *kw, const ast_expr *e)
+{
+    if (e) {
+        puts_(b, kw);
+        pr_expr(b, e);
+    }
+}
 static void pr_select(pbuf *b, const ast_select *s);
 static void pr_stmt(pbuf *b, const ast_stmt *s);
 
@@ -468,10 +477,7 @@ static void pr_expr(pbuf *b, const ast_expr *e)
         puts_(b, op_text(e->op));
         put(b, " ", 1);
         pr_expr(b, e->b);
-        if (e->c) {
-            puts_(b, " ESCAPE ");
-            pr_expr(b, e->c);
-        }
+        pr_opt(b, " ESCAPE ", e->c);
         put(b, ")", 1);
         break;
     case AST_E_EXISTS:
@@ -496,10 +502,7 @@ static void pr_expr(pbuf *b, const ast_expr *e)
             puts_(b, " THEN ");
             pr_expr(b, e->list.v[i + 1]);
         }
-        if (e->c) {
-            puts_(b, " ELSE ");
-            pr_expr(b, e->c);
-        }
+        pr_opt(b, " ELSE ", e->c);
         puts_(b, " END");
         break;
     case AST_E_CAST:
@@ -636,10 +639,7 @@ static void pr_from(pbuf *b, const ast_from *f)
         pr_from(b, f->right);
         if (rpar)
             put(b, ")", 1);
-        if (f->on) {
-            puts_(b, " ON ");
-            pr_expr(b, f->on);
-        }
+        pr_opt(b, " ON ", f->on);
         if (f->using_cols.n) {
             puts_(b, " USING ");
             put_names(b, &f->using_cols);
@@ -727,23 +727,14 @@ static void pr_select(pbuf *b, const ast_select *s)
             }
             pr_expr(b, n->pattern);
             put(b, ")", 1);
-            if (n->strength) {
-                puts_(b, " STRENGTH > ");
-                pr_expr(b, n->strength);
-            }
+            pr_opt(b, " STRENGTH > ", n->strength);
         }
-        if (s->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, s->where);
-        }
+        pr_opt(b, " WHERE ", s->where);
         if (s->group_by.n) {
             puts_(b, " GROUP BY ");
             pr_exprs(b, &s->group_by);
         }
-        if (s->having) {
-            puts_(b, " HAVING ");
-            pr_expr(b, s->having);
-        }
+        pr_opt(b, " HAVING ", s->having);
         for (int i = 0; i < s->windows.n; i++) {
             const ast_window *w = s->windows.v[i];
             puts_(b, i ? ", " : " WINDOW ");
@@ -786,14 +777,8 @@ static void pr_select(pbuf *b, const ast_select *s)
         puts_(b, " ORDER BY ");
         pr_order(b, &s->order_by);
     }
-    if (s->limit) {
-        puts_(b, " LIMIT ");
-        pr_expr(b, s->limit);
-    }
-    if (s->offset) {
-        puts_(b, " OFFSET ");
-        pr_expr(b, s->offset);
-    }
+    pr_opt(b, " LIMIT ", s->limit);
+    pr_opt(b, " OFFSET ", s->offset);
 }
 
 /* ---- statements ------------------------------------------------------------------------ */
@@ -1001,20 +986,14 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
                 puts_(b, " (");
                 pr_order(b, &u->target);
                 put(b, ")", 1);
-                if (u->target_where) {
-                    puts_(b, " WHERE ");
-                    pr_expr(b, u->target_where);
-                }
+                pr_opt(b, " WHERE ", u->target_where);
             }
             if (u->do_nothing) {
                 puts_(b, " DO NOTHING");
             } else {
                 puts_(b, " DO UPDATE SET ");
                 pr_sets(b, &u->sets);
-                if (u->where) {
-                    puts_(b, " WHERE ");
-                    pr_expr(b, u->where);
-                }
+                pr_opt(b, " WHERE ", u->where);
             }
         }
         pr_returning(b, &in->returning);
@@ -1038,10 +1017,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
             puts_(b, " FROM ");
             pr_from(b, u->from);
         }
-        if (u->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, u->where);
-        }
+        pr_opt(b, " WHERE ", u->where);
         pr_returning(b, &u->returning);
         break;
     }
@@ -1052,10 +1028,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         puts_(b, "DELETE FROM ");
         put_qname(b, d->table.schema, d->table.name);
         pr_alias(b, d->alias);
-        if (d->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, d->where);
-        }
+        pr_opt(b, " WHERE ", d->where);
         pr_returning(b, &d->returning);
         break;
     }
@@ -1148,10 +1121,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         puts_(b, " (");
         pr_order(b, &ci->items);
         put(b, ")", 1);
-        if (ci->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, ci->where);
-        }
+        pr_opt(b, " WHERE ", ci->where);
         if (ci->options.n) {
             puts_(b, " WITH");
             pr_options(b, &ci->options);
@@ -1200,10 +1170,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         put_qname(b, t->table.schema, t->table.name);
         if (t->for_each_row)
             puts_(b, " FOR EACH ROW");
-        if (t->when) {
-            puts_(b, " WHEN ");
-            pr_expr(b, t->when);
-        }
+        pr_opt(b, " WHEN ", t->when);
         puts_(b, " BEGIN ");
         for (int i = 0; i < t->body.n; i++) {
             pr_stmt(b, t->body.v[i]);
@@ -1318,14 +1285,8 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         const ast_ext *x = s->u.ext;
         puts_(b, "NEUROMATCH ");
         put_qname(b, x->table.schema, x->table.name);
-        if (x->pattern) {
-            puts_(b, " PATTERN ");
-            pr_expr(b, x->pattern);
-        }
-        if (x->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, x->where);
-        }
+        pr_opt(b, " PATTERN ", x->pattern);
+        pr_opt(b, " WHERE ", x->where);
         if (x->options.n) {
             puts_(b, " WITH");
             pr_options(b, &x->options);
@@ -1338,10 +1299,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         put_qname(b, x->table.schema, x->table.name);
         if (x->amplitude_amplification)
             puts_(b, " AMPLITUDE_AMPLIFICATION");
-        if (x->where) {
-            puts_(b, " WHERE ");
-            pr_expr(b, x->where);
-        }
+        pr_opt(b, " WHERE ", x->where);
         if (x->options.n) {
             puts_(b, " WITH");
             pr_options(b, &x->options);
@@ -1354,10 +1312,7 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         put_qname(b, x->table.schema, x->table.name);
         put(b, " ", 1);
         put_qname(b, x->table2.schema, x->table2.name);
-        if (x->on) {
-            puts_(b, " ON ");
-            pr_expr(b, x->on);
-        }
+        pr_opt(b, " ON ", x->on);
         if (x->using_cols.n) {
             puts_(b, " USING ");
             put_names(b, &x->using_cols);
