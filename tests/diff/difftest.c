@@ -149,6 +149,12 @@ static int run_pair(eng_pair *p, const gstmt *s, const char *tname, outcome *o)
         return 1;
     if (s->kind != GS_DML)
         return 0;
+    if (!o->r[ENG_NQ].ok && o->r[ENG_LITE].ok) {
+        /* an accepted one-sided error (compare.c): undo SQLite's change so that the tables
+         * agree again (the driver runs every change inside the savepoint "pre") */
+        if (eng_lite_try(p, "ROLLBACK TO pre") == 0)
+            return 0;
+    }
     return compare_table(p, tname, o);
 }
 

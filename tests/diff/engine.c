@@ -272,3 +272,8 @@ int eng_lite_exec(eng_pair *p, const char *sql)
     }
     return 0;
 }
+
+int eng_lite_try(eng_pair *p, const char *sql)
+{
+    return sqlite3_exec(p->lite, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}

@@ -64,6 +64,9 @@ int eng_run(eng_pair *p, eng_side side, const char *sql, dresult *r);
 /* Run a statement on SQLite only and ignore rows; -1 with the message on stderr on error. */
 int eng_lite_exec(eng_pair *p, const char *sql);
 
+/* The same, silently: 0 or -1. */
+int eng_lite_try(eng_pair *p, const char *sql);
+
 void dres_free(dresult *r);
 const dval *dres_at(const dresult *r, size_t row, int col);
 

@@ -32,9 +32,15 @@
  *   text vs number comparison: SQLite applies    comparisons, IN, BETWEEN, CASE/COALESCE
  *     affinity, PostgreSQL rejects               branches, set-operation columns: one type
  *                                                class only (numbers or text)
- *   LIKE is case-insensitive in SQLite           no LIKE
- *   REAL formatting and summation order          REAL data are multiples of 1/4 (sums exact);
- *                                                results compared with relative tolerance 1e-9
+ *   LIKE is case-insensitive in SQLite           LIKE only as lower(x) LIKE 'lower-case'
+ *                                                pattern (no ESCAPE)
+ *   REAL formatting and summation order          REAL data are multiples of 1/4 and REAL
+ *                                                expressions divide only by powers of two
+ *                                                (sums exact whatever the order: a window's
+ *                                                running sum, a hash aggregate's); results
+ *                                                compared with relative tolerance 1e-9;
+ *                                                inexact results (avg, percent_rank,
+ *                                                cume_dist) only in the outermost query
  *   bare columns in aggregate queries (SQLite    grouped items use only GROUP BY keys (by the
  *     picks a row; we reject)                    same text) and aggregates
  *   group_concat order is unspecified            not generated
@@ -66,8 +72,11 @@
  *   a REAL-typed expression may hold INTEGER     a REAL expression is divided by a REAL
  *     values in SQLite (values are typed, not    constant (2.0), so both divide as reals
  *     expressions): x / 2 divides as integers
- *   window functions whose value depends on      only ranks and aggregates with the default
- *     how ties are ordered                       frame (peers included)
+ *   window functions whose value depends on      ranks, and aggregates over peer-based
+ *     how ties are ordered                       frames (default, GROUPS, RANGE); row_number,
+ *                                                lag/lead, *_value, ntile and ROWS frames
+ *                                                only when the INTEGER PRIMARY KEY of the
+ *                                                only table ends the window's ORDER BY
  *   INTEGER PRIMARY KEY NULL (SQLite: rowid)     keys are never NULL or omitted in INSERT
  *   type affinity (REAL into INTEGER column      INSERT/UPDATE values match the column type
  *     kept as REAL by SQLite)                    (INTEGER values into REAL columns are fine)
@@ -88,11 +97,14 @@
  *     ...) ignores NULLs in col when col leads  (col || '')) when col leads a DESC index
  *     a DESC index (the same query without the
  *     index answers NULL correctly)
- *   SQLite 3.40 bug: in RETURNING, a numeric    numeric columns in RETURNING expressions
- *     column compared with a constant answers    are written (c + 0)
- *     wrongly (UPDATE t SET r = 8.0 RETURNING
- *     19.25 <= r gives 1; i > 10.5 with i = 9
- *     gives 1)
+ *   SQLite 3.40 bug: predicates in RETURNING   RETURNING items are columns and simple
+ *     answer wrongly (UPDATE t SET r = 8.0       arithmetic/string functions of them, never
+ *     RETURNING 19.25 <= r gives 1; 'A' NOT IN   a comparison
+ *     ('B', t.c, 'bb') with c NULL gives 1)
+ *   SQLite 3.40 bug: a RIGHT JOIN inside a     RIGHT JOIN only in the top-level query
+ *     derived table, CTE or view can fail with
+ *     "ON clause references tables to its
+ *     right" when SQLite flattens it
  *   integer / integer truncates in both;        kept (it agrees)
  *     a REAL operand makes REAL in both
  */
@@ -110,17 +122,28 @@
 /* BUG 1: x IN (SELECT ...) whose subquery returns no rows passes NULL to qsort in eval.c
  * sub_in(): UBSan aborts. While on, IN subqueries get "UNION ALL SELECT <constant>" so that
  * they never come back empty. */
-#define KNOWN_BUG_EMPTY_IN_SUBQUERY 1
+#define KNOWN_BUG_EMPTY_IN_SUBQUERY 0 /* fixed in 71ae67c */
 /* BUG 2: a window function whose input holds a subquery filter, a sort, a GROUP BY or a set
  * operation (in a derived table, view or CTE) reads freed rows (win_open/rows_copy). While on,
  * windows appear only in select cores over base tables without subqueries. */
-#define KNOWN_BUG_WINDOW_INPUT 1
+#define KNOWN_BUG_WINDOW_INPUT 0 /* fixed in 6a568ec */
 /* BUG 3: min/max of TEXT as a window function without ORDER BY reads freed memory
  * (exec_window.c compute). While on, window functions are never of type TEXT. */
-#define KNOWN_BUG_WINDOW_TEXT_MINMAX 1
+#define KNOWN_BUG_WINDOW_TEXT_MINMAX 0 /* fixed in 6a568ec */
 /* BUG 4: a view whose body holds a subquery that is a compound of three selects is stored in a
  * form the parser rejects. While on, compounds in view bodies have two selects. */
-#define KNOWN_BUG_VIEW_NESTED_COMPOUND 1
+#define KNOWN_BUG_VIEW_NESTED_COMPOUND 0 /* fixed in f980e07 */
+/* BUGS 5 and 6: when a view, CTE or derived table with a complex body (compounds over joins,
+ * subqueries, windows) is joined with other relations, conditions of the enclosing query are
+ * evaluated where the joined columns are not set (a join loses its rows; an IS NULL filter
+ * lets rows through). While on, a view, CTE or derived table is the only item of its FROM. */
+#define KNOWN_BUG_NESTED_BLOCK_JOIN 1
+/* BUG 7: UPDATE .. FROM writes the new values into the wrong row (and corrupts indexes).
+ * While on, no UPDATE .. FROM. */
+#define KNOWN_BUG_UPDATE_FROM 0 /* fixed in dcb1e39 */
+/* BUG 8: RANGE frames with offsets leave the NULL rows (sorted last) out of a non-NULL row's
+ * frame. While on, RANGE frames have no offsets. */
+#define KNOWN_BUG_RANGE_OFFSET_NULLS 1
 
 /* True when a construct behind a KNOWN_BUG switch may be generated. */
 #define ALLOW(g, sw) (!(sw) || (g)->cfg.known_bugs)
@@ -129,7 +152,7 @@
  * subquery rows a correlated subquery may cost: keeps a statement well under a millisecond
  * natively, so that the ASan run stays short. */
 #define MAX_CROSS 30000.0
-#define MAX_SUBQ_WORK 400000.0
+#define MAX_SUBQ_WORK 200000.0
 
 /* ---- random helpers --------------------------------------------------------------------
  * Determinism across compilers: never two draws in the arguments of one call (their order is
@@ -140,6 +163,12 @@ static int chance(gen *g, int pct) { return rnd(g, 100) < pct; }
 static int between(gen *g, int lo, int hi) { return lo + rnd(g, hi - lo + 1); }
 
 static int is_num(gtype t) { return t == GT_INT || t == GT_REAL; }
+
+/* Inside a view, CTE or derived table, whose values the outer query aggregates and compares
+ * again, only exact REALs are made: no avg, percent_rank, cume_dist (their roundings then
+ * meet a second summation, where the engines' algorithms differ in the last bit, and an
+ * equality or GROUP BY splits on it). */
+static int exact_only(const gen *g) { return g->nest > 0 || g->in_view; }
 
 /* ---- scripts --------------------------------------------------------------------------- */
 
@@ -332,10 +361,7 @@ static int column(gen *g, const ectx *c, dbuf *o, gtype t)
             for (int j = 0; j < tb->ncols; j++) {
                 const gcol *col = &tb->col[(cstart + j) % tb->ncols];
                 if (col->type == t || (t == GT_REAL && col->type == GT_INT && chance(g, 30))) {
-                    if (g->in_returning && col->type != GT_TEXT) /* SQLite bug, see gen.c top */
-                        db_printf(o, "(%s.%s + 0)", r->alias, col->name);
-                    else
-                        db_printf(o, "%s.%s", r->alias, col->name);
+                    db_printf(o, "%s.%s", r->alias, col->name);
                     return 1;
                 }
             }
@@ -345,7 +371,30 @@ static int column(gen *g, const ectx *c, dbuf *o, gtype t)
 }
 
 /* An aggregate call of result type t over c's scope (the rows being grouped). */
+static void aggregate(gen *g, const ectx *c, dbuf *o, gtype t);
+static void aggregate_call(gen *g, const ectx *c, dbuf *o, gtype t);
+
+/* An aggregate of type t, sometimes with FILTER (WHERE ...) over the same rows. */
 static void aggregate(gen *g, const ectx *c, dbuf *o, gtype t)
+{
+    if (t == GT_BOOL) { /* no boolean aggregates in the shared subset: compare one instead */
+        aggregate(g, c, o, GT_INT);
+        db_puts(o, " > ");
+        int_lit(o, between(g, 0, 3));
+        return;
+    }
+    aggregate_call(g, c, o, t);
+    if (chance(g, 12)) {
+        gscope inner = *c->sc;
+        inner.outer = NULL;
+        ectx fc = {.sc = &inner};
+        db_puts(o, " FILTER (WHERE ");
+        pred(g, &fc, o, 1);
+        db_puts(o, ")");
+    }
+}
+
+static void aggregate_call(gen *g, const ectx *c, dbuf *o, gtype t)
 {
     ectx rc = {.sc = c->sc, .grouped = 0, .sub = 0};
     gscope inner = *c->sc; /* aggregate arguments: this query's rows only, never outer ones */
@@ -375,7 +424,7 @@ static void aggregate(gen *g, const ectx *c, dbuf *o, gtype t)
     case GT_REAL:
         switch (rnd(g, 4)) {
         case 0:
-            db_puts(o, "avg(");
+            db_puts(o, exact_only(g) ? "sum(" : "avg(");
             expr(g, &rc, o, chance(g, 50) ? GT_INT : GT_REAL, 1);
             db_puts(o, ")");
             return;
@@ -400,6 +449,13 @@ static void aggregate(gen *g, const ectx *c, dbuf *o, gtype t)
     }
 }
 
+/* Rows read to produce relation t once (a view or derived table: its body's FROMs). */
+static double rel_work(const gen *g, int t)
+{
+    double w = (double)(g->t[t].nrows + 1);
+    return g->t[t].cost > w ? g->t[t].cost : w;
+}
+
 /* FROM for a subquery: one table, sometimes two joined; the new scope's outer is c's scope. */
 static void sub_from(gen *g, const ectx *c, dbuf *o, gscope *sc)
 {
@@ -410,8 +466,12 @@ static void sub_from(gen *g, const ectx *c, dbuf *o, gscope *sc)
         for (int i = 0; i < p->nref; i++)
             outer *= (double)(g->t[p->ref[i].table].nrows + 1);
     int ti = pick_table(g);
-    for (int tries = 0; tries < 6 && outer * (double)(g->t[ti].nrows + 1) > MAX_SUBQ_WORK; tries++)
+    for (int tries = 0; tries < 6 && outer * rel_work(g, ti) > MAX_SUBQ_WORK; tries++)
         ti = pick_table(g);
+    if (outer * rel_work(g, ti) > MAX_SUBQ_WORK) /* the smallest base table */
+        for (int t = 0; t < g->ntables; t++)
+            if (t != g->excl_table && g->t[t].nrows < g->t[ti].nrows)
+                ti = t;
     new_alias(g, &sc->ref[0], 's', ti);
     db_printf(o, " FROM %s AS %s", g->t[sc->ref[0].table].name, sc->ref[0].alias);
 }
@@ -432,11 +492,25 @@ static void scalar_subquery(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
     gscope sc;
     dbuf from = {0};
     sub_from(g, c, &from, &sc);
-    ectx ac = {.sc = &sc, .grouped = 1};
     db_puts(o, "(SELECT ");
-    aggregate(g, &ac, o, t);
-    db_puts(o, db_str(&from));
-    sub_where(g, &sc, o, depth - 1, 70);
+    if (chance(g, 25)) { /* one value by a total order: ORDER BY the only column, LIMIT 1 */
+        gscope inner = sc;
+        inner.outer = NULL;
+        ectx ic = {.sc = &inner};
+        expr(g, &ic, o, t, 1);
+        db_puts(o, db_str(&from));
+        sub_where(g, &sc, o, depth - 1, 70);
+        int desc = chance(g, 50);
+        db_printf(o, " ORDER BY 1%s NULLS %s LIMIT 1", desc ? " DESC" : "",
+                  chance(g, 50) ? "FIRST" : "LAST");
+        if (chance(g, 30))
+            db_printf(o, " OFFSET %d", between(g, 1, 3));
+    } else {
+        ectx ac = {.sc = &sc, .grouped = 1};
+        aggregate(g, &ac, o, t);
+        db_puts(o, db_str(&from));
+        sub_where(g, &sc, o, depth - 1, 70);
+    }
     db_puts(o, ")");
     db_free(&from);
 }
@@ -504,6 +578,11 @@ static void in_subquery(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
     db_free(&e);
     db_puts(o, db_str(&from));
     sub_where(g, &sc, o, depth - 1, 75);
+    if (ALLOW(g, KNOWN_BUG_EMPTY_IN_SUBQUERY) && chance(g, 15)) { /* the first k by value */
+        int desc = chance(g, 50);
+        db_printf(o, " ORDER BY 1%s NULLS %s LIMIT %d", desc ? " DESC" : "",
+                  chance(g, 50) ? "FIRST" : "LAST", between(g, 0, 4));
+    }
     if (!ALLOW(g, KNOWN_BUG_EMPTY_IN_SUBQUERY)) {
         db_puts(o, " UNION ALL SELECT ");
         literal(g, o, t);
@@ -588,9 +667,16 @@ static void bool_expr(gen *g, const ectx *c, dbuf *o, int depth)
         db_puts(o, "(NOT ");
         pred(g, c, o, depth - 1);
         db_puts(o, ")");
-    } else if (k < 88) {
+    } else if (k < 87) {
         cmp_operands(g, c, o, chance(g, 50) ? "IS DISTINCT FROM" : "IS NOT DISTINCT FROM", u,
                      depth);
+    } else if (k < 88) { /* LIKE where case cannot matter: lower() against a lower-case pattern */
+        static const char *pats[] = {"a%", "%b", "%a%", "_", "a_", "%", "", "x y", "%'%", "__%"};
+        db_puts(o, "(lower(");
+        expr(g, c, o, GT_TEXT, depth - 1);
+        db_puts(o, chance(g, 25) ? ") NOT LIKE " : ") LIKE ");
+        text_lit_str(o, pats[rnd(g, 10)]);
+        db_puts(o, ")");
     } else if (k < 89) {
         static const char *is[] = {" IS TRUE)", " IS NOT TRUE)", " IS FALSE)", " IS NOT FALSE)"};
         db_puts(o, "(");
@@ -689,8 +775,9 @@ static void num_expr(gen *g, const ectx *c, dbuf *o, gtype t, int depth)
         expr(g, c, o, t, depth - 1);
         db_puts(o, " / ");
         int d = DIVISORS[rnd(g, (int)(sizeof DIVISORS / sizeof DIVISORS[0]))];
-        if (t == GT_REAL)
-            real_lit(o, 4 * d);
+        if (t == GT_REAL) /* by a power of two: REAL values stay exact, sums do not depend on
+                           * their order (a window's running sum, a hash aggregate's) */
+            real_lit(o, 4 * (d == 3 || d == 5 || d == 7 ? 4 : d == -3 ? -2 : d));
         else
             int_lit(o, d);
         db_puts(o, ")");
@@ -883,10 +970,16 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
     for (int i = 0; i < n; i++) {
         gref *r = &sc->ref[sc->nref];
         db_clear(&prim);
-        if (!(g->nest == 0 && g->excl_table < 0 && chance(g, 10) && derived_table(g, &prim, r))) {
+        int lone = !ALLOW(g, KNOWN_BUG_NESTED_BLOCK_JOIN); /* non-base relations alone */
+        if (lone && i > 0 && g->t[sc->ref[0].table].kind != REL_TABLE)
+            break;
+        if (!(g->nest == 0 && g->excl_table < 0 && (!lone || n == 1) && chance(g, 10) &&
+              derived_table(g, &prim, r))) {
             int ti = pick_table(g);
             for (int tries = 0; tries < 4 && est * (double)(g->t[ti].nrows + 1) > MAX_CROSS; tries++)
                 ti = pick_table(g);
+            if (lone && n > 1 && g->t[ti].kind != REL_TABLE)
+                ti = rnd(g, g->ntables);
             if (i > 0 && est * (double)(g->t[ti].nrows + 1) > MAX_CROSS)
                 break;
             new_alias(g, r, 'a', ti);
@@ -922,6 +1015,8 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
                          : k < 88 ? " LEFT JOIN " : " RIGHT JOIN ";
         if (k >= 88 && tree > 0)
             kind = " LEFT JOIN "; /* a, b RIGHT JOIN c: the comma's precedence differs */
+        if (k >= 88 && (g->nest > 0 || g->in_view))
+            kind = " LEFT JOIN "; /* SQLite 3.40 rejects some flattened RIGHT JOINs */
         if (k >= 88 && i - tree > 1 && !g->cfg.unsupported)
             kind = " LEFT JOIN "; /* UNSUPPORTED: RIGHT JOIN whose left side is a join */
         if (i == 1 && chance(g, 25)) { /* USING, right after the first table only */
@@ -941,6 +1036,7 @@ static void from_clause(gen *g, dbuf *o, gscope *sc, dbuf *conds, int maxrefs)
     next:;
     }
     db_free(&prim);
+    g->from_est = est;
 }
 
 /* ---- select cores and queries ----------------------------------------------------------- */
@@ -979,44 +1075,89 @@ static void group_key(gen *g, const gscope *sc, dbuf *o, gtype *t)
     db_free(&col);
 }
 
-/* A window function call of type t over c's rows: only functions whose value does not
- * depend on how ties are broken (ranks and aggregates with the default RANGE frame, which
- * includes peers; no row_number, lag, lead, first_value, ROWS frames). */
+/* A window function call of type t over c's rows. The value must not depend on how ties are
+ * ordered, so: ranks and aggregates with the default frame (peers included), GROUPS frames,
+ * RANGE frames (with offsets on one INTEGER key) — and, when the rows come from one base table
+ * with an INTEGER PRIMARY KEY, which then ends the window's ORDER BY as a tiebreak, also
+ * row_number, ntile, lag, lead, first/last/nth_value and ROWS frames. */
 static void window_call(gen *g, const ectx *c, dbuf *o, gtype t)
 {
     ectx wc = {.sc = c->sc};
-    int need_order = 0;
+    char tiebreak[24] = "";
+    if (c->sc->nref == 1) {
+        const gref *r = &c->sc->ref[0];
+        const gtable *tb = &g->t[r->table];
+        if (tb->kind == REL_TABLE && tb->col[0].pk)
+            snprintf(tiebreak, sizeof tiebreak, "%s.%s", r->alias, tb->col[0].name);
+    }
+    int tb_ok = tiebreak[0] != 0;
+    int need_order = 0, is_agg = 0;
     int k = rnd(g, 100);
-    switch (t) {
-    case GT_INT:
-        if (k < 25) {
-            db_puts(o, chance(g, 50) ? "rank()" : "dense_rank()");
-            need_order = 1;
-        } else if (k < 40) {
-            db_puts(o, "count(*)");
-        } else {
-            static const char *fn[] = {"count(", "sum(", "min(", "max("};
-            db_puts(o, fn[rnd(g, 4)]);
-            expr(g, &wc, o, GT_INT, 1);
+    if (tb_ok && k < 30) { /* the order-dependent functions */
+        need_order = 1;
+        int f = rnd(g, 6);
+        if (f == 0 && t != GT_TEXT) {
+            db_puts(o, "row_number()");
+        } else if (f == 1 && t != GT_TEXT) {
+            db_printf(o, "ntile(%d)", between(g, 1, 4));
+        } else if (f <= 3) {
+            db_puts(o, f == 2 ? "lag(" : "lead(");
+            expr(g, &wc, o, t, 1);
+            if (chance(g, 60)) {
+                db_printf(o, ", %d", between(g, 0, 3));
+                if (chance(g, 50)) {
+                    db_puts(o, ", ");
+                    literal(g, o, t);
+                }
+            }
             db_puts(o, ")");
-        }
-        break;
-    case GT_REAL:
-        if (k < 25) {
-            db_puts(o, chance(g, 50) ? "percent_rank()" : "cume_dist()");
-            need_order = 1;
         } else {
-            static const char *fn[] = {"avg(", "sum(", "min(", "max("};
-            db_puts(o, fn[rnd(g, 4)]);
-            expr(g, &wc, o, GT_REAL, 1);
+            static const char *fn[] = {"first_value(", "last_value(", "nth_value("};
+            int v = rnd(g, 3);
+            db_puts(o, fn[v]);
+            expr(g, &wc, o, t, 1);
+            if (v == 2)
+                db_printf(o, ", %d", between(g, 1, 3));
             db_puts(o, ")");
+            is_agg = 1; /* takes a frame */
         }
-        break;
-    default:
-        db_puts(o, chance(g, 50) ? "min(" : "max(");
-        expr(g, &wc, o, GT_TEXT, 1);
-        db_puts(o, ")");
-        break;
+    } else {
+        switch (t) {
+        case GT_INT:
+            if (k < 45) {
+                db_puts(o, chance(g, 50) ? "rank()" : "dense_rank()");
+                need_order = 1;
+            } else if (k < 60) {
+                db_puts(o, "count(*)");
+                is_agg = 1;
+            } else {
+                static const char *fn[] = {"count(", "sum(", "min(", "max("};
+                db_puts(o, fn[rnd(g, 4)]);
+                expr(g, &wc, o, GT_INT, 1);
+                db_puts(o, ")");
+                is_agg = 1;
+            }
+            break;
+        case GT_REAL:
+            if (k < 45 && !exact_only(g)) {
+                db_puts(o, chance(g, 50) ? "percent_rank()" : "cume_dist()");
+                need_order = 1;
+            } else {
+                static const char *fn[] = {"avg(", "sum(", "min(", "max("};
+                int f = rnd(g, 4);
+                db_puts(o, f == 0 && exact_only(g) ? "sum(" : fn[f]);
+                expr(g, &wc, o, GT_REAL, 1);
+                db_puts(o, ")");
+                is_agg = 1;
+            }
+            break;
+        default:
+            db_puts(o, chance(g, 50) ? "min(" : "max(");
+            expr(g, &wc, o, GT_TEXT, 1);
+            db_puts(o, ")");
+            is_agg = 1;
+            break;
+        }
     }
     db_puts(o, " OVER (");
     int part = chance(g, 55);
@@ -1030,16 +1171,47 @@ static void window_call(gen *g, const ectx *c, dbuf *o, gtype t)
             expr(g, &wc, o, pt, rnd(g, 2));
         }
     }
+    int nord = 0, single_int = 0, tied = 0;
     if (need_order || chance(g, 70)) {
         db_puts(o, part ? " ORDER BY " : "ORDER BY ");
-        int n = between(g, 1, 2);
-        for (int i = 0; i < n; i++) {
+        nord = between(g, 1, 2);
+        for (int i = 0; i < nord; i++) {
             if (i)
                 db_puts(o, ", ");
             gtype ot = (gtype)rnd(g, 3);
+            if (nord == 1 && ot == GT_INT)
+                single_int = 1;
             expr(g, &wc, o, ot, rnd(g, 2));
             int desc = chance(g, 40);
             db_printf(o, "%s NULLS %s", desc ? " DESC" : "", chance(g, 50) ? "FIRST" : "LAST");
+        }
+        if (tb_ok && (need_order || chance(g, 50))) {
+            db_printf(o, ", %s", tiebreak);
+            single_int = 0;
+            tied = 1;
+        }
+    }
+    /* a frame: an aggregate (or a value function) over a window with an ORDER BY */
+    if (is_agg && nord && chance(g, 40)) {
+        static const char *b[] = {"UNBOUNDED PRECEDING", "1 PRECEDING", "CURRENT ROW",
+                                  "1 FOLLOWING", "UNBOUNDED FOLLOWING"};
+        int lo = rnd(g, 4), hi = lo + rnd(g, 5 - lo);
+        if (lo == 0 && hi == 0)
+            hi = 2;
+        int mode = rnd(g, 3); /* 0 ROWS (needs the tiebreak), 1 GROUPS, 2 RANGE */
+        if (mode == 0 && !tied)
+            mode = 1; /* ROWS: only with the tiebreak at the end of the ORDER BY */
+        int offset = lo == 1 || lo == 3 || hi == 1 || hi == 3;
+        if (mode == 2 && offset && (!single_int || !ALLOW(g, KNOWN_BUG_RANGE_OFFSET_NULLS)))
+            mode = 1; /* RANGE with an offset: one INTEGER key only */
+        static const char *mname[] = {"ROWS", "GROUPS", "RANGE"};
+        db_printf(o, " %s BETWEEN %s AND %s", mname[mode], b[lo], b[hi]);
+        double rows = 1; /* SQLite recomputes an EXCLUDE frame row by row: keep it small */
+        for (int i = 0; i < c->sc->nref; i++)
+            rows *= (double)(g->t[c->sc->ref[i].table].nrows + 1);
+        if (rows <= 400 && chance(g, 20)) {
+            static const char *ex[] = {"NO OTHERS", "CURRENT ROW", "GROUP", "TIES"};
+            db_printf(o, " EXCLUDE %s", ex[rnd(g, 4)]);
         }
     }
     db_puts(o, ")");
@@ -1053,6 +1225,7 @@ static void select_core(gen *g, dbuf *o, int nitems, const gtype *types, int all
     gscope sc = {.outer = NULL};
     dbuf from = {0}, conds = {0}, where = {0};
     from_clause(g, &from, &sc, &conds, maxrefs);
+    double est = g->from_est; /* (subqueries below may run from_clause again) */
     ectx rc = {.sc = &sc, .sub = 1};
     int windows = chance(g, 25); /* this core may have window functions */
     if (windows && !ALLOW(g, KNOWN_BUG_WINDOW_INPUT)) {
@@ -1118,6 +1291,7 @@ static void select_core(gen *g, dbuf *o, int nitems, const gtype *types, int all
     db_free(&from);
     db_free(&conds);
     db_free(&where);
+    g->core_est = est;
 }
 
 static void order_by(gen *g, dbuf *o, int ncols, cmp_spec *spec, int *total)
@@ -1126,7 +1300,7 @@ static void order_by(gen *g, dbuf *o, int ncols, cmp_spec *spec, int *total)
     *total = 0;
     if (k < 35)
         return;
-    int perm[MAX_ITEMS];
+    int perm[GEN_MAX_COLS]; /* items: up to MAX_ITEMS, or a table's columns (INSERT) */
     for (int i = 0; i < ncols; i++)
         perm[i] = i;
     for (int i = ncols - 1; i > 0; i--) {
@@ -1155,6 +1329,8 @@ static void order_by(gen *g, dbuf *o, int ncols, cmp_spec *spec, int *total)
 static void query_body(gen *g, dbuf *o, int nitems, const gtype *types, const char *alias,
                        int maxrefs, cmp_spec *spec)
 {
+    double rows = 0; /* an upper bound of the rows, for cost limits (gen.body_est) */
+    double cost = 0; /* the rows its FROMs read (gen.body_cost) */
     if (chance(g, 18)) {
         int n = between(g, 2, 3);
         if (g->in_view && !ALLOW(g, KNOWN_BUG_VIEW_NESTED_COMPOUND))
@@ -1171,17 +1347,26 @@ static void query_body(gen *g, dbuf *o, int nitems, const gtype *types, const ch
                 db_puts(o, op);
             }
             select_core(g, o, nitems, types, 1, alias, maxrefs);
+            rows += g->core_est;
+            cost += g->core_est;
         }
     } else {
         select_core(g, o, nitems, types, 1, alias, maxrefs);
+        rows = g->core_est;
+        cost = g->core_est;
     }
     int total = 0;
     order_by(g, o, nitems, spec, &total);
     if (total && chance(g, 45)) {
-        db_printf(o, " LIMIT %d", between(g, 0, 8));
+        int lim = between(g, 0, 8);
+        db_printf(o, " LIMIT %d", lim);
+        if (rows > lim)
+            rows = lim;
         if (chance(g, 50))
             db_printf(o, " OFFSET %d", between(g, 0, 5));
     }
+    g->body_est = rows;
+    g->body_cost = cost;
 }
 
 /* Register a relation of the statement (CTE or derived table) with columns x0.. of the given
@@ -1217,9 +1402,12 @@ static int derived_table(gen *g, dbuf *o, gref *r)
     db_puts(o, "(");
     query_body(g, o, n, types, "x", 2, &scratch);
     g->nest--;
+    double rows = g->body_est, cost = g->body_cost;
     int idx = add_rel(g, REL_DERIVED, "", n, types);
     if (idx < 0) /* cannot happen: checked above, and nothing inside adds relations */
         abort();
+    g->t[idx].nrows = (int64_t)(rows < 1e9 ? rows : 1e9);
+    g->t[idx].cost = cost;
     new_alias(g, r, 'd', idx);
     snprintf(g->t[idx].name, sizeof g->t[idx].name, "%s", r->alias);
     db_printf(o, ") AS %s", r->alias);
@@ -1246,7 +1434,9 @@ static void with_clause(gen *g, dbuf *o)
             db_printf(o, " UNION ALL SELECT x0 + %d FROM %s WHERE x0 < %d)", step, name,
                       start + between(g, 0, 30));
             gtype it = GT_INT;
-            add_rel(g, REL_CTE, name, 1, &it);
+            int idx = add_rel(g, REL_CTE, name, 1, &it);
+            if (idx >= 0)
+                g->t[idx].nrows = 31;
             continue;
         }
         snprintf(name, sizeof name, "w%d", g->alias_seq++ % 1000);
@@ -1260,7 +1450,12 @@ static void with_clause(gen *g, dbuf *o)
         query_body(g, o, nc, types, "x", 2, &scratch);
         g->nest--;
         db_puts(o, ")");
-        add_rel(g, REL_CTE, name, nc, types);
+        double rows = g->body_est, cost = g->body_cost;
+        int idx = add_rel(g, REL_CTE, name, nc, types);
+        if (idx >= 0) {
+            g->t[idx].nrows = (int64_t)(rows < 1e9 ? rows : 1e9);
+            g->t[idx].cost = cost;
+        }
     }
     db_puts(o, " ");
 }
@@ -1279,28 +1474,49 @@ static void gen_query(gen *g, gstmt *s)
 
 /* ---- data changes ------------------------------------------------------------------------ */
 
-/* RETURNING items over the changed table (no subqueries, no aggregates: SQLite allows
- * neither); compared as a multiset like any query. */
+/* A value expression for column col of a row being written. TEXT for an indexed column is
+ * cut to 60 bytes: concatenations could otherwise outgrow our index key limit (about a
+ * quarter page; SQLite has none), a one-sided error that leaves the tables different. */
+static void write_value(gen *g, const ectx *c, dbuf *o, const gcol *col, int depth)
+{
+    if (col->type == GT_TEXT && col->indexed) {
+        db_puts(o, "substr(");
+        expr(g, c, o, GT_TEXT, depth);
+        db_puts(o, ", 1, 60)");
+    } else {
+        expr(g, c, o, col->type, depth);
+    }
+}
+
+/* RETURNING items over the changed table: columns and simple arithmetic or string functions
+ * of them. No comparisons: SQLite 3.40 evaluates predicates in RETURNING wrongly (see the
+ * table above). Compared as a multiset like any query. */
 static void returning(gen *g, int ti, dbuf *o)
 {
-    gscope sc = {.nref = 1};
-    snprintf(sc.ref[0].alias, sizeof sc.ref[0].alias, "%s", g->t[ti].name);
-    sc.ref[0].table = ti;
-    ectx c = {.sc = &sc};
+    const gtable *t = &g->t[ti];
     if (chance(g, 20)) {
         db_puts(o, " RETURNING *");
         return;
     }
     db_puts(o, " RETURNING ");
     int n = between(g, 1, 3);
-    g->in_returning = 1;
     for (int i = 0; i < n; i++) {
         if (i)
             db_puts(o, ", ");
-        gtype t = (gtype)rnd(g, 4);
-        expr(g, &c, o, t, rnd(g, 3));
+        const gcol *col = &t->col[rnd(g, t->ncols)];
+        int k = rnd(g, 4);
+        const char *q = chance(g, 50) ? t->name : NULL;
+        char ref[32];
+        snprintf(ref, sizeof ref, "%s%s%s", q ? q : "", q ? "." : "", col->name);
+        if (k == 0 || k == 1)
+            db_puts(o, ref);
+        else if (col->type == GT_TEXT)
+            db_printf(o, k == 2 ? "upper(%s)" : "(%s || 'x')", ref);
+        else if (k == 2)
+            db_printf(o, "(%s + %d)", ref, between(g, -3, 3));
+        else
+            db_printf(o, "abs(%s)", ref);
     }
-    g->in_returning = 0;
 }
 
 /* ON CONFLICT (key) DO NOTHING | DO UPDATE SET ... [WHERE ...] for a one-row INSERT: the key is
@@ -1345,7 +1561,7 @@ static void upsert(gen *g, int ti, dbuf *o)
         cand[j] = cand[i];
         cand[i] = ci;
         db_printf(o, "%s%s = ", i ? ", " : "", t->col[ci].name);
-        expr(g, &c, o, t->col[ci].type, between(g, 0, 2));
+        write_value(g, &c, o, &t->col[ci], between(g, 0, 2));
     }
     if (chance(g, 30)) {
         db_puts(o, " WHERE ");
@@ -1376,6 +1592,19 @@ static void gen_insert(gen *g, gstmt *s, int ti)
     for (int i = 0; i < t->ncols; i++)
         has_unique |= t->col[i].unique;
     int source = pick_table(g);
+    if (!t->col[0].pk && t->nrows <= 120 && chance(g, 10)) {
+        /* any query shape over one table per select (grouping, DISTINCT, compounds, ORDER BY
+         * with LIMIT); not for a table with a key, which a query may fill with NULL */
+        gtype types[GEN_MAX_COLS];
+        for (int i = 0; i < n; i++)
+            types[i] = t->col[cols[i]].type;
+        cmp_spec scratch = {0};
+        db_puts(o, " ");
+        query_body(g, o, n, types, NULL, 1, &scratch);
+        if (chance(g, 20))
+            returning(g, ti, o);
+        return;
+    }
     if (chance(g, 25) && g->t[source].nrows <= 40 && t->nrows <= 120) {
         gscope sc = {.nref = 1};
         new_alias(g, &sc.ref[0], 'a', source);
@@ -1391,7 +1620,7 @@ static void gen_insert(gen *g, gstmt *s, int ti)
                     int_lit(o, rand_int(g));
                 db_printf(o, ", 0) + %d)", between(g, 100, 100000));
             } else {
-                expr(g, &c, o, col->type, between(g, 0, 2));
+                write_value(g, &c, o, col, between(g, 0, 2));
             }
         }
         db_printf(o, " FROM %s AS %s", g->t[source].name, sc.ref[0].alias);
@@ -1437,6 +1666,22 @@ static void gen_update(gen *g, gstmt *s, int ti)
     snprintf(sc.ref[0].alias, sizeof sc.ref[0].alias, "%s", t->name);
     sc.ref[0].table = ti;
     ectx c = {.sc = &sc, .sub = 1};
+    /* UPDATE .. FROM another table joined on its INTEGER PRIMARY KEY: each target row meets
+     * at most one source row (with several, which one wins is unspecified) */
+    dbuf from = {0};
+    int src = pick_table(g), tcol = -1;
+    if (chance(g, 15) && ALLOW(g, KNOWN_BUG_UPDATE_FROM) && src != ti && g->t[src].col[0].pk) {
+        int cs = rnd(g, t->ncols);
+        for (int j = 0; j < t->ncols && tcol < 0; j++)
+            if (t->col[(cs + j) % t->ncols].type == GT_INT)
+                tcol = (cs + j) % t->ncols;
+    }
+    if (tcol >= 0) {
+        gref *r = &sc.ref[sc.nref++];
+        new_alias(g, r, 'f', src);
+        db_printf(&from, " FROM %s AS %s WHERE (%s.c0 = %s.%s)", g->t[src].name, r->alias,
+                  r->alias, t->name, t->col[tcol].name);
+    }
     db_printf(o, "UPDATE %s SET ", t->name);
     int n = between(g, 1, 2), done = 0;
     int used[GEN_MAX_COLS] = {0};
@@ -1455,7 +1700,7 @@ static void gen_update(gen *g, gstmt *s, int ti)
         } else {
             ectx vc = c;
             vc.sub = chance(g, 20);
-            expr(g, &vc, o, col->type, between(g, 0, 2));
+            write_value(g, &vc, o, col, between(g, 0, 2));
         }
         done++;
     }
@@ -1467,10 +1712,17 @@ static void gen_update(gen *g, gstmt *s, int ti)
                 break;
             }
     }
-    if (chance(g, 85)) {
+    if (from.n) {
+        db_puts(o, db_str(&from));
+        if (chance(g, 50)) {
+            db_puts(o, " AND ");
+            pred(g, &c, o, between(g, 1, 2));
+        }
+    } else if (chance(g, 85)) {
         db_puts(o, " WHERE ");
         pred(g, &c, o, between(g, 1, 3));
     }
+    db_free(&from);
     if (chance(g, 20))
         returning(g, ti, o);
 }
@@ -1699,6 +1951,7 @@ void gen_setup(gen *g, gscript *out)
                 db_printf(d, "%s%s%s", k ? ", " : "", t->col[cols[k]].name, desc ? " DESC" : "");
                 if (k == 0 && desc)
                     t->col[cols[k]].lead_desc = 1;
+                t->col[cols[k]].indexed = 1;
             }
             db_puts(d, ");");
             if (uniq) {
@@ -1746,12 +1999,14 @@ void gen_setup(gen *g, gscript *out)
         g->in_view = 1;
         query_body(g, &o, n, types, "x", 2, &scratch);
         g->in_view = 0;
+        double rows = g->body_est, cost = g->body_cost;
         gscript_add(out, db_str(&o));
         g->nrel = g->ntables + g->nviews; /* drop the body's derived tables */
         char name[16];
         snprintf(name, sizeof name, "v%d", v % 10);
         int idx = add_rel(g, REL_VIEW, name, n, types);
-        g->t[idx].nrows = 100;
+        g->t[idx].nrows = (int64_t)(rows < 1e9 ? rows : 1e9);
+        g->t[idx].cost = cost;
         g->nviews++;
     }
     db_free(&o);

@@ -43,6 +43,7 @@ typedef struct gcol {
     int nullpct;   /* share of NULLs in generated data */
     int unique;    /* part of a UNIQUE index or the key: UPDATE sets it only to constants */
     int lead_desc; /* the first column of a DESC index (SQLite bug, see gen.c) */
+    int indexed;   /* in some index: TEXT values written to it are kept short */
 } gcol;
 
 typedef enum { REL_TABLE, REL_VIEW, REL_CTE, REL_DERIVED } grel_kind;
@@ -53,6 +54,7 @@ typedef struct gtable {
     int ncols;
     gcol col[GEN_MAX_COLS];
     int64_t nrows; /* base tables: kept current by the driver (gen_set_rows); others: a guess */
+    double cost;   /* views, CTEs, derived tables: rows their body reads (0: base table) */
     int uniq[4][3], nuniq, uniqn[4]; /* column sets of the key and the UNIQUE indexes */
 } gtable;
 
@@ -91,7 +93,8 @@ typedef struct gen {
     gtable t[GEN_MAX_RELS];
     int nest;       /* nesting of derived tables and CTE bodies being generated */
     int in_view;    /* generating a view's body */
-    int in_returning; /* generating RETURNING items */
+    double from_est, core_est, body_est; /* estimated rows of the last FROM, core, query */
+    double body_cost;                    /* and the rows the last query's FROMs read */
     /* per statement */
     int alias_seq;
     int excl_table; /* a DML statement's target: its subqueries read other tables */
