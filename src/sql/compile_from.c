@@ -82,6 +82,8 @@ static int add_item(fctx *f, fitem it)
     return f->n - 1;
 }
 
+static uint64_t item_slots(fctx *f, const bx *e);
+
 static int add_conj(fctx *f, bx *e, int on_only)
 {
     if (e->kind == BX_AND) {
@@ -112,14 +114,38 @@ static int add_conj(fctx *f, bx *e, int on_only)
         f->cj = n;
         f->capcj = nc;
     }
-    f->cj[f->ncj++] = (conj){e, bx_slots(e, f->sc->first_slot), 0, on_only};
+    f->cj[f->ncj++] = (conj){e, item_slots(f, e), 0, on_only};
     return 0;
 }
 
+/* Items are tracked as bits by their position in f->items, not by register number: a derived
+ * table's register comes after all the registers of its body, so register offsets from
+ * first_slot can run past 64 for a FROM of two views. */
 static uint64_t slot_bit(fctx *f, int slot)
 {
-    int d = slot - f->sc->first_slot;
-    return d >= 0 && d < 64 ? 1ULL << d : 0;
+    for (int i = 0; i < f->n && i < 64; i++)
+        if (f->items[i].slot == slot)
+            return 1ULL << i;
+    return 0;
+}
+
+/* The items an expression reads: a bit per FROM item; registers of enclosing queries count as
+ * nothing (always available); anything else (a subquery) as everything, so that it runs last. */
+static uint64_t item_slots(fctx *f, const bx *e)
+{
+    if (!e)
+        return 0;
+    uint64_t m = 0;
+    if ((e->kind == BX_COL || e->kind == BX_AGGREF) && e->slot >= f->sc->first_slot) {
+        uint64_t b = slot_bit(f, e->slot);
+        m |= b ? b : ~0ULL;
+    }
+    if (e->sub)
+        m |= ~0ULL;
+    m |= item_slots(f, e->a) | item_slots(f, e->b) | item_slots(f, e->c);
+    for (int i = 0; i < e->nargs; i++)
+        m |= item_slots(f, e->args[i]);
+    return m;
 }
 
 int cc_scope_add(cc *c, cc_scope *sc, const char *name, int slot, int ncols, const char **cols,
@@ -604,7 +630,7 @@ static int sargable(fctx *f, const bx *e, int slot, uint64_t avail, int *col, in
         const bx *cside = side ? e->b : e->a, *oside = side ? e->a : e->b;
         if (cside->kind != BX_COL || cside->slot != slot)
             continue;
-        uint64_t os = bx_slots(oside, f->sc->first_slot);
+        uint64_t os = item_slots(f, oside);
         if ((os & ~avail) || (os & slot_bit(f, slot)))
             continue;
         *col = cside->col;
@@ -801,7 +827,7 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
         if (!in)
             continue;
         bx *outer = in == e->a ? e->b : e->a;
-        uint64_t os = bx_slots(outer, f->sc->first_slot);
+        uint64_t os = item_slots(f, outer);
         if ((os & me) || (os & ~with) || !(os & items_of(f)))
             continue; /* the outer side must read placed items (and not the item itself) */
         sqlv_type ti, to;
@@ -829,7 +855,7 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     int ni = 0, nr = 0;
     uint64_t items = item_mask(f);
     for (int k = 0; k < ncand; k++) {
-        uint64_t sl = bx_slots(cand[k], f->sc->first_slot);
+        uint64_t sl = item_slots(f, cand[k]);
         if ((sl & items & ~me) == 0 && sl != ~0ULL)
             inner[ni++] = cand[k];
         else
@@ -881,7 +907,7 @@ static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, dou
             if (ready(f, &f->cj[k], it, with))
                 cands[nc++] = f->cj[k];
     for (int k = 0; k < it->non; k++)
-        cands[nc++] = (conj){it->on[k], bx_slots(it->on[k], f->sc->first_slot), 0, 1};
+        cands[nc++] = (conj){it->on[k], item_slots(f, it->on[k]), 0, 1};
     choose_access(f, it, placed, cands, nc, a);
     double eff = a->cost * rows;
     *hash = 0;
