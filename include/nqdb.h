@@ -255,6 +255,11 @@ int nq_reset(nq_stmt *st);
 int nq_finalize(nq_stmt *st); /* NULL is fine */
 const char *nq_stmt_sql(const nq_stmt *st);
 int nq_stmt_readonly(const nq_stmt *st); /* 1 if it cannot change the database */
+/* The statement's kind as QSQL names it ("SELECT", "INSERT", "CREATE TABLE", "BEGIN", ...),
+ * and the table an INSERT, UPDATE, DELETE or TRUNCATE writes (NULL for other statements; rows
+ * changed by foreign-key cascades in other tables are not named). Valid until finalize. */
+const char *nq_stmt_kind(const nq_stmt *st);
+const char *nq_stmt_table(const nq_stmt *st);
 
 /* Parameters: ?, ?N, $N and :name. Indexes are 1-based; nq_bind_index maps ":name" (with
  * its prefix) to an index, 0 if unknown. Text and blobs are copied. */

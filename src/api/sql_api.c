@@ -110,6 +110,8 @@ int nq_finalize(nq_stmt *ps)
 
 const char *nq_stmt_sql(const nq_stmt *ps) { return ps ? sql_text(ps->st) : NULL; }
 int nq_stmt_readonly(const nq_stmt *ps) { return ps ? sql_readonly(ps->st) : 0; }
+const char *nq_stmt_kind(const nq_stmt *ps) { return ps ? sql_kind(ps->st) : NULL; }
+const char *nq_stmt_table(const nq_stmt *ps) { return ps ? sql_target_table(ps->st) : NULL; }
 int nq_bind_count(const nq_stmt *ps) { return ps ? sql_param_count(ps->st) : 0; }
 const char *nq_bind_name(const nq_stmt *ps, int i) { return ps ? sql_param_name(ps->st, i) : NULL; }
 

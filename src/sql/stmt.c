@@ -963,6 +963,19 @@ void sql_finalize(sql_stmt *st)
 
 const char *sql_text(const sql_stmt *st) { return st->text; }
 int sql_readonly(const sql_stmt *st) { return st->readonly; }
+
+const char *sql_kind(const sql_stmt *st) { return ast_stmt_name(st->ast->kind); }
+
+const char *sql_target_table(const sql_stmt *st)
+{
+    switch (st->ast->kind) {
+    case AST_INSERT: return st->ast->u.insert->table.name;
+    case AST_UPDATE: return st->ast->u.update->table.name;
+    case AST_DELETE: return st->ast->u.del->table.name;
+    case AST_TRUNCATE: return st->ast->u.truncate->table.name;
+    default: return NULL;
+    }
+}
 int sql_param_count(const sql_stmt *st) { return st->c.nparams; }
 
 const char *sql_param_name(const sql_stmt *st, int i)

@@ -24,6 +24,8 @@ int sql_reset(sql_stmt *st);
 void sql_finalize(sql_stmt *st);
 const char *sql_text(const sql_stmt *st);
 int sql_readonly(const sql_stmt *st);
+const char *sql_kind(const sql_stmt *st);          /* "SELECT", "INSERT", ... */
+const char *sql_target_table(const sql_stmt *st);  /* table of INSERT/UPDATE/DELETE/TRUNCATE */
 
 int sql_param_count(const sql_stmt *st);
 const char *sql_param_name(const sql_stmt *st, int i);     /* 1-based; NULL if unnamed */

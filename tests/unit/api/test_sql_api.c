@@ -239,12 +239,47 @@ static void test_interrupt(void **state)
     nq_close(db);
 }
 
+/* nq_stmt_kind / nq_stmt_table: what the server uses to count statements by type and to
+ * publish committed changes per table. */
+static void test_stmt_kind_table(void **state)
+{
+    nq_db *db = fresh("kind.db");
+    ok(db, "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)");
+    static const struct {
+        const char *sql, *kind, *table;
+    } cases[] = {
+        {"SELECT * FROM t", "SELECT", NULL},
+        {"INSERT INTO t (b) VALUES ('x')", "INSERT", "t"},
+        {"UPDATE t SET b = 'y' WHERE a = 1", "UPDATE", "t"},
+        {"DELETE FROM t WHERE a = 1", "DELETE", "t"},
+        {"WITH c AS (SELECT 1 AS x) INSERT INTO t (a) SELECT x + 5 FROM c", "INSERT", "t"},
+        {"TRUNCATE t", "TRUNCATE", "t"},
+        {"CREATE TABLE u (x INTEGER)", "CREATE TABLE", NULL},
+        {"BEGIN", "BEGIN", NULL},
+        {"EXPLAIN SELECT 1", "EXPLAIN", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nq_stmt *st = NULL;
+        if (nq_prepare(db, cases[i].sql, (size_t)-1, &st, NULL) != NQ_OK)
+            fail_msg("%s: %s", cases[i].sql, nq_errmsg(db));
+        assert_string_equal(nq_stmt_kind(st), cases[i].kind);
+        if (cases[i].table)
+            assert_string_equal(nq_stmt_table(st), cases[i].table);
+        else
+            assert_null(nq_stmt_table(st));
+        nq_finalize(st);
+    }
+    assert_null(nq_stmt_kind(NULL));
+    nq_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepare_bind_step), cmocka_unit_test(test_errors_and_tail),
         cmocka_unit_test(test_exec), cmocka_unit_test(test_statement_atomicity),
         cmocka_unit_test(test_schema_change), cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_stmt_kind_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
