@@ -202,12 +202,25 @@ const void *nq_cursor_value(nq_cursor *c, size_t *vlen);
  * readers of older snapshots (up to busy_timeout_ms, then NQ_EBUSY). */
 int nq_checkpoint(nq_db *db);
 
+/* Log fsync durations are counted in NQ_FSYNC_BUCKETS buckets: bucket i (i < last) holds the
+ * fsyncs that took more than bound[i-1] and at most bound[i] microseconds, bound =
+ * NQ_FSYNC_BOUNDS_US; the last bucket holds those longer than the last bound. */
+#define NQ_FSYNC_BUCKETS 11
+#define NQ_FSYNC_BOUNDS_US {100, 500, 1000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000}
+
+/* Figures of the engine (shared by every connection of it), counted since it was opened. */
 typedef struct nq_stats {
-    uint64_t cache_hits, cache_misses, cache_evictions;
+    uint64_t cache_hits, cache_misses, cache_evictions; /* buffer pool lookups and evictions */
     double cache_hit_rate;       /* hits / (hits + misses); 0 when there were no lookups */
-    uint64_t cache_pages, cache_capacity_pages;
-    uint64_t page_size, page_count, freelist_pages;
-    uint64_t wal_frames, checkpoints, commits, syncs;
+    uint64_t cache_pages, cache_capacity_pages; /* pages in the pool now; its capacity */
+    uint64_t page_size, page_count, freelist_pages; /* of the durable database */
+    uint64_t wal_frames;         /* durable frames in the current log (0 after a restart) */
+    uint64_t checkpoints, commits;
+    uint64_t syncs;              /* group-commit syncs (one may cover many commits) */
+    uint64_t wal_bytes_written;  /* bytes written to the log file: frames and headers */
+    uint64_t wal_fsyncs;         /* fsyncs of the log file (none when syncing is off) */
+    uint64_t wal_fsync_ns;       /* their total duration in nanoseconds (monotonic clock) */
+    uint64_t wal_fsync_hist[NQ_FSYNC_BUCKETS]; /* their durations, NQ_FSYNC_BOUNDS_US buckets */
 } nq_stats;
 
 int nq_get_stats(nq_db *db, nq_stats *out);

@@ -977,4 +977,10 @@ void pager_stats(pager *p, nq_stats *out)
     out->commits = p->n_commits;
     out->syncs = p->n_syncs;
     pthread_mutex_unlock(&p->mu);
+    wal_stats w;
+    wal_get_stats(p->wal, &w);
+    out->wal_bytes_written = w.bytes_written;
+    out->wal_fsyncs = w.fsyncs;
+    out->wal_fsync_ns = w.fsync_ns;
+    memcpy(out->wal_fsync_hist, w.fsync_hist, sizeof w.fsync_hist);
 }

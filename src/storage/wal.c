@@ -8,8 +8,10 @@
  */
 #include "wal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../base/crc32c.h"
 #include "../base/endian.h"
@@ -36,7 +38,48 @@ struct wal {
     pthread_rwlock_t lock;
     widx_entry *tab;
     size_t tab_cap, tab_used;
+    /* figures for nq_get_stats: written by the writer / sync leader, read by any thread */
+    _Atomic uint64_t st_bytes, st_fsyncs, st_fsync_ns;
+    _Atomic uint64_t st_fsync_hist[NQ_FSYNC_BUCKETS];
 };
+
+static const uint64_t fsync_bounds_us[NQ_FSYNC_BUCKETS - 1] = NQ_FSYNC_BOUNDS_US;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every fsync of the log goes through here, so its duration lands in the histogram. */
+static int timed_sync(wal *w)
+{
+    uint64_t t0 = mono_ns();
+    int rc = w->vfs->sync(w->f);
+    uint64_t ns = mono_ns() - t0;
+    size_t b = 0;
+    while (b < NQ_FSYNC_BUCKETS - 1 && ns > fsync_bounds_us[b] * 1000u)
+        b++;
+    atomic_fetch_add_explicit(&w->st_fsync_hist[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->st_fsync_ns, ns, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->st_fsyncs, 1, memory_order_relaxed);
+    return rc;
+}
+
+static void count_bytes(wal *w, uint64_t n)
+{
+    atomic_fetch_add_explicit(&w->st_bytes, n, memory_order_relaxed);
+}
+
+void wal_get_stats(wal *w, wal_stats *out)
+{
+    out->bytes_written = atomic_load_explicit(&w->st_bytes, memory_order_relaxed);
+    out->fsyncs = atomic_load_explicit(&w->st_fsyncs, memory_order_relaxed);
+    out->fsync_ns = atomic_load_explicit(&w->st_fsync_ns, memory_order_relaxed);
+    for (size_t i = 0; i < NQ_FSYNC_BUCKETS; i++)
+        out->fsync_hist[i] = atomic_load_explicit(&w->st_fsync_hist[i], memory_order_relaxed);
+}
 
 static uint64_t frame_off(const wal *w, uint32_t fno)
 {
@@ -62,7 +105,8 @@ static int write_header(wal *w, nq_err *err)
     int rc = w->vfs->write(w->f, h, sizeof h, 0);
     if (rc)
         return nq_err_set(err, rc, "%s: writing log header: %s", w->path, nq_strerror(rc));
-    if (!w->sync_off && (rc = w->vfs->sync(w->f)))
+    count_bytes(w, sizeof h);
+    if (!w->sync_off && (rc = timed_sync(w)))
         return nq_err_set(err, rc, "%s: syncing log header: %s", w->path, nq_strerror(rc));
     return 0;
 }
@@ -539,6 +583,7 @@ int wal_write_frame(wal *w, uint32_t fno, uint32_t pgno, uint32_t commit_pages, 
     int rc = w->vfs->write(w->f, fr, WAL_FRAME_HEADER + w->page_size, frame_off(w, fno));
     if (rc)
         return nq_err_set(err, rc, "%s: writing frame %u: %s", w->path, fno, nq_strerror(rc));
+    count_bytes(w, WAL_FRAME_HEADER + w->page_size);
     return 0;
 }
 
@@ -546,7 +591,7 @@ int wal_sync(wal *w, nq_err *err)
 {
     if (w->sync_off)
         return 0;
-    int rc = w->vfs->sync(w->f);
+    int rc = timed_sync(w);
     if (rc)
         return nq_err_set(err, rc, "%s: sync failed: %s", w->path, nq_strerror(rc));
     return 0;

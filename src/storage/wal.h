@@ -83,6 +83,13 @@ int wal_foreach_latest(wal *w, uint32_t mx, int (*fn)(void *arg, uint32_t pgno, 
 /* Restart the log: new salts, header written and synced, index cleared. */
 int wal_reset(wal *w, nq_err *err);
 uint32_t wal_checkpoints(const wal *w);
+/* Bytes written to the log (frames and headers) and log fsyncs with their durations since
+ * open (for nq_get_stats; any thread). fsync_hist as nq_stats.wal_fsync_hist. */
+typedef struct wal_stats {
+    uint64_t bytes_written, fsyncs, fsync_ns;
+    uint64_t fsync_hist[NQ_FSYNC_BUCKETS];
+} wal_stats;
+void wal_get_stats(wal *w, wal_stats *out);
 const char *wal_path(const wal *w);
 
 #endif

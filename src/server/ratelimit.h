@@ -1,0 +1,100 @@
+/*
+ * ratelimit.h — request rate limits: a token bucket per caller-chosen key, kept in memory or in
+ * Redis (shared by every server process that uses the same Redis), with a fallback to memory
+ * when Redis is unreachable. The algorithm, headers and backends are described in
+ * docs/rate-limiting.md; in short:
+ *
+ *   A bucket holds up to capacity = limit + burst tokens (burst only for the configured limit;
+ *   a per-call limit gets exactly `limit`) and starts full. It refills continuously at
+ *   limit / window tokens per second (fractional tokens, millisecond clock). A request takes
+ *   one token, or is rejected when less than one is left.
+ *
+ *   X-RateLimit-Limit     = limit (requests per window)
+ *   X-RateLimit-Remaining = whole tokens left after this request
+ *   X-RateLimit-Reset     = seconds until the bucket is full again (0 when full)
+ *   Retry-After           = on rejection: seconds until one whole token is there (>= 1)
+ *
+ * Memory backend: 64 shards, each a chained hash table behind its own mutex. A bucket that has
+ * refilled to capacity is indistinguishable from a fresh one, so such buckets are dropped
+ * whenever a shard has doubled since its last sweep (and by rl_sweep): memory is bounded by
+ * about twice the number of keys that used tokens within one window.
+ *
+ * Redis backend: one hash per key, `rate_limit:{key}:bucket` {tokens, ts}, updated by a Lua
+ * script (EVALSHA; EVAL on NOSCRIPT) that reads, refills, takes and writes atomically on Redis'
+ * own clock (TIME) and sets PEXPIRE to the time the bucket needs to refill, so idle keys
+ * vanish. Connections: a small pool (a thread takes an idle connection or opens one; up to 8
+ * idle ones are kept). Every Redis answer is mirrored into the memory table, so when Redis
+ * fails (connect, command error or timeout) the limiter switches to memory with the last known
+ * state of each key (it never fails open), logs once, says so in rl_status, tries Redis again
+ * at most every RL_RETRY_MS and switches back (logging again) when it answers.
+ *
+ * Thread safety: every function but rl_free and the setters may be called from any thread.
+ */
+#ifndef NQ_SERVER_RATELIMIT_H
+#define NQ_SERVER_RATELIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RL_MEMORY 0
+#define RL_REDIS  1
+
+/* Log levels passed to the log callback (the syslog(3) values). */
+#define RL_LOG_WARNING 4 /* Redis became unreachable: serving from memory */
+#define RL_LOG_INFO    6 /* Redis answers again */
+
+#define RL_RETRY_MS 5000    /* how often a fallen-back limiter tries Redis again */
+#define RL_KEY_MAX  512     /* longest key accepted (bytes) */
+
+typedef struct rl_limiter rl_limiter;
+
+typedef struct rl_config {
+    unsigned limit;            /* requests per window (config rate_limit.requests_per_hour); > 0 */
+    unsigned window_seconds;   /* 0 = 3600 */
+    unsigned burst;            /* extra bucket capacity for the configured limit (rate_limit.burst_allowance) */
+    const char *redis_url;     /* NULL or "": memory only; redis://[:password@]host[:port][/db] or unix:///path[?db=N] */
+    unsigned redis_timeout_ms; /* connect and command timeout; 0 = 250 */
+} rl_config;
+
+typedef struct rl_result {
+    int allowed;               /* 1 = go ahead, 0 = answer 429 */
+    unsigned limit;            /* X-RateLimit-Limit */
+    unsigned remaining;        /* X-RateLimit-Remaining */
+    unsigned reset_seconds;    /* X-RateLimit-Reset */
+    unsigned retry_after;      /* Retry-After when !allowed, else 0 */
+    int backend;               /* RL_MEMORY or RL_REDIS: who decided */
+} rl_result;
+
+/* Create a limiter. Errors (bad limit, unparsable or unsupported Redis URL) return a negative
+ * NQ_E* code with a message in err. A Redis server that does not answer at start is not an
+ * error: the limiter starts on memory and says so in rl_status (and retries later). */
+int rl_new(const rl_config *cfg, rl_limiter **out, char *err, size_t errlen);
+
+/* Take one token from key's bucket. limit/window_seconds 0 = the configured ones (with the
+ * configured burst); a nonzero limit is a bucket of exactly that capacity. Returns 0 and fills
+ * *out, or a negative NQ_E* code (NQ_EINVAL: empty or too long key; NQ_ENOMEM) with
+ * out->allowed = 0 — callers must treat an error as a rejection (503), never as a pass. */
+int rl_take(rl_limiter *rl, const char *key, unsigned limit, unsigned window_seconds,
+            rl_result *out);
+
+/* One line for /health: "memory", "redis redis://host:port: ok", or
+ * "memory (redis redis://host:port unreachable since 2026-11-24T08:30:00Z: <reason>)".
+ * The URL is shown without its password. */
+void rl_status(rl_limiter *rl, char *buf, size_t cap);
+int rl_backend(rl_limiter *rl);
+
+/* Called on backend switches (from the thread that noticed; must be thread-safe). */
+void rl_set_log(rl_limiter *rl, void (*log)(void *arg, int level, const char *msg), void *arg);
+
+/* Replace the monotonic millisecond clock (tests). Used for the memory buckets and the Redis
+ * retry interval; Redis buckets always use Redis' clock. Set before use. */
+void rl_set_clock(rl_limiter *rl, uint64_t (*now_ms)(void *arg), void *arg);
+
+/* Drop every memory bucket that has refilled to capacity; returns how many remain. */
+size_t rl_sweep(rl_limiter *rl);
+/* Memory buckets held now. */
+size_t rl_count(rl_limiter *rl);
+
+void rl_free(rl_limiter *rl);
+
+#endif
