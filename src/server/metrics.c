@@ -35,8 +35,8 @@ static const double query_bounds[] = {0.0001, 0.0005, 0.001, 0.005, 0.01,
 static const char *const query_types[] = {"select", "insert", "update", "delete",
                                           "ddl",    "txn",    "other"};
 #define NQT 7
-static const char *const rl_scopes[] = {"key", "user", "ip", "keygen", "other"};
-#define NRLS 5
+static const char *const rl_scopes[] = {"key", "user", "ip", "keygen", "login", "other"};
+#define NRLS 6
 static const char *const ws_dirs[] = {"sent", "received", "dropped"};
 
 /* ---- series tables ------------------------------------------------------------------------- */

@@ -41,7 +41,7 @@ void metrics_query(metrics *m, const char *type, int ok, double seconds);
 void metrics_set_slow_query(metrics *m, double seconds);
 /* An authentication attempt (API key, JWT or login) that succeeded or failed. */
 void metrics_auth(metrics *m, int ok);
-/* A request answered 429: scope key|user|ip|keygen (anything else: other). */
+/* A request answered 429: scope key|user|ip|keygen|login (anything else: other). */
 void metrics_ratelimited(metrics *m, const char *scope);
 /* HTTP connections: +1 when one opens (also counted in the total), -1 when it closes. */
 void metrics_connections(metrics *m, int delta);

@@ -396,15 +396,19 @@ static void redis_down(rl_limiter *rl, int probe, const char *why, uint64_t now)
 int rl_take(rl_limiter *rl, const char *key, unsigned limit, unsigned window_seconds,
             rl_result *out)
 {
+    /* on an error the answer is a rejection: retry in a second */
     memset(out, 0, sizeof *out);
+    out->limit = limit ? limit : rl->limit;
+    out->retry_after = 1;
     if (!key || !*key || strlen(key) > RL_KEY_MAX)
         return NQ_EINVAL;
     uint64_t cap = limit ? limit : (uint64_t)rl->limit + rl->burst;
     rl_bucket shape;
     shape.limit = limit ? limit : rl->limit;
     shape.win = (uint64_t)(window_seconds ? window_seconds : rl->window_s) * 1000u;
+    /* a capacity beyond the exact range (over 1.2e9 per hour) is as good as unlimited: cap it */
     if (cap > RL_LEVEL_MAX / shape.win)
-        return NQ_EINVAL;
+        cap = RL_LEVEL_MAX / shape.win;
     shape.cap_level = cap * shape.win;
     uint64_t now = rl->now_ms(rl->clock_arg);
     uint64_t level = 0;

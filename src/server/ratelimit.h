@@ -71,9 +71,10 @@ typedef struct rl_result {
 int rl_new(const rl_config *cfg, rl_limiter **out, char *err, size_t errlen);
 
 /* Take one token from key's bucket. limit/window_seconds 0 = the configured ones (with the
- * configured burst); a nonzero limit is a bucket of exactly that capacity. Returns 0 and fills
- * *out, or a negative NQ_E* code (NQ_EINVAL: empty or too long key; NQ_ENOMEM) with
- * out->allowed = 0 — callers must treat an error as a rejection (503), never as a pass. */
+ * configured burst); a nonzero limit is a bucket of exactly that capacity (capacities beyond
+ * 2^52 / window_ms, i.e. over 1.2e9 per hour, are capped there). Returns 0 and fills *out, or
+ * a negative NQ_E* code (NQ_EINVAL: empty or too long key; NQ_ENOMEM) with out->allowed = 0,
+ * out->retry_after = 1: an error is a rejection, never a pass. */
 int rl_take(rl_limiter *rl, const char *key, unsigned limit, unsigned window_seconds,
             rl_result *out);
 

@@ -361,6 +361,8 @@ static void test_render_known_events(void **state)
     metrics_ratelimited(m, "ip");
     metrics_ratelimited(m, "keygen");
     metrics_ratelimited(m, "keygen");
+    metrics_ratelimited(m, "login");
+    metrics_ratelimited(m, "nonsense");
     metrics_connections(m, 1);
     metrics_connections(m, 1);
     metrics_connections(m, 1);
@@ -422,6 +424,8 @@ static void test_render_known_events(void **state)
     LINE(text, "neuroquantum_rate_limit_rejections_total{scope=\"ip\"} 1");
     LINE(text, "neuroquantum_rate_limit_rejections_total{scope=\"keygen\"} 2");
     LINE(text, "neuroquantum_rate_limit_rejections_total{scope=\"key\"} 0");
+    LINE(text, "neuroquantum_rate_limit_rejections_total{scope=\"login\"} 1");
+    LINE(text, "neuroquantum_rate_limit_rejections_total{scope=\"other\"} 1");
     LINE(text, "neuroquantum_active_connections 2");
     LINE(text, "neuroquantum_connections_total 3");
     LINE(text, "neuroquantum_max_connections 25000");

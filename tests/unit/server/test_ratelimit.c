@@ -233,6 +233,13 @@ static void test_bad_input(void **state)
     r.allowed = 1;
     assert_int_equal(rl_take(rl, "", 0, 0, &r), NQ_EINVAL);
     assert_int_equal(r.allowed, 0);
+    assert_int_equal(r.retry_after, 1);
+    assert_int_equal(r.limit, 5);
+    /* an absurd per-call limit is capped, not refused: 4e9 per hour is effectively unlimited */
+    assert_int_equal(rl_take(rl, "api_key:huge", 4000000000u, 3600, &r), 0);
+    assert_int_equal(r.allowed, 1);
+    assert_int_equal(r.limit, 4000000000u);
+    assert_true(r.remaining > 1000000000u);
     r.allowed = 1;
     assert_int_equal(rl_take(rl, NULL, 0, 0, &r), NQ_EINVAL);
     assert_int_equal(r.allowed, 0);
