@@ -22,7 +22,7 @@
  * Redis backend: one hash per key, `rate_limit:{key}:bucket` {tokens, ts}, updated by a Lua
  * script (EVALSHA; EVAL on NOSCRIPT) that reads, refills, takes and writes atomically on Redis'
  * own clock (TIME) and sets PEXPIRE to the time the bucket needs to refill, so idle keys
- * vanish. Connections: a small pool (a thread takes an idle connection or opens one; up to 8
+ * vanish. Connections: a small pool (a thread takes an idle connection or opens one; up to 32
  * idle ones are kept). Every Redis answer is mirrored into the memory table, so when Redis
  * fails (connect, command error or timeout) the limiter switches to memory with the last known
  * state of each key (it never fails open), logs once, says so in rl_status, tries Redis again

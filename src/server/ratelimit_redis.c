@@ -25,7 +25,7 @@
 #include "ratelimit.h"
 #include "ratelimit_int.h"
 
-#define RLR_IDLE_MAX 8
+#define RLR_IDLE_MAX 32
 
 /* KEYS[1] = rate_limit:{key}:bucket; ARGV = capacity x win, limit, win (ms). Returns
  * {allowed (0/1), level after the take}. Numbers are written with %.0f: tostring() would

@@ -1,7 +1,8 @@
 /*
  * test_ratelimit_redis.c — the Redis backend against a real redis-server started by the test
  * (a child process on a unix socket, no persistence): exact counts and headers through Redis,
- * the bucket key `rate_limit:{key}:bucket` with its TTL, two limiters sharing one budget,
+ * the bucket key `rate_limit:{key}:bucket` with its TTL, two limiters sharing one budget (also
+ * from four threads at once: exactly the capacity passes),
  * a flushed script cache (NOSCRIPT -> EVAL), and the fallback: Redis killed -> memory with the
  * last known state (no fail-open), logged once and shown in rl_status; Redis restarted -> back
  * after the retry interval, logged again. Skips when redis-server is not installed.
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -267,6 +269,48 @@ static void test_script_flushed(void **state)
     rl_free(rl);
 }
 
+typedef struct hammer {
+    rl_limiter *rl;
+    int allowed, not_redis;
+} hammer;
+
+static void *hammer_run(void *arg)
+{
+    hammer *h = arg;
+    rl_result r;
+    for (int i = 0; i < 60; i++) {
+        if (rl_take(h->rl, "api_key:hot", 0, 0, &r) != 0 || r.backend != RL_REDIS)
+            h->not_redis++;
+        else if (r.allowed)
+            h->allowed++;
+    }
+    return NULL;
+}
+
+/* The script is atomic: threads of two limiters racing on one key get exactly the capacity. */
+static void test_threads_through_redis(void **state)
+{
+    (void)state;
+    NEED_REDIS();
+    redis_do("FLUSHALL");
+    rl_limiter *a = make(30, 7), *b = make(30, 7);
+    hammer h[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (hammer){i % 2 ? a : b, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_run, &h[i]), 0);
+    }
+    int total = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(h[i].not_redis, 0);
+        total += h[i].allowed;
+    }
+    assert_int_equal(total, 37);
+    rl_free(a);
+    rl_free(b);
+}
+
 typedef struct fake_clock {
     uint64_t ms;
 } fake_clock;
@@ -404,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_counts_and_key),
         cmocka_unit_test(test_shared_budget),
         cmocka_unit_test(test_script_flushed),
+        cmocka_unit_test(test_threads_through_redis),
         cmocka_unit_test(test_fallback_and_back),
         cmocka_unit_test(test_command_error),
         cmocka_unit_test(test_late_redis),
