@@ -479,6 +479,13 @@ int auth_open(const char *data_dir, auth_store **out, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", path ? path : "auth.db",
                  s->db ? nq_errmsg(s->db) : nq_strerror(rc));
     }
+    if (rc == 0) { /* the directory is 0700 already; the files follow suit (best effort) */
+        chmod(path, 0600);
+        char *wal = path_join(data_dir, "auth.db-wal");
+        if (wal)
+            chmod(wal, 0600);
+        free(wal);
+    }
     free(path);
     if (rc == 0) {
         rc = nq_exec(s->db, schema_sql, NULL, NULL);
