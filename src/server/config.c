@@ -261,6 +261,8 @@ static void origin_prefix(const server_config *c, unsigned k, char *out, size_t 
         snprintf(out, cap, "%s: %s: ", env, keys[k].name);
     } else if (o == CFG_FROM_ENV_SHORT && keys[k].short_env)
         snprintf(out, cap, "%s: %s: ", keys[k].short_env, keys[k].name);
+    else if (o == CFG_FROM_SET)
+        snprintf(out, cap, "%s (command line): ", keys[k].name);
     else
         snprintf(out, cap, "%s: ", keys[k].name);
 }
@@ -533,6 +535,18 @@ typedef struct walk {
     size_t errlen;
 } walk;
 
+/* Keys and tables of upstream versions that nothing here reads ([H+] config/{dev,prod}.toml.example):
+ * rejected like any unknown key, but with a message that says why. */
+static int upstream_only(const char *full)
+{
+    static const char *const exact[] = {"buffer_pool", "quantum", "security.encryption",
+                                        "tracing.resource_attributes"};
+    for (unsigned j = 0; j < sizeof exact / sizeof exact[0]; j++)
+        if (strcmp(full, exact[j]) == 0)
+            return 1;
+    return strncmp(full, "jwt.rotation_", 13) == 0;
+}
+
 static int walk_table(walk *w, const toml_value *t, const char *prefix)
 {
     for (size_t j = 0; j < t->n; j++) {
@@ -564,6 +578,11 @@ static int walk_table(walk *w, const toml_value *t, const char *prefix)
                 return -1;
             continue;
         }
+        if (upstream_only(full))
+            return seterr(w->err, w->errlen,
+                          "%s:%u: unknown %s%s%s: an upstream setting that this server does not use; remove it",
+                          w->name, e->line, e->value->type == TOML_TABLE ? "table [" : "key ", full,
+                          e->value->type == TOML_TABLE ? "]" : "");
         if (e->value->type == TOML_TABLE) {
             suggest(full, 1, sug, sizeof sug, 0);
             return seterr(w->err, w->errlen, "%s:%u: unknown table [%s]%s", w->name, e->line, full, sug);
@@ -764,6 +783,26 @@ int cfg_apply_environ(server_config *c, char *const *envp, char *err, size_t err
     return 0;
 }
 
+int cfg_set(server_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    int k = key ? key_index(key) : -1;
+    char reason[300], sug[128];
+    if (k < 0) {
+        suggest(key ? key : "", 0, sug, sizeof sug, 0);
+        return seterr(err, errlen, "%s: unknown configuration key%s", key ? key : "(null)", sug);
+    }
+    if (!value)
+        value = "";
+    if (!utf8_valid((const unsigned char *)value))
+        return seterr(err, errlen, "%s: the value is not valid UTF-8", key);
+    if (set_from_text(c, (unsigned)k, value, reason, sizeof reason) < 0)
+        return seterr(err, errlen, "%s: %s", key, reason);
+    c->origin[k] = CFG_FROM_SET;
+    if (strncmp(key, "redis.", 6) == 0)
+        c->redis.configured = 1;
+    return 0;
+}
+
 /* ---- validation ------------------------------------------------------------------------------- */
 
 int cfg_cidr_parse(const char *s, cfg_cidr *out, char *err, size_t errlen)
@@ -946,14 +985,44 @@ static int check_lowercase_choice(const server_config *c, const char *key, const
 int cfg_validate(const server_config *c, char *err, size_t errlen)
 {
     char reason[200];
+    /* a struct filled in by hand: every string key present, every number in range (values set
+     * through cfg_parse_string / the environment / cfg_set were checked on the way in) */
+    for (unsigned k = 0; k < NKEYS; k++) {
+        unsigned long long v;
+        if (keys[k].kind == K_UINT)
+            v = *(const unsigned *)cfield(c, k);
+        else if (keys[k].kind == K_SIZE)
+            v = *(const size_t *)cfield(c, k);
+        else if (keys[k].kind == K_DOUBLE) {
+            double x = *(const double *)cfield(c, k);
+            if (!(x >= (double)keys[k].min && x <= (double)keys[k].max))
+                return keyerr(c, keys[k].name, err, errlen, "expected a number %llu..%llu, got %g", keys[k].min,
+                              keys[k].max, x);
+            continue;
+        } else if (keys[k].kind == K_STR) {
+            if (!*(char *const *)cfield(c, k))
+                return keyerr(c, keys[k].name, err, errlen, "missing value");
+            continue;
+        } else if (keys[k].kind == K_LIST) {
+            const cfg_strlist *l = cfield(c, k);
+            for (unsigned j = 0; j < l->n; j++)
+                if (!l->v || !l->v[j])
+                    return keyerr(c, keys[k].name, err, errlen, "missing list item %u", j + 1);
+            continue;
+        } else
+            continue;
+        if (v < keys[k].min || v > keys[k].max)
+            return keyerr(c, keys[k].name, err, errlen, "expected an integer %llu..%llu, got %llu", keys[k].min,
+                          keys[k].max, v);
+    }
     /* server */
     if (!c->server.host[0])
         return keyerr(c, "server.host", err, errlen, "must not be empty");
     const char *cert = c->server.tls.cert_file, *key = c->server.tls.key_file;
     if (cert && !key)
-        return keyerr(c, "server.tls.key_file", err, errlen, "required when server.tls.cert_file is set");
+        return keyerr(c, "server.tls.cert_file", err, errlen, "server.tls.key_file is required with it");
     if (key && !cert)
-        return keyerr(c, "server.tls.cert_file", err, errlen, "required when server.tls.key_file is set");
+        return keyerr(c, "server.tls.key_file", err, errlen, "server.tls.cert_file is required with it");
     if (!cert && c->server.tls.ca_file)
         return keyerr(c, "server.tls.ca_file", err, errlen, "needs server.tls.cert_file and key_file");
     if (cert && check_readable(c, "server.tls.cert_file", cert, err, errlen) < 0)
@@ -1070,30 +1139,6 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
     /* tracing */
     if (c->tracing.enabled)
         return keyerr(c, "tracing.enabled", err, errlen, "not supported yet: tracing (OpenTelemetry export)");
-    /* ranges: values set through cfg_parse_string / the environment are checked there; these
-     * catch a struct filled in by hand */
-    for (unsigned k = 0; k < NKEYS; k++) {
-        unsigned long long v;
-        if (keys[k].kind == K_UINT)
-            v = *(const unsigned *)cfield(c, k);
-        else if (keys[k].kind == K_SIZE)
-            v = *(const size_t *)cfield(c, k);
-        else if (keys[k].kind == K_DOUBLE) {
-            double x = *(const double *)cfield(c, k);
-            if (!(x >= (double)keys[k].min && x <= (double)keys[k].max))
-                return keyerr(c, keys[k].name, err, errlen, "expected a number %llu..%llu, got %g", keys[k].min,
-                              keys[k].max, x);
-            continue;
-        } else if (keys[k].kind == K_STR) {
-            if (!*(char *const *)cfield(c, k))
-                return keyerr(c, keys[k].name, err, errlen, "missing value");
-            continue;
-        } else
-            continue;
-        if (v < keys[k].min || v > keys[k].max)
-            return keyerr(c, keys[k].name, err, errlen, "expected an integer %llu..%llu, got %llu", keys[k].min,
-                          keys[k].max, v);
-    }
     return 0;
 }
 
@@ -1220,6 +1265,8 @@ void cfg_dump(const server_config *c, FILE *out)
             fprintf(out, "  # %s", en);
         } else if (o == CFG_FROM_ENV_SHORT && d->short_env)
             fprintf(out, "  # %s", d->short_env);
+        else if (o == CFG_FROM_SET)
+            fputs("  # command line", out);
         fputc('\n', out);
     }
 }

@@ -36,6 +36,7 @@ typedef struct cfg_strlist {
 #define CFG_FROM_DEFAULT 0
 #define CFG_FROM_ENV (-1)       /* NEUROQUANTUM_<SECTION>_<KEY> */
 #define CFG_FROM_ENV_SHORT (-2) /* one of the upstream short names (NEUROQUANTUM_PORT ...) */
+#define CFG_FROM_SET (-3)       /* cfg_set (command-line options such as --port) */
 /* > 0: the line in the file (server_config.source) */
 
 typedef struct server_config {
@@ -141,6 +142,13 @@ int cfg_apply_env(server_config *c, char *err, size_t errlen);
  * (NEUROQUANTUM_CONFIG, _ENV, _API_KEY, _ADMIN_KEY ...) are not configuration keys and are
  * left alone. */
 int cfg_apply_environ(server_config *c, char *const *envp, char *err, size_t errlen);
+
+/* Set one key by its dotted name from text, with the environment's conversions (integers in
+ * decimal, booleans true/false/1/0/yes/no/on/off, lists comma-separated): for command-line
+ * options (`nqdb serve --port 9000` is cfg_set(c, "server.port", "9000")) applied after
+ * cfg_load; call cfg_validate again afterwards. 0, or -1 with "key: reason" in err (an unknown
+ * key is an error). Setting a redis.* key configures Redis. */
+int cfg_set(server_config *c, const char *key, const char *value, char *err, size_t errlen);
 
 /* Checks the values together: ranges that depend on each other, names of supported
  * algorithms and strategies, secrets, URLs, CIDRs, TLS files. */

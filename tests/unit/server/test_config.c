@@ -528,6 +528,18 @@ static void test_env_errors(void **state)
     ENV_ERR("NEUROQUANTUM_REDIS_PASSWORD=x",
             "NEUROQUANTUM_REDIS_PASSWORD: unknown configuration variable "
             "(NEUROQUANTUM_<SECTION>_<KEY> names a key of docs/configuration.md)");
+    {
+        /* a name longer than any key is cut to 127 bytes in the message */
+        char var[300], want[400];
+        int n = snprintf(var, sizeof var, "NEUROQUANTUM_SERVER_");
+        for (int k = 0; k < 200; k++)
+            var[n++] = (char)('0' + k % 10);
+        var[n] = '\0';
+        snprintf(want, sizeof want, "%.127s: unknown configuration variable "
+                 "(NEUROQUANTUM_<SECTION>_<KEY> names a key of docs/configuration.md)", var);
+        strcat(var, "=1");
+        env_err_at(__LINE__, var, want);
+    }
     /* not configuration: left alone */
     server_config c;
     char err[256];
@@ -556,6 +568,8 @@ static void test_file_errors(void **state)
     PARSE_ERR("[cors]\nallowed_origins = [\"a\", 2]",
               "t.toml:2: cors.allowed_origins: expected an array of strings, element 2 is 2");
     PARSE_ERR("[tracing]\nsampling_rate = 2", "t.toml:2: tracing.sampling_rate: expected a number 0..1, got 2");
+    PARSE_ERR("[tracing]\nsampling_rate = \"0.5\"",
+              "t.toml:2: tracing.sampling_rate: expected a number 0..1, got \"0.5\"");
     PARSE_ERR("[tracing]\nsampling_rate = nan", "t.toml:2: tracing.sampling_rate: expected a number 0..1, got nan");
     PARSE_ERR("[security]\nmax_payload_size = 0",
               "t.toml:2: security.max_payload_size: expected an integer 1..1073741824, got 0");
@@ -563,7 +577,19 @@ static void test_file_errors(void **state)
     PARSE_ERR("server = 1", "t.toml:1: server: expected a table, got 1");
     PARSE_ERR("[server]\nprot = 8080", "t.toml:2: unknown key server.prot (did you mean server.port?)");
     PARSE_ERR("[sever]\nport = 8080", "t.toml:1: unknown table [sever] (did you mean [server]?)");
-    PARSE_ERR("[quantum.grover]\nx = 1", "t.toml:1: unknown table [quantum]");
+    PARSE_ERR("[quantum.grover]\nx = 1",
+              "t.toml:1: unknown table [quantum]: an upstream setting that this server does not use; remove it");
+    PARSE_ERR("[buffer_pool]\nsize = 1",
+              "t.toml:1: unknown table [buffer_pool]: an upstream setting that this server does not use; remove it");
+    PARSE_ERR("[jwt]\nrotation_interval_days = 30",
+              "t.toml:2: unknown key jwt.rotation_interval_days: an upstream setting that this server does not use; "
+              "remove it");
+    PARSE_ERR("[security.encryption]\nproduction_mode = true",
+              "t.toml:1: unknown table [security.encryption]: an upstream setting that this server does not use; "
+              "remove it");
+    PARSE_ERR("[tracing]\nresource_attributes = \"env=prod\"",
+              "t.toml:2: unknown key tracing.resource_attributes: an upstream setting that this server does not use; "
+              "remove it");
     PARSE_ERR("[server]\nfrobnicate = 1", "t.toml:2: unknown key server.frobnicate");
     PARSE_ERR("port = 1", "t.toml:1: unknown key port");
     PARSE_ERR("[server]\nport = 1\nport = 2", "t.toml:3:1: duplicate key server.port (first defined at line 2)");
@@ -659,6 +685,7 @@ static void test_validation(void **state)
             "t.toml:2: redis.url: the database after '/' must be a number in \"redis://h/x\"");
     INVALID("[redis]\nurl = \"unix://relative\"", "t.toml:2: redis.url: expected unix:///absolute/path, got \"unix://relative\"");
     INVALID("[redis]\nurl = \"redis://[::1\"", "t.toml:2: redis.url: bad host in \"redis://[::1\"");
+    INVALID("[redis]\nurl = \"redis://[::1]x\"", "t.toml:2: redis.url: bad host in \"redis://[::1]x\"");
     VALID("[redis]\nurl = \"redis://user:pw@host:6379/3\"");
     VALID("[redis]\nurl = \"redis://[::1]:6379\"");
     VALID("[redis]\nurl = \"redis://h/\"");
@@ -698,9 +725,8 @@ static void test_validation(void **state)
             "t.toml:2: websocket.batch_size: must not exceed websocket.max_buffered_messages (1000), got 2000");
     INVALID("[server]\nhost = \"\"", "t.toml:2: server.host: must not be empty");
     INVALID("[database]\ndata_path = \"\"", "t.toml:2: database.data_path: must not be empty");
-    INVALID("[server.tls]\ncert_file = \"c.pem\"",
-            "server.tls.key_file: required when server.tls.cert_file is set");
-    INVALID("[server.tls]\nkey_file = \"k.pem\"", "server.tls.cert_file: required when server.tls.key_file is set");
+    INVALID("[server.tls]\ncert_file = \"c.pem\"", "t.toml:2: server.tls.cert_file: server.tls.key_file is required with it");
+    INVALID("[server.tls]\n\nkey_file = \"k.pem\"", "t.toml:3: server.tls.key_file: server.tls.cert_file is required with it");
     INVALID("[server.tls]\nca_file = \"ca.pem\"",
             "t.toml:2: server.tls.ca_file: needs server.tls.cert_file and key_file");
     INVALID("[server.tls]\ncert_file = \"/nonexistent/c.pem\"\nkey_file = \"/nonexistent/k.pem\"",
@@ -733,6 +759,51 @@ static void test_validation(void **state)
     c.tracing.sampling_rate = -1;
     assert_int_equal(cfg_validate(&c, err, sizeof err), -1);
     assert_string_equal(err, "tracing.sampling_rate: expected a number 0..1, got -1");
+    c.tracing.sampling_rate = 0.5;
+    char *host = c.server.host;
+    c.server.host = NULL;
+    assert_int_equal(cfg_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "server.host: missing value");
+    c.server.host = host;
+    assert_int_equal(cfg_validate(&c, err, sizeof err), 0);
+    cfg_free(&c);
+}
+
+static void test_set(void **state)
+{
+    (void)state;
+    server_config c;
+    char err[256];
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "server.port", "9000", err, sizeof err), 0);
+    assert_int_equal(c.server.port, 9000);
+    assert_int_equal(c.origin[1], CFG_FROM_SET);
+    assert_int_equal(cfg_set(&c, "database.data_path", "/srv/nq", err, sizeof err), 0);
+    assert_string_equal(c.database.data_path, "/srv/nq");
+    assert_int_equal(cfg_set(&c, "security.trusted_proxies", "10.0.0.1, 10.0.0.2", err, sizeof err), 0);
+    assert_list(&c.security.trusted_proxies, 2, "10.0.0.1", "10.0.0.2");
+    assert_int_equal(cfg_set(&c, "redis.pool_size", "3", err, sizeof err), 0);
+    assert_int_equal(c.redis.configured, 1);
+    assert_int_equal(cfg_set(&c, "server.port", "http", err, sizeof err), -1);
+    assert_string_equal(err, "server.port: expected an integer 1..65535, got \"http\"");
+    assert_int_equal(cfg_set(&c, "server.prot", "1", err, sizeof err), -1);
+    assert_string_equal(err, "server.prot: unknown configuration key (did you mean server.port?)");
+    assert_int_equal(cfg_set(&c, "server.host", "\xff", err, sizeof err), -1);
+    assert_string_equal(err, "server.host: the value is not valid UTF-8");
+    assert_int_equal(cfg_set(&c, NULL, "1", err, sizeof err), -1);
+    assert_int_equal(cfg_set(&c, "server.tls.ca_file", NULL, err, sizeof err), 0);
+    assert_null(c.server.tls.ca_file);
+    /* validation names the command line as the origin; the dump shows it */
+    assert_int_equal(cfg_set(&c, "logging.level", "chatty", err, sizeof err), 0);
+    assert_int_equal(cfg_validate(&c, err, sizeof err), -1);
+    assert_string_equal(err, "logging.level (command line): expected one of trace, debug, info, warn, error, got \"chatty\"");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cfg_dump(&c, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "port = 9000  # command line\n"));
+    free(buf);
     cfg_free(&c);
 }
 
@@ -933,17 +1004,20 @@ static void test_dump(void **state)
     cfg_defaults(&a);
     char *sec[] = {"NEUROQUANTUM_JWT_SECRET=super-secret-value-0123456789abcdef",
                    "NEUROQUANTUM_REDIS_URL=redis://user:hunter2@cache:6379/1",
-                   "NEUROQUANTUM_JWT_ISSUER=a\"b\\c\td\x01", NULL};
+                   "NEUROQUANTUM_JWT_ISSUER=a\"b\\c\td\x01\n\xE2\x82\xAC\xF0\x9F\x98\x80",
+                   "NEUROQUANTUM_TRACING_SAMPLING_RATE=1", NULL};
     assert_int_equal(cfg_apply_environ(&a, sec, err, sizeof err), 0);
     d1 = dump_to_string(&a);
     assert_null(strstr(d1, "super-secret"));
     assert_null(strstr(d1, "hunter2"));
     assert_non_null(strstr(d1, "secret = \"***\""));
     assert_non_null(strstr(d1, "url = \"redis://user:***@cache:6379/1\""));
-    assert_non_null(strstr(d1, "issuer = \"a\\\"b\\\\c\\td\\u0001\""));
+    assert_non_null(strstr(d1, "issuer = \"a\\\"b\\\\c\\td\\u0001\\n\xE2\x82\xAC\xF0\x9F\x98\x80\""));
+    assert_non_null(strstr(d1, "sampling_rate = 1.0  # NEUROQUANTUM_TRACING_SAMPLING_RATE\n"));
     cfg_defaults(&b);
     assert_int_equal(cfg_parse_string(&b, d1, strlen(d1), "dump", err, sizeof err), 0);
-    assert_string_equal(b.jwt.issuer, "a\"b\\c\td\x01");
+    assert_string_equal(b.jwt.issuer, "a\"b\\c\td\x01\n\xE2\x82\xAC\xF0\x9F\x98\x80");
+    assert_true(b.tracing.sampling_rate == 1.0);
     free(d1);
     cfg_free(&b);
     char *tok[] = {"NEUROQUANTUM_REDIS_URL=redis://token@cache", NULL};
@@ -1045,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_env_errors),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_set),
         cmocka_unit_test(test_tls_files),
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_dump),

@@ -274,6 +274,7 @@ static void test_redefinition(void **state)
 static void test_bytes(void **state)
 {
     (void)state;
+    toml_value *r;
     BAD("a = \"\x01\"", 1, 6, "control character U+0001");
     BAD("a = 1\rb = 2", 1, 6, "U+000D is not allowed (a CR must be followed by LF)");
     BAD("x = 1\n# \x7f\n", 2, 3, "control character U+007F");
@@ -286,8 +287,21 @@ static void test_bytes(void **state)
     /* columns count characters: é is one */
     BAD("\"\xC3\xA9\" = @", 1, 7, "expected a value, got '@'");
     BAD("a = \"\xC3\xA9\" x", 1, 9, "got 'x'");
+    BAD("a = \"\xE0\x80\x80\"", 1, 6, "invalid UTF-8");  /* overlong 3-byte */
+    BAD("a = \"\xF0\x80\x80\x80\"", 1, 6, "invalid UTF-8"); /* overlong 4-byte */
+    BAD("a = \"\\\xC3\xA9\"", 1, 6, "invalid escape sequence (backslash before a non-escape character)");
+    BAD("a = [1 \xC3\xA9]", 1, 8, "expected ',' or ']' in an array, got a non-ASCII character");
+    BAD("a = {x = 1,\n", 1, 12, "unterminated inline table");
+    BAD("a = 1.000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000000000001", 1, 5, "is too long");
+    /* the shortest and longest valid sequences of each length, escapes of each length */
+    r = ok("a = \"\xE0\xA0\x80\xF0\x90\x80\x80\xF4\x8F\xBF\xBF\xED\x9F\xBF\"\n"
+           "b = \"\\u0041\\u00e9\\u20AC\\U0010FFFF\"");
+    assert_string_equal(path(r, "a", NULL)->u.s, "\xE0\xA0\x80\xF0\x90\x80\x80\xF4\x8F\xBF\xBF\xED\x9F\xBF");
+    assert_string_equal(path(r, "b", NULL)->u.s, "A\xC3\xA9\xE2\x82\xAC\xF4\x8F\xBF\xBF");
+    toml_free(r);
     /* tabs in strings and comments are fine */
-    toml_value *r = ok("a = \"x\ty\"\t# c\tc");
+    r = ok("a = \"x\ty\"\t# c\tc");
     assert_string_equal(path(r, "a", NULL)->u.s, "x\ty");
     toml_free(r);
     /* a NULL text is the empty document */
