@@ -656,9 +656,19 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
     return 0;
 }
 
+static int load(server_config *c, const char *path, char *err, size_t errlen);
+
 int cfg_load(server_config *c, const char *path, char *err, size_t errlen)
 {
     cfg_defaults(c);
+    if (load(c, path, err, errlen) == 0)
+        return 0;
+    cfg_free(c); /* nothing to free for the caller; cfg_free again is harmless */
+    return -1;
+}
+
+static int load(server_config *c, const char *path, char *err, size_t errlen)
+{
     if (!path || !path[0]) {
         const char *e = getenv("NEUROQUANTUM_CONFIG");
         path = e && e[0] ? e : NULL;

@@ -120,8 +120,8 @@ void cfg_defaults(server_config *c);
 /* The whole load: defaults, then the file (path argument, else env NEUROQUANTUM_CONFIG, else no
  * file), then environment overrides (always, also with a file), then validation. 0 or -1 with a
  * message in err such as "config/prod.toml:12: server.port: expected an integer 1..65535, got
- * \"abc\"". c is initialised here (cfg_defaults); the caller calls cfg_free on success and on
- * failure. */
+ * \"abc\"". c is initialised here (cfg_defaults). On success the caller owns it (cfg_free);
+ * on failure everything is already freed (calling cfg_free anyway is harmless). */
 int cfg_load(server_config *c, const char *path, char *err, size_t errlen);
 
 /* Parse TOML text onto c (which holds defaults or earlier values): no environment, no
@@ -158,6 +158,7 @@ int cfg_validate(const server_config *c, char *err, size_t errlen);
  * came from as a comment; jwt.secret and the password in redis.url are masked. */
 void cfg_dump(const server_config *c, FILE *out);
 
+/* Frees what c owns and leaves every pointer NULL, so a second call is harmless. */
 void cfg_free(server_config *c);
 
 /* ---- the key table, for tools and tests -------------------------------------------------- */

@@ -899,7 +899,10 @@ static void test_examples(void **state)
     write_file("bad.toml", "# comment\n[server]\nport = 99999\n");
     assert_int_equal(cfg_load(&c, "bad.toml", err, sizeof err), -1);
     assert_string_equal(err, "bad.toml:3: server.port: expected an integer 1..65535, got 99999");
-    cfg_free(&c);
+    /* a failed load has freed everything already (the sanitizer build checks for leaks) */
+    assert_null(c.server.host);
+    assert_null(c.source);
+    assert_int_equal(c.cors.allowed_origins.n, 0);
     remove("bad.toml");
     /* a file too large to be a configuration */
     FILE *f = fopen("big.toml", "w");
