@@ -925,28 +925,57 @@ static int check_origin(const char *o)
     return 0;
 }
 
-/* redis://[user[:password]@]host[:port][/db]  or  unix:///path */
+/* decimal digits [a, b) forming a number in lo..hi */
+static int num_in(const char *a, const char *b, unsigned long lo, unsigned long hi)
+{
+    unsigned long v = 0;
+    if (a == b)
+        return 0;
+    for (; a < b; a++) {
+        if (*a < '0' || *a > '9')
+            return 0;
+        v = v * 10 + (unsigned long)(*a - '0');
+        if (v > hi)
+            return 0;
+    }
+    return v >= lo;
+}
+
+/* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N] — the forms the rate
+ * limiter's Redis client (ratelimit_redis.c) connects to, so a URL that passes here does not
+ * fail later at start-up. */
 static int check_redis_url(const server_config *c, char *err, size_t errlen)
 {
     const char *u = c->redis.url;
     if (strncmp(u, "rediss://", 9) == 0)
         return keyerr(c, "redis.url", err, errlen, "not supported yet: rediss:// (Redis over TLS)");
     if (strncmp(u, "unix://", 7) == 0) {
-        if (u[7] != '/' || !u[8])
+        const char *p = u + 7, *q = strchr(p, '?');
+        if (p[0] != '/' || (q ? q : p + strlen(p)) == p + 1)
             return keyerr(c, "redis.url", err, errlen, "expected unix:///absolute/path, got \"%.80s\"", u);
+        if (q && (strncmp(q, "?db=", 4) != 0 || !num_in(q + 4, q + strlen(q), 0, 1000000)))
+            return keyerr(c, "redis.url", err, errlen, "the only option of a unix:// URL is ?db=N, got \"%.80s\"", u);
         return 0;
     }
     if (strncmp(u, "redis://", 8) != 0)
         return keyerr(c, "redis.url", err, errlen,
                       "expected redis://host[:port][/db] or unix:///path, got \"%.80s\"", u);
-    const char *h = u + 8, *at = strrchr(h, '@');
-    if (at)
-        h = at + 1;
+    const char *h = u + 8;
     const char *end = h + strcspn(h, "/");
+    const char *at = NULL;
+    for (const char *q = h; q < end; q++)
+        if (*q == '@')
+            at = q;
+    if (at) {
+        if (!memchr(h, ':', (size_t)(at - h)))
+            return keyerr(c, "redis.url", err, errlen,
+                          "credentials must be written [user]:password@ in \"%.80s\"", u);
+        h = at + 1;
+    }
     const char *colon = NULL;
     if (*h == '[') { /* [ipv6]:port */
         const char *rb = memchr(h, ']', (size_t)(end - h));
-        if (!rb)
+        if (!rb || rb == h + 1)
             return keyerr(c, "redis.url", err, errlen, "bad host in \"%.80s\"", u);
         colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
         if (rb + 1 < end && !colon)
@@ -957,22 +986,12 @@ static int check_redis_url(const server_config *c, char *err, size_t errlen)
     const char *hend = colon ? colon : end;
     if (hend == h)
         return keyerr(c, "redis.url", err, errlen, "missing host in \"%.80s\"", u);
-    if (colon) {
-        unsigned port = 0;
-        const char *q = colon + 1;
-        if (q == end)
-            return keyerr(c, "redis.url", err, errlen, "missing port after ':' in \"%.80s\"", u);
-        for (; q < end; q++)
-            if (*q < '0' || *q > '9' || (port = port * 10 + (unsigned)(*q - '0')) > 65535)
-                return keyerr(c, "redis.url", err, errlen, "port must be 1..65535 in \"%.80s\"", u);
-        if (port == 0)
-            return keyerr(c, "redis.url", err, errlen, "port must be 1..65535 in \"%.80s\"", u);
-    }
-    if (*end == '/' && end[1]) {
-        for (const char *q = end + 1; *q; q++)
-            if (*q < '0' || *q > '9')
-                return keyerr(c, "redis.url", err, errlen, "the database after '/' must be a number in \"%.80s\"", u);
-    }
+    if (colon && colon + 1 == end)
+        return keyerr(c, "redis.url", err, errlen, "missing port after ':' in \"%.80s\"", u);
+    if (colon && !num_in(colon + 1, end, 1, 65535))
+        return keyerr(c, "redis.url", err, errlen, "port must be 1..65535 in \"%.80s\"", u);
+    if (*end == '/' && end[1] && !num_in(end + 1, end + strlen(end), 0, 1000000))
+        return keyerr(c, "redis.url", err, errlen, "the database after '/' must be a number in \"%.80s\"", u);
     return 0;
 }
 

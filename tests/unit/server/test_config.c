@@ -690,6 +690,16 @@ static void test_validation(void **state)
     VALID("[redis]\nurl = \"redis://[::1]:6379\"");
     VALID("[redis]\nurl = \"redis://h/\"");
     VALID("[redis]\nurl = \"unix:///run/redis.sock\"");
+    VALID("[redis]\nurl = \"unix:///run/redis.sock?db=3\"");
+    VALID("[redis]\nurl = \"redis://:pw@h\"");
+    INVALID("[redis]\nurl = \"unix:///run/redis.sock?timeout=3\"",
+            "t.toml:2: redis.url: the only option of a unix:// URL is ?db=N, got \"unix:///run/redis.sock?timeout=3\"");
+    INVALID("[redis]\nurl = \"unix:///\"", "t.toml:2: redis.url: expected unix:///absolute/path, got \"unix:///\"");
+    INVALID("[redis]\nurl = \"redis://token@h\"",
+            "t.toml:2: redis.url: credentials must be written [user]:password@ in \"redis://token@h\"");
+    INVALID("[redis]\nurl = \"redis://[]:1\"", "t.toml:2: redis.url: bad host in \"redis://[]:1\"");
+    INVALID("[redis]\nurl = \"redis://h/1000001\"",
+            "t.toml:2: redis.url: the database after '/' must be a number in \"redis://h/1000001\"");
     INVALID("[tracing]\nenabled = true", "t.toml:2: tracing.enabled: not supported yet: tracing (OpenTelemetry export)");
     INVALID("[security]\nadmin_ip_whitelist = [\"127.0.0.1\", \"localhost\"]",
             "t.toml:2: security.admin_ip_whitelist: \"localhost\" is not an IP address or CIDR range");
