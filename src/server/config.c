@@ -995,6 +995,31 @@ static int check_redis_url(const server_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* An IPv4/IPv6 literal, or a host name: dot-separated labels of letters, digits and '-'
+ * (not at either end), at most 63 bytes each and 253 in all. */
+static int check_host(const char *h)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1)
+        return 0;
+    size_t n = strlen(h), label = 0;
+    if (n == 0 || n > 253)
+        return -1;
+    for (size_t k = 0; k <= n; k++) {
+        char ch = h[k];
+        if (ch == '.' || ch == '\0') {
+            if (label == 0 || label > 63 || h[k - 1] == '-')
+                return -1;
+            label = 0;
+            continue;
+        }
+        if (!isalnum((unsigned char)ch) && !(ch == '-' && label > 0))
+            return -1;
+        label++;
+    }
+    return 0;
+}
+
 static int check_readable(const server_config *c, const char *key, const char *path, char *err, size_t errlen)
 {
     if (access(path, R_OK) != 0)
@@ -1045,8 +1070,9 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
                           keys[k].max, v);
     }
     /* server */
-    if (!c->server.host[0])
-        return keyerr(c, "server.host", err, errlen, "must not be empty");
+    if (check_host(c->server.host) < 0)
+        return keyerr(c, "server.host", err, errlen,
+                      "expected an IP address or a host name, got \"%.80s\"", c->server.host);
     const char *cert = c->server.tls.cert_file, *key = c->server.tls.key_file;
     if (cert && !key)
         return keyerr(c, "server.tls.cert_file", err, errlen, "server.tls.key_file is required with it");

@@ -733,7 +733,22 @@ static void test_validation(void **state)
             "(30), got 30");
     INVALID("[websocket]\nbatch_size = 2000",
             "t.toml:2: websocket.batch_size: must not exceed websocket.max_buffered_messages (1000), got 2000");
-    INVALID("[server]\nhost = \"\"", "t.toml:2: server.host: must not be empty");
+    INVALID("[server]\nhost = \"\"", "t.toml:2: server.host: expected an IP address or a host name, got \"\"");
+    INVALID("[server]\nhost = \"http://0.0.0.0\"",
+            "t.toml:2: server.host: expected an IP address or a host name, got \"http://0.0.0.0\"");
+    INVALID("[server]\nhost = \"0.0.0.0:8080\"",
+            "t.toml:2: server.host: expected an IP address or a host name, got \"0.0.0.0:8080\"");
+    INVALID("[server]\nhost = \"a..b\"", "t.toml:2: server.host: expected an IP address or a host name, got \"a..b\"");
+    INVALID("[server]\nhost = \"-a.b\"", "t.toml:2: server.host: expected an IP address or a host name, got \"-a.b\"");
+    INVALID("[server]\nhost = \"a-.b\"", "t.toml:2: server.host: expected an IP address or a host name, got \"a-.b\"");
+    INVALID("[server]\nhost = \"[::1]\"", "t.toml:2: server.host: expected an IP address or a host name, got \"[::1]\"");
+    INVALID("[server]\nhost = \"0123456789012345678901234567890123456789012345678901234567890123.x\"",
+            "t.toml:2: server.host: expected an IP address or a host name, got "
+            "\"0123456789012345678901234567890123456789012345678901234567890123.x\"");
+    VALID("[server]\nhost = \"::\"");
+    VALID("[server]\nhost = \"fe80::1\"");
+    VALID("[server]\nhost = \"localhost\"");
+    VALID("[server]\nhost = \"db-1.example.com\"");
     INVALID("[database]\ndata_path = \"\"", "t.toml:2: database.data_path: must not be empty");
     INVALID("[server.tls]\ncert_file = \"c.pem\"", "t.toml:2: server.tls.cert_file: server.tls.key_file is required with it");
     INVALID("[server.tls]\n\nkey_file = \"k.pem\"", "t.toml:3: server.tls.key_file: server.tls.cert_file is required with it");
@@ -900,6 +915,16 @@ static void test_examples(void **state)
     assert_int_equal(cfg_load(&c, NULL, err, sizeof err), 0);
     assert_null(c.source);
     assert_int_equal(c.server.workers, 4);
+    cfg_free(&c);
+    clear_env();
+    /* the path argument wins over NEUROQUANTUM_CONFIG */
+    setenv("NEUROQUANTUM_CONFIG", "no-such.toml", 1);
+    assert_int_equal(cfg_load(&c, path, err, sizeof err), 0);
+    assert_string_equal(c.source, path);
+    cfg_free(&c);
+    setenv("NEUROQUANTUM_CONFIG", "", 1); /* empty: no file */
+    assert_int_equal(cfg_load(&c, NULL, err, sizeof err), 0);
+    assert_null(c.source);
     cfg_free(&c);
     clear_env();
     /* a missing file, a file with an error */
