@@ -118,7 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wclosed = 1;
         }
         struct pollfd pf = {sv[1], POLLIN | (wclosed ? 0 : POLLOUT), 0};
-        if (poll(&pf, 1, 10000) <= 0)
+        int pr = poll(&pf, 1, 10000);
+        if (pr < 0 && errno == EINTR) /* libFuzzer's timer signal */
+            continue;
+        if (pr <= 0)
             break; /* the server did not let go: caught by the check below */
         if (pf.revents & POLLOUT) {
             ssize_t w = send(sv[1], body + woff, rest - woff, MSG_NOSIGNAL);
