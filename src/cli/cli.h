@@ -24,6 +24,7 @@ int cmd_check(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
+int cmd_serve(int argc, char **argv);   /* serve.c */
 
 /* Key/value verbs shared by `nqdb kv` and the shell's dot-commands. out receives results. */
 int kv_run(nq_db *db, int argc, char **argv, FILE *out);

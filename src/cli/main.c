@@ -32,18 +32,21 @@ static void usage(FILE *out)
             "  info DBFILE               file header, page counts, cache and log statistics\n"
             "  checkpoint DBFILE         fold the write-ahead log into the database file\n"
             "  kv DBFILE VERB ...        key/value access to named trees (see `nqdb kv --help`)\n"
+            "  serve [--config FILE] [--data DIR] [--port N]\n"
+            "                            the server: REST API, WebSocket, metrics (see `nqdb serve\n"
+            "                            --help`; first run `nqdb init` for an admin API key)\n"
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
-            "Not built yet (they answer \"not supported yet\"): serve, init, generate-jwt-secret,\n"
-            "backup, restore, verify, dna, quantum, neuro, pqc, bench.\n"
+            "Not built yet (they answer \"not supported yet\"): backup, restore, verify, dna,\n"
+            "quantum, neuro, pqc, bench.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
 }
 
-static const char *const planned[] = {"serve", "init", "generate-jwt-secret", "backup", "restore",
-                                      "verify", "dna", "quantum", "neuro", "pqc", "bench", NULL};
+static const char *const planned[] = {"backup", "restore", "verify", "dna",
+                                      "quantum", "neuro", "pqc", "bench", NULL};
 
 int main(int argc, char **argv)
 {
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
         return cmd_checkpoint(argc - 1, argv + 1);
     if (!strcmp(cmd, "kv"))
         return cmd_kv(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
     for (int i = 0; planned[i]; i++)
         if (!strcmp(cmd, planned[i])) {
             fprintf(stderr, "nqdb: not supported yet: `%s`\n", cmd);
