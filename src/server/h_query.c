@@ -82,10 +82,13 @@ int query_bind_json(nq_stmt *st, int i, json_t *v)
     }
 }
 
-/* Bind params (array: positional; object: by name, with or without its ':'/'$'/'@'). */
+/* Bind params (array: positional; object: by name, with or without its ':'/'$'/'@') to a
+ * statement that has placeholders; each such statement of the request gets the same params. */
 static int bind_params(req *r, nq_stmt *st, json_t *params, int stmt_no)
 {
     int n = nq_bind_count(st);
+    if (n == 0) /* params belong to the statements that have placeholders */
+        return 0;
     if (!params) {
         if (n > 0)
             return req_failf(r, AE_INVALID_QUERY,

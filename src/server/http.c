@@ -618,11 +618,12 @@ int http_start(nq_server *s, char *err, size_t errlen)
         {MHD_OPTION_END, 0, NULL},
     };
     s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         s, MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_CONNECTION_LIMIT,
         c->server.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, c->server.keep_alive,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     freeaddrinfo(ai);
     /* libmicrohttpd keeps pointers to the PEM texts: they live as long as the daemon */

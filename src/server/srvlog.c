@@ -58,7 +58,7 @@ static void emit(srvlog *l, int level, const char *rid, const char *msg, json_t 
         json_object_set_new(o, "msg", json_string(msg));
         if (fields)
             json_object_update(o, fields);
-        char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
+        char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(6));
         json_decref(o);
         pthread_mutex_lock(&l->mu);
         if (s)
