@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "auth_cmds.h"
 #include "slt.h"
 
 static void usage(FILE *out)
@@ -35,6 +36,13 @@ static void usage(FILE *out)
             "  serve [--config FILE] [--data DIR] [--port N]\n"
             "                            the server: REST API, WebSocket, metrics (see `nqdb serve\n"
             "                            --help`; first run `nqdb init` for an admin API key)\n"
+            "  init [--data DIR] [--name N] [--expiry-hours H] [--output FILE]\n"
+            "                            first-time setup: data directory and first admin API key\n"
+            "  generate-jwt-secret [--output FILE]\n"
+            "                            a new JWT signing secret as a [jwt] config snippet\n"
+            "  key create|list|revoke    API keys of the data directory (`nqdb key --help`)\n"
+            "  user create|list|delete|passwd\n"
+            "                            users who log in for JWTs (`nqdb user --help`)\n"
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
@@ -79,6 +87,14 @@ int main(int argc, char **argv)
         return cmd_kv(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "init"))
+        return cmd_init(argc - 1, argv + 1);
+    if (!strcmp(cmd, "generate-jwt-secret"))
+        return cmd_generate_jwt_secret(argc - 1, argv + 1);
+    if (!strcmp(cmd, "key"))
+        return cmd_key(argc - 1, argv + 1);
+    if (!strcmp(cmd, "user"))
+        return cmd_user(argc - 1, argv + 1);
     for (int i = 0; planned[i]; i++)
         if (!strcmp(cmd, planned[i])) {
             fprintf(stderr, "nqdb: not supported yet: `%s`\n", cmd);
