@@ -8,7 +8,10 @@
  * a real database (all rows in order exactly once, batch sizes, errors, permissions),
  * cancel_query of a ten-million-row stream, backpressure (a client that does not read holds the
  * producer, the queue stays bounded), dropping of channel messages for slow subscribers,
- * heartbeats (server pings, dead-peer close, stalled queue close), max_connections.
+ * heartbeats (server pings, dead-peer close, stalled queue close), max_connections. Last, an
+ * independent implementation: Python's websocket-client (python3-websocket) connects over
+ * loopback TCP to a handshake played by the test and runs pub/sub, fragments, pings, a binary
+ * frame, a stream and the close handshake (skipped when the module is missing).
  *
  * Waits are bounded polls on a condition (never a fixed sleep that a slow machine could beat);
  * a timeout means a failure.
@@ -23,7 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1162,6 +1169,118 @@ static void test_shutdown(void **state)
     db_teardown();
 }
 
+/* ---- an independent client: Python's websocket-client over loopback TCP ------------------- */
+
+static const char py_client[] =
+    "import json, sys, websocket\n"
+    "from websocket import ABNF\n"
+    "ws = websocket.create_connection(sys.argv[1], timeout=10)\n"
+    "def recv():\n"
+    "    return json.loads(ws.recv())\n"
+    "ws.send(json.dumps({'type': 'subscribe', 'channel': 'py.*'}))\n"
+    "m = recv(); assert m['type'] == 'subscription_confirmed' and m['channel'] == 'py.*', m\n"
+    "data = {'x': [1, 2.5, None, True], 's': 'h\\u00e9llo \\u2603'}\n"
+    "ws.send(json.dumps({'type': 'publish', 'channel': 'py.test', 'data': data}))\n"
+    "m = recv(); assert m['type'] == 'channel_message' and m['data'] == data, m\n"
+    "ws.send_frame(ABNF.create_frame('{\"type\":', ABNF.OPCODE_TEXT, 0))\n"
+    "ws.send_frame(ABNF.create_frame('\"ping\"}', ABNF.OPCODE_CONT, 1))\n"
+    "m = recv(); assert m['type'] == 'pong' and m['timestamp'].endswith('+00:00'), m\n"
+    "ws.ping('abc')\n"
+    "op, f = ws.recv_data_frame(True)\n"
+    "assert op == ABNF.OPCODE_PONG and f.data == b'abc', (op, f.data)\n"
+    "ws.send_binary(b'\\x00\\x01')\n"
+    "m = recv(); assert m['type'] == 'error' and m['code'] == 'UNSUPPORTED_FRAME', m\n"
+    "ws.send(json.dumps({'type': 'stream_query', 'query': 'SELECT id FROM t ORDER BY id',\n"
+    "                    'batch_size': 7}))\n"
+    "m = recv(); assert m['type'] == 'query_started', m\n"
+    "ids = []\n"
+    "while True:\n"
+    "    m = recv()\n"
+    "    if m['type'] == 'query_completed':\n"
+    "        break\n"
+    "    assert m['type'] == 'query_batch', m\n"
+    "    ids += [r['id'] for r in m['rows']]\n"
+    "assert ids == list(range(1, 31)) and m['total_rows'] == 30, (ids, m)\n"
+    "ws.send_close(1000, b'bye')\n"
+    "f = ws.recv_frame()\n"
+    "assert f.opcode == ABNF.OPCODE_CLOSE and f.data[:2] == b'\\x03\\xe8', f.data\n"
+    "ws.shutdown()\n"
+    "print('OK')\n";
+
+static void test_python_client(void **state)
+{
+    (void)state;
+    if (system("/usr/bin/python3 -c 'import websocket' 2>/dev/null") != 0)
+        skip(); /* scripts/bootstrap installs python3-websocket */
+    db_setup(30, 0);
+    ws_hub *h = hub_make(NULL);
+    FILE *f = fopen("ws_client.py", "w");
+    assert_non_null(f);
+    fputs(py_client, f);
+    fclose(f);
+
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 ws_client.py ws://127.0.0.1:%u/ws 2>&1",
+             ntohs(a.sin_port));
+    FILE *py = popen(cmd, "r");
+    assert_non_null(py);
+
+    /* The part the HTTP layer plays: read the upgrade request, answer 101, hand over. */
+    struct pollfd pf = {ls, POLLIN, 0};
+    assert_int_equal(poll(&pf, 1, WAIT_MS), 1);
+    client *c = calloc(1, sizeof *c);
+    c->sfd = accept(ls, NULL, NULL);
+    assert_true(c->sfd >= 0);
+    close(ls);
+    char req[4096];
+    size_t n = 0;
+    char *end = NULL;
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (!(end = strstr(req, "\r\n\r\n"))) {
+        assert_true(n < sizeof req - 1);
+        ssize_t r = read_exact(c->sfd, (uint8_t *)req + n, 1, deadline) == 0 ? 1 : -1;
+        assert_int_equal(r, 1);
+        req[++n] = '\0';
+    }
+    const char *k = strcasestr(req, "\r\nSec-WebSocket-Key:");
+    assert_non_null(k);
+    k += 20;
+    while (*k == ' ')
+        k++;
+    char key[64];
+    size_t kl = strcspn(k, "\r\n ");
+    assert_true(kl < sizeof key);
+    memcpy(key, k, kl);
+    key[kl] = '\0';
+    char acc[29], resp[256];
+    ws_accept_key(key, acc);
+    int rl = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                      acc);
+    write_all(c->sfd, resp, (size_t)rl);
+    assert_int_equal(ws_accept(h, c->sfd, NULL, 0, &ID_RO, "127.0.0.1", on_done, c), 0);
+
+    char out[4096] = "";
+    size_t on = fread(out, 1, sizeof out - 1, py);
+    out[on] = '\0';
+    int st = pclose(py);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(out, "OK\n") != 0)
+        fail_msg("python client failed (status %d):\n%s", st, out);
+    assert_true(wait_done(c));
+    free(c);
+    ws_hub_free(h);
+    db_teardown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1172,6 +1291,7 @@ int main(void)
         cmocka_unit_test(test_stream_cancel),    cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_slow_subscriber_drops), cmocka_unit_test(test_heartbeat),
         cmocka_unit_test(test_stalled_queue),    cmocka_unit_test(test_shutdown),
+        cmocka_unit_test(test_python_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
