@@ -216,22 +216,17 @@ static void suggest(const char *name, int want_table, char *out, size_t cap, int
     char cand[96];
     unsigned n = want_table ? (unsigned)NSECTIONS : (unsigned)NKEYS;
     for (unsigned k = 0; k < n; k++) {
+        const char *cmp = cand;
         if (want_table)
-            snprintf(cand, sizeof cand, "[%s]", sections[k]);
+            cmp = sections[k];
         else if (env)
             cfg_key_env_name(k, cand, sizeof cand);
         else
-            snprintf(cand, sizeof cand, "%s", keys[k].name);
-        const char *cmp = want_table ? cand + 1 : cand;
-        char tmp[96];
-        if (want_table) { /* compare without the brackets */
-            snprintf(tmp, sizeof tmp, "%s", sections[k]);
-            cmp = tmp;
-        }
+            cmp = keys[k].name;
         unsigned d = edit_distance(name, cmp);
         if (d < best) {
             best = d;
-            snprintf(hit, sizeof hit, "%s", cand);
+            snprintf(hit, sizeof hit, want_table ? "[%s]" : "%s", cmp);
         }
     }
     for (unsigned k = 0; env && k < NKEYS; k++) {
@@ -384,7 +379,8 @@ static int set_from_text(server_config *c, unsigned k, const char *s, char *reas
         char *end;
         errno = 0;
         double v = strtod(s, &end);
-        if (s[0] == '\0' || *end != '\0' || errno || !(v >= (double)d->min && v <= (double)d->max))
+        if (s[0] == '\0' || isspace((unsigned char)s[0]) || *end != '\0' || errno ||
+            !(v >= (double)d->min && v <= (double)d->max))
             return seterr(reason, rcap, "expected a number %llu..%llu, got \"%.60s\"", d->min, d->max, s);
         *(double *)field(c, k) = v;
         return 0;
@@ -423,11 +419,33 @@ static void got_text(const toml_value *v, const char *text, char *out, size_t ca
         snprintf(out, cap, "a table");
         return;
     }
-    size_t n = v->src_len;
-    if (n > 60)
-        snprintf(out, cap, "%.57s...", text + v->src_off);
-    else
-        snprintf(out, cap, "%.*s", (int)n, text + v->src_off);
+    /* one line: a line end (in a multi-line array) and the indentation after it become one
+     * space; a value longer than 60 bytes is cut to 57 (at a character boundary) + "..." */
+    const char *p = text + v->src_off, *e = p + v->src_len;
+    char tmp[64];
+    size_t o = 0;
+    int nl = 0;
+    for (; p < e && o < 61; p++) {
+        if (*p == '\n' || *p == '\r') {
+            nl = 1;
+            continue;
+        }
+        if (nl && (*p == ' ' || *p == '\t'))
+            continue;
+        if (nl && o)
+            tmp[o++] = ' ';
+        nl = 0;
+        if (o < 61)
+            tmp[o++] = *p;
+    }
+    if (o > 60) {
+        o = 57;
+        while (o && ((unsigned char)tmp[o] & 0xC0) == 0x80) /* tmp[o] continues a character */
+            o--;
+        memcpy(tmp + o, "...", 3);
+        o += 3;
+    }
+    snprintf(out, cap, "%.*s", (int)o, tmp);
 }
 
 static int set_from_toml(server_config *c, unsigned k, const toml_value *v, const char *text, char *reason,

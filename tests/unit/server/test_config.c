@@ -599,6 +599,20 @@ static void test_file_errors(void **state)
     PARSE_ERR("[server]\nport = \"0123456789012345678901234567890123456789012345678901234567890123456789\"",
               "t.toml:2: server.port: expected an integer 1..65535, got "
               "\"01234567890123456789012345678901234567890123456789012345...");
+    /* a multi-line value is shown on one line; a cut never splits a character */
+    PARSE_ERR("[server]\nhost = [\n  \"a\",\n  \"b\"\n]", "t.toml:2: server.host: expected a string, got [ \"a\", \"b\" ]");
+    {
+        char text[200] = "[server]\nport = \"x", want[300] = "t.toml:2: server.port: expected an integer 1..65535, got \"x";
+        for (int k = 0; k < 40; k++)
+            strcat(text, "\xC3\xA9");
+        strcat(text, "\"");
+        for (int k = 0; k < 27; k++)
+            strcat(want, "\xC3\xA9");
+        strcat(want, "...");
+        parse_err_at(__LINE__, text, want);
+    }
+    ENV_ERR("NEUROQUANTUM_TRACING_SAMPLING_RATE= 0.5",
+            "NEUROQUANTUM_TRACING_SAMPLING_RATE: tracing.sampling_rate: expected a number 0..1, got \" 0.5\"");
     /* the name defaults to <string> */
     server_config c;
     char err[256];
