@@ -393,7 +393,7 @@ static void start_close(conn_io *io, uint16_t code, const char *reason)
 {
     if (io->closing)
         return;
-    ws_log(io->h, WS_LOG_INFO, "ws %s: closing with %u (%s)", io->c->remote, code, reason);
+    ws_log(io->h, WS_LOG_INFO, "%s: closing with %u (%s)", io->c->remote, code, reason);
     if (code != 1001)
         ws_event(io->h, "error", reason);
     wslay_event_queue_close(io->ws, code, (const uint8_t *)reason, strlen(reason));
@@ -641,7 +641,7 @@ static void dispatch(conn_io *io, const char *msg, size_t len)
             ws_conn_error(c, "INVALID_MESSAGE", "message: missing field \"data\"");
         } else {
             char *d = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-            ws_log(h, WS_LOG_DEBUG, "ws %s: message %.300s", c->remote, d ? d : "?");
+            ws_log(h, WS_LOG_DEBUG, "%s: message %.300s", c->remote, d ? d : "?");
             free(d);
         }
     }
@@ -805,7 +805,7 @@ static int conn_loop(conn_io *io)
         if (r == WSLAY_ERR_CALLBACK_FAILURE) {
             /* Not our socket (io_error is clear): wslay_frame_recv refused the bytes. */
             ws_event(h, "error", "protocol error");
-            ws_log(h, WS_LOG_INFO, "ws %s: frame protocol error, closing with 1002", c->remote);
+            ws_log(h, WS_LOG_INFO, "%s: frame protocol error, closing with 1002", c->remote);
             raw_close(io, 1002);
         } else if (r != 0) {
             raw_close(io, 1011);

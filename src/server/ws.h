@@ -47,13 +47,14 @@ typedef struct ws_env {
      * "sent" / "received" (type = message type), "dropped" (type = "channel_message"),
      * "stream_start", "stream_end" (type = "completed", "cancelled" or "failed"). */
     void (*on_event)(void *arg, const char *what, const char *type);
-    void (*log)(void *arg, int level, const char *msg); /* level: 0 debug, 1 info, 2 warn, 3 error */
+    void (*log)(void *arg, int level, const char *msg); /* level: WS_LOG_* */
 } ws_env;
 
-#define WS_LOG_DEBUG 0
-#define WS_LOG_INFO  1
-#define WS_LOG_WARN  2
-#define WS_LOG_ERROR 3
+/* The numbering of srvlog.h (SRVLOG_ERROR 0 .. SRVLOG_DEBUG 3), so a level passes through. */
+#define WS_LOG_ERROR 0
+#define WS_LOG_WARN  1
+#define WS_LOG_INFO  2
+#define WS_LOG_DEBUG 3
 
 /* A new hub (copies cfg and env; cfg may be NULL for all defaults). 0 or NQ_ENOMEM. */
 int ws_hub_new(const ws_config *cfg, const ws_env *env, ws_hub **out);
