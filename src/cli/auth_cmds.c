@@ -43,7 +43,9 @@ typedef struct opts {
 
 /* Which options a command takes: a string of letters. d=--data c=--config n=--name
  * e=--expiry-hours o=--output p=--permissions r=--rate-limit f=--format y=--yes
- * s=--password-stdin. */
+ * s=--password-stdin k=--key (key revoke: the key or id, like the positional argument).
+ * The short forms are upstream's (neuroquantum-api init -n -e -o -y, key create -n -p -e -r -o,
+ * key revoke -k, global -c), so scripts written for it keep working. */
 static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, int maxpos,
                       opts *o)
 {
@@ -52,12 +54,14 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
     o->rate_limit = -1;
     static const struct {
         char letter;
-        const char *name;
+        const char *name, *short_name;
         int has_value;
-    } known[] = {{'d', "--data", 1},         {'c', "--config", 1},      {'n', "--name", 1},
-                 {'e', "--expiry-hours", 1}, {'o', "--output", 1},      {'p', "--permissions", 1},
-                 {'r', "--rate-limit", 1},   {'f', "--format", 1},      {'y', "--yes", 0},
-                 {'s', "--password-stdin", 0}};
+    } known[] = {{'d', "--data", NULL, 1},         {'c', "--config", "-c", 1},
+                 {'n', "--name", "-n", 1},         {'e', "--expiry-hours", "-e", 1},
+                 {'o', "--output", "-o", 1},       {'p', "--permissions", "-p", 1},
+                 {'r', "--rate-limit", "-r", 1},   {'f', "--format", NULL, 1},
+                 {'y', "--yes", "-y", 0},          {'s', "--password-stdin", NULL, 0},
+                 {'k', "--key", "-k", 1}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -74,17 +78,22 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
         }
         size_t k, nk = sizeof known / sizeof known[0];
         const char *val = NULL;
+        int is_short = 0;
         for (k = 0; k < nk; k++) {
             size_t n = strlen(known[k].name);
             if (strncmp(a, known[k].name, n) == 0 && (a[n] == '\0' || a[n] == '='))
                 break;
+            if (known[k].short_name && !strcmp(a, known[k].short_name)) {
+                is_short = 1;
+                break;
+            }
         }
         if (k == nk || !strchr(allowed, known[k].letter)) {
             fprintf(stderr, "nqdb %s: unknown option %s (see `nqdb %s --help`)\n", cmd, a, cmd);
             return EXIT_ERROR;
         }
         if (known[k].has_value) {
-            const char *eq = strchr(a, '=');
+            const char *eq = is_short ? NULL : strchr(a, '=');
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val) {
                 fprintf(stderr, "nqdb %s: %s needs a value\n", cmd, known[k].name);
@@ -104,6 +113,13 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
         case 'f': o->format = val; break;
         case 'y': o->yes = 1; break;
         case 's': o->password_stdin = 1; break;
+        case 'k':
+            if (o->npos >= maxpos) {
+                fprintf(stderr, "nqdb %s: unexpected argument \"%s\"\n", cmd, val);
+                return EXIT_ERROR;
+            }
+            o->pos[o->npos++] = val;
+            break;
         case 'e': num = &o->expiry_hours; break;
         case 'r': num = &o->rate_limit; break;
         }
@@ -303,7 +319,8 @@ static void init_usage(FILE *out)
             "  --name N            key name (default admin)\n"
             "  --expiry-hours H    lifetime of the key in hours (default 8760, one year)\n"
             "  --output FILE       write the key to FILE instead of printing it\n"
-            "  --yes               accepted for compatibility; init never prompts\n");
+            "  --yes               accepted for compatibility; init never prompts\n"
+            "Short forms as upstream: -n, -e, -o, -y, -c.\n");
 }
 
 int cmd_init(int argc, char **argv)
@@ -423,7 +440,8 @@ static void key_usage(FILE *out)
             "           neuromorphic, quantum, dna, read, write (default read,write); H default\n"
             "           720 (30 days); --rate-limit: requests per hour (default: the server's)\n"
             "  list     every key with its id, never the key itself\n"
-            "  revoke   by the 8-character id that list shows, or by the key\n");
+            "  revoke   by the 8-character id that list shows, or by the key (also -k KEY)\n"
+            "Short forms as upstream: -n, -p, -e, -r, -o, -c.\n");
 }
 
 typedef struct list_ctx {
@@ -512,7 +530,7 @@ int cmd_key(int argc, char **argv)
     else if (!strcmp(verb, "list"))
         rc = parse_opts(cmd, argc - 1, argv + 1, "dcf", 0, &o);
     else if (!strcmp(verb, "revoke"))
-        rc = parse_opts(cmd, argc - 1, argv + 1, "dc", 1, &o);
+        rc = parse_opts(cmd, argc - 1, argv + 1, "dck", 1, &o);
     else {
         fprintf(stderr, "nqdb key: unknown verb \"%s\" (create, list, revoke)\n", verb);
         return EXIT_ERROR;

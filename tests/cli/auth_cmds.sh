@@ -171,6 +171,20 @@ wait $holder
 run $NQ key list
 expect_rc "key list after it let go" 0
 
+# ---- upstream's short options ----
+run $NQ init -n shorty -e 24 -o "$T/short.env" -y --data "$T/d6"
+expect_rc "init -n -e -o -y" 0
+grep -q '^# Name: shorty$' "$T/short.env" && ok "init -n" || bad "init -n" "$(cat "$T/short.env")"
+run $NQ key create -n tiny -p read,dna -e 5 -r 7 --data "$T/d6"
+expect_rc "key create -n -p -e -r" 0
+expect_out "key create -p" "permissions: dna, read"
+expect_out "key create -r" "7 requests/hour"
+TINY=$(grep -o 'nqdb_[0-9a-f]\{32\}' "$T/out" | head -n 1)
+run $NQ key revoke -k "$TINY" --data "$T/d6"
+expect_rc "key revoke -k" 0
+run $NQ key revoke -k "$TINY" extra --data "$T/d6"
+expect_rc "key revoke -k with an extra argument" 2
+
 # ---- the data directory from the environment ----
 run env NEUROQUANTUM_DATA_PATH="$T/d3" $NQ init --name envkey
 expect_rc "init with NEUROQUANTUM_DATA_PATH" 0
