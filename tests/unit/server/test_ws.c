@@ -569,6 +569,26 @@ static void test_malformed(void **state)
     send_text(c, "{\"type\":\"message\",\"data\":{\"x\":1}}"); /* logged, no reply */
     send_frame(c, 1, 0, 2, "\x01\x02", 2, 1);                 /* binary */
     expect_error(c, "UNSUPPORTED_FRAME", "binary");
+    /* Deep nesting: the parser's depth limit answers, nothing overflows a stack. */
+    subscribe(c, "deep");
+    char *deep = malloc(2 * 5000 + 100);
+    for (int depth = 2000; depth <= 5000; depth += 3000) {
+        int k = sprintf(deep, "{\"type\":\"publish\",\"channel\":\"deep\",\"data\":");
+        for (int i = 0; i < depth; i++)
+            deep[k++] = '[';
+        for (int i = 0; i < depth; i++)
+            deep[k++] = ']';
+        strcpy(deep + k, "}");
+        send_text(c, deep);
+        if (depth == 2000) { /* within jansson's limit (2048): delivered */
+            json_t *m = expect(c, "channel_message");
+            assert_true(json_is_array(json_object_get(m, "data")));
+            json_decref(m);
+        } else {
+            expect_error(c, "INVALID_MESSAGE", "invalid JSON");
+        }
+    }
+    free(deep);
     /* Still usable. */
     subscribe(c, "still.alive");
     send_text(c, "{\"type\":\"ping\",\"timestamp\":\"2025-10-29T12:00:00Z\"}");
