@@ -33,10 +33,11 @@
  * control frame over 125 bytes or fragmented, a non-minimal length) make it queue a close
  * without a status; for those we write a close frame with 1002 ourselves (raw_close). After our
  * close frame is out, the thread waits up to WS_CLOSE_LINGER_MS for the client's close (or EOF),
- * then ends: streams are stopped, subscriptions removed, done() called; the thread parks the
- * connection on the hub's zombie list, where the next ws_accept or the shutdown joins it.
+ * then ends. A client that half-closes (EOF without a close frame) still gets what was queued
+ * for it (flush_on_eof). At the end streams are stopped, subscriptions removed, done() called;
+ * the thread parks the connection on the hub's zombie list, where the next ws_accept or the
+ * shutdown joins it.
  */
-
 #include "ws.h"
 
 #include <errno.h>
@@ -278,6 +279,7 @@ typedef struct conn_io {
     size_t olen, ooff, ocap;
     int64_t last_rx, next_ping, stall_since, close_deadline;
     int io_error;   /* EOF or an error on the socket: the peer is gone */
+    int peer_eof;   /* of those, an orderly EOF: the peer may still read */
     int read_gate;  /* the recv callback may read the socket */
     int raw_close;  /* we wrote a close frame ourselves; wslay sends nothing more */
     int closing;    /* a close is queued or sent */
@@ -316,6 +318,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         return -1;
     }
     io->io_error = 1;
+    io->peer_eof = r == 0;
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
 }
@@ -440,6 +443,11 @@ static void pump_out(conn_io *io)
                 ws_event(io->h, "sent", m->type);
             }
             free(m);
+            /* Framed at once: a taken message is never left inside wslay (flush_on_eof). */
+            if (wslay_event_send(io->ws) != 0) {
+                io->io_error = 1;
+                return;
+            }
         }
         if (pending(io) == 0)
             return;
@@ -447,6 +455,37 @@ static void pump_out(conn_io *io)
         if (io->io_error || pending(io) > 0)
             return;
     }
+}
+
+/* The peer half-closed: send what is queued for it, as far as the socket takes it. wslay has
+ * queued a close without a status by now and would send nothing after it, so the frames are
+ * made here (server frames: FIN, opcode text, unmasked); obuf holds whole frames only. */
+static void flush_on_eof(conn_io *io)
+{
+    io->io_error = 0;
+    ws_out *m;
+    while (pending(io) < 4 * WS_OBUF_HIGH && (m = take(io))) {
+        uint8_t hdr[10];
+        size_t k = 0;
+        hdr[k++] = 0x81;
+        if (m->len < 126) {
+            hdr[k++] = (uint8_t)m->len;
+        } else if (m->len < 65536) {
+            hdr[k++] = 126;
+            hdr[k++] = (uint8_t)(m->len >> 8);
+            hdr[k++] = (uint8_t)m->len;
+        } else {
+            hdr[k++] = 127;
+            for (int i = 7; i >= 0; i--)
+                hdr[k++] = (uint8_t)((uint64_t)m->len >> (8 * i));
+        }
+        if (obuf_append(io, hdr, k) == 0 && obuf_append(io, (uint8_t *)m->text, m->len) == 0) {
+            __atomic_add_fetch(&io->h->messages_sent, 1, __ATOMIC_RELAXED);
+            ws_event(io->h, "sent", m->type);
+        }
+        free(m);
+    }
+    flush_out(io);
 }
 
 /* ---- messages from the client ------------------------------------------------------------- */
@@ -800,8 +839,11 @@ static int conn_loop(conn_io *io)
                 continue;
         }
         int r = wslay_event_recv(io->ws);
-        if (io->io_error)
+        if (io->io_error) {
+            if (io->peer_eof && !io->closing)
+                flush_on_eof(io);
             return 0;
+        }
         if (r == WSLAY_ERR_CALLBACK_FAILURE) {
             /* Not our socket (io_error is clear): wslay_frame_recv refused the bytes. */
             ws_event(h, "error", "protocol error");

@@ -652,6 +652,22 @@ static void test_framing(void **state)
     ws_hub_free(h);
 }
 
+/* A client that sends its requests and half-closes still gets the answers, then EOF. */
+static void test_half_close(void **state)
+{
+    (void)state;
+    ws_hub *h = hub_make(NULL);
+    client *c = client_open(h, &ID_RW);
+    send_text(c, "{\"type\":\"subscribe\",\"channel\":\"a\"}");
+    send_text(c, "{\"type\":\"ping\"}");
+    shutdown(c->fd, SHUT_WR);
+    json_decref(expect(c, "subscription_confirmed"));
+    json_decref(expect(c, "pong"));
+    assert_null(recv_msg(c)); /* EOF */
+    client_close(c);
+    ws_hub_free(h);
+}
+
 /* One connection that receives bad bytes and must be closed with `code`. */
 static void bad_frame_case(ws_hub *h, const void *bytes, size_t n, int code)
 {
@@ -1311,7 +1327,7 @@ int main(void)
         cmocka_unit_test(test_stream_cancel),    cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_slow_subscriber_drops), cmocka_unit_test(test_heartbeat),
         cmocka_unit_test(test_stalled_queue),    cmocka_unit_test(test_shutdown),
-        cmocka_unit_test(test_python_client),
+        cmocka_unit_test(test_python_client),    cmocka_unit_test(test_half_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
