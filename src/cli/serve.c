@@ -43,16 +43,6 @@ static void serve_usage(FILE *out)
             "finish, WebSocket clients get a close frame, the log is checkpointed; exit 0.\n");
 }
 
-static char *dup_str(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) {
-        fprintf(stderr, "nqdb serve: out of memory\n");
-        exit(EXIT_ERROR);
-    }
-    return d;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     const char *config = NULL, *data = NULL, *host = NULL, *port = NULL, *port_file = NULL;
@@ -87,25 +77,19 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "nqdb serve: %s\n", err);
         return EXIT_ERROR;
     }
-    if (data) {
-        free(cfg.database.data_path);
-        cfg.database.data_path = dup_str(data);
+    /* the flags go through cfg_set and cfg_validate like every other source of a setting;
+     * --port 0 (any free port) is the one value validation would refuse, so it is set after */
+    int any_port = port && strcmp(port, "0") == 0;
+    if ((data && cfg_set(&cfg, "database.data_path", data, err, sizeof err) != 0) ||
+        (host && cfg_set(&cfg, "server.host", host, err, sizeof err) != 0) ||
+        (port && !any_port && cfg_set(&cfg, "server.port", port, err, sizeof err) != 0) ||
+        cfg_validate(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "nqdb serve: %s\n", err);
+        cfg_free(&cfg);
+        return EXIT_ERROR;
     }
-    if (host) {
-        free(cfg.server.host);
-        cfg.server.host = dup_str(host);
-    }
-    if (port) {
-        char *end;
-        errno = 0;
-        unsigned long p = strtoul(port, &end, 10);
-        if (errno || *end || end == port || p > 65535) {
-            fprintf(stderr, "nqdb serve: --port: expected 0..65535, got \"%s\"\n", port);
-            cfg_free(&cfg);
-            return EXIT_ERROR;
-        }
-        cfg.server.port = (unsigned)p;
-    }
+    if (any_port)
+        cfg.server.port = 0;
     if (print_config) {
         cfg_dump(&cfg, stdout);
         cfg_free(&cfg);

@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include "cidr.h"
+
 #include "toml.h"
 
 #include <arpa/inet.h>
@@ -833,72 +835,6 @@ int cfg_set(server_config *c, const char *key, const char *value, char *err, siz
 
 /* ---- validation ------------------------------------------------------------------------------- */
 
-int cfg_cidr_parse(const char *s, cfg_cidr *out, char *err, size_t errlen)
-{
-    char host[64];
-    const char *slash = strchr(s, '/');
-    size_t hl = slash ? (size_t)(slash - s) : strlen(s);
-    if (hl == 0 || hl >= sizeof host)
-        return seterr(err, errlen, "\"%.60s\" is not an IP address or CIDR range", s);
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    cfg_cidr r;
-    memset(&r, 0, sizeof r);
-    unsigned maxp;
-    if (inet_pton(AF_INET, host, r.addr) == 1) {
-        r.family = AF_INET;
-        maxp = 32;
-    } else if (inet_pton(AF_INET6, host, r.addr) == 1) {
-        r.family = AF_INET6;
-        maxp = 128;
-    } else
-        return seterr(err, errlen, "\"%.60s\" is not an IP address or CIDR range", s);
-    r.prefix = maxp;
-    if (slash) {
-        const char *q = slash + 1;
-        unsigned v = 0;
-        if (!*q)
-            return seterr(err, errlen, "\"%.60s\": missing prefix length after '/'", s);
-        for (; *q; q++) {
-            if (*q < '0' || *q > '9' || (v = v * 10 + (unsigned)(*q - '0')) > maxp)
-                return seterr(err, errlen, "\"%.60s\": prefix length must be 0..%u", s, maxp);
-        }
-        r.prefix = v;
-    }
-    /* clear host bits so that matching compares networks */
-    unsigned bytes = maxp / 8;
-    for (unsigned b = 0; b < bytes; b++) {
-        unsigned lo = b * 8;
-        if (lo >= r.prefix)
-            r.addr[b] = 0;
-        else if (lo + 8 > r.prefix)
-            r.addr[b] &= (unsigned char)(0xFF << (8 - (r.prefix - lo)));
-    }
-    if (out)
-        *out = r;
-    return 0;
-}
-
-int cfg_cidr_contains(const cfg_cidr *r, int family, const unsigned char *addr)
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (family == AF_INET6 && r->family == AF_INET && memcmp(addr, mapped, 12) == 0) {
-        family = AF_INET;
-        addr += 12;
-    }
-    if (family != r->family)
-        return 0;
-    unsigned full = r->prefix / 8, rem = r->prefix % 8;
-    if (memcmp(addr, r->addr, full) != 0)
-        return 0;
-    if (rem) {
-        unsigned char m = (unsigned char)(0xFF << (8 - rem));
-        if ((addr[full] & m) != r->addr[full])
-            return 0;
-    }
-    return 1;
-}
-
 static const char *const insecure_secrets[] = {
     "your-super-secret-jwt-key-change-this-in-production",
     "CHANGE_THIS_IMMEDIATELY_USE_openssl_rand_base64_48_MINIMUM_32_CHARS",
@@ -1056,7 +992,6 @@ static int check_lowercase_choice(const server_config *c, const char *key, const
 
 int cfg_validate(const server_config *c, char *err, size_t errlen)
 {
-    char reason[200];
     /* a struct filled in by hand: every string key present, every number in range (values set
      * through cfg_parse_string / the environment / cfg_set were checked on the way in) */
     for (unsigned k = 0; k < NKEYS; k++) {
@@ -1174,13 +1109,18 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
         if (!is_token(c->cors.expose_headers.v[j]))
             return keyerr(c, "cors.expose_headers", err, errlen, "\"%.60s\" is not a header name",
                           c->cors.expose_headers.v[j]);
-    /* security */
+    /* security (ranges parsed by cidr.c, the same code the server matches with) */
+    cidr_range range;
     for (unsigned j = 0; j < c->security.admin_ip_whitelist.n; j++)
-        if (cfg_cidr_parse(c->security.admin_ip_whitelist.v[j], NULL, reason, sizeof reason) < 0)
-            return keyerr(c, "security.admin_ip_whitelist", err, errlen, "%s", reason);
+        if (cidr_parse(c->security.admin_ip_whitelist.v[j], &range) != 0)
+            return keyerr(c, "security.admin_ip_whitelist", err, errlen,
+                          "\"%.60s\" is not an IP address or CIDR range",
+                          c->security.admin_ip_whitelist.v[j]);
     for (unsigned j = 0; j < c->security.trusted_proxies.n; j++)
-        if (cfg_cidr_parse(c->security.trusted_proxies.v[j], NULL, reason, sizeof reason) < 0)
-            return keyerr(c, "security.trusted_proxies", err, errlen, "%s", reason);
+        if (cidr_parse(c->security.trusted_proxies.v[j], &range) != 0)
+            return keyerr(c, "security.trusted_proxies", err, errlen,
+                          "\"%.60s\" is not an IP address or CIDR range",
+                          c->security.trusted_proxies.v[j]);
     /* monitoring */
     if (c->monitoring.prometheus_endpoint[0] != '/')
         return keyerr(c, "monitoring.prometheus_endpoint", err, errlen, "must be a path starting with '/', got \"%.60s\"",

@@ -167,17 +167,5 @@ const char *cfg_key_name(unsigned k);      /* "server.port" */
 void cfg_key_env_name(unsigned k, char *buf, size_t cap); /* "NEUROQUANTUM_SERVER_PORT" */
 const char *cfg_key_short_env(unsigned k); /* "NEUROQUANTUM_PORT" or NULL */
 
-/* ---- CIDR ranges (security.admin_ip_whitelist, security.trusted_proxies) ----------------- */
-typedef struct cfg_cidr {
-    int family;               /* AF_INET or AF_INET6 */
-    unsigned char addr[16];   /* network byte order; the first 4 bytes for AF_INET */
-    unsigned prefix;          /* 0..32 or 0..128; a plain address is /32 or /128 */
-} cfg_cidr;
-
-/* "10.0.0.0/8", "::1", "fd00::/8", "127.0.0.1". 0, or -1 with a reason in err. */
-int cfg_cidr_parse(const char *s, cfg_cidr *out, char *err, size_t errlen);
-/* 1 if the address (family AF_INET: 4 bytes, AF_INET6: 16 bytes, network order) is in r.
- * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches IPv4 ranges. */
-int cfg_cidr_contains(const cfg_cidr *r, int family, const unsigned char *addr);
 
 #endif

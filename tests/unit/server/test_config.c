@@ -718,13 +718,13 @@ static void test_validation(void **state)
     INVALID("[security]\nadmin_ip_whitelist = [\"127.0.0.1\", \"localhost\"]",
             "t.toml:2: security.admin_ip_whitelist: \"localhost\" is not an IP address or CIDR range");
     INVALID("[security]\ntrusted_proxies = [\"10.0.0.0/33\"]",
-            "t.toml:2: security.trusted_proxies: \"10.0.0.0/33\": prefix length must be 0..32");
+            "t.toml:2: security.trusted_proxies: \"10.0.0.0/33\" is not an IP address or CIDR range");
     INVALID("[security]\ntrusted_proxies = [\"::/129\"]",
-            "t.toml:2: security.trusted_proxies: \"::/129\": prefix length must be 0..128");
+            "t.toml:2: security.trusted_proxies: \"::/129\" is not an IP address or CIDR range");
     INVALID("[security]\ntrusted_proxies = [\"10.0.0.0/\"]",
-            "t.toml:2: security.trusted_proxies: \"10.0.0.0/\": missing prefix length after '/'");
+            "t.toml:2: security.trusted_proxies: \"10.0.0.0/\" is not an IP address or CIDR range");
     INVALID("[security]\ntrusted_proxies = [\"10.0.0.0/8x\"]",
-            "t.toml:2: security.trusted_proxies: \"10.0.0.0/8x\": prefix length must be 0..32");
+            "t.toml:2: security.trusted_proxies: \"10.0.0.0/8x\" is not an IP address or CIDR range");
     VALID("[security]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\", \"fe80::/10\", \"0.0.0.0/0\"]");
     INVALID("[cors]\nallowed_origins = [\"*\"]",
             "t.toml:2: cors.allowed_origins: \"*\" cannot be combined with cors.allow_credentials = true");
@@ -1080,58 +1080,6 @@ static void test_dump(void **state)
     cfg_free(&a);
 }
 
-static void test_cidr(void **state)
-{
-    (void)state;
-    cfg_cidr r;
-    char err[200];
-    unsigned char a4[4], a6[16];
-    assert_int_equal(cfg_cidr_parse("10.1.2.3/8", &r, err, sizeof err), 0);
-    assert_int_equal(r.family, AF_INET);
-    assert_int_equal(r.prefix, 8);
-    assert_int_equal(r.addr[0], 10);
-    assert_int_equal(r.addr[1], 0); /* host bits cleared */
-    inet_pton(AF_INET, "10.200.0.1", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 1);
-    inet_pton(AF_INET, "11.0.0.1", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 0);
-    inet_pton(AF_INET6, "::ffff:10.9.9.9", a6);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET6, a6), 1); /* IPv4-mapped */
-    inet_pton(AF_INET6, "::1", a6);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET6, a6), 0);
-    assert_int_equal(cfg_cidr_parse("192.168.1.129/25", &r, err, sizeof err), 0);
-    inet_pton(AF_INET, "192.168.1.200", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 1);
-    inet_pton(AF_INET, "192.168.1.100", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 0);
-    assert_int_equal(cfg_cidr_parse("127.0.0.1", &r, err, sizeof err), 0);
-    assert_int_equal(r.prefix, 32);
-    inet_pton(AF_INET, "127.0.0.1", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 1);
-    inet_pton(AF_INET, "127.0.0.2", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 0);
-    assert_int_equal(cfg_cidr_parse("fd00::/8", &r, err, sizeof err), 0);
-    assert_int_equal(r.family, AF_INET6);
-    inet_pton(AF_INET6, "fdab::1", a6);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET6, a6), 1);
-    inet_pton(AF_INET6, "fe80::1", a6);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET6, a6), 0);
-    inet_pton(AF_INET, "253.0.0.1", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 0); /* other family */
-    assert_int_equal(cfg_cidr_parse("::/0", &r, err, sizeof err), 0);
-    inet_pton(AF_INET6, "2001:db8::1", a6);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET6, a6), 1);
-    assert_int_equal(cfg_cidr_parse("0.0.0.0/0", &r, err, sizeof err), 0);
-    inet_pton(AF_INET, "8.8.8.8", a4);
-    assert_int_equal(cfg_cidr_contains(&r, AF_INET, a4), 1);
-    assert_int_equal(cfg_cidr_parse("", &r, err, sizeof err), -1);
-    assert_int_equal(cfg_cidr_parse("/8", &r, err, sizeof err), -1);
-    assert_int_equal(cfg_cidr_parse("1.2.3/8", &r, err, sizeof err), -1);
-    assert_int_equal(cfg_cidr_parse("1.2.3.4/-1", &r, err, sizeof err), -1);
-    assert_int_equal(cfg_cidr_parse("1.2.3.4/999999999999", &r, err, sizeof err), -1);
-    assert_string_equal(err, "\"1.2.3.4/999999999999\": prefix length must be 0..32");
-}
-
 /* docs/configuration.md documents every key and every environment variable. */
 static void test_docs(void **state)
 {
@@ -1175,7 +1123,6 @@ int main(void)
         cmocka_unit_test(test_tls_files),
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_dump),
-        cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_docs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
