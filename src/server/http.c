@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cidr.h"
@@ -82,6 +83,10 @@ static void add_common_headers(req *r, struct MHD_Response *resp)
         if (s->cfg.cors.allow_credentials)
             MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
     }
+    /* jwt.refresh_threshold_minutes: tell a token holder it is time to use its refresh token */
+    if (r->who.kind == ID_JWT && r->who.expires_at &&
+        r->who.expires_at - (int64_t)time(NULL) <= (int64_t)s->cfg.jwt.refresh_threshold_minutes * 60)
+        MHD_add_response_header(resp, "X-Token-Refresh-Due", "true");
     if (r->rl_set) {
         char v[32];
         snprintf(v, sizeof v, "%u", r->rl.limit);
@@ -157,8 +162,12 @@ static enum MHD_Result respond(req *r)
 
     double ms = req_elapsed_ms(r);
     metrics_http(s->metrics, r->rt ? r->rt->pattern : "unmatched", r->method, r->status, ms / 1e3);
-    srvlog_access(&s->log, r->request_id, r->method, r->path, r->status, ms, r->client_ip,
-                  r->who.kind != ID_NONE ? r->who.name : NULL);
+    if (s->cfg.monitoring.detailed_logging)
+        srvlog_access(&s->log, r->request_id, r->method, r->path, r->status, ms, r->client_ip,
+                      r->who.kind != ID_NONE ? r->who.name : NULL);
+    else if (r->status >= 500)
+        srvlog_msg(&s->log, SRVLOG_WARN, r->request_id, "%s %s answered %d", r->method, r->path,
+                   r->status);
     (void)status_class;
     return ok;
 }
@@ -328,9 +337,18 @@ static void run(req *r)
         preflight(r);
         return;
     }
+    /* monitoring.prometheus_endpoint / health_check_endpoint move /metrics and /health */
+    const char *route_path = r->path;
+    if (strcmp(r->path, s->cfg.monitoring.prometheus_endpoint) == 0)
+        route_path = "/metrics";
+    else if (strcmp(r->path, s->cfg.monitoring.health_check_endpoint) == 0)
+        route_path = "/health";
+    else if ((strcmp(r->path, "/metrics") == 0 && strcmp(s->cfg.monitoring.prometheus_endpoint, "/metrics") != 0) ||
+             (strcmp(r->path, "/health") == 0 && strcmp(s->cfg.monitoring.health_check_endpoint, "/health") != 0))
+        route_path = "/\x01moved"; /* matches no route: 404 */
     int known = 0;
     char allow[128];
-    r->rt = router_match(r->method, r->path, r, &known, allow, sizeof allow);
+    r->rt = router_match(r->method, route_path, r, &known, allow, sizeof allow);
     int st = authenticate(r);
     if (st) {
         rate_limit(r); /* wrong credentials still spend the caller's IP budget */
@@ -350,6 +368,21 @@ static void run(req *r)
         return;
     }
     const route *rt = r->rt;
+    if (rt->fn == h_perf && !s->cfg.monitoring.performance_stats) {
+        req_fail(r, AE_NOT_FOUND, "performance statistics are disabled (monitoring.performance_stats)",
+                 NULL);
+        return;
+    }
+    /* security.csrf_protection: a state-changing request that a browser sent from a page of
+     * another origin is refused, whatever credentials it carries */
+    if (s->cfg.security.csrf_protection && strcmp(r->method, "GET") != 0) {
+        const char *origin = header(r->conn, "Origin");
+        if (origin && !origin_allowed(s, origin)) {
+            req_failf(r, AE_FORBIDDEN, "cross-site request from origin %.200s refused "
+                      "(security.csrf_protection; allowed origins: cors.allowed_origins)", origin);
+            return;
+        }
+    }
     if (!(rt->flags & ROUTE_PUBLIC)) {
         if (r->who.kind == ID_NONE) {
             req_fail(r, AE_UNAUTHORIZED,
@@ -406,6 +439,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* server.client_timeout: the whole request must arrive within this many ms */
+        if (s->cfg.server.client_timeout && req_elapsed_ms(r) > (double)s->cfg.server.client_timeout) {
+            srvlog_msg(&s->log, SRVLOG_WARN, r->request_id,
+                       "%s %s from %s: body not complete after %u ms (server.client_timeout); "
+                       "connection closed", r->method, r->path, r->client_ip,
+                       s->cfg.server.client_timeout);
+            return MHD_NO;
+        }
         if (r->done || r->body_too_large)
             return MHD_YES;
         if (r->body_len + n > s->cfg.security.max_payload_size) {

@@ -103,6 +103,8 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     if (srvlog_init(&s->log, c->logging.level, c->logging.format, c->logging.file_path, err,
                     errlen) != 0)
         return -1;
+    srvlog_rotation(&s->log, (uint64_t)c->logging.max_file_size_mb << 20, c->logging.max_files);
+    srvlog_structured(&s->log, c->logging.structured_logging);
     if (make_dir(c->database.data_path, err, errlen) != 0)
         return -1;
     snprintf(s->db_path, sizeof s->db_path, "%s/nqdb.db", c->database.data_path);
@@ -161,7 +163,12 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (unsigned)n : 2;
     }
-    if (dbpool_init(&s->pool, s->db, workers + SERVER_WS_STREAM_CONNECTIONS, err, errlen) != 0)
+    /* one engine connection per worker plus a few for WebSocket streams, at most
+     * database.max_connections (fewer than workers: requests wait for a free one) */
+    unsigned pool = workers + SERVER_WS_STREAM_CONNECTIONS;
+    if (pool > c->database.max_connections)
+        pool = c->database.max_connections;
+    if (dbpool_init(&s->pool, s->db, pool, err, errlen) != 0)
         return -1;
 
     ws_config wc = {.max_connections = c->websocket.max_connections,
@@ -236,6 +243,24 @@ void server_shutdown(nq_server *s)
     http_quiesce(s);
     if (s->ws)
         ws_hub_shutdown(s->ws);
+    /* server.client_shutdown: how long requests in flight get to finish; MHD_stop_daemon then
+     * closes what is left (a request still running its statement finishes it first) */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (atomic_load(&s->n_active) == 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
+        if (ms >= (double)s->cfg.server.client_shutdown) {
+            srvlog_msg(&s->log, SRVLOG_WARN, NULL,
+                       "%llu request(s) still running after server.client_shutdown (%u ms)",
+                       (unsigned long long)atomic_load(&s->n_active), s->cfg.server.client_shutdown);
+            break;
+        }
+        struct timespec nap = {0, 5 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
     http_stop(s);
     if (s->flusher_running)
         pthread_join(s->flusher, NULL);

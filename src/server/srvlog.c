@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +24,7 @@ int srvlog_init(srvlog *l, const char *level, const char *format, const char *fi
         if (strcasecmp(level, level_names[i]) == 0)
             l->level = i;
     l->json = !format || strcasecmp(format, "json") == 0;
+    l->structured = 1;
     l->f = stderr;
     if (file && *file) {
         l->f = fopen(file, "a");
@@ -31,10 +33,59 @@ int srvlog_init(srvlog *l, const char *level, const char *format, const char *fi
             return -1;
         }
         l->owns_f = 1;
+        l->path = strdup(file);
+        fseek(l->f, 0, SEEK_END);
+        long at = ftell(l->f);
+        l->size = at > 0 ? (uint64_t)at : 0;
         setvbuf(l->f, NULL, _IOLBF, 0);
     }
     pthread_mutex_init(&l->mu, NULL);
     return 0;
+}
+
+void srvlog_rotation(srvlog *l, uint64_t max_bytes, unsigned max_files)
+{
+    l->max_size = max_bytes;
+    l->max_files = max_files;
+}
+
+void srvlog_structured(srvlog *l, int on)
+{
+    l->structured = on;
+}
+
+/* Under l->mu, after a line: rotate when the file is over its size. A failure to rename or
+ * reopen keeps logging to the file we have (or stderr), never loses the process. */
+static void maybe_rotate(srvlog *l, size_t wrote)
+{
+    l->size += wrote;
+    if (!l->path || !l->max_size || l->size < l->max_size || !l->max_files)
+        return;
+    size_t n = strlen(l->path) + 16;
+    char *from = malloc(n), *to = malloc(n);
+    if (!from || !to) {
+        free(from), free(to);
+        return;
+    }
+    snprintf(to, n, "%s.%u", l->path, l->max_files);
+    remove(to);
+    for (unsigned i = l->max_files; i > 1; i--) {
+        snprintf(from, n, "%s.%u", l->path, i - 1);
+        snprintf(to, n, "%s.%u", l->path, i);
+        rename(from, to);
+    }
+    snprintf(to, n, "%s.1", l->path);
+    fclose(l->f);
+    rename(l->path, to);
+    l->f = fopen(l->path, "a");
+    if (!l->f) {
+        l->f = stderr;
+        l->owns_f = 0;
+    } else {
+        setvbuf(l->f, NULL, _IOLBF, 0);
+    }
+    l->size = 0;
+    free(from), free(to);
 }
 
 void srvlog_close(srvlog *l)
@@ -42,6 +93,8 @@ void srvlog_close(srvlog *l)
     if (l->owns_f && l->f)
         fclose(l->f);
     l->f = NULL;
+    free(l->path);
+    l->path = NULL;
     pthread_mutex_destroy(&l->mu);
 }
 
@@ -61,9 +114,11 @@ static void emit(srvlog *l, int level, const char *rid, const char *msg, json_t 
         char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(6));
         json_decref(o);
         pthread_mutex_lock(&l->mu);
-        if (s)
+        if (s) {
             fprintf(l->f, "%s\n", s);
-        fflush(l->f);
+            fflush(l->f);
+            maybe_rotate(l, strlen(s) + 1);
+        }
         pthread_mutex_unlock(&l->mu);
         free(s);
     } else {
@@ -89,11 +144,13 @@ static void emit(srvlog *l, int level, const char *rid, const char *msg, json_t 
             }
         }
         pthread_mutex_lock(&l->mu);
+        int w;
         if (rid && *rid)
-            fprintf(l->f, "%s %s [%s] %s%s\n", ts, level_upper[level], rid, msg, extra ? extra : "");
+            w = fprintf(l->f, "%s %s [%s] %s%s\n", ts, level_upper[level], rid, msg, extra ? extra : "");
         else
-            fprintf(l->f, "%s %s %s%s\n", ts, level_upper[level], msg, extra ? extra : "");
+            w = fprintf(l->f, "%s %s %s%s\n", ts, level_upper[level], msg, extra ? extra : "");
         fflush(l->f);
+        maybe_rotate(l, w > 0 ? (size_t)w : 0);
         pthread_mutex_unlock(&l->mu);
         free(extra);
     }
@@ -116,6 +173,11 @@ void srvlog_access(srvlog *l, const char *request_id, const char *method, const 
 {
     if (!l->f || SRVLOG_INFO > l->level)
         return;
+    if (!l->structured) {
+        srvlog_msg(l, SRVLOG_INFO, request_id, "%s %s -> %d in %.3f ms from %s%s%s", method, path,
+                   status, ms, client, who && *who ? " as " : "", who && *who ? who : "");
+        return;
+    }
     json_t *f = json_object();
     json_object_set_new(f, "method", json_string(method));
     json_object_set_new(f, "path", json_string(path));
