@@ -244,7 +244,6 @@ void ws_conn_error(ws_conn *c, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    ws_event(c->hub, "error", code);
     ws_conn_push_json(c, WSQ_REPLY, "error",
                       json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", buf),
                       NULL);

@@ -43,8 +43,11 @@ typedef struct ws_env {
     void *arg;
     nq_db *(*db_acquire)(void *arg); /* an engine connection for a stream; may block; NULL = none */
     void (*db_release)(void *arg, nq_db *db);
-    /* Metrics. what: "connected", "disconnected", "error" (type = error code or close reason),
-     * "sent" / "received" (type = message type), "dropped" (type = "channel_message"),
+    /* Metrics. what: "connected", "disconnected" (every connection that was "connected"),
+     * "error" (a connection is being closed because of an error; type = the reason: "protocol
+     * error", "invalid frame", "heartbeat timeout", "outbound queue stalled"; error *replies*
+     * are counted as "sent" with type "error"), "sent" / "received" (type = message type;
+     * received also "invalid", "unknown", "binary"), "dropped" (type = "channel_message"),
      * "stream_start", "stream_end" (type = "completed", "cancelled" or "failed"). */
     void (*on_event)(void *arg, const char *what, const char *type);
     void (*log)(void *arg, int level, const char *msg); /* level: WS_LOG_* */

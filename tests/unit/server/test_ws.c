@@ -98,13 +98,50 @@ static int log_has(const char *s)
     return r;
 }
 
+/* on_event: counts per "what/type". */
+static struct {
+    char key[64];
+    int n;
+} g_ev[64];
+
+static void event_cb(void *arg, const char *what, const char *type)
+{
+    (void)arg;
+    char key[64];
+    snprintf(key, sizeof key, "%s/%s", what, type ? type : "");
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < 64; i++) {
+        if (g_ev[i].key[0] == '\0')
+            snprintf(g_ev[i].key, sizeof g_ev[i].key, "%s", key);
+        if (strcmp(g_ev[i].key, key) == 0) {
+            g_ev[i].n++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_mu);
+}
+
+static int events(const char *key)
+{
+    int n = 0;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < 64; i++)
+        if (strcmp(g_ev[i].key, key) == 0)
+            n = g_ev[i].n;
+    pthread_mutex_unlock(&g_mu);
+    return n;
+}
+
 static const identity ID_RW = {ID_KEY, PERM_READ | PERM_WRITE, "k1", "rw", 0, "", 0};
 static const identity ID_RO = {ID_KEY, PERM_READ, "k2", "ro", 0, "", 0};
 static const identity ID_NOPERM = {ID_KEY, PERM_DNA, "k3", "dna", 0, "", 0};
 
 static ws_hub *hub_make(const ws_config *cfg)
 {
-    ws_env env = {NULL, db_acquire, db_release, NULL, log_cb};
+    ws_env env = {NULL, db_acquire, db_release, event_cb, log_cb};
+    pthread_mutex_lock(&g_mu);
+    memset(g_ev, 0, sizeof g_ev);
+    pthread_mutex_unlock(&g_mu);
     ws_hub *h = NULL;
     assert_int_equal(ws_hub_new(cfg, &env, &h), 0);
     return h;
@@ -650,6 +687,40 @@ static void test_framing(void **state)
     assert_true(wait_done(c));
     client_close(c);
     ws_hub_free(h);
+}
+
+/* The metrics events: what the server reports through env->on_event. */
+static void test_events(void **state)
+{
+    (void)state;
+    ws_hub *h = hub_make(NULL);
+    client *c = client_open(h, &ID_RW);
+    subscribe(c, "ev");
+    send_text(c, "{\"type\":\"publish\",\"channel\":\"ev\",\"data\":1}");
+    json_decref(expect(c, "channel_message"));
+    send_text(c, "nope");
+    expect_error(c, "INVALID_MESSAGE", NULL);
+    send_text(c, "{\"type\":\"whatever\"}");
+    expect_error(c, "INVALID_MESSAGE", NULL);
+    barrier(c);
+    assert_int_equal(events("connected/"), 1);
+    assert_int_equal(events("received/subscribe"), 1);
+    assert_int_equal(events("received/publish"), 1);
+    assert_int_equal(events("received/invalid"), 1);
+    assert_int_equal(events("received/unknown"), 1);
+    assert_int_equal(events("received/ping"), 1);
+    assert_int_equal(events("sent/subscription_confirmed"), 1);
+    assert_int_equal(events("sent/channel_message"), 1);
+    assert_int_equal(events("sent/error"), 2);
+    assert_int_equal(events("error/invalid frame"), 0); /* error replies are not errors of the connection */
+    uint8_t buf[16];
+    size_t n = frame(buf, 1, 0, 1, "\xff", 1, 1);
+    write_all(c->fd, buf, n);
+    expect_close(c, 1007);
+    client_close(c);
+    assert_int_equal(events("error/invalid frame"), 1);
+    ws_hub_free(h); /* "disconnected" comes after done(): certain once the thread is joined */
+    assert_int_equal(events("disconnected/"), 1);
 }
 
 /* A client that sends its requests and half-closes still gets the answers, then EOF. */
@@ -1328,6 +1399,7 @@ int main(void)
         cmocka_unit_test(test_slow_subscriber_drops), cmocka_unit_test(test_heartbeat),
         cmocka_unit_test(test_stalled_queue),    cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_python_client),    cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
