@@ -144,7 +144,20 @@ static char *like_escape(const char *v, int prefix, int suffix)
     return o;
 }
 
-static int add_where(req *r, json_t *filters, sbuf *sql, json_t *binds)
+/* Column references in expressions are qualified with the table ("t"."c"): QSQL, like
+ * SQLite, reads a double-quoted word that names no column as a string, so an unqualified
+ * misspelt column would silently compare a constant; a qualified one is an error. */
+static int qualified(req *r, const char *field, const char *qt, const char *col, char *out,
+                     size_t cap)
+{
+    char qc[200];
+    if (req_ident(r, field, col, qc, sizeof qc))
+        return r->status;
+    snprintf(out, cap, "%s.%s", qt, qc);
+    return 0;
+}
+
+static int add_where(req *r, const char *qt, json_t *filters, sbuf *sql, json_t *binds)
 {
     if (!filters || json_object_size(filters) == 0)
         return 0;
@@ -153,8 +166,8 @@ static int add_where(req *r, json_t *filters, sbuf *sql, json_t *binds)
     int first = 1;
     json_object_foreach(filters, col, f)
     {
-        char qc[200];
-        if (req_ident(r, "filters", col, qc, sizeof qc))
+        char qc[420];
+        if (qualified(r, "filters", qt, col, qc, sizeof qc))
             return r->status;
         const char *op = "Equal";
         json_t *val = f;
@@ -199,7 +212,7 @@ static int add_where(req *r, json_t *filters, sbuf *sql, json_t *binds)
         if (done)
             continue;
         if (!strcmp(op, "IsNull") || !strcmp(op, "IsNotNull")) {
-            sb_add(sql, "%s IS %sNULL", qc, op[2] == 'N' ? "NOT " : "");
+            sb_add(sql, "%s IS %sNULL", qc, strcmp(op, "IsNotNull") == 0 ? "NOT " : "");
         } else if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
             if (!json_is_array(val) || json_array_size(val) == 0) {
                 char fld[300];
@@ -279,20 +292,26 @@ static int add_literal(req *r, sbuf *b, json_t *v, const char *field)
     }
 }
 
-static int column_list(req *r, json_t *arr, const char *field, sbuf *b)
+static int column_list_q(req *r, json_t *arr, const char *field, sbuf *b, const char *qt)
 {
     if (!json_is_array(arr) || json_array_size(arr) == 0)
         return req_fail(r, AE_VALIDATION, field, "must be a non-empty array of column names");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *c = json_array_get(arr, i);
-        char q[200];
+        char q[420];
         if (!json_is_string(c))
             return req_fail(r, AE_VALIDATION, field, "must hold column names (strings)");
-        if (req_ident(r, field, json_string_value(c), q, sizeof q))
+        if (qt ? qualified(r, field, qt, json_string_value(c), q, sizeof q)
+               : req_ident(r, field, json_string_value(c), q, sizeof q))
             return r->status;
         sb_add(b, "%s%s", i ? ", " : "", q);
     }
     return 0;
+}
+
+static int column_list(req *r, json_t *arr, const char *field, sbuf *b)
+{
+    return column_list_q(r, arr, field, b, NULL);
 }
 
 static int create_sql(req *r, json_t *schema, int if_not_exists, sbuf *sql, sbuf *idx,
@@ -659,22 +678,22 @@ int h_table_query(req *r)
     sbuf sel = {0}, where = {0}, order = {0};
     json_t *binds = json_array();
     if (cols && json_array_size(cols)) {
-        if (column_list(r, cols, "columns", &sel))
+        if (column_list_q(r, cols, "columns", &sel, qt))
             goto fail;
     } else {
         sb_add(&sel, "*");
     }
-    if (add_where(r, filters, &where, binds))
+    if (add_where(r, qt, filters, &where, binds))
         goto fail;
     for (size_t i = 0; sort && i < json_array_size(sort); i++) {
         json_t *o = json_array_get(sort, i);
         const char *c, *dir = NULL;
-        char qc[200];
+        char qc[420];
         if (!json_is_object(o)) {
             req_fail(r, AE_VALIDATION, "sort", "each entry must be {\"column\", \"direction\"}");
             goto fail;
         }
-        if (req_string(r, o, "column", 1, &c) || req_ident(r, "sort.column", c, qc, sizeof qc) ||
+        if (req_string(r, o, "column", 1, &c) || qualified(r, "sort.column", qt, c, qc, sizeof qc) ||
             req_string(r, o, "direction", 0, &dir))
             goto fail;
         if (dir && strcmp(dir, "Asc") && strcmp(dir, "Desc")) {
@@ -825,7 +844,7 @@ static int modify(req *r, int is_update)
     } else {
         sb_add(&sql, "DELETE FROM %s", qt);
     }
-    if (add_where(r, filters, &sql, binds)) {
+    if (add_where(r, qt, filters, &sql, binds)) {
         json_decref(binds);
         free(sql.p);
         return r->status;

@@ -325,7 +325,7 @@ static int preflight(req *r)
     return 204;
 }
 
-static void run(req *r)
+void http_run_request(req *r)
 {
     nq_server *s = r->srv;
     if (r->body_too_large) {
@@ -426,12 +426,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->path = url;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
         atomic_fetch_add(&s->n_requests, 1);
+        atomic_fetch_add(&s->n_active, 1);
         set_request_id(r);
         set_client_ip(r);
         const char *cl = header(c, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->cfg.security.max_payload_size) {
             r->body_too_large = 1;
-            run(r);
+            http_run_request(r);
             return respond(r);
         }
         return MHD_YES;
@@ -470,12 +471,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->done)
         return MHD_YES;
-    atomic_fetch_add(&s->n_active, 1);
-    run(r);
-    atomic_fetch_sub(&s->n_active, 1);
+    if (r->ready) /* resumed: a worker has the answer ready */
+        return respond(r);
+    /* A CORS preflight and the WebSocket upgrade queue their answer from inside the pipeline
+     * and run no statement: they stay on this thread. Everything else goes to a worker. */
+    int inline_ok = strcmp(r->path, "/ws") == 0 ||
+                    (strcmp(r->method, "OPTIONS") == 0 &&
+                     header(r->conn, "Access-Control-Request-Method") != NULL);
+    if (!inline_ok) {
+        MHD_suspend_connection(c);
+        r->suspended = 1;
+        if (workpool_submit(&s->work, r) == 0)
+            return MHD_YES;
+        MHD_resume_connection(c);
+        r->suspended = 0;
+        req_fail(r, AE_UNAVAILABLE, "server", "too many requests queued; try again");
+        return respond(r);
+    }
+    http_run_request(r);
     if (r->done) /* preflight or the 101 of /ws */
         return MHD_YES;
     return respond(r);
+}
+
+void http_request_ready(req *r)
+{
+    r->ready = 1;
+    r->suspended = 0;
+    MHD_resume_connection(r->conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -484,6 +507,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r)
         return;
+    atomic_fetch_sub(&r->srv->n_active, 1);
     json_decref(r->json);
     json_decref(r->data);
     free(r->raw);
@@ -632,11 +656,12 @@ int http_start(nq_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "server.host %s: %s", c->server.host, gai_strerror(gai));
         return -1;
     }
-    unsigned workers = c->server.workers;
-    if (workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (unsigned)n : 2;
-    }
+    /* event threads: one per CPU (at most server.workers); they only move bytes, the
+     * statements run on the workers */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned workers = ncpu > 0 ? (unsigned)ncpu : 2;
+    if (c->server.workers && c->server.workers < workers)
+        workers = c->server.workers;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
@@ -664,7 +689,6 @@ int http_start(nq_server *s, char *err, size_t errlen)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         s, MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_CONNECTION_LIMIT,
         c->server.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, c->server.keep_alive,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     freeaddrinfo(ai);
     /* libmicrohttpd keeps pointers to the PEM texts: they live as long as the daemon */

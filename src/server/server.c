@@ -188,6 +188,11 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
         snprintf(err, errlen, "cannot start the WebSocket hub");
         return -1;
     }
+    /* the statement workers: server.workers of them, a queue of 64 per worker */
+    if (workpool_start(&s->work, workers, workers * 64u) != 0) {
+        snprintf(err, errlen, "cannot start the worker threads");
+        return -1;
+    }
     if (http_start(s, err, errlen) != 0)
         return -1;
     if (pthread_create(&s->flusher, NULL, flusher_main, s) == 0)
@@ -261,6 +266,8 @@ void server_shutdown(nq_server *s)
         struct timespec nap = {0, 5 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
+    /* every suspended request is handled and resumed before libmicrohttpd stops */
+    workpool_drain_and_stop(&s->work);
     http_stop(s);
     if (s->flusher_running)
         pthread_join(s->flusher, NULL);

@@ -53,11 +53,31 @@ nq_db *dbpool_acquire(dbpool *p);            /* waits for a free connection */
 void dbpool_release(dbpool *p, nq_db *db);   /* rolls back a transaction left open */
 void dbpool_destroy(dbpool *p);
 
+/* The statement workers: requests whose handlers may run SQL or hash a password are taken off
+ * libmicrohttpd's event threads (the connection is suspended) and run here; the event thread
+ * resumes the connection and sends the answer. A slow statement then holds a worker, never an
+ * event thread, so other connections on that event thread are not kept waiting. */
+typedef struct workpool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv, idle_cv;
+    struct req **q;             /* ring of waiting requests */
+    unsigned cap, head, n;
+    unsigned running;           /* jobs being handled now */
+    pthread_t *threads;
+    unsigned nthreads;
+    int stopping;
+} workpool;
+
+int workpool_start(workpool *w, unsigned threads, unsigned queue_cap);
+int workpool_submit(workpool *w, struct req *r);   /* NQ_EBUSY when the queue is full */
+void workpool_drain_and_stop(workpool *w); /* run what is queued, then join */
+
 typedef struct nq_server {
     server_config cfg;
     char db_path[4096];
     nq_db *db;          /* the main handle (owns the engine); used only at start and stop */
     dbpool pool;
+    workpool work;
     auth_store *auth;
     cidr_list admin_ips;           /* security.admin_ip_whitelist, parsed */
     cidr_list trusted_proxies;     /* security.trusted_proxies, parsed */
@@ -74,7 +94,8 @@ typedef struct nq_server {
     time_t started_at;
     struct timespec started_mono;
     /* request and query figures for /api/v1/stats/performance (metrics has the histograms) */
-    _Atomic uint64_t n_requests, n_queries, query_ns, n_active;
+    _Atomic uint64_t n_requests, n_queries, query_ns;
+    _Atomic uint64_t n_active;     /* requests from their first byte until their answer is sent */
     pthread_t flusher;
     int flusher_running;
     pthread_mutex_t stop_mu;
@@ -113,6 +134,8 @@ typedef struct req {
     rl_result rl;
     int rl_set;
     int done;                     /* the response was queued */
+    int ready;                    /* a worker has handled it; the answer is in the fields above */
+    int suspended;
 } req;
 
 typedef int (*handler_fn)(req *r);
@@ -145,6 +168,8 @@ void server_stop(nq_server *s);          /* async-signal-safe request to stop */
 void server_shutdown(nq_server *s);      /* graceful: stop accepting, finish, checkpoint, free */
 
 /* http.c */
+void http_run_request(req *r);    /* the pipeline up to the answer (a worker calls it) */
+void http_request_ready(req *r);  /* a worker is done with r: resume its connection */
 int http_start(nq_server *s, char *err, size_t errlen);
 void http_quiesce(nq_server *s);
 void http_stop(nq_server *s);
