@@ -88,7 +88,7 @@ char *slt_real3(double r)
         return dup_str(buf);
     }
     /* more digits than 16: the digits of e, then zeros, then ".000" and zeros */
-    char digits[17];
+    char digits[17] = {0};
     int nd = 0;
     for (const char *p = e; p < ex && nd < 16; p++)
         if (*p >= '0' && *p <= '9')

@@ -295,7 +295,7 @@ static int auto_indexes(ast_arena *a, const catalog *c, const ast_create_table *
 int ddl_write_index(sql_session *s, ast_arena *a, const char *name, const char *table, int unique,
                     const ast_list *items, int origin, int64_t *id_out, nq_err *e)
 {
-    int64_t id;
+    int64_t id = 0;
     int rc = ddl_new_id(s, &id, e);
     if (rc)
         return rc;
@@ -349,7 +349,7 @@ int cat_create_table(sql_session *s, const ast_create_table *def, nq_err *e)
         if ((rc = cat_build_index(a, t, &ci, 0, ai[i].origin, &ix, e)))
             goto out;
     }
-    int64_t id;
+    int64_t id = 0;
     if ((rc = ddl_new_id(s, &id, e)))
         goto out;
     char tree[24];

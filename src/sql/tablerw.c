@@ -122,7 +122,7 @@ static int unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, si
         const uint8_t *k = nq_cursor_key(c, &kl);
         if (!k || kl < plen || memcmp(k, pfx, plen))
             break;
-        int64_t r;
+        int64_t r = 0;
         if ((rc = key_rowid(k + plen, kl - plen, &r, e)))
             break;
         if (!self || r != *self) {
@@ -383,7 +383,7 @@ int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *
         row[t->ipk] = sqlv_int(*rowid);
     for (int i = 0; i < t->ncols; i++)
         if (t->cols[i].autoinc && i != t->ipk && row[i].type == SQLV_NULL) {
-            int64_t v;
+            int64_t v = 0;
             if ((rc = seq_value(s, t, &v, e)))
                 return rc;
             row[i] = sqlv_int(v);
