@@ -8,10 +8,10 @@
  * only they have `security: []`; protected routes document 401, and routes with a permission
  * or the admin IP whitelist document 403 with the exact text the router answers; routes that
  * take a JSON body document one and the others do not; path parameters match the template;
- * every response of the pipeline that can happen on any route (400, 413, 429) is there; the
- * ApiError schema has exactly the variants of envelope.c with their names, fields and
- * statuses; the Envelope schema has exactly the keys envelope_render writes; every $ref
- * resolves.
+ * every response of the pipeline that can happen on any route (400, 413, 429, and 503 but on
+ * /ws) is there; the ApiError schema has exactly the variants of envelope.c with their names,
+ * fields and statuses; the Envelope schema has exactly the keys envelope_render writes; every
+ * $ref resolves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -233,9 +233,12 @@ static void test_operations(void **state)
                 fail_msg("%s %s: a 501 route documents a success or no 501", rt->method, where);
         }
 
-        /* the pipeline answers these on every route */
+        /* the pipeline answers these on every route; every route but /ws waits in the
+         * statement workers' queue, which answers 503 when full */
         if (!response(op, "400") || !response(op, "413") || !response(op, "429"))
             fail_msg("%s %s: 400, 413 and 429 can happen on every route", rt->method, where);
+        if (rt->fn != h_ws_upgrade && !response(op, "503"))
+            fail_msg("%s %s: 503 (worker queue full) can happen on this route", rt->method, where);
 
         /* security: public routes and only they have security: [] */
         json_t *sec = json_object_get(op, "security");
