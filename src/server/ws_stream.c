@@ -226,6 +226,17 @@ static void run_stream(ws_stream *s, nq_db *db, int64_t t0)
             total++;
             continue;
         }
+        if (rc == NQ_DONE && nq_in_txn(db, NULL)) {
+            /* BEGIN or SAVEPOINT: the transaction would end with the stream, unseen. */
+            nq_finalize(st);
+            st = NULL;
+            nq_rollback(db);
+            stream_fail(s, "QUERY_FAILED", "Query execution failed: %s",
+                        "not supported: transaction control in stream_query (each stream runs "
+                        "in a transaction of its own; use POST /api/v1/query for transactions)",
+                        total);
+            break;
+        }
         if (rc == NQ_DONE) {
             __atomic_add_fetch(&h->stream_rows, json_array_size(rows), __ATOMIC_RELAXED);
             json_t *b = json_pack("{s:s, s:s, s:I, s:o, s:b}", "type", "query_batch", "stream_id",

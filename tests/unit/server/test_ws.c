@@ -1001,6 +1001,15 @@ static void test_stream_query(void **state)
     json_decref(m);
     client_close(c);
     c = client_open(h, &ID_RW);
+    /* Transaction control has no place in a stream (its transaction would end unseen). */
+    m = start_stream(c, "BEGIN", 0, id);
+    assert_string_equal(jstr(m, "type"), "query_started");
+    json_decref(m);
+    expect_error(c, "QUERY_FAILED", "transaction control");
+    m = start_stream(c, "COMMIT", 0, id);
+    assert_string_equal(jstr(m, "type"), "query_started");
+    json_decref(m);
+    expect_error(c, "QUERY_FAILED", "Query execution failed: ");
     json_decref(start_stream(c, "INSERT INTO t VALUES (5000, 'row 5000 ')", 0, id));
     m = expect(c, "query_batch");
     assert_int_equal(json_array_size(json_object_get(m, "rows")), 0);
