@@ -188,8 +188,10 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
         snprintf(err, errlen, "cannot start the WebSocket hub");
         return -1;
     }
-    /* the statement workers: server.workers of them, a queue of 64 per worker */
-    if (workpool_start(&s->work, workers, workers * 64u) != 0) {
+    /* the statement workers: server.workers of them. Each connection has at most one request
+     * in flight and its req exists whether queued or not, so the queue can hold one per
+     * allowed connection: a smaller queue would only turn load into 503s, not save memory. */
+    if (workpool_start(&s->work, workers, c->server.max_connections) != 0) {
         snprintf(err, errlen, "cannot start the worker threads");
         return -1;
     }
