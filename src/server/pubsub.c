@@ -270,6 +270,15 @@ int pubsub_unsubscribe(pubsub *ps, void *sub, const char *name)
     return 0;
 }
 
+int pubsub_has(const pubsub *ps, const void *sub, const char *name)
+{
+    const ps_entry *e = find(ps, name);
+    for (size_t i = 0; e && i < e->nsubs; i++)
+        if (e->subs[i] == sub)
+            return 1;
+    return 0;
+}
+
 void pubsub_unsubscribe_all(pubsub *ps, void *sub)
 {
     for (size_t b = 0; b < ps->nbuckets; b++) {

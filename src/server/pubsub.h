@@ -42,6 +42,8 @@ int pubsub_subscribe(pubsub *ps, void *sub, const char *name);
 /* Remove that one subscription (a pattern is removed only by the same pattern). 1 if it was
  * there, 0 if not. */
 int pubsub_unsubscribe(pubsub *ps, void *sub, const char *name);
+/* 1 if sub has exactly this subscription (name compared as given), else 0. */
+int pubsub_has(const pubsub *ps, const void *sub, const char *name);
 /* Remove every subscription of sub. */
 void pubsub_unsubscribe_all(pubsub *ps, void *sub);
 /* Number of subscriptions (exact and patterns) of sub. */

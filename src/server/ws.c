@@ -564,7 +564,7 @@ static void on_subscribe(ws_conn *c, json_t *j, int sub)
     int rc = 0;
     pthread_mutex_lock(&h->mu);
     if (sub) {
-        if (c->nsubs >= WS_MAX_SUBS && pubsub_count(h->ps, c) >= WS_MAX_SUBS)
+        if (c->nsubs >= WS_MAX_SUBS && !pubsub_has(h->ps, c, ch))
             rc = 2;
         else if ((rc = pubsub_subscribe(h->ps, c, ch)) == 1)
             c->nsubs++;

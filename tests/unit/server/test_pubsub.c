@@ -187,6 +187,9 @@ static void test_delivery(void **state)
     assert_int_equal(pubsub_subscribe(ps, &C, "events.**"), 1);
     assert_int_equal(pubsub_subscribe(ps, &D, "**"), 1);
     assert_int_equal(pubsub_count(ps, &A), 2);
+    assert_int_equal(pubsub_has(ps, &A, "sensor.*"), 1);
+    assert_int_equal(pubsub_has(ps, &C, "sensor.*"), 0);
+    assert_int_equal(pubsub_has(ps, &A, "sensor.x"), 0);
     assert_int_equal(pubsub_channels(ps), 4);
 
     void **arr;

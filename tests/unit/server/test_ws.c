@@ -606,8 +606,21 @@ static void test_malformed(void **state)
     send_text(c, "{\"type\":\"message\",\"data\":{\"x\":1}}"); /* logged, no reply */
     send_frame(c, 1, 0, 2, "\x01\x02", 2, 1);                 /* binary */
     expect_error(c, "UNSUPPORTED_FRAME", "binary");
-    /* Deep nesting: the parser's depth limit answers, nothing overflows a stack. */
+    /* At most 1024 subscriptions; subscribing again to one of them is still fine. */
+    for (int i = 0; i < 1023; i++) /* plus "deep" below */
+        sendf(c, "{\"type\":\"subscribe\",\"channel\":\"many.%d\"}", i);
+    for (int i = 0; i < 1023; i++)
+        json_decref(expect(c, "subscription_confirmed"));
     subscribe(c, "deep");
+    send_text(c, "{\"type\":\"subscribe\",\"channel\":\"one.more\"}");
+    expect_error(c, "SUBSCRIPTION_LIMIT", "1024");
+    subscribe(c, "many.7");
+    send_text(c, "{\"type\":\"unsubscribe\",\"channel\":\"many.7\"}");
+    json_decref(expect(c, "unsubscription_confirmed"));
+    subscribe(c, "one.more");
+    send_text(c, "{\"type\":\"unsubscribe\",\"channel\":\"one.more\"}");
+    json_decref(expect(c, "unsubscription_confirmed"));
+    /* Deep nesting: the parser's depth limit answers, nothing overflows a stack. */
     char *deep = malloc(2 * 5000 + 100);
     for (int depth = 2000; depth <= 5000; depth += 3000) {
         int k = sprintf(deep, "{\"type\":\"publish\",\"channel\":\"deep\",\"data\":");
@@ -963,6 +976,9 @@ static void test_stream_query(void **state)
     /* The default batch, a filter, a trailing semicolon and comment. */
     json_decref(start_stream(c, "SELECT id, name FROM t WHERE id > 1000; -- the tail", 0, id));
     assert_int_equal(read_stream(c, id, 64, 1001, 50), 50);
+    /* A multiple of the batch size: the last full batch has has_more false. */
+    json_decref(start_stream(c, "SELECT id, name FROM t WHERE id <= 200", 100, id));
+    assert_int_equal(read_stream(c, id, 100, 1, 200), 200);
     /* No rows: one empty batch with has_more false. */
     json_decref(start_stream(c, "SELECT id, name FROM t WHERE id < 0", 0, id));
     assert_int_equal(read_stream(c, id, 64, 1, 0), 0);
@@ -1024,7 +1040,7 @@ static void test_stream_query(void **state)
 
     ws_hub_stats st;
     ws_hub_get_stats(h, &st);
-    assert_int_equal(st.stream_rows, 1050 + 50);
+    assert_int_equal(st.stream_rows, 1050 + 50 + 200);
     ws_hub_free(h);
     db_teardown();
 }
