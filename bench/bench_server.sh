@@ -14,8 +14,9 @@
 # machine, same table size, same client counts, same run) and the ratio nqdb/PostgreSQL is
 # printed for the select line. The two are not the same work — HTTP + JSON per request against
 # PostgreSQL's binary wire protocol — so the ratio says what a client of each gets, no more.
-# Also: start-up time (exec to listening), idle memory (RSS right after start) and peak memory
-# (VmHWM after all runs) of the server.
+# Also: start-up time (exec to listening), idle memory (RSS right after start, and the private
+# anonymous part of it: most of the RSS is shared library code such as libcrypto) and peak
+# memory (VmHWM after all runs) of the server.
 #
 # PostgreSQL runs as the `postgres` user in a temporary cluster on a free port (runuser);
 # without PostgreSQL the anchor line says so and the nqdb figures are still printed.
@@ -74,6 +75,7 @@ done
 startup_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 PORT=$(cat "$PORT_FILE")
 idle_kb=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status)
+idle_anon_kb=$(awk '/RssAnon/ {print $2}' /proc/$SERVER_PID/status)
 URL=http://127.0.0.1:$PORT
 
 q() { curl -sf -H "X-API-Key: $KEY" -H 'Content-Type: application/json' -d "$1" "$URL/api/v1/query" >/dev/null; }
@@ -141,8 +143,8 @@ done
 peak_kb=$(awk '/VmHWM/ {print $2}' /proc/$SERVER_PID/status)
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 
-printf '\nserver: start-up %d ms (exec to listening), idle RSS %.1f MiB, peak RSS %.1f MiB\n' \
-  "$startup_ms" "$(echo "$idle_kb/1024" | bc -l)" "$(echo "$peak_kb/1024" | bc -l)"
+printf '\nserver: start-up %d ms (exec to listening), idle RSS %.1f MiB (%.1f MiB of it private, the rest shared library code), peak RSS %.1f MiB\n' \
+  "$startup_ms" "$(echo "$idle_kb/1024" | bc -l)" "$(echo "$idle_anon_kb/1024" | bc -l)" "$(echo "$peak_kb/1024" | bc -l)"
 
 # ---- the anchor: PostgreSQL 15, pgbench -S -----------------------------------------------
 if [ ! -x "$PG_BIN/pg_ctl" ] || ! id postgres >/dev/null 2>&1; then
