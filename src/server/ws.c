@@ -237,6 +237,29 @@ int ws_conn_push_json(ws_conn *c, int kind, const char *type, json_t *msg, ws_st
     return ws_conn_push(c, kind, type, text, stream);
 }
 
+/* Replace what is not UTF-8 by '?' in place: a message quoting client text cut by a "%.64s"
+ * (or by the buffer) may end inside a character, and jansson refuses such strings. */
+void ws_utf8_fix(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                                         : (c & 0xf8) == 0xf0 ? 3 : 4;
+        unsigned k = 0, cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+        if (n < 4)
+            while (k < n && (p[k + 1] & 0xc0) == 0x80) {
+                cp = cp << 6 | (p[k + 1] & 0x3f);
+                k++;
+            }
+        static const unsigned minv[4] = {0, 0x80, 0x800, 0x10000};
+        if (n == 4 || k < n || cp < minv[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            *p++ = '?'; /* also for overlong forms and surrogates, which jansson refuses too */
+            continue;
+        }
+        p += n + 1;
+    }
+}
+
 void ws_conn_error(ws_conn *c, const char *code, const char *fmt, ...)
 {
     char buf[1024];
@@ -244,6 +267,7 @@ void ws_conn_error(ws_conn *c, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    ws_utf8_fix(buf);
     ws_conn_push_json(c, WSQ_REPLY, "error",
                       json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", buf),
                       NULL);

@@ -105,6 +105,8 @@ int ws_conn_push_json(ws_conn *c, int kind, const char *type, json_t *msg, ws_st
 /* {"type":"error","code":code,"message":...} as a reply. */
 void ws_conn_error(ws_conn *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Replace every byte that is not part of valid UTF-8 by '?', in place. */
+void ws_utf8_fix(char *s);
 void ws_event(ws_hub *h, const char *what, const char *type);
 void ws_log(ws_hub *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t ws_now_ms(void); /* monotonic */

@@ -131,6 +131,7 @@ static void stream_fail(ws_stream *s, const char *code, const char *fmt, const c
         return;
     char buf[1024];
     snprintf(buf, sizeof buf, fmt, arg);
+    ws_utf8_fix(buf); /* the engine's message may quote cut SQL text */
     push_stream(s, "error",
                 json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", buf));
 }

@@ -39,6 +39,7 @@
 
 #include "nqdb.h"
 #include "ws.h"
+#include "ws_conn.h" /* ws_utf8_fix */
 
 #define WAIT_MS 15000 /* the longest any expected message may take to arrive */
 
@@ -444,6 +445,35 @@ static void test_accept_key(void **state)
     assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+static void test_utf8_fix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"abc", "abc"},
+        {"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"a\xc3", "a?"},                  /* cut inside a character */
+        {"a\xe2\x82", "a??"},
+        {"\xc3(", "?("},
+        {"\x80x", "?x"},                  /* a lone continuation byte */
+        {"\xc0\x80", "??"},              /* overlong NUL */
+        {"\xe0\x80\xaf", "???"},        /* overlong '/' */
+        {"\xed\xa0\x80", "???"},        /* a surrogate */
+        {"\xf4\x90\x80\x80", "????"},  /* above U+10FFFF */
+        {"\xff\xfe", "??"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[32];
+        strcpy(buf, cases[i].in);
+        ws_utf8_fix(buf);
+        assert_string_equal(buf, cases[i].out);
+        json_t *j = json_string(buf); /* what jansson accepts */
+        assert_non_null(j);
+        json_decref(j);
+    }
+}
+
 static void test_pubsub_roundtrip(void **state)
 {
     (void)state;
@@ -571,6 +601,13 @@ static void test_malformed(void **state)
     expect_error(c, "INVALID_MESSAGE", "\"type\" must be a string");
     send_text(c, "{\"type\":\"nope\"}");
     expect_error(c, "INVALID_MESSAGE", "unknown message type \"nope\"");
+    /* The quoted type is cut at 64 bytes, inside a two-byte character: still an error reply. */
+    char longtype[256] = "{\"type\":\"a";
+    for (int i = 0; i < 40; i++)
+        strcat(longtype, "\xc3\xa9");
+    strcat(longtype, "\"}");
+    send_text(c, longtype);
+    expect_error(c, "INVALID_MESSAGE", "unknown message type \"a\xc3\xa9");
     send_text(c, "{\"type\":\"subscribe\"}");
     expect_error(c, "INVALID_MESSAGE", "subscribe: missing field \"channel\"");
     send_text(c, "{\"type\":\"subscribe\",\"channel\":5}");
@@ -1416,7 +1453,7 @@ static void test_python_client(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accept_key),       cmocka_unit_test(test_pubsub_roundtrip),
+        cmocka_unit_test(test_accept_key),       cmocka_unit_test(test_utf8_fix),       cmocka_unit_test(test_pubsub_roundtrip),
         cmocka_unit_test(test_patterns),         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_framing),          cmocka_unit_test(test_close_codes),
         cmocka_unit_test(test_max_connections),  cmocka_unit_test(test_stream_query),
