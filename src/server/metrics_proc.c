@@ -2,7 +2,8 @@
  * metrics_proc.c — the process' own figures for /metrics and /health, read at scrape time from
  * Linux /proc (the same sources the Prometheus client libraries' process collectors use):
  *
- *   /proc/self/stat   utime + stime (CPU), num_threads, starttime, vsize, rss
+ *   /proc/self/stat   utime + stime (CPU), num_threads, starttime (vsize, rss: statm wins)
+ *   /proc/self/statm  size and resident pages
  *   /proc/stat        btime (boot time, to turn starttime into unix seconds)
  *   /proc/self/fd     open descriptors;  getrlimit(RLIMIT_NOFILE): their limit
  *   /proc/self/io     read_bytes / write_bytes (storage I/O the process caused)
@@ -98,6 +99,20 @@ static void read_stat(metrics_proc *out)
     out->virtual_bytes = (int64_t)f[20];
     if (page > 0)
         out->resident_bytes = (int64_t)f[21] * page;
+    /* statm has the same two figures in pages; prefer it: qemu-user's emulated
+     * /proc/self/stat reports rss 0 (the aarch64 tests run there), statm is the real one */
+    char sm[256];
+    long long vsz, res;
+    if (page > 0 && slurp("/proc/self/statm", sm, sizeof sm) > 0 &&
+        sscanf(sm, "%lld %lld", &vsz, &res) == 2 && res > 0) {
+        out->resident_bytes = (int64_t)res * page;
+        out->virtual_bytes = (int64_t)vsz * page;
+    }
+    char status[4096];
+    const char *t;
+    if (out->threads <= 0 && slurp("/proc/self/status", status, sizeof status) > 0 &&
+        (t = strstr(status, "\nThreads:")))
+        out->threads = strtoll(t + 9, NULL, 10);
 }
 
 static void read_fds(metrics_proc *out)
