@@ -244,6 +244,24 @@ class QueryTest(ServerTestCase):
         self.ok("DROP TABLE q_conc")
 
 
+class RequestTimeoutTest(ServerTestCase):
+    """security.request_timeout_seconds stops a statement that runs too long: 503, and
+    nothing it changed is kept; the server goes on."""
+    config = {"security": {"request_timeout_seconds": 1}}
+
+    def test_timeout(self):
+        s = self.server
+        endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        r = s.query(endless + "SELECT count(*) FROM c")
+        self.assertEnvelope(r, 503, "ServiceUnavailable")
+        self.assertEqual(s.query("CREATE TABLE tmo (x INTEGER)").status, 200)
+        r = s.query("INSERT INTO tmo " + endless + "SELECT x FROM c")
+        self.assertEnvelope(r, 503, "ServiceUnavailable")
+        self.assertEqual(s.rows("SELECT count(*) AS n FROM tmo"), [{"n": 0}])
+        r = s.post(API + "/tables/tmo/query", {"filters": {"x": 1}})
+        self.assertEqual(r.status, 200, r)
+
+
 class PersistenceTest(ServerTestCase):
     """Data committed through the API is there after a restart (graceful stop, start again on
     the same data directory), and so are the API keys."""
