@@ -398,6 +398,27 @@ def read_key_file(path):
     raise ServerError("no NEUROQUANTUM_API_KEY= line in %s" % path)
 
 
+# Server bugs that are known and not fixed yet (/work/e2e-bugs.md at the time of writing; the
+# report in the commit that marks them). A test marked @known_bug(n) is expected to fail; when
+# the bug is fixed it passes, unittest counts an "unexpected success" and the run fails, so
+# the marker must be removed with the fix. NQ_E2E_STRICT=1 runs them as ordinary tests.
+KNOWN_BUGS = {
+    1: "table query filter IsNull is IS NOT NULL (h_tables.c add_where: op[2] == 'N')",
+    2: "table routes: an unknown column name is a string literal ('nope' = 'nope' deletes every row)",
+    3: "graceful shutdown closes the connection of a request in flight before its answer is sent",
+    4: "MHD_OPTION_LISTENING_ADDRESS_REUSE (SO_REUSEPORT): a second server shares a port in use",
+}
+
+
+def known_bug(n):
+    def mark(fn):
+        if n not in KNOWN_BUGS or os.environ.get("NQ_E2E_STRICT") == "1":
+            return fn
+        fn.__doc__ = "known bug %d: %s" % (n, KNOWN_BUGS[n])
+        return unittest.expectedFailure(fn)
+    return mark
+
+
 class ServerTestCase(unittest.TestCase):
     """One server for the whole class (config/users from class attributes), stopped (and
     checked: exit 0, no sanitizer report) in tearDownClass."""
