@@ -330,6 +330,61 @@ class AuthTest(ServerTestCase):
         self.assertEnvelope(r, 403, "Forbidden")
 
 
+class SessionPersistenceTest(ServerTestCase):
+    """What the server knows about credentials survives a restart: key usage counts (flushed
+    at shutdown, read by `nqdb key list`), revoked keys, logged-out tokens; `nqdb user delete`
+    (run while the server is stopped) ends the user's sessions."""
+    users = [("carol", "carol-password", "read"), ("dave", "dave-password", "read")]
+
+    def login(self, user, password):
+        r = self.server.post(API + "/auth/login", {"username": user, "password": password}, key=None)
+        self.assertEqual(r.status, 200, r)
+        return r.data
+
+    def test_restart(self):
+        s = self.server
+        r = s.post(API + "/auth/generate-key", {"name": "counted", "permissions": ["read"]})
+        key, kid = r.data["api_key"], r.data["key_id"]
+        for _ in range(3):
+            self.assertEqual(s.query("SELECT 1 AS x", key=key).status, 200)
+        gone = s.generate_key(["read"], name="revoked-before-restart")
+        self.assertEqual(s.post(API + "/auth/revoke-key", {"api_key": gone}).status, 200)
+        carol = self.login("carol", "carol-password")
+        dave = self.login("dave", "dave-password")
+        out = self.login("carol", "carol-password")
+        self.assertEqual(s.request("POST", API + "/auth/logout", {"refresh_token": out["refresh_token"]},
+                                   key=None, headers=bearer(out["access_token"])).status, 200)
+        s.stop()
+        rc, so, se = nqserver.run(["key", "list", "--data", s.data_dir, "--format", "json"])
+        self.assertEqual(rc, 0, se)
+        keys = {k["id"]: k for k in json.loads(so)}
+        self.assertGreaterEqual(keys[kid]["usage_count"], 3)
+        self.assertTrue(keys[kid]["last_used"])
+        self.assertNotIn(key, so)  # lists never show a key
+        rc, so, se = nqserver.run(["user", "delete", "dave", "--data", s.data_dir])
+        self.assertEqual(rc, 0, se)
+        s.start()
+        self.assertEqual(s.query("SELECT 1 AS x", key=key).status, 200)
+        self.assertEqual(s.query("SELECT 1 AS x", key=gone).status, 401)
+        q = {"query": "SELECT 1 AS x"}
+        self.assertEqual(s.request("POST", API + "/query", q, key=None,
+                                   headers=bearer(carol["access_token"])).status, 200)
+        self.assertEqual(s.post(API + "/auth/refresh", {"refresh_token": carol["refresh_token"]},
+                                key=None).status, 200)
+        # logged out before the restart: still out
+        self.assertEqual(s.request("POST", API + "/query", q, key=None,
+                                   headers=bearer(out["access_token"])).status, 401)
+        self.assertEqual(s.post(API + "/auth/refresh", {"refresh_token": out["refresh_token"]},
+                                key=None).status, 401)
+        # deleted user: tokens refused, login refused
+        self.assertEqual(s.request("POST", API + "/query", q, key=None,
+                                   headers=bearer(dave["access_token"])).status, 401)
+        self.assertEqual(s.post(API + "/auth/refresh", {"refresh_token": dave["refresh_token"]},
+                                key=None).status, 401)
+        self.assertEqual(s.post(API + "/auth/login", {"username": "dave", "password": "dave-password"},
+                                key=None).status, 401)
+
+
 class KeyGenerationLimitTest(ServerTestCase):
     """rate_limit.key_generation_per_hour at its default: 5 per client IP, then 429."""
     config = {"rate_limit": {"key_generation_per_hour": 5}}

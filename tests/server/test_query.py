@@ -212,6 +212,26 @@ class QueryTest(ServerTestCase):
         self.assertEnvelope(r, 401, "Unauthorized")
         self.ok("DROP TABLE q_perm")
 
+    def test_value_mapping(self):
+        d = self.ok("SELECT NULL AS n, 9007199254740993 AS big, -9223372036854775808 AS small, "
+                    "-1.5e300 AS r, TRUE AS b, 'tab\there \"q\" \u00fc' AS t, x'00ff10' AS bl, "
+                    "CAST('2026-01-02' AS DATE) AS d, CAST('2026-01-02 03:04:05' AS TIMESTAMP) AS ts, "
+                    "1 AS a, 2 AS a")
+        self.assertEqual(d["columns"], ["n", "big", "small", "r", "b", "t", "bl", "d", "ts", "a", "a:2"])
+        row = d["rows"][0]
+        self.assertIsNone(row["n"])
+        self.assertEqual(row["big"], 9007199254740993)  # exact beyond 2^53
+        self.assertEqual(row["small"], -9223372036854775808)
+        self.assertEqual(row["r"], -1.5e300)
+        self.assertIs(row["b"], True)
+        self.assertEqual(row["bl"], "AP8Q")  # base64 of 00 ff 10
+        self.assertEqual(row["d"], "2026-01-02")
+        self.assertEqual(row["ts"], "2026-01-02 03:04:05")
+        self.assertEqual((row["a"], row["a:2"]), (1, 2))
+        # text comes back byte for byte, whatever it holds
+        text = "quote ' double \" backslash \\ newline \n nul-free \u00e9\u4e2d\U0001f600"
+        self.assertEqual(self.ok("SELECT ? AS t", [text])["rows"], [{"t": text}])
+
     def test_large_result(self):
         d = self.ok("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) "
                     "SELECT x, 'row ' || x AS label FROM c")
