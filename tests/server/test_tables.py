@@ -393,6 +393,35 @@ class TablesTest(ServerTestCase):
         self.assertEqual(s.rows("SELECT count(*) AS n FROM ud")[0]["n"], 0)
         s.query("DROP TABLE ud")
 
+    def test_upstream_client_examples(self):
+        # the request bodies of the upstream Postman collection and python client (reference
+        # section 8), verbatim: existing clients keep working
+        s = self.server
+        r = s.post(API + "/tables", {"schema": {"name": "users", "columns": [
+            {"name": "id", "data_type": "Integer", "nullable": False, "auto_increment": True},
+            {"name": "name", "data_type": "Text", "nullable": False},
+            {"name": "email", "data_type": "Text", "nullable": False}]}, "if_not_exists": True})
+        self.assertEnvelope(r, 201)
+        r = s.post(API + "/tables/users/data", {"table_name": "users", "records": [
+            {"name": "Max Mustermann", "email": "max@example.com"}]})
+        d = self.assertEnvelope(r, 201)["data"]
+        self.assertEqual(d["inserted_ids"], ["1"])
+        r = s.post(API + "/query", {"query": "SELECT * FROM users WHERE id = 1", "params": {}})
+        self.assertEqual(self.assertEnvelope(r, 200)["data"]["rows"],
+                         [{"id": 1, "name": "Max Mustermann", "email": "max@example.com"}])
+        r = s.post(API + "/query", {"query": "SELECT COUNT(*) as total FROM users"})
+        self.assertEqual(r.data["rows"], [{"total": 1}])
+        r = s.post(API + "/tables/users/query", {"table_name": "users", "limit": 10, "offset": 0})
+        self.assertEqual(self.assertEnvelope(r, 200)["data"]["total_count"], 1)
+        r = s.post(API + "/auth/generate-key", {"name": "developer-key", "permissions": ["read", "write", "quantum"],
+                                                "expiry_hours": 720, "rate_limit_per_hour": 1000})
+        self.assertEnvelope(r, 200)
+        r = s.post(API + "/quantum/search", {"table_name": "embeddings", "query_vector": [0.1, 0.2, 0.3, 0.4],
+                                             "similarity_threshold": 0.8, "max_results": 10,
+                                             "entanglement_boost": 1.5})
+        self.assertEnvelope(r, 501, "NotImplemented")
+        s.query("DROP TABLE users")
+
     def test_permissions_on_table_routes(self):
         s = self.server
         rk = s.generate_key(["read"], name="t-reader")
