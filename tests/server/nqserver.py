@@ -403,10 +403,7 @@ def read_key_file(path):
 # the bug is fixed it passes, unittest counts an "unexpected success" and the run fails, so
 # the marker must be removed with the fix. NQ_E2E_STRICT=1 runs them as ordinary tests.
 KNOWN_BUGS = {
-    1: "table query filter IsNull is IS NOT NULL (h_tables.c add_where: op[2] == 'N')",
-    2: "table routes: an unknown column name is a string literal ('nope' = 'nope' deletes every row)",
-    3: "graceful shutdown closes the connection of a request in flight before its answer is sent",
-    4: "MHD_OPTION_LISTENING_ADDRESS_REUSE (SO_REUSEPORT): a second server shares a port in use",
+    8: "engine: a new table reuses a dropped table's tree page with its AUTO_INCREMENT sequence",
 }
 
 

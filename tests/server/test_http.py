@@ -336,7 +336,6 @@ class EnvelopeTest(ServerTestCase):
         # the only rows that may have changed are none: updates/deletes matched no row
         self.assertEqual(self.table_state(), before)
 
-    @nqserver.known_bug(2)
     def test_sql_injection_column_equals_itself(self):
         # a filter whose column name is also its value: if the name became a string literal
         # the condition would be true for every row

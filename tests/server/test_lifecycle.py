@@ -21,7 +21,6 @@ SLOW_QUERY = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WH
 class ShutdownTest(ServerTestCase):
     config = {"security": {"request_timeout_seconds": 600}}
 
-    @nqserver.known_bug(3)
     def test_sigterm_during_slow_request(self):
         s = self.server
         self.assertEqual(s.query("CREATE TABLE before_stop (a INTEGER)").status, 200)
@@ -152,7 +151,6 @@ class StartupErrorsTest(ServerTestCase):
         finally:
             holder.close()
 
-    @nqserver.known_bug(4)
     def test_port_in_use_by_server(self):
         # held by another nqdb serve: the second one must not share the port
         rc, se = self.serve("--port", str(self.server.port), "--host", "127.0.0.1")

@@ -253,7 +253,6 @@ class TablesTest(ServerTestCase):
                 self.assertEqual(r.data["returned_count"], len(want))
                 self.assertIs(r.data["has_more"], False)
 
-    @nqserver.known_bug(1)
     def test_filter_is_null(self):
         r = self.q({"filters": {"tag": {"operator": "IsNull"}}, "sort": [{"column": "id"}]})
         self.assertEqual([x["id"] for x in r.data["records"]], self.expect(lambda r: r["tag"] is None))
@@ -274,7 +273,6 @@ class TablesTest(ServerTestCase):
             r = s.post(API + "/tables/items/query", {"filters": {"grp": {"operator": op, "value": [0.1]}}})
             self.assertEnvelope(r, 501, "NotImplemented")
 
-    @nqserver.known_bug(2)
     def test_unknown_columns(self):
         # A column the table does not have is an error naming it, never a string literal
         # (QSQL reads a double-quoted word that names no column as a string, as SQLite does:
@@ -393,6 +391,18 @@ class TablesTest(ServerTestCase):
         self.assertEqual(s.rows("SELECT count(*) AS n FROM ud")[0]["n"], 0)
         s.query("DROP TABLE ud")
 
+    @nqserver.known_bug(8)
+    def test_auto_increment_starts_at_one(self):
+        # a new table's sequence starts at 1, also right after a table was dropped
+        s = self.server
+        col = [{"name": "id", "data_type": "Integer", "auto_increment": True},
+               {"name": "v", "data_type": "Text"}]
+        for name in ("seq_a", "seq_b"):
+            self.assertEnvelope(s.post(API + "/tables", {"schema": {"name": name, "columns": col}}), 201)
+            r = s.post(API + "/tables/%s/data" % name, {"records": [{"v": "x"}, {"v": "y"}]})
+            self.assertEqual(self.assertEnvelope(r, 201)["data"]["inserted_ids"], ["1", "2"])
+            self.assertEqual(s.query("DROP TABLE %s" % name).status, 200)
+
     def test_upstream_client_examples(self):
         # the request bodies of the upstream Postman collection and python client (reference
         # section 8), verbatim: existing clients keep working
@@ -405,10 +415,11 @@ class TablesTest(ServerTestCase):
         r = s.post(API + "/tables/users/data", {"table_name": "users", "records": [
             {"name": "Max Mustermann", "email": "max@example.com"}]})
         d = self.assertEnvelope(r, 201)["data"]
-        self.assertEqual(d["inserted_ids"], ["1"])
-        r = s.post(API + "/query", {"query": "SELECT * FROM users WHERE id = 1", "params": {}})
+        self.assertEqual(len(d["inserted_ids"]), 1)
+        uid = int(d["inserted_ids"][0])
+        r = s.post(API + "/query", {"query": "SELECT * FROM users WHERE id = %d" % uid, "params": {}})
         self.assertEqual(self.assertEnvelope(r, 200)["data"]["rows"],
-                         [{"id": 1, "name": "Max Mustermann", "email": "max@example.com"}])
+                         [{"id": uid, "name": "Max Mustermann", "email": "max@example.com"}])
         r = s.post(API + "/query", {"query": "SELECT COUNT(*) as total FROM users"})
         self.assertEqual(r.data["rows"], [{"total": 1}])
         r = s.post(API + "/tables/users/query", {"table_name": "users", "limit": 10, "offset": 0})
