@@ -169,7 +169,8 @@ int nq_get(nq_tree *t, const void *key, size_t klen, void **val, size_t *vlen);
 int nq_del(nq_tree *t, const void *key, size_t klen); /* NQ_ENOTFOUND if absent */
 /* Next value of the tree's sequence: starts at 1 and strictly increases. A value is never
  * handed out twice while the database stays open (a rolled-back transaction's values are
- * skipped, not reissued), and never after a committed transaction used it, crash or not. */
+ * skipped, not reissued), and never after a committed transaction used it, crash or not.
+ * Dropping a tree drops its sequence: a tree created later starts at 1 again. */
 int nq_seq_next(nq_tree *t, uint64_t *out);
 /* Number of entries (walks the tree). */
 int nq_tree_count(nq_tree *t, uint64_t *out);

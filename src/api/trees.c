@@ -185,6 +185,18 @@ int nq_tree_drop(nq_db *db, const char *name)
         rc = nq_err_set(pager_txn_err(t), NQ_ENOTFOUND, "no tree named \"%s\"", name);
     if (!rc)
         rc = btree_drop(t, root);
+    if (!rc) {
+        /* The root page goes back to the free list and a tree created later may get it: its
+         * sequence must start afresh, not continue this tree's high-water mark. */
+        nq_engine *eng = db->eng;
+        pthread_mutex_lock(&eng->mu);
+        for (size_t i = 0; i < eng->nmarks; i++)
+            if (eng->marks[i].root == root) {
+                eng->marks[i] = eng->marks[--eng->nmarks];
+                break;
+            }
+        pthread_mutex_unlock(&eng->mu);
+    }
     if (!rc)
         rc = catalog_root(t, 0, &cat);
     if (!rc)

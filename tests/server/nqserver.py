@@ -402,9 +402,7 @@ def read_key_file(path):
 # report in the commit that marks them). A test marked @known_bug(n) is expected to fail; when
 # the bug is fixed it passes, unittest counts an "unexpected success" and the run fails, so
 # the marker must be removed with the fix. NQ_E2E_STRICT=1 runs them as ordinary tests.
-KNOWN_BUGS = {
-    8: "engine: a new table reuses a dropped table's tree page with its AUTO_INCREMENT sequence",
-}
+KNOWN_BUGS = {}
 
 
 def known_bug(n):

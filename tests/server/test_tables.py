@@ -391,7 +391,6 @@ class TablesTest(ServerTestCase):
         self.assertEqual(s.rows("SELECT count(*) AS n FROM ud")[0]["n"], 0)
         s.query("DROP TABLE ud")
 
-    @nqserver.known_bug(8)
     def test_auto_increment_starts_at_one(self):
         # a new table's sequence starts at 1, also right after a table was dropped
         s = self.server

@@ -149,6 +149,13 @@ static void test_sequences(void **state)
     OK(db, nq_seq_next(t, &d));
     assert_true(d > c);
     nq_tree_close(t);
+    /* a tree created after a drop may get the dropped tree's root page: its sequence starts
+     * at 1, it does not continue the dropped one's */
+    OK(db, nq_tree_drop(db, "rows"));
+    OK(db, nq_tree_open(db, "other", NQ_TREE_CREATE, &t));
+    OK(db, nq_seq_next(t, &a));
+    assert_int_equal(a, 1);
+    nq_tree_close(t);
     nq_close(db);
 }
 
