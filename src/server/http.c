@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -325,9 +326,30 @@ static int preflight(req *r)
     return 204;
 }
 
+/* server.tls.ca_file: libmicrohttpd asks the client for a certificate but leaves it optional;
+ * here a request without one that verifies against the CA is refused. */
+static int client_cert_ok(req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return 0;
+    gnutls_session_t ses = (gnutls_session_t)ci->tls_session;
+    unsigned n = 0, status = 0;
+    if (!gnutls_certificate_get_peers(ses, &n) || n == 0)
+        return 0;
+    return gnutls_certificate_verify_peers2(ses, &status) == 0 && status == 0;
+}
+
 void http_run_request(req *r)
 {
     nq_server *s = r->srv;
+    if (s->cfg.server.tls.ca_file && !client_cert_ok(r)) {
+        req_fail(r, AE_FORBIDDEN,
+                 "a client certificate signed by the configured CA is required (server.tls.ca_file)",
+                 NULL);
+        return;
+    }
     if (r->body_too_large) {
         req_failf(r, AE_PAYLOAD_TOO_LARGE, "the body is larger than %zu bytes (security.max_payload_size)",
                   s->cfg.security.max_payload_size);
