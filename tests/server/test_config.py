@@ -1,94 +1,16 @@
-"""test_config.py — settings that change what the running server does, end to end: TLS
-(server.tls with a self-signed certificate made by `openssl`), structured logs (every line
-JSON, the request id on the request's line, the level obeyed, logging.file_path), the
-monitoring switches (moved /health and /metrics, performance_stats, websocket_enabled),
-security.csrf_protection, security_headers off, environment overrides that apply over the
-file, and X-Token-Refresh-Due."""
+"""test_config.py — settings that change what the running server does, end to end (TLS is in
+test_tls.py): structured logs (every line JSON, the request id on the request's line, the
+level obeyed, logging.file_path), the monitoring switches (moved /health and /metrics,
+performance_stats, websocket_enabled), security.csrf_protection, security_headers off,
+environment overrides that apply over the file, and X-Token-Refresh-Due."""
 
-import http.client
 import json
 import os
-import shutil
-import ssl
-import subprocess
 import unittest
 import uuid
 
 import nqserver
 from nqserver import API, Server, ServerTestCase, wait_for
-
-OPENSSL = shutil.which("openssl")
-
-
-def make_cert(d):
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=120)
-    return cert, key
-
-
-class TlsTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        if not OPENSSL:
-            raise unittest.SkipTest("the openssl program is not installed")
-        cls.server = Server(name="tls")
-        try:
-            cls.cert, key = make_cert(cls.server.root)
-            cls.server.config = nqserver.merge(cls.server.config, {
-                "server": {"tls": {"cert_file": cls.cert, "key_file": key}}})
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
-
-    def https(self, method, path, body=None, headers=None):
-        ctx = ssl.create_default_context(cafile=self.cert)
-        c = http.client.HTTPSConnection("127.0.0.1", self.server.port, context=ctx, timeout=30)
-        try:
-            h = {"X-API-Key": self.server.admin_key}
-            if body is not None:
-                h["Content-Type"] = "application/json"
-            h.update(headers or {})
-            c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-            r = c.getresponse()
-            return nqserver.Response(r.status, r.headers, r.read())
-        finally:
-            c.close()
-
-    def test_https(self):
-        r = self.https("GET", "/health")
-        self.assertEqual(r.status, 200, r)
-        self.assertIs(r.data["security"]["tls"], True)
-        self.assertTrue(r.header("Strict-Transport-Security"), r)
-        r = self.https("POST", API + "/query", {"query": "SELECT 41 + 1 AS x"})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.data["rows"], [{"x": 42}])
-
-    def test_plain_http_refused(self):
-        try:
-            r = self.server.get("/health", key=None, timeout=10)
-        except (http.client.HTTPException, OSError):
-            return  # the TLS port does not speak plain HTTP: fine
-        self.assertGreaterEqual(r.status, 400, r)
-
-    def test_wrong_ca_refused(self):
-        ctx = ssl.create_default_context()  # the system's CAs do not know our certificate
-        c = http.client.HTTPSConnection("127.0.0.1", self.server.port, context=ctx, timeout=30)
-        with self.assertRaises(ssl.SSLError):
-            c.request("GET", "/health")
-        c.close()
-        self.assertEqual(self.https("GET", "/health").status, 200)
 
 
 class LogTest(ServerTestCase):

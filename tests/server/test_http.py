@@ -5,6 +5,7 @@ CORS, /health, /api/v1/stats/performance, /metrics, the OpenAPI document and the
 of the subsystem routes."""
 
 import json
+import random
 import re
 import socket
 import time
@@ -573,6 +574,127 @@ class PayloadLimitTest(ServerTestCase):
                 self.assertTrue(m, data[:200])
                 self.assertTrue(400 <= int(m.group(1)) < 500, data[:200])
         self.assertEqual(s.get("/health", key=None).status, 200)
+
+
+class RandomBodiesTest(ServerTestCase):
+    """Seeded random request bodies for every route that takes one: the route's own field
+    names (and some unknown ones) with values of random types and shapes. Every answer is a
+    4xx or a success (501 for not-built features), never a 5xx; the server stays up and the
+    tables that no request may change are unchanged."""
+
+    SEED = 20261124
+    PER_ROUTE = 80
+    COLS = ["id", "name", "v", "nope", "", "x" * 80, "id\"; --", "NAME"]
+    OPS = ["Equal", "NotEqual", "GreaterThan", "LessThan", "GreaterEqual", "LessEqual", "In",
+           "NotIn", "Like", "NotLike", "IsNull", "IsNotNull", "Contains", "StartsWith",
+           "EndsWith", "NeuralSimilar", "Bogus", ""]
+    ROUTES = [
+        ("POST", API + "/query", ["query", "params"]),
+        ("POST", API + "/tables", ["schema", "if_not_exists"]),
+        ("POST", API + "/tables/rnd/data", ["table_name", "records", "on_conflict", "batch_size"]),
+        ("PUT", API + "/tables/rnd/data", ["table_name", "filters", "updates", "optimistic_lock_version"]),
+        ("DELETE", API + "/tables/rnd/data", ["table_name", "filters", "cascade", "soft_delete"]),
+        ("POST", API + "/tables/rnd/query", ["table_name", "filters", "sort", "limit", "offset", "columns",
+                                           "neural_similarity", "quantum_search"]),
+        ("POST", API + "/auth/login", ["username", "password", "quantum_enabled"]),
+        ("POST", API + "/auth/refresh", ["refresh_token"]),
+        ("POST", API + "/auth/logout", ["refresh_token"]),
+        ("POST", API + "/auth/generate-key", ["name", "permissions", "expiry_hours", "rate_limit_per_hour"]),
+        ("POST", API + "/auth/revoke-key", ["api_key"]),
+    ]
+
+    def value(self, rnd, depth=0):
+        k = rnd.randrange(12 if depth < 3 else 8)
+        if k == 0:
+            return None
+        if k == 1:
+            return rnd.random() < 0.5
+        if k == 2:
+            return rnd.choice([0, 1, -1, 2 ** 31, -2 ** 63, 2 ** 63 - 1, 10 ** 18, 7])
+        if k == 3:
+            return rnd.choice([0.5, -1e308, 1e-308, 3.25, 2.0 ** 70])
+        if k in (4, 5):
+            return rnd.choice(["", "a", "SELECT 1", "'", "\"", "\\", "nqdb_" + "a" * 32, "%_",
+                               "\u00e9\u4e2d\U0001f600", "x" * rnd.randrange(1, 3000),
+                               "Integer", "Text", "read", "admin", "Asc", "Desc", "Ignore", "Replace",
+                               "name", "id", "rnd"])
+        if k == 6:
+            return rnd.choice(self.OPS)
+        if k == 7:
+            return rnd.choice(self.COLS)
+        if k in (8, 9):
+            return [self.value(rnd, depth + 1) for _ in range(rnd.randrange(4))]
+        d = {}
+        for _ in range(rnd.randrange(4)):
+            key = rnd.choice(self.COLS + ["operator", "value", "column", "direction", "data_type",
+                                          "columns", "constraints", "constraint_type"])
+            d[key] = self.value(rnd, depth + 1)
+        return d
+
+    def structured(self, rnd, field):
+        """A value shaped like what the field takes, with random leaves."""
+        if field == "filters":
+            return {rnd.choice(self.COLS): (self.value(rnd, 2) if rnd.random() < 0.3 else
+                                            {"operator": rnd.choice(self.OPS), "value": self.value(rnd, 2)})
+                    for _ in range(rnd.randrange(3))}
+        if field == "records":
+            return [{rnd.choice(self.COLS): self.value(rnd, 2) for _ in range(rnd.randrange(3))}
+                    for _ in range(rnd.randrange(3))]
+        if field == "updates":
+            return {rnd.choice(self.COLS): self.value(rnd, 2) for _ in range(rnd.randrange(3))}
+        if field == "sort":
+            return [{"column": rnd.choice(self.COLS), "direction": rnd.choice(["Asc", "Desc", "Up", 1])}
+                    for _ in range(rnd.randrange(3))]
+        if field == "columns":
+            return [rnd.choice(self.COLS) for _ in range(rnd.randrange(3))]
+        if field == "schema":
+            return {"name": rnd.choice(["rs%d" % rnd.randrange(1000), "", "rnd", self.value(rnd, 2)]),
+                    "columns": [{"name": rnd.choice(self.COLS), "data_type": rnd.choice(
+                        ["Integer", "Text", "Float", "Boolean", "Json", "Bogus", self.value(rnd, 3)])}
+                        for _ in range(rnd.randrange(3))]}
+        if field == "permissions":
+            return [rnd.choice(["read", "write", "admin", "dna", "root", self.value(rnd, 3)])
+                    for _ in range(rnd.randrange(3))]
+        plausible = {
+            "username": ["alice", "nobody", "", "a" * 70], "password": ["password123", "short", ""],
+            "name": ["k%d" % rnd.randrange(100), "", "x" * 90], "api_key": ["nqdb_" + "%032x" % rnd.getrandbits(128), "k"],
+            "refresh_token": ["nqr_" + "%064x" % rnd.getrandbits(256), ""], "table_name": ["rnd", "other"],
+            "on_conflict": ["Abort", "Ignore", "Replace", "Update", "x"], "limit": [0, 1, 5, 10 ** 7],
+            "offset": [0, 1, 3], "batch_size": [1, 0], "expiry_hours": [1, 24, 0, 10 ** 9],
+            "rate_limit_per_hour": [0, 5, 2 ** 33], "if_not_exists": [True, False], "cascade": [False, True],
+            "soft_delete": [False, True], "quantum_enabled": [False, True], "optimistic_lock_version": [None, 1]}
+        if field in plausible:
+            return rnd.choice(plausible[field])
+        if field == "params":
+            return self.value(rnd, 1)
+        if field == "query":
+            return rnd.choice(["SELECT ? AS a", "SELECT * FROM rnd WHERE id = :id", "SELEC",
+                               "INSERT INTO rnd (name) VALUES (?)", self.value(rnd, 2)])
+        return self.value(rnd, 1)
+
+    def test_random_bodies(self):
+        s = self.server
+        self.assertEqual(s.query("CREATE TABLE rnd (id INTEGER PRIMARY KEY, name TEXT, v TEXT); "
+                                 "CREATE TABLE keep (id INTEGER PRIMARY KEY, v TEXT); "
+                                 "INSERT INTO keep VALUES (1, 'a'), (2, 'b')").status, 200)
+        rnd = random.Random(self.SEED)
+        for method, path, fields in self.ROUTES:
+            for i in range(self.PER_ROUTE):
+                body = {}
+                for f in fields:
+                    if rnd.random() < 0.85:
+                        body[f] = self.structured(rnd, f) if rnd.random() < 0.85 else self.value(rnd)
+                if rnd.random() < 0.05:
+                    body[rnd.choice(["extra", "Query", "", "filter"])] = self.value(rnd)
+                if rnd.random() < 0.05:
+                    body = self.value(rnd)
+                r = s.request(method, path, body)
+                what = "%s %s %s" % (method, path, json.dumps(body)[:300])
+                self.assertTrue(r.status < 500 or r.status == 501, "%s -> %r" % (what, r))
+                self.assertIsNotNone(r.json, "%s -> not JSON: %r" % (what, r))
+        self.assertEqual(s.get("/health", key=None).status, 200)
+        self.assertEqual(s.rows("SELECT id, v FROM keep ORDER BY id"),
+                         [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}])
 
 
 def parse_prometheus(tc, r):
