@@ -15,6 +15,14 @@
  * mutex. A shard sweeps (drops buckets that are full at the current time) when its count
  * reaches twice what was left after its last sweep, so the work is amortised O(1) per take and
  * memory stays within about twice the number of non-full buckets plus a small floor.
+ *
+ * Fallback: a circuit breaker over the Redis backend, under st_mu. Closed: every take asks
+ * Redis; a failed call is decided from memory and counted, failure_threshold in a row open the
+ * breaker (backend = memory, logged). Open: memory until next_retry, then half-open: one call
+ * at a time (`probing`) asks Redis, success_threshold successes in a row close it (logged), a
+ * failure opens it again for open_ms. The disabled breaker is the same machine with both
+ * thresholds 1 and open_ms RL_RETRY_MS (only its messages differ). RLR_BUSY (the connection
+ * pool stayed full) is decided from memory and counts neither way.
  */
 #include "ratelimit.h"
 
@@ -60,12 +68,18 @@ struct rl_limiter {
     rl_shard shards[RL_SHARDS];
 
     rl_redis *redis;          /* NULL: memory only */
-    atomic_int backend;       /* RL_MEMORY / RL_REDIS, what takes use now */
-    pthread_mutex_t st_mu;    /* guards the fallback state below */
-    int probing;              /* one thread is trying Redis again */
-    uint64_t next_retry;      /* ms on the limiter's clock */
+    atomic_int backend;       /* RL_MEMORY / RL_REDIS, what takes use now: REDIS iff closed */
+    int br_enabled;           /* the configured breaker (else thresholds 1, RL_RETRY_MS) */
+    unsigned br_fail_max, br_ok_max;
+    uint64_t br_open_ms;
+    pthread_mutex_t st_mu;    /* guards the breaker state below */
+    int half_open;            /* open and past next_retry: probes run */
+    unsigned fails;           /* consecutive failed calls while closed */
+    unsigned oks;             /* consecutive successful probes while half-open */
+    int probing;              /* one thread is trying Redis (half-open) */
+    uint64_t next_retry;      /* open: half-open from this ms on the limiter's clock */
     time_t down_since;
-    char down_reason[256];
+    char down_reason[256];    /* the last failure */
 };
 
 static uint64_t mono_ms(void *arg)
@@ -286,20 +300,24 @@ int rl_new(const rl_config *cfg, rl_limiter **out, char *err, size_t errlen)
     }
     pthread_mutex_init(&rl->st_mu, NULL);
     atomic_init(&rl->backend, RL_MEMORY);
+    rl->br_enabled = cfg->breaker.enabled != 0;
+    rl->br_fail_max = rl->br_enabled && cfg->breaker.failure_threshold ? cfg->breaker.failure_threshold : 1;
+    rl->br_ok_max = rl->br_enabled && cfg->breaker.success_threshold ? cfg->breaker.success_threshold : 1;
+    rl->br_open_ms = rl->br_enabled && cfg->breaker.open_ms ? cfg->breaker.open_ms : RL_RETRY_MS;
     if (cfg->redis_url && *cfg->redis_url) {
-        int rc = rlr_new(cfg->redis_url, cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 250,
-                         &rl->redis, err, errlen);
+        int rc = rlr_new(cfg, &rl->redis, err, errlen);
         if (rc) {
             rl_free(rl);
             return rc;
         }
         char why[256];
-        if (rlr_ping(rl->redis, why, sizeof why) == 0) {
+        if (rlr_ping(rl->redis, why, sizeof why) == RLR_OK) {
             atomic_store(&rl->backend, RL_REDIS);
         } else {
+            /* the breaker starts open */
             rl->down_since = time(NULL);
             snprintf(rl->down_reason, sizeof rl->down_reason, "%s", why);
-            rl->next_retry = rl->now_ms(rl->clock_arg) + RL_RETRY_MS;
+            rl->next_retry = rl->now_ms(rl->clock_arg) + rl->br_open_ms;
             set_err(err, errlen,
                     "redis %s unreachable (%s): rate limits are kept in memory until it answers",
                     rlr_display(rl->redis), why);
@@ -370,24 +388,62 @@ static void fill(rl_result *out, const rl_bucket *shape, uint64_t level, int all
     out->backend = backend;
 }
 
-/* A Redis call failed: switch to memory (logging the switch once). */
+/* A Redis call answered. */
+static void redis_ok(rl_limiter *rl, int probe)
+{
+    int closed = 0;
+    pthread_mutex_lock(&rl->st_mu);
+    if (probe) {
+        rl->probing = 0;
+        if (rl->half_open && ++rl->oks >= rl->br_ok_max) {
+            rl->half_open = 0;
+            rl->fails = 0;
+            atomic_store(&rl->backend, RL_REDIS);
+            closed = 1;
+        }
+    } else if (atomic_load(&rl->backend) == RL_REDIS) {
+        rl->fails = 0;
+    }
+    pthread_mutex_unlock(&rl->st_mu);
+    if (closed && rl->br_enabled)
+        emit(rl, RL_LOG_INFO,
+             "rate limiting: redis %s answered %u calls in a row; circuit breaker closed, using it",
+             rlr_display(rl->redis), rl->br_ok_max);
+    else if (closed)
+        emit(rl, RL_LOG_INFO, "rate limiting: redis %s answers again; using it",
+             rlr_display(rl->redis));
+}
+
+/* A Redis call failed: count it; open the breaker (switch to memory, logged once) at the
+ * threshold, or again when a half-open probe failed. */
 static void redis_down(rl_limiter *rl, int probe, const char *why, uint64_t now)
 {
-    int was_up = 0;
+    int opened = 0;
     pthread_mutex_lock(&rl->st_mu);
-    if (atomic_load(&rl->backend) == RL_REDIS) {
-        was_up = 1;
-        atomic_store(&rl->backend, RL_MEMORY);
-        rl->down_since = time(NULL);
-    }
-    if (was_up || probe) {
-        snprintf(rl->down_reason, sizeof rl->down_reason, "%s", why);
-        rl->next_retry = now + RL_RETRY_MS;
-    }
-    if (probe)
+    if (probe) {
         rl->probing = 0;
+        rl->half_open = 0;
+        rl->oks = 0;
+        rl->next_retry = now + rl->br_open_ms;
+        snprintf(rl->down_reason, sizeof rl->down_reason, "%s", why);
+    } else if (atomic_load(&rl->backend) == RL_REDIS) {
+        snprintf(rl->down_reason, sizeof rl->down_reason, "%s", why);
+        if (++rl->fails >= rl->br_fail_max) {
+            opened = 1;
+            atomic_store(&rl->backend, RL_MEMORY);
+            rl->half_open = 0;
+            rl->oks = 0;
+            rl->down_since = time(NULL);
+            rl->next_retry = now + rl->br_open_ms;
+        }
+    }
     pthread_mutex_unlock(&rl->st_mu);
-    if (was_up)
+    if (opened && rl->br_enabled)
+        emit(rl, RL_LOG_WARNING,
+             "rate limiting: redis %s failed %u calls in a row (%s); circuit breaker open: using "
+             "the in-memory limiter, trying again in %llu ms",
+             rlr_display(rl->redis), rl->br_fail_max, why, (unsigned long long)rl->br_open_ms);
+    else if (opened)
         emit(rl, RL_LOG_WARNING,
              "rate limiting: redis %s failed (%s); using the in-memory limiter, retrying every %d s",
              rlr_display(rl->redis), why, RL_RETRY_MS / 1000);
@@ -418,29 +474,35 @@ int rl_take(rl_limiter *rl, const char *key, unsigned limit, unsigned window_sec
         int use = atomic_load(&rl->backend) == RL_REDIS, probe = 0;
         if (!use) {
             pthread_mutex_lock(&rl->st_mu);
-            if (!rl->probing && now >= rl->next_retry)
+            if (atomic_load(&rl->backend) == RL_REDIS) {
+                use = 1; /* closed meanwhile */
+            } else if (!rl->probing && now >= rl->next_retry) {
                 rl->probing = probe = 1;
+                rl->half_open = 1;
+            }
             pthread_mutex_unlock(&rl->st_mu);
         }
         if (use || probe) {
             char why[256];
-            if (rlr_take(rl->redis, key, shape.cap_level, shape.limit, shape.win, &allowed,
-                         &level, why, sizeof why) == 0) {
-                if (probe) {
-                    pthread_mutex_lock(&rl->st_mu);
-                    rl->probing = 0;
-                    atomic_store(&rl->backend, RL_REDIS);
-                    pthread_mutex_unlock(&rl->st_mu);
-                    emit(rl, RL_LOG_INFO, "rate limiting: redis %s answers again; using it",
-                         rlr_display(rl->redis));
-                }
+            int rc = rlr_take(rl->redis, key, shape.cap_level, shape.limit, shape.win, &allowed,
+                              &level, why, sizeof why);
+            if (rc == RLR_OK) {
+                redis_ok(rl, probe);
                 /* best effort: without memory for the mirror the fallback starts this key full */
                 uint64_t l = level;
                 (void)mem_op(rl, key, &shape, now, 1, &l, NULL);
                 fill(out, &shape, level, allowed, RL_REDIS);
                 return 0;
             }
-            redis_down(rl, probe, why, now);
+            if (rc == RLR_BUSY) {
+                if (probe) {
+                    pthread_mutex_lock(&rl->st_mu);
+                    rl->probing = 0;
+                    pthread_mutex_unlock(&rl->st_mu);
+                }
+            } else {
+                redis_down(rl, probe, why, now);
+            }
         }
     }
     int rc = mem_op(rl, key, &shape, now, 0, &level, &allowed);
@@ -458,16 +520,29 @@ void rl_status(rl_limiter *rl, char *buf, size_t cap)
         snprintf(buf, cap, "memory");
         return;
     }
+    uint64_t now = rl->now_ms(rl->clock_arg);
     pthread_mutex_lock(&rl->st_mu);
     if (atomic_load(&rl->backend) == RL_REDIS) {
-        snprintf(buf, cap, "redis %s: ok", rlr_display(rl->redis));
+        if (rl->br_enabled && rl->fails)
+            snprintf(buf, cap, "redis %s: ok (%u of %u consecutive failures: %s)",
+                     rlr_display(rl->redis), rl->fails, rl->br_fail_max, rl->down_reason);
+        else
+            snprintf(buf, cap, "redis %s: ok", rlr_display(rl->redis));
     } else {
         struct tm tm;
-        char when[32];
+        char when[32], br[128] = "";
         gmtime_r(&rl->down_since, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(buf, cap, "memory (redis %s unreachable since %s: %s)", rlr_display(rl->redis),
-                 when, rl->down_reason);
+        if (rl->br_enabled && rl->half_open)
+            snprintf(br, sizeof br, "; circuit breaker half-open, %u of %u successes", rl->oks,
+                     rl->br_ok_max);
+        else if (rl->br_enabled)
+            snprintf(br, sizeof br,
+                     "; circuit breaker open after %u consecutive failures, next try in %llu s",
+                     rl->br_fail_max,
+                     (unsigned long long)(rl->next_retry > now ? (rl->next_retry - now + 999) / 1000 : 0));
+        snprintf(buf, cap, "memory (redis %s unreachable since %s: %s%s)", rlr_display(rl->redis),
+                 when, rl->down_reason, br);
     }
     pthread_mutex_unlock(&rl->st_mu);
 }

@@ -22,11 +22,19 @@
  * Redis backend: one hash per key, `rate_limit:{key}:bucket` {tokens, ts}, updated by a Lua
  * script (EVALSHA; EVAL on NOSCRIPT) that reads, refills, takes and writes atomically on Redis'
  * own clock (TIME) and sets PEXPIRE to the time the bucket needs to refill, so idle keys
- * vanish. Connections: a small pool (a thread takes an idle connection or opens one; up to 32
- * idle ones are kept). Every Redis answer is mirrored into the memory table, so when Redis
- * fails (connect, command error or timeout) the limiter switches to memory with the last known
- * state of each key (it never fails open), logs once, says so in rl_status, tries Redis again
- * at most every RL_RETRY_MS and switches back (logging again) when it answers.
+ * vanish. Connections: a pool of at most pool_size open connections (a thread takes an idle
+ * one, opens one while fewer are open, or waits up to the command timeout for one to be given
+ * back; idle ones are kept). A connection error (connect failed, connection closed) is retried
+ * with a new connection up to retry_attempts times within the same call. Every Redis answer is
+ * mirrored into the memory table, so a call that Redis does not answer is decided from memory
+ * with the last known state of each key (it never fails open).
+ *
+ * Circuit breaker (breaker.enabled): failure_threshold consecutive failed calls open it: the
+ * limiter serves from memory, logs once and says so in rl_status. After open_ms it is
+ * half-open: calls try Redis again, one at a time (the others use memory); success_threshold
+ * consecutive successes close it (logged), a failure opens it for another open_ms. Disabled,
+ * it behaves as a breaker with thresholds 1 and open_ms RL_RETRY_MS: memory from the first
+ * failure, Redis tried again every RL_RETRY_MS, back on its first answer.
  *
  * Thread safety: every function but rl_free and the setters may be called from any thread.
  */
@@ -53,7 +61,16 @@ typedef struct rl_config {
     unsigned window_seconds;   /* 0 = 3600 */
     unsigned burst;            /* extra bucket capacity for the configured limit (rate_limit.burst_allowance) */
     const char *redis_url;     /* NULL or "": memory only; redis://[:password@]host[:port][/db] or unix:///path[?db=N] */
-    unsigned redis_timeout_ms; /* connect and command timeout; 0 = 250 */
+    unsigned redis_timeout_ms; /* command timeout (and the wait for a pooled connection); 0 = 250 */
+    unsigned connect_timeout_ms; /* connect timeout; 0 = redis_timeout_ms */
+    unsigned pool_size;        /* most Redis connections open at once; 0 = no limit, 32 idle kept */
+    unsigned retry_attempts;   /* reconnects after a connection error within one call; 0 = none */
+    struct {
+        int enabled;                /* 0: memory from the first failure, retry every RL_RETRY_MS */
+        unsigned failure_threshold; /* consecutive failures that open the breaker; 0 = 1 */
+        unsigned success_threshold; /* half-open successes that close it; 0 = 1 */
+        unsigned open_ms;           /* how long it stays open before half-open; 0 = RL_RETRY_MS */
+    } breaker;
 } rl_config;
 
 typedef struct rl_result {
@@ -80,6 +97,10 @@ int rl_take(rl_limiter *rl, const char *key, unsigned limit, unsigned window_sec
 
 /* One line for /health: "memory", "redis redis://host:port: ok", or
  * "memory (redis redis://host:port unreachable since 2026-11-24T08:30:00Z: <reason>)".
+ * With the breaker enabled, a closed breaker with failures adds
+ * " (N of T consecutive failures: <reason>)" to the ok line and an open one adds
+ * "; circuit breaker open after T consecutive failures, next try in S s" or
+ * "; circuit breaker half-open, N of T successes" to the memory line.
  * The URL is shown without its password. */
 void rl_status(rl_limiter *rl, char *buf, size_t cap);
 int rl_backend(rl_limiter *rl);
@@ -88,7 +109,8 @@ int rl_backend(rl_limiter *rl);
 void rl_set_log(rl_limiter *rl, void (*log)(void *arg, int level, const char *msg), void *arg);
 
 /* Replace the monotonic millisecond clock (tests). Used for the memory buckets and the Redis
- * retry interval; Redis buckets always use Redis' clock. Set before use. */
+ * retry interval (the breaker's open time); Redis buckets always use Redis' clock. Set before
+ * use. */
 void rl_set_clock(rl_limiter *rl, uint64_t (*now_ms)(void *arg), void *arg);
 
 /* Drop every memory bucket that has refilled to capacity; returns how many remain. */

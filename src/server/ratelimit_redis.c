@@ -10,13 +10,24 @@
  * SCRIPT LOAD on every new connection and run with EVALSHA; a NOSCRIPT answer (a restarted or
  * flushed Redis) runs it with EVAL, which also caches it again.
  *
- * Connections: hiredis contexts are not thread-safe, so a thread takes an idle connection from
- * a small pool (or opens a new one) for one call and gives it back; up to RLR_IDLE_MAX idle
- * ones are kept. On any failure every idle connection is closed too (they are most likely
- * dead as well) and the caller falls back to memory.
+ * Connections: hiredis contexts are not thread-safe, so a thread takes a connection from a
+ * pool for one call and gives it back. The pool counts the connections open (idle + in use):
+ * a thread takes an idle one, or opens one while fewer than max_open are open, or waits on a
+ * condition variable (up to the command timeout) for one to be given back or closed; waiting
+ * in vain is RLR_BUSY, which the caller decides from memory without blaming Redis. Every idle
+ * connection is kept (max_open 0: no limit, up to RLR_IDLE_MAX idle kept). Connecting uses
+ * the connect timeout, commands the command timeout.
+ *
+ * Errors: a connection error (connect failed; the connection was closed or reset, e.g. a
+ * pooled connection to a restarted Redis) closes every idle connection too (most likely dead
+ * as well) and is retried with a new connection up to `retries` times within the call. An
+ * error answer or a command timeout is not retried (a timed-out script may still run; waiting
+ * again would multiply the delay): the call fails at once.
  */
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +85,17 @@ struct rl_redis {
     char *user, *password;
     int db;
     char display[300];
-    struct timeval tv;
-    pthread_mutex_t mu; /* guards the pool and sha */
-    redisContext *idle[RLR_IDLE_MAX];
-    int nidle;
+    struct timeval tv_connect, tv_command;
+    unsigned command_ms, retries, max_open; /* max_open 0: no limit */
+    pthread_mutex_t mu;  /* guards the pool and sha */
+    pthread_cond_t freed; /* a connection was given back or closed */
+    redisContext **idle; /* idle_cap slots */
+    unsigned nidle, idle_cap, nopen;
     char sha[48];
 };
+
+/* How a step failed: a connection error is retried with a new connection. */
+#define RLR_CONN (-3)
 
 static void fail(char *err, size_t errlen, const char *fmt, const char *arg)
 {
@@ -199,16 +215,34 @@ static int parse_url(rl_redis *r, const char *url, char *err, size_t errlen)
     return 0;
 }
 
-int rlr_new(const char *url, unsigned timeout_ms, rl_redis **out, char *err, size_t errlen)
+static struct timeval ms_tv(unsigned ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
+int rlr_new(const rl_config *cfg, rl_redis **out, char *err, size_t errlen)
 {
     *out = NULL;
     rl_redis *r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        fail(err, errlen, "%s", "out of memory");
         return NQ_ENOMEM;
+    }
     pthread_mutex_init(&r->mu, NULL);
-    r->tv.tv_sec = timeout_ms / 1000;
-    r->tv.tv_usec = (timeout_ms % 1000) * 1000;
-    int rc = parse_url(r, url, err, errlen);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->freed, &ca);
+    pthread_condattr_destroy(&ca);
+    r->command_ms = cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 250;
+    r->tv_command = ms_tv(r->command_ms);
+    r->tv_connect = ms_tv(cfg->connect_timeout_ms ? cfg->connect_timeout_ms : r->command_ms);
+    r->retries = cfg->retry_attempts;
+    r->max_open = cfg->pool_size;
+    r->idle_cap = r->max_open ? r->max_open : RLR_IDLE_MAX;
+    int rc = (r->idle = calloc(r->idle_cap, sizeof *r->idle)) ? parse_url(r, cfg->redis_url, err, errlen)
+                                                            : NQ_ENOMEM;
     if (rc) {
         if (rc == NQ_ENOMEM)
             fail(err, errlen, "%s", "out of memory");
@@ -223,37 +257,83 @@ void rlr_free(rl_redis *r)
 {
     if (!r)
         return;
-    for (int i = 0; i < r->nidle; i++)
+    for (unsigned i = 0; i < r->nidle; i++)
         redisFree(r->idle[i]);
+    free(r->idle);
     free(r->host);
     free(r->path);
     free(r->user);
     free(r->password);
+    pthread_cond_destroy(&r->freed);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
 
 const char *rlr_display(const rl_redis *r) { return r->display; }
 
+/* Close every idle connection. */
 static void drop_idle(rl_redis *r)
 {
     pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < r->nidle; i++)
+    for (unsigned i = 0; i < r->nidle; i++)
         redisFree(r->idle[i]);
+    r->nopen -= r->nidle;
     r->nidle = 0;
+    pthread_cond_broadcast(&r->freed);
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Run a command on c; on failure write why and return NULL. An error reply is a failure. */
+/* Close a connection taken from the pool (it failed). */
+static void close_conn(rl_redis *r, redisContext *c)
+{
+    if (c)
+        redisFree(c);
+    pthread_mutex_lock(&r->mu);
+    r->nopen--;
+    pthread_cond_signal(&r->freed);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Give a working connection back: kept idle (or closed when the idle slots are full). */
+static void put_conn(rl_redis *r, redisContext *c)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->nidle < r->idle_cap) {
+        r->idle[r->nidle++] = c;
+        c = NULL;
+    } else {
+        r->nopen--;
+    }
+    pthread_cond_signal(&r->freed);
+    pthread_mutex_unlock(&r->mu);
+    if (c)
+        redisFree(c);
+}
+
+/* After a failed call on c: RLR_CONN for a closed or reset connection, RLR_FAIL for a
+ * timeout (errno as the failed read left it) or anything else. */
+static int failure_kind(const redisContext *c, int err_no)
+{
+    if (c->err == REDIS_ERR_EOF)
+        return RLR_CONN;
+    if (c->err == REDIS_ERR_IO && err_no != EAGAIN && err_no != EWOULDBLOCK && err_no != ETIMEDOUT)
+        return RLR_CONN;
+    return RLR_FAIL;
+}
+
+/* Run a command on c; on failure write why and return NULL with *kind RLR_CONN or RLR_FAIL.
+ * An error reply is a failure. */
 static redisReply *command_ok(redisContext *c, char *why, size_t whylen, int argc,
-                              const char **argv)
+                              const char **argv, int *kind)
 {
     redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
     if (!rep) {
+        *kind = failure_kind(c, errno);
         snprintf(why, whylen, "%s: %s", argv[0], c->errstr[0] ? c->errstr : "no answer");
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
+        *kind = RLR_FAIL;
         snprintf(why, whylen, "%s: %s", argv[0], rep->str);
         freeReplyObject(rep);
         return NULL;
@@ -261,11 +341,15 @@ static redisReply *command_ok(redisContext *c, char *why, size_t whylen, int arg
     return rep;
 }
 
-static redisContext *connect_one(rl_redis *r, char *why, size_t whylen)
+/* Connect, authenticate, select the database and load the script. NULL with *kind RLR_CONN
+ * (could not connect, or the connection broke) or RLR_FAIL (an error answer, a timeout). */
+static redisContext *connect_one(rl_redis *r, char *why, size_t whylen, int *kind)
 {
-    redisContext *c = r->path ? redisConnectUnixWithTimeout(r->path, r->tv)
-                              : redisConnectWithTimeout(r->host, r->port, r->tv);
+    *kind = RLR_CONN;
+    redisContext *c = r->path ? redisConnectUnixWithTimeout(r->path, r->tv_connect)
+                              : redisConnectWithTimeout(r->host, r->port, r->tv_connect);
     if (!c) {
+        *kind = RLR_FAIL;
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
@@ -274,11 +358,11 @@ static redisContext *connect_one(rl_redis *r, char *why, size_t whylen)
         redisFree(c);
         return NULL;
     }
-    redisSetTimeout(c, r->tv);
+    redisSetTimeout(c, r->tv_command);
     redisReply *rep;
     if (r->password) {
         const char *a[3] = {"AUTH", r->user ? r->user : r->password, r->password};
-        if (!(rep = command_ok(c, why, whylen, r->user ? 3 : 2, a)))
+        if (!(rep = command_ok(c, why, whylen, r->user ? 3 : 2, a, kind)))
             goto bad;
         freeReplyObject(rep);
     }
@@ -286,14 +370,15 @@ static redisContext *connect_one(rl_redis *r, char *why, size_t whylen)
         char db[16];
         snprintf(db, sizeof db, "%d", r->db);
         const char *a[2] = {"SELECT", db};
-        if (!(rep = command_ok(c, why, whylen, 2, a)))
+        if (!(rep = command_ok(c, why, whylen, 2, a, kind)))
             goto bad;
         freeReplyObject(rep);
     }
     const char *a[3] = {"SCRIPT", "LOAD", rlr_script};
-    if (!(rep = command_ok(c, why, whylen, 3, a)))
+    if (!(rep = command_ok(c, why, whylen, 3, a, kind)))
         goto bad;
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+        *kind = RLR_FAIL;
         snprintf(why, whylen, "SCRIPT LOAD: unexpected answer");
         freeReplyObject(rep);
         goto bad;
@@ -309,51 +394,76 @@ bad:
     return NULL;
 }
 
-static redisContext *get_conn(rl_redis *r, char *why, size_t whylen)
+/* Take a connection: an idle one, a new one while the pool has room, or wait up to the command
+ * timeout for one. RLR_OK with *out, RLR_BUSY, or RLR_CONN / RLR_FAIL from connecting. */
+static int get_conn(rl_redis *r, redisContext **out, char *why, size_t whylen)
 {
-    redisContext *c = NULL;
+    *out = NULL;
+    struct timespec deadline = {0, 0};
+    int waited = 0;
     pthread_mutex_lock(&r->mu);
-    if (r->nidle)
-        c = r->idle[--r->nidle];
-    pthread_mutex_unlock(&r->mu);
-    return c ? c : connect_one(r, why, whylen);
-}
-
-static void put_conn(rl_redis *r, redisContext *c)
-{
-    pthread_mutex_lock(&r->mu);
-    if (r->nidle < RLR_IDLE_MAX) {
-        r->idle[r->nidle++] = c;
-        c = NULL;
+    for (;;) {
+        if (r->nidle) {
+            *out = r->idle[--r->nidle];
+            pthread_mutex_unlock(&r->mu);
+            return RLR_OK;
+        }
+        if (!r->max_open || r->nopen < r->max_open)
+            break;
+        if (!waited) {
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_sec += r->command_ms / 1000;
+            deadline.tv_nsec += (long)(r->command_ms % 1000) * 1000000L;
+            if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+            }
+            waited = 1;
+        }
+        if (pthread_cond_timedwait(&r->freed, &r->mu, &deadline) == ETIMEDOUT &&
+            !r->nidle && r->nopen >= r->max_open) {
+            pthread_mutex_unlock(&r->mu);
+            snprintf(why, whylen, "no pooled connection free within %u ms (pool_size %u)",
+                     r->command_ms, r->max_open);
+            return RLR_BUSY;
+        }
     }
+    r->nopen++; /* the slot is ours while we connect */
     pthread_mutex_unlock(&r->mu);
-    if (c)
-        redisFree(c);
+    int kind;
+    redisContext *c = connect_one(r, why, whylen, &kind);
+    if (!c) {
+        close_conn(r, NULL);
+        return kind;
+    }
+    *out = c;
+    return RLR_OK;
 }
 
 int rlr_ping(rl_redis *r, char *why, size_t whylen)
 {
-    redisContext *c = connect_one(r, why, whylen);
-    if (!c)
-        return -1;
-    put_conn(r, c);
-    return 0;
+    for (unsigned attempt = 0;; attempt++) {
+        redisContext *c;
+        int rc = get_conn(r, &c, why, whylen);
+        if (rc == RLR_OK) {
+            put_conn(r, c);
+            return RLR_OK;
+        }
+        if (rc != RLR_CONN || attempt >= r->retries)
+            return RLR_FAIL;
+    }
 }
 
-int rlr_take(rl_redis *r, const char *key, uint64_t cap_level, uint64_t limit, uint64_t win,
-             int *allowed, uint64_t *level, char *why, size_t whylen)
+/* One script run on c: RLR_OK, RLR_CONN or RLR_FAIL (why written). */
+static int run_script(rl_redis *r, redisContext *c, const char *key, uint64_t cap_level,
+                      uint64_t limit, uint64_t win, int *allowed, uint64_t *level, char *why,
+                      size_t whylen)
 {
-    redisContext *c = get_conn(r, why, whylen);
-    if (!c) {
-        drop_idle(r);
-        return -1;
-    }
     size_t klen = strlen(key);
     char *full = malloc(klen + 32);
     if (!full) {
-        put_conn(r, c);
         snprintf(why, whylen, "out of memory");
-        return -1;
+        return RLR_FAIL;
     }
     snprintf(full, klen + 32, "rate_limit:%s:bucket", key);
     char sha[48], scap[32], slim[32], swin[32];
@@ -371,30 +481,45 @@ int rlr_take(rl_redis *r, const char *key, uint64_t cap_level, uint64_t limit, u
         argv[1] = rlr_script;
         rep = redisCommandArgv(c, 7, argv, NULL);
     }
+    int err_no = errno, rc = RLR_FAIL;
     free(full);
     if (!rep) {
+        rc = failure_kind(c, err_no);
         snprintf(why, whylen, "%s", c->errstr[0] ? c->errstr : "no answer");
-        goto bad;
-    }
-    if (rep->type == REDIS_REPLY_ERROR) {
+    } else if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(why, whylen, "script: %s", rep->str);
-        goto bad;
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-        rep->element[0]->type != REDIS_REPLY_INTEGER ||
-        rep->element[1]->type != REDIS_REPLY_INTEGER || rep->element[1]->integer < 0) {
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+               rep->element[0]->type != REDIS_REPLY_INTEGER ||
+               rep->element[1]->type != REDIS_REPLY_INTEGER || rep->element[1]->integer < 0) {
         snprintf(why, whylen, "script: unexpected answer");
-        goto bad;
+    } else {
+        *allowed = rep->element[0]->integer == 1;
+        *level = (uint64_t)rep->element[1]->integer;
+        rc = RLR_OK;
     }
-    *allowed = rep->element[0]->integer == 1;
-    *level = (uint64_t)rep->element[1]->integer;
-    freeReplyObject(rep);
-    put_conn(r, c);
-    return 0;
-bad:
     if (rep)
         freeReplyObject(rep);
-    redisFree(c);
-    drop_idle(r);
-    return -1;
+    return rc;
+}
+
+int rlr_take(rl_redis *r, const char *key, uint64_t cap_level, uint64_t limit, uint64_t win,
+             int *allowed, uint64_t *level, char *why, size_t whylen)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        redisContext *c;
+        int rc = get_conn(r, &c, why, whylen);
+        if (rc == RLR_BUSY)
+            return RLR_BUSY;
+        if (rc == RLR_OK) {
+            rc = run_script(r, c, key, cap_level, limit, win, allowed, level, why, whylen);
+            if (rc == RLR_OK) {
+                put_conn(r, c);
+                return RLR_OK;
+            }
+            close_conn(r, c);
+        }
+        drop_idle(r);
+        if (rc != RLR_CONN || attempt >= r->retries)
+            return RLR_FAIL;
+    }
 }

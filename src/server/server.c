@@ -149,7 +149,14 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
                         .window_seconds = 3600,
                         .burst = c->rate_limit.burst_allowance,
                         .redis_url = c->redis.configured ? c->redis.url : NULL,
-                        .redis_timeout_ms = c->redis.command_timeout_seconds * 1000u};
+                        .redis_timeout_ms = c->redis.command_timeout_seconds * 1000u,
+                        .connect_timeout_ms = c->redis.connection_timeout_seconds * 1000u,
+                        .pool_size = c->redis.pool_size,
+                        .retry_attempts = c->redis.retry_attempts,
+                        .breaker = {.enabled = c->security.circuit_breaker.enabled,
+                                    .failure_threshold = c->security.circuit_breaker.failure_threshold,
+                                    .success_threshold = c->security.circuit_breaker.success_threshold,
+                                    .open_ms = c->security.circuit_breaker.timeout_seconds * 1000u}};
     if (rl_new(&rc_cfg, &s->rl, err, errlen) != 0)
         return -1;
     rl_set_log(s->rl, srvlog_cb, &s->log);
