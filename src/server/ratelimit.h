@@ -51,7 +51,7 @@
 #define RL_LOG_WARNING 4 /* Redis became unreachable: serving from memory */
 #define RL_LOG_INFO    6 /* Redis answers again */
 
-#define RL_RETRY_MS 5000    /* how often a fallen-back limiter tries Redis again */
+#define RL_RETRY_MS 5000    /* breaker disabled (or open_ms 0): how often a fallen-back limiter tries Redis */
 #define RL_KEY_MAX  512     /* longest key accepted (bytes) */
 
 typedef struct rl_limiter rl_limiter;
