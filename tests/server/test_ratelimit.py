@@ -170,7 +170,9 @@ class RedisTest(unittest.TestCase):
         cls.redis = Redis().start()
         cfg = {"rate_limit": {"requests_per_hour": 6, "burst_allowance": 0},
                "redis": {"url": "redis://127.0.0.1:%d" % cls.redis.port,
-                         "command_timeout_seconds": 1, "connection_timeout_seconds": 1}}
+                         "command_timeout_seconds": 1, "connection_timeout_seconds": 1},
+               # the breaker's default 60 s open time would outlast test 3's wait for Redis
+               "security": {"circuit_breaker": {"timeout_seconds": 1}}}
         cls.a = Server(cfg, name="redis-a")
         cls.b = Server(cfg, name="redis-b")
         try:
@@ -238,11 +240,12 @@ class RedisTest(unittest.TestCase):
         k2 = r.data["api_key"]
         self.assertEqual(a.query("SELECT 1 AS x", key=k2).status, 200)
         self.redis.stop()
-        # the next request notices; /health reports it
+        # failure_threshold (5) failed requests open the circuit breaker; /health reports it
         h = wait_for(lambda: (lambda d: d if d["status"] == "degraded" else None)(self.health(a)),
                      timeout=30, interval=0.2, what="/health to say degraded")
         self.assertEqual(h["redis"]["status"], "unavailable", h)
         self.assertIn("memory", h["redis"]["rate_limit_backend"])
+        self.assertIn("circuit breaker", h["redis"]["rate_limit_backend"])
         # still limited, from memory, with the state Redis last reported
         self.assertEqual(a.query("SELECT 1 AS x", key=k2).status, 200)
         assert_429(self, a.query("SELECT 1 AS x", key=k2), 2)
@@ -251,7 +254,8 @@ class RedisTest(unittest.TestCase):
         # requests keep being answered
         self.assertEqual(a.query("SELECT 1 AS x").status, 200)
         self.assertIn("redis", a.stderr_text().lower())
-        # Redis back (empty, on the same port): the server goes back to it
+        # Redis back (empty, on the same port): after the breaker's 1 s, success_threshold (3)
+        # requests answered by Redis close it and the server uses Redis again
         self.redis.start()
         wait_for(lambda: self.health(a)["status"] == "healthy", timeout=40, interval=0.25,
                  what="/health to be healthy again after Redis restarted")
