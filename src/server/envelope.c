@@ -8,6 +8,7 @@
  */
 #include "envelope.h"
 
+#include <math.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,6 +98,11 @@ json_t *api_error_json(const api_error *e)
     return o;
 }
 
+json_t *envelope_ms(double ms)
+{
+    return json_real(round(ms * 1024.0) / 1024.0);
+}
+
 void envelope_timestamp(char out[40])
 {
     struct timeval tv;
@@ -146,7 +152,7 @@ char *envelope_render(json_t *data, const api_error *err, double elapsed_ms,
     json_object_set_new(o, "data", data ? data : json_null());
     json_object_set_new(o, "error", err ? api_error_json(err) : json_null());
     json_t *md = json_object();
-    json_object_set_new(md, "response_time_ms", json_real(err ? 0.0 : elapsed_ms));
+    json_object_set_new(md, "response_time_ms", envelope_ms(err ? 0.0 : elapsed_ms));
     json_object_set_new(md, "timestamp", json_string(ts));
     json_object_set_new(md, "request_id", json_string(request_id ? request_id : ""));
     json_object_set_new(md, "message", json_string(err ? msg : (message ? message : "")));

@@ -50,6 +50,10 @@ void api_error_display(const api_error *e, char *buf, size_t cap);
 /* The externally tagged JSON object (new reference). */
 json_t *api_error_json(const api_error *e);
 
+/* A duration in ms as a JSON number that prints short: rounded to 1/1024 ms (about 1 µs),
+ * a binary fraction, so the 17 digits jansson writes are not 0.88458199999999998. */
+json_t *envelope_ms(double ms);
+
 /* RFC 3339 UTC with microseconds and "+00:00", e.g. 2026-11-24T08:30:00.123456+00:00. */
 void envelope_timestamp(char out[40]);
 /* A random UUID v4, lowercase hyphenated. */

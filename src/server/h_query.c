@@ -485,7 +485,7 @@ int h_query(req *r)
     json_object_set_new(d, "columns", res.columns ? res.columns : json_null());
     json_object_set_new(d, "error", json_null());
     json_object_set_new(d, "execution_time_ms",
-                        json_real((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                        envelope_ms((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
                                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e6));
     json_object_set_new(d, "statements", json_integer(nstmt));
     if (res.has_insert_id)

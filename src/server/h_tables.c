@@ -769,7 +769,7 @@ int h_table_query(req *r)
     json_object_set_new(d, "returned_count", json_integer((json_int_t)returned));
     json_object_set_new(d, "has_more", json_boolean((int64_t)(offset + returned) < total_n));
     json_t *stats = json_object();
-    json_object_set_new(stats, "execution_time_ms", json_real(ms));
+    json_object_set_new(stats, "execution_time_ms", envelope_ms(ms));
     json_object_set_new(stats, "rows_scanned", json_null());
     json_object_set_new(stats, "indexes_used", indexes);
     json_object_set_new(stats, "neural_operations", json_null());
