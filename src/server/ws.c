@@ -960,8 +960,11 @@ int ws_hub_new(const ws_config *cfg, const ws_env *env, ws_hub **out)
         k->max_message_bytes = 1u << 20;
     if (!k->default_batch)
         k->default_batch = 100;
-    if (k->default_batch > 10000)
+    if (k->default_batch > 10000) {
+        ws_log(h, WS_LOG_WARN, "batch size %u is above the most a stream sends at once (10000): "
+                               "using 10000", k->default_batch);
         k->default_batch = 10000;
+    }
     if (!k->progress_interval_ms)
         k->progress_interval_ms = 500;
     h->ps = pubsub_new();
