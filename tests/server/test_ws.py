@@ -294,6 +294,40 @@ class WsTest(ServerTestCase):
         c.send({"type": "cancel_query", "stream_id": sid})
         self.assertEqual(c.type("error")["code"], "CANCEL_FAILED")
 
+    def batches_sent(self):
+        m = parse_prometheus(self, self.server.get("/metrics"))
+        return sum(v for (n, lab), v in m.items()
+                   if n == "neuroquantum_websocket_messages_sent_total" and dict(lab).get("type") == "query_batch")
+
+    def test_backpressure(self):
+        # A client that does not read: the endless stream must stop producing (the socket and
+        # the bounded queue fill, the producer waits), not buffer without end. Seen from
+        # /metrics: the count of query_batch messages handed to the socket stops growing.
+        c = self.client()
+        base = self.batches_sent()
+        q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, 'padding ' || x AS p FROM c"
+        c.send({"type": "stream_query", "query": q, "batch_size": 100})
+        samples = []
+
+        def plateau():
+            samples.append(self.batches_sent())
+            return len(samples) >= 4 and samples[-1] == samples[-4] and samples[-1] > base
+        wait_for(plateau, timeout=60, interval=0.25, what="the stream to stop while its client does not read")
+        # what went out before the stop is bounded by socket buffers and the queue, not by the
+        # (endless) result
+        self.assertLess(samples[-1] - base, 20000, samples[-6:])
+        # the client reads again: the stream goes on, then it is cancelled
+        sid = c.type("query_started")["stream_id"]
+        got = 0
+        while got < 3:
+            m = c.next(lambda m: m.get("stream_id") == sid)
+            got += m["type"] == "query_batch"
+        c.send({"type": "cancel_query", "stream_id": sid})
+        m = c.next(lambda m: m.get("type") in ("query_cancelled", "error") and m.get("stream_id", sid) == sid)
+        self.assertEqual(m["type"], "query_cancelled", m)
+        wait_for(lambda: self.active_streams() == 0, timeout=30, interval=0.1,
+                 what="the cancelled stream to stop")
+
     def test_client_closing_stops_its_stream(self):
         c = Client(self.server)
         q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
