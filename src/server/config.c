@@ -117,7 +117,7 @@ static const keydef keys[] = {
     {"websocket.heartbeat_interval_seconds", K_UINT, 0, OFF(websocket.heartbeat_interval_seconds), 1, 86400, "30", NULL},
     {"websocket.heartbeat_timeout_seconds", K_UINT, 0, OFF(websocket.heartbeat_timeout_seconds), 1, 86400, "90", NULL},
     {"websocket.max_buffered_messages", K_UINT, 0, OFF(websocket.max_buffered_messages), 1, 1000000, "1000", NULL},
-    {"websocket.batch_size", K_UINT, 0, OFF(websocket.batch_size), 1, 1000000, "100", NULL},
+    {"websocket.batch_size", K_UINT, 0, OFF(websocket.batch_size), 1, 10000, "100", NULL},
     {"websocket.max_message_bytes", K_SIZE, 0, OFF(websocket.max_message_bytes), 1, GIB, "1048576", NULL},
     {"tracing.enabled", K_BOOL, 0, OFF(tracing.enabled), 0, 0, "false", NULL},
     {"tracing.exporter", K_STR, 0, OFF(tracing.exporter), 0, 0, "console", NULL},

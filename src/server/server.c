@@ -26,12 +26,14 @@
 
 static nq_db *ws_db_acquire(void *arg)
 {
-    return dbpool_acquire(&((nq_server *)arg)->pool);
+    nq_server *s = arg;
+    return dbpool_acquire(s->stream_pool.size ? &s->stream_pool : &s->pool);
 }
 
 static void ws_db_release(void *arg, nq_db *db)
 {
-    dbpool_release(&((nq_server *)arg)->pool, db);
+    nq_server *s = arg;
+    dbpool_release(s->stream_pool.size ? &s->stream_pool : &s->pool, db);
 }
 
 static void ws_event(void *arg, const char *what, const char *type)
@@ -170,13 +172,27 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (unsigned)n : 2;
     }
-    /* one engine connection per worker plus a few for WebSocket streams, at most
-     * database.max_connections (fewer than workers: requests wait for a free one) */
-    unsigned pool = workers + SERVER_WS_STREAM_CONNECTIONS;
-    if (pool > c->database.max_connections)
-        pool = c->database.max_connections;
-    if (dbpool_init(&s->pool, s->db, pool, err, errlen) != 0)
+    /* One engine connection per worker, and a pool of its own for WebSocket streams: a
+     * stream holds its connection (and snapshot) while a slow client pauses it, and must not
+     * take the connections the REST workers need. Together at most database.max_connections
+     * (with fewer than workers, requests wait for a free one). */
+    unsigned rest = workers, streams = SERVER_WS_STREAM_CONNECTIONS;
+    if (rest + streams > c->database.max_connections) {
+        streams = c->database.max_connections > 1 ? 1 : 0;
+        rest = c->database.max_connections - streams;
+        if (rest == 0) {
+            rest = 1;
+            streams = 0;
+        }
+    }
+    if (dbpool_init(&s->pool, s->db, rest, err, errlen) != 0)
         return -1;
+    if (dbpool_init(&s->stream_pool, s->db, streams, err, errlen) != 0)
+        return -1;
+    if (streams == 0)
+        srvlog_msg(&s->log, SRVLOG_WARN, NULL,
+                   "database.max_connections = 1: WebSocket stream_query shares the one engine "
+                   "connection with the REST workers");
 
     ws_config wc = {.max_connections = c->websocket.max_connections,
                     .heartbeat_interval_s = c->websocket.heartbeat_interval_seconds,
@@ -288,6 +304,8 @@ void server_shutdown(nq_server *s)
     cidr_list_free(&s->trusted_proxies);
     if (s->pool.free)
         dbpool_destroy(&s->pool);
+    if (s->stream_pool.free)
+        dbpool_destroy(&s->stream_pool);
     if (s->db) {
         int rc = nq_checkpoint(s->db);
         if (rc != NQ_OK)

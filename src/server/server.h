@@ -76,7 +76,8 @@ typedef struct nq_server {
     server_config cfg;
     char db_path[4096];
     nq_db *db;          /* the main handle (owns the engine); used only at start and stop */
-    dbpool pool;
+    dbpool pool;                   /* the REST workers' engine connections */
+    dbpool stream_pool;            /* WebSocket streams' engine connections */
     workpool work;
     auth_store *auth;
     cidr_list admin_ips;           /* security.admin_ip_whitelist, parsed */
