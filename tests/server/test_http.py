@@ -576,6 +576,67 @@ class PayloadLimitTest(ServerTestCase):
         self.assertEqual(s.get("/health", key=None).status, 200)
 
 
+class MetricsTest(ServerTestCase):
+    """The /metrics figures move with what the server does: queries by type and status,
+    errors, WAL bytes and syncs, commits, auth results, connections, WebSocket connections,
+    process figures."""
+
+    def sample(self):
+        return parse_prometheus(self, self.server.get("/metrics", key=None))
+
+    def total(self, m, name, **labels):
+        return sum(v for (n, lab), v in m.items()
+                   if n == name and all(dict(lab).get(k) == x for k, x in labels.items()))
+
+    def test_figures_move(self):
+        s = self.server
+        self.assertEqual(s.query("CREATE TABLE mt (id INTEGER PRIMARY KEY, v TEXT)").status, 200)
+        m0 = self.sample()
+        for i in range(5):
+            self.assertEqual(s.query("INSERT INTO mt (v) VALUES (?)", ["x" * 200]).status, 200)
+        for i in range(3):
+            self.assertEqual(s.query("SELECT count(*) AS n FROM mt").status, 200)
+        self.assertEqual(s.query("UPDATE mt SET v = 'y'").status, 200)
+        self.assertEqual(s.query("SELECT nope FROM mt").status, 400)
+        self.assertEqual(s.query("SELECT 1", key="nqdb_" + "2" * 32).status, 401)
+        ws = None
+        try:
+            import websocket
+            ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % s.port,
+                                             header=["X-API-Key: " + s.admin_key], timeout=30)
+            ws.send(json.dumps({"type": "ping"}))
+            self.assertEqual(json.loads(ws.recv())["type"], "pong")
+        except ImportError:
+            pass
+        m1 = self.sample()
+        d = lambda name, **lab: self.total(m1, name, **lab) - self.total(m0, name, **lab)  # noqa: E731
+        self.assertEqual(d("neuroquantum_queries_total", query_type="insert", status="success"), 5)
+        self.assertEqual(d("neuroquantum_queries_total", query_type="select", status="success"), 3)
+        self.assertEqual(d("neuroquantum_queries_total", query_type="update", status="success"), 1)
+        self.assertGreaterEqual(d("neuroquantum_query_errors_total") + d("neuroquantum_queries_total", status="error"), 1)
+        self.assertGreaterEqual(d("neuroquantum_query_duration_seconds_count"), 9)
+        self.assertGreaterEqual(d("neuroquantum_transactions_committed_total"), 6)
+        self.assertGreater(d("neuroquantum_wal_bytes_written"), 5 * 200)
+        self.assertGreaterEqual(d("neuroquantum_wal_syncs_total"), 1)
+        self.assertGreaterEqual(d("neuroquantum_auth_requests_total", status="failed") +
+                                d("neuroquantum_auth_requests_total", status="failure"), 1)
+        self.assertGreaterEqual(d("neuroquantum_connections_total"), 10)
+        # (CPU time is counted in clock ticks: a fresh, idle server may still be at 0)
+        self.assertTrue(any(k[0] == "process_cpu_seconds_total" for k in m1))
+        self.assertGreaterEqual(self.total(m1, "process_cpu_seconds_total"), 0)
+        self.assertGreater(self.total(m1, "process_resident_memory_bytes"), 1 << 20)
+        self.assertGreaterEqual(self.total(m1, "process_threads"), 2)
+        self.assertGreater(self.total(m1, "neuroquantum_database_size_bytes"), 0)
+        if ws is not None:
+            self.assertEqual(d("neuroquantum_websocket_connections_total"), 1)
+            self.assertEqual(self.total(m1, "neuroquantum_websocket_connections_active"), 1)
+            ws.close()
+            wait_for(lambda: self.total(self.sample(), "neuroquantum_websocket_connections_active") == 0,
+                     timeout=30, interval=0.1, what="the WebSocket gauge to drop")
+            self.assertEqual(self.total(self.sample(), "neuroquantum_websocket_disconnections_total")
+                             - self.total(m0, "neuroquantum_websocket_disconnections_total"), 1)
+
+
 class RandomBodiesTest(ServerTestCase):
     """Seeded random request bodies for every route that takes one: the route's own field
     names (and some unknown ones) with values of random types and shapes. Every answer is a
