@@ -328,6 +328,35 @@ class WsTest(ServerTestCase):
         wait_for(lambda: self.active_streams() == 0, timeout=30, interval=0.1,
                  what="the cancelled stream to stop")
 
+    def test_paused_streams_do_not_starve_http(self):
+        # More paused streams (clients that do not read) than the server has workers: REST
+        # requests, reads and writes, are still answered, and so is a new stream's client
+        s = self.server
+        q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, 'pad ' || x AS p FROM c"
+        idle = [self.client() for _ in range(8)]
+        for c in idle:
+            c.send({"type": "stream_query", "query": q, "batch_size": 200})
+        base = self.batches_sent()
+        samples = []
+
+        def plateau():
+            samples.append(self.batches_sent())
+            return len(samples) >= 4 and samples[-1] == samples[-4] and samples[-1] > base
+        wait_for(plateau, timeout=60, interval=0.25, what="the unread streams to pause")
+        # (a server that let paused streams take every engine connection never answers these)
+        self.assertEqual(s.query("SELECT count(*) AS n FROM ws_rows", timeout=30).data["rows"], [{"n": 1234}])
+        self.assertEqual(s.query("CREATE TABLE ws_starve (a INTEGER); INSERT INTO ws_starve VALUES (1); "
+                                 "DROP TABLE ws_starve", timeout=30).status, 200)
+        r = s.post(API + "/tables/ws_rows/query", {"filters": {"id": 7}}, timeout=30)
+        self.assertEqual(r.data["records"], [{"id": 7, "label": "row 7"}])
+        c = self.client()
+        c.send({"type": "ping"})
+        self.assertEqual(c.type("pong")["type"], "pong")
+        for x in idle:
+            x.close()
+        wait_for(lambda: self.active_streams() == 0, timeout=60, interval=0.1,
+                 what="the streams of the closed clients to stop")
+
     def test_client_closing_stops_its_stream(self):
         c = Client(self.server)
         q = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
