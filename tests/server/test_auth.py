@@ -175,6 +175,32 @@ class AuthTest(ServerTestCase):
                     else:
                         self.assertEnvelope(r, 403, "Forbidden")
 
+    def test_websocket_with_jwt(self):
+        try:
+            import websocket
+        except ImportError:
+            self.skipTest("the python3 websocket module is missing")
+        s = self.server
+        url = "ws://127.0.0.1:%d/ws" % s.port
+        reader = self.login("reader", "reader-password")
+        ws = websocket.create_connection(url, header=["Authorization: Bearer " + reader["access_token"]],
+                                         timeout=30)
+        try:
+            ws.send(json.dumps({"type": "stream_query", "query": "DELETE FROM mx"}))
+            m = json.loads(ws.recv())
+            self.assertEqual((m["type"], m["code"]), ("error", "PERMISSION_DENIED"), m)
+            ws.send(json.dumps({"type": "stream_query", "query": "SELECT count(*) AS n FROM mx"}))
+            types = []
+            while "query_completed" not in types:
+                types.append(json.loads(ws.recv())["type"])
+            self.assertIn("query_batch", types)
+        finally:
+            ws.close()
+        bad = jwt_sign(*jwt_parts(reader["access_token"])[:2], secret="x" * 40)
+        with self.assertRaises(websocket.WebSocketBadStatusException) as cm:
+            websocket.create_connection(url, header=["Authorization: Bearer " + bad], timeout=30)
+        self.assertEqual(cm.exception.status_code, 401)
+
     # ---- keys ------------------------------------------------------------------------------
 
     def test_generate_and_revoke(self):

@@ -95,6 +95,31 @@ class MemoryLimitTest(ServerTestCase):
         self.assertEqual(limits(self, r)[0], 10000)
 
 
+class UserLimitTest(ServerTestCase):
+    """A JWT user has a bucket of its own (the configured limit), apart from the address'."""
+    config = {"rate_limit": {"requests_per_hour": 4, "burst_allowance": 0}}
+    users = [("frank", "frank-password", "read")]
+
+    def test_user_bucket(self):
+        s = self.server
+        r = s.post(API + "/auth/login", {"username": "frank", "password": "frank-password"}, key=None)
+        self.assertEqual(r.status, 200, r)
+        h = {"Authorization": "Bearer " + r.data["access_token"]}
+        for i in range(4):
+            r = s.query("SELECT 1 AS x", key=None, headers=h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(limits(self, r)[:2], [4, 3 - i])
+        assert_429(self, s.query("SELECT 1 AS x", key=None, headers=h), 4)
+        # the address still has its own budget (the login took one token of it)
+        r = s.get("/health", key=None)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(limits(self, r)[:2], [4, 2])
+        m = parse_prometheus(self, s.get("/metrics", key=None))
+        self.assertGreaterEqual(sum(v for (n, lab), v in m.items()
+                                    if n == "neuroquantum_rate_limit_rejections_total"
+                                    and dict(lab).get("scope") == "user"), 1)
+
+
 class BurstTest(ServerTestCase):
     config = {"rate_limit": {"requests_per_hour": 3, "burst_allowance": 2}}
 
