@@ -411,6 +411,29 @@ class SessionPersistenceTest(ServerTestCase):
                                 key=None).status, 401)
 
 
+class LoginLimitTest(ServerTestCase):
+    """Login attempts are limited per client address (20 per 5 minutes) before any password
+    is hashed: the 21st attempt is 429, also with the right password."""
+    users = [("gina", "gina-password", "read")]
+
+    def test_login_attempts(self):
+        s = self.server
+        body = {"username": "gina", "password": "wrong-password"}
+        for i in range(20):
+            r = s.post(API + "/auth/login", body, key=None)
+            self.assertEnvelope(r, 401, "Unauthorized")
+        r = s.post(API + "/auth/login", body, key=None)
+        self.assertEqual(r.status, 429, r)
+        self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        r = s.post(API + "/auth/login", {"username": "gina", "password": "gina-password"}, key=None)
+        self.assertEqual(r.status, 429, r)
+        r = s.post(API + "/auth/login", {"username": "gina", "password": "gina-password",
+                                         "quantum_enabled": True}, key=None)
+        self.assertIn(r.status, (429, 501), r)
+        # other routes are not affected
+        self.assertEqual(s.query("SELECT 1 AS x").status, 200)
+
+
 class KeyGenerationLimitTest(ServerTestCase):
     """rate_limit.key_generation_per_hour at its default: 5 per client IP, then 429."""
     config = {"rate_limit": {"key_generation_per_hour": 5}}
