@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "cidr.h"
 #include "server.h"
@@ -108,6 +109,57 @@ static const char *status_class(int st)
     return st >= 500 ? "5xx" : st >= 400 ? "4xx" : "2xx";
 }
 
+/* 1 if the client accepts gzip: the token in Accept-Encoding without q=0. */
+static int accepts_gzip(const char *ae)
+{
+    for (const char *p = ae; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",;");
+        int is_gzip = (n == 4 && strncasecmp(p, "gzip", 4) == 0) || (n == 1 && *p == '*');
+        const char *end = p + strcspn(p, ",");
+        const char *q = strstr(p, ";q=");
+        if (is_gzip) {
+            if (q && q < end && strtod(q + 3, NULL) <= 0.0)
+                return 0;
+            return 1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* Replace body by its gzip form when that is smaller. Answers under GZIP_MIN bytes stay as they
+ * are: for them the header costs more than the compression saves. Returns 1 if compressed. */
+#define GZIP_MIN 1024
+static int gzip_body(char **body, size_t *len)
+{
+    if (*len < GZIP_MIN)
+        return 0;
+    z_stream z = {0};
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return 0;
+    uLong cap = deflateBound(&z, (uLong)*len);
+    unsigned char *out = malloc(cap);
+    int ok = 0;
+    if (out) {
+        z.next_in = (unsigned char *)*body;
+        z.avail_in = (uInt)*len;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out < *len) {
+            free(*body);
+            *body = (char *)out;
+            *len = z.total_out;
+            ok = 1;
+        } else {
+            free(out);
+        }
+    }
+    deflateEnd(&z);
+    return ok;
+}
+
 /* Queue the answer held in r (status, data/err or raw). */
 static enum MHD_Result respond(req *r)
 {
@@ -147,6 +199,9 @@ static enum MHD_Result respond(req *r)
         body = strdup("{\"success\":false}");
         len = body ? strlen(body) : 0;
     }
+    int gz = 0;
+    if (len <= UINT32_MAX && accepts_gzip(header(r->conn, "Accept-Encoding")))
+        gz = gzip_body(&body, &len);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer_with_free_callback(len, body, free);
     if (!resp) {
@@ -154,6 +209,9 @@ static enum MHD_Result respond(req *r)
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", type);
+    if (gz)
+        MHD_add_response_header(resp, "Content-Encoding", "gzip");
+    MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     add_common_headers(r, resp);
     if (r->status == 405 && r->message[0])
         MHD_add_response_header(resp, "Allow", r->message);
