@@ -28,7 +28,6 @@
 #include "rowjson.h"
 #include "server.h"
 
-#define QUERY_MAX_RESULT_BYTES (64u << 20)
 
 /* ---- deadline ------------------------------------------------------------------------------ */
 

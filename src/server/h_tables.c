@@ -73,9 +73,21 @@ static int exec_sql(req *r, nq_db *db, const char *sql, json_t *binds, json_t *r
             nq_finalize(st);
             return req_engine_error(r, db, rc, what);
         }
-    while ((rc = nq_step(st)) == NQ_ROW)
-        if (rows)
-            json_array_append_new(rows, rowjson_row(st));
+    size_t bytes = 0;
+    while ((rc = nq_step(st)) == NQ_ROW) {
+        if (!rows)
+            continue;
+        for (int i = 0; i < nq_column_count(st); i++)
+            bytes += nq_column_bytes(st, i) + 16;
+        if (bytes > QUERY_MAX_RESULT_BYTES) {
+            nq_finalize(st);
+            return req_failf(r, AE_PAYLOAD_TOO_LARGE,
+                             "the result is larger than %u MiB; lower \"limit\", or stream it "
+                             "with stream_query over /ws",
+                             QUERY_MAX_RESULT_BYTES >> 20);
+        }
+        json_array_append_new(rows, rowjson_row(st));
+    }
     if (rc != NQ_DONE) {
         nq_finalize(st);
         return req_engine_error(r, db, rc, what);

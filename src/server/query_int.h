@@ -10,6 +10,10 @@
 
 #include "server.h"
 
+/* The largest result a REST answer is built from (about: value bytes + 16 per value); more is
+ * 413 — large results are what WebSocket stream_query is for. */
+#define QUERY_MAX_RESULT_BYTES (64u << 20)
+
 typedef struct change {
     char *table;
     const char *op; /* "insert", "update", "delete" */
