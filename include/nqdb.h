@@ -95,6 +95,9 @@ typedef struct nq_vfs {
     int (*remove)(struct nq_vfs *vfs, const char *path);      /* NQ_ENOTFOUND if absent */
     int (*exists)(struct nq_vfs *vfs, const char *path);      /* 1, 0, or negative code */
     int (*sync_dir)(struct nq_vfs *vfs, const char *path);    /* fsync the directory of path */
+    /* Atomically give file from the name to, replacing what was there (rename(2)); durable
+     * after sync_dir. Used by nq_restore only; a VFS without it (NULL) cannot restore. */
+    int (*rename)(struct nq_vfs *vfs, const char *from, const char *to);
 } nq_vfs;
 
 nq_vfs *nq_vfs_default(void);
@@ -231,6 +234,63 @@ int nq_get_stats(nq_db *db, nq_stats *out);
  * code if the check could not run. *problems (may be NULL) receives the count. */
 typedef void (*nq_report_fn)(void *arg, const char *problem);
 int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
+
+/* ---- backup and restore (docs/backup.md) ---------------------------------------------------
+ * An online backup copies the committed pages of one snapshot (a read transaction: each page
+ * from the log where the snapshot sees it there, from the database file otherwise) into a
+ * directory, beside readers and writers, which it never blocks. The directory then holds
+ * pages.dat and a MANIFEST (format version, backup id, database id, kind, parent and base
+ * backup, page size and count, the snapshot's commit sequence, creation time, SHA3-256 of the
+ * data, of the snapshot's page map and of the manifest itself). The manifest is written last:
+ * an interrupted backup has none and never verifies.
+ *   full          every page of the snapshot;
+ *   incremental   the pages changed since the snapshot of its parent, any earlier backup of
+ *                 the chain (the CLI takes the latest one);
+ *   differential  the pages changed since the snapshot of its parent, a full backup.
+ * "Changed" is decided exactly by the commit sequence number every page carries in its
+ * trailer (the transaction that last wrote it), compared with the parent's snapshot.
+ * The first backup of a database gives it a random database id (header meta slot 2) in a
+ * small write transaction, unless it is open read-only. */
+#define NQ_BACKUP_FULL         0
+#define NQ_BACKUP_INCREMENTAL  1
+#define NQ_BACKUP_DIFFERENTIAL 2
+
+typedef struct nq_backup_info {
+    int kind;                     /* NQ_BACKUP_* */
+    char backup_id[33];           /* 32 hex digits */
+    char parent_id[33];           /* "" for a full backup */
+    char base_id[33];             /* the full backup at the root of its chain */
+    char database_id[17];         /* 16 hex digits */
+    char created[24];             /* UTC, ISO 8601: "2026-11-24T09:30:00Z" */
+    uint32_t page_size, page_count; /* of the snapshot */
+    uint32_t pages;               /* page images stored in this backup */
+    uint64_t commit_seq;          /* the snapshot's commit sequence number */
+    uint64_t data_bytes;          /* size of its pages.dat */
+} nq_backup_info;
+
+/* Back up db's latest committed snapshot into dir, an existing directory that holds no backup
+ * yet (files are written through the database's VFS). kind is NQ_BACKUP_*; parent_dir is the
+ * backup an incremental or differential one builds on (NULL for full). info may be NULL.
+ * Must not be called inside a transaction on db; other connections go on meanwhile. On failure
+ * the message is in nq_errmsg(db) and dir holds no manifest. */
+int nq_backup(nq_db *db, const char *dir, int kind, const char *parent_dir, nq_backup_info *info);
+
+/* Read a backup's manifest and check its own checksum (not the data). vfs NULL = default.
+ * On failure errmsg (errlen bytes, may be NULL) receives a message naming the file. */
+int nq_backup_read(nq_vfs *vfs, const char *dir, nq_backup_info *info, char *errmsg,
+                   size_t errlen);
+/* Check every checksum of the backups dirs[0..n) and that they form a chain: a full backup,
+ * then backups each built on the one before it, of one database. */
+int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, size_t errlen);
+
+/* Rebuild a database file at target from the chain dirs[0..n) (verified first, completely,
+ * before target is touched). An existing target (or its log) is refused with NQ_EEXIST unless
+ * flags has NQ_RESTORE_FORCE. The header page is written last, after every other page is
+ * synced and the whole snapshot's page map matched the manifest: an interrupted restore leaves
+ * a file that does not open as a database. */
+#define NQ_RESTORE_FORCE 0x01
+int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, int flags,
+               char *errmsg, size_t errlen);
 
 /* ---- SQL ----------------------------------------------------------------------------------
  * QSQL statements (docs/qsql.md) run on the same connection as the key/value calls. The shape

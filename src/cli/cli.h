@@ -25,6 +25,9 @@ int cmd_info(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
 int cmd_serve(int argc, char **argv);   /* serve.c */
+int cmd_backup(int argc, char **argv);  /* backup_cmds.c */
+int cmd_restore(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Key/value verbs shared by `nqdb kv` and the shell's dot-commands. out receives results. */
 int kv_run(nq_db *db, int argc, char **argv, FILE *out);

@@ -35,6 +35,7 @@
 #define PAGE_TRAILER 12       /* u64 commit seq, u32 crc32c */
 #define PAGER_META_SLOTS 8    /* u64 slots in the header for the layers above */
 #define META_SCHEMA_ROOT 0    /* root page of the catalog tree (0 = none yet) */
+#define META_DATABASE_ID 2    /* random id given by the first backup (0 = none yet) */
 
 /* First byte of every page that is in use, so the integrity check and the decoders can tell
  * what a page claims to be. Free-list leaf pages keep whatever they held. */

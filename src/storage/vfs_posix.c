@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,6 +176,12 @@ static int px_sync_dir(nq_vfs *vfs, const char *path)
     return rc;
 }
 
+static int px_rename(nq_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    return rename(from, to) ? nq_errno_code(errno) : 0;
+}
+
 static nq_vfs posix_vfs = {
     .name = "posix",
     .ctx = NULL,
@@ -190,6 +197,7 @@ static nq_vfs posix_vfs = {
     .remove = px_remove,
     .exists = px_exists,
     .sync_dir = px_sync_dir,
+    .rename = px_rename,
 };
 
 nq_vfs *nq_vfs_default(void) { return &posix_vfs; }

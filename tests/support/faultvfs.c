@@ -115,12 +115,13 @@ typedef struct fv_dir {
     size_t n, cap;
 } fv_dir;
 
-enum { DOP_CREATE, DOP_REMOVE };
+enum { DOP_CREATE, DOP_REMOVE, DOP_RENAME };
 
 typedef struct fv_dirop {
     int kind;
     char *path;
     fv_inode *ino;
+    char *from; /* DOP_RENAME: the old name (path is the new one) */
 } fv_dirop;
 
 struct nq_file {
@@ -325,7 +326,16 @@ static int same_dir(const char *a, const char *b)
     return la == lb && memcmp(a, b, la) == 0;
 }
 
+static int dirop_push_from(faultvfs *fv, int kind, const char *path, fv_inode *ino,
+                           const char *from);
+
 static int dirop_push(faultvfs *fv, int kind, const char *path, fv_inode *ino)
+{
+    return dirop_push_from(fv, kind, path, ino, NULL);
+}
+
+static int dirop_push_from(faultvfs *fv, int kind, const char *path, fv_inode *ino,
+                           const char *from)
 {
     if (fv->ndops == fv->capdops) {
         size_t cap = fv->capdops ? fv->capdops * 2 : 8;
@@ -338,16 +348,25 @@ static int dirop_push(faultvfs *fv, int kind, const char *path, fv_inode *ino)
     char *p = strdup(path);
     if (!p)
         return NQ_ENOMEM;
-    fv->dops[fv->ndops++] = (fv_dirop){.kind = kind, .path = p, .ino = ino};
+    char *f = NULL;
+    if (from && !(f = strdup(from))) {
+        free(p);
+        return NQ_ENOMEM;
+    }
+    fv->dops[fv->ndops++] = (fv_dirop){.kind = kind, .path = p, .ino = ino, .from = f};
     return 0;
 }
 
 static void dirop_apply(fv_dir *d, const fv_dirop *op)
 {
-    if (op->kind == DOP_CREATE)
+    if (op->kind == DOP_CREATE) {
         (void)dir_set(d, op->path, op->ino);
-    else
+    } else if (op->kind == DOP_RENAME) { /* atomic: the old name goes, the new one points */
+        dir_unset(d, op->from);
+        (void)dir_set(d, op->path, op->ino);
+    } else {
         dir_unset(d, op->path);
+    }
 }
 
 static uint64_t live_total(const faultvfs *fv)
@@ -631,6 +650,27 @@ static int fv_remove(nq_vfs *vfs, const char *path)
     return dirop_push(fv, DOP_REMOVE, path, ino);
 }
 
+/* rename(2): the live directory changes at once; the durable one, atomically, at a sync_dir
+ * of either directory (or not at all if a crash comes first and drops it). */
+static int fv_rename(nq_vfs *vfs, const char *from, const char *to)
+{
+    faultvfs *fv = fv_of(vfs);
+    if (fv->dead)
+        return NQ_EIO;
+    fv_dirent *e = dir_find(&fv->live, from);
+    if (!e)
+        return NQ_ENOTFOUND;
+    int rc = enter_mutating(fv, FV_CALL_RENAME);
+    if (rc)
+        return rc;
+    fv->counts.renames++;
+    fv_inode *ino = e->ino;
+    dir_unset(&fv->live, from);
+    if (dir_set(&fv->live, to, ino))
+        return NQ_ENOMEM;
+    return dirop_push_from(fv, DOP_RENAME, to, ino, from);
+}
+
 static int fv_exists(nq_vfs *vfs, const char *path)
 {
     faultvfs *fv = fv_of(vfs);
@@ -649,9 +689,10 @@ static int fv_sync_dir(nq_vfs *vfs, const char *path)
     size_t keep = 0;
     for (size_t i = 0; i < fv->ndops; i++) {
         fv_dirop *op = &fv->dops[i];
-        if (same_dir(op->path, path)) {
+        if (same_dir(op->path, path) || (op->from && same_dir(op->from, path))) {
             dirop_apply(&fv->durable, op);
             free(op->path);
+            free(op->from);
         } else {
             fv->dops[keep++] = *op;
         }
@@ -694,6 +735,7 @@ faultvfs *faultvfs_new(uint64_t seed)
         .remove = fv_remove,
         .exists = fv_exists,
         .sync_dir = fv_sync_dir,
+        .rename = fv_rename,
     };
     nq_rng_seed(&fv->rng, seed);
     fv->gen = 1;
@@ -703,8 +745,10 @@ faultvfs *faultvfs_new(uint64_t seed)
 
 static void dirops_clear(faultvfs *fv)
 {
-    for (size_t i = 0; i < fv->ndops; i++)
+    for (size_t i = 0; i < fv->ndops; i++) {
         free(fv->dops[i].path);
+        free(fv->dops[i].from);
+    }
     fv->ndops = 0;
 }
 
@@ -763,8 +807,8 @@ faultvfs *faultvfs_clone(const faultvfs *src, uint64_t seed)
                     map_inode(src, fv, src->durable.e[i].ino)))
             goto oom;
     for (size_t i = 0; i < src->ndops; i++)
-        if (dirop_push(fv, src->dops[i].kind, src->dops[i].path,
-                       map_inode(src, fv, src->dops[i].ino)))
+        if (dirop_push_from(fv, src->dops[i].kind, src->dops[i].path,
+                            map_inode(src, fv, src->dops[i].ino), src->dops[i].from))
             goto oom;
     fv->dead = src->dead;
     fv->counts = src->counts;

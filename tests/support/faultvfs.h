@@ -10,10 +10,11 @@
  *   moves that file's pending operations into its durable image, in order.
  *
  *   Names live in directories. The live directory changes at once when a file is created
- *   (open with NQ_OPEN_CREATE of a new path) or removed; the durable directory changes only
- *   when sync_dir is called on a path in the same directory (the directory is the part of the
- *   path before the last '/', or "." when there is none). Until then the create or remove is a
- *   pending directory operation. As with POSIX, a removed file stays usable through handles
+ *   (open with NQ_OPEN_CREATE of a new path), removed or renamed (rename replaces the target
+ *   atomically: after a crash either the old names or the new ones); the durable directory
+ *   changes only when sync_dir is called on a path in the same directory (the directory is the
+ *   part of the path before the last '/', or "." when there is none). Until then the create,
+ *   remove or rename is a pending directory operation. As with POSIX, a removed file stays usable through handles
  *   that are still open.
  *
  *   faultvfs_crash() is the power cut. For every file it takes the durable image and lands a
@@ -32,8 +33,8 @@
  *   that stops (fail-stop) is right.
  *
  * Fault injection (all counted from the moment they are armed; "nth" is 1-based)
- *   - crash at the nth mutating call (write, sync, truncate, create, remove, sync_dir): that
- *     call does not happen and fails with NQ_EIO, and from then on every call on the VFS fails
+ *   - crash at the nth mutating call (write, sync, truncate, create, remove, sync_dir, rename):
+ *     that call does not happen and fails with NQ_EIO, and from then on every call on the VFS fails
  *     with NQ_EIO as if the process were dead, until faultvfs_crash() is called;
  *   - fail the nth sync (optionally only on files whose path ends with a given suffix), once or
  *     for good, with NQ_EIO;
@@ -70,8 +71,8 @@ typedef struct faultvfs faultvfs;
 
 /* Every kind of call, counted since faultvfs_new (or the last faultvfs_reset_counts). */
 typedef struct faultvfs_counts {
-    uint64_t mutating; /* write + sync + truncate + create + remove + sync_dir */
-    uint64_t writes, syncs, truncates, creates, removes, sync_dirs;
+    uint64_t mutating; /* write + sync + truncate + create + remove + sync_dir + rename */
+    uint64_t writes, syncs, truncates, creates, removes, sync_dirs, renames;
     uint64_t opens, closes, reads, sizes, locks;
     uint64_t bytes_written;
     uint64_t rewrites; /* writes overlapping an earlier write of the same file not yet synced:
@@ -137,7 +138,7 @@ void faultvfs_reset_counts(faultvfs *fv);
  * counts). Lets a test put its crash points where they matter most: a crash at a sync finds
  * everything written since the previous sync still volatile. Owned by fv. */
 enum { FV_CALL_WRITE = 1, FV_CALL_SYNC, FV_CALL_TRUNCATE, FV_CALL_CREATE, FV_CALL_REMOVE,
-       FV_CALL_SYNC_DIR };
+       FV_CALL_SYNC_DIR, FV_CALL_RENAME };
 size_t faultvfs_call_log(const faultvfs *fv, const uint8_t **kinds);
 
 /* ---- direct access to the simulated disk (never counted, never faulted) -------------------- */

@@ -1,0 +1,307 @@
+/*
+ * backup.c — taking an online backup of one snapshot (docs/backup.md).
+ *
+ * The backup runs inside a read transaction of the pager: its snapshot is the last durable
+ * commit, and for every page 1..page_count it reads the version that snapshot sees, from the
+ * log frame wal_find() names or else from the database file. That is safe beside writers and
+ * checkpoints for the same reason any reader is: a checkpoint never overwrites a page of the
+ * file that an older snapshot still reads from there (it waits or skips), and the log is only
+ * restarted when no reader is open. The images are copied as they are, trailer and checksum
+ * included, so a full backup holds the snapshot's pages byte for byte. The buffer pool is not
+ * used: a backup must not push the working set out of the cache.
+ *
+ * Which pages an incremental or differential backup takes is exact: every page's trailer
+ * holds the commit sequence of the transaction that last wrote it (page_seal), sequences grow
+ * with every write transaction, and a page's bytes never change without it being rewritten
+ * and sealed by a commit. So a page changed after the parent's snapshot iff its sequence is
+ * above the parent's commit-seq. Pages freed since keep their bytes and their sequence, and
+ * pages that the database grew into are written fresh by the transaction that allocated them.
+ *
+ * The backup also hashes the snapshot's page map — (pgno, seq, crc) of every page — which
+ * restore recomputes from the pages it rebuilt: a chain that does not add up (a backup of a
+ * database restored and then changed differently, a wrong parent) is caught there.
+ *
+ * Order of writes: pages.dat, synced; then MANIFEST, synced; then the directory. Until the
+ * manifest is complete on disk, the directory is not a backup.
+ */
+#include "backup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "../base/endian.h"
+#include "../base/rand.h"
+#include "pager_int.h"
+
+#define OUT_BUF (1u << 20)
+
+typedef struct bk_out {
+    nq_vfs *vfs;
+    nq_file *f;
+    const char *path;
+    uint64_t off;
+    uint8_t *buf;
+    size_t used;
+    EVP_MD_CTX *md;
+    nq_err *err;
+} bk_out;
+
+static int out_flush(bk_out *o)
+{
+    if (!o->used)
+        return 0;
+    if (EVP_DigestUpdate(o->md, o->buf, o->used) != 1)
+        return nq_err_set(o->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+    int rc = o->vfs->write(o->f, o->buf, o->used, o->off);
+    if (rc)
+        return nq_err_set(o->err, rc, "%s: write failed: %s", o->path, nq_strerror(rc));
+    o->off += o->used;
+    o->used = 0;
+    return 0;
+}
+
+static int out_put(bk_out *o, const void *p, size_t n)
+{
+    if (o->used + n > OUT_BUF) {
+        int rc = out_flush(o);
+        if (rc)
+            return rc;
+    }
+    memcpy(o->buf + o->used, p, n);
+    o->used += n;
+    return 0;
+}
+
+static void join(char *out, size_t n, const char *dir, const char *name)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+}
+
+/* Give the database an id in meta slot 2 if it has none (a write transaction of its own). */
+static int ensure_database_id(pager *p, nq_err *err)
+{
+    pager_txn *t;
+    int rc = pager_begin(p, 0, 0, &t, err);
+    if (rc)
+        return rc;
+    uint64_t id = pager_meta(t, META_DATABASE_ID);
+    pager_rollback(t);
+    if (id || p->cfg.read_only)
+        return 0;
+    rc = pager_begin(p, 1, 5000, &t, err);
+    if (rc)
+        return rc;
+    if (!pager_meta(t, META_DATABASE_ID)) { /* another backup may have set it meanwhile */
+        do {
+            if ((rc = nq_os_random(&id, sizeof id))) {
+                pager_rollback(t);
+                return nq_err_set(err, rc, "no random bytes for the database id");
+            }
+        } while (!id);
+        if ((rc = pager_set_meta(t, META_DATABASE_ID, id))) {
+            nq_err_set(err, rc, "%s", pager_txn_err(t)->msg);
+            pager_rollback(t);
+            return rc;
+        }
+    }
+    return pager_commit(t, err);
+}
+
+static int new_backup_id(char out[BK_ID_HEX + 1])
+{
+    uint8_t b[BK_ID_HEX / 2];
+    int rc = nq_os_random(b, sizeof b);
+    if (rc)
+        return rc;
+    bk_hex(b, sizeof b, out);
+    return 0;
+}
+
+static int write_whole(nq_vfs *vfs, const char *path, const void *data, size_t n, int sync,
+                       nq_err *err)
+{
+    nq_file *f;
+    int rc = vfs->open(vfs, path, NQ_OPEN_CREATE, &f);
+    if (rc)
+        return nq_err_set(err, rc, "%s: cannot create: %s", path, nq_strerror(rc));
+    if (!(rc = vfs->truncate(f, 0)) && !(rc = vfs->write(f, data, n, 0)) && sync)
+        rc = vfs->sync(f);
+    int rc2 = vfs->close(f);
+    if (!rc)
+        rc = rc2;
+    if (rc)
+        return nq_err_set(err, rc, "%s: write failed: %s", path, nq_strerror(rc));
+    return 0;
+}
+
+int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *parent_dir,
+                bk_manifest *m, nq_err *err)
+{
+    char data_path[4096], man_path[4096];
+    join(data_path, sizeof data_path, dir, BK_DATA);
+    join(man_path, sizeof man_path, dir, BK_MANIFEST);
+    if (strlen(dir) + 16 >= sizeof data_path)
+        return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
+    if (kind < NQ_BACKUP_FULL || kind > NQ_BACKUP_DIFFERENTIAL)
+        return nq_err_set(err, NQ_EINVAL, "unknown backup kind %d", kind);
+    if ((kind == NQ_BACKUP_FULL) != (parent_dir == NULL))
+        return nq_err_set(err, NQ_EINVAL, kind == NQ_BACKUP_FULL
+                                              ? "a full backup has no parent backup"
+                                              : "an incremental or differential backup needs the "
+                                                "backup it builds on");
+    int rc = vfs->exists(vfs, man_path);
+    if (rc < 0)
+        return nq_err_set(err, rc, "%s: %s", man_path, nq_strerror(rc));
+    if (rc)
+        return nq_err_set(err, NQ_EEXIST, "%s: a backup is already there", dir);
+
+    bk_manifest parent;
+    if (parent_dir) {
+        if ((rc = backup_load(vfs, parent_dir, 0, &parent, err)))
+            return rc;
+        if (kind == NQ_BACKUP_DIFFERENTIAL && parent.kind != NQ_BACKUP_FULL)
+            return nq_err_set(err, NQ_EINVAL,
+                              "%s: a differential backup builds on a full backup, not on an %s one",
+                              parent_dir, bk_kind_name(parent.kind));
+    }
+    if ((rc = ensure_database_id(p, err)))
+        return rc;
+
+    memset(m, 0, sizeof *m);
+    m->version = BK_FORMAT_VERSION;
+    m->kind = kind;
+    if ((rc = new_backup_id(m->backup_id)))
+        return nq_err_set(err, rc, "no random bytes for the backup id");
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+
+    pager_txn *t;
+    if ((rc = pager_begin(p, 0, 0, &t, err)))
+        return rc;
+    m->database_id = pager_meta(t, META_DATABASE_ID);
+    m->page_size = p->page_size;
+    m->page_count = t->hdr.page_count;
+    m->commit_seq = t->hdr.seq;
+    if (parent_dir) {
+        const char *why = NULL;
+        if (parent.database_id != m->database_id || !m->database_id)
+            why = "is of another database";
+        else if (parent.page_size != m->page_size)
+            why = "has another page size";
+        else if (parent.commit_seq > m->commit_seq)
+            why = "is newer than the database (was it restored from an older backup?)";
+        if (why) {
+            pager_rollback(t);
+            return nq_err_set(err, NQ_EINVAL, "%s: the parent backup %s", parent_dir, why);
+        }
+        snprintf(m->parent_id, sizeof m->parent_id, "%s", parent.backup_id);
+        snprintf(m->base_id, sizeof m->base_id, "%s", parent.base_id);
+        m->parent_seq = parent.commit_seq;
+    } else {
+        snprintf(m->base_id, sizeof m->base_id, "%s", m->backup_id);
+    }
+
+    bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), err};
+    EVP_MD_CTX *map = EVP_MD_CTX_new();
+    uint8_t *page = malloc(p->page_size);
+    if (!o.buf || !o.md || !map || !page) {
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (EVP_DigestInit_ex(o.md, EVP_sha3_256(), NULL) != 1 ||
+        EVP_DigestInit_ex(map, EVP_sha3_256(), NULL) != 1) {
+        rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+        goto done;
+    }
+    if ((rc = vfs->open(vfs, data_path, NQ_OPEN_CREATE, &o.f))) {
+        nq_err_set(err, rc, "%s: cannot create: %s", data_path, nq_strerror(rc));
+        goto done;
+    }
+    if ((rc = vfs->truncate(o.f, 0))) {
+        nq_err_set(err, rc, "%s: truncate failed: %s", data_path, nq_strerror(rc));
+        goto done;
+    }
+    uint8_t hdr[BK_DATA_HEADER];
+    memcpy(hdr, BK_DATA_MAGIC, 8);
+    put_u32(hdr + 8, BK_FORMAT_VERSION);
+    put_u32(hdr + 12, p->page_size);
+    if ((rc = out_put(&o, hdr, sizeof hdr)))
+        goto done;
+    for (uint32_t pgno = 1; pgno <= m->page_count; pgno++) {
+        uint32_t frame = wal_find(p->wal, pgno, t->snap);
+        if ((rc = pager_read_page(p, pgno, frame, page, err)))
+            goto done;
+        uint64_t seq = get_u64(page + p->page_size - PAGE_TRAILER);
+        uint8_t ent[16];
+        put_u32(ent, pgno);
+        put_u64(ent + 4, seq);
+        memcpy(ent + 12, page + p->page_size - 4, 4);
+        if (EVP_DigestUpdate(map, ent, sizeof ent) != 1) {
+            rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+            goto done;
+        }
+        if (seq > m->commit_seq) {
+            rc = nq_err_set(err, NQ_ECORRUPT, "%s: page %u: commit sequence %llu is newer than "
+                            "the snapshot's %llu", p->path, pgno, (unsigned long long)seq,
+                            (unsigned long long)m->commit_seq);
+            goto done;
+        }
+        if (kind != NQ_BACKUP_FULL && seq <= m->parent_seq)
+            continue;
+        uint8_t num[4];
+        put_u32(num, pgno);
+        if ((rc = out_put(&o, num, 4)) || (rc = out_put(&o, page, p->page_size)))
+            goto done;
+        m->pages++;
+    }
+    if ((rc = out_flush(&o)))
+        goto done;
+    unsigned hl = 0;
+    if (EVP_DigestFinal_ex(o.md, m->data_sha3, &hl) != 1 ||
+        EVP_DigestFinal_ex(map, m->map_sha3, &hl) != 1) {
+        rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+        goto done;
+    }
+    m->data_bytes = o.off;
+    pager_rollback(t); /* the snapshot is copied: let checkpoints go on */
+    t = NULL;
+    if ((rc = vfs->sync(o.f))) {
+        nq_err_set(err, rc, "%s: sync failed: %s", data_path, nq_strerror(rc));
+        goto done;
+    }
+    rc = vfs->close(o.f);
+    o.f = NULL;
+    if (rc) {
+        nq_err_set(err, rc, "%s: close failed: %s", data_path, nq_strerror(rc));
+        goto done;
+    }
+    char *text;
+    size_t tlen;
+    if ((rc = bk_manifest_format(m, &text, &tlen, err)))
+        goto done;
+    rc = write_whole(vfs, man_path, text, tlen, 1, err);
+    free(text);
+    if (!rc && (rc = vfs->sync_dir(vfs, man_path)))
+        nq_err_set(err, rc, "%s: directory sync failed: %s", dir, nq_strerror(rc));
+    if (rc)
+        vfs->remove(vfs, man_path); /* best effort: never leave a manifest of a failed backup */
+
+done:
+    if (t)
+        pager_rollback(t);
+    if (o.f)
+        vfs->close(o.f);
+    if (rc)
+        vfs->remove(vfs, data_path);
+    EVP_MD_CTX_free(o.md);
+    EVP_MD_CTX_free(map);
+    free(o.buf);
+    free(page);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * backup.h — online backups of a database and their restore (docs/backup.md).
+ *
+ * A backup is a directory holding two files, written through an nq_vfs:
+ *   pages.dat  the page images of one snapshot (all of them for a full backup; for an
+ *              incremental or differential one, those whose commit sequence, carried in every
+ *              page's trailer, is above the snapshot of the backup it builds on);
+ *   MANIFEST   a versioned text file naming the backup, its database, its parent, its snapshot
+ *              and the SHA3-256 of pages.dat, of the snapshot's page map and of itself.
+ * The manifest is written last, after pages.dat is synced: a directory without a valid
+ * manifest is not a backup, so a backup interrupted at any point never verifies.
+ *
+ * backup_manifest.c formats and parses manifests (strictly: fixed keys in a fixed order; it is
+ * the one decoder of untrusted text here and has a fuzz harness); backup.c takes a backup from
+ * a read transaction of a pager; restore.c verifies backups and chains and rebuilds a file.
+ */
+#ifndef NQ_STORAGE_BACKUP_H
+#define NQ_STORAGE_BACKUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+#include "nqdb.h"
+
+#define BK_FORMAT_VERSION 1
+#define BK_MANIFEST "MANIFEST"
+#define BK_DATA "pages.dat"
+#define BK_DATA_MAGIC "NQBKPG\r\n"
+#define BK_DATA_HEADER 16     /* magic (8), u32 format version, u32 page size */
+#define BK_ID_HEX 32          /* a backup id: 16 random bytes as hex */
+#define BK_SHA3 32
+#define BK_MANIFEST_MAX 4096  /* a manifest longer than this is not one */
+
+typedef struct bk_manifest {
+    uint32_t version;
+    char backup_id[BK_ID_HEX + 1];
+    uint64_t database_id;
+    int kind;                         /* NQ_BACKUP_* */
+    char parent_id[BK_ID_HEX + 1];    /* "" for a full backup */
+    char base_id[BK_ID_HEX + 1];      /* the full backup at the root of the chain (own id if full) */
+    uint32_t page_size, page_count;   /* of the snapshot */
+    uint32_t pages;                   /* page images in pages.dat */
+    uint64_t commit_seq;              /* commit sequence of the snapshot (its header's) */
+    uint64_t parent_seq;              /* the parent's commit_seq (0 for a full backup) */
+    char created[24];                 /* UTC, "2026-11-24T09:30:00Z" */
+    uint64_t data_bytes;              /* size of pages.dat */
+    uint8_t data_sha3[BK_SHA3];       /* of pages.dat */
+    uint8_t map_sha3[BK_SHA3];        /* of the page map: (u32 pgno, u64 seq, u32 crc) LE, 1..N */
+    uint8_t set_sha3[BK_SHA3];        /* of the manifest text before its "set-sha3" line */
+} bk_manifest;
+
+const char *bk_kind_name(int kind);
+
+/* The manifest as text, ending with its set-sha3 line (computed here, also stored in m).
+ * *out is malloc'd; the caller frees it. */
+int bk_manifest_format(bk_manifest *m, char **out, size_t *len, nq_err *err);
+/* Parse and check a manifest's text (fields, order, ranges, the set-sha3 line). what names
+ * the file in messages. */
+int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *what, nq_err *err);
+
+/* SHA3-256 of buf (OpenSSL EVP). */
+int bk_sha3(const void *buf, size_t n, uint8_t out[BK_SHA3]);
+void bk_hex(const uint8_t *b, size_t n, char *out); /* 2n chars + NUL */
+
+/* Take a backup of p's latest durable snapshot into dir (which must hold no backup yet).
+ * For an incremental or differential backup, parent_dir is the backup it builds on. */
+struct pager;
+int backup_take(struct pager *p, nq_vfs *vfs, const char *dir, int kind, const char *parent_dir,
+                bk_manifest *out, nq_err *err);
+
+/* Read and check the manifest of dir; with check_data also every byte of its pages.dat
+ * (SHA3-256, header, each page's checksum and number). */
+int backup_load(nq_vfs *vfs, const char *dir, int check_data, bk_manifest *m, nq_err *err);
+
+/* Fill the public description of a backup from its manifest. */
+void backup_info_fill(const bk_manifest *m, nq_backup_info *info);
+
+#endif
