@@ -165,6 +165,12 @@ double statevec_norm2(const statevec *sv)
     return F64(sv) ? k_norm2_d(sv->re, sv->im, sv->dim) : k_norm2_f(sv->re, sv->im, sv->dim);
 }
 
+void statevec_sum(const statevec *sv, double *re, double *im)
+{
+    *re = F64(sv) ? k_sum_d(sv->re, sv->dim) : k_sum_f(sv->re, sv->dim);
+    *im = F64(sv) ? k_sum_d(sv->im, sv->dim) : k_sum_f(sv->im, sv->dim);
+}
+
 double statevec_prob_one(const statevec *sv, int q)
 {
     if (q < 0 || q >= sv->n)

@@ -59,7 +59,9 @@ int statevec_set_basis(statevec *sv, uint64_t i); /* |i> */
 void statevec_get(const statevec *sv, uint64_t i, double *re, double *im);
 void statevec_set(statevec *sv, uint64_t i, double re, double im);
 double statevec_prob(const statevec *sv, uint64_t i); /* |a_i|^2 */
-double statevec_norm2(const statevec *sv);             /* sum |a_i|^2 */
+double statevec_norm2(const statevec *sv);             /* sum |a_i|^2 (pairwise summation) */
+/* Sum of the amplitudes (pairwise summation). */
+void statevec_sum(const statevec *sv, double *re, double *im);
 /* Probability that qubit q reads 1. */
 double statevec_prob_one(const statevec *sv, int q);
 
