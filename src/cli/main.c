@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "auth_cmds.h"
+#include "quantum_cmds.h"
 #include "slt.h"
 
 static void usage(FILE *out)
@@ -48,17 +49,18 @@ static void usage(FILE *out)
             "  restore BACKUPDIR... TARGET [--force]\n"
             "                            rebuild a database from a backup chain (or its last)\n"
             "  verify BACKUPDIR...       check a backup chain's checksums without restoring\n"
+            "  quantum qubo FILE [...]   QUBO/Max-Cut solvers (`nqdb quantum --help`)\n"
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
-            "Not built yet (they answer \"not supported yet\"): dna, quantum, neuro, pqc,\n"
-            "bench; backup --compress and --encrypt, restore --until.\n"
+            "Not built yet (they answer \"not supported yet\"): dna, neuro, pqc, bench;\n"
+            "quantum grover and tfim; backup --compress and --encrypt, restore --until.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
 }
 
-static const char *const planned[] = {"dna", "quantum", "neuro", "pqc", "bench", NULL};
+static const char *const planned[] = {"dna", "neuro", "pqc", "bench", NULL};
 
 int main(int argc, char **argv)
 {
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
         return cmd_checkpoint(argc - 1, argv + 1);
     if (!strcmp(cmd, "kv"))
         return cmd_kv(argc - 1, argv + 1);
+    if (!strcmp(cmd, "quantum"))
+        return cmd_quantum(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup"))
         return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "restore"))
