@@ -254,6 +254,7 @@ int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
 #define NQ_BACKUP_FULL         0
 #define NQ_BACKUP_INCREMENTAL  1
 #define NQ_BACKUP_DIFFERENTIAL 2
+#define NQ_BACKUP_COMPRESS  0x100 /* or'ed into kind: the data file is zstd-compressed */
 
 typedef struct nq_backup_info {
     int kind;                     /* NQ_BACKUP_* */
@@ -265,11 +266,13 @@ typedef struct nq_backup_info {
     uint32_t page_size, page_count; /* of the snapshot */
     uint32_t pages;               /* page images stored in this backup */
     uint64_t commit_seq;          /* the snapshot's commit sequence number */
-    uint64_t data_bytes;          /* size of its pages.dat */
+    uint64_t data_bytes;          /* size of its data file as stored */
+    int compressed;               /* 1: the data file is pages.dat.zst */
 } nq_backup_info;
 
 /* Back up db's latest committed snapshot into dir, an existing directory that holds no backup
- * yet (files are written through the database's VFS). kind is NQ_BACKUP_*; parent_dir is the
+ * yet (files are written through the database's VFS). kind is NQ_BACKUP_*, with
+ * NQ_BACKUP_COMPRESS or'ed in for a zstd-compressed data file; parent_dir is the
  * backup an incremental or differential one builds on (NULL for full). info may be NULL.
  * Must not be called inside a transaction on db; other connections go on meanwhile. On failure
  * the message is in nq_errmsg(db) and dir holds no manifest. */
@@ -283,11 +286,12 @@ int nq_backup_read(nq_vfs *vfs, const char *dir, nq_backup_info *info, char *err
  * then backups each built on the one before it, of one database. */
 int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, size_t errlen);
 
-/* Rebuild a database file at target from the chain dirs[0..n) (verified first, completely,
- * before target is touched). An existing target (or its log) is refused with NQ_EEXIST unless
- * flags has NQ_RESTORE_FORCE. The header page is written last, after every other page is
- * synced and the whole snapshot's page map matched the manifest: an interrupted restore leaves
- * a file that does not open as a database. */
+/* Rebuild a database file at target from the chain dirs[0..n): built as "<target>.restoring",
+ * every checksum verified on the way, and renamed over target only when all of them held. An existing target (or its log) is refused with NQ_EEXIST unless
+ * flags has NQ_RESTORE_FORCE, and a target some process has open is never replaced. The header
+ * page is written last, after every other page is synced and the whole snapshot's page map
+ * matched the manifest. A failed or interrupted restore leaves target as it was. The VFS must
+ * have rename. */
 #define NQ_RESTORE_FORCE 0x01
 int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, int flags,
                char *errmsg, size_t errlen);

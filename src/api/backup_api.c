@@ -19,7 +19,8 @@ int nq_backup(nq_db *db, const char *dir, int kind, const char *parent_dir, nq_b
     if (!dir || !*dir)
         return nq_err_set(&db->err, NQ_EINVAL, "no backup directory given");
     bk_manifest m;
-    int rc = backup_take(db->eng->pager, db->eng->opts.vfs, dir, kind, parent_dir, &m, &db->err);
+    int rc = backup_take(db->eng->pager, db->eng->opts.vfs, dir, kind & ~NQ_BACKUP_COMPRESS,
+                         (kind & NQ_BACKUP_COMPRESS) != 0, parent_dir, &m, &db->err);
     if (!rc && info)
         backup_info_fill(&m, info);
     return rc;

@@ -93,7 +93,7 @@ int cmd_backup(int argc, char **argv)
     const char *usage = "usage: nqdb backup DBFILE DEST [--full|--incremental|--differential] "
                         "[--compress] [--encrypt]\n";
     const char *pos[2];
-    int npos = 0, kind = NQ_BACKUP_FULL;
+    int npos = 0, kind = NQ_BACKUP_FULL, compress = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", usage);
@@ -105,7 +105,7 @@ int cmd_backup(int argc, char **argv)
         } else if (!strcmp(argv[i], "--differential")) {
             kind = NQ_BACKUP_DIFFERENTIAL;
         } else if (!strcmp(argv[i], "--compress")) {
-            return not_yet("--compress (zstd compression of backups)");
+            compress = NQ_BACKUP_COMPRESS;
         } else if (!strcmp(argv[i], "--encrypt")) {
             return not_yet("--encrypt (depends on the security issue)");
         } else if (argv[i][0] == '-' || npos == 2) {
@@ -159,7 +159,7 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     }
     nq_backup_info info;
-    int rc = nq_backup(db, dir, kind, parent_dir, &info);
+    int rc = nq_backup(db, dir, kind | compress, parent_dir, &info);
     if (rc) {
         int r = cli_fail(db, "backup");
         rmdir(dir); /* empty after a failure: nq_backup removes what it wrote */
@@ -167,9 +167,10 @@ int cmd_backup(int argc, char **argv)
         return r;
     }
     nq_close(db);
-    printf("%s: %s backup %s of database %s: %u of %u pages (%llu bytes), commit %llu\n", dir,
+    printf("%s: %s backup %s of database %s: %u of %u pages (%llu bytes%s), commit %llu\n", dir,
            kind_name(kind), info.backup_id, info.database_id, info.pages, info.page_count,
-           (unsigned long long)info.data_bytes, (unsigned long long)info.commit_seq);
+           (unsigned long long)info.data_bytes, compress ? ", zstd" : "",
+           (unsigned long long)info.commit_seq);
     return 0;
 }
 

@@ -44,7 +44,7 @@ static void usage(FILE *out)
             "  key create|list|revoke    API keys of the data directory (`nqdb key --help`)\n"
             "  user create|list|delete|passwd\n"
             "                            users who log in for JWTs (`nqdb user --help`)\n"
-            "  backup DBFILE DEST [--full|--incremental|--differential]\n"
+            "  backup DBFILE DEST [--full|--incremental|--differential] [--compress]\n"
             "                            online backup into a new DEST/NNNN-KIND directory\n"
             "  restore BACKUPDIR... TARGET [--force]\n"
             "                            rebuild a database from a backup chain (or its last)\n"
@@ -54,7 +54,7 @@ static void usage(FILE *out)
             "  version                   print the version\n"
             "\n"
             "Not built yet (they answer \"not supported yet\"): dna, neuro, pqc, bench;\n"
-            "quantum grover and tfim; backup --compress and --encrypt, restore --until.\n"
+            "quantum grover and tfim; backup --encrypt, restore --until.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");

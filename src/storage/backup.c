@@ -21,7 +21,10 @@
  * restore recomputes from the pages it rebuilt: a chain that does not add up (a backup of a
  * database restored and then changed differently, a wrong parent) is caught there.
  *
- * Order of writes: pages.dat, synced; then MANIFEST, synced; then the directory. Until the
+ * With compression the same stream goes through zstd (level 1, one frame with its content
+ * checksum) into pages.dat.zst; the manifest's size and SHA3-256 are of the file as stored.
+ *
+ * Order of writes: the data file, synced; then MANIFEST, synced; then the directory. Until the
  * manifest is complete on disk, the directory is not a backup.
  */
 #include "backup.h"
@@ -32,6 +35,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <zstd.h>
 
 #include "../base/endian.h"
 #include "../base/rand.h"
@@ -39,6 +43,8 @@
 
 #define OUT_BUF (1u << 20)
 
+/* The data file being written: a buffer of the raw stream, compressed (zstd) or not on its
+ * way out; the SHA3-256 is of the bytes as stored. */
 typedef struct bk_out {
     nq_vfs *vfs;
     nq_file *f;
@@ -47,22 +53,50 @@ typedef struct bk_out {
     uint8_t *buf;
     size_t used;
     EVP_MD_CTX *md;
+    ZSTD_CCtx *z;       /* NULL: stored as it is */
+    uint8_t *zbuf;
+    size_t zcap;
     nq_err *err;
 } bk_out;
 
-static int out_flush(bk_out *o)
+static int out_store(bk_out *o, const void *p, size_t n)
 {
-    if (!o->used)
+    if (!n)
         return 0;
-    if (EVP_DigestUpdate(o->md, o->buf, o->used) != 1)
+    if (EVP_DigestUpdate(o->md, p, n) != 1)
         return nq_err_set(o->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
-    int rc = o->vfs->write(o->f, o->buf, o->used, o->off);
+    int rc = o->vfs->write(o->f, p, n, o->off);
     if (rc)
         return nq_err_set(o->err, rc, "%s: write failed: %s", o->path, nq_strerror(rc));
-    o->off += o->used;
+    o->off += n;
+    return 0;
+}
+
+/* Pass the buffered stream on; end = 1 also ends the zstd frame. */
+static int out_pass(bk_out *o, int end)
+{
+    if (!o->z) {
+        int rc = out_store(o, o->buf, o->used);
+        o->used = 0;
+        return rc;
+    }
+    ZSTD_inBuffer in = {o->buf, o->used, 0};
+    for (;;) {
+        ZSTD_outBuffer out = {o->zbuf, o->zcap, 0};
+        size_t left = ZSTD_compressStream2(o->z, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(left))
+            return nq_err_set(o->err, NQ_ERROR, "%s: zstd: %s", o->path, ZSTD_getErrorName(left));
+        int rc = out_store(o, o->zbuf, out.pos);
+        if (rc)
+            return rc;
+        if (end ? left == 0 : in.pos == in.size)
+            break;
+    }
     o->used = 0;
     return 0;
 }
+
+static int out_flush(bk_out *o) { return o->used ? out_pass(o, 0) : 0; }
 
 static int out_put(bk_out *o, const void *p, size_t n)
 {
@@ -73,6 +107,38 @@ static int out_put(bk_out *o, const void *p, size_t n)
     }
     memcpy(o->buf + o->used, p, n);
     o->used += n;
+    return 0;
+}
+
+/* Pages of the database file read ahead in one call: pages [first, first + n). The backup
+ * takes the file's version of a page only when the snapshot has no log frame for it, and the
+ * checkpoint never writes such a page while the snapshot is open, so the pages it uses are
+ * stable; pages of a run that come from the log instead are ignored, even if torn. */
+#define RUN_BYTES (256u << 10)
+typedef struct run_buf {
+    uint8_t *buf;
+    uint32_t first, n, cap;
+} run_buf;
+
+static int file_page(pager *p, run_buf *rb, uint32_t pgno, uint32_t last, uint8_t **out,
+                     nq_err *err)
+{
+    uint32_t ps = p->page_size;
+    if (pgno < rb->first || pgno >= rb->first + rb->n) {
+        uint32_t want = last - pgno + 1 < rb->cap ? last - pgno + 1 : rb->cap;
+        ssize_t got = p->vfs->read(p->db, rb->buf, (size_t)want * ps, (uint64_t)(pgno - 1) * ps);
+        if (got < 0)
+            return nq_err_set(err, (int)got, "%s: page %u: read failed: %s", p->path, pgno,
+                              nq_strerror((int)got));
+        rb->first = pgno;
+        rb->n = (uint32_t)((size_t)got / ps);
+        if (!rb->n)
+            return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: beyond end of file", p->path, pgno);
+    }
+    uint8_t *img = rb->buf + (size_t)(pgno - rb->first) * ps;
+    if (page_verify(img, ps, pgno))
+        return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: checksum mismatch", p->path, pgno);
+    *out = img;
     return 0;
 }
 
@@ -138,11 +204,11 @@ static int write_whole(nq_vfs *vfs, const char *path, const void *data, size_t n
     return 0;
 }
 
-int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *parent_dir,
-                bk_manifest *m, nq_err *err)
+int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
+                const char *parent_dir, bk_manifest *m, nq_err *err)
 {
     char data_path[4096], man_path[4096];
-    join(data_path, sizeof data_path, dir, BK_DATA);
+    join(data_path, sizeof data_path, dir, zstd ? BK_DATA_ZST : BK_DATA);
     join(man_path, sizeof man_path, dir, BK_MANIFEST);
     if (strlen(dir) + 16 >= sizeof data_path)
         return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
@@ -174,6 +240,7 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *pa
     memset(m, 0, sizeof *m);
     m->version = BK_FORMAT_VERSION;
     m->kind = kind;
+    m->zstd = zstd;
     if ((rc = new_backup_id(m->backup_id)))
         return nq_err_set(err, rc, "no random bytes for the backup id");
     time_t now = time(NULL);
@@ -207,11 +274,24 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *pa
         snprintf(m->base_id, sizeof m->base_id, "%s", m->backup_id);
     }
 
-    bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), err};
+    bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err};
     EVP_MD_CTX *map = EVP_MD_CTX_new();
     uint8_t *page = malloc(p->page_size);
-    if (!o.buf || !o.md || !map || !page) {
+    run_buf rb = {NULL, 0, 0, RUN_BYTES / p->page_size ? RUN_BYTES / p->page_size : 1};
+    rb.buf = malloc((size_t)rb.cap * p->page_size);
+    if (zstd) {
+        o.z = ZSTD_createCCtx();
+        o.zcap = ZSTD_CStreamOutSize();
+        o.zbuf = malloc(o.zcap);
+    }
+    if (!o.buf || !o.md || !map || !page || !rb.buf || (zstd && (!o.z || !o.zbuf))) {
         rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* level 1: backups are I/O-bound and should stay so; the frame carries its own checksum */
+    if (zstd && (ZSTD_isError(ZSTD_CCtx_setParameter(o.z, ZSTD_c_compressionLevel, 1)) ||
+                 ZSTD_isError(ZSTD_CCtx_setParameter(o.z, ZSTD_c_checksumFlag, 1)))) {
+        rc = nq_err_set(err, NQ_ERROR, "zstd: cannot set parameters");
         goto done;
     }
     if (EVP_DigestInit_ex(o.md, EVP_sha3_256(), NULL) != 1 ||
@@ -235,13 +315,18 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *pa
         goto done;
     for (uint32_t pgno = 1; pgno <= m->page_count; pgno++) {
         uint32_t frame = wal_find(p->wal, pgno, t->snap);
-        if ((rc = pager_read_page(p, pgno, frame, page, err)))
+        uint8_t *img = page;
+        if (frame)
+            rc = pager_read_page(p, pgno, frame, page, err);
+        else
+            rc = file_page(p, &rb, pgno, m->page_count, &img, err);
+        if (rc)
             goto done;
-        uint64_t seq = get_u64(page + p->page_size - PAGE_TRAILER);
+        uint64_t seq = get_u64(img + p->page_size - PAGE_TRAILER);
         uint8_t ent[16];
         put_u32(ent, pgno);
         put_u64(ent + 4, seq);
-        memcpy(ent + 12, page + p->page_size - 4, 4);
+        memcpy(ent + 12, img + p->page_size - 4, 4);
         if (EVP_DigestUpdate(map, ent, sizeof ent) != 1) {
             rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
             goto done;
@@ -256,11 +341,11 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, const char *pa
             continue;
         uint8_t num[4];
         put_u32(num, pgno);
-        if ((rc = out_put(&o, num, 4)) || (rc = out_put(&o, page, p->page_size)))
+        if ((rc = out_put(&o, num, 4)) || (rc = out_put(&o, img, p->page_size)))
             goto done;
         m->pages++;
     }
-    if ((rc = out_flush(&o)))
+    if ((rc = out_pass(&o, 1)))
         goto done;
     unsigned hl = 0;
     if (EVP_DigestFinal_ex(o.md, m->data_sha3, &hl) != 1 ||
@@ -301,7 +386,10 @@ done:
         vfs->remove(vfs, data_path);
     EVP_MD_CTX_free(o.md);
     EVP_MD_CTX_free(map);
+    ZSTD_freeCCtx(o.z);
+    free(o.zbuf);
     free(o.buf);
+    free(rb.buf);
     free(page);
     return rc;
 }

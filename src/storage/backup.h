@@ -2,7 +2,7 @@
  * backup.h — online backups of a database and their restore (docs/backup.md).
  *
  * A backup is a directory holding two files, written through an nq_vfs:
- *   pages.dat  the page images of one snapshot (all of them for a full backup; for an
+ *   pages.dat  (or pages.dat.zst, the same stream compressed with zstd) the page images of one snapshot (all of them for a full backup; for an
  *              incremental or differential one, those whose commit sequence, carried in every
  *              page's trailer, is above the snapshot of the backup it builds on);
  *   MANIFEST   a versioned text file naming the backup, its database, its parent, its snapshot
@@ -26,6 +26,7 @@
 #define BK_FORMAT_VERSION 1
 #define BK_MANIFEST "MANIFEST"
 #define BK_DATA "pages.dat"
+#define BK_DATA_ZST "pages.dat.zst" /* the same stream, zstd-compressed (one frame, checksummed) */
 #define BK_DATA_MAGIC "NQBKPG\r\n"
 #define BK_DATA_HEADER 16     /* magic (8), u32 format version, u32 page size */
 #define BK_ID_HEX 32          /* a backup id: 16 random bytes as hex */
@@ -44,13 +45,16 @@ typedef struct bk_manifest {
     uint64_t commit_seq;              /* commit sequence of the snapshot (its header's) */
     uint64_t parent_seq;              /* the parent's commit_seq (0 for a full backup) */
     char created[24];                 /* UTC, "2026-11-24T09:30:00Z" */
-    uint64_t data_bytes;              /* size of pages.dat */
-    uint8_t data_sha3[BK_SHA3];       /* of pages.dat */
+    int zstd;                         /* 1: the data file is pages.dat.zst */
+    uint64_t data_bytes;              /* size of the data file as stored */
+    uint8_t data_sha3[BK_SHA3];       /* of the data file as stored */
     uint8_t map_sha3[BK_SHA3];        /* of the page map: (u32 pgno, u64 seq, u32 crc) LE, 1..N */
     uint8_t set_sha3[BK_SHA3];        /* of the manifest text before its "set-sha3" line */
 } bk_manifest;
 
 const char *bk_kind_name(int kind);
+/* The name of a backup's data file. */
+static inline const char *bk_data_name(const bk_manifest *m) { return m->zstd ? BK_DATA_ZST : BK_DATA; }
 
 /* The manifest as text, ending with its set-sha3 line (computed here, also stored in m).
  * *out is malloc'd; the caller frees it. */
@@ -66,8 +70,8 @@ void bk_hex(const uint8_t *b, size_t n, char *out); /* 2n chars + NUL */
 /* Take a backup of p's latest durable snapshot into dir (which must hold no backup yet).
  * For an incremental or differential backup, parent_dir is the backup it builds on. */
 struct pager;
-int backup_take(struct pager *p, nq_vfs *vfs, const char *dir, int kind, const char *parent_dir,
-                bk_manifest *out, nq_err *err);
+int backup_take(struct pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
+                const char *parent_dir, bk_manifest *out, nq_err *err);
 
 /* Read and check the manifest of dir; with check_data also every byte of its pages.dat
  * (SHA3-256, header, each page's checksum and number). */

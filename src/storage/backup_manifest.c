@@ -8,8 +8,8 @@
  *   backup-id <32 hex>            database-id <16 hex>         kind full|incremental|differential
  *   parent <32 hex or ->          base <32 hex>                page-size N   page-count N
  *   pages N                       commit-seq N                 parent-seq N
- *   created YYYY-MM-DDTHH:MM:SSZ  compression none
- *   file pages.dat <bytes> <sha3-256 hex>
+ *   created YYYY-MM-DDTHH:MM:SSZ  compression none|zstd
+ *   file pages.dat|pages.dat.zst <bytes as stored> <sha3-256 hex of the file as stored>
  *   page-map-sha3 <64 hex>
  *   set-sha3 <64 hex>             SHA3-256 of every byte before this line
  *
@@ -75,14 +75,14 @@ int bk_manifest_format(bk_manifest *m, char **out, size_t *len, nq_err *err)
                      "commit-seq %llu\n"
                      "parent-seq %llu\n"
                      "created %s\n"
-                     "compression none\n"
-                     "file " BK_DATA " %llu %s\n"
+                     "compression %s\n"
+                     "file %s %llu %s\n"
                      "page-map-sha3 %s\n",
                      m->version, m->backup_id, (unsigned long long)m->database_id,
                      bk_kind_name(m->kind), m->parent_id[0] ? m->parent_id : "-", m->base_id,
                      m->page_size, m->page_count, m->pages, (unsigned long long)m->commit_seq,
-                     (unsigned long long)m->parent_seq, m->created,
-                     (unsigned long long)m->data_bytes, dh, mh);
+                     (unsigned long long)m->parent_seq, m->created, m->zstd ? "zstd" : "none",
+                     bk_data_name(m), (unsigned long long)m->data_bytes, dh, mh);
     if (n < 0 || n + 80 >= BK_MANIFEST_MAX) {
         free(buf);
         return nq_err_set(err, NQ_ERROR, "manifest too long");
@@ -288,13 +288,16 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
     m->created[n] = 0;
     if ((rc = field(&c, "compression", &v, &n)))
         return rc;
-    if (n != 4 || memcmp(v, "none", 4))
-        return bad(&c, "unsupported compression");
+    if (n == 4 && !memcmp(v, "zstd", 4))
+        m->zstd = 1;
+    else if (n != 4 || memcmp(v, "none", 4))
+        return bad(&c, "compression must be none or zstd");
     if ((rc = field(&c, "file", &v, &n)))
         return rc;
-    size_t dn = strlen(BK_DATA);
-    if (n < dn + 1 || memcmp(v, BK_DATA " ", dn + 1))
-        return bad(&c, "expected \"file " BK_DATA "\"");
+    const char *dname = bk_data_name(m);
+    size_t dn = strlen(dname);
+    if (n < dn + 1 || memcmp(v, dname, dn) || v[dn] != ' ')
+        return bad(&c, m->zstd ? "expected \"file " BK_DATA_ZST "\"" : "expected \"file " BK_DATA "\"");
     v += dn + 1;
     n -= dn + 1;
     const char *sp = memchr(v, ' ', n);
@@ -303,8 +306,10 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
     if ((rc = parse_u64(&c, v, (size_t)(sp - v), UINT64_MAX, &m->data_bytes)))
         return rc;
     uint64_t want = BK_DATA_HEADER + (uint64_t)m->pages * (4 + (uint64_t)m->page_size);
-    if (m->data_bytes != want)
+    if (!m->zstd && m->data_bytes != want)
         return bad(&c, "data size does not match the page count");
+    if (m->zstd && m->data_bytes == 0)
+        return bad(&c, "an empty compressed data file");
     if ((rc = hex_value(&c, sp + 1, n - (size_t)(sp + 1 - v), 2 * BK_SHA3, NULL, m->data_sha3)))
         return rc;
     if ((rc = hex_field(&c, "page-map-sha3", 2 * BK_SHA3, NULL, m->map_sha3)))

@@ -2,24 +2,26 @@
  * restore.c — verifying backups and chains, and rebuilding a database file from them
  * (nq_backup_read, nq_backup_verify, nq_restore; docs/backup.md).
  *
- * Verification of one backup: the manifest parses and its set-sha3 holds; pages.dat has the
- * size the manifest gives, its SHA3-256 matches, its header names this format and page size,
+ * Verification of one backup: the manifest parses and its set-sha3 holds; the data file
+ * (pages.dat, or pages.dat.zst decompressed on the fly) has the size the manifest gives, its
+ * SHA3-256 (of the file as stored) matches, a compressed one is one valid zstd frame, its header names this format and page size,
  * and each page image carries its own number, in ascending order, within the page count, with
  * a valid page checksum (CRC-32C seeded by the page number). A chain is a full backup followed
  * by backups each of which names the one before it as parent (same database id, page size,
  * base, and parent-seq equal to the parent's commit-seq).
  *
- * Restore verifies the whole chain first, so a bad backup is refused before anything is
- * written. It then builds the file under a temporary name, "<target>.restoring": in chain
- * order, every page of every backup (later ones overwrite earlier versions) except page 1,
+ * Restore checks the manifests and the chain first, then builds the file under a temporary
+ * name, "<target>.restoring", verifying each data file as it reads it (one pass: SHA3-256 is
+ * what a restore spends its time on): in chain order, every page of every backup (later ones overwrite earlier versions) except page 1,
  * which it keeps in memory. While writing it records each page's (seq, crc) and at the end
  * checks that every page of the final page count was provided and that the page map's
  * SHA3-256 equals the last manifest's page-map-sha3 — the end-to-end proof that the file is
  * the snapshot. Then it syncs, writes page 1 (the header), syncs again, removes a log left
  * beside the target (it belongs to the database being replaced), and renames the file over
  * the target, which it held locked meanwhile so that no process has it open; then syncs the
- * directory. A restore that fails or is interrupted leaves the target as it was (or, past the
- * log's removal, the replaced database without its log) and at most the temporary file.
+ * directory. A restore that fails — a checksum that does not match, at any point — or is
+ * interrupted leaves the target as it was (or, past the log's removal, the replaced database
+ * without its log) and at most the temporary file, which a failure removes.
  */
 #include "backup.h"
 
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <zstd.h>
 
 #include "../base/endian.h"
 #include "pager.h"
@@ -54,19 +57,25 @@ void backup_info_fill(const bk_manifest *m, nq_backup_info *info)
     info->pages = m->pages;
     info->commit_seq = m->commit_seq;
     info->data_bytes = m->data_bytes;
+    info->compressed = m->zstd;
 }
 
-/* A reader of pages.dat: one page record at a time, hashing everything it reads. */
+/* A reader of the data file: one page record at a time, hashing every byte it reads from the
+ * file (as stored) and, for pages.dat.zst, decompressing on the way. */
 typedef struct bk_in {
     nq_vfs *vfs;
     nq_file *f;
     char path[4096];
     const bk_manifest *m;
-    uint64_t off;
-    uint8_t *buf;
+    uint64_t off;         /* bytes of the file read so far */
+    uint8_t *buf;         /* the raw stream */
     size_t have, pos;
     EVP_MD_CTX *md;
     uint32_t last_pgno, nread;
+    ZSTD_DCtx *z;         /* NULL: stored as it is */
+    uint8_t *zbuf;        /* compressed bytes read from the file */
+    size_t zcap, zhave, zpos;
+    size_t zlast;         /* last ZSTD_decompressStream result: 0 = a frame just ended */
     nq_err *err;
 } bk_in;
 
@@ -76,10 +85,16 @@ static int in_open(bk_in *in, nq_vfs *vfs, const char *dir, const bk_manifest *m
     in->vfs = vfs;
     in->m = m;
     in->err = err;
-    join(in->path, sizeof in->path, dir, BK_DATA);
+    join(in->path, sizeof in->path, dir, bk_data_name(m));
     in->buf = malloc(IN_BUF);
     in->md = EVP_MD_CTX_new();
-    if (!in->buf || !in->md)
+    if (m->zstd) {
+        in->z = ZSTD_createDCtx();
+        in->zcap = ZSTD_DStreamInSize();
+        in->zbuf = malloc(in->zcap);
+        in->zlast = 1;
+    }
+    if (!in->buf || !in->md || (m->zstd && (!in->z || !in->zbuf)))
         return nq_err_set(err, NQ_ENOMEM, "out of memory");
     if (EVP_DigestInit_ex(in->md, EVP_sha3_256(), NULL) != 1)
         return nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
@@ -105,9 +120,59 @@ static void in_close(bk_in *in)
         in->vfs->close(in->f);
     EVP_MD_CTX_free(in->md);
     free(in->buf);
+    ZSTD_freeDCtx(in->z);
+    free(in->zbuf);
+    in->z = NULL;
+    in->zbuf = NULL;
     in->f = NULL;
     in->md = NULL;
     in->buf = NULL;
+}
+
+/* Read up to n bytes of the file (hashed) into p: the count, 0 at its end, or an error. */
+static int in_read_file(bk_in *in, uint8_t *p, size_t n)
+{
+    ssize_t got = in->vfs->read(in->f, p, n, in->off);
+    if (got < 0)
+        return nq_err_set(in->err, (int)got, "%s: read failed: %s", in->path,
+                          nq_strerror((int)got));
+    if (EVP_DigestUpdate(in->md, p, (size_t)got) != 1)
+        return nq_err_set(in->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+    in->off += (uint64_t)got;
+    return (int)got;
+}
+
+/* Up to n (> 0) more bytes of the raw stream into p: the count (> 0), 0 at its end, or an
+ * error code. */
+static int in_more(bk_in *in, uint8_t *p, size_t n)
+{
+    if (!in->z)
+        return in_read_file(in, p, n > (1u << 30) ? (1u << 30) : n);
+    for (;;) {
+        if (in->zpos == in->zhave) {
+            int got = in_read_file(in, in->zbuf, in->zcap);
+            if (got < 0)
+                return got;
+            if (got == 0) {
+                if (in->zlast != 0)
+                    return nq_err_set(in->err, NQ_ECORRUPT, "%s: the zstd data ends early",
+                                      in->path);
+                return 0;
+            }
+            in->zhave = (size_t)got;
+            in->zpos = 0;
+        }
+        ZSTD_inBuffer ib = {in->zbuf, in->zhave, in->zpos};
+        ZSTD_outBuffer ob = {p, n, 0};
+        size_t r = ZSTD_decompressStream(in->z, &ob, &ib);
+        if (ZSTD_isError(r))
+            return nq_err_set(in->err, NQ_ECORRUPT, "%s: not valid zstd data: %s", in->path,
+                              ZSTD_getErrorName(r));
+        in->zpos = ib.pos;
+        in->zlast = r;
+        if (ob.pos)
+            return (int)ob.pos;
+    }
 }
 
 /* Make n bytes available at in->buf + in->pos (n <= IN_BUF). */
@@ -119,16 +184,12 @@ static int in_need(bk_in *in, size_t n)
     in->have -= in->pos;
     in->pos = 0;
     while (in->have < n) {
-        ssize_t got = in->vfs->read(in->f, in->buf + in->have, IN_BUF - in->have, in->off);
-        if (got < 0)
-            return nq_err_set(in->err, (int)got, "%s: read failed: %s", in->path,
-                              nq_strerror((int)got));
-        if (got == 0)
+        int rc = in_more(in, in->buf + in->have, IN_BUF - in->have);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
             return nq_err_set(in->err, NQ_ECORRUPT, "%s: ends early", in->path);
-        if (EVP_DigestUpdate(in->md, in->buf + in->have, (size_t)got) != 1)
-            return nq_err_set(in->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
-        in->have += (size_t)got;
-        in->off += (uint64_t)got;
+        in->have += (size_t)rc;
     }
     return 0;
 }
@@ -173,7 +234,17 @@ static int in_finish(bk_in *in)
 {
     uint8_t h[BK_SHA3];
     unsigned hl = 0;
-    if (in->off != in->m->data_bytes || in->pos != in->have)
+    if (in->pos != in->have)
+        return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
+    if (in->z) { /* the rest of the file must decompress to nothing (the frame's end) */
+        uint8_t extra[64];
+        int rc = in_more(in, extra, sizeof extra);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
+    }
+    if (in->off != in->m->data_bytes)
         return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
     if (EVP_DigestFinal_ex(in->md, h, &hl) != 1)
         return nq_err_set(in->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
@@ -293,6 +364,20 @@ static int verify_all(nq_vfs *vfs, const char *const *dirs, int n, bk_manifest *
     return check_chain(dirs, ms, n, err);
 }
 
+/* The manifests of a chain (each checked against its own set-sha3) and its links; the data
+ * files are checked as restore reads them. */
+static int load_chain(nq_vfs *vfs, const char *const *dirs, int n, bk_manifest *ms, nq_err *err)
+{
+    if (n < 1)
+        return nq_err_set(err, NQ_EINVAL, "no backup given");
+    for (int i = 0; i < n; i++) {
+        int rc = backup_load(vfs, dirs[i], 0, &ms[i], err);
+        if (rc)
+            return rc;
+    }
+    return check_chain(dirs, ms, n, err);
+}
+
 int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, size_t errlen)
 {
     nq_err err;
@@ -316,7 +401,35 @@ typedef struct rs_ctx {
     uint8_t *map;                   /* per page 1..page_count: u64 seq, u32 crc (12 bytes) */
     uint8_t *page1;                 /* the final header page, written last */
     nq_err *err;
+    uint8_t *wbuf;                  /* consecutive pages waiting to be written in one call */
+    uint32_t wfirst, wn, wcap;      /* pages [wfirst, wfirst + wn); room for wcap */
 } rs_ctx;
+
+static int rs_flush(rs_ctx *c)
+{
+    if (!c->wn)
+        return 0;
+    int rc = c->vfs->write(c->f, c->wbuf, (size_t)c->wn * c->page_size,
+                           (uint64_t)(c->wfirst - 1) * c->page_size);
+    c->wn = 0;
+    if (rc)
+        return nq_err_set(c->err, rc, "%s: write failed: %s", c->target, nq_strerror(rc));
+    return 0;
+}
+
+static int rs_write(rs_ctx *c, uint32_t pgno, const uint8_t *page)
+{
+    if (c->wn && (pgno != c->wfirst + c->wn || c->wn == c->wcap)) {
+        int rc = rs_flush(c);
+        if (rc)
+            return rc;
+    }
+    if (!c->wn)
+        c->wfirst = pgno;
+    memcpy(c->wbuf + (size_t)c->wn * c->page_size, page, c->page_size);
+    c->wn++;
+    return 0;
+}
 
 static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
 {
@@ -336,12 +449,12 @@ static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
             memcpy(c->page1, page, c->page_size);
             continue;
         }
-        rc = c->vfs->write(c->f, page, c->page_size, (uint64_t)(pgno - 1) * c->page_size);
-        if (rc)
-            nq_err_set(c->err, rc, "%s: write failed: %s", c->target, nq_strerror(rc));
+        rc = rs_write(c, pgno, page);
     }
     if (!rc)
-        rc = in_finish(&in); /* the data changed since it was verified */
+        rc = rs_flush(c);
+    if (!rc)
+        rc = in_finish(&in); /* size, SHA3-256 and the zstd frame's end */
     in_close(&in);
     return rc;
 }
@@ -363,12 +476,15 @@ static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_m
         return nq_err_set(err, NQ_EEXIST, "%s: exists already; restore does not overwrite a "
                           "database without --force", ex ? target : wal_path);
     const bk_manifest *last = &ms[n - 1];
-    rs_ctx c = {vfs, NULL, tmp_path, last->page_size, last->page_count, NULL, NULL, err};
+    rs_ctx c = {vfs, NULL, tmp_path, last->page_size, last->page_count, NULL, NULL, err,
+                NULL, 0, 0, 0};
+    c.wcap = (256u << 10) / last->page_size ? (256u << 10) / last->page_size : 1;
+    c.wbuf = malloc((size_t)c.wcap * last->page_size);
     nq_file *old = NULL; /* the database being replaced, locked against other processes */
     int rc = 0, made_tmp = 0;
     c.map = calloc(last->page_count, 12);
     c.page1 = malloc(last->page_size);
-    if (!c.map || !c.page1) {
+    if (!c.map || !c.page1 || !c.wbuf) {
         rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
         goto done;
     }
@@ -468,6 +584,7 @@ done:
     }
     free(c.map);
     free(c.page1);
+    free(c.wbuf);
     return rc;
 }
 
@@ -484,7 +601,7 @@ int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, 
         rc = nq_err_set(&err, NQ_ENOMEM, "out of memory");
     else if (!target || !*target)
         rc = nq_err_set(&err, NQ_EINVAL, "no target file given");
-    else if (!(rc = verify_all(vfs, dirs, n, ms, &err)))
+    else if (!(rc = load_chain(vfs, dirs, n, ms, &err)))
         rc = restore_chain(vfs, dirs, n, ms, target, flags, &err);
     free(ms);
     if (rc)

@@ -4,7 +4,8 @@
 # subdirectories; verify and restore by the last backup alone (the chain is found) and by an
 # explicit list; the restored database holds the data and passes `nqdb check`; an existing
 # target refused without --force; a flipped byte, a missing file and a chain with a gap refused
-# naming the file (exit 1); the options that are not built answer "not supported yet" (exit 2).
+# naming the file (exit 1); a zstd-compressed backup in the chain; the options that are not
+# built answer "not supported yet" (exit 2).
 # The arguments are the command that runs nqdb (with an emulator in front for cross builds).
 set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-backup-XXXXXX") || exit 2
@@ -82,9 +83,14 @@ mv "$T/m" "$B/0003-differential/MANIFEST"
 run $NQ verify "$B/0004-incremental"
 expect_rc "repaired chain verifies again" 0
 
-run $NQ backup "$DB" "$B" --compress
-expect_rc "--compress not built" 2
-expect_err "--compress says not supported yet" "not supported yet"
+run $NQ backup "$DB" "$B" --incremental --compress
+expect_rc "compressed incremental" 0
+expect_out "compressed incremental says zstd" "0005-incremental: incremental backup .*zstd"
+[ -f "$B/0005-incremental/pages.dat.zst" ] && ok "compressed data file" || bad "compressed data file" "no pages.dat.zst"
+run $NQ restore "$B/0005-incremental" "$T/r5.db"
+expect_rc "restore through a compressed backup" 0
+run $NQ sql "$T/r5.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "restored data through zstd" "x,b,c,d"
 run $NQ backup "$DB" "$B" --encrypt
 expect_rc "--encrypt not built" 2
 expect_err "--encrypt says not supported yet" "not supported yet"

@@ -5,10 +5,12 @@
  *     database file after a checkpoint), and the result opens and passes nq_check;
  *   - a backup taken while a writer thread commits on another connection (nq_clone) restores
  *     to a consistent snapshot: every transaction up to the one the backup saw, none after;
- *   - seeded random chains of full, incremental and differential backups, each restored and
- *     compared page by page with the database at its point, and key by key with a model;
+ *   - seeded random chains of full, incremental and differential backups, compressed or not,
+ *     each restored and compared page by page with the database at its point, and key by key
+ *     with a model;
  *   - tampering: a flipped byte anywhere in any file, a truncated or missing file, a chain out
- *     of order, with a gap, or mixing two databases: each refused, naming the file;
+ *     of order, with a gap, or mixing two databases: each refused, naming the file, and a
+ *     refused restore creates nothing and, forced over an existing file, leaves it as it was;
  *   - a crash (fault-injecting VFS, power loss) at every mutating call of a backup never leaves
  *     a damaged backup that verifies: what verifies restores to the snapshot, and only a crash
  *     at the last call (the directory sync after the synced manifest) can leave a whole backup
@@ -55,6 +57,8 @@ static void rm_backup(const char *dir)
     snprintf(p, sizeof p, "%.400s/MANIFEST", dir);
     unlink(p);
     snprintf(p, sizeof p, "%.400s/pages.dat", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%.400s/pages.dat.zst", dir);
     unlink(p);
     rmdir(dir);
 }
@@ -350,7 +354,11 @@ static void test_random_chains(void **state)
                         : p->kind == NQ_BACKUP_INCREMENTAL ? i - 1 : last_full;
             snprintf(p->dir, sizeof p->dir, "chain%02d", i);
             mk_backup_dir(p->dir);
-            OK(db, nq_backup(db, p->dir, p->kind, p->parent < 0 ? NULL : pts[p->parent].dir, NULL));
+            int zstd = nq_rng_below(&r, 2) ? NQ_BACKUP_COMPRESS : 0;
+            nq_backup_info info;
+            OK(db, nq_backup(db, p->dir, p->kind | zstd, p->parent < 0 ? NULL : pts[p->parent].dir,
+                             &info));
+            assert_int_equal(info.compressed, zstd != 0);
             if (p->kind == NQ_BACKUP_FULL)
                 last_full = i;
             memcpy(p->model, model, sizeof model);
@@ -405,8 +413,20 @@ static void expect_refused(const char *const *dirs, int n, const char *needle)
     rc = nq_restore(NULL, dirs, n, "tamper_r.db", 0, msg, sizeof msg);
     if (rc == 0)
         fail_msg("restore accepted a damaged chain (expected \"%s\")", needle);
-    if (access("tamper_r.db", F_OK) == 0)
-        fail_msg("a refused restore created its target");
+    if (access("tamper_r.db", F_OK) == 0 || access("tamper_r.db.restoring", F_OK) == 0)
+        fail_msg("a refused restore created its target or left its temporary file");
+    /* forced over an existing database: that database stays as it was */
+    spit("keep_r.db", "precious", 8);
+    rc = nq_restore(NULL, dirs, n, "keep_r.db", NQ_RESTORE_FORCE, msg, sizeof msg);
+    if (rc == 0)
+        fail_msg("a forced restore accepted a damaged chain (expected \"%s\")", needle);
+    size_t len;
+    uint8_t *b = slurp("keep_r.db", &len);
+    if (!b || len != 8 || memcmp(b, "precious", 8))
+        fail_msg("a refused forced restore changed the existing database");
+    free(b);
+    if (access("keep_r.db.restoring", F_OK) == 0)
+        fail_msg("a refused restore left its temporary file");
 }
 
 static void test_tampering(void **state)
@@ -426,7 +446,7 @@ static void test_tampering(void **state)
     OK(db, nq_backup(db, "ti1", NQ_BACKUP_INCREMENTAL, "tf", NULL));
     apply_random(db, &r, model, 30);
     mk_backup_dir("ti2");
-    OK(db, nq_backup(db, "ti2", NQ_BACKUP_INCREMENTAL, "ti1", NULL));
+    OK(db, nq_backup(db, "ti2", NQ_BACKUP_INCREMENTAL | NQ_BACKUP_COMPRESS, "ti1", NULL));
     OK(db, nq_close(db));
     nq_db *o = open_path("other.db", NULL);
     uint32_t omodel[NKEYS] = {0};
@@ -444,7 +464,7 @@ static void test_tampering(void **state)
 
     /* a flipped byte anywhere: manifest lines, the data header, page numbers, page bodies */
     const char *files[] = {"tf/MANIFEST", "ti1/MANIFEST", "ti2/MANIFEST",
-                           "tf/pages.dat", "ti1/pages.dat", "ti2/pages.dat"};
+                           "tf/pages.dat", "ti1/pages.dat", "ti2/pages.dat.zst"};
     for (size_t fi = 0; fi < sizeof files / sizeof *files; fi++) {
         size_t len;
         uint8_t *orig = slurp(files[fi], &len);
@@ -567,7 +587,8 @@ static void test_crash_during_backup(void **state)
         faultvfs *fv = faultvfs_clone(base, 1);
         db = fv_open_db(fv);
         faultvfs_reset_counts(fv);
-        OK(db, nq_backup(db, "b2", kind, kind == NQ_BACKUP_FULL ? NULL : "b1", NULL));
+        OK(db, nq_backup(db, "b2", kind == NQ_BACKUP_FULL ? kind : kind | NQ_BACKUP_COMPRESS,
+                         kind == NQ_BACKUP_FULL ? NULL : "b1", NULL));
         faultvfs_counts cnt;
         faultvfs_get_counts(fv, &cnt);
         OK(db, nq_close(db));
@@ -580,7 +601,8 @@ static void test_crash_during_backup(void **state)
                 nq_vfs *vfs = faultvfs_vfs(fv);
                 db = fv_open_db(fv);
                 faultvfs_crash_at(fv, n);
-                int rc = nq_backup(db, "b2", kind, kind == NQ_BACKUP_FULL ? NULL : "b1", NULL);
+                int rc = nq_backup(db, "b2", kind == NQ_BACKUP_FULL ? kind : kind | NQ_BACKUP_COMPRESS,
+                                   kind == NQ_BACKUP_FULL ? NULL : "b1", NULL);
                 nq_close(db);
                 faultvfs_crash(fv, n * 7 + cseed, FV_CRASH_POWERLOSS, NULL);
                 const char *full[] = {"b2"}, *incr[] = {"b1", "b2"};
