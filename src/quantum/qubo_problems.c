@@ -125,8 +125,8 @@ int qubo_build_partition(int n, const double *a, qubo_model *out, nq_err *err)
 int qubo_build_tsp(int n, const double *d, double penalty, qubo_model *out, nq_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (n < 2 || n > 4096)
-        return nq_err_set(err, NQ_EINVAL, "tsp: %d cities (2..4096 allowed)", n);
+    if (n < 2 || n > 512) /* n³ pair terms: 512 cities is ~1.3e8, within QUBO_MAX_PAIRS */
+        return nq_err_set(err, NQ_EINVAL, "tsp: %d cities (2..512 allowed)", n);
     if (!(penalty > 0)) {
         double mx = 0;
         for (int i = 0; i < n * n; i++)

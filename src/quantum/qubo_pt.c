@@ -105,36 +105,47 @@ static void pt_exchange(pt_state *p, long round)
     }
 }
 
-/* Rescale the log-temperature gaps toward equal exchange acceptance (end points fixed). */
-static void pt_adapt(pt_state *p)
+void qubo_pt_rescale(double *beta, int R, const double *acc)
 {
-    int R = p->R;
     if (R < 3)
-        return;
-    double *g = malloc((size_t)(R - 1) * sizeof *g);
-    if (!g)
         return;
     double mean = 0, span = 0, nspan = 0;
     for (int k = 0; k + 1 < R; k++)
-        mean += p->tried[k] ? (double)p->taken[k] / p->tried[k] : 0;
+        mean += acc[k];
     mean /= R - 1;
+    /* first pass: new gaps into nothing but a running sum; second pass applies them scaled */
     for (int k = 0; k + 1 < R; k++) {
-        double a = p->tried[k] ? (double)p->taken[k] / p->tried[k] : 0;
-        double gap = log(p->beta[k] / p->beta[k + 1]);
+        double gap = log(beta[k] / beta[k + 1]);
         span += gap;
-        g[k] = gap * (a + 0.05) / (mean + 0.05);
-        nspan += g[k];
+        nspan += gap * (acc[k] + 0.05) / (mean + 0.05);
+    }
+    if (!(nspan > 0))
+        return;
+    double prev = beta[0];
+    for (int k = 0; k + 1 < R; k++) {
+        double gap = log(prev / beta[k + 1]) * (acc[k] + 0.05) / (mean + 0.05);
+        prev = beta[k + 1];
+        beta[k + 1] = beta[k] * exp(-gap * span / nspan);
+    }
+}
+
+/* Feed the exchange statistics since the last call to qubo_pt_rescale and reset them. */
+static void pt_adapt(pt_state *p)
+{
+    double acc[256];
+    if (p->R < 3 || p->R > 257)
+        return;
+    for (int k = 0; k + 1 < p->R; k++) {
+        acc[k] = p->tried[k] ? (double)p->taken[k] / p->tried[k] : 0;
         p->tried[k] = p->taken[k] = 0;
     }
-    for (int k = 0; k + 1 < R; k++)
-        p->beta[k + 1] = p->beta[k] * exp(-g[k] * span / nspan);
-    free(g);
+    qubo_pt_rescale(p->beta, p->R, acc);
 }
 
 int qubo_solve_pt(const qubo_model *m, const qubo_options *o, qubo_result *r, nq_err *err)
 {
     double t0 = qubo_now();
-    int n = m->n, R = o->replicas > 1 ? o->replicas : 16;
+    int n = m->n, R = o->replicas > 1 ? (o->replicas < 256 ? o->replicas : 256) : 16;
     long sweeps = o->sweeps > 0 ? o->sweeps : 1000;
     int rc = qubo_result_init(r, n, err);
     if (rc)

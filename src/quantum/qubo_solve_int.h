@@ -33,6 +33,10 @@ void qubo_random_state(nq_rng *rng, unsigned char *x, int n);
 double qubo_delta_scale(const qubo_model *m, nq_rng *rng);
 /* Allocate r->x for n variables and set the other fields to "nothing found yet". */
 int qubo_result_init(qubo_result *r, int n, nq_err *err);
+/* PT's adaptive ladder: given the exchange acceptance acc[k] of each gap k (between beta[k] and
+ * beta[k+1], beta decreasing), scale each log-gap by (acc[k] + 0.05)/(mean + 0.05) and
+ * renormalise so beta[0] and beta[R−1] stay: low-acceptance gaps shrink. */
+void qubo_pt_rescale(double *beta, int R, const double *acc);
 /* Mix a seed and a stream number into a generator seed. */
 uint64_t qubo_seed_mix(uint64_t seed, uint64_t stream);
 

@@ -7,6 +7,7 @@
  *     1) to its proven optimum (skipped, saying where it looked, when the data is absent);
  *   - parallel tempering samples the Boltzmann distribution: the open Ising chain
  *     E = −J Σ s_i s_{i+1} has ⟨E⟩ = −(N−1)J·tanh(βJ), matched within 5 standard errors;
+ *   - the adaptive ladder of PT moves temperature gaps toward equal exchange acceptance;
  *   - the same seed gives the same answer (reproducibility), and the driver honours targets
  *     and time limits.
  */
@@ -25,6 +26,7 @@
 #include "base/rand.h"
 #include "qubo.h"
 #include "qubo_solve.h"
+#include "qubo_solve_int.h" /* qubo_pt_rescale */
 
 #ifndef NQ_SHARED_DIR
 #define NQ_SHARED_DIR "../shared"
@@ -273,6 +275,28 @@ static void test_pt_equilibrium(void **state)
     assert_int_equal(qubo_pt_sample(&q, &bad, 1, 0, 100, 1, mean, NULL, &err), NQ_EINVAL);
 }
 
+/* The adaptive ladder: low-acceptance gaps shrink, high ones widen, the end points stay, the
+ * ladder stays ordered, and equal acceptance leaves it alone. */
+static void test_pt_ladder(void **state)
+{
+    (void)state;
+    double beta[5], orig[5];
+    for (int k = 0; k < 5; k++)
+        orig[k] = beta[k] = pow(0.5, k);
+    double acc[4] = {0.1, 0.5, 0.5, 0.9};
+    qubo_pt_rescale(beta, 5, acc);
+    assert_true(fabs(beta[0] - 1) < 1e-12 && fabs(beta[4] - 1.0 / 16) < 1e-12);
+    for (int k = 0; k < 4; k++)
+        assert_true(beta[k + 1] < beta[k]);
+    assert_true(log(beta[0] / beta[1]) < log(2) - 1e-3); /* acceptance 0.1: narrower */
+    assert_true(log(beta[3] / beta[4]) > log(2) + 1e-3); /* acceptance 0.9: wider */
+    double same[4] = {0.3, 0.3, 0.3, 0.3};
+    memcpy(beta, orig, sizeof beta);
+    qubo_pt_rescale(beta, 5, same);
+    for (int k = 0; k < 5; k++)
+        assert_true(fabs(beta[k] - orig[k]) < 1e-12);
+}
+
 static void test_reproducible(void **state)
 {
     (void)state;
@@ -315,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_maxcut_large),
         cmocka_unit_test(test_beasley_optima),
         cmocka_unit_test(test_pt_equilibrium),
+        cmocka_unit_test(test_pt_ladder),
         cmocka_unit_test(test_reproducible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
