@@ -239,7 +239,8 @@ int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
  * An online backup copies the committed pages of one snapshot (a read transaction: each page
  * from the log where the snapshot sees it there, from the database file otherwise) into a
  * directory, beside readers and writers, which it never blocks. The directory then holds
- * pages.dat and a MANIFEST (format version, backup id, database id, kind, parent and base
+ * pages.dat (pages.dat.zst with NQ_BACKUP_COMPRESS), pagemap (every page's number, commit
+ * sequence and checksum) and a MANIFEST (format version, backup id, database id, kind, parent and base
  * backup, page size and count, the snapshot's commit sequence, creation time, SHA3-256 of the
  * data, of the snapshot's page map and of the manifest itself). The manifest is written last:
  * an interrupted backup has none and never verifies.
@@ -248,7 +249,9 @@ int nq_check(nq_db *db, nq_report_fn report, void *arg, uint64_t *problems);
  *                 the chain (the CLI takes the latest one);
  *   differential  the pages changed since the snapshot of its parent, a full backup.
  * "Changed" is decided exactly by the commit sequence number every page carries in its
- * trailer (the transaction that last wrote it), compared with the parent's snapshot.
+ * trailer (the transaction that last wrote it), compared with the parent's snapshot; every
+ * page not taken must be the version the parent's pagemap records, else the database has left
+ * the chain (restored from an older backup and changed since) and the backup is refused.
  * The first backup of a database gives it a random database id (header meta slot 2) in a
  * small write transaction, unless it is open read-only. */
 #define NQ_BACKUP_FULL         0

@@ -17,14 +17,19 @@
  * above the parent's commit-seq. Pages freed since keep their bytes and their sequence, and
  * pages that the database grew into are written fresh by the transaction that allocated them.
  *
- * The backup also hashes the snapshot's page map — (pgno, seq, crc) of every page — which
- * restore recomputes from the pages it rebuilt: a chain that does not add up (a backup of a
- * database restored and then changed differently, a wrong parent) is caught there.
+ * The backup also writes the snapshot's page map — (pgno, seq, crc) of every page — to the
+ * file pagemap; its SHA3-256 is the manifest's page-map-sha3. An incremental or differential
+ * backup reads its parent's map alongside and requires every page it does not take (sequence
+ * not above the parent's) to be exactly the version the parent's map records: a database that
+ * was restored from an older backup and then changed differently reuses sequence numbers, and
+ * is refused here rather than producing a chain that cannot be restored. Restore recomputes
+ * the map from the pages it rebuilt and compares it with the last manifest's hash.
  *
  * With compression the same stream goes through zstd (level 1, one frame with its content
  * checksum) into pages.dat.zst; the manifest's size and SHA3-256 are of the file as stored.
  *
- * Order of writes: the data file, synced; then MANIFEST, synced; then the directory. Until the
+ * Order of writes: the data file and the pagemap, synced; then MANIFEST, synced; then the
+ * directory. Until the
  * manifest is complete on disk, the directory is not a backup.
  */
 #include "backup.h"
@@ -147,6 +152,104 @@ static void join(char *out, size_t n, const char *dir, const char *name)
     snprintf(out, n, "%s/%s", dir, name);
 }
 
+/* The parent's pagemap, read alongside (sequentially) and hashed to check it against its
+ * manifest's page-map-sha3 at the end. */
+typedef struct map_in {
+    nq_vfs *vfs;
+    nq_file *f;
+    char path[4096];
+    uint8_t *buf;
+    size_t have, pos;
+    uint64_t off;
+    uint32_t next;     /* next page number expected */
+    uint32_t count;    /* the parent's page count */
+    EVP_MD_CTX *md;
+} map_in;
+
+static int map_open(map_in *mi, nq_vfs *vfs, const char *dir, const bk_manifest *pm, nq_err *err)
+{
+    memset(mi, 0, sizeof *mi);
+    mi->vfs = vfs;
+    mi->next = 1;
+    mi->count = pm->page_count;
+    join(mi->path, sizeof mi->path, dir, BK_PAGEMAP);
+    mi->buf = malloc(OUT_BUF);
+    mi->md = EVP_MD_CTX_new();
+    if (!mi->buf || !mi->md || EVP_DigestInit_ex(mi->md, EVP_sha3_256(), NULL) != 1)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    int rc = vfs->exists(vfs, mi->path);
+    if (rc == 0)
+        return nq_err_set(err, NQ_ENOTFOUND, "%s: missing", mi->path);
+    if (rc > 0)
+        rc = vfs->open(vfs, mi->path, NQ_OPEN_READONLY, &mi->f);
+    if (rc)
+        return nq_err_set(err, rc, "%s: cannot open: %s", mi->path, nq_strerror(rc));
+    return 0;
+}
+
+/* The parent's entry for page mi->next (12 bytes: seq, crc), or NULL past its page count. */
+static int map_next(map_in *mi, const uint8_t **ent, nq_err *err)
+{
+    *ent = NULL;
+    if (mi->next > mi->count)
+        return 0;
+    if (mi->have - mi->pos < BK_MAP_ENTRY) {
+        memmove(mi->buf, mi->buf + mi->pos, mi->have - mi->pos);
+        mi->have -= mi->pos;
+        mi->pos = 0;
+        while (mi->have < BK_MAP_ENTRY) {
+            ssize_t got = mi->vfs->read(mi->f, mi->buf + mi->have, OUT_BUF - mi->have, mi->off);
+            if (got < 0)
+                return nq_err_set(err, (int)got, "%s: read failed: %s", mi->path,
+                                  nq_strerror((int)got));
+            if (got == 0)
+                return nq_err_set(err, NQ_ECORRUPT, "%s: ends early", mi->path);
+            if (EVP_DigestUpdate(mi->md, mi->buf + mi->have, (size_t)got) != 1)
+                return nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+            mi->have += (size_t)got;
+            mi->off += (uint64_t)got;
+        }
+    }
+    const uint8_t *e = mi->buf + mi->pos;
+    if (get_u32(e) != mi->next)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: entry %u names page %u", mi->path, mi->next,
+                          get_u32(e));
+    mi->pos += BK_MAP_ENTRY;
+    mi->next++;
+    *ent = e + 4;
+    return 0;
+}
+
+/* After the last page: the rest of the parent's map is read and its hash checked. */
+static int map_finish(map_in *mi, const bk_manifest *pm, nq_err *err)
+{
+    const uint8_t *e;
+    int rc;
+    do
+        rc = map_next(mi, &e, err);
+    while (!rc && e);
+    if (rc)
+        return rc;
+    uint8_t extra[1];
+    if (mi->pos != mi->have || mi->vfs->read(mi->f, extra, 1, mi->off) != 0)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: longer than the page count", mi->path);
+    uint8_t h[BK_SHA3];
+    unsigned hl = 0;
+    if (EVP_DigestFinal_ex(mi->md, h, &hl) != 1)
+        return nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+    if (memcmp(h, pm->map_sha3, BK_SHA3))
+        return nq_err_set(err, NQ_ECORRUPT, "%s: checksum mismatch (page-map-sha3)", mi->path);
+    return 0;
+}
+
+static void map_close(map_in *mi)
+{
+    if (mi->f)
+        mi->vfs->close(mi->f);
+    EVP_MD_CTX_free(mi->md);
+    free(mi->buf);
+}
+
 /* Give the database an id in meta slot 2 if it has none (a write transaction of its own). */
 static int ensure_database_id(pager *p, nq_err *err)
 {
@@ -207,9 +310,10 @@ static int write_whole(nq_vfs *vfs, const char *path, const void *data, size_t n
 int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
                 const char *parent_dir, bk_manifest *m, nq_err *err)
 {
-    char data_path[4096], man_path[4096];
+    char data_path[4096], man_path[4096], map_path[4096];
     join(data_path, sizeof data_path, dir, zstd ? BK_DATA_ZST : BK_DATA);
     join(man_path, sizeof man_path, dir, BK_MANIFEST);
+    join(map_path, sizeof map_path, dir, BK_PAGEMAP);
     if (strlen(dir) + 16 >= sizeof data_path)
         return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
     if (kind < NQ_BACKUP_FULL || kind > NQ_BACKUP_DIFFERENTIAL)
@@ -233,6 +337,9 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
             return nq_err_set(err, NQ_EINVAL,
                               "%s: a differential backup builds on a full backup, not on an %s one",
                               parent_dir, bk_kind_name(parent.kind));
+        if (parent.version < 2)
+            return nq_err_set(err, NQ_EINVAL, "%s: a backup of format %u has no page map to "
+                              "build on; take a full backup", parent_dir, parent.version);
     }
     if ((rc = ensure_database_id(p, err)))
         return rc;
@@ -257,7 +364,10 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
     m->commit_seq = t->hdr.seq;
     if (parent_dir) {
         const char *why = NULL;
-        if (parent.database_id != m->database_id || !m->database_id)
+        if (!m->database_id)
+            why = "cannot be continued: the database has no id yet (it was opened read-only "
+                  "before its first backup)";
+        else if (parent.database_id != m->database_id)
             why = "is of another database";
         else if (parent.page_size != m->page_size)
             why = "has another page size";
@@ -275,7 +385,9 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
     }
 
     bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err};
-    EVP_MD_CTX *map = EVP_MD_CTX_new();
+    bk_out mo = {vfs, NULL, map_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err};
+    map_in pmap;
+    memset(&pmap, 0, sizeof pmap);
     uint8_t *page = malloc(p->page_size);
     run_buf rb = {NULL, 0, 0, RUN_BYTES / p->page_size ? RUN_BYTES / p->page_size : 1};
     rb.buf = malloc((size_t)rb.cap * p->page_size);
@@ -284,7 +396,7 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         o.zcap = ZSTD_CStreamOutSize();
         o.zbuf = malloc(o.zcap);
     }
-    if (!o.buf || !o.md || !map || !page || !rb.buf || (zstd && (!o.z || !o.zbuf))) {
+    if (!o.buf || !o.md || !mo.buf || !mo.md || !page || !rb.buf || (zstd && (!o.z || !o.zbuf))) {
         rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
         goto done;
     }
@@ -295,21 +407,26 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         goto done;
     }
     if (EVP_DigestInit_ex(o.md, EVP_sha3_256(), NULL) != 1 ||
-        EVP_DigestInit_ex(map, EVP_sha3_256(), NULL) != 1) {
+        EVP_DigestInit_ex(mo.md, EVP_sha3_256(), NULL) != 1) {
         rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
         goto done;
     }
-    if ((rc = vfs->open(vfs, data_path, NQ_OPEN_CREATE, &o.f))) {
-        nq_err_set(err, rc, "%s: cannot create: %s", data_path, nq_strerror(rc));
+    if (parent_dir && (rc = map_open(&pmap, vfs, parent_dir, &parent, err)))
         goto done;
-    }
-    if ((rc = vfs->truncate(o.f, 0))) {
-        nq_err_set(err, rc, "%s: truncate failed: %s", data_path, nq_strerror(rc));
-        goto done;
+    for (int i = 0; i < 2; i++) {
+        bk_out *w = i ? &mo : &o;
+        if ((rc = vfs->open(vfs, w->path, NQ_OPEN_CREATE, &w->f))) {
+            nq_err_set(err, rc, "%s: cannot create: %s", w->path, nq_strerror(rc));
+            goto done;
+        }
+        if ((rc = vfs->truncate(w->f, 0))) {
+            nq_err_set(err, rc, "%s: truncate failed: %s", w->path, nq_strerror(rc));
+            goto done;
+        }
     }
     uint8_t hdr[BK_DATA_HEADER];
     memcpy(hdr, BK_DATA_MAGIC, 8);
-    put_u32(hdr + 8, BK_FORMAT_VERSION);
+    put_u32(hdr + 8, BK_DATA_VERSION);
     put_u32(hdr + 12, p->page_size);
     if ((rc = out_put(&o, hdr, sizeof hdr)))
         goto done;
@@ -327,9 +444,20 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         put_u32(ent, pgno);
         put_u64(ent + 4, seq);
         memcpy(ent + 12, img + p->page_size - 4, 4);
-        if (EVP_DigestUpdate(map, ent, sizeof ent) != 1) {
-            rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+        if ((rc = out_put(&mo, ent, sizeof ent)))
             goto done;
+        if (parent_dir) {
+            const uint8_t *pe;
+            if ((rc = map_next(&pmap, &pe, err)))
+                goto done;
+            /* a page the chain has not seen change must be the very version it holds */
+            if (seq <= m->parent_seq && (!pe || memcmp(pe, ent + 4, 12))) {
+                rc = nq_err_set(err, NQ_EINVAL, "%s: the database no longer continues this "
+                                "backup chain (page %u differs from the chain's version of "
+                                "it, yet is not newer: was the database restored from an older "
+                                "backup?); take a full backup", parent_dir, pgno);
+                goto done;
+            }
         }
         if (seq > m->commit_seq) {
             rc = nq_err_set(err, NQ_ECORRUPT, "%s: page %u: commit sequence %llu is newer than "
@@ -345,26 +473,31 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
             goto done;
         m->pages++;
     }
-    if ((rc = out_pass(&o, 1)))
+    if ((rc = out_pass(&o, 1)) || (rc = out_pass(&mo, 1)))
+        goto done;
+    if (parent_dir && (rc = map_finish(&pmap, &parent, err)))
         goto done;
     unsigned hl = 0;
     if (EVP_DigestFinal_ex(o.md, m->data_sha3, &hl) != 1 ||
-        EVP_DigestFinal_ex(map, m->map_sha3, &hl) != 1) {
+        EVP_DigestFinal_ex(mo.md, m->map_sha3, &hl) != 1) {
         rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
         goto done;
     }
     m->data_bytes = o.off;
     pager_rollback(t); /* the snapshot is copied: let checkpoints go on */
     t = NULL;
-    if ((rc = vfs->sync(o.f))) {
-        nq_err_set(err, rc, "%s: sync failed: %s", data_path, nq_strerror(rc));
-        goto done;
-    }
-    rc = vfs->close(o.f);
-    o.f = NULL;
-    if (rc) {
-        nq_err_set(err, rc, "%s: close failed: %s", data_path, nq_strerror(rc));
-        goto done;
+    for (int i = 0; i < 2; i++) {
+        bk_out *w = i ? &mo : &o;
+        if ((rc = vfs->sync(w->f))) {
+            nq_err_set(err, rc, "%s: sync failed: %s", w->path, nq_strerror(rc));
+            goto done;
+        }
+        rc = vfs->close(w->f);
+        w->f = NULL;
+        if (rc) {
+            nq_err_set(err, rc, "%s: close failed: %s", w->path, nq_strerror(rc));
+            goto done;
+        }
     }
     char *text;
     size_t tlen;
@@ -382,10 +515,16 @@ done:
         pager_rollback(t);
     if (o.f)
         vfs->close(o.f);
-    if (rc)
+    if (mo.f)
+        vfs->close(mo.f);
+    if (rc) {
         vfs->remove(vfs, data_path);
+        vfs->remove(vfs, map_path);
+    }
+    map_close(&pmap);
     EVP_MD_CTX_free(o.md);
-    EVP_MD_CTX_free(map);
+    EVP_MD_CTX_free(mo.md);
+    free(mo.buf);
     ZSTD_freeCCtx(o.z);
     free(o.zbuf);
     free(o.buf);

@@ -1,10 +1,13 @@
 /*
  * backup.h — online backups of a database and their restore (docs/backup.md).
  *
- * A backup is a directory holding two files, written through an nq_vfs:
+ * A backup is a directory holding three files, written through an nq_vfs:
  *   pages.dat  (or pages.dat.zst, the same stream compressed with zstd) the page images of one snapshot (all of them for a full backup; for an
  *              incremental or differential one, those whose commit sequence, carried in every
  *              page's trailer, is above the snapshot of the backup it builds on);
+ *   pagemap    the snapshot's page map: page number, commit sequence and checksum of every
+ *              page (what an incremental backup compares to tell that the database still
+ *              continues this chain; its SHA3-256 is the manifest's page-map-sha3);
  *   MANIFEST   a versioned text file naming the backup, its database, its parent, its snapshot
  *              and the SHA3-256 of pages.dat, of the snapshot's page map and of itself.
  * The manifest is written last, after pages.dat is synced: a directory without a valid
@@ -23,8 +26,12 @@
 #include "../base/err.h"
 #include "nqdb.h"
 
-#define BK_FORMAT_VERSION 1
+#define BK_FORMAT_VERSION 2   /* of the manifest: 2 added the pagemap file */
+#define BK_FORMAT_MIN 1       /* oldest manifest version read (1: no pagemap) */
+#define BK_DATA_VERSION 1     /* of the data stream's header */
 #define BK_MANIFEST "MANIFEST"
+#define BK_PAGEMAP "pagemap"  /* (u32 pgno, u64 seq, u32 crc) LE for pages 1..page_count */
+#define BK_MAP_ENTRY 16
 #define BK_DATA "pages.dat"
 #define BK_DATA_ZST "pages.dat.zst" /* the same stream, zstd-compressed (one frame, checksummed) */
 #define BK_DATA_MAGIC "NQBKPG\r\n"
@@ -73,8 +80,8 @@ struct pager;
 int backup_take(struct pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
                 const char *parent_dir, bk_manifest *out, nq_err *err);
 
-/* Read and check the manifest of dir; with check_data also every byte of its pages.dat
- * (SHA3-256, header, each page's checksum and number). */
+/* Read and check the manifest of dir; with check_data also every byte of its data file
+ * (SHA3-256, header, each page's checksum and number) and of its pagemap. */
 int backup_load(nq_vfs *vfs, const char *dir, int check_data, bk_manifest *m, nq_err *err);
 
 /* Fill the public description of a backup from its manifest. */

@@ -4,7 +4,7 @@
  * The manifest is UTF-8 text (ASCII in practice), one "key value" pair per line, with fixed
  * keys in a fixed order (docs/backup.md gives the format):
  *
- *   nqdb-backup 1
+ *   nqdb-backup 2                 (1: the same, written before the pagemap file existed)
  *   backup-id <32 hex>            database-id <16 hex>         kind full|incremental|differential
  *   parent <32 hex or ->          base <32 hex>                page-size N   page-count N
  *   pages N                       commit-seq N                 parent-seq N
@@ -225,10 +225,10 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
         return nq_err_set(err, NQ_ECORRUPT, "%s: not a backup manifest", what);
     if ((rc = parse_u64(&c, v, n, UINT32_MAX, &x)))
         return rc;
-    if (x != BK_FORMAT_VERSION)
-        return nq_err_set(err, NQ_ECORRUPT,
-                          "%s: backup format version %llu is not supported (this build reads %u)",
-                          what, (unsigned long long)x, BK_FORMAT_VERSION);
+    if (x < BK_FORMAT_MIN || x > BK_FORMAT_VERSION)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: backup format version %llu is not supported "
+                          "(this build reads %u to %u)", what, (unsigned long long)x,
+                          BK_FORMAT_MIN, BK_FORMAT_VERSION);
     m->version = (uint32_t)x;
     if ((rc = hex_field(&c, "backup-id", BK_ID_HEX, m->backup_id, NULL)))
         return rc;

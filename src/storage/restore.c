@@ -2,7 +2,8 @@
  * restore.c — verifying backups and chains, and rebuilding a database file from them
  * (nq_backup_read, nq_backup_verify, nq_restore; docs/backup.md).
  *
- * Verification of one backup: the manifest parses and its set-sha3 holds; the data file
+ * Verification of one backup: the manifest parses and its set-sha3 holds; the pagemap (format
+ * 2 on) has one entry per page in order and its SHA3-256 is page-map-sha3; the data file
  * (pages.dat, or pages.dat.zst decompressed on the fly) has the size the manifest gives, its
  * SHA3-256 (of the file as stored) matches, a compressed one is one valid zstd frame, its header names this format and page size,
  * and each page image carries its own number, in ascending order, within the page count, with
@@ -200,7 +201,7 @@ static int in_header(bk_in *in)
     if (rc)
         return rc;
     const uint8_t *h = in->buf + in->pos;
-    if (memcmp(h, BK_DATA_MAGIC, 8) || get_u32(h + 8) != BK_FORMAT_VERSION ||
+    if (memcmp(h, BK_DATA_MAGIC, 8) || get_u32(h + 8) != BK_DATA_VERSION ||
         get_u32(h + 12) != in->m->page_size)
         return nq_err_set(in->err, NQ_ECORRUPT, "%s: bad header (not backup data of this format "
                           "and page size)", in->path);
@@ -286,10 +287,69 @@ static int read_manifest(nq_vfs *vfs, const char *dir, bk_manifest *m, nq_err *e
     return rc;
 }
 
+/* The pagemap of a backup (format 2 on): 16 bytes per page, entries for pages 1..page_count in
+ * order, SHA3-256 equal to page-map-sha3. */
+static int check_pagemap(nq_vfs *vfs, const char *dir, const bk_manifest *m, nq_err *err)
+{
+    if (m->version < 2)
+        return 0;
+    char path[4096];
+    join(path, sizeof path, dir, BK_PAGEMAP);
+    int rc = vfs->exists(vfs, path);
+    if (rc == 0)
+        return nq_err_set(err, NQ_ENOTFOUND, "%s: missing", path);
+    nq_file *f = NULL;
+    if (rc > 0)
+        rc = vfs->open(vfs, path, NQ_OPEN_READONLY, &f);
+    if (rc)
+        return nq_err_set(err, rc, "%s: cannot open: %s", path, nq_strerror(rc));
+    uint64_t size = 0, want = (uint64_t)m->page_count * BK_MAP_ENTRY, off = 0;
+    uint8_t *buf = malloc(IN_BUF);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint32_t next = 1;
+    if (!buf || !md || EVP_DigestInit_ex(md, EVP_sha3_256(), NULL) != 1)
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+    else if ((rc = vfs->size(f, &size)))
+        nq_err_set(err, rc, "%s: %s", path, nq_strerror(rc));
+    else if (size != want)
+        rc = nq_err_set(err, NQ_ECORRUPT, "%s: %llu bytes, the page count needs %llu", path,
+                        (unsigned long long)size, (unsigned long long)want);
+    while (!rc && off < want) {
+        size_t chunk = want - off < IN_BUF ? (size_t)(want - off) : IN_BUF; /* whole entries */
+        ssize_t got = vfs->read(f, buf, chunk, off);
+        if (got != (ssize_t)chunk) {
+            rc = nq_err_set(err, got < 0 ? (int)got : NQ_ECORRUPT, "%s: read failed", path);
+            break;
+        }
+        for (size_t i = 0; i < chunk; i += BK_MAP_ENTRY, next++)
+            if (get_u32(buf + i) != next) {
+                rc = nq_err_set(err, NQ_ECORRUPT, "%s: entry %u names page %u", path, next,
+                                get_u32(buf + i));
+                break;
+            }
+        if (!rc && EVP_DigestUpdate(md, buf, chunk) != 1)
+            rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+        off += chunk;
+    }
+    uint8_t h[BK_SHA3];
+    unsigned hl = 0;
+    if (!rc && EVP_DigestFinal_ex(md, h, &hl) != 1)
+        rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+    if (!rc && memcmp(h, m->map_sha3, BK_SHA3))
+        rc = nq_err_set(err, NQ_ECORRUPT, "%s: checksum mismatch (SHA3-256 differs from the "
+                        "manifest's page-map-sha3)", path);
+    EVP_MD_CTX_free(md);
+    free(buf);
+    vfs->close(f);
+    return rc;
+}
+
 int backup_load(nq_vfs *vfs, const char *dir, int check_data, bk_manifest *m, nq_err *err)
 {
     int rc = read_manifest(vfs, dir, m, err);
     if (rc || !check_data)
+        return rc;
+    if ((rc = check_pagemap(vfs, dir, m, err)))
         return rc;
     bk_in in;
     rc = in_open(&in, vfs, dir, m, err);
@@ -433,8 +493,11 @@ static int rs_write(rs_ctx *c, uint32_t pgno, const uint8_t *page)
 
 static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
 {
+    int rc = check_pagemap(c->vfs, dir, m, c->err);
+    if (rc)
+        return rc;
     bk_in in;
-    int rc = in_open(&in, c->vfs, dir, m, c->err);
+    rc = in_open(&in, c->vfs, dir, m, c->err);
     if (!rc)
         rc = in_header(&in);
     for (uint32_t i = 0; !rc && i < m->pages; i++) {

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc) {
         FUZZ_CHECK(rc < 0 && strncmp(err.msg, "fuzz/MANIFEST", 13) == 0);
     } else {
-        FUZZ_CHECK(m.version == BK_FORMAT_VERSION);
+        FUZZ_CHECK(m.version >= BK_FORMAT_MIN && m.version <= BK_FORMAT_VERSION);
         FUZZ_CHECK(m.kind >= NQ_BACKUP_FULL && m.kind <= NQ_BACKUP_DIFFERENTIAL);
         FUZZ_CHECK(m.pages <= m.page_count && m.page_count >= 1);
         FUZZ_CHECK(m.parent_seq <= m.commit_seq);

@@ -17,6 +17,9 @@
  *     that nq_backup reported failed; a backup reported done always verifies; the source
  *     database is intact; a crash at every call of a restore leaves a target that either does
  *     not exist or is the snapshot;
+ *   - a database restored from an older backup and then changed differently is refused as the
+ *     continuation of the newer backups of its old chain (its page map tells), and accepted on
+ *     the backup it was restored from;
  *   - an existing target (or a stale log beside it) is refused without NQ_RESTORE_FORCE.
  */
 #include <pthread.h>
@@ -59,6 +62,8 @@ static void rm_backup(const char *dir)
     snprintf(p, sizeof p, "%.400s/pages.dat", dir);
     unlink(p);
     snprintf(p, sizeof p, "%.400s/pages.dat.zst", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%.400s/pagemap", dir);
     unlink(p);
     rmdir(dir);
 }
@@ -462,9 +467,11 @@ static void test_tampering(void **state)
     char msg[600];
     assert_int_equal(nq_backup_verify(NULL, good, 3, msg, sizeof msg), 0);
 
-    /* a flipped byte anywhere: manifest lines, the data header, page numbers, page bodies */
+    /* a flipped byte anywhere: manifest lines, the data header, page numbers, page bodies,
+     * page maps */
     const char *files[] = {"tf/MANIFEST", "ti1/MANIFEST", "ti2/MANIFEST",
-                           "tf/pages.dat", "ti1/pages.dat", "ti2/pages.dat.zst"};
+                           "tf/pages.dat", "ti1/pages.dat", "ti2/pages.dat.zst",
+                           "tf/pagemap", "ti1/pagemap", "ti2/pagemap"};
     for (size_t fi = 0; fi < sizeof files / sizeof *files; fi++) {
         size_t len;
         uint8_t *orig = slurp(files[fi], &len);
@@ -511,6 +518,50 @@ static void test_tampering(void **state)
     OK(db, nq_close(db));
     assert_int_equal(access("bad/MANIFEST", F_OK), -1);
     assert_int_equal(nq_backup_verify(NULL, good, 3, msg, sizeof msg), 0);
+}
+
+/* A database restored from an older backup and changed differently reuses commit sequence
+ * numbers: an incremental backup of it on the newer backup of the old chain is refused (its
+ * pages would not add up), while one on the backup it was restored from is right. */
+static void test_diverged_database(void **state)
+{
+    (void)state;
+    rm_db("dv.db");
+    rm_db("dv2.db");
+    rm_db("dv_r.db");
+    nq_db *db = open_path("dv.db", NULL);
+    nq_rng r;
+    nq_rng_seed(&r, 8);
+    uint32_t model[NKEYS] = {0};
+    apply_random(db, &r, model, 100);
+    mk_backup_dir("dv1");
+    OK(db, nq_backup(db, "dv1", NQ_BACKUP_FULL, NULL, NULL));
+    uint32_t model1[NKEYS];
+    memcpy(model1, model, sizeof model);
+    for (int i = 0; i < 5; i++)
+        apply_random(db, &r, model, 40);
+    mk_backup_dir("dv2");
+    OK(db, nq_backup(db, "dv2", NQ_BACKUP_INCREMENTAL, "dv1", NULL));
+    OK(db, nq_close(db));
+
+    const char *first[] = {"dv1"};
+    restore_ok(first, 1, "dv2.db", 0);
+    db = open_path("dv2.db", NULL);
+    for (int i = 0; i < 8; i++) /* other changes, past dv2's commit sequence */
+        apply_random(db, &r, model1, 40);
+    mk_backup_dir("dv3");
+    assert_int_equal(nq_backup(db, "dv3", NQ_BACKUP_INCREMENTAL, "dv2", NULL), NQ_EINVAL);
+    assert_non_null(strstr(nq_errmsg(db), "no longer continues"));
+    assert_int_equal(access("dv3/MANIFEST", F_OK), -1);
+    assert_int_equal(access("dv3/pages.dat", F_OK), -1);
+    assert_int_equal(access("dv3/pagemap", F_OK), -1);
+    assert_int_equal(nq_backup(db, "dv3", NQ_BACKUP_DIFFERENTIAL, "dv1", NULL), 0);
+    OK(db, nq_close(db));
+    const char *chain[] = {"dv1", "dv3"};
+    restore_ok(chain, 2, "dv_r.db", 0);
+    db = open_path("dv_r.db", NULL);
+    check_model(db, model1);
+    OK(db, nq_close(db));
 }
 
 static void test_restore_refuses_existing(void **state)
@@ -696,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_writer),
         cmocka_unit_test(test_random_chains),
         cmocka_unit_test(test_tampering),
+        cmocka_unit_test(test_diverged_database),
         cmocka_unit_test(test_restore_refuses_existing),
         cmocka_unit_test(test_crash_during_backup),
         cmocka_unit_test(test_crash_during_restore),
