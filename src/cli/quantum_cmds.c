@@ -29,17 +29,19 @@ typedef struct quantum_subcmd {
 } quantum_subcmd;
 
 static int quantum_qubo(int argc, char **argv);
+int quantum_grover(int argc, char **argv); /* quantum_grover.c */
+int quantum_tfim(int argc, char **argv);   /* quantum_tfim.c */
 
 static const quantum_subcmd quantum_subcmds[] = {
     {"qubo", quantum_qubo,
      "qubo FILE [--format beasley|gset|json] [--solver sa|pt|tabu|sqa|exact]\n"
      "       [--time-limit S] [--seed N] [--restarts N] [--target E] [--json]\n"
      "                            minimise a QUBO (or Max-Cut of a Gset graph)"},
-    {"grover", NULL, /* the state-vector engineer's quantum_grover */
-     "grover --qubits N --marked I[,J...] [--shots S] [--qasm FILE] [--json]\n"
+    {"grover", quantum_grover,
+     "grover --qubits N --marked I[,J...] [--shots S] [--qasm FILE] [--seed N] [--json]\n"
      "                            Grover search on the state-vector simulator"},
-    {"tfim", NULL, /* the TFIM engineer's quantum_tfim */
-     "tfim --spins N --J J --h H [--boundary periodic|open] [--method exact|sqa] [--json]\n"
+    {"tfim", quantum_tfim,
+     "tfim --spins N --J J --h H [--boundary periodic|open] [--method exact] [--json]\n"
      "                            ground state of the transverse-field Ising chain"},
 };
 #define N_SUBCMDS (sizeof quantum_subcmds / sizeof *quantum_subcmds)

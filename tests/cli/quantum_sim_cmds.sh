@@ -1,0 +1,88 @@
+#!/bin/sh
+# quantum_sim_cmds.sh NQDB... — `nqdb quantum grover` and `nqdb quantum tfim` end to end:
+# Grover's iteration count and success probability against the exact sin^2((2k+1) theta)
+# (N = 16, one marked: k = 3, P = 0.9613189697265625), seeded shots that repeat, the OpenQASM 3
+# file (header, qubit declaration, gate count), --json; TFIM energies against the published
+# exact values (N = 4, J = 1, h = 0.5: -4.2715584101; N = 8, J = h = 1: -10.251661791) and the
+# closed form; --method sqa is "not supported yet"; bad usage, out-of-range marks and a memory
+# budget that is too small all exit 2 with a message.
+set -u
+T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-qsim-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+fails=0
+NQ="$*"
+
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+expect_rc() { [ "$rc" = "$2" ] && ok "$1" || bad "$1" "exit status $rc, expected $2; stderr: $(head -c 300 "$T/err")"; }
+expect_out() { grep -q -- "$2" "$T/out" && ok "$1" || bad "$1" "stdout lacks \"$2\": $(head -c 300 "$T/out")"; }
+expect_err() { grep -q -- "$2" "$T/err" && ok "$1" || bad "$1" "stderr lacks \"$2\": $(head -c 300 "$T/err")"; }
+
+run $NQ quantum grover --help
+expect_rc "grover --help" 0
+expect_out "grover help names the formula" "floor(pi / (4 theta))"
+run $NQ quantum tfim --help
+expect_rc "tfim --help" 0
+expect_out "tfim help says sqa is not built" "sqa.*not supported yet"
+
+run $NQ quantum grover --qubits 4 --marked 5
+expect_rc "grover 4 qubits" 0
+expect_out "grover iterations" "^iterations: 3 "
+expect_out "grover success" "^success probability: 0.961318969727 (exact sin^2((2k+1) theta) = 0.961318969727)"
+
+run $NQ quantum grover --qubits 4 --marked 5 --shots 1000 --seed 9 --json
+expect_rc "grover json" 0
+expect_out "json iterations" '"iterations":3,'
+expect_out "json probability" '"success_probability":0.961318969726562'
+expect_out "json shots" '"shots":1000,"seed":9'
+cp "$T/out" "$T/first"
+run $NQ quantum grover --qubits 4 --marked 5 --shots 1000 --seed 9 --json
+sed 's/"time_ms".*//' "$T/out" >"$T/a"; sed 's/"time_ms".*//' "$T/first" >"$T/b"
+cmp -s "$T/a" "$T/b" && ok "same seed, same counts" || bad "same seed, same counts" "$(cat "$T/a" "$T/b")"
+
+run $NQ quantum grover --qubits 3 --marked 1,6,6 --qasm "$T/g.qasm"
+expect_rc "grover qasm" 0
+expect_out "duplicates count once" "^marked: 2 states"
+# 3 H + k = 1 iteration: marks 001 (2 X, MCZ, 2 X) and 110 (1 X, MCZ, 1 X), diffusion 4*3 + 1: 24
+expect_out "qasm gate count" "(24 gates, OpenQASM 3)"
+[ "$(head -1 "$T/g.qasm")" = "OPENQASM 3.0;" ] && ok "qasm header" || bad "qasm header" "$(head -3 "$T/g.qasm")"
+grep -q '^qubit\[3\] q;$' "$T/g.qasm" && ok "qasm qubits" || bad "qasm qubits" "no qubit[3] q;"
+[ "$(grep -c '^ctrl(2) @ z q\[0\], q\[1\], q\[2\];$' "$T/g.qasm")" = 3 ] && ok "qasm mcz" || bad "qasm mcz" "expected 3 ctrl(2) @ z"
+grep -q '^c = measure q;$' "$T/g.qasm" && ok "qasm measure" || bad "qasm measure" "no measurement"
+
+run $NQ quantum grover --qubits 3 --marked 8
+expect_rc "marked out of range" 2
+expect_err "marked out of range message" "out of range for 3 qubits"
+run $NQ quantum grover --qubits 24 --marked 1 --max-memory 16
+expect_rc "over budget" 2
+expect_err "over budget message" "over the memory budget"
+run $NQ quantum grover --qubits 3
+expect_rc "grover without --marked" 2
+run $NQ quantum grover --qubits 3 --marked 1 --shots x
+expect_rc "grover bad shots" 2
+
+run $NQ quantum tfim --spins 4 --J 1 --h 0.5
+expect_rc "tfim 4" 0
+expect_out "tfim N=4 energy" "^ground-state energy: -4.27155841014"
+run $NQ quantum tfim --spins 8 --J 1 --h 1 --json
+expect_rc "tfim 8 json" 0
+expect_out "tfim N=8 energy" '"energy":-10.25166179096'
+expect_out "tfim N=8 formula" '"formula":-10.25166179096'
+expect_out "tfim converged" '"converged":true'
+run $NQ quantum tfim --spins 5 --J 2 --h 0 --boundary open
+expect_out "tfim open h=0" "^ground-state energy: -8.000000000000 "
+run $NQ quantum tfim --spins 4 --J 1 --h 1 --method sqa
+expect_rc "tfim sqa" 2
+expect_err "tfim sqa message" "not supported yet: nqdb quantum tfim --method sqa"
+run $NQ quantum tfim --spins 26 --J 1 --h 1
+expect_rc "tfim over budget" 2
+expect_err "tfim over budget message" "over the memory budget"
+run $NQ quantum tfim --spins 4 --J 1
+expect_rc "tfim without --h" 2
+run $NQ quantum tfim --spins 4 --J 1 --h 1 --boundary twisted
+expect_rc "tfim bad boundary" 2
+
+[ "$fails" = 0 ] && echo "all passed" && exit 0
+echo "$fails failed"
+exit 1
