@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)srv->port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {5, 0};
+    struct timeval tv = {30, 0}; /* generous: a finding must be a hang, not a busy moment */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
@@ -165,6 +165,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         got += (size_t)r;
     }
     close(fd);
+    if ((mode & 7) != 0 && got < 12) {
+        /* no answer within 30 s: before failing, show where every thread of the server is
+         * (gdb, when installed), so that a hang is a finding one can read */
+        char cmd[160];
+        snprintf(cmd, sizeof cmd,
+                 "gdb -p %d -batch -ex 'thread apply all bt' </dev/null 2>/dev/null | "
+                 "grep -v '^\\[' >&2",
+                 (int)getpid());
+        fprintf(stderr, "fuzz_http: no answer to a %s %s request; server threads:\n",
+                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].method,
+                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].path);
+        if (system("command -v gdb >/dev/null 2>&1") == 0 && system(cmd) != 0)
+            fprintf(stderr, "fuzz_http: gdb could not attach\n");
+    }
     if ((mode & 7) != 0) {
         FUZZ_CHECK(got >= 12 && memcmp(status, "HTTP/1.1 ", 9) == 0);
         FUZZ_CHECK(status[9] != '5' || (status[10] == '0' && status[11] == '1') ||
