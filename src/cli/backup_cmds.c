@@ -274,7 +274,13 @@ int cmd_verify(int argc, char **argv)
         return EXIT_PROBLEM;
     }
     nq_backup_info info;
-    nq_backup_read(NULL, chain[n - 1], &info, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        nq_backup_read(NULL, chain[i], &info, NULL, 0);
+        printf("%s: %s backup %s, %s, commit %llu, %u of %u pages%s\n", chain[i],
+               kind_name(info.kind), info.backup_id, info.created,
+               (unsigned long long)info.commit_seq, info.pages, info.page_count,
+               info.compressed ? " (zstd)" : "");
+    }
     printf("ok: %d backup(s) verified (every SHA3-256, page checksum and chain link): database "
            "%s, %u pages, commit %llu\n",
            n, info.database_id, info.page_count, (unsigned long long)info.commit_seq);
