@@ -20,6 +20,7 @@
  *   - a database restored from an older backup and then changed differently is refused as the
  *     continuation of the newer backups of its old chain (its page map tells), and accepted on
  *     the backup it was restored from;
+ *   - a backup of format 1 (before the pagemap) still verifies and restores;
  *   - an existing target (or a stale log beside it) is refused without NQ_RESTORE_FORCE.
  */
 #include <pthread.h>
@@ -38,6 +39,7 @@
 #include "base/rand.h"
 #include "faultvfs.h"
 #include "nqdb.h"
+#include "storage/backup.h"
 
 #define OK(db, call)                                                                             \
     do {                                                                                         \
@@ -564,6 +566,48 @@ static void test_diverged_database(void **state)
     OK(db, nq_close(db));
 }
 
+/* A backup of format 1 (no pagemap) is still verified and restored; an incremental does not
+ * build on it (it has no page map to compare with). */
+static void test_format1_backup(void **state)
+{
+    (void)state;
+    rm_db("f1.db");
+    rm_db("f1_r.db");
+    nq_db *db = open_path("f1.db", NULL);
+    nq_rng r;
+    nq_rng_seed(&r, 9);
+    uint32_t model[NKEYS] = {0};
+    apply_random(db, &r, model, 80);
+    mk_backup_dir("f1");
+    OK(db, nq_backup(db, "f1", NQ_BACKUP_FULL, NULL, NULL));
+    /* make it what format 1 wrote: the same manifest with version 1, and no pagemap */
+    size_t len;
+    char *text = (char *)slurp("f1/MANIFEST", &len);
+    bk_manifest m;
+    nq_err err;
+    nq_err_clear(&err);
+    assert_int_equal(bk_manifest_parse(text, len, &m, "f1/MANIFEST", &err), 0);
+    assert_int_equal(m.version, 2);
+    free(text);
+    m.version = 1;
+    assert_int_equal(bk_manifest_format(&m, &text, &len, &err), 0);
+    spit("f1/MANIFEST", text, len);
+    free(text);
+    unlink("f1/pagemap");
+    const char *dirs[] = {"f1"};
+    char msg[600];
+    if (nq_backup_verify(NULL, dirs, 1, msg, sizeof msg))
+        fail_msg("verify of a format 1 backup: %s", msg);
+    restore_ok(dirs, 1, "f1_r.db", 0);
+    mk_backup_dir("f1i");
+    assert_int_equal(nq_backup(db, "f1i", NQ_BACKUP_INCREMENTAL, "f1", NULL), NQ_EINVAL);
+    assert_non_null(strstr(nq_errmsg(db), "format 1"));
+    OK(db, nq_close(db));
+    db = open_path("f1_r.db", NULL);
+    check_model(db, model);
+    OK(db, nq_close(db));
+}
+
 static void test_restore_refuses_existing(void **state)
 {
     (void)state;
@@ -748,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_random_chains),
         cmocka_unit_test(test_tampering),
         cmocka_unit_test(test_diverged_database),
+        cmocka_unit_test(test_format1_backup),
         cmocka_unit_test(test_restore_refuses_existing),
         cmocka_unit_test(test_crash_during_backup),
         cmocka_unit_test(test_crash_during_restore),
