@@ -689,6 +689,9 @@ static void test_crash_during_backup(void **state)
         OK(db, nq_close(db));
         faultvfs_free(fv);
         assert_true(cnt.mutating >= 6);
+        print_message("%s backup: %llu mutating calls, each a crash point x 3 crash seeds\n",
+                      kind == NQ_BACKUP_FULL ? "full" : "compressed incremental",
+                      (unsigned long long)cnt.mutating);
         int verified_after_failure = 0;
         for (uint64_t n = 1; n <= cnt.mutating + 1; n++) {
             for (uint64_t cseed = 0; cseed < 3; cseed++) {
@@ -755,6 +758,8 @@ static void test_crash_during_restore(void **state)
     faultvfs_get_counts(fv, &cnt);
     faultvfs_free(fv);
     (void)bvfs;
+    print_message("restore: %llu mutating calls, each a crash point\n",
+                  (unsigned long long)cnt.mutating);
     for (uint64_t n = 1; n <= cnt.mutating + 1; n++) {
         fv = faultvfs_clone(base, n);
         nq_vfs *vfs = faultvfs_vfs(fv);

@@ -5,7 +5,7 @@
  * What must hold: a process sees its own writes; a synced write never vanishes, an unsynced one
  * sometimes does; tears happen and only at 512-byte sector boundaries; reordering happens (an
  * older write can land over a newer one) only when the mode allows it; creates and removes are
- * durable only after sync_dir; a crash kills every handle; the same seed gives the same disk;
+ * durable only after sync_dir; a rename lands whole or not at all; a crash kills every handle; the same seed gives the same disk;
  * every injected fault (crash point, fsync EIO, ENOSPC, short write) does what it says.
  * Properties that need "sometimes" are checked over a few hundred seeded crashes, with both
  * outcomes required, so a simulation that never tears (or always tears) fails.
@@ -341,6 +341,59 @@ static void test_directory_durability(void **state)
     faultvfs_free(fv);
 }
 
+/* rename replaces atomically: after a power loss either the old names (source there, the
+ * replaced file intact) or the new ones (source gone, target with the source's content), never
+ * both or neither; after sync_dir the new names are durable. */
+static void test_rename(void **state)
+{
+    (void)state;
+    int old_names = 0, new_names = 0;
+    for (uint64_t seed = 0; seed < SEEDS; seed++) {
+        faultvfs *fv = fv_with_file(seed, 10, 'o'); /* "f": the file to be replaced */
+        nq_vfs *v = faultvfs_vfs(fv);
+        nq_file *t = xopen(fv, "tmp", NQ_OPEN_CREATE);
+        xwrite(fv, t, "new!", 4, 0);
+        xsync(fv, t);
+        assert_int_equal(v->sync_dir(v, "tmp"), NQ_OK); /* "tmp" durable, with its data */
+        xclose(fv, t);
+        assert_int_equal(v->rename(v, "tmp", "f"), NQ_OK);
+        assert_int_equal(v->exists(v, "tmp"), 0); /* the live view changes at once */
+        assert_int_equal(faultvfs_file_size(fv, "f"), 4);
+        assert_int_equal(v->rename(v, "nothing", "x"), NQ_ENOTFOUND);
+        faultvfs_crash(fv, seed, FV_CRASH_POWERLOSS, NULL);
+        int has_tmp = faultvfs_exists(fv, "tmp");
+        assert_true(faultvfs_exists(fv, "f"));
+        if (has_tmp) {
+            old_names++;
+            assert_int_equal(faultvfs_file_size(fv, "f"), 10);
+            assert_int_equal(faultvfs_file_size(fv, "tmp"), 4);
+        } else {
+            new_names++;
+            assert_int_equal(faultvfs_file_size(fv, "f"), 4);
+        }
+        faultvfs_free(fv);
+    }
+    assert_true(old_names > 10 && new_names > 10);
+
+    faultvfs *fv = fv_with_file(1, 10, 'o');
+    nq_vfs *v = faultvfs_vfs(fv);
+    nq_file *t = xopen(fv, "tmp", NQ_OPEN_CREATE);
+    xwrite(fv, t, "new!", 4, 0);
+    xsync(fv, t);
+    xclose(fv, t);
+    assert_int_equal(v->rename(v, "tmp", "f"), NQ_OK);
+    assert_int_equal(v->sync_dir(v, "f"), NQ_OK);
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        faultvfs_crash(fv, seed, FV_CRASH_POWERLOSS, NULL);
+        assert_false(faultvfs_exists(fv, "tmp"));
+        assert_int_equal(faultvfs_file_size(fv, "f"), 4);
+    }
+    faultvfs_counts c;
+    faultvfs_get_counts(fv, &c);
+    assert_int_equal(c.renames, 1);
+    faultvfs_free(fv);
+}
+
 /* A fixed workload: writes of many sizes, a truncate, a sync in the middle, then a crash. */
 static void run_mixed(faultvfs *fv)
 {
@@ -639,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_tears_are_sector_sized),
         cmocka_unit_test(test_reordering),
         cmocka_unit_test(test_directory_durability),
+        cmocka_unit_test(test_rename),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_crash_point),
         cmocka_unit_test(test_fail_sync),
