@@ -31,6 +31,7 @@
 #undef SV_NAME
 
 #define F64(sv) ((sv)->prec == STATEVEC_F64)
+#define SV_SKEW 1088 /* bytes: 17 cache lines, a multiple of 64 (alignment) and not of 4096 */
 
 int statevec_bytes(int n, statevec_prec prec, uint64_t *bytes)
 {
@@ -76,9 +77,12 @@ int statevec_new(statevec **out, int n, statevec_prec prec, size_t budget, nq_er
     sv->n = n;
     sv->prec = prec;
     sv->dim = (uint64_t)1 << n;
-    sv->re = malloc(bytes / 2);
-    sv->im = malloc(bytes / 2);
-    if (!sv->re || !sv->im) {
+    /* One block: the imaginary array starts SV_SKEW bytes past the end of the real one, so the
+     * four streams of a gate (re/im of both halves) do not all sit at the same offset modulo
+     * the page and cache-set size. */
+    sv->re = malloc(bytes + SV_SKEW);
+    sv->im = sv->re ? (char *)sv->re + bytes / 2 + SV_SKEW : NULL;
+    if (!sv->re) {
         statevec_free(sv);
         return nq_err_set(err, NQ_ENOMEM, "out of memory allocating %llu bytes for %d qubits",
                           (unsigned long long)bytes, n);
@@ -92,8 +96,7 @@ void statevec_free(statevec *sv)
 {
     if (!sv)
         return;
-    free(sv->re);
-    free(sv->im);
+    free(sv->re); /* im lives in the same block */
     free(sv);
 }
 
