@@ -7,6 +7,7 @@
  *   - named ordered key/value trees (B+ trees) with cursors and never-repeating sequences,
  *     which is the layer the SQL engine is built on and which embedders may use directly;
  *   - maintenance: checkpoint, integrity check, statistics;
+ *   - online backups (full, incremental, differential), their verification and restore;
  *   - the file-system layer (nq_vfs), so that tests and embedders can substitute their own.
  *
  * Conventions
