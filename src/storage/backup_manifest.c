@@ -156,8 +156,8 @@ static int parse_u64(cur *c, const char *v, size_t n, uint64_t max, uint64_t *ou
 
 static int num_field(cur *c, const char *key, uint64_t max, uint64_t *out)
 {
-    const char *v;
-    size_t n;
+    const char *v = NULL;
+    size_t n = 0;
     int rc = field(c, key, &v, &n);
     return rc ? rc : parse_u64(c, v, n, max, out);
 }
@@ -194,8 +194,8 @@ static int hex_value(cur *c, const char *v, size_t n, size_t want, char *out_str
 
 static int hex_field(cur *c, const char *key, size_t want, char *out_str, uint8_t *out_bin)
 {
-    const char *v;
-    size_t n;
+    const char *v = NULL;
+    size_t n = 0;
     int rc = field(c, key, &v, &n);
     return rc ? rc : hex_value(c, v, n, want, out_str, out_bin);
 }

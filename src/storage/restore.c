@@ -501,8 +501,8 @@ static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
     if (!rc)
         rc = in_header(&in);
     for (uint32_t i = 0; !rc && i < m->pages; i++) {
-        uint32_t pgno;
-        const uint8_t *page;
+        uint32_t pgno = 0;
+        const uint8_t *page = NULL;
         if ((rc = in_page(&in, &pgno, &page)))
             break;
         if (pgno > c->page_count)
