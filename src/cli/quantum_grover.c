@@ -23,6 +23,7 @@
 int quantum_grover(int argc, char **argv);
 
 #define GROVER_MAX_SHOTS 100000000ull
+#define GROVER_MAX_ITERATIONS 10000000ull
 #define GROVER_MAX_QASM_GATES 20000000ull
 #define GROVER_PRINT_MARKED 64
 
@@ -42,6 +43,7 @@ static void grover_usage(FILE *out)
             "  --shots S          sample S measurements (seeded; default 0, at most %llu) and\n"
             "                     print how many fell on each marked state and elsewhere\n"
             "  --seed N           seed of the sampler (default 1): same seed, same counts\n"
+            "  --iterations K     run K iterations instead of the optimal count (at most %llu)\n"
             "  --qasm FILE        write the gate-level circuit as OpenQASM 3 (H, X, and\n"
             "                     multi-controlled Z as `ctrl(k) @ z`), measured at the end\n"
             "  --precision P      double (default, 16 bytes per state) or single (8 bytes)\n"
@@ -51,7 +53,7 @@ static void grover_usage(FILE *out)
             "This is a classical simulation: its cost grows as 2^N x sqrt(2^N / M); it computes\n"
             "what the quantum algorithm would do, it does not search faster than a scan.\n"
             "Exit status: 0 ok, 2 error.\n",
-            GROVER_PRINT_MARKED, GROVER_MAX_SHOTS);
+            GROVER_PRINT_MARKED, GROVER_MAX_SHOTS, GROVER_MAX_ITERATIONS);
 }
 
 static int g_ull(const char *opt, const char *s, unsigned long long *v)
@@ -226,6 +228,10 @@ int quantum_grover(int argc, char **argv)
     }
     if (shots > GROVER_MAX_SHOTS) {
         fprintf(stderr, "nqdb quantum grover: --shots: at most %llu\n", GROVER_MAX_SHOTS);
+        return EXIT_ERROR;
+    }
+    if (have_iters && iters > GROVER_MAX_ITERATIONS) {
+        fprintf(stderr, "nqdb quantum grover: --iterations: at most %llu\n", GROVER_MAX_ITERATIONS);
         return EXIT_ERROR;
     }
     if (mem_mib < 1 || mem_mib > (1ull << 24)) {
