@@ -2,7 +2,7 @@
  * test_grover.c — Grover's search, amplitude amplification and OpenQASM 3 output against
  * ground truth.
  *
- *   1. For every n = 1..12 and several M (1, 2, 3, N/4, N/2 - 1, N - 1, random sets): after k
+ *   1. For every n = 1..12 (and n = 14, k > 64) and several M (1, 2, 3, N/4, N/2 - 1, N - 1, random sets): after k
  *      iterations the marked probability equals sin^2((2k+1) theta), theta = asin(sqrt(M/N)),
  *      to 1e-12, for k = 0..optimal+2, and the norm stays 1 to 1e-12; the optimal count is
  *      floor(pi/(4 theta)) and the published figures (N = 16: k = 3, P = 0.9613; 64: 6, 0.9966;
@@ -87,6 +87,25 @@ static void test_success_formula(void **st)
             assert_int_equal(res.iterations, kopt);
         }
         free(mk);
+        statevec_free(sv);
+    }
+    /* past 64 iterations (grover_search recomputes the carried sum every 64): n = 14 */
+    {
+        statevec *sv;
+        assert_int_equal(statevec_new(&sv, 14, STATEVEC_F64, 0, NULL), 0);
+        uint64_t mk[2] = {777, 16000};
+        for (size_t M = 1; M <= 2; M++) {
+            grover_oracle o = {mk, M, NULL, NULL};
+            grover_result res;
+            assert_int_equal(grover_search(sv, &o, -1, &res, NULL), 0);
+            assert_true(res.iterations > 64);
+            double want = grover_success_probability(16384, M, res.iterations);
+            if (fabs(res.success - want) > 1e-12 || fabs(statevec_norm2(sv) - 1) > 1e-12)
+                fail_msg("n 14 M %zu k %llu: P %.17g want %.17g norm %.17g", M,
+                         (unsigned long long)res.iterations, res.success, want,
+                         statevec_norm2(sv));
+            cases++;
+        }
         statevec_free(sv);
     }
     print_message("%d (n, M, k) cases\n", cases);
