@@ -1377,7 +1377,7 @@ static int add_rel(gen *g, grel_kind kind, const char *name, int n, const gtype 
         return -1;
     gtable *t = &g->t[g->nrel];
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->name, sizeof t->name, "%.*s", (int)sizeof t->name - 1, name);
     t->kind = kind;
     t->ncols = n;
     t->nrows = g->cfg.max_rows;

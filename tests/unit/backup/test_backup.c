@@ -389,7 +389,7 @@ static void test_random_chains(void **state)
                 fail_msg("seed %llu point %d: verify: %s", (unsigned long long)seed, i, msg);
             rm_db("chain_r.db");
             restore_ok(dirs, n, "chain_r.db", 0);
-            size_t len;
+            size_t len = 0;
             uint8_t *f = slurp("chain_r.db", &len);
             if (len != pts[i].file_len || memcmp(f, pts[i].file, len))
                 fail_msg("seed %llu point %d (%d backups): restored pages differ",

@@ -24,7 +24,7 @@ static const unsigned char key[] = "an-hs256-test-secret-of-at-least-32-bytes";
 #define KEYLEN (sizeof key - 1)
 #define NOW 1800000000
 
-static char *make(unsigned perms, int64_t iat, int64_t exp, const char *iss, const char *aud)
+__attribute__((noinline)) static char *make(unsigned perms, int64_t iat, int64_t exp, const char *iss, const char *aud)
 {
     jwt_hs256_claims c;
     memset(&c, 0, sizeof c);
