@@ -379,11 +379,14 @@ static int create_sql(req *r, json_t *schema, int if_not_exists, sbuf *sql, sbuf
             req_string(r, c, "data_type", 1, &ct))
             return r->status;
         const char *st = sql_type(ct);
-        if (!st)
-            return req_failf(r, AE_VALIDATION,
-                             "column.data_type: unknown type %s (Integer, Float, Text, Boolean, "
-                             "DateTime, Binary, Json, DnaSequence, NeuralVector, QuantumState)",
-                             ct);
+        if (!st) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "unknown type %.100s (Integer, Float, Text, Boolean, DateTime, Binary, Json, "
+                     "DnaSequence, NeuralVector, QuantumState)",
+                     ct);
+            return req_fail(r, AE_VALIDATION, "column.data_type", msg);
+        }
         sb_add(sql, "%s%s %s", i ? ", " : "", qc, st);
         int nullable = 1, autoinc = 0;
         if (req_bool(r, c, "nullable", &nullable) || req_bool(r, c, "auto_increment", &autoinc))

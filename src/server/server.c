@@ -58,17 +58,26 @@ static void ws_log(void *arg, int level, const char *msg)
     srvlog_msg(&((nq_server *)arg)->log, level, NULL, "websocket: %s", msg);
 }
 
+/* The housekeeping thread: every 100 ms the resume safety net (http.c), every 5 s the API
+ * keys' usage figures into the credential store. */
 static void *flusher_main(void *arg)
 {
     nq_server *s = arg;
+    unsigned tick = 0;
     pthread_mutex_lock(&s->stop_mu);
-    while (!s->stopping) {
+    while (!s->flusher_stop) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_sec += 5;
+        t.tv_nsec += 100 * 1000 * 1000;
+        if (t.tv_nsec >= 1000000000) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000;
+        }
         pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &t);
         pthread_mutex_unlock(&s->stop_mu);
-        auth_flush(s->auth);
+        http_resume_stalled(s, 200);
+        if (++tick % 50 == 0)
+            auth_flush(s->auth);
         pthread_mutex_lock(&s->stop_mu);
     }
     pthread_mutex_unlock(&s->stop_mu);
@@ -98,6 +107,7 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     s->cfg = *cfg;
     pthread_mutex_init(&s->stop_mu, NULL);
     pthread_cond_init(&s->stop_cv, NULL);
+    pthread_mutex_init(&s->ready_mu, NULL);
     s->started_at = time(NULL);
     clock_gettime(CLOCK_MONOTONIC, &s->started_mono);
     const server_config *c = &s->cfg;
@@ -291,11 +301,23 @@ void server_shutdown(nq_server *s)
         struct timespec nap = {0, 5 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
-    /* every suspended request is handled and resumed before libmicrohttpd stops */
+    /* every suspended request is handled and resumed before libmicrohttpd stops (which it
+     * does not allow with a connection still suspended): drain the workers, then keep
+     * resuming until the event threads have taken every answer, for at most a second */
     workpool_drain_and_stop(&s->work);
-    http_stop(s);
-    if (s->flusher_running)
+    if (s->flusher_running) {
+        pthread_mutex_lock(&s->stop_mu);
+        s->flusher_stop = 1;
+        pthread_cond_broadcast(&s->stop_cv);
+        pthread_mutex_unlock(&s->stop_mu);
         pthread_join(s->flusher, NULL);
+        s->flusher_running = 0;
+    }
+    for (int i = 0; s->mhd && i < 100 && http_resume_stalled(s, 0) > 0; i++) {
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    http_stop(s);
     if (s->ws)
         ws_hub_free(s->ws);
     if (s->auth)
@@ -326,4 +348,5 @@ void server_shutdown(nq_server *s)
     cfg_free(&s->cfg);
     pthread_cond_destroy(&s->stop_cv);
     pthread_mutex_destroy(&s->stop_mu);
+    pthread_mutex_destroy(&s->ready_mu);
 }

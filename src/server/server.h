@@ -70,6 +70,7 @@ typedef struct workpool {
 
 int workpool_start(workpool *w, unsigned threads, unsigned queue_cap);
 int workpool_submit(workpool *w, struct req *r);   /* NQ_EBUSY when the queue is full */
+int workpool_full(workpool *w);
 void workpool_drain_and_stop(workpool *w); /* run what is queued, then join */
 
 typedef struct nq_server {
@@ -98,7 +99,11 @@ typedef struct nq_server {
     _Atomic uint64_t n_requests, n_queries, query_ns;
     _Atomic uint64_t n_active;     /* requests from their first byte until their answer is sent */
     pthread_t flusher;
-    int flusher_running;
+    int flusher_running, flusher_stop;
+    /* requests a worker has answered and whose connection it resumed, until the event thread
+     * sends the answer (http.c: the resume safety net) */
+    pthread_mutex_t ready_mu;
+    struct req *ready_head;
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     int stopping;
@@ -137,6 +142,9 @@ typedef struct req {
     int done;                     /* the response was queued */
     int ready;                    /* a worker has handled it; the answer is in the fields above */
     int suspended;
+    struct req *rnext, *rprev;    /* in srv->ready_head while ready and not yet answered */
+    int in_ready, rescued;
+    struct timespec ready_at;
 } req;
 
 typedef int (*handler_fn)(req *r);
@@ -171,6 +179,9 @@ void server_shutdown(nq_server *s);      /* graceful: stop accepting, finish, ch
 /* http.c */
 void http_run_request(req *r);    /* the pipeline up to the answer (a worker calls it) */
 void http_request_ready(req *r);  /* a worker is done with r: resume its connection */
+/* Resume again the connections of answers ready for longer than ms (see http.c); returns how
+ * many are still waiting. */
+unsigned http_resume_stalled(nq_server *s, unsigned ms);
 int http_start(nq_server *s, char *err, size_t errlen);
 void http_quiesce(nq_server *s);
 void http_stop(nq_server *s);

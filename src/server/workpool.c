@@ -61,6 +61,14 @@ int workpool_start(workpool *w, unsigned threads, unsigned queue_cap)
     return NQ_OK;
 }
 
+int workpool_full(workpool *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int full = w->n == w->cap || w->stopping;
+    pthread_mutex_unlock(&w->mu);
+    return full;
+}
+
 int workpool_submit(workpool *w, req *r)
 {
     pthread_mutex_lock(&w->mu);

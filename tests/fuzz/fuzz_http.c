@@ -58,7 +58,7 @@ static int start_server(void)
     c.server.keep_alive = 1; /* an incomplete request is dropped after 1 s, not 75 */
     c.security.max_payload_size = 1 << 16;
     free(c.logging.level);
-    c.logging.level = strdup("error");
+    c.logging.level = strdup(getenv("NQ_FUZZ_HTTP_LOG") ? getenv("NQ_FUZZ_HTTP_LOG") : "error");
     srv = calloc(1, sizeof *srv);
     if (!srv || server_start(srv, &c, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_http: cannot start the server: %s\n", err);
