@@ -83,28 +83,22 @@ q '{"query":"CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER
 q "{\"query\":\"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < $ROWS) INSERT INTO pgbench_accounts SELECT x, 1, 0, '' FROM s\"}"
 q '{"query":"CREATE TABLE bench_log (id INTEGER PRIMARY KEY, aid INTEGER, delta INTEGER)"}'
 
-cat > "$WORK/select.lua" <<EOF
-math.randomseed(42)
+# query_lua FILE SEED SQL PARAMS: a wrk script that POSTs SQL to /api/v1/query with a random
+# aid (1..ROWS) bound; PARAMS is the Lua expression of the params array's inside.
+query_lua() {
+  cat > "$1" <<EOF
+math.randomseed($2)
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-API-Key"] = "$KEY"
 request = function()
   local aid = math.random(1, $ROWS)
-  return wrk.format(nil, "/api/v1/query", nil,
-    '{"query":"SELECT abalance FROM pgbench_accounts WHERE aid = ?","params":[' .. aid .. ']}')
+  return wrk.format(nil, "/api/v1/query", nil, '{"query":"$3","params":[' .. $4 .. ']}')
 end
 EOF
-cat > "$WORK/insert.lua" <<EOF
-math.randomseed(7)
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$KEY"
-request = function()
-  local aid = math.random(1, $ROWS)
-  return wrk.format(nil, "/api/v1/query", nil,
-    '{"query":"INSERT INTO bench_log (aid, delta) VALUES (?, ?)","params":[' .. aid .. ', 5]}')
-end
-EOF
+}
+query_lua "$WORK/select.lua" 42 "SELECT abalance FROM pgbench_accounts WHERE aid = ?" "aid"
+query_lua "$WORK/insert.lua" 7 "INSERT INTO bench_log (aid, delta) VALUES (?, ?)" "aid .. ', 5'"
 cat > "$WORK/report.lua" <<'EOF'
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read +
