@@ -489,6 +489,20 @@ void http_run_request(req *r)
     r->status = rt->fn(r);
 }
 
+/* Take r off the list of ready answers (s->ready_mu held); nothing when it is not on it. */
+static void ready_unlink(nq_server *s, req *r)
+{
+    if (!r->in_ready)
+        return;
+    if (r->rprev)
+        r->rprev->rnext = r->rnext;
+    else
+        s->ready_head = r->rnext;
+    if (r->rnext)
+        r->rnext->rprev = r->rprev;
+    r->in_ready = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -556,15 +570,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
          * safety net below may resume twice), and the connection simply waits again */
         pthread_mutex_lock(&s->ready_mu);
         int ready = r->ready;
-        if (ready && r->in_ready) {
-            if (r->rprev)
-                r->rprev->rnext = r->rnext;
-            else
-                s->ready_head = r->rnext;
-            if (r->rnext)
-                r->rnext->rprev = r->rprev;
-            r->in_ready = 0;
-        }
+        if (ready)
+            ready_unlink(s, r);
         pthread_mutex_unlock(&s->ready_mu);
         if (!ready) {
             MHD_suspend_connection(c);
@@ -659,15 +666,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     nq_server *s = r->srv;
     pthread_mutex_lock(&s->ready_mu);
-    if (r->in_ready) { /* the client went away before the answer was sent */
-        if (r->rprev)
-            r->rprev->rnext = r->rnext;
-        else
-            s->ready_head = r->rnext;
-        if (r->rnext)
-            r->rnext->rprev = r->rprev;
-        r->in_ready = 0;
-    }
+    ready_unlink(s, r); /* when the client went away before the answer was sent */
     pthread_mutex_unlock(&s->ready_mu);
     atomic_fetch_sub(&r->srv->n_active, 1);
     json_decref(r->json);

@@ -8,18 +8,10 @@
 # usage (exit status 2, message on stderr). No key or password is ever found in the data files.
 # The arguments are the command that runs nqdb (with an emulator in front for cross builds).
 set -u
-T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-auth-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
+cli_setup auth
 NQ="$*"
 
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-# run CMD...: stdout in $T/out, stderr in $T/err, status in $rc
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { [ "$rc" = "$2" ] && ok "$1" || bad "$1" "exit status $rc, expected $2; stderr: $(head -c 300 "$T/err")"; }
-expect_out() { grep -q -- "$2" "$T/out" && ok "$1" || bad "$1" "stdout lacks \"$2\": $(head -c 300 "$T/out")"; }
-expect_err() { grep -q -- "$2" "$T/err" && ok "$1" || bad "$1" "stderr lacks \"$2\": $(head -c 300 "$T/err")"; }
 mode_of() { stat -c %a "$1" 2>/dev/null; }
 expect_mode() { [ "$(mode_of "$2")" = "$3" ] && ok "$1" || bad "$1" "$2 has mode $(mode_of "$2"), expected $3"; }
 # absent NAME TEXT FILES...: TEXT occurs in none of FILES
@@ -221,5 +213,4 @@ expect_rc "unknown option" 2
 run $NQ init --expiry-hours 0 --data "$T/d4"
 expect_rc "init --expiry-hours 0" 2
 
-[ $fails = 0 ] && echo "all checks passed" || echo "$fails check(s) failed"
-[ $fails = 0 ]
+cli_finish

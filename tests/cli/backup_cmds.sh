@@ -8,17 +8,10 @@
 # built answer "not supported yet" (exit 2).
 # The arguments are the command that runs nqdb (with an emulator in front for cross builds).
 set -u
-T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-backup-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
+cli_setup backup
 NQ="$*"
 
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { [ "$rc" = "$2" ] && ok "$1" || bad "$1" "exit status $rc, expected $2; stderr: $(head -c 300 "$T/err")"; }
-expect_out() { grep -q -- "$2" "$T/out" && ok "$1" || bad "$1" "stdout lacks \"$2\": $(head -c 300 "$T/out")"; }
-expect_err() { grep -q -- "$2" "$T/err" && ok "$1" || bad "$1" "stderr lacks \"$2\": $(head -c 300 "$T/err")"; }
 
 DB=$T/app.db B=$T/bk
 run $NQ sql "$DB" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b')"
@@ -102,5 +95,4 @@ expect_rc "a missing database" 2
 run $NQ backup
 expect_rc "bad usage" 2
 
-echo "$fails failure(s)"
-[ "$fails" = 0 ]
+cli_finish

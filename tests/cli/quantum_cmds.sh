@@ -6,17 +6,10 @@
 # solved to its proven optimum -2098 (that check is skipped, saying so, without the data).
 set -u
 SHARED=$1; shift
-T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-quantum-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
+cli_setup quantum
 NQ="$*"
 
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { [ "$rc" = "$2" ] && ok "$1" || bad "$1" "exit status $rc, expected $2; stderr: $(head -c 300 "$T/err")"; }
-expect_out() { grep -q -- "$2" "$T/out" && ok "$1" || bad "$1" "stdout lacks \"$2\": $(head -c 300 "$T/out")"; }
-expect_err() { grep -q -- "$2" "$T/err" && ok "$1" || bad "$1" "stderr lacks \"$2\": $(head -c 300 "$T/err")"; }
 
 run $NQ quantum --help
 expect_rc "quantum --help" 0
@@ -77,5 +70,4 @@ else
   echo "skip bqp50-1: not found under $SHARED/data/qubo/beasley or /tmp/shared"
 fi
 
-[ "$fails" = 0 ] && echo "all passed" || echo "$fails failed"
-[ "$fails" = 0 ]
+cli_finish

@@ -7,17 +7,10 @@
 # closed form; --method sqa is "not supported yet"; bad usage, out-of-range marks and a memory
 # budget that is too small all exit 2 with a message.
 set -u
-T=$(mktemp -d "${TMPDIR:-/tmp}/nqdb-qsim-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
+cli_setup qsim
 NQ="$*"
 
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { [ "$rc" = "$2" ] && ok "$1" || bad "$1" "exit status $rc, expected $2; stderr: $(head -c 300 "$T/err")"; }
-expect_out() { grep -q -- "$2" "$T/out" && ok "$1" || bad "$1" "stdout lacks \"$2\": $(head -c 300 "$T/out")"; }
-expect_err() { grep -q -- "$2" "$T/err" && ok "$1" || bad "$1" "stderr lacks \"$2\": $(head -c 300 "$T/err")"; }
 
 run $NQ quantum grover --help
 expect_rc "grover --help" 0
@@ -91,6 +84,4 @@ expect_rc "tfim without --h" 2
 run $NQ quantum tfim --spins 4 --J 1 --h 1 --boundary twisted
 expect_rc "tfim bad boundary" 2
 
-[ "$fails" = 0 ] && echo "all passed" && exit 0
-echo "$fails failed"
-exit 1
+cli_finish
