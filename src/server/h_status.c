@@ -3,9 +3,9 @@
  * /api/v1/stats/performance, /api-docs/openapi.json, and the 501 answers of the subsystem
  * routes that are not built yet.
  *
- * Every figure is measured: uptime from the monotonic clock, memory from /proc/self/statm,
- * CPU from getrusage, disk from the database and log file sizes, the buffer-pool hit ratio and
- * page counts from the engine (nq_get_stats), query rate and latency from the server's own
+ * Every figure is measured: uptime from the monotonic clock, memory and CPU from the same
+ * process reading /metrics uses (metrics_proc_read), disk from the database and log file
+ * sizes, the buffer-pool hit ratio and page counts from the engine (nq_get_stats), query rate and latency from the server's own
  * counters, temperature from /sys/class/thermal when the machine has a sensor. What the
  * machine cannot measure (power draw, network bytes of other processes) is null, never a
  * made-up number, and so are the subsystem figures until those subsystems exist.
@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,17 +30,10 @@ static double uptime_s(const nq_server *s)
            (double)(now.tv_nsec - s->started_mono.tv_nsec) / 1e9;
 }
 
-static double rss_mb(void)
+/* Resident memory in MiB from the same reading /metrics uses (metrics_proc.c); -1 unknown. */
+static double rss_mb(const metrics_proc *p)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (!f)
-        return -1;
-    int n = fscanf(f, "%lu %lu", &size, &res);
-    fclose(f);
-    if (n != 2)
-        return -1;
-    return (double)res * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+    return p->resident_bytes >= 0 ? (double)p->resident_bytes / (1024.0 * 1024.0) : -1;
 }
 
 static json_t *temperature(void)
@@ -108,7 +100,9 @@ int h_health(req *r)
     json_object_set_new(sec, "tls", json_boolean(s->cfg.server.tls.cert_file != NULL));
     json_object_set_new(d, "security", sec);
     json_t *sm = json_object();
-    double mb = rss_mb();
+    metrics_proc pr;
+    metrics_proc_read(&pr);
+    double mb = rss_mb(&pr);
     json_object_set_new(sm, "memory_usage_mb", mb >= 0 ? json_real(mb) : json_null());
     json_object_set_new(sm, "power_consumption_w", json_null());
     json_object_set_new(sm, "temperature_c", temperature());
@@ -132,17 +126,16 @@ int h_perf(req *r)
     dbpool_release(&s->pool, db);
 
     double up = uptime_s(s);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    metrics_proc pr;
+    metrics_proc_read(&pr);
+    double cpu = pr.cpu_seconds > 0 ? pr.cpu_seconds : 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t nq = atomic_load(&s->n_queries), qns = atomic_load(&s->query_ns);
     const union MHD_DaemonInfo *di =
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
 
     json_t *sm = json_object();
-    double mb = rss_mb();
+    double mb = rss_mb(&pr);
     json_object_set_new(sm, "memory_usage_mb", mb >= 0 ? json_real(mb) : json_null());
     json_object_set_new(sm, "cpu_usage_percent",
                         json_real(up > 0 ? 100.0 * cpu / up / (double)(ncpu > 0 ? ncpu : 1) : 0));
