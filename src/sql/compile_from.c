@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "sql/compile.h"
+#include "sql/tablefunc.h"
 
 #define DEFAULT_ROWS 1000.0
 
@@ -502,8 +503,19 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
     case AST_FROM_SUBQUERY:
         rc = derived(f, fr->sub, fr->alias, &fr->alias_cols);
         break;
-    case AST_FROM_FUNC:
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: table functions (%s)", fr->name);
+    case AST_FROM_FUNC: { /* a table function (tablefunc.h): placed like a derived table */
+        cc_query tq;
+        if ((rc = cc_tablefunc(c, f->sc, fr, &tq)) < 0 ||
+            (rc = cc_scope_add(c, f->sc, fr->alias ? fr->alias : fr->name, tq.slot, tq.ncols,
+                               tq.names, NULL)) < 0)
+            return rc;
+        fitem it = {0};
+        it.slot = tq.slot;
+        it.ncols = tq.ncols;
+        it.plan = tq.plan;
+        rc = add_item(f, it);
+        break;
+    }
     default: {
         if (fr->jtype == AST_JOIN_QUANTUM)
             return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: QUANTUM_JOIN");

@@ -81,6 +81,14 @@ op *op_recursive_new(ast_arena *a, rec_state *st, op *anchor, int aslot, op *rec
 /* Operators under the recursive part whose cached rows must be dropped before each round. */
 void op_recursive_resets(op *o, op **resets, int n);
 
+/* Table function (exec_tablefunc.c; tablefunc.h): inputs[k] fills in_slots[k]; in_maps[k][m]
+ * is the input column handed to the function as its m-th column of that table; args[i] is the
+ * bound value of parameter i or NULL. The arrays are kept (allocate them in a). */
+struct tf_def;
+op *op_tablefunc_new(ast_arena *a, const struct tf_def *d, int slot, op *const *inputs,
+                     const int *in_slots, int *const *in_maps, const char *const *in_names,
+                     int ninputs, bx **args);
+
 /* Row helpers shared by the row-keeping operators. */
 int rows_copy(const sqlv *src, int n, sqlv *dst, nq_err *e); /* deep copy */
 void rows_clear(sqlv *v, int n);
