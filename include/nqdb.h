@@ -300,6 +300,31 @@ int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, 
 int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, int flags,
                char *errmsg, size_t errlen);
 
+/* ---- chain directories of backups (docs/backup.md) ----------------------------------------
+ * A chain directory holds backups in numbered subdirectories NNNN-full, NNNN-incremental,
+ * NNNN-differential (0001 first); only those whose manifest reads back count. */
+typedef struct nq_backup_entry {
+    unsigned num;          /* NNNN */
+    char name[64];         /* "0003-incremental" */
+    nq_backup_info info;
+} nq_backup_entry;
+
+/* The backups in dest, by number. *out is malloc'd (free() it; NULL when there are none). A
+ * missing dest is an empty list. errmsg (may be NULL) receives the reason on failure. */
+int nq_backup_chain_list(const char *dest, nq_backup_entry **out, size_t *n, char *errmsg,
+                         size_t errlen);
+/* Take the next backup of db into dest (created if missing): kind as for nq_backup; an
+ * incremental one builds on the latest backup in dest, a differential one on the latest full
+ * one (NQ_ENOTFOUND when there is none). The directory written goes to dir (dircap bytes, may
+ * be NULL). Safe against concurrent takers: each claims its number with mkdir. */
+int nq_backup_chain_take(nq_db *db, const char *dest, int kind, char *dir, size_t dircap,
+                         nq_backup_info *info);
+/* Keep the newest keep_full (>= 1) full backups of dest and the backups that follow the oldest
+ * of them; remove the older ones (newest first, so an interrupted prune leaves whole chains).
+ * *removed (may be NULL) counts the backups removed. */
+int nq_backup_chain_prune(const char *dest, unsigned keep_full, unsigned *removed, char *errmsg,
+                          size_t errlen);
+
 /* ---- SQL ----------------------------------------------------------------------------------
  * QSQL statements (docs/qsql.md) run on the same connection as the key/value calls. The shape
  * is SQLite's: prepare one statement, bind its parameters, step through its rows, read columns,

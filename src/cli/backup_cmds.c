@@ -3,11 +3,12 @@
  *
  * DEST of `nqdb backup` is a chain directory: each backup goes into a new subdirectory
  * DEST/NNNN-<kind> (NNNN counting up from 0001), so the order of a chain is visible in a
- * listing. An incremental backup builds on the latest backup in DEST, a differential one on
- * the latest full one. `restore` and `verify` take the backups of a chain in order, or just
+ * listing; `nqdb backup list` shows it and `nqdb backup prune` removes old chains (the chain
+ * directory functions are the engine's, src/api/backup_chain.c, shared with the server's
+ * scheduled backups). `restore` and `verify` take the backups of a chain in order, or just
  * the last one: then the chain is found by following parent ids among its sibling
- * directories. The work is done by the engine (nq_backup, nq_backup_verify, nq_restore);
- * here are only arguments, directories and messages.
+ * directories. The work is done by the engine (nq_backup_chain_*, nq_backup_verify,
+ * nq_restore); here are only arguments and messages.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,71 +28,26 @@ static int not_yet(const char *what)
     return EXIT_ERROR;
 }
 
-/* The subdirectories NNNN-kind of dest with a readable manifest, in number order. */
-typedef struct entry {
-    unsigned num;
-    char name[256];
-    nq_backup_info info;
-} entry;
-
-static int cmp_entry(const void *a, const void *b)
-{
-    unsigned x = ((const entry *)a)->num, y = ((const entry *)b)->num;
-    return x < y ? -1 : x > y;
-}
-
-static int list_backups(const char *dest, entry **out, size_t *n, unsigned *maxnum)
-{
-    *out = NULL;
-    *n = 0;
-    *maxnum = 0;
-    DIR *d = opendir(dest);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    struct dirent *de;
-    size_t cap = 0;
-    while ((de = readdir(d))) {
-        unsigned num;
-        char kind[32];
-        if (sscanf(de->d_name, "%u-%31s", &num, kind) != 2 || strlen(de->d_name) >= 256)
-            continue;
-        if (num > *maxnum)
-            *maxnum = num;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dest, de->d_name);
-        nq_backup_info info;
-        if (nq_backup_read(NULL, path, &info, NULL, 0))
-            continue; /* unfinished or damaged: not part of any chain */
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            entry *ne = realloc(*out, cap * sizeof *ne);
-            if (!ne) {
-                closedir(d);
-                return -1;
-            }
-            *out = ne;
-        }
-        entry *e = &(*out)[(*n)++];
-        e->num = num;
-        snprintf(e->name, sizeof e->name, "%s", de->d_name);
-        e->info = info;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, cmp_entry);
-    return 0;
-}
-
 static const char *kind_name(int kind)
 {
     return kind == NQ_BACKUP_FULL ? "full" : kind == NQ_BACKUP_INCREMENTAL ? "incremental"
                                                                            : "differential";
 }
 
+static int backup_list(int argc, char **argv);
+static int backup_prune(int argc, char **argv);
+
 int cmd_backup(int argc, char **argv)
 {
     const char *usage = "usage: nqdb backup DBFILE DEST [--full|--incremental|--differential] "
-                        "[--compress] [--encrypt]\n";
+                        "[--compress] [--encrypt]\n"
+                        "       nqdb backup list DEST [--json]\n"
+                        "       nqdb backup prune DEST --keep-full N\n"
+                        "  (a database file named list or prune: write ./list)\n";
+    if (argc >= 2 && !strcmp(argv[1], "list"))
+        return backup_list(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "prune"))
+        return backup_prune(argc, argv);
     const char *pos[2];
     int npos = 0, kind = NQ_BACKUP_FULL, compress = 0;
     for (int i = 1; i < argc; i++) {
@@ -119,50 +75,14 @@ int cmd_backup(int argc, char **argv)
         fprintf(stderr, "%s", usage);
         return EXIT_ERROR;
     }
-    const char *dest = pos[1];
-    if (mkdir(dest, 0755) && errno != EEXIST) {
-        fprintf(stderr, "nqdb: %s: cannot create: %s\n", dest, strerror(errno));
-        return EXIT_ERROR;
-    }
-    entry *es;
-    size_t n;
-    unsigned maxnum;
-    if (list_backups(dest, &es, &n, &maxnum)) {
-        fprintf(stderr, "nqdb: %s: cannot list: %s\n", dest, strerror(errno));
-        return EXIT_ERROR;
-    }
-    char parent[4096];
-    const char *parent_dir = NULL;
-    if (kind != NQ_BACKUP_FULL) {
-        for (size_t i = n; i-- > 0;)
-            if (kind == NQ_BACKUP_INCREMENTAL || es[i].info.kind == NQ_BACKUP_FULL) {
-                snprintf(parent, sizeof parent, "%s/%s", dest, es[i].name);
-                parent_dir = parent;
-                break;
-            }
-        if (!parent_dir) {
-            free(es);
-            fprintf(stderr, "nqdb: %s: no full backup to build on; take one with --full first\n",
-                    dest);
-            return EXIT_ERROR;
-        }
-    }
-    free(es);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%04u-%s", dest, maxnum + 1, kind_name(kind));
     nq_db *db = cli_open(pos[0], 0, 1);
     if (!db)
         return EXIT_ERROR;
-    if (mkdir(dir, 0755)) {
-        fprintf(stderr, "nqdb: %s: cannot create: %s\n", dir, strerror(errno));
-        nq_close(db);
-        return EXIT_ERROR;
-    }
+    char dir[4096];
     nq_backup_info info;
-    int rc = nq_backup(db, dir, kind | compress, parent_dir, &info);
+    int rc = nq_backup_chain_take(db, pos[1], kind | compress, dir, sizeof dir, &info);
     if (rc) {
         int r = cli_fail(db, "backup");
-        rmdir(dir); /* empty after a failure: nq_backup removes what it wrote */
         nq_close(db);
         return r;
     }
@@ -171,6 +91,110 @@ int cmd_backup(int argc, char **argv)
            kind_name(kind), info.backup_id, info.database_id, info.pages, info.page_count,
            (unsigned long long)info.data_bytes, compress ? ", zstd" : "",
            (unsigned long long)info.commit_seq);
+    return 0;
+}
+
+/* nqdb backup list DEST [--json] */
+static int backup_list(int argc, char **argv)
+{
+    const char *usage = "usage: nqdb backup list DEST [--json]\n";
+    const char *dest = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s", usage);
+            return 0;
+        } else if (argv[i][0] == '-' || dest) {
+            fprintf(stderr, "nqdb backup list: unexpected argument \"%s\"\n%s", argv[i], usage);
+            return EXIT_ERROR;
+        } else
+            dest = argv[i];
+    }
+    if (!dest) {
+        fprintf(stderr, "%s", usage);
+        return EXIT_ERROR;
+    }
+    struct stat st;
+    if (stat(dest, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "nqdb: %s: not a directory\n", dest);
+        return EXIT_ERROR;
+    }
+    nq_backup_entry *es;
+    size_t n;
+    char msg[600];
+    if (nq_backup_chain_list(dest, &es, &n, msg, sizeof msg)) {
+        fprintf(stderr, "nqdb: %s\n", msg);
+        return EXIT_ERROR;
+    }
+    if (json)
+        printf("[");
+    for (size_t i = 0; i < n; i++) {
+        const nq_backup_info *b = &es[i].info;
+        if (json)
+            printf("%s\n {\"name\": \"%s\", \"kind\": \"%s\", \"backup_id\": \"%s\", "
+                   "\"parent_id\": \"%s\", \"database_id\": \"%s\", \"created\": \"%s\", "
+                   "\"commit\": %llu, \"pages\": %u, \"page_count\": %u, \"bytes\": %llu, "
+                   "\"compressed\": %s}",
+                   i ? "," : "", es[i].name, kind_name(b->kind), b->backup_id, b->parent_id,
+                   b->database_id, b->created, (unsigned long long)b->commit_seq, b->pages,
+                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? "true" : "false");
+        else
+            printf("%-20s %-12s %s  commit %-8llu %u of %u pages, %llu bytes%s\n", es[i].name,
+                   kind_name(b->kind), b->created, (unsigned long long)b->commit_seq, b->pages,
+                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? " (zstd)" : "");
+    }
+    if (json)
+        printf("%s]\n", n ? "\n" : "");
+    else if (!n)
+        printf("no backups in %s\n", dest);
+    free(es);
+    return 0;
+}
+
+/* nqdb backup prune DEST --keep-full N */
+static int backup_prune(int argc, char **argv)
+{
+    const char *usage = "usage: nqdb backup prune DEST --keep-full N   (N >= 1)\n";
+    const char *dest = NULL;
+    long keep = -1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--keep-full") && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            keep = strtol(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || keep < 1 || keep > 1000000) {
+                fprintf(stderr, "nqdb backup prune: --keep-full: expected an integer >= 1, got "
+                        "\"%s\"\n", argv[i]);
+                return EXIT_ERROR;
+            }
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s", usage);
+            return 0;
+        } else if (argv[i][0] == '-' || dest) {
+            fprintf(stderr, "nqdb backup prune: unexpected argument \"%s\"\n%s", argv[i], usage);
+            return EXIT_ERROR;
+        } else
+            dest = argv[i];
+    }
+    if (!dest || keep < 1) {
+        fprintf(stderr, "%s", usage);
+        return EXIT_ERROR;
+    }
+    struct stat st;
+    if (stat(dest, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "nqdb: %s: not a directory\n", dest);
+        return EXIT_ERROR;
+    }
+    unsigned removed;
+    char msg[600];
+    if (nq_backup_chain_prune(dest, (unsigned)keep, &removed, msg, sizeof msg)) {
+        fprintf(stderr, "nqdb: prune failed: %s\n", msg);
+        return EXIT_ERROR;
+    }
+    printf("%s: removed %u backup(s), kept the newest %ld full backup(s) and what builds on them\n",
+           dest, removed, keep);
     return 0;
 }
 
@@ -204,11 +228,10 @@ static int resolve_chain(char **args, int nargs, char ***out, int *nout)
         *slash = slash == parentdir ? (slash[1] = 0, '/') : 0;
     else
         snprintf(parentdir, sizeof parentdir, ".");
-    entry *es;
+    nq_backup_entry *es;
     size_t n;
-    unsigned maxnum;
-    if (list_backups(parentdir, &es, &n, &maxnum)) {
-        fprintf(stderr, "nqdb: %s: cannot list: %s\n", parentdir, strerror(errno));
+    if (nq_backup_chain_list(parentdir, &es, &n, msg, sizeof msg)) {
+        fprintf(stderr, "nqdb: %s\n", msg);
         return EXIT_ERROR;
     }
     char **rev = calloc(MAX_CHAIN, sizeof *rev);

@@ -46,6 +46,8 @@ static void usage(FILE *out)
             "                            users who log in for JWTs (`nqdb user --help`)\n"
             "  backup DBFILE DEST [--full|--incremental|--differential] [--compress]\n"
             "                            online backup into a new DEST/NNNN-KIND directory\n"
+            "  backup list DEST [--json] | backup prune DEST --keep-full N\n"
+            "                            the backups of a chain directory; remove old chains\n"
             "  restore BACKUPDIR... TARGET [--force]\n"
             "                            rebuild a database from a backup chain (or its last)\n"
             "  verify BACKUPDIR...       check a backup chain's checksums without restoring\n"

@@ -119,6 +119,12 @@ static const keydef keys[] = {
     {"websocket.max_buffered_messages", K_UINT, 0, OFF(websocket.max_buffered_messages), 1, 1000000, "1000", NULL},
     {"websocket.batch_size", K_UINT, 0, OFF(websocket.batch_size), 1, 10000, "100", NULL},
     {"websocket.max_message_bytes", K_SIZE, 0, OFF(websocket.max_message_bytes), 1, GIB, "1048576", NULL},
+    {"backup.enabled", K_BOOL, 0, OFF(backup.enabled), 0, 0, "false", NULL},
+    {"backup.directory", K_STR, 0, OFF(backup.directory), 0, 0, "", NULL},
+    {"backup.interval_seconds", K_UINT, 0, OFF(backup.interval_seconds), 1, 31536000, "86400", NULL},
+    {"backup.full_every", K_UINT, 0, OFF(backup.full_every), 1, 100000, "7", NULL},
+    {"backup.keep_full", K_UINT, 0, OFF(backup.keep_full), 0, 100000, "4", NULL},
+    {"backup.compress", K_BOOL, 0, OFF(backup.compress), 0, 0, "true", NULL},
     {"tracing.enabled", K_BOOL, 0, OFF(tracing.enabled), 0, 0, "false", NULL},
     {"tracing.exporter", K_STR, 0, OFF(tracing.exporter), 0, 0, "console", NULL},
     {"tracing.endpoint", K_STR, 0, OFF(tracing.endpoint), 0, 0, "http://localhost:4317", NULL},
@@ -131,7 +137,8 @@ _Static_assert(sizeof keys / sizeof keys[0] <= CFG_MAX_KEYS, "raise CFG_MAX_KEYS
 
 static const char *const sections[] = {
     "server", "server.tls", "database", "jwt", "rate_limit", "cors", "security",
-    "security.circuit_breaker", "monitoring", "redis", "logging", "websocket", "tracing",
+    "security.circuit_breaker", "monitoring", "redis", "logging", "websocket", "backup",
+    "tracing",
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 

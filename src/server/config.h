@@ -104,6 +104,12 @@ typedef struct server_config {
         size_t max_message_bytes;
     } websocket;
     struct {
+        int enabled;      /* scheduled backups (backup_sched.c) */
+        char *directory;  /* the chain directory; "" = <database.data_path>/backups */
+        unsigned interval_seconds, full_every, keep_full; /* keep_full 0 = never prune */
+        int compress;
+    } backup;
+    struct {
         int enabled;
         char *exporter, *endpoint;
         double sampling_rate;

@@ -3,7 +3,7 @@
  *
  * Start-up order: log, data directory, engine (recovery runs in nq_open), credential store and
  * JWT secret, rate limiter (Redis when configured, memory otherwise), metrics, the connection
- * pool, the WebSocket hub, and last the listening socket — so that nothing is accepted before
+ * pool, the WebSocket hub, the backups (backup_sched.c), and last the listening socket — so that nothing is accepted before
  * everything it needs exists. A background thread writes API-key usage figures back to the
  * credential store every few seconds.
  *
@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup_sched.h"
 #include "server.h"
 
 #define SERVER_WS_STREAM_CONNECTIONS 4 /* engine connections kept for WebSocket streams */
@@ -228,6 +229,8 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
         snprintf(err, errlen, "cannot start the worker threads");
         return -1;
     }
+    if (bsched_start(s, &s->backups, err, errlen) != 0)
+        return -1;
     if (http_start(s, err, errlen) != 0)
         return -1;
     if (pthread_create(&s->flusher, NULL, flusher_main, s) == 0)
@@ -318,6 +321,8 @@ void server_shutdown(nq_server *s)
         nanosleep(&nap, NULL);
     }
     http_stop(s);
+    bsched_stop(s->backups); /* a scheduled backup in progress finishes first */
+    s->backups = NULL;
     if (s->ws)
         ws_hub_free(s->ws);
     if (s->auth)

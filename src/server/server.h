@@ -89,6 +89,7 @@ typedef struct nq_server {
     rl_limiter *rl;
     metrics *metrics;
     ws_hub *ws;
+    struct bsched *backups;        /* scheduled and requested backups (backup_sched.c) */
     srvlog log;
     struct MHD_Daemon *mhd;
     char *tls_pem[3];              /* certificate, key, CA (PEM), alive while the daemon runs */
@@ -223,6 +224,9 @@ int h_logout(req *r);
 int h_generate_key(req *r);
 int h_revoke_key(req *r);
 int h_not_implemented(req *r);
+int h_backup_list(req *r);   /* h_backup.c */
+int h_backup_take(req *r);
+int h_backup_prune(req *r);
 int h_ws_upgrade(req *r);
 
 #endif

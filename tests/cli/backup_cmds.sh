@@ -95,4 +95,38 @@ expect_rc "a missing database" 2
 run $NQ backup
 expect_rc "bad usage" 2
 
+# list and prune (chain directories)
+run $NQ backup list "$B"
+expect_rc "list" 0
+expect_out "list shows the full backup" "0001-full  *full"
+expect_out "list shows the compressed incremental" "0005-incremental .*(zstd)"
+run $NQ backup list "$B" --json
+expect_rc "list --json" 0
+expect_out "list --json has the kind" '"name": "0003-differential", "kind": "differential"'
+run $NQ backup "$DB" "$B" --full
+expect_rc "a second full backup" 0
+expect_out "numbered after the others" "0006-full: full backup"
+run $NQ backup "$DB" "$B" --incremental
+expect_rc "an incremental on the second full" 0
+mkdir "$B/0002-junk"
+run $NQ backup prune "$B" --keep-full 0
+expect_rc "prune --keep-full 0 refused" 2
+run $NQ backup prune "$B"
+expect_rc "prune without --keep-full refused" 2
+run $NQ backup prune "$B" --keep-full 2
+expect_rc "prune keeping 2 full backups: nothing older to remove" 0
+expect_out "prune removed nothing" "removed 0 backup"
+run $NQ backup prune "$B" --keep-full 1
+expect_rc "prune keeping 1 full backup" 0
+expect_out "prune removed the first chain" "removed 5 backup"
+[ -d "$B/0001-full" ] && bad "old chain removed" "0001-full still there" || ok "old chain removed"
+[ -d "$B/0002-junk" ] && ok "a directory that is not a backup is left alone" || bad "junk kept" "0002-junk removed"
+ls -a "$B" | grep -q pruned && bad "no leftovers" "$(ls -a "$B")" || ok "no leftovers"
+run $NQ verify "$B/0007-incremental"
+expect_rc "the kept chain verifies" 0
+run $NQ restore "$B/0007-incremental" "$T/r7.db"
+expect_rc "the kept chain restores" 0
+run $NQ backup list "$T/nothing-here"
+expect_rc "list of a missing directory" 2
+
 cli_finish

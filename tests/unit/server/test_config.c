@@ -228,6 +228,7 @@ static const char ALL_TOML[] =
     "max_files = 3\nstructured_logging = false\n"
     "[websocket]\nmax_connections = 50\nheartbeat_interval_seconds = 10\nheartbeat_timeout_seconds = 40\n"
     "max_buffered_messages = 500\nbatch_size = 20\nmax_message_bytes = 2048\n"
+    "[backup]\nenabled = true\ndirectory = \"/b\"\ninterval_seconds = 61\nfull_every = 2\nkeep_full = 0\ncompress = false\n"
     "[tracing]\nenabled = true\nexporter = \"otlp\"\nendpoint = \"http://j:4317\"\nsampling_rate = 0.5\n"
     "service_name = \"svc\"\ntrace_level = \"basic\"\n";
 
@@ -298,6 +299,12 @@ static char *ALL_ENV[] = {
     "NEUROQUANTUM_WEBSOCKET_MAX_BUFFERED_MESSAGES=500",
     "NEUROQUANTUM_WEBSOCKET_BATCH_SIZE=20",
     "NEUROQUANTUM_WEBSOCKET_MAX_MESSAGE_BYTES=2048",
+    "NEUROQUANTUM_BACKUP_ENABLED=true",
+    "NEUROQUANTUM_BACKUP_DIRECTORY=/b",
+    "NEUROQUANTUM_BACKUP_INTERVAL_SECONDS=61",
+    "NEUROQUANTUM_BACKUP_FULL_EVERY=2",
+    "NEUROQUANTUM_BACKUP_KEEP_FULL=0",
+    "NEUROQUANTUM_BACKUP_COMPRESS=false",
     "NEUROQUANTUM_TRACING_ENABLED=true",
     "NEUROQUANTUM_TRACING_EXPORTER=otlp",
     "NEUROQUANTUM_TRACING_ENDPOINT=http://j:4317",
@@ -381,6 +388,12 @@ static void check_all(const server_config *c)
     assert_int_equal(c->websocket.max_buffered_messages, 500);
     assert_int_equal(c->websocket.batch_size, 20);
     assert_int_equal(c->websocket.max_message_bytes, 2048);
+    assert_int_equal(c->backup.enabled, 1);
+    assert_string_equal(c->backup.directory, "/b");
+    assert_int_equal(c->backup.interval_seconds, 61);
+    assert_int_equal(c->backup.full_every, 2);
+    assert_int_equal(c->backup.keep_full, 0);
+    assert_int_equal(c->backup.compress, 0);
     assert_int_equal(c->tracing.enabled, 1);
     assert_string_equal(c->tracing.exporter, "otlp");
     assert_string_equal(c->tracing.endpoint, "http://j:4317");

@@ -1,0 +1,219 @@
+/*
+ * backup_sched.c — scheduled and requested backups of the server's database (see
+ * backup_sched.h; configuration keys in docs/configuration.md, [backup]).
+ *
+ * The schedule: one thread sleeps backup.interval_seconds (woken early only to stop), then
+ * takes a backup — full when the directory has no full backup or when full_every − 1 backups
+ * already follow the latest full one (counted from the directory, so a restart does not reset
+ * the rhythm), incremental otherwise — and prunes to backup.keep_full full backups (0: never).
+ * A failed run is logged and counted; the next run tries again (a failed incremental is not
+ * retried as a full one: the reason, such as a full disk, is usually the same).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup_sched.h"
+#include "server.h"
+
+struct bsched {
+    nq_server *srv;
+    nq_db *db;                 /* the backups' own engine connection */
+    char dir[4096];
+    pthread_mutex_t take_mu;   /* one taker or pruner at a time; guards db */
+    pthread_mutex_t mu;        /* guards status and stop */
+    pthread_cond_t cv;
+    int stop;
+    pthread_t thread;
+    int running;
+    bsched_status st;
+};
+
+static int take_locked(bsched *b, int kind, int compress, char *dir, size_t dircap,
+                       nq_backup_info *info, char *err, size_t errlen)
+{
+    int rc = nq_backup_chain_take(b->db, b->dir, kind | (compress ? NQ_BACKUP_COMPRESS : 0), dir,
+                                  dircap, info);
+    if (rc)
+        snprintf(err, errlen, "%s", nq_errmsg(b->db));
+    return rc;
+}
+
+int bsched_take(bsched *b, int kind, int compress, char *dir, size_t dircap,
+                nq_backup_info *info, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&b->take_mu);
+    int rc = take_locked(b, kind, compress, dir, dircap, info, err, errlen);
+    pthread_mutex_unlock(&b->take_mu);
+    return rc;
+}
+
+int bsched_prune(bsched *b, unsigned keep_full, unsigned *removed, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&b->take_mu);
+    int rc = nq_backup_chain_prune(b->dir, keep_full, removed, err, errlen);
+    pthread_mutex_unlock(&b->take_mu);
+    return rc;
+}
+
+/* The kind the schedule takes next, from what the directory holds. */
+static int next_kind(bsched *b)
+{
+    nq_backup_entry *es;
+    size_t n;
+    if (nq_backup_chain_list(b->dir, &es, &n, NULL, 0))
+        return NQ_BACKUP_FULL;
+    size_t since = 0;
+    int have_full = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (es[i].info.kind == NQ_BACKUP_FULL) {
+            have_full = 1;
+            break;
+        }
+        since++;
+    }
+    free(es);
+    if (!have_full || since + 1 >= b->st.full_every)
+        return NQ_BACKUP_FULL;
+    return NQ_BACKUP_INCREMENTAL;
+}
+
+static void scheduled_run(bsched *b)
+{
+    char dir[4096] = "", err[600] = "";
+    nq_backup_info info;
+    pthread_mutex_lock(&b->take_mu);
+    int kind = next_kind(b);
+    int rc = take_locked(b, kind, b->st.compress, dir, sizeof dir, &info, err, sizeof err);
+    unsigned removed = 0;
+    char perr[600] = "";
+    int prc = 0;
+    if (rc == 0 && b->st.keep_full)
+        prc = nq_backup_chain_prune(b->dir, b->st.keep_full, &removed, perr, sizeof perr);
+    pthread_mutex_unlock(&b->take_mu);
+
+    if (rc == 0)
+        srvlog_msg(&b->srv->log, SRVLOG_INFO, NULL,
+                   "scheduled backup: %s (%s, %u of %u pages, %llu bytes, commit %llu)%s", dir,
+                   kind == NQ_BACKUP_FULL ? "full" : "incremental", info.pages, info.page_count,
+                   (unsigned long long)info.data_bytes, (unsigned long long)info.commit_seq,
+                   removed ? "; older backups pruned" : "");
+    else
+        srvlog_msg(&b->srv->log, SRVLOG_ERROR, NULL, "scheduled backup into %s failed: %s", b->dir,
+                   err);
+    if (prc)
+        srvlog_msg(&b->srv->log, SRVLOG_ERROR, NULL, "pruning %s failed: %s", b->dir, perr);
+
+    pthread_mutex_lock(&b->mu);
+    b->st.last_run = time(NULL);
+    if (rc == 0) {
+        b->st.taken++;
+        snprintf(b->st.last_dir, sizeof b->st.last_dir, "%s", dir);
+        if (prc)
+            snprintf(b->st.last_error, sizeof b->st.last_error, "backup taken; pruning failed: %s", perr);
+        else
+            b->st.last_error[0] = '\0';
+    } else {
+        b->st.failed++;
+        b->st.last_dir[0] = '\0';
+        snprintf(b->st.last_error, sizeof b->st.last_error, "%s", err);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void *sched_main(void *arg)
+{
+    bsched *b = arg;
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop) {
+        b->st.next_run = time(NULL) + (time_t)b->st.interval_seconds;
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_sec += (time_t)b->st.interval_seconds;
+        int r = 0;
+        while (!b->stop && r != ETIMEDOUT)
+            r = pthread_cond_timedwait(&b->cv, &b->mu, &t);
+        if (b->stop)
+            break;
+        b->st.next_run = 0;
+        pthread_mutex_unlock(&b->mu);
+        scheduled_run(b);
+        pthread_mutex_lock(&b->mu);
+    }
+    b->st.next_run = 0;
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+int bsched_start(nq_server *s, bsched **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const server_config *c = &s->cfg;
+    bsched *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->srv = s;
+    if (c->backup.directory && c->backup.directory[0])
+        snprintf(b->dir, sizeof b->dir, "%s", c->backup.directory);
+    else
+        snprintf(b->dir, sizeof b->dir, "%s/backups", c->database.data_path);
+    b->st.enabled = c->backup.enabled;
+    b->st.interval_seconds = c->backup.interval_seconds;
+    b->st.full_every = c->backup.full_every;
+    b->st.keep_full = c->backup.keep_full;
+    b->st.compress = c->backup.compress;
+    pthread_mutex_init(&b->take_mu, NULL);
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    int rc = nq_clone(s->db, &b->db);
+    if (rc != NQ_OK) {
+        snprintf(err, errlen, "cannot open an engine connection for backups: %s", nq_strerror(rc));
+        bsched_stop(b);
+        return -1;
+    }
+    if (b->st.enabled) {
+        if (pthread_create(&b->thread, NULL, sched_main, b) != 0) {
+            snprintf(err, errlen, "cannot start the backup thread");
+            bsched_stop(b);
+            return -1;
+        }
+        b->running = 1;
+        srvlog_msg(&s->log, SRVLOG_INFO, NULL,
+                   "scheduled backups into %s every %u s (a full one at least every %u, keeping %u full)",
+                   b->dir, b->st.interval_seconds, b->st.full_every, b->st.keep_full);
+    }
+    *out = b;
+    return 0;
+}
+
+void bsched_stop(bsched *b)
+{
+    if (!b)
+        return;
+    if (b->running) {
+        pthread_mutex_lock(&b->mu);
+        b->stop = 1;
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        pthread_join(b->thread, NULL);
+    }
+    if (b->db)
+        nq_close(b->db);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    pthread_mutex_destroy(&b->take_mu);
+    free(b);
+}
+
+const char *bsched_dir(const bsched *b) { return b->dir; }
+
+void bsched_get_status(bsched *b, bsched_status *st)
+{
+    pthread_mutex_lock(&b->mu);
+    *st = b->st;
+    pthread_mutex_unlock(&b->mu);
+}
