@@ -197,12 +197,11 @@ static void test_prune_random_chains(void **state)
         snprintf(name, sizeof name, "p%d.db", round);
         snprintf(dest, sizeof dest, "%s/chain-p%d", root, round);
         nq_db *db = open_db(name);
-        int kinds[40], nb = 10 + (int)(nq_rng_next(&r) % 20), nfull = 0;
+        int kinds[40], nb = 10 + (int)(nq_rng_next(&r) % 20);
         for (int i = 0; i < nb; i++) {
             put(db, round * 1000 + i);
             int k = i == 0 ? NQ_BACKUP_FULL : (int)(nq_rng_next(&r) % 3);
             kinds[i] = k;
-            nfull += k == NQ_BACKUP_FULL;
             char want[64];
             snprintf(want, sizeof want, "%04d-%s", i + 1,
                      k == 0 ? "full" : k == 1 ? "incremental" : "differential");
