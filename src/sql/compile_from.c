@@ -26,11 +26,13 @@
  * conjuncts; WHERE conjuncts that read it run above the join, as SQL requires.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sql/compile.h"
+#include "sql/plan_joinorder.h"
 #include "sql/tablefunc.h"
 
 #define DEFAULT_ROWS 1000.0
@@ -65,8 +67,9 @@ typedef struct fctx {
     conj *cj;
     int ncj, capcj;
     int has_outer;
-    int *order;            /* fixed order when has_outer */
+    int *order;            /* the written order (RIGHT JOIN sides swapped); the search's result */
     int norder;
+    int quantum;           /* a QUANTUM_JOIN: the order is annealed (plan_joinorder.c) */
 } fctx;
 
 static int add_item(fctx *f, fitem it)
@@ -518,7 +521,7 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
     }
     default: {
         if (fr->jtype == AST_JOIN_QUANTUM)
-            return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: QUANTUM_JOIN");
+            f->quantum = 1; /* an inner join whose FROM gets its order by annealing */
         int lf, ln, rf, rn;
         int outer = fr->jtype == AST_JOIN_LEFT || fr->jtype == AST_JOIN_RIGHT ||
                     fr->jtype == AST_JOIN_FULL;
@@ -807,11 +810,55 @@ static int col_class(fctx *f, const bx *b, sqlv_type *t)
  * `it.col = placed.col` of one type class: the inner side keeps only the conjuncts about it
  * alone, the rest become the join's residual condition. Returns 1 with *out set, 0 when no
  * equality qualifies, or an error. With out NULL it only says whether one qualifies. */
+/* Is e `it.col = expr(placed items)` with both sides of one type class (a hash join key)? */
+static int hash_eq(fctx *f, fitem *it, uint64_t with, bx *e, bx **in_out, bx **outer_out,
+                   sqlv_type *ti_out)
+{
+    uint64_t me = slot_bit(f, it->slot);
+    if (e->kind != BX_CMP || e->op != AST_OP_EQ)
+        return 0;
+    bx *in = e->a->kind == BX_COL && e->a->slot == it->slot ? e->a
+             : e->b->kind == BX_COL && e->b->slot == it->slot ? e->b : NULL;
+    if (!in)
+        return 0;
+    bx *outer = in == e->a ? e->b : e->a;
+    uint64_t os = item_slots(f, outer);
+    if ((os & me) || (os & ~with) || !(os & items_of(f)))
+        return 0; /* the outer side must read placed items (and not the item itself) */
+    sqlv_type ti, to;
+    if (!col_class(f, in, &ti))
+        return 0;
+    if (outer->kind == BX_COL && col_class(f, outer, &to)) {
+        if (ti != to)
+            return 0;
+    } else if (ti != SQLV_INT) /* an expression: only against numeric columns */
+        return 0;
+    *in_out = in;
+    *outer_out = outer;
+    *ti_out = ti;
+    return 1;
+}
+
 static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double rows, bx **filt,
                      op **out)
 {
     cc *c = f->c;
     uint64_t me = slot_bit(f, it->slot);
+    if (!out) {
+        /* asked only whether a hash join is possible: no allocation (the order search asks
+         * this for many (item, placed) pairs) */
+        bx *in, *outer;
+        sqlv_type ti;
+        if (!it->left_join) {
+            for (int k = 0; k < f->ncj; k++)
+                if (ready(f, &f->cj[k], it, with) && hash_eq(f, it, with, f->cj[k].e, &in, &outer, &ti))
+                    return 1;
+        } else
+            for (int k = 0; k < it->non; k++)
+                if (hash_eq(f, it, with, it->on[k], &in, &outer, &ti))
+                    return 1;
+        return 0;
+    }
     bx **lk = ast_alloc(c->a, sizeof(bx *) * 16), **rk = ast_alloc(c->a, sizeof(bx *) * 16);
     if (!lk || !rk)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -831,24 +878,9 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
             cand[ncand++] = it->on[k];
     int numeric = 1; /* every key is numeric: outer TEXT keys are converted at probe time */
     for (int k = 0; k < ncand && nk < 16; k++) {
-        bx *e = cand[k];
-        if (e->kind != BX_CMP || e->op != AST_OP_EQ)
-            continue;
-        bx *in = e->a->kind == BX_COL && e->a->slot == it->slot ? e->a
-                 : e->b->kind == BX_COL && e->b->slot == it->slot ? e->b : NULL;
-        if (!in)
-            continue;
-        bx *outer = in == e->a ? e->b : e->a;
-        uint64_t os = item_slots(f, outer);
-        if ((os & me) || (os & ~with) || !(os & items_of(f)))
-            continue; /* the outer side must read placed items (and not the item itself) */
-        sqlv_type ti, to;
-        if (!col_class(f, in, &ti))
-            continue;
-        if (outer->kind == BX_COL && col_class(f, outer, &to)) {
-            if (ti != to)
-                continue;
-        } else if (ti != SQLV_INT) /* an expression: only against numeric columns */
+        bx *in, *outer;
+        sqlv_type ti;
+        if (!hash_eq(f, it, with, cand[k], &in, &outer, &ti))
             continue;
         if (ti != SQLV_INT)
             numeric = 0;
@@ -857,8 +889,6 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     }
     if (!nk)
         return 0;
-    if (!out)
-        return 1; /* asked only whether a hash join is possible */
     /* split: conditions on the item alone filter the build side; the rest is residual */
     bx **inner = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
     bx **resid = ast_alloc(c->a, sizeof(bx *) * (size_t)(ncand + 1));
@@ -899,20 +929,19 @@ static int hash_plan(fctx *f, fitem *it, uint64_t with, op *acc, op *cur, double
     return 1;
 }
 
-/* The cost of joining item i next, after the items in `placed` (rows of them so far;
- * joined: something is placed already): a nested loop repeats i's best access for every row
- * so far; a hash join reads i once through the access path that needs no join key (only its
- * own conditions), costing twice a scan for the copying and hashing, and probes once per row.
- * *a is the nested-loop access, *al the hash join's
- * build access and *hash says which is cheaper. -1 when out of memory. */
-static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, double rows,
-                        int joined, access *a, access *al, int *hash)
+/* The access paths for joining item i next, after the items in `placed` (joined: something
+ * is placed already): *a is the nested-loop access (repeated for every row so far), *al the
+ * hash join's build access (the path that needs no join key, only i's own conditions), and
+ * the result the hash join's one-off cost — building copies and hashes every row it reads,
+ * twice a scan's work — or -1 when no equality makes a hash key. -2 when out of memory. */
+static double join_access(fctx *f, int i, uint64_t placed, uint64_t all_items, int joined, access *a,
+                          access *al)
 {
     fitem *it = &f->items[i];
     uint64_t with = placed | slot_bit(f, it->slot);
     conj *cands = malloc(((size_t)f->ncj + (size_t)it->non + 1) * sizeof *cands);
     if (!cands)
-        return -1;
+        return -2;
     int nc = 0;
     if (!it->left_join)
         for (int k = 0; k < f->ncj; k++)
@@ -921,8 +950,7 @@ static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, dou
     for (int k = 0; k < it->non; k++)
         cands[nc++] = (conj){it->on[k], item_slots(f, it->on[k]), 0, 1};
     choose_access(f, it, placed, cands, nc, a);
-    double eff = a->cost * rows;
-    *hash = 0;
+    double hb = -1;
     memset(al, 0, sizeof *al);
     if (joined && it->t && !it->full && hash_plan(f, it, with, NULL, NULL, 0, NULL, NULL) == 1) {
         uint64_t own = ~all_items | slot_bit(f, it->slot);
@@ -931,15 +959,113 @@ static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, dou
             if ((cands[k].slots & ~own) == 0)
                 cands[na++] = cands[k];
         choose_access(f, it, ~all_items, cands, na, al);
-        /* building the table copies and hashes every row it reads: twice a scan's work */
-        double h = 2 * al->cost + rows;
+        hb = 2 * al->cost;
+    }
+    free(cands);
+    return hb;
+}
+
+/* The cost of joining item i next with `rows` rows so far: a nested loop repeats *a for every
+ * row, a hash join reads *al once and probes once per row; *hash says which is cheaper.
+ * -1 when out of memory. plan_joinorder.c's jo_step_cost does the same arithmetic. */
+static double join_cost(fctx *f, int i, uint64_t placed, uint64_t all_items, double rows,
+                        int joined, access *a, access *al, int *hash)
+{
+    double hb = join_access(f, i, placed, all_items, joined, a, al);
+    if (hb < -1.5)
+        return -1;
+    double eff = a->cost * rows;
+    *hash = 0;
+    if (hb >= 0) {
+        double h = hb + rows;
         if (h < eff) {
             eff = h;
             *hash = 1;
         }
     }
-    free(cands);
     return eff;
+}
+
+/* The order search's view of item i after the items `placed` (bits over item positions):
+ * the costs of join_access and the factors by which the operators built for each path
+ * (filters of the conjuncts that become evaluable, the hash join's estimate) multiply the
+ * rows so far — the same expressions as in cc_from below. A conjunct counts as already applied
+ * when every item it reads was placed before (constants: once something is placed). */
+static int order_params(void *ctx, int i, uint64_t placed_items, jo_params *p)
+{
+    fctx *f = ctx;
+    uint64_t all_items = item_mask(f);
+    uint64_t placed = ~all_items | placed_items;
+    int joined = placed_items != 0;
+    fitem *it = &f->items[i];
+    uint64_t me = slot_bit(f, it->slot), with = placed | me;
+    access a, al;
+    double hb = join_access(f, i, placed, all_items, joined, &a, &al);
+    if (hb < -1.5)
+        return nq_err_set(f->c->e, NQ_ENOMEM, "out of memory");
+    int nf = 0, ni = 0;
+    for (int k = 0; k < f->ncj; k++) {
+        conj *cj = &f->cj[k];
+        if (cj->on_only || (cj->slots & ~with) || (joined && (cj->slots & ~placed) == 0))
+            continue;
+        nf++;
+        if ((cj->slots & all_items & ~me) == 0 && cj->slots != ~0ULL)
+            ni++;
+    }
+    p->nl_cost = a.cost;
+    p->hash_build = hb;
+    p->nl_scan = a.kind == 0;
+    p->look_rows = a.rows > 1 ? a.rows : 1;
+    if (nf) {
+        int bounds = a.neq + (a.lo != NULL) + (a.hi != NULL && a.hi != a.lo);
+        double r = a.rows * pow(0.5, nf > bounds ? nf - bounds : 0);
+        p->nl_rows = r < 1 ? 1 : r;
+    } else
+        p->nl_rows = a.rows;
+    double in_al = ni ? al.rows * pow(0.5, ni) : al.rows, in_a = ni ? a.rows * pow(0.5, ni) : a.rows;
+    p->hash_rows = in_al / 10 > 1 ? in_al / 10 : 1;
+    p->scan_hash_rows = in_a / 10 > 1 ? in_a / 10 : 1;
+    return 0;
+}
+
+/* A pass-through plan node above the joins that says how their order was chosen (EXPLAIN). */
+typedef struct jo_op {
+    op base;
+    char *text;
+} jo_op;
+
+static int jo_op_open(op *o, xenv *x, nq_err *e) { return op_open(o->child[0], x, e); }
+static int jo_op_next(op *o, xenv *x, nq_err *e) { return op_next(o->child[0], x, e); }
+static void jo_op_close(op *o, xenv *x) { op_close(o->child[0], x); }
+static void jo_op_describe(const op *o, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", ((const jo_op *)o)->text);
+}
+static const op_vt jo_op_vt = {"join_order", jo_op_open, jo_op_next, jo_op_close, NULL, jo_op_describe};
+
+static op *jo_note_new(cc *c, op *child, const char *buf)
+{
+    jo_op *s = ast_alloc(c->a, sizeof *s);
+    char *t = ast_alloc(c->a, strlen(buf) + 1);
+    if (!s || !t)
+        return NULL;
+    memcpy(t, buf, strlen(buf) + 1);
+    s->base.vt = &jo_op_vt;
+    s->base.out_slot = child->out_slot;
+    s->base.ncols = child->ncols;
+    s->base.child[0] = child;
+    s->base.nchild = 1;
+    s->base.est_rows = child->est_rows;
+    s->base.est_cost = child->est_cost;
+    s->text = t;
+    return &s->base;
+}
+
+static op *jo_op_new(cc *c, op *child, const jo_choice *ch)
+{
+    char buf[384];
+    jo_describe(ch, buf, sizeof buf);
+    return jo_note_new(c, child, buf);
 }
 
 /* The operator reading base table item it through access path a. */
@@ -991,47 +1117,32 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
             goto done_filt;
         cur->est_rows = 1;
     }
+    /* the order: written (outer joins), or searched over the cost model (plan_joinorder.c) */
+    int *order = f.order;
+    jo_choice ch;
+    int searched = 0;
+    const char *fixed_note = NULL;
+    if (f.has_outer || f.n < 2 || f.n > JO_MAX_ITEMS || f.norder != f.n) {
+        if (f.quantum)
+            fixed_note = f.has_outer ? "JOIN ORDER written: QUANTUM_JOIN has no effect here, the outer joins of this FROM fix the order"
+                                     : "JOIN ORDER written: QUANTUM_JOIN has no effect here, the FROM has more than 64 items";
+    } else {
+        jo_model m;
+        if ((rc = jo_model_init(&m, f.n, order_params, &f, c->e)) < 0)
+            goto done_filt;
+        rc = jo_choose(&m, f.quantum, f.order, &ch);
+        jo_model_free(&m);
+        if (rc < 0)
+            goto done_filt;
+        searched = f.quantum || ch.method != JO_GREEDY || ch.dp_cost >= 0 || ch.anneal_cost >= 0;
+    }
     for (int step = 0; step < f.n; step++) {
-        /* pick the item */
-        int pick = -1, use_hash = 0;
+        /* the item, and its access path(s) at this point of the order */
+        int pick = order[step], use_hash = 0;
         access best = {0}, alone = {0};
-        double best_eff = 0;
-        if (f.has_outer)
-            pick = f.order[step];
-        for (int i = 0; i < f.n; i++) {
-            if (f.items[i].placed || (f.has_outer && i != pick))
-                continue;
-            access a, al;
-            int hash;
-            double eff = join_cost(&f, i, placed, all_items, rows, cur != NULL, &a, &al, &hash);
-            if (eff < 0) {
-                rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
-                goto done_filt;
-            }
-            /* one step of lookahead: a table that is cheap to start with can leave only
-             * expensive ways to join the rest (no hash key, no index) */
-            if (!f.has_outer && f.n - step > 1) {
-                double rows2 = rows * (a.rows > 1 ? a.rows : 1), next = -1;
-                uint64_t placed2 = placed | slot_bit(&f, f.items[i].slot);
-                for (int j = 0; j < f.n; j++) {
-                    if (j == i || f.items[j].placed)
-                        continue;
-                    access a2, al2;
-                    int h2;
-                    double e2 = join_cost(&f, j, placed2, all_items, rows2, 1, &a2, &al2, &h2);
-                    if (e2 >= 0 && (next < 0 || e2 < next))
-                        next = e2;
-                }
-                if (next > 0)
-                    eff += next;
-            }
-            if (f.has_outer || pick < 0 || eff < best_eff) {
-                pick = i;
-                best = a;
-                best_eff = eff;
-                use_hash = hash;
-                alone = al;
-            }
+        if (join_cost(&f, pick, placed, all_items, rows, cur != NULL, &best, &alone, &use_hash) < 0) {
+            rc = nq_err_set(c->e, NQ_ENOMEM, "out of memory");
+            goto done_filt;
         }
         fitem *it = &f.items[pick];
         it->placed = 1;
@@ -1157,6 +1268,12 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
             fo->est_cost = cur->est_cost;
             cur = fo;
         }
+    }
+    if (searched || fixed_note) {
+        op *jo = searched ? jo_op_new(c, cur, &ch) : jo_note_new(c, cur, fixed_note);
+        if ((rc = cc_track_op(c, jo)) < 0)
+            goto done_filt;
+        cur = jo;
     }
     *out = cur;
 done_filt:

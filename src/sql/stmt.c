@@ -24,6 +24,7 @@
 #include "sql/dml.h"
 #include "sql/fk.h"
 #include "sql/parser.h"
+#include "sql/plan_joinorder.h"
 #include "sql/stmt.h"
 
 struct sql_stmt {
@@ -248,6 +249,12 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     if (!ast) {
         ast_arena_free(a);
         return 0;
+    }
+    /* QUANTUM_JOIN t1 t2 ... runs as SELECT * FROM t1 QUANTUM_JOIN t2 ... (plan_joinorder.c) */
+    if ((rc = jo_quantum_join_stmt(a, ast, e)) < 0 ||
+        (ast->kind == AST_EXPLAIN && (rc = jo_quantum_join_stmt(a, ast->u.explain->stmt, e)) < 0)) {
+        ast_arena_free(a);
+        return rc;
     }
     sql_stmt *st = calloc(1, sizeof *st);
     char *text = st ? ast_strndup(a, ast->sql, ast->sql_len) : NULL;
