@@ -412,7 +412,13 @@ int jo_choose(jo_model *m, int force_anneal, int *order, jo_choice *ch)
     }
     double t2 = now_ms();
     double c;
-    rc = jo_anneal(m, JO_ANNEAL_SEED, JO_ANNEAL_EVALS, greedy, tmp, &c, &ch->anneal_evals);
+    /* a small FROM (QUANTUM_JOIN of a few tables) has fewer orders than the budget */
+    long budget = JO_ANNEAL_EVALS, fact = 1;
+    for (int i = 2; i <= n && fact < budget; i++)
+        fact *= i;
+    if (2 * fact < budget)
+        budget = 2 * fact;
+    rc = jo_anneal(m, JO_ANNEAL_SEED, budget, greedy, tmp, &c, &ch->anneal_evals);
     if (rc < 0)
         goto out;
     ch->anneal_cost = c;
@@ -445,54 +451,18 @@ const char *jo_method_name(jo_method k)
 
 void jo_describe(const jo_choice *ch, char *buf, size_t cap)
 {
-    int k = snprintf(buf, cap, "JOIN ORDER %s%s: %d tables, est cost %.4g (greedy %.4g", jo_method_name(ch->method),
-                     ch->forced ? " (QUANTUM_JOIN)" : "", ch->n, ch->cost, ch->greedy_cost);
+    const char *why = "";
+    if (ch->forced)
+        why = ch->method == JO_ANNEAL ? " (QUANTUM_JOIN)" : " (QUANTUM_JOIN: the annealed order was not cheaper)";
+    int k = snprintf(buf, cap, "JOIN ORDER %s%s: %d tables, est cost %.4g; greedy %.4g in %.2f ms",
+                     jo_method_name(ch->method), why, ch->n, ch->cost, ch->greedy_cost, ch->greedy_ms);
     if (k < 0 || (size_t)k >= cap)
         return;
     if (ch->dp_cost >= 0)
-        k += snprintf(buf + k, cap - (size_t)k, ", dp %.4g", ch->dp_cost);
+        k += snprintf(buf + k, cap - (size_t)k, ", dp %.4g in %.2f ms", ch->dp_cost, ch->dp_ms);
     if (k < 0 || (size_t)k >= cap)
         return;
     if (ch->anneal_cost >= 0)
-        k += snprintf(buf + k, cap - (size_t)k, ", annealing %.4g, %ld evaluations", ch->anneal_cost,
-                      ch->anneal_evals);
-    if (k < 0 || (size_t)k >= cap)
-        return;
-    snprintf(buf + k, cap - (size_t)k, "), %.2f ms", ch->ms);
-}
-
-/* ---- the statement form ------------------------------------------------------------------- */
-int jo_quantum_join_stmt(ast_arena *a, ast_stmt *s, nq_err *err)
-{
-    if (s->kind != AST_QUANTUM_JOIN)
-        return 0;
-    const ast_ext *x = s->u.ext;
-    ast_select *q = ast_alloc(a, sizeof *q);
-    ast_from *j = ast_alloc(a, sizeof *j), *l = ast_alloc(a, sizeof *l), *r = ast_alloc(a, sizeof *r);
-    ast_result_col *rc = ast_alloc(a, sizeof *rc);
-    ast_expr *star = ast_alloc(a, sizeof *star);
-    if (!q || !j || !l || !r || !rc || !star)
-        return nq_err_set(err, NQ_ENOMEM, "out of memory");
-    l->kind = r->kind = AST_FROM_TABLE;
-    l->schema = x->table.schema;
-    l->name = x->table.name;
-    r->schema = x->table2.schema;
-    r->name = x->table2.name;
-    j->kind = AST_FROM_JOIN;
-    j->jtype = AST_JOIN_QUANTUM;
-    j->left = l;
-    j->right = r;
-    j->on = x->on;
-    j->using_cols = x->using_cols;
-    star->kind = AST_E_STAR;
-    star->line = s->line;
-    star->col = s->col;
-    rc->e = star;
-    q->kind = AST_SEL_CORE;
-    q->from = j;
-    if (ast_list_push(a, &q->cols, rc) < 0)
-        return nq_err_set(err, NQ_ENOMEM, "out of memory");
-    s->kind = AST_SELECT;
-    s->u.select = q;
-    return 0;
+        snprintf(buf + k, cap - (size_t)k, ", annealing %.4g in %.2f ms (%ld evaluations)", ch->anneal_cost,
+                 ch->anneal_ms, ch->anneal_evals);
 }

@@ -108,8 +108,8 @@ int jo_exhaustive(jo_model *m, int *order, double *cost);
 /* The policy above; order receives the chosen order. force_anneal: QUANTUM_JOIN. */
 int jo_choose(jo_model *m, int force_anneal, int *order, jo_choice *ch);
 const char *jo_method_name(jo_method k);
-/* "join order: annealing, 10 tables, est cost 1.2e+04 (greedy 3.4e+04, dp 1.2e+04,
- * annealing 1.2e+04), 4000 evaluations, 2.1 ms" */
+/* The EXPLAIN line: "JOIN ORDER dp: 10 tables, est cost 3094; greedy 2.562e+08 in 0.12 ms,
+ * dp 3094 in 6.10 ms, annealing 9.579e+04 in 2.90 ms (4000 evaluations)". */
 void jo_describe(const jo_choice *ch, char *buf, size_t cap);
 
 /* The statement `QUANTUM_JOIN t1 t2 [ON e] [USING (cols)]` becomes, in place (nodes in a),
