@@ -466,3 +466,39 @@ void jo_describe(const jo_choice *ch, char *buf, size_t cap)
         snprintf(buf + k, cap - (size_t)k, ", annealing %.4g in %.2f ms (%ld evaluations)", ch->anneal_cost,
                  ch->anneal_ms, ch->anneal_evals);
 }
+
+/* ---- the statement form ------------------------------------------------------------------- */
+int jo_quantum_join_stmt(ast_arena *a, ast_stmt *s, nq_err *err)
+{
+    if (s->kind != AST_QUANTUM_JOIN)
+        return 0;
+    const ast_ext *x = s->u.ext;
+    ast_select *q = ast_alloc(a, sizeof *q);
+    ast_from *j = ast_alloc(a, sizeof *j), *l = ast_alloc(a, sizeof *l), *r = ast_alloc(a, sizeof *r);
+    ast_result_col *rc = ast_alloc(a, sizeof *rc);
+    ast_expr *star = ast_alloc(a, sizeof *star);
+    if (!q || !j || !l || !r || !rc || !star)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    l->kind = r->kind = AST_FROM_TABLE;
+    l->schema = x->table.schema;
+    l->name = x->table.name;
+    r->schema = x->table2.schema;
+    r->name = x->table2.name;
+    j->kind = AST_FROM_JOIN;
+    j->jtype = AST_JOIN_QUANTUM;
+    j->left = l;
+    j->right = r;
+    j->on = x->on;
+    j->using_cols = x->using_cols;
+    star->kind = AST_E_STAR;
+    star->line = s->line;
+    star->col = s->col;
+    rc->e = star;
+    q->kind = AST_SEL_CORE;
+    q->from = j;
+    if (ast_list_push(a, &q->cols, rc) < 0)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    s->kind = AST_SELECT;
+    s->u.select = q;
+    return 0;
+}
