@@ -1,0 +1,252 @@
+/*
+ * bench_joinorder.c — join ordering in the planner: greedy, DP over subsets and annealing on
+ * generated many-way joins of real tables (docs/quantum.md "Join ordering by annealing").
+ *
+ * For each shape (chain: t_i.p = t_{i-1}.id; star: a fact table with a key to each dimension;
+ * clique: every pair joined on a shared key column) and size (8, 10, 12, 16 tables), the
+ * program creates the tables in a temporary database with seeded cardinalities (10 to 5000
+ * rows) and indexes on some join columns, runs ANALYZE, and asks EXPLAIN for the plan of
+ * `SELECT count(*) FROM <tables in a shuffled order> WHERE <join conditions>`. The JOIN ORDER
+ * line is the planner's own account: the estimated cost of the greedy, DP (n <= 12) and
+ * annealed orders under its cost model and the time each search took; the program prints them
+ * with each cost's ratio to the best (the DP optimum where DP ran). It then runs the query
+ * (the chosen plan) and the same join written with LEFT JOINs that must match, which keeps
+ * the written (shuffled) order, and prints both times (median of 3) and that both counted the
+ * same rows. There is no way to run the greedy's plan when another was chosen, so executed
+ * time is compared with the written order, not with greedy.
+ *
+ *   bench_joinorder [DIR]   (default: a fresh directory under /tmp)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "nqdb.h"
+
+static nq_db *db;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_joinorder: %s: %s\n", what, nq_errmsg(db));
+    exit(1);
+}
+
+static void exec(const char *sql)
+{
+    if (nq_exec(db, sql, NULL, NULL) != NQ_OK)
+        die(sql);
+}
+
+typedef struct plan_line {
+    char method[64];
+    double cost, greedy, greedy_ms, dp, dp_ms, anneal, anneal_ms;
+    long evals;
+} plan_line;
+
+static void explain(const char *q, plan_line *pl)
+{
+    char *sql = malloc(strlen(q) + 16);
+    sprintf(sql, "EXPLAIN %s", q);
+    nq_stmt *st;
+    if (nq_prepare(db, sql, (size_t)-1, &st, NULL) != NQ_OK)
+        die(sql);
+    memset(pl, 0, sizeof *pl);
+    pl->dp = pl->dp_ms = -1;
+    while (nq_step(st) == NQ_ROW) {
+        const char *t = nq_column_text(st, 0);
+        const char *j = t ? strstr(t, "JOIN ORDER ") : NULL;
+        if (!j)
+            continue;
+        sscanf(j, "JOIN ORDER %63[^:]", pl->method);
+        const char *p;
+        if ((p = strstr(j, "est cost ")))
+            sscanf(p, "est cost %lf", &pl->cost);
+        if ((p = strstr(j, "greedy ")) && (p = strstr(p + 1, "greedy ")) == NULL)
+            p = strstr(j, "; greedy ") + 2;
+        else
+            p = strstr(j, "; greedy ") + 2;
+        sscanf(p, "greedy %lf in %lf", &pl->greedy, &pl->greedy_ms);
+        if ((p = strstr(j, ", dp ")))
+            sscanf(p, ", dp %lf in %lf", &pl->dp, &pl->dp_ms);
+        if ((p = strstr(j, ", annealing ")))
+            sscanf(p, ", annealing %lf in %lf ms (%ld", &pl->anneal, &pl->anneal_ms, &pl->evals);
+    }
+    nq_finalize(st);
+    free(sql);
+}
+
+static double run_count(const char *q, long long *count)
+{
+    double best[3];
+    for (int r = 0; r < 3; r++) {
+        nq_stmt *st;
+        double t0 = bu_now();
+        if (nq_prepare(db, q, (size_t)-1, &st, NULL) != NQ_OK)
+            die(q);
+        if (nq_step(st) != NQ_ROW)
+            die(q);
+        *count = nq_column_int64(st, 0);
+        nq_finalize(st);
+        best[r] = bu_now() - t0;
+    }
+    return bu_median(best, 3);
+}
+
+enum { CHAIN, STAR, CLIQUE };
+static const char *shape_name[] = {"chain", "star", "clique"};
+
+int main(int argc, char **argv)
+{
+    char dir[256];
+    if (argc > 1)
+        snprintf(dir, sizeof dir, "%s", argv[1]);
+    else {
+        snprintf(dir, sizeof dir, "/tmp/bench_joinorder-XXXXXX");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            return 1;
+        }
+    }
+    char cpu[256], path[512];
+    bu_cpu_model(cpu, sizeof cpu);
+#ifdef NQ_BENCH_BUILD_TYPE
+    printf("bench_joinorder (%s build) on %s, load %.2f\n", NQ_BENCH_BUILD_TYPE, cpu, bu_loadavg());
+#endif
+    printf("%-7s %3s %-10s %11s %11s %11s %8s %8s %9s %9s %9s %10s %10s %s\n", "shape", "n", "chosen",
+           "greedy", "dp", "annealing", "gr/best", "an/best", "greedy ms", "dp ms", "anneal ms", "run ms",
+           "written ms", "rows");
+    static const int sizes[] = {8, 10, 12, 16};
+    static const int cards[] = {10, 50, 200, 1000, 5000};
+    for (int shape = 0; shape < 3; shape++)
+        for (int si = 0; si < 4; si++) {
+            int n = sizes[si];
+            snprintf(path, sizeof path, "%s/%s%d.db", dir, shape_name[shape], n);
+            unlink(path);
+            if (nq_open(path, NULL, &db) != NQ_OK) {
+                fprintf(stderr, "cannot open %s\n", path);
+                return 1;
+            }
+            bu_rng r;
+            bu_rng_seed(&r, (uint64_t)(shape * 100 + n));
+            int rows[16];
+            exec("BEGIN");
+            char sql[4096];
+            for (int i = 0; i < n; i++) {
+                rows[i] = shape == STAR && i == 0 ? 5000 : cards[bu_rng_below(&r, 5)];
+                snprintf(sql, sizeof sql, "CREATE TABLE t%d(id INTEGER PRIMARY KEY, p INTEGER, k INTEGER%s)", i,
+                         shape == STAR && i == 0 ? ", d1 INTEGER, d2 INTEGER, d3 INTEGER, d4 INTEGER, d5 INTEGER, "
+                                                   "d6 INTEGER, d7 INTEGER, d8 INTEGER, d9 INTEGER, d10 INTEGER, "
+                                                   "d11 INTEGER, d12 INTEGER, d13 INTEGER, d14 INTEGER, d15 INTEGER"
+                                                 : "");
+                exec(sql);
+            }
+            for (int i = 0; i < n; i++) {
+                nq_stmt *ins;
+                snprintf(sql, sizeof sql, "INSERT INTO t%d(id, p, k) VALUES (?, ?, ?)", i);
+                if (nq_prepare(db, sql, (size_t)-1, &ins, NULL) != NQ_OK)
+                    die(sql);
+                for (int k = 0; k < rows[i]; k++) {
+                    nq_bind_int64(ins, 1, k);
+                    nq_bind_int64(ins, 2, i ? (int64_t)bu_rng_below(&r, (uint64_t)rows[i - 1]) : 0);
+                    nq_bind_int64(ins, 3, (int64_t)bu_rng_below(&r, 10000));
+                    if (nq_step(ins) != NQ_DONE)
+                        die("insert");
+                    nq_reset(ins);
+                }
+                nq_finalize(ins);
+                if (bu_rng_below(&r, 2)) {
+                    snprintf(sql, sizeof sql, "CREATE INDEX t%d_%s ON t%d(%s)", i, shape == CLIQUE ? "k" : "p", i,
+                             shape == CLIQUE ? "k" : "p");
+                    exec(sql);
+                }
+            }
+            if (shape == STAR)
+                for (int d = 1; d < n; d++) {
+                    snprintf(sql, sizeof sql, "UPDATE t0 SET d%d = abs(id * %d + %d) %% %d", d, 7 + 2 * d, d, rows[d]);
+                    exec(sql);
+                }
+            exec("COMMIT");
+            exec("ANALYZE");
+            /* the query, tables in a shuffled order */
+            int perm[16];
+            for (int i = 0; i < n; i++)
+                perm[i] = i;
+            for (int i = n - 1; i > 0; i--) {
+                int j = (int)bu_rng_below(&r, (uint64_t)i + 1), t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            char q[8192], w[8192];
+            int k = snprintf(q, sizeof q, "SELECT count(*) FROM ");
+            for (int i = 0; i < n; i++)
+                k += snprintf(q + k, sizeof q - (size_t)k, "%st%d", i ? ", " : "", perm[i]);
+            k += snprintf(q + k, sizeof q - (size_t)k, " WHERE ");
+            int first = 1;
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++) {
+                    char cond[128] = "";
+                    if (shape == CHAIN && j == i + 1)
+                        snprintf(cond, sizeof cond, "t%d.p = t%d.id", j, i);
+                    else if (shape == STAR && i == 0)
+                        snprintf(cond, sizeof cond, "t0.d%d = t%d.id", j, j);
+                    else if (shape == CLIQUE)
+                        snprintf(cond, sizeof cond, "t%d.k = t%d.k", i, j);
+                    if (!*cond)
+                        continue;
+                    k += snprintf(q + k, sizeof q - (size_t)k, "%s%s", first ? "" : " AND ", cond);
+                    first = 0;
+                }
+            /* the written order: LEFT JOINs whose right side must match */
+            k = snprintf(w, sizeof w, "SELECT count(*) FROM t%d", perm[0]);
+            for (int x = 1; x < n; x++) {
+                int b = perm[x];
+                k += snprintf(w + k, sizeof w - (size_t)k, " LEFT JOIN t%d ON 1 = 1", b);
+                for (int y = 0; y < x; y++) {
+                    int a = perm[y], lo = a < b ? a : b, hi = a < b ? b : a;
+                    if (shape == CHAIN && hi == lo + 1)
+                        k += snprintf(w + k, sizeof w - (size_t)k, " AND t%d.p = t%d.id", hi, lo);
+                    else if (shape == STAR && lo == 0)
+                        k += snprintf(w + k, sizeof w - (size_t)k, " AND t0.d%d = t%d.id", hi, hi);
+                    else if (shape == CLIQUE)
+                        k += snprintf(w + k, sizeof w - (size_t)k, " AND t%d.k = t%d.k", lo, hi);
+                }
+            }
+            k += snprintf(w + k, sizeof w - (size_t)k, " WHERE 1 = 1");
+            for (int x = 1; x < n; x++)
+                k += snprintf(w + k, sizeof w - (size_t)k, " AND t%d.id IS NOT NULL", perm[x]);
+            plan_line pl;
+            explain(q, &pl);
+            double best = pl.dp >= 0 ? pl.dp : pl.cost;
+            if (pl.greedy < best)
+                best = pl.greedy;
+            if (pl.anneal < best)
+                best = pl.anneal;
+            char dps[32] = "-", dpms[32] = "-";
+            if (pl.dp >= 0) {
+                snprintf(dps, sizeof dps, "%.4g", pl.dp);
+                snprintf(dpms, sizeof dpms, "%.2f", pl.dp_ms);
+            }
+            printf("%-7s %3d %-10s %11.4g %11s %11.4g %8.3g %8.3g %9.2f %9s %9.2f", shape_name[shape], n, pl.method,
+                   pl.greedy, dps, pl.anneal, pl.greedy / best, pl.anneal / best, pl.greedy_ms, dpms, pl.anneal_ms);
+            fflush(stdout);
+            /* run both when the written order's plan is not hopeless (a cross product of big tables) */
+            long long c1 = -1, c2 = -1;
+            double t1 = run_count(q, &c1);
+            double t2 = -1;
+            if (shape != CLIQUE || n <= 10)
+                t2 = run_count(w, &c2);
+            if (t2 >= 0)
+                printf(" %10.2f %10.2f %lld%s\n", t1 * 1e3, t2 * 1e3, c1, c1 == c2 ? "" : " (MISMATCH)");
+            else
+                printf(" %10.2f %10s %lld\n", t1 * 1e3, "-", c1);
+            nq_close(db);
+            unlink(path);
+            snprintf(sql, sizeof sql, "%s-wal", path);
+            unlink(sql);
+        }
+    if (argc <= 1)
+        rmdir(dir);
+    return 0;
+}
