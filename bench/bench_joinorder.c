@@ -63,11 +63,8 @@ static void explain(const char *q, plan_line *pl)
         const char *p;
         if ((p = strstr(j, "est cost ")))
             sscanf(p, "est cost %lf", &pl->cost);
-        if ((p = strstr(j, "greedy ")) && (p = strstr(p + 1, "greedy ")) == NULL)
-            p = strstr(j, "; greedy ") + 2;
-        else
-            p = strstr(j, "; greedy ") + 2;
-        sscanf(p, "greedy %lf in %lf", &pl->greedy, &pl->greedy_ms);
+        if ((p = strstr(j, "; greedy ")))
+            sscanf(p, "; greedy %lf in %lf", &pl->greedy, &pl->greedy_ms);
         if ((p = strstr(j, ", dp ")))
             sscanf(p, ", dp %lf in %lf", &pl->dp, &pl->dp_ms);
         if ((p = strstr(j, ", annealing ")))
@@ -130,7 +127,7 @@ int main(int argc, char **argv)
             }
             bu_rng r;
             bu_rng_seed(&r, (uint64_t)(shape * 100 + n));
-            int rows[16];
+            int rows[16] = {0};
             exec("BEGIN");
             char sql[4096];
             for (int i = 0; i < n; i++) {
@@ -170,7 +167,7 @@ int main(int argc, char **argv)
             exec("COMMIT");
             exec("ANALYZE");
             /* the query, tables in a shuffled order */
-            int perm[16];
+            int perm[16] = {0};
             for (int i = 0; i < n; i++)
                 perm[i] = i;
             for (int i = n - 1; i > 0; i--) {
