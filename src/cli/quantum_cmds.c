@@ -41,7 +41,7 @@ static const quantum_subcmd quantum_subcmds[] = {
      "grover --qubits N --marked I[,J...] [--shots S] [--qasm FILE] [--seed N] [--json]\n"
      "                            Grover search on the state-vector simulator"},
     {"tfim", quantum_tfim,
-     "tfim --spins N --J J --h H [--boundary periodic|open] [--method exact] [--json]\n"
+     "tfim --spins N --J J --h H [--boundary periodic|open] [--method exact|sqa] [--json]\n"
      "                            ground state of the transverse-field Ising chain"},
 };
 #define N_SUBCMDS (sizeof quantum_subcmds / sizeof *quantum_subcmds)

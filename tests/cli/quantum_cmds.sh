@@ -1,6 +1,5 @@
 #!/bin/sh
-# quantum_cmds.sh SHARED_DIR NQDB... — `nqdb quantum` end to end: --help, what is not built
-# yet (tfim --method sqa: exit 2 with "not supported yet"), `quantum qubo` on
+# quantum_cmds.sh SHARED_DIR NQDB... — `nqdb quantum` end to end: --help, `quantum qubo` on
 # small JSON, Beasley and Gset inputs written here (exact optima known), every solver, --json,
 # bad usage and bad input (exit 2, message on stderr), and bqp50-1 from SHARED_DIR/data/qubo
 # solved to its proven optimum -2098 (that check is skipped, saying so, without the data).
@@ -14,12 +13,10 @@ NQ="$*"
 run $NQ quantum --help
 expect_rc "quantum --help" 0
 expect_out "help names qubo" "qubo FILE"
+expect_out "help names tfim sqa" "tfim .*--method exact|sqa"
 run $NQ quantum
 expect_rc "quantum without subcommand" 2
-# grover and tfim are tested in quantum_sim_cmds.sh; tfim --method sqa is not built yet
-run $NQ quantum tfim --spins 4 --J 1 --h 1 --method sqa
-expect_rc "quantum tfim sqa not built" 2
-expect_err "quantum tfim sqa message" "not supported yet: nqdb quantum tfim --method sqa"
+# grover and tfim (--method exact and sqa) are tested in quantum_sim_cmds.sh
 run $NQ quantum frobnicate
 expect_rc "unknown subcommand" 2
 

@@ -4,8 +4,10 @@
 # (N = 16, one marked: k = 3, P = 0.9613189697265625), seeded shots that repeat, the OpenQASM 3
 # file (header, qubit declaration, gate count), --json; TFIM energies against the published
 # exact values (N = 4, J = 1, h = 0.5: -4.2715584101; N = 8, J = h = 1: -10.251661791) and the
-# closed form; --method sqa is "not supported yet"; bad usage, out-of-range marks and a memory
-# budget that is too small all exit 2 with a message.
+# closed form; --method sqa (path-integral Monte Carlo) at N = 64, J = h = 1 within 1 % of the
+# closed form, with its error bar, the Trotterized closed form and the same numbers for the same
+# seed; bad usage, out-of-range marks and a memory budget that is too small all exit 2 with a
+# message.
 set -u
 . "$(dirname "$0")/lib.sh"
 cli_setup qsim
@@ -17,7 +19,7 @@ expect_rc "grover --help" 0
 expect_out "grover help names the formula" "floor(pi / (4 theta))"
 run $NQ quantum tfim --help
 expect_rc "tfim --help" 0
-expect_out "tfim help says sqa is not built" "sqa.*not supported yet"
+expect_out "tfim help describes sqa" "method sqa.*path-integral Monte Carlo"
 
 run $NQ quantum grover --qubits 4 --marked 5
 expect_rc "grover 4 qubits" 0
@@ -73,9 +75,37 @@ expect_out "tfim N=8 formula" '"formula":-10.25166179096'
 expect_out "tfim converged" '"converged":true'
 run $NQ quantum tfim --spins 5 --J 2 --h 0 --boundary open
 expect_out "tfim open h=0" "^ground-state energy: -8.000000000000 "
-run $NQ quantum tfim --spins 4 --J 1 --h 1 --method sqa
-expect_rc "tfim sqa" 2
-expect_err "tfim sqa message" "not supported yet: nqdb quantum tfim --method sqa"
+# path-integral Monte Carlo: N = 64 at the critical point, shorter than the defaults
+sqa="--method sqa --beta 8 --slices 160 --sweeps 400 --anneal-sweeps 100 --equilibrate 50"
+run $NQ quantum tfim --spins 64 --J 1 --h 1 $sqa --seed 5 --json
+expect_rc "tfim sqa" 0
+expect_out "tfim sqa method" '"method":"sqa"'
+expect_out "tfim sqa closed form" '"formula":-81.49551266892'
+expect_out "tfim sqa Trotterized closed form" '"trotter_formula":-81.63107'
+rel=$(sed -n 's/.*"relative_error":\([^,}]*\).*/\1/p' "$T/out")
+err=$(sed -n 's/.*"error":\([^,}]*\).*/\1/p' "$T/out")
+awk -v r="${rel:-9}" -v e="${err:-9}" 'BEGIN { exit !(r < 0.01 && r > -0.01 && e > 0 && e < 0.3) }' \
+  && ok "tfim sqa within 1 % (relative error $rel, error bar $err)" \
+  || bad "tfim sqa within 1 %" "relative error ${rel:-none}, error bar ${err:-none}"
+cp "$T/out" "$T/sqa1"
+run $NQ quantum tfim --spins 64 --J 1 --h 1 $sqa --seed 5 --json
+e1=$(sed -n 's/.*"energy":\([^,]*\),.*/\1/p' "$T/sqa1")
+expect_out "tfim sqa same seed, same energy" "\"energy\":$e1,"
+run $NQ quantum tfim --spins 10 --J 1 --h 0.5 --boundary open $sqa --schedule polynomial --power 3
+expect_rc "tfim sqa open" 0
+expect_out "tfim sqa text (Lanczos: -9.7655)" "^ground-state energy (estimate): -9\\.7[0-9]* +- "
+expect_out "tfim sqa schedule" "^annealing: 100 sweeps, polynomial schedule"
+run $NQ quantum tfim --spins 8 --J 1 --h 0 --method sqa
+expect_rc "tfim sqa h = 0" 2
+expect_err "tfim sqa h = 0 message" "needs h != 0"
+run $NQ quantum tfim --spins 8 --J 1 --h 1 --slices 8
+expect_rc "tfim sqa option with exact" 2
+expect_err "tfim sqa option with exact message" "applies to --method sqa only"
+run $NQ quantum tfim --spins 8 --J 1 --h 1 --method sqa --schedule cubic
+expect_rc "tfim bad schedule" 2
+run $NQ quantum tfim --spins 4000 --J 1 --h 1 --method sqa --max-memory 1
+expect_rc "tfim sqa over budget" 2
+expect_err "tfim sqa over budget message" "over the memory budget"
 run $NQ quantum tfim --spins 26 --J 1 --h 1
 expect_rc "tfim over budget" 2
 expect_err "tfim over budget message" "over the memory budget"
