@@ -700,6 +700,31 @@ static void pr_operand(pbuf *b, const ast_select *s)
         put(b, ")", 1);
 }
 
+/* Grover search options, canonical: " WITH" and each given option in a fixed order. */
+static void pr_grover(pbuf *b, const ast_grover *g)
+{
+    char num[32];
+    if (!g->set)
+        return;
+    puts_(b, " WITH");
+    if (g->set & AST_GROVER_AMPLIFY)
+        puts_(b, " AMPLITUDE_AMPLIFICATION");
+    static const struct { unsigned bit; const char *name; } opts[] = {
+        {AST_GROVER_MAX_ITER, " MAX_ITERATIONS "}, {AST_GROVER_ITER, " ITERATIONS "},
+        {AST_GROVER_MAX_QUBITS, " MAX_QUBITS "}, {AST_GROVER_SEED, " SEED "}};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (!(g->set & opts[i].bit))
+            continue;
+        int64_t v = opts[i].bit == AST_GROVER_MAX_ITER ? g->max_iterations
+                    : opts[i].bit == AST_GROVER_ITER   ? g->iterations
+                    : opts[i].bit == AST_GROVER_MAX_QUBITS ? g->max_qubits
+                                                           : g->seed;
+        snprintf(num, sizeof num, "%lld", (long long)v);
+        puts_(b, opts[i].name);
+        puts_(b, num);
+    }
+}
+
 static void pr_select(pbuf *b, const ast_select *s)
 {
     if (s->with)
@@ -742,8 +767,10 @@ static void pr_select(pbuf *b, const ast_select *s)
             puts_(b, " AS ");
             pr_window_spec(b, w);
         }
-        if (s->quantum_grover)
+        if (s->quantum_grover) {
             puts_(b, " USING QUANTUM GROVER");
+            pr_grover(b, &s->grover);
+        }
         break;
     case AST_SEL_VALUES:
         puts_(b, "VALUES ");
@@ -1297,13 +1324,8 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         const ast_ext *x = s->u.ext;
         puts_(b, "QUANTUM_SEARCH ");
         put_qname(b, x->table.schema, x->table.name);
-        if (x->amplitude_amplification)
-            puts_(b, " AMPLITUDE_AMPLIFICATION");
         pr_opt(b, " WHERE ", x->where);
-        if (x->options.n) {
-            puts_(b, " WITH");
-            pr_options(b, &x->options);
-        }
+        pr_grover(b, &x->grover);
         break;
     }
     case AST_QUANTUM_JOIN: {

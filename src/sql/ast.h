@@ -209,6 +209,21 @@ typedef struct ast_neuromatch {
     int legacy;         /* the NEUROMATCH 'p' form */
 } ast_neuromatch;
 
+/* Options of a Grover search over a table's row-index space (extension): the QUANTUM_SEARCH
+ * statement and the USING QUANTUM GROVER hint (docs/quantum.md). A field counts only when its
+ * bit is in set. */
+enum {
+    AST_GROVER_AMPLIFY = 1,   /* [WITH] AMPLITUDE_AMPLIFICATION: exponential search, M unknown */
+    AST_GROVER_MAX_ITER = 2,  /* MAX_ITERATIONS n: at most n iterations per round */
+    AST_GROVER_ITER = 4,      /* ITERATIONS n: exactly n iterations per round */
+    AST_GROVER_MAX_QUBITS = 8,/* MAX_QUBITS n: qubit budget */
+    AST_GROVER_SEED = 16      /* SEED n: measurement generator seed */
+};
+typedef struct ast_grover {
+    unsigned set;             /* AST_GROVER_* bits */
+    int64_t max_iterations, iterations, max_qubits, seed;
+} ast_grover;
+
 typedef enum ast_select_kind { AST_SEL_CORE, AST_SEL_VALUES, AST_SEL_COMPOUND } ast_select_kind;
 typedef enum ast_compound_op {
     AST_UNION, AST_UNION_ALL, AST_INTERSECT, AST_INTERSECT_ALL, AST_EXCEPT, AST_EXCEPT_ALL
@@ -226,7 +241,9 @@ struct ast_select {
     ast_list group_by;  /* ast_expr* */
     ast_expr *having;
     ast_list windows;   /* ast_window* with names */
-    int quantum_grover; /* USING QUANTUM GROVER hint (extension; no effect on results) */
+    int quantum_grover; /* USING QUANTUM GROVER [options] hint (extension): the FROM/WHERE
+                           part runs as a Grover search when it can (compile_grover.c) */
+    ast_grover grover;
     /* VALUES */
     ast_list rows;      /* ast_list* of ast_expr* */
     /* COMPOUND */
@@ -439,10 +456,10 @@ typedef struct ast_ext {
                              QUANTUM_JOIN t1 ..., SYNAPTIC_OPTIMIZE [t], ADAPT WEIGHTS [ON t] */
     ast_qname table2;     /* QUANTUM_JOIN t1 t2 */
     ast_expr *pattern;    /* NEUROMATCH t PATTERN e; LEARN PATTERN e */
-    ast_expr *where;      /* QUANTUM_SEARCH ... WHERE e */
+    ast_expr *where;      /* NEUROMATCH, QUANTUM_SEARCH ... WHERE e */
     ast_expr *on;         /* QUANTUM_JOIN ON e */
     ast_list using_cols;  /* QUANTUM_JOIN USING (cols) */
-    int amplitude_amplification;
+    ast_grover grover;    /* QUANTUM_SEARCH options */
     const char *algorithm; /* COMPRESS TABLE t USING algorithm (upper case) */
     ast_list options;     /* trailing word/value options: ast_option* */
     ast_list queries;     /* SUPERPOSITION_QUERY: ast_select* */

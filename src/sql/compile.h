@@ -133,6 +133,12 @@ sqlv_type cc_type_of(const char *type_name, int *chars);
 int cc_query_compile(cc *c, cc_scope *parent, const ast_select *q, cc_query *out);
 /* FROM + WHERE (compile_from.c): the join plan with every conjunct of where applied. */
 int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op **out);
+/* FROM + WHERE of a query block with USING QUANTUM GROVER (compile_grover.c): a Grover search
+ * operator when the block reads one base table, else the classical plan under a node that
+ * says why. */
+int cc_grover_from(cc *c, cc_scope *sc, const ast_select *q, op **out);
+/* QUANTUM_SEARCH t [WHERE c] [options]: SELECT * FROM t WHERE c USING QUANTUM GROVER. */
+int cc_quantum_search(cc *c, const ast_ext *x, uint32_t line, uint32_t col, cc_query *out);
 /* A scope source for a compiled query or a table. */
 int cc_scope_add(cc *c, cc_scope *sc, const char *name, int slot, int ncols, const char **cols,
                  cat_table *t);

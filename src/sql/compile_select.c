@@ -185,7 +185,8 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
     sc->first_slot = c->nslots;
     sc->with = with ? with : (parent ? parent->with : NULL);
     op *plan;
-    int rc = cc_from(c, sc, q->from, q->where, &plan);
+    int rc = q->quantum_grover ? cc_grover_from(c, sc, q, &plan)
+                               : cc_from(c, sc, q->from, q->where, &plan);
     if (rc < 0)
         return rc;
     sel_item *items = NULL;

@@ -665,6 +665,9 @@ int op_explain(const op *o, int depth, int analyze, char **buf, size_t *len, siz
     int rc = append(buf, len, cap, line);
     if (rc == 0)
         rc = append(buf, len, cap, "\n");
+    char more[2048];
+    if (rc == 0 && op_grover_explain(o, analyze, depth, more, sizeof more) > 0)
+        rc = append(buf, len, cap, more);
     for (int i = 0; i < o->nchild && rc == 0; i++)
         rc = op_explain(o->child[i], depth + 1, analyze, buf, len, cap);
     return rc;
@@ -705,6 +708,9 @@ int op_explain_json(const op *o, int analyze, char **buf, size_t *len, size_t *c
                  (unsigned long long)o->act_rows, (unsigned long long)o->act_loops, (double)o->act_ns / 1e6);
         rc = append(buf, len, cap, num);
     }
+    char more[2048];
+    if (rc == 0 && op_grover_json(o, analyze, more, sizeof more) > 0)
+        rc = append(buf, len, cap, more);
     if (o->nchild && rc == 0) {
         rc = append(buf, len, cap, ", \"children\": [");
         for (int i = 0; i < o->nchild && rc == 0; i++) {

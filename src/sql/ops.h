@@ -89,6 +89,32 @@ op *op_tablefunc_new(ast_arena *a, const struct tf_def *d, int slot, op *const *
                      const int *in_slots, int *const *in_maps, const char *const *in_names,
                      int ninputs, bx **args);
 
+/* Grover search over one table's row-index space (exec_grover.c, docs/quantum.md): child is
+ * a full scan of t in rowid order, cond the WHERE predicate bound over the scan's slot; the
+ * operator returns the rows where cond is true, in rowid order, found by a simulated Grover
+ * search when the rows fit in max_qubits qubits (else by a classical filter, and EXPLAIN
+ * ANALYZE says why). */
+#define GROVER_DEFAULT_QUBITS 20            /* 2^20 rows; the state takes 16 MiB */
+#define GROVER_DEFAULT_SEED 0x47524f564552ULL /* "GROVER" */
+#define GROVER_WORK_BUDGET ((uint64_t)1 << 33) /* amplitude updates per execution */
+typedef struct grover_opts {
+    int amplify;             /* 1: exponential search for an unknown M (BBHT); 0: optimal
+                                iterations for the known M */
+    int64_t max_iterations;  /* per round, 0 = no cap */
+    int64_t iterations;      /* fixed per round, -1 = the optimal count */
+    int max_qubits;
+    uint64_t seed;
+} grover_opts;
+op *op_grover_new(ast_arena *a, op *child, cat_table *t, bx *cond, const grover_opts *opt);
+/* The classical plan standing where USING QUANTUM GROVER asked for a search; why says why
+ * (EXPLAIN prints it). */
+op *op_grover_skip_new(ast_arena *a, op *child, const char *why);
+/* EXPLAIN ANALYZE details of a Grover node: text lines indented for depth (each ending in a
+ * newline), or a JSON fragment ", \"grover\": {...}"; the length written, 0 when o is not a
+ * Grover node or analyze is 0. */
+int op_grover_explain(const op *o, int analyze, int depth, char *buf, size_t cap);
+int op_grover_json(const op *o, int analyze, char *buf, size_t cap);
+
 /* Row helpers shared by the row-keeping operators. */
 int rows_copy(const sqlv *src, int n, sqlv *dst, nq_err *e); /* deep copy */
 void rows_clear(sqlv *v, int n);

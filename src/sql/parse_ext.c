@@ -4,7 +4,7 @@
  * that runs it exists:
  *
  *   NEUROMATCH t [PATTERN e] [WHERE e] [WITH option...]
- *   QUANTUM_SEARCH t [AMPLITUDE_AMPLIFICATION] [WHERE e] [WITH option...]
+ *   QUANTUM_SEARCH t [AMPLITUDE_AMPLIFICATION] [WHERE e] [grover-options]
  *   QUANTUM_JOIN t1 t2 [ON e] [USING (cols)]
  *   SUPERPOSITION_QUERY (query) {, (query)}
  *   LEARN PATTERN e [FROM t] {option}
@@ -14,11 +14,27 @@
  *   CREATE NEUROMORPHIC INDEX [name] ON t (cols) [WITH option...]
  *
  * An option is WORD [=] value, value a literal, a signed number or a bare word (upstream:
- * ALGORITHM HebbianLearning TRAINING_EPOCHS 50, RULE STDP LEARNING_RATE 0.01). The SELECT
+ * ALGORITHM HebbianLearning TRAINING_EPOCHS 50, RULE STDP LEARNING_RATE 0.01).
+ *
+ * QUANTUM_SEARCH runs (compile_grover.c), so its options are a fixed set, shared with the
+ * USING QUANTUM GROVER hint of a SELECT and rejected with a message when unknown:
+ *
+ *   grover-options := [WITH] grover-option {[,] grover-option}
+ *   grover-option  := AMPLITUDE_AMPLIFICATION | MAX_ITERATIONS [=] n | ITERATIONS [=] n
+ *                   | MAX_QUBITS [=] n | SEED [=] n
+ *
+ * The issue's form `QUANTUM_SEARCH t WHERE c WITH AMPLITUDE_AMPLIFICATION MAX_ITERATIONS 5` and
+ * the upstream ones (`QUANTUM_SEARCH t AMPLITUDE_AMPLIFICATION`, `... WITH MAX_ITERATIONS = 10`)
+ * are all instances. The SELECT
  * clause forms (NEUROMATCH clause, USING QUANTUM GROVER, QUANTUM_JOIN in FROM) are in
  * parse_select.c; NEUROMATCH(), SYNAPTIC_WEIGHT(), HEBBIAN_LEARNING(), QUANTUM_SEARCH() and
  * the DNA functions are ordinary function calls.
  */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
 #include "sql/parse_int.h"
 
 static ast_expr *option_value(parser *p)
@@ -63,6 +79,94 @@ static void with_options(parser *p, ast_list *l)
         if (!p_is(p, TK_WORD))
             p_fail(p, "expected an option");
         parse_ext_options(p, l);
+    }
+}
+
+/* A semantic error in a Grover option, with the position of the token it is about. */
+static _Noreturn void grover_fail(parser *p, const lex_token *t, const char *msg)
+{
+    p->res->line = t->line;
+    p->res->col = t->col;
+    snprintf(p->res->hint, sizeof p->res->hint, "%s", msg);
+    nq_err_set(p->err, SQL_ESYNTAX, "%s at line %u, column %u", msg, (unsigned)t->line,
+               (unsigned)t->col);
+    longjmp(p->jb, 1);
+}
+
+static const char *const grover_opt_names[] = {"AMPLITUDE_AMPLIFICATION", "MAX_ITERATIONS",
+                                               "ITERATIONS", "MAX_QUBITS", "SEED"};
+
+/* Which option a token names (index into grover_opt_names), or -1. */
+static int grover_opt_tok(const lex_token *t)
+{
+    if (t->kind != TK_WORD)
+        return -1;
+    if (t->kw == KW_AMPLITUDE_AMPLIFICATION)
+        return 0;
+    for (int i = 1; i < 5; i++)
+        if (t->kw == KW_NONE && t->len == strlen(grover_opt_names[i]) &&
+            !strncasecmp(t->p, grover_opt_names[i], t->len))
+            return i;
+    return -1;
+}
+
+static int grover_opt_at(parser *p) { return grover_opt_tok(&p->tok[0]); }
+
+void parse_grover_options(parser *p, ast_grover *g)
+{
+    int with = p_accept_kw(p, KW_WITH);
+    for (;;) {
+        int k = grover_opt_at(p);
+        if (k < 0) {
+            /* an unknown plain word where an option could stand (keywords such as ORDER or
+             * LIMIT end the list, except right after WITH) */
+            if (p_is(p, TK_WORD) && p->tok[0].kw == KW_NONE) {
+                char msg[240];
+                int n = p->tok[0].len > 64 ? 64 : (int)p->tok[0].len;
+                snprintf(msg, sizeof msg, "unknown Grover option \"%.*s\"%s (expected AMPLITUDE_AMPLIFICATION, MAX_ITERATIONS, ITERATIONS, MAX_QUBITS or SEED)",
+                         n, p->tok[0].p,
+                         p_isword(p, "ORACLE") ? ": the oracle is the WHERE clause" : "");
+                grover_fail(p, &p->tok[0], msg);
+            }
+            if (with)
+                grover_fail(p, &p->tok[0], "expected a Grover option (AMPLITUDE_AMPLIFICATION, MAX_ITERATIONS, ITERATIONS, MAX_QUBITS or SEED) after WITH");
+            return;
+        }
+        with = 0;
+        const unsigned bit = 1u << k;
+        const lex_token name = p->tok[0];
+        char msg[160];
+        if (g->set & bit) {
+            snprintf(msg, sizeof msg, "%s is given twice", grover_opt_names[k]);
+            grover_fail(p, &name, msg);
+        }
+        p_advance(p);
+        g->set |= bit;
+        if (k > 0) {
+            p_accept(p, TK_EQ);
+            const lex_token v = p->tok[0];
+            int64_t lo = k == 2 || k == 4 ? 0 : 1, hi = k == 4 ? INT64_MAX : k == 3 ? 64 : INT32_MAX;
+            if (!p_is(p, TK_INTEGER) || v.ival < lo || v.ival > hi) {
+                if (k == 4)
+                    snprintf(msg, sizeof msg, "SEED expects a non-negative integer");
+                else
+                    snprintf(msg, sizeof msg, "%s expects an integer from %lld to %lld",
+                             grover_opt_names[k], (long long)lo, (long long)hi);
+                grover_fail(p, &v, msg);
+            }
+            p_advance(p);
+            if (k == 1)
+                g->max_iterations = v.ival;
+            else if (k == 2)
+                g->iterations = v.ival;
+            else if (k == 3)
+                g->max_qubits = v.ival;
+            else
+                g->seed = v.ival;
+        }
+        /* a comma continues the list only when an option follows it */
+        if (p_is(p, TK_COMMA) && grover_opt_tok(p_peek(p, 1)) >= 0)
+            p_advance(p);
     }
 }
 
@@ -122,10 +226,10 @@ ast_stmt *parse_ext(parser *p)
         p_advance(p);
         p_qname(p, &x->table, "expected a table name");
         if (p_accept_kw(p, KW_AMPLITUDE_AMPLIFICATION))
-            x->amplitude_amplification = 1;
+            x->grover.set |= AST_GROVER_AMPLIFY; /* the upstream place of the word */
         if (p_accept_kw(p, KW_WHERE))
             x->where = parse_expr(p);
-        with_options(p, &x->options);
+        parse_grover_options(p, &x->grover);
         return st;
     case KW_QUANTUM_JOIN:
         st = ext_stmt(p, AST_QUANTUM_JOIN);

@@ -91,6 +91,8 @@ ast_stmt *parse_misc(parser *p); /* transactions, PREPARE/EXECUTE, EXPLAIN, ANAL
 ast_stmt *parse_ext(parser *p);  /* extension statements; NULL if not one */
 ast_stmt *parse_create_neuromorphic_index(parser *p);
 void parse_ext_options(parser *p, ast_list *l);
+/* Grover search options ([WITH] AMPLITUDE_AMPLIFICATION, MAX_ITERATIONS n, ...) into g. */
+void parse_grover_options(parser *p, ast_grover *g);
 
 ast_stmt *parse_statement(parser *p);
 ast_stmt *p_stmt(parser *p, ast_stmt_kind k);

@@ -198,6 +198,20 @@ static ast_neuromatch *parse_neuromatch_clause(parser *p)
     return n;
 }
 
+/* USING QUANTUM GROVER [options]: after WHERE or at the end of the core (upstream's place,
+ * before ORDER BY / LIMIT); the printer puts it at the end. */
+static void grover_hint(parser *p, ast_select *s)
+{
+    if (s->quantum_grover || !p_iskw(p, KW_USING) || p_peek(p, 1)->kw != KW_QUANTUM)
+        return;
+    p_advance(p);
+    p_advance(p);
+    if (!p_accept_word(p, "GROVER"))
+        p_fail(p, "expected GROVER");
+    s->quantum_grover = 1;
+    parse_grover_options(p, &s->grover);
+}
+
 static ast_select *parse_core(parser *p)
 {
     ast_select *s = p_alloc(p, sizeof *s);
@@ -214,6 +228,7 @@ static ast_select *parse_core(parser *p)
         s->neuromatch = parse_neuromatch_clause(p);
     if (p_accept_kw(p, KW_WHERE))
         s->where = parse_expr(p);
+    grover_hint(p, s);
     if (p_accept_kw(p, KW_GROUP)) {
         p_expect_kw(p, KW_BY);
         parse_expr_list(p, &s->group_by);
@@ -230,13 +245,7 @@ static ast_select *parse_core(parser *p)
             p_push(p, &s->windows, w);
         } while (p_accept(p, TK_COMMA));
     }
-    if (p_iskw(p, KW_USING) && p_peek(p, 1)->kw == KW_QUANTUM) {
-        p_advance(p);
-        p_advance(p);
-        if (!p_accept_word(p, "GROVER"))
-            p_fail(p, "expected GROVER");
-        s->quantum_grover = 1;
-    }
+    grover_hint(p, s);
     return s;
 }
 

@@ -153,7 +153,9 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
     int rc;
     switch (s->kind) {
     case AST_SELECT:
-        rc = cc_query_compile(c, NULL, s->u.select, &st->q);
+    case AST_QUANTUM_SEARCH:
+        rc = s->kind == AST_SELECT ? cc_query_compile(c, NULL, s->u.select, &st->q)
+                                   : cc_quantum_search(c, s->u.ext, s->line, s->col, &st->q);
         if (rc == 0) {
             st->ncols = st->q.ncols;
             st->names = st->q.names;
@@ -178,9 +180,12 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
     return rc;
 }
 
+/* Statements that compile to a query plan and return its rows. */
+static int is_query(ast_stmt_kind k) { return k == AST_SELECT || k == AST_QUANTUM_SEARCH; }
+
 static int needs_plan(const ast_stmt *s)
 {
-    return s->kind == AST_SELECT || s->kind == AST_INSERT || s->kind == AST_UPDATE ||
+    return is_query(s->kind) || s->kind == AST_INSERT || s->kind == AST_UPDATE ||
            s->kind == AST_DELETE;
 }
 
@@ -267,13 +272,13 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     st->a = a;
     st->ast = ast;
     st->text = text;
-    st->readonly = ast->kind == AST_SELECT || ast->kind == AST_EXPLAIN || ast->kind == AST_SHOW_TABLES ||
+    st->readonly = is_query(ast->kind) || ast->kind == AST_EXPLAIN || ast->kind == AST_SHOW_TABLES ||
                    ast->kind == AST_DESCRIBE;
     if (ast->kind == AST_EXPLAIN) {
         st->explain_target = ast->u.explain->stmt;
         st->ncols = 1;
         st->names = explain_names;
-        if (ast->u.explain->analyze && !(st->explain_target->kind == AST_SELECT))
+        if (ast->u.explain->analyze && !is_query(st->explain_target->kind))
             st->readonly = 0;
     } else if (ast->kind == AST_EXECUTE) {
         sql_prepared *p = prepared_find(s, ast->u.execute->name);
@@ -514,7 +519,7 @@ static int explain(sql_stmt *st, nq_err *e)
     int json = ex->format && !strcasecmp(ex->format, "JSON");
     if (ex->format && !json && strcasecmp(ex->format, "TEXT"))
         return nq_err_set(e, NQ_ENOTSUP, "not supported yet: EXPLAIN (FORMAT %s)", ex->format);
-    op *plan = st->explain_target->kind == AST_SELECT ? st->q.plan : st->dml ? st->dml->src : NULL;
+    op *plan = is_query(st->explain_target->kind) ? st->q.plan : st->dml ? st->dml->src : NULL;
     if (!plan)
         return nq_err_set(e, NQ_ENOTSUP, "not supported yet: EXPLAIN of %s", ast_stmt_name(st->explain_target->kind));
     int rc = 0;
@@ -523,7 +528,7 @@ static int explain(sql_stmt *st, nq_err *e)
         if (rc < 0)
             return rc;
         st->x.timing = 1;
-        if (st->explain_target->kind == AST_SELECT)
+        if (is_query(st->explain_target->kind))
             rc = run_query_to_end(st, e);
         else {
             dml_out o = {0};
@@ -888,7 +893,7 @@ int sql_step(sql_stmt *st, nq_err *e)
     switch (st->state) {
     case 0:
         sess_clear_interrupt(st->s);
-        if (st->ast->kind == AST_SELECT) {
+        if (is_query(st->ast->kind)) {
             rc = sess_stmt_begin(st->s, 0, &st->mark, e);
             if (rc < 0)
                 return rc;

@@ -507,6 +507,18 @@ static void test_ext_forms(void **state)
          "NEUROMATCH t PATTERN 'x' WITH SYNAPTIC_WEIGHT 0.5 LEARNING_RATE 0.1"},
         {"QUANTUM_SEARCH t WHERE a > 1 WITH MAX_ITERATIONS = 10",
          "QUANTUM_SEARCH t WHERE (a > 1) WITH MAX_ITERATIONS 10"},
+        {"QUANTUM_SEARCH t AMPLITUDE_AMPLIFICATION", "QUANTUM_SEARCH t WITH AMPLITUDE_AMPLIFICATION"},
+        {"QUANTUM_SEARCH t AMPLITUDE_AMPLIFICATION WHERE a = 1 SEED 3",
+         "QUANTUM_SEARCH t WHERE (a = 1) WITH AMPLITUDE_AMPLIFICATION SEED 3"},
+        {"quantum_search t where a in (1, 2) with amplitude_amplification max_iterations 5",
+         "QUANTUM_SEARCH t WHERE (a IN (1, 2)) WITH AMPLITUDE_AMPLIFICATION MAX_ITERATIONS 5"},
+        {"QUANTUM_SEARCH t WHERE a > 1 SEED = 0, MAX_QUBITS 12, ITERATIONS 0 MAX_ITERATIONS 9",
+         "QUANTUM_SEARCH t WHERE (a > 1) WITH MAX_ITERATIONS 9 ITERATIONS 0 MAX_QUBITS 12 SEED 0"},
+        {"QUANTUM_SEARCH s.t", "QUANTUM_SEARCH s.t"},
+        {"SELECT a FROM t WHERE b = 1 USING QUANTUM GROVER WITH AMPLITUDE_AMPLIFICATION GROUP BY a",
+         "SELECT a FROM t WHERE (b = 1) GROUP BY a USING QUANTUM GROVER WITH AMPLITUDE_AMPLIFICATION"},
+        {"SELECT a FROM t USING QUANTUM GROVER MAX_QUBITS 4 ORDER BY a LIMIT 2",
+         "SELECT a FROM t USING QUANTUM GROVER WITH MAX_QUBITS 4 ORDER BY a LIMIT 2"},
         {"QUANTUM_JOIN a b USING (id)", "QUANTUM_JOIN a b USING (id)"},
         {"SUPERPOSITION_QUERY (SELECT 1), (SELECT 2)", "SUPERPOSITION_QUERY (SELECT 1), (SELECT 2)"},
         {"ADAPT WEIGHTS ON t RULE hebbian", "ADAPT WEIGHTS ON t RULE hebbian"},
@@ -518,6 +530,20 @@ static void test_ext_forms(void **state)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         expect_print(t[i][0], t[i][1]);
+    /* bad Grover options: the message names the problem and points at it */
+    expect_error("QUANTUM_SEARCH t WHERE a = 1 WITH ORACLE 'x'",
+                 "unknown Grover option \"ORACLE\": the oracle is the WHERE clause (expected AMPLITUDE_AMPLIFICATION, MAX_ITERATIONS, ITERATIONS, MAX_QUBITS or SEED) at line 1, column 35");
+    expect_error("QUANTUM_SEARCH t MAX_ITERATIONS -1",
+                 "MAX_ITERATIONS expects an integer from 1 to 2147483647 at line 1, column 33");
+    expect_error("QUANTUM_SEARCH t ITERATIONS 1.5", "ITERATIONS expects an integer from 0 to 2147483647 at line 1, column 29");
+    expect_error("QUANTUM_SEARCH t AMPLITUDE_AMPLIFICATION WITH AMPLITUDE_AMPLIFICATION",
+                 "AMPLITUDE_AMPLIFICATION is given twice at line 1, column 47");
+    expect_error("QUANTUM_SEARCH t WITH", "expected a Grover option (AMPLITUDE_AMPLIFICATION, MAX_ITERATIONS, ITERATIONS, MAX_QUBITS or SEED) after WITH at line 1, column 22");
+    expect_error("QUANTUM_SEARCH t SEED", "SEED expects a non-negative integer at line 1, column 22");
+    expect_error("SELECT 1 USING QUANTUM GROVER MAX_QUBITS 0", "MAX_QUBITS expects an integer from 1 to 64 at line 1, column 42");
+    expect_error("SELECT 1 USING QUANTUM", "near end of input: syntax error at line 1, column 23");
+    expect_error("SELECT 1 WHERE 1 USING QUANTUM GROVER USING QUANTUM GROVER",
+                 "near \"USING\": syntax error at line 1, column 39");
     ast_arena *a = ast_arena_new();
     assert_string_equal(ast_stmt_name(kind_of("COMPRESS TABLE t USING DNA", a)), "COMPRESS TABLE");
     assert_string_equal(ast_stmt_name(kind_of("NEUROMATCH t", a)), "NEUROMATCH");
