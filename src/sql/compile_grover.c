@@ -81,6 +81,8 @@ int cc_grover_from(cc *c, cc_scope *sc, const ast_select *q, op **out)
         return classical(c, sc, q, "the query reads no table, so there is no row-index space", out);
     if (f->kind == AST_FROM_JOIN)
         return classical(c, sc, q, "a join has no single row-index space", out);
+    if (f->kind == AST_FROM_FUNC)
+        return classical(c, sc, q, "a table function has no stored row-index space", out);
     if (f->kind != AST_FROM_TABLE)
         return classical(c, sc, q, "a derived table has no stored row-index space", out);
     if (f->schema)
