@@ -89,7 +89,7 @@ int h_health(req *r)
     json_t *f = json_object();
     json_object_set_new(f, "dna_compression", json_false());
     json_object_set_new(f, "neuromorphic_processing", json_false());
-    json_object_set_new(f, "quantum_search", json_false());
+    json_object_set_new(f, "quantum_search", json_true()); /* POST /api/v1/quantum/search */
     json_object_set_new(f, "real_time_updates", json_boolean(s->cfg.monitoring.websocket_enabled));
     json_object_set_new(d, "features", f);
     json_t *sec = json_object();

@@ -5,12 +5,13 @@
  * routes sit in the same /auth group as login (upstream shadowed them), /ws is behind
  * authentication (upstream always answered 401), and /auth/logout is new. The subsystem routes
  * (neural, quantum, dna, biometric, advisor) are routed with their permissions and answer 501
- * until their subsystems land. Patterns have literal segments and {name} segments; a {name}
+ * until their subsystems land (quantum search is built: h_quantum.c). Patterns have literal segments and {name} segments; a {name}
  * segment matches one non-empty segment. The table is small, so matching is a linear scan.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "h_quantum.h"
 #include "server.h"
 
 const route server_routes[] = {
@@ -43,7 +44,7 @@ const route server_routes[] = {
     {"POST", "/api/v1/neural/train", h_not_implemented, ROUTE_JSON, PERM_NEUROMORPHIC,
      "Neuromorphic permission required"},
     {"GET", "/api/v1/neural/train/{network_id}", h_not_implemented, 0, 0, NULL},
-    {"POST", "/api/v1/quantum/search", h_not_implemented, ROUTE_JSON, PERM_QUANTUM,
+    {"POST", "/api/v1/quantum/search", h_quantum_search, ROUTE_JSON, PERM_QUANTUM,
      "Quantum permission required"},
     {"POST", "/api/v1/dna/compress", h_not_implemented, ROUTE_JSON, PERM_DNA,
      "DNA permission required"},

@@ -37,7 +37,8 @@ MATRIX = [
     ("POST", "/api/v1/tables/mx/query", {"limit": 1}, "read"),
     ("POST", "/api/v1/neural/train", {}, "neuromorphic"),
     ("GET", "/api/v1/neural/train/n1", None, None),
-    ("POST", "/api/v1/quantum/search", {}, "quantum"),
+    # needs quantum (the route) and read (the results are rows): only admin holds both here
+    ("POST", "/api/v1/quantum/search", {}, "quantum+read"),
     ("POST", "/api/v1/dna/compress", {}, "dna"),
     ("POST", "/api/v1/dna/decompress", {}, "dna"),
     ("POST", "/api/v1/biometric/eeg/enroll", {}, "admin"),
