@@ -121,7 +121,7 @@ const char *ast_stmt_name(ast_stmt_kind k)
         "ROLLBACK", "SAVEPOINT", "RELEASE", "PREPARE", "EXECUTE", "DEALLOCATE", "EXPLAIN",
         "ANALYZE", "SHOW TABLES", "DESCRIBE", "REINDEX", "NEUROMATCH", "QUANTUM_SEARCH",
         "QUANTUM_JOIN", "SUPERPOSITION_QUERY", "LEARN PATTERN", "ADAPT WEIGHTS",
-        "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE",
+        "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE", "OPTIMIZE QUBO",
     };
     return (unsigned)k < AST_STMT_KIND_COUNT ? names[k] : "?";
 }
@@ -1391,6 +1391,13 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         put_qname(b, x->table.schema, x->table.name);
         puts_(b, " USING ");
         puts_(b, x->algorithm);
+        break;
+    }
+    case AST_OPTIMIZE_QUBO: {
+        const ast_ext *x = s->u.ext;
+        puts_(b, "OPTIMIZE QUBO ");
+        put_qname(b, x->table.schema, x->table.name);
+        pr_options(b, &x->options);
         break;
     }
     case AST_STMT_KIND_COUNT: break;

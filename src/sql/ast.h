@@ -475,6 +475,7 @@ typedef enum ast_stmt_kind {
     /* extensions: the engine answers "not supported yet: <ast_stmt_name>" until built */
     AST_NEUROMATCH, AST_QUANTUM_SEARCH, AST_QUANTUM_JOIN, AST_SUPERPOSITION_QUERY,
     AST_LEARN_PATTERN, AST_ADAPT_WEIGHTS, AST_SYNAPTIC_OPTIMIZE, AST_COMPRESS_TABLE,
+    AST_OPTIMIZE_QUBO,   /* OPTIMIZE QUBO t [option ...]: u.ext (table, options); a query */
     AST_STMT_KIND_COUNT
 } ast_stmt_kind;
 

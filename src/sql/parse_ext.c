@@ -12,6 +12,7 @@
  *   SYNAPTIC_OPTIMIZE [t] [WITH option...]
  *   COMPRESS TABLE t USING algorithm
  *   CREATE NEUROMORPHIC INDEX [name] ON t (cols) [WITH option...]
+ *   OPTIMIZE QUBO t [WITH] [option...]    (OPTIMIZE and QUBO are not reserved words)
  *
  * An option is WORD [=] value, value a literal, a signed number or a bare word (upstream:
  * ALGORITHM HebbianLearning TRAINING_EPOCHS 50, RULE STDP LEARNING_RATE 0.01).
@@ -202,10 +203,27 @@ ast_stmt *parse_create_neuromorphic_index(parser *p)
     return st;
 }
 
+/* OPTIMIZE QUBO t [WITH] [option...]: the QUBO stored in table t, solved (tablefunc_qubo.c) */
+static ast_stmt *parse_optimize_qubo(parser *p)
+{
+    ast_stmt *st = ext_stmt(p, AST_OPTIMIZE_QUBO);
+    ast_ext *x = st->u.ext;
+    p_advance(p);
+    if (!p_accept_word(p, "QUBO"))
+        p_fail(p, "expected QUBO");
+    p_qname(p, &x->table, "expected a table name");
+    if (p_accept_kw(p, KW_WITH) && !p_is(p, TK_WORD))
+        p_fail(p, "expected an option");
+    parse_ext_options(p, &x->options);
+    return st;
+}
+
 ast_stmt *parse_ext(parser *p)
 {
     if (!p_is(p, TK_WORD))
         return NULL;
+    if (p_isword(p, "OPTIMIZE"))
+        return parse_optimize_qubo(p);
     ast_stmt *st;
     ast_ext *x;
     switch (p->tok[0].kw) {

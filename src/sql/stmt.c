@@ -26,6 +26,7 @@
 #include "sql/parser.h"
 #include "sql/plan_joinorder.h"
 #include "sql/stmt.h"
+#include "sql/tablefunc.h"
 
 struct sql_stmt {
     sql_session *s;
@@ -154,8 +155,11 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
     switch (s->kind) {
     case AST_SELECT:
     case AST_QUANTUM_SEARCH:
+    case AST_OPTIMIZE_QUBO:
         rc = s->kind == AST_SELECT ? cc_query_compile(c, NULL, s->u.select, &st->q)
-                                   : cc_quantum_search(c, s->u.ext, s->line, s->col, &st->q);
+             : s->kind == AST_QUANTUM_SEARCH
+                 ? cc_quantum_search(c, s->u.ext, s->line, s->col, &st->q)
+                 : cc_optimize_qubo(c, &s->u.ext->table, &s->u.ext->options, &st->q);
         if (rc == 0) {
             st->ncols = st->q.ncols;
             st->names = st->q.names;
@@ -181,7 +185,10 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
 }
 
 /* Statements that compile to a query plan and return its rows. */
-static int is_query(ast_stmt_kind k) { return k == AST_SELECT || k == AST_QUANTUM_SEARCH; }
+static int is_query(ast_stmt_kind k)
+{
+    return k == AST_SELECT || k == AST_QUANTUM_SEARCH || k == AST_OPTIMIZE_QUBO;
+}
 
 static int needs_plan(const ast_stmt *s)
 {

@@ -198,16 +198,19 @@ static int index_of(qrun *q, size_t row, const char *col, const sqlv *v, int64_t
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
+/* The variables: a bit per possible index (at most QUBO_MAX_VARS / 8 = 2 MiB) with a running
+ * count per 64-bit word, so numbering them densely is O(rows + max index / 64), no sort. */
+typedef struct varmap {
+    uint64_t *bits;
+    uint32_t *rank; /* variables in the words before */
+    size_t nw;
+} varmap;
 
-static int var_of(const qrun *q, int64_t idx)
+static int var_of(const varmap *vm, int64_t idx)
 {
-    const int64_t *p = bsearch(&idx, q->vars, (size_t)q->n, sizeof *q->vars, cmp_i64);
-    return (int)(p - q->vars);
+    size_t w = (size_t)idx >> 6;
+    uint64_t below = vm->bits[w] & ((1ULL << (idx & 63)) - 1);
+    return (int)(vm->rank[w] + (uint32_t)__builtin_popcountll(below));
 }
 
 /* Read the rows, number the variables, build the model. */
@@ -242,33 +245,56 @@ static int load_terms(tf_call *call, qrun *q, qubo_model *m, nq_err *e)
         return rc;
     }
     /* the variables: the distinct indices, ascending */
-    q->vars = malloc((2 * nt + 1) * sizeof *q->vars);
-    if (!q->vars) {
+    int64_t top = 0;
+    for (size_t k = 0; k < nt; k++) {
+        top = t[k].i > top ? t[k].i : top;
+        top = t[k].j > top ? t[k].j : top;
+    }
+    varmap vm = {0};
+    vm.nw = (size_t)(top >> 6) + 1;
+    vm.bits = calloc(vm.nw, sizeof *vm.bits);
+    vm.rank = malloc(vm.nw * sizeof *vm.rank);
+    if (!vm.bits || !vm.rank) {
+        free(vm.bits);
+        free(vm.rank);
         free(t);
         return nq_err_set(e, NQ_ENOMEM, "out of memory for the variables of %s", q->table);
     }
     for (size_t k = 0; k < nt; k++) {
-        q->vars[2 * k] = t[k].i;
-        q->vars[2 * k + 1] = t[k].j;
+        vm.bits[t[k].i >> 6] |= 1ULL << (t[k].i & 63);
+        vm.bits[t[k].j >> 6] |= 1ULL << (t[k].j & 63);
     }
-    qsort(q->vars, 2 * nt, sizeof *q->vars, cmp_i64);
-    size_t n = 0;
-    for (size_t k = 0; k < 2 * nt; k++)
-        if (n == 0 || q->vars[n - 1] != q->vars[k])
-            q->vars[n++] = q->vars[k];
+    uint32_t n = 0;
+    for (size_t w = 0; w < vm.nw; w++) {
+        vm.rank[w] = n;
+        n += (uint32_t)__builtin_popcountll(vm.bits[w]);
+    }
     q->n = (int)n;
+    q->vars = malloc(((size_t)n + 1) * sizeof *q->vars);
+    if (!q->vars) {
+        free(vm.bits);
+        free(vm.rank);
+        free(t);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory for the variables of %s", q->table);
+    }
+    for (size_t w = 0, v = 0; w < vm.nw; w++)
+        for (uint64_t b = vm.bits[w]; b; b &= b - 1)
+            q->vars[v++] = (int64_t)(w * 64 + (size_t)__builtin_ctzll(b));
     if (n == 0) {
+        free(vm.bits);
+        free(vm.rank);
         free(t);
         return 0;
     }
     qubo_builder b;
-    if ((rc = qubo_builder_init(&b, q->n, e)) < 0) {
-        free(t);
-        return rc;
-    }
-    for (size_t k = 0; k < nt; k++)
-        qubo_builder_add(&b, var_of(q, t[k].i), var_of(q, t[k].j), t[k].w);
+    if ((rc = qubo_builder_init(&b, q->n, e)) == 0)
+        for (size_t k = 0; k < nt; k++)
+            qubo_builder_add(&b, var_of(&vm, t[k].i), var_of(&vm, t[k].j), t[k].w);
+    free(vm.bits);
+    free(vm.rank);
     free(t);
+    if (rc < 0)
+        return rc;
     rc = qubo_builder_build(&b, m, e);
     qubo_builder_free(&b);
     return rc;

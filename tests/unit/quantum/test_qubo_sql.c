@@ -1,7 +1,7 @@
 /*
  * test_qubo_sql.c — QUBO problems stored in tables, through the SQL API (include/nqdb.h):
  * the table function qubo_solve(terms_table [, solver [, time_limit_s [, seed [, restarts
- * [, target]]]]]) and the statement OPTIMIZE QUBO.
+ * [, target]]]]]) and the statement OPTIMIZE QUBO (one summary row of the same run).
  *
  *   - optima known by hand (two variables) and analytically (Max-Cut of K4 → cut 4), for
  *     every solver;
@@ -12,6 +12,8 @@
  *   - the same seed gives the same rows; views, WITH queries and bound parameters as inputs;
  *   - errors: missing table, missing column, text/NULL/fraction/negative/oversized values
  *     (message names the table and the row), bad options, the exact solver over 30 variables;
+ *   - OPTIMIZE QUBO: its columns, exact on K4 (16 states, proven), the same answer as qubo_solve
+ *     with the same options, TIME_LIMIT/RESTARTS 0/TARGET, an empty table, EXPLAIN, errors;
  *   - a Beasley instance (bqp50-1) loaded into a table reaches its proven optimum −2098
  *     (skipped, saying where it looked, when ../shared is absent).
  */
@@ -432,6 +434,130 @@ static void test_errors(void **state)
     nq_close(db);
 }
 
+/* The summary row of OPTIMIZE QUBO. */
+typedef struct summary {
+    double energy;
+    int64_t variables, seed, runs, iterations, optimal;
+    char solution[MAXV + 1];
+    char solver[16];
+} summary;
+
+static void run_optimize(nq_db *db, const char *sql, summary *s)
+{
+    static const char *const cols[10] = {"energy", "variables", "solution", "solver", "seed",
+                                         "runs", "iterations", "optimal", "load_ms", "time_ms"};
+    memset(s, 0, sizeof *s);
+    nq_stmt *st = NULL;
+    if (nq_prepare(db, sql, (size_t)-1, &st, NULL) != NQ_OK)
+        fail_msg("%s: %s", sql, nq_errmsg(db));
+    assert_int_equal(nq_stmt_readonly(st), 1);
+    assert_string_equal(nq_stmt_kind(st), "OPTIMIZE QUBO");
+    assert_int_equal(nq_column_count(st), 10);
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(nq_column_name(st, i), cols[i]);
+    if (nq_step(st) != NQ_ROW)
+        fail_msg("%s: %s", sql, nq_errmsg(db));
+    s->energy = nq_column_double(st, 0);
+    s->variables = nq_column_int64(st, 1);
+    assert_int_equal(nq_column_type(st, 2), NQ_TYPE_TEXT);
+    assert_true(nq_column_bytes(st, 2) <= MAXV);
+    snprintf(s->solution, sizeof s->solution, "%s", nq_column_text(st, 2));
+    snprintf(s->solver, sizeof s->solver, "%s", nq_column_text(st, 3));
+    s->seed = nq_column_int64(st, 4);
+    s->runs = nq_column_int64(st, 5);
+    s->iterations = nq_column_int64(st, 6);
+    s->optimal = nq_column_int64(st, 7);
+    assert_true(nq_column_double(st, 8) >= 0 && nq_column_double(st, 9) >= 0);
+    assert_int_equal(nq_step(st), NQ_DONE);
+    nq_finalize(st);
+}
+
+static void test_optimize_qubo(void **state)
+{
+    (void)state;
+    nq_db *db = fresh("qs_opt.db");
+    row3 t[18];
+    int nt = 0;
+    for (int u = 1; u <= 4; u++)
+        for (int v = u + 1; v <= 4; v++) {
+            t[nt++] = (row3){u, u, -1};
+            t[nt++] = (row3){v, v, -1};
+            t[nt++] = (row3){u, v, 2};
+        }
+    load(db, "k4", t, nt);
+    summary s;
+    run_optimize(db, "OPTIMIZE QUBO k4 SOLVER exact", &s);
+    assert_true(s.energy == -4);
+    assert_int_equal(s.variables, 4);
+    assert_int_equal(strlen(s.solution), 4);
+    assert_int_equal((s.solution[0] - '0') + (s.solution[1] - '0') + (s.solution[2] - '0') + (s.solution[3] - '0'), 2);
+    assert_string_equal(s.solver, "exact");
+    assert_int_equal(s.optimal, 1);
+    assert_int_equal(s.runs, 1);
+    assert_int_equal(s.iterations, 16); /* 2^4 states */
+    /* defaults: tabu, seed 1, 10 runs */
+    run_optimize(db, "optimize qubo K4", &s);
+    assert_true(s.energy == -4);
+    assert_string_equal(s.solver, "tabu");
+    assert_int_equal(s.seed, 1);
+    assert_int_equal(s.runs, 10);
+    assert_int_equal(s.optimal, 0);
+    /* the statement and the table function are one run: same options, same answer */
+    nq_rng rng;
+    nq_rng_seed(&rng, 99);
+    row3 r[400];
+    int nr = 0;
+    for (int i = 0; i < 24; i++)
+        for (int j = i; j < 24; j++)
+            if (i == j || nq_rng_below(&rng, 3) == 0)
+                r[nr++] = (row3){2 * i + 1, 2 * j + 1, (double)((int)nq_rng_below(&rng, 41) - 20)};
+    load(db, "r24", r, nr);
+    for (int k = 1; k < 5; k++) {
+        char sql[200];
+        answer a;
+        snprintf(sql, sizeof sql, "SELECT * FROM qubo_solve('r24', '%s', NULL, 11, 3) ORDER BY variable", solvers[k]);
+        run_solve(db, sql, &a);
+        snprintf(sql, sizeof sql, "OPTIMIZE QUBO r24 WITH BACKEND = %s SEED = 11 RESTARTS = 3", solvers[k]);
+        run_optimize(db, sql, &s);
+        assert_int_equal(s.variables, 24);
+        assert_int_equal(s.runs, 3);
+        assert_int_equal(s.seed, 11);
+        assert_true(s.energy == a.energy);
+        for (int q = 0; q < 24; q++)
+            assert_int_equal(s.solution[q] - '0', a.val[q]);
+    }
+    /* TIME_LIMIT with RESTARTS 0 runs until the limit or the TARGET */
+    run_optimize(db, "OPTIMIZE QUBO k4 SOLVER sa TIME_LIMIT 5 RESTARTS 0 TARGET -4", &s);
+    assert_true(s.energy == -4);
+    assert_int_equal(s.runs, 1);
+    /* an empty table: no variables, energy 0 */
+    ok(db, "CREATE TABLE empty(i INTEGER, j INTEGER, w REAL)");
+    run_optimize(db, "OPTIMIZE QUBO empty", &s);
+    assert_int_equal(s.variables, 0);
+    assert_string_equal(s.solution, "");
+    assert_true(s.energy == 0);
+    /* EXPLAIN shows the operator over the terms table */
+    nq_stmt *st;
+    assert_int_equal(nq_prepare(db, "EXPLAIN OPTIMIZE QUBO k4", (size_t)-1, &st, NULL), NQ_OK);
+    assert_int_equal(nq_step(st), NQ_ROW);
+    assert_non_null(strstr(nq_column_text(st, 0), "TABLE FUNCTION OPTIMIZE QUBO (k4)"));
+    nq_finalize(st);
+    /* errors */
+    fails(db, "OPTIMIZE QUBO missing", "OPTIMIZE QUBO: no such table: missing");
+    fails(db, "OPTIMIZE QUBO k4 SOLVERS tabu", "OPTIMIZE QUBO: unknown option SOLVERS (options: SOLVER or BACKEND, TIME_LIMIT, SEED, RESTARTS, TARGET)");
+    fails(db, "OPTIMIZE QUBO k4 SOLVER sa BACKEND pt", "OPTIMIZE QUBO: option BACKEND given twice");
+    fails(db, "OPTIMIZE QUBO k4 SOLVER quantum", "OPTIMIZE QUBO: SOLVER must be one of 'exact', 'sa', 'pt', 'tabu', 'sqa', not TEXT 'quantum'");
+    fails(db, "OPTIMIZE QUBO k4 TIME_LIMIT -1", "OPTIMIZE QUBO: TIME_LIMIT must be a number of seconds from 0 to 86400, not -1");
+    fails(db, "OPTIMIZE QUBO k4 SEED 1.5", "OPTIMIZE QUBO: SEED must be an integer, not 1.5");
+    fails(db, "OPTIMIZE QUBO k4 RESTARTS 0", "OPTIMIZE QUBO: RESTARTS 0 (run until the time limit) needs a time limit");
+    ok(db, "CREATE TABLE bad(i INTEGER, j INTEGER, w REAL)");
+    ok(db, "INSERT INTO bad VALUES (0, 0, 1), (0, 1, 1), (2, 1, 1), (-3, 0, 1)");
+    fails(db, "OPTIMIZE QUBO bad", "OPTIMIZE QUBO: table bad, row 4: i = -3 is out of range (0 to 16777215)");
+    ok(db, "CREATE TABLE cols(a INTEGER, j INTEGER, w REAL)");
+    fails(db, "OPTIMIZE QUBO cols", "OPTIMIZE QUBO: table cols has no column \"i\"");
+    nq_close(db);
+}
+
 static const char *shared_dir(char *buf, size_t cap)
 {
     const char *cands[3] = {getenv("NQ_SHARED_DIR"), NQ_SHARED_DIR, "/tmp/shared"};
@@ -492,6 +618,10 @@ static void test_beasley_table(void **state)
     assert_true(nq_column_double(st, 0) == -2098);
     assert_int_equal(nq_step(st), NQ_DONE);
     nq_finalize(st);
+    summary s;
+    run_optimize(db, "OPTIMIZE QUBO bqp50 SOLVER tabu SEED 1", &s);
+    assert_int_equal(s.variables, 50);
+    assert_true(s.energy == -2098);
     nq_close(db);
 }
 
@@ -504,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_answer),
         cmocka_unit_test(test_inputs_and_parameters),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_optimize_qubo),
         cmocka_unit_test(test_beasley_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

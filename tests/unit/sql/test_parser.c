@@ -550,6 +550,34 @@ static void test_ext_forms(void **state)
     ast_arena_free(a);
 }
 
+/* OPTIMIZE QUBO t [WITH] [option ...]: options print as written (upper-case names), WITH and
+ * `=` are dropped; OPTIMIZE and QUBO are not reserved. */
+static void test_optimize_qubo(void **state)
+{
+    (void)state;
+    static const char *const t[][2] = {
+        {"OPTIMIZE QUBO terms", "OPTIMIZE QUBO terms"},
+        {"optimize qubo Terms solver tabu time_limit 2.5 seed 7",
+         "OPTIMIZE QUBO terms SOLVER tabu TIME_LIMIT 2.5 SEED 7"},
+        {"OPTIMIZE QUBO t WITH BACKEND = SQA RESTARTS = 0 TARGET = -2098",
+         "OPTIMIZE QUBO t BACKEND sqa RESTARTS 0 TARGET -2098"},
+        {"OPTIMIZE QUBO \"My Terms\" SOLVER 'exact'", "OPTIMIZE QUBO \"My Terms\" SOLVER 'exact'"},
+        {"SELECT optimize, qubo FROM t", "SELECT optimize, qubo FROM t"},
+        {"SELECT * FROM qubo_solve('t', 'sa', NULL, 3) AS q WHERE q.value = 1",
+         "SELECT * FROM qubo_solve('t', 'sa', NULL, 3) AS q WHERE (q.value = 1)"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        expect_print(t[i][0], t[i][1]);
+    ast_arena *a = ast_arena_new();
+    assert_string_equal(ast_stmt_name(kind_of("OPTIMIZE QUBO t SEED 1", a)), "OPTIMIZE QUBO");
+    ast_arena_free(a);
+    expect_error("OPTIMIZE t", "near \"t\": syntax error at line 1, column 10");
+    expect_error("OPTIMIZE QUBO", "near end of input: syntax error at line 1, column 14");
+    expect_error("OPTIMIZE QUBO t SEED", "near end of input: syntax error at line 1, column 21");
+    expect_error("OPTIMIZE QUBO t WITH", "near end of input: syntax error at line 1, column 21");
+    expect_error("OPTIMIZE QUBO t SOLVER (1)", "near \"(\": syntax error at line 1, column 24");
+}
+
 /* ---- errors ---------------------------------------------------------------------------- */
 
 static void test_errors(void **state)
@@ -761,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_precedence),     cmocka_unit_test(test_select_forms),
         cmocka_unit_test(test_dml_forms),      cmocka_unit_test(test_ddl_forms),
         cmocka_unit_test(test_misc_forms),     cmocka_unit_test(test_ext_forms),
+        cmocka_unit_test(test_optimize_qubo),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_random_fragments),
         cmocka_unit_test(test_sqllogictest_select1),
     };
