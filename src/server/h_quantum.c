@@ -603,8 +603,8 @@ static int simulate(req *r, const qs_req *q, qs_scan *sc, qs_sim *sim)
 
 #define QS_MAX_QUBO_VARS 200     /* results a QUBO is built over (max_results with the flags) */
 #define QS_EXACT_REF_VARS 20     /* up to here the exact optimum is computed for comparison */
-#define QS_EXACT_MAX_VARS 24     /* backend exact: 2^24 states take about 0.6 s, 2^30 would
-                                    hold a worker for a minute */
+#define QS_EXACT_MAX_VARS 24     /* backend exact: 2^24 states take about 0.3 s (Release);
+                                    2^30, extrapolated, would hold a worker for ~20 s */
 #define QS_MAX_TIME_MS 10000     /* time_limit_ms */
 #define QS_MAX_SHOTS 100000
 #define QS_MAX_GATES_COUNTED 200000
@@ -666,7 +666,8 @@ static int cfg_unused(req *r, json_t *obj, const char *cfg, const char *field, i
     char f[160];
     snprintf(f, sizeof f, "%s.%s", cfg, field);
     if (boolean ? !json_is_boolean(v) : !json_is_number(v))
-        return req_fail(r, AE_VALIDATION, f, boolean ? "must be true or false" : "must be a number");
+        return req_fail(r, AE_VALIDATION, f,
+                        boolean ? "must be true or false" : "must be a number");
     unused(unused_f, f, why);
     return 0;
 }
@@ -751,20 +752,21 @@ static int parse_configs(req *r, qs_req *q, json_t *unused_f)
     }
     if (c && json_object_get(c, "penalty") && !(q->penalty > 0))
         return req_fail(r, AE_VALIDATION, "qubo_config.penalty", "must be greater than 0");
-    if (p && (cfg_fields(r, p, "parallel_tempering_config", p_fields) ||
-              cfg_uint(r, p, "parallel_tempering_config", "num_replicas", 2, 256, &q->pt_replicas) ||
-              cfg_uint(r, p, "parallel_tempering_config", "num_exchanges", 1, 1000000, &q->pt_sweeps) ||
-              cfg_num(r, p, "parallel_tempering_config", "min_temperature", 1e-9, 1e9, &q->pt_tmin) ||
-              cfg_num(r, p, "parallel_tempering_config", "max_temperature", 1e-9, 1e9, &q->pt_tmax) ||
-              cfg_uint(r, p, "parallel_tempering_config", "seed", 0, UINT32_MAX, &q->pt_seed) ||
-              cfg_uint(r, p, "parallel_tempering_config", "restarts", 1, 64, &q->pt_restarts) ||
-              cfg_uint(r, p, "parallel_tempering_config", "time_limit_ms", 1, QS_MAX_TIME_MS,
-                       &q->pt_time_ms) ||
-              cfg_unused(r, p, "parallel_tempering_config", "trotter_slices", 0, unused_f,
+    const char *ptc = "parallel_tempering_config";
+    if (p && (cfg_fields(r, p, ptc, p_fields) ||
+              cfg_uint(r, p, ptc, "num_replicas", 2, 256, &q->pt_replicas) ||
+              cfg_uint(r, p, ptc, "num_exchanges", 1, 1000000, &q->pt_sweeps) ||
+              cfg_num(r, p, ptc, "min_temperature", 1e-9, 1e9, &q->pt_tmin) ||
+              cfg_num(r, p, ptc, "max_temperature", 1e-9, 1e9, &q->pt_tmax) ||
+              cfg_uint(r, p, ptc, "seed", 0, UINT32_MAX, &q->pt_seed) ||
+              cfg_uint(r, p, ptc, "restarts", 1, 64, &q->pt_restarts) ||
+              cfg_uint(r, p, ptc, "time_limit_ms", 1, QS_MAX_TIME_MS, &q->pt_time_ms) ||
+              cfg_unused(r, p, ptc, "trotter_slices", 0, unused_f,
                          "no effect: this is classical replica exchange, without Trotter slices") ||
-              cfg_unused(r, p, "parallel_tempering_config", "transverse_field", 0, unused_f,
-                         "no effect: this is classical replica exchange, without a transverse field") ||
-              cfg_backend(r, p, "parallel_tempering_config", &be)))
+              cfg_unused(r, p, ptc, "transverse_field", 0, unused_f,
+                         "no effect: this is classical replica exchange, without a transverse "
+                         "field") ||
+              cfg_backend(r, p, ptc, &be)))
         return r->status;
     if (p && be && strcmp(be, "classical")) {
         if (!strcmp(be, "pimc") || !strcmp(be, "qmc") || !strcmp(be, "annealing") ||
@@ -996,7 +998,8 @@ static void qubo_answer(json_t *o, const qs_qubo *p, const unsigned char *x, dou
     json_object_set_new(o, energy_name, json_real(energy));
     json_object_set_new(o, "similarity_sum", json_real(simsum));
     json_object_set_new(o, "redundancy_sum", json_real(red));
-    json_object_set_new(o, "exact_energy", p->have_exact ? json_real(p->exact_energy) : json_null());
+    json_object_set_new(o, "exact_energy",
+                        p->have_exact ? json_real(p->exact_energy) : json_null());
     json_object_set_new(o, "optimal",
                         p->have_exact ? json_boolean(fabs(energy - p->exact_energy) <=
                                                      1e-9 * (1 + fabs(p->exact_energy)))
@@ -1045,8 +1048,10 @@ static int run_qubo(req *r, const qs_req *q, const qs_qubo *p, int pt, json_t **
         json_object_set_new(j, "best_configuration", spins);
         json_object_set_new(j, "num_replicas", json_integer((json_int_t)q->pt_replicas));
         json_object_set_new(j, "num_exchanges", json_integer((json_int_t)q->pt_sweeps));
-        json_object_set_new(j, "min_temperature", q->pt_tmin > 0 ? json_real(q->pt_tmin) : json_null());
-        json_object_set_new(j, "max_temperature", q->pt_tmax > 0 ? json_real(q->pt_tmax) : json_null());
+        json_object_set_new(j, "min_temperature",
+                            q->pt_tmin > 0 ? json_real(q->pt_tmin) : json_null());
+        json_object_set_new(j, "max_temperature",
+                            q->pt_tmax > 0 ? json_real(q->pt_tmax) : json_null());
         json_object_set_new(j, "backend_used", json_string("classical"));
         json_object_set_new(j, "best_replica_id", json_null());
         json_object_set_new(j, "total_exchanges", json_null());
@@ -1085,7 +1090,8 @@ static int parse(req *r, qs_req *q, json_t *unused_f)
     uint64_t k = 10, mq = QS_DEFAULT_QUBITS;
     if (req_body_object(r, allowed) || req_string(r, r->json, "table_name", 1, &q->table) ||
         req_array(r, r->json, "query_vector", 1, &qv) ||
-        req_number(r, r->json, "similarity_threshold", "similarity_threshold", 1, -1.0, 1.0, &thr) ||
+        req_number(r, r->json, "similarity_threshold", "similarity_threshold", 1, -1.0, 1.0,
+                   &thr) ||
         req_uint(r, r->json, "max_results", 0, QS_MAX_RESULTS, &k) ||
         req_number(r, r->json, "entanglement_boost", "entanglement_boost", 0, -FLT_MAX, FLT_MAX,
                    &boost) ||
@@ -1216,7 +1222,8 @@ int h_quantum_search(req *r)
         json_object_set_new(o, "record", sc.heap[i].row);
         sc.heap[i].row = NULL;
         json_object_set_new(o, "similarity_score", json_real(sc.heap[i].score));
-        json_object_set_new(o, "quantum_probability", sim.ran ? json_real(sim.prob[i]) : json_null());
+        json_object_set_new(o, "quantum_probability",
+                            sim.ran ? json_real(sim.prob[i]) : json_null());
         json_object_set_new(o, "entanglement_strength", json_null());
         json_object_set_new(o, "basis_state", json_integer((json_int_t)sc.heap[i].idx));
         json_array_append_new(results, o);
@@ -1234,8 +1241,10 @@ int h_quantum_search(req *r)
     json_object_set_new(qs, "simulated", json_boolean(sim.ran));
     json_object_set_new(qs, "simulation_note", sim.note[0] ? json_string(sim.note) : json_null());
     json_object_set_new(qs, "qubits", sim.ran ? json_integer(sim.qubits) : json_null());
-    json_object_set_new(qs, "state_dimension", sim.ran ? json_integer((json_int_t)sim.dim) : json_null());
-    json_object_set_new(qs, "marked_states", sim.ran ? json_integer((json_int_t)sim.marked) : json_null());
+    json_object_set_new(qs, "state_dimension",
+                        sim.ran ? json_integer((json_int_t)sim.dim) : json_null());
+    json_object_set_new(qs, "marked_states",
+                        sim.ran ? json_integer((json_int_t)sim.marked) : json_null());
     json_object_set_new(qs, "amplification_iterations",
                         sim.ran ? json_integer((json_int_t)sim.iterations) : json_null());
     json_object_set_new(qs, "initial_success_probability",
