@@ -393,10 +393,11 @@ class QuantumSearchTest(ServerTestCase):
         q = [0.3, -0.2, 0.5, 0.1]
         d = self.search({"table_name": "emb", "query_vector": q, "similarity_threshold": 1.0,
                          "use_qubo": True, "use_parallel_tempering": True}).data
-        if not d["results"]:
-            self.assertIsNone(d["qubo_results"])
-            self.assertIn("not run", d["unused_fields"]["use_qubo"])
-            self.assertIn("not run", d["unused_fields"]["use_parallel_tempering"])
+        self.assertEqual(d["results"], [])  # no stored vector points exactly along q
+        self.assertIsNone(d["qubo_results"])
+        self.assertIsNone(d["parallel_tempering_results"])
+        self.assertIn("not run", d["unused_fields"]["use_qubo"])
+        self.assertIn("not run", d["unused_fields"]["use_parallel_tempering"])
         d = self.search({"table_name": "emb", "query_vector": q, "similarity_threshold": 0.5,
                          "qubo_config": {"select_count": 2}, "grover_config": {},
                          "search_pattern": "x", "tfim_config": {},
