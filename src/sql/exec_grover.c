@@ -280,17 +280,16 @@ static int search(grover_op *s, xenv *x, nq_err *e)
     double m = 1;
     int misses = 0;
     size_t left = s->nrows;
-    snprintf(st->why, sizeof st->why, "every marked row found");
+    if (!s->opt.amplify && left == 0)
+        snprintf(st->why, sizeof st->why,
+                 "no marked row: the simulator knows M = 0, a device would learn it by quantum counting");
+    else
+        snprintf(st->why, sizeof st->why, "every marked row found");
     while (rc >= 0) {
         if (!s->opt.amplify && left == 0)
             break;
         if ((rc = exec_check_interrupt(x, e)) < 0)
             break;
-        if (st->work >= GROVER_WORK_BUDGET) {
-            snprintf(st->why, sizeof st->why, "the simulation budget of %llu amplitude updates was spent",
-                     (unsigned long long)GROVER_WORK_BUDGET);
-            break;
-        }
         size_t nu = unfound(s, u);
         uint64_t k, shots;
         if (!s->opt.amplify) {
@@ -302,6 +301,12 @@ static int search(grover_op *s, xenv *x, nq_err *e)
             shots = 1;
         }
         k = cap_k(s, k);
+        if (st->work + sv->dim * (k + 2) > GROVER_WORK_BUDGET) {
+            snprintf(st->why, sizeof st->why,
+                     "the simulation budget of %llu amplitude updates would be exceeded by the next round",
+                     (unsigned long long)GROVER_WORK_BUDGET);
+            break;
+        }
         int got = round_run(s, sv, &rng, u, nu, k, shots, outs, e);
         if (got < 0) {
             rc = got;

@@ -96,7 +96,7 @@ op *op_tablefunc_new(ast_arena *a, const struct tf_def *d, int slot, op *const *
  * ANALYZE says why). */
 #define GROVER_DEFAULT_QUBITS 20            /* 2^20 rows; the state takes 16 MiB */
 #define GROVER_DEFAULT_SEED 0x47524f564552ULL /* "GROVER" */
-#define GROVER_WORK_BUDGET ((uint64_t)1 << 33) /* amplitude updates per execution */
+#define GROVER_WORK_BUDGET ((uint64_t)1 << 32) /* amplitude updates per execution (~seconds) */
 typedef struct grover_opts {
     int amplify;             /* 1: exponential search for an unknown M (BBHT); 0: optimal
                                 iterations for the known M */

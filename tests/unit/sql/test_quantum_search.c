@@ -313,6 +313,33 @@ static void test_classical_paths(void **state)
     assert_non_null(strstr(got.p, "\"searched\": false"));
     assert_non_null(strstr(got.p, "classical: 80 rows need 7 qubits, past MAX_QUBITS 6"));
     expect_plan(db, "EXPLAIN ANALYZE QUANTUM_SEARCH t WHERE v < 25 MAX_QUBITS 6", "Grover: not run (classical: 80 rows need 7 qubits");
+    /* the search stops and the rest is finished classically: a round past the simulation
+     * budget, or 64 rounds in a row without a new row (MAX_ITERATIONS 1 on 1 row of 80) */
+    assert_int_equal(rows_of(db, "SELECT * FROM t WHERE v < 25 ORDER BY id", &want), 0);
+    assert_int_equal(rows_of(db, "QUANTUM_SEARCH t WHERE v < 25 ITERATIONS 2000000000", &got), 0);
+    assert_string_equal(want.p, got.p);
+    assert_int_equal(rows_of(db, "EXPLAIN (ANALYZE, FORMAT JSON) QUANTUM_SEARCH t WHERE v < 25 ITERATIONS 2000000000", &got), 0);
+    assert_true(jtrue(got.p, "searched"));
+    assert_int_equal((uint64_t)jnum(got.p, "rounds"), 0);
+    assert_int_equal((uint64_t)jnum(got.p, "found_by_grover"), 0);
+    assert_int_equal((uint64_t)jnum(got.p, "finished_classically"), count_lines(&want));
+    assert_non_null(strstr(got.p, "the simulation budget of 4294967296 amplitude updates would be exceeded"));
+    expect_plan(db, "EXPLAIN ANALYZE QUANTUM_SEARCH t WHERE v < 25 ITERATIONS 2000000000", "found by Grover: 0 rows, finished classically: ");
+    int finished = 0;
+    for (int seed = 0; seed < 4; seed++) {
+        char q[200];
+        snprintf(q, sizeof q, "EXPLAIN (ANALYZE, FORMAT JSON) QUANTUM_SEARCH t WHERE id = 100003 MAX_ITERATIONS 1 ITERATIONS 0 SEED %d", seed);
+        assert_int_equal(rows_of(db, q, &got), 0);
+        double fin = jnum(got.p, "finished_classically");
+        assert_int_equal((uint64_t)(jnum(got.p, "found_by_grover") + fin), 1);
+        assert_int_equal((uint64_t)jnum(got.p, "iterations"), 0);
+        if (fin == 1) {
+            assert_non_null(strstr(got.p, "64 rounds in a row found no new row"));
+            assert_int_equal((uint64_t)jnum(got.p, "rounds"), 64);
+            finished++;
+        }
+    }
+    assert_true(finished > 0 && finished < 4); /* P(a round finds the row) = 1/128 */
     /* no row-index space */
     exec_ok(db, "CREATE VIEW tv AS SELECT * FROM t");
     expect_plan(db, "EXPLAIN SELECT * FROM t a JOIN t b ON a.id = b.v USING QUANTUM GROVER",
