@@ -99,7 +99,7 @@ int cc_grover_from(cc *c, cc_scope *sc, const ast_select *q, op **out)
      * budget is planned classically here; the operator decides exactly while it reads */
     double est = est_rows(t);
     if (est > 2 * (double)((uint64_t)1 << o.max_qubits)) {
-        snprintf(why, sizeof why, "%s holds about %.0f rows, more than the %d-qubit budget's %llu",
+        snprintf(why, sizeof why, "%s holds about %.0f rows, more than twice the %d-qubit budget's %llu",
                  t->name, est, o.max_qubits, (unsigned long long)((uint64_t)1 << o.max_qubits));
         return classical(c, sc, q, why, out);
     }

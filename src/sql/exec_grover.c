@@ -258,7 +258,8 @@ static int search(grover_op *s, xenv *x, nq_err *e)
     nq_err se;
     nq_err_clear(&se);
     int rc = statevec_new(&sv, (int)st->qubits, STATEVEC_F64, 0, &se);
-    if (rc == NQ_ETOOBIG) {
+    if (rc == NQ_ETOOBIG || rc == NQ_ENOMEM) {
+        /* the state does not fit: the truth table answers, and EXPLAIN ANALYZE says why */
         snprintf(st->why, sizeof st->why, "classical: %.180s", se.msg);
         return 0;
     }
@@ -288,6 +289,10 @@ static int search(grover_op *s, xenv *x, nq_err *e)
     while (rc >= 0) {
         if (!s->opt.amplify && left == 0)
             break;
+        /* a round is a long step: it counts as up to 256 operator calls (to the next multiple
+         * of 256, where the progress handler is consulted), and nq_interrupt stops the search
+         * between rounds */
+        x->ticks = (x->ticks | 255) + 1;
         if ((rc = exec_check_interrupt(x, e)) < 0)
             break;
         size_t nu = unfound(s, u);
