@@ -175,7 +175,7 @@ int qubo_solve_pt(const qubo_model *m, const qubo_options *o, qubo_result *r, nq
             pt_adapt(&p);
         if (o->has_target && r->energy <= o->target)
             break;
-        if (o->deadline > 0 && qubo_now() >= o->deadline)
+        if (qubo_should_stop(o))
             break;
     }
     r->iterations = (uint64_t)(s < sweeps ? s + 1 : sweeps) * (uint64_t)n * (uint64_t)R;

@@ -65,7 +65,7 @@ int qubo_solve_sa(const qubo_model *m, const qubo_options *o, qubo_result *r, nq
             if (o->has_target && e <= o->target)
                 break;
         }
-        if (o->deadline > 0 && (s & 15) == 15 && qubo_now() >= o->deadline)
+        if ((s & 15) == 15 && qubo_should_stop(o))
             break;
     }
     r->iterations = (uint64_t)(s < sweeps ? s + 1 : sweeps) * (uint64_t)n;

@@ -208,7 +208,7 @@ int qubo_solve(const qubo_model *m, qubo_solver s, const qubo_options *o, qubo_r
         qubo_result_free(&one);
         if (o->has_target && r->energy <= o->target)
             break;
-        if (run.deadline > 0 && qubo_now() >= run.deadline)
+        if (qubo_should_stop(&run))
             break;
     }
     r->seconds = qubo_now() - t0;

@@ -48,6 +48,11 @@ typedef struct qubo_options {
     double sqa_temp;      /* temperature T (the chain runs at P·T); 0 = derived */
     double deadline;      /* qubo_now() time at which a run stops early; 0 = none (qubo_solve
                              sets it from time_limit) */
+    /* Asked where the deadline is checked (inside runs and between them): nonzero stops the
+     * search like the deadline, keeping the best state so far. NULL = never (the default).
+     * The SQL layer passes the statement's interrupt check. */
+    int (*stop)(void *arg);
+    void *stop_arg;
 } qubo_options;
 
 typedef struct qubo_result {

@@ -24,6 +24,12 @@ static inline void qubo_flip_f(const qubo_model *m, unsigned char *x, double *f,
         f[m->col[k]] += d * m->w[k];
 }
 
+/* Past the deadline, or told to stop (qubo_options.stop)? */
+static inline int qubo_should_stop(const qubo_options *o)
+{
+    return (o->deadline > 0 && qubo_now() >= o->deadline) || (o->stop && o->stop(o->stop_arg));
+}
+
 /* f from x; returns the energy of x. */
 double qubo_fields_init(const qubo_model *m, const unsigned char *x, double *f);
 /* Flip variables with a negative delta until none is left; *e is kept exact. */

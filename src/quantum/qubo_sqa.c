@@ -115,7 +115,7 @@ int qubo_solve_sqa(const qubo_model *m, const qubo_options *o, qubo_result *r, n
             if (o->has_target && r->energy <= o->target)
                 break;
         }
-        if (o->deadline > 0 && (sw & 7) == 7 && qubo_now() >= o->deadline)
+        if ((sw & 7) == 7 && qubo_should_stop(o))
             break;
     }
     r->iterations = (uint64_t)(sw < sweeps ? sw + 1 : sweeps) * cells;

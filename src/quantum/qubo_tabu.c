@@ -72,7 +72,7 @@ int qubo_solve_tabu(const qubo_model *m, const qubo_options *o, qubo_result *r, 
             if (o->has_target && best <= o->target)
                 break;
         }
-        if (o->deadline > 0 && (it & 255) == 0 && qubo_now() >= o->deadline)
+        if ((it & 255) == 0 && qubo_should_stop(o))
             break;
     }
     r->iterations = (uint64_t)it;

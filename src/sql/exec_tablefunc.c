@@ -79,6 +79,14 @@ int tf_input_next(tf_call *s, int k, const sqlv **row, nq_err *e)
     return 1;
 }
 
+int tf_check_interrupt(tf_call *s, nq_err *e)
+{
+    /* to the next multiple of 256: exec_check_interrupt asks the progress handler when the
+     * count is a multiple of its period (a multiple of 256) */
+    s->x->ticks = (s->x->ticks | 255) + 1;
+    return exec_check_interrupt(s->x, e);
+}
+
 int tf_emit(tf_call *s, const sqlv *row, nq_err *e)
 {
     int w = s->base.ncols;

@@ -77,6 +77,10 @@ const char *tf_input_name(const tf_call *call, int k);
 /* The next row of input k: *row points at the definition's columns in its order (borrowed,
  * valid until the next call). 1 row, 0 end, or a negative error (interrupts included). */
 int tf_input_next(tf_call *call, int k, const sqlv **row, nq_err *e);
+/* For long computations inside run: has the statement been interrupted (nq_interrupt, or the
+ * progress handler said stop)? Each call counts as up to 256 operator steps toward the
+ * progress handler's period. 0 or NQ_EINTERRUPT (message in e, which may be NULL). */
+int tf_check_interrupt(tf_call *call, nq_err *e);
 /* Append a result row (ncols values of the definition, deep-copied). */
 int tf_emit(tf_call *call, const sqlv *row, nq_err *e);
 

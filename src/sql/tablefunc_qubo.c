@@ -300,6 +300,13 @@ static int load_terms(tf_call *call, qrun *q, qubo_model *m, nq_err *e)
     return rc;
 }
 
+/* The solvers ask this where they check their deadline, so an interrupted statement (or a
+ * server deadline, through the progress handler) stops the search within one check period. */
+static int stop_cb(void *arg)
+{
+    return tf_check_interrupt(arg, NULL) < 0;
+}
+
 /* Options, terms, solve: the part both faces share. */
 static int qubo_run(tf_call *call, qrun *q, nq_err *e)
 {
@@ -314,11 +321,15 @@ static int qubo_run(tf_call *call, qrun *q, nq_err *e)
     q->load_s = qubo_now() - t0;
     if (q->n == 0)
         return 0;
+    q->o.stop = stop_cb;
+    q->o.stop_arg = call;
     if (q->solver == QUBO_SOLVER_EXACT && q->n > QUBO_EXACT_MAX_VARS)
         rc = nq_err_set(e, NQ_ETOOBIG, "%s: the exact solver takes at most %d variables; table %s has %d",
                         q->fn, QUBO_EXACT_MAX_VARS, q->table, q->n);
     else if ((rc = qubo_solve(&m, q->solver, &q->o, &q->r, e)) < 0)
         nq_err_prefix(e, rc, "%s", q->fn);
+    else
+        rc = tf_check_interrupt(call, e); /* a stopped search is not an answer */
     qubo_free(&m);
     return rc;
 }

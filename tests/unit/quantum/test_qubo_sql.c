@@ -14,6 +14,7 @@
  *     (message names the table and the row), bad options, the exact solver over 30 variables;
  *   - OPTIMIZE QUBO: its columns, exact on K4 (16 states, proven), the same answer as qubo_solve
  *     with the same options, TIME_LIMIT/RESTARTS 0/TARGET, an empty table, EXPLAIN, errors;
+ *   - a search with a day's time limit stops when the statement is interrupted;
  *   - a Beasley instance (bqp50-1) loaded into a table reaches its proven optimum −2098
  *     (skipped, saying where it looked, when ../shared is absent).
  */
@@ -558,6 +559,55 @@ static void test_optimize_qubo(void **state)
     nq_close(db);
 }
 
+static int stop_after(void *arg)
+{
+    int *calls = arg;
+    return ++*calls >= 40;
+}
+
+/* A search with a day's time limit and no run count stops when the statement is interrupted
+ * (here by the progress handler, as the server's deadline does): the solvers ask between
+ * and inside their runs. Without that, this test would run into ctest's timeout. */
+static void test_interrupt(void **state)
+{
+    (void)state;
+    nq_db *db = fresh("qs_intr.db");
+    nq_rng rng;
+    nq_rng_seed(&rng, 11);
+    row3 t[2000];
+    int nt = 0;
+    for (int i = 0; i < 60; i++)
+        for (int j = i; j < 60; j++)
+            if (i == j || nq_rng_below(&rng, 4) == 0)
+                t[nt++] = (row3){i, j, (double)((int)nq_rng_below(&rng, 201) - 100)};
+    load(db, "big", t, nt);
+    static const char *const sql[] = {
+        "SELECT * FROM qubo_solve('big', 'sa', 86400, 1, 0)",
+        "SELECT * FROM qubo_solve('big', 'pt', 86400, 1, 0)",
+        "SELECT * FROM qubo_solve('big', 'tabu', 86400, 1, 0)",
+        "SELECT * FROM qubo_solve('big', 'sqa', 86400, 1, 0)",
+        "OPTIMIZE QUBO big SOLVER sa TIME_LIMIT 86400 RESTARTS 0",
+    };
+    for (size_t k = 0; k < sizeof sql / sizeof sql[0]; k++) {
+        int calls = 0;
+        nq_progress_handler(db, 1, stop_after, &calls);
+        nq_stmt *st;
+        assert_int_equal(nq_prepare(db, sql[k], (size_t)-1, &st, NULL), NQ_OK);
+        int rc = nq_step(st);
+        if (rc != NQ_EINTERRUPT)
+            fail_msg("%s: %d (%s), want NQ_EINTERRUPT", sql[k], rc, nq_errmsg(db));
+        assert_non_null(strstr(nq_errmsg(db), "interrupted"));
+        assert_true(calls >= 40);
+        nq_finalize(st);
+        nq_progress_handler(db, 0, NULL, NULL);
+    }
+    /* the connection goes on */
+    answer a;
+    run_solve(db, "SELECT * FROM qubo_solve('big', 'tabu', NULL, 1, 1)", &a);
+    assert_int_equal(a.n, 60);
+    nq_close(db);
+}
+
 static const char *shared_dir(char *buf, size_t cap)
 {
     const char *cands[3] = {getenv("NQ_SHARED_DIR"), NQ_SHARED_DIR, "/tmp/shared"};
@@ -635,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_inputs_and_parameters),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_optimize_qubo),
+        cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_beasley_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
