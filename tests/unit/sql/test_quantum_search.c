@@ -340,6 +340,14 @@ static void test_classical_paths(void **state)
         }
     }
     assert_true(finished > 0 && finished < 4); /* P(a round finds the row) = 1/128 */
+    /* M unknown (BBHT): one shot a trial, and the search ends by its stop rule */
+    assert_int_equal(rows_of(db, "EXPLAIN (ANALYZE, FORMAT JSON) QUANTUM_SEARCH t WHERE v < 25 WITH AMPLITUDE_AMPLIFICATION SEED 5", &got), 0);
+    assert_non_null(strstr(got.p, "\"mode\": \"bbht\""));
+    assert_non_null(strstr(got.p, "stop rule: 32 misses in a row at m = sqrt(2^n)"));
+    assert_true(jnum(got.p, "rounds") >= 32);
+    assert_true(jnum(got.p, "shots") == jnum(got.p, "rounds"));
+    assert_int_equal((uint64_t)(jnum(got.p, "found_by_grover") + jnum(got.p, "finished_classically")),
+                     (uint64_t)jnum(got.p, "marked"));
     /* no row-index space */
     exec_ok(db, "CREATE VIEW tv AS SELECT * FROM t");
     expect_plan(db, "EXPLAIN SELECT * FROM t a JOIN t b ON a.id = b.v USING QUANTUM GROVER",
