@@ -12,9 +12,9 @@
  * For each qubit count (20, 22, 24, 26 by default, within --max-mib of memory) and precision it
  * reports, per gate kind (H = a general 2x2 matrix, X = a swap, Z = a phase on half the state,
  * CNOT), the median over --reps runs of one pass over every target qubit 0..n-1, as amplitude
- * updates per second and bytes moved per second, and the H figures per target (low targets use
- * the short-run loop, high targets the long unit-stride runs). Single-threaded, like the
- * simulator.
+ * updates per second and bytes moved per second, and each gate's figures per target (targets
+ * 0..2 use the 8-lane shuffle kernels, higher targets the unit-stride runs). Single-threaded,
+ * like the simulator.
  *
  * usage: bench_statevec [--min-qubits N] [--max-qubits N] [--reps R] [--max-mib M] [--json]
  */
@@ -149,18 +149,22 @@ int main(int argc, char **argv)
                 rate[k] = touched(k) * (double)sv->dim / tg;
                 bps[k] = touched(k) * 2.0 * (double)bytes / tg;
             }
-            /* H per target: 0, 1, 2, 3, n/2, n-1 */
-            int tq[6] = {0, 1, 2, 3, n / 2, n - 1};
-            double tbps[6];
-            for (int j = 0; j < 6; j++) {
-                double t[32];
-                for (int r = 0; r < reps; r++) {
-                    double t0 = bu_now();
-                    statevec_h(sv, tq[j]);
-                    t[r] = bu_now() - t0;
+            /* every gate per target: 0, 1, 2 (the vector kernels with shuffles), 3, n/2,
+             * n-2 and n-1 (the unit-stride runs); CNOT's control is the next qubit up (0 for
+             * n-1) */
+            enum { NT = 7 };
+            int tq[NT] = {0, 1, 2, 3, n / 2, n - 2, n - 1};
+            double tbps[K_N][NT];
+            for (int k = 0; k < K_N; k++)
+                for (int j = 0; j < NT; j++) {
+                    double t[32];
+                    for (int r = 0; r < reps; r++) {
+                        double t0 = bu_now();
+                        apply(sv, k, tq[j]);
+                        t[r] = bu_now() - t0;
+                    }
+                    tbps[k][j] = touched(k) * 2.0 * (double)bytes / bu_median(t, reps);
                 }
-                tbps[j] = 2.0 * (double)bytes / bu_median(t, reps);
-            }
             double norm = statevec_norm2(sv);
             if (json) {
                 printf("%s{\"qubits\":%d,\"precision\":\"%s\",\"state_bytes\":%" PRIu64
@@ -170,9 +174,13 @@ int main(int argc, char **argv)
                     printf("%s\"%s\":{\"amp_updates_per_s\":%.4g,\"bytes_per_s\":%.4g,"
                            "\"ratio_to_copy\":%.3f}", k ? "," : "", kname[k], rate[k], bps[k],
                            bps[k] / bw);
-                printf("},\"h_by_target\":{");
-                for (int j = 0; j < 6; j++)
-                    printf("%s\"%d\":%.3f", j ? "," : "", tq[j], tbps[j] / bw);
+                printf("},\"by_target\":{");
+                for (int k = 0; k < K_N; k++) {
+                    printf("%s\"%s\":{", k ? "," : "", kname[k]);
+                    for (int j = 0; j < NT; j++)
+                        printf("%s\"%d\":%.3f", j ? "," : "", tq[j], tbps[k][j] / bw);
+                    printf("}");
+                }
                 printf("}}");
                 first = 0;
             } else {
@@ -181,10 +189,17 @@ int main(int argc, char **argv)
                 for (int k = 0; k < K_N; k++)
                     printf("  %-4s  %7.1f M amplitude updates/s  %6.2f GB/s  ratio to copy %.2f\n",
                            kname[k], rate[k] / 1e6, bps[k] / 1e9, bps[k] / bw);
-                printf("  H by target qubit (ratio to copy):");
-                for (int j = 0; j < 6; j++)
-                    printf(" q%d %.2f", tq[j], tbps[j] / bw);
-                printf("\n  (norm after %d gate passes: %.15f)\n", reps * (K_N * n + 6), norm);
+                printf("  ratio to copy by target:");
+                for (int j = 0; j < NT; j++)
+                    printf("   q%-3d", tq[j]);
+                printf("\n");
+                for (int k = 0; k < K_N; k++) {
+                    printf("    %-21s", kname[k]);
+                    for (int j = 0; j < NT; j++)
+                        printf(" %6.2f", tbps[k][j] / bw);
+                    printf("\n");
+                }
+                printf("  (norm after %d gate passes: %.15f)\n", reps * K_N * (n + NT), norm);
             }
             statevec_free(sv);
         }

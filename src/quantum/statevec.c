@@ -8,7 +8,8 @@
  *   - X as a swap of the pair (CNOT and multi-controlled X are X under a control mask);
  *   - a phase on the amplitudes whose index has all bits of a mask set (Z, S, T, CZ, MCZ), which
  *     touches only the half, quarter, ... of the state that the mask selects.
- * Each kernel makes one pass over the amplitudes it changes, in address order.
+ * Each kernel makes one pass over the amplitudes it changes, in address order; targets 0..2
+ * run on 16-byte vectors, with shuffles where a pair shares a vector (statevec_kern.h).
  *
  * Sampling draws all the shots' uniform numbers first, sorts them and walks the cumulative
  * distribution once: O(2^n + shots log shots) time and no 2^n-sized table.
@@ -19,15 +20,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The vector kernels for targets 0..2 need GCC/Clang vector extensions with a constant
+ * shuffle: __builtin_shufflevector (Clang, GCC >= 12) or __builtin_shuffle (older GCC).
+ * Without them (or with -DNQ_SV_NO_VEC, for comparisons) the flat pair loops are used. */
+#if defined(NQ_SV_NO_VEC)
+#elif defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define SV_VEC 1
+#define SV_SHUF_(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#elif defined(__GNUC__)
+#define SV_VEC 1
+#define SV_SHUF_(a, b, ...) __builtin_shuffle(a, b, (SV_NAME(mt)){__VA_ARGS__})
+#endif
+/* SV_SHUF(v, (i0, ..., ik)): lane j of the result is lane i_j of v; SV_SHUF2V(a, b, (...)):
+ * the same over the lanes of a followed by those of b */
+#define SV_UNPAREN(...) __VA_ARGS__
+#define SV_SHUF(v, idx) SV_SHUF_(v, v, SV_UNPAREN idx)
+#define SV_SHUF2V(a, b, idx) SV_SHUF_(a, b, SV_UNPAREN idx)
+
+/* SV_T the amplitude type, SV_I the integer of its size, SV_VL its lanes in 16 bytes */
 #define SV_T double
+#define SV_I int64_t
+#define SV_VL 2
 #define SV_NAME(x) x##_d
 #include "statevec_kern.h"
 #undef SV_T
+#undef SV_I
+#undef SV_VL
 #undef SV_NAME
 #define SV_T float
+#define SV_I int32_t
+#define SV_VL 4
 #define SV_NAME(x) x##_f
 #include "statevec_kern.h"
 #undef SV_T
+#undef SV_I
+#undef SV_VL
 #undef SV_NAME
 
 #define F64(sv) ((sv)->prec == STATEVEC_F64)
