@@ -12,6 +12,7 @@
 #include "auth_cmds.h"
 #include "quantum_cmds.h"
 #include "pqc_cmds.h"
+#include "dna_cmds.h"
 #include "slt.h"
 
 static void usage(FILE *out)
@@ -60,14 +61,16 @@ static void usage(FILE *out)
             "\n"
             "  pqc mlkem768|mlkem1024|mldsa65|mldsa87 ...\n"
             "                            post-quantum KEM and signatures (`nqdb pqc --help`)\n"
-            "Not built yet (they answer \"not supported yet\"): dna, neuro, bench;\n"
+            "  dna compress|decompress|stats|encode|decode|simulate ...\n"
+            "                            DNA compression and DNA storage (`nqdb dna --help`)\n"
+            "Not built yet (they answer \"not supported yet\"): neuro, bench;\n"
             "quantum tfim --method sqa; backup --encrypt, restore --until.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
 }
 
-static const char *const planned[] = {"dna", "neuro", "bench", NULL};
+static const char *const planned[] = {"neuro", "bench", NULL};
 
 int main(int argc, char **argv)
 {
@@ -100,6 +103,8 @@ int main(int argc, char **argv)
         return cmd_kv(argc - 1, argv + 1);
     if (!strcmp(cmd, "quantum"))
         return cmd_quantum(argc - 1, argv + 1);
+    if (!strcmp(cmd, "dna"))
+        return cmd_dna(argc - 1, argv + 1);
     if (!strcmp(cmd, "pqc"))
         return cmd_pqc(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup"))
