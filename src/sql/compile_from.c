@@ -1061,11 +1061,24 @@ static op *jo_note_new(cc *c, op *child, const char *buf)
     return &s->base;
 }
 
-static op *jo_op_new(cc *c, op *child, const jo_choice *ch)
+/* The JOIN ORDER line; when greedy was not chosen it ends with the greedy's order (by the
+ * names the FROM gives the items), so that its plan can be written out and compared. */
+static op *jo_op_new(fctx *f, op *child, const jo_choice *ch)
 {
-    char buf[384];
+    char buf[1024];
     jo_describe(ch, buf, sizeof buf);
-    return jo_note_new(c, child, buf);
+    size_t k = strlen(buf);
+    if (ch->method != JO_GREEDY) {
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "; greedy order:");
+        for (int i = 0; i < ch->n && k < sizeof buf; i++) {
+            const char *name = "?";
+            for (int s = 0; s < f->sc->n; s++)
+                if (f->sc->srcs[s].slot == f->items[ch->greedy_order[i]].slot && f->sc->srcs[s].name)
+                    name = f->sc->srcs[s].name;
+            k += (size_t)snprintf(buf + k, sizeof buf - k, " %s", name);
+        }
+    }
+    return jo_note_new(f->c, child, buf);
 }
 
 /* The operator reading base table item it through access path a. */
@@ -1270,7 +1283,7 @@ int cc_from(cc *c, cc_scope *sc, const ast_from *from, const ast_expr *where, op
         }
     }
     if (searched || fixed_note) {
-        op *jo = searched ? jo_op_new(c, cur, &ch) : jo_note_new(c, cur, fixed_note);
+        op *jo = searched ? jo_op_new(&f, cur, &ch) : jo_note_new(c, cur, fixed_note);
         if ((rc = cc_track_op(c, jo)) < 0)
             goto done_filt;
         cur = jo;

@@ -397,8 +397,9 @@ int jo_choose(jo_model *m, int force_anneal, int *order, jo_choice *ch)
         return nq_err_set(m->err, NQ_ENOMEM, "out of memory");
     int *greedy = tmp + n;
     memcpy(greedy, order, (size_t)n * sizeof *order);
+    memcpy(ch->greedy_order, order, (size_t)n * sizeof *order);
     if (n <= JO_DP_MAX) {
-        double c;
+        double c = 0;
         rc = jo_dp(m, tmp, &c);
         if (rc < 0)
             goto out;
@@ -411,7 +412,7 @@ int jo_choose(jo_model *m, int force_anneal, int *order, jo_choice *ch)
         }
     }
     double t2 = now_ms();
-    double c;
+    double c = 0;
     /* a small FROM (QUANTUM_JOIN of a few tables) has fewer orders than the budget */
     long budget = JO_ANNEAL_EVALS, fact = 1;
     for (int i = 2; i <= n && fact < budget; i++)
