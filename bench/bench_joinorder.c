@@ -78,7 +78,7 @@ static void explain(const char *q, plan_line *pl)
         if ((p = strstr(j, "; greedy order:"))) {
             p += strlen("; greedy order:");
             int ti, used;
-            while (pl->ngreedy < 16 && sscanf(p, " ti%d%n", &ti, &used) == 1) {
+            while (pl->ngreedy < 16 && sscanf(p, " t%d%n", &ti, &used) == 1) {
                 pl->gorder[pl->ngreedy++] = ti;
                 p += used;
             }
