@@ -16,8 +16,13 @@
  * row. Reading a row through an index costs 1.5 (the index entry plus the row fetch), through
  * a scan 1; a lookup adds log2(rows) for the descent.
  *
- * Join order: with only inner joins, greedy with one step of lookahead — at each step the item
- * whose join is cheapest given what is placed, plus the cheapest join after it. Joining an item
+ * Join order: with only inner joins, the order is chosen before any operator is built, by the
+ * searches of plan_joinorder.c over this file's cost model (order_params: per item and set of
+ * placed items, the costs of join_access and the row factors of the operators built below):
+ * below 8 items greedy with one step of lookahead — at each step the item whose join is
+ * cheapest given what is placed, plus the cheapest join after it — and from 8 items (or with a
+ * QUANTUM_JOIN) also DP over subsets and annealing, the cheapest estimate kept; a JOIN ORDER
+ * node above the joins says which (EXPLAIN). Joining an item
  * costs its access once per row so far (nested loop), or, when an equality ties one of its
  * columns to the placed items, one read through its key-free access plus a probe per row (hash
  * join, exec_hashjoin.c) — so a selective lookup or a tiny table goes first, the big table is
