@@ -3,7 +3,8 @@
  * generated many-way joins of real tables (docs/quantum.md "Join ordering by annealing").
  *
  * For each shape (chain: t_i.p = t_{i-1}.id; star: a fact table with a key to each dimension;
- * clique: every pair joined on a shared key column) and size (8, 10, 12, 16 tables), the
+ * clique: every pair joined on a shared key k, a permutation of each table's row numbers, so the
+ * join returns as many rows as the smallest table has) and size (8, 10, 12, 16 tables), the
  * program creates the tables in a temporary database with seeded cardinalities (10 to 5000
  * rows) and indexes on some join columns, runs ANALYZE, and asks EXPLAIN for the plan of
  * `SELECT count(*) FROM <tables> WHERE <join conditions>`, the tables listed in a random
@@ -216,7 +217,9 @@ int main(int argc, char **argv)
                 for (int k = 0; k < rows[i]; k++) {
                     nq_bind_int64(ins, 1, k);
                     nq_bind_int64(ins, 2, i ? (int64_t)bu_rng_below(&r, (uint64_t)rows[i - 1]) : 0);
-                    nq_bind_int64(ins, 3, (int64_t)bu_rng_below(&r, 10000));
+                    /* k: a permutation of 0..rows-1 (7919 is prime to every size used), so the
+                     * clique join matches the smallest table's rows once each */
+                    nq_bind_int64(ins, 3, (int64_t)k * 7919 % rows[i]);
                     if (nq_step(ins) != NQ_DONE)
                         die("insert");
                     nq_reset(ins);
