@@ -1079,7 +1079,7 @@ static op *jo_op_new(fctx *f, op *child, const jo_choice *ch, int drift)
         k += (size_t)snprintf(buf + k, sizeof buf - k,
                               "; PLANNER BUG: the search's row estimate differs from the plan's at join %d",
                               drift);
-    if (ch->method != JO_GREEDY) {
+    if (ch->method != JO_GREEDY && k < sizeof buf) {
         k += (size_t)snprintf(buf + k, sizeof buf - k, "; greedy order:");
         for (int i = 0; i < ch->n && k < sizeof buf; i++) {
             const char *name = "?";

@@ -45,7 +45,7 @@ int jo_model_init(jo_model *m, int n, jo_params_fn fn, void *ctx, nq_err *err)
     m->params = fn;
     m->ctx = ctx;
     m->err = err;
-    m->memo_cap = 256;
+    m->memo_cap = 64; /* grows by doubling; small FROMs (every query of 2+ tables) stay small */
     m->memo = malloc(m->memo_cap * sizeof *m->memo);
     m->last = malloc((size_t)n * sizeof *m->last);
     m->pre_cost = malloc((size_t)(n + 1) * sizeof *m->pre_cost);
