@@ -11,7 +11,8 @@
  * each with its last item and its predecessor state, from which the order is read back.
  *
  * Annealing: perm_anneal (src/quantum) on ln(cost), started from the greedy order, with the
- * seed and evaluation budget of the policy, so a plan is reproducible run to run.
+ * seed, replica count (replica exchange) and evaluation budget of the policy, so a plan is
+ * reproducible run to run.
  */
 #include "sql/plan_joinorder.h"
 
@@ -356,6 +357,7 @@ int jo_anneal(jo_model *m, uint64_t seed, long max_evals, const int *start, int 
     o.seed = seed;
     o.max_evals = max_evals;
     o.start = start;
+    o.replicas = JO_ANNEAL_REPLICAS;
     perm_anneal_result r;
     int rc = perm_anneal(m->n, log_cost, m, &o, order, &r, m->err);
     if (evals)

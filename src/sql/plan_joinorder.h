@@ -18,8 +18,9 @@
  *                  the rest grows with the rows it starts from, so that front is exact except
  *                  where the hash/nested-loop switch makes the row estimate fall with more
  *                  input (then the front's other members still usually cover it);
- *   jo_anneal      simulated annealing over permutations (src/quantum/perm_anneal.c) on the
- *                  logarithm of the cost, seeded, with an evaluation budget;
+ *   jo_anneal      annealing over permutations (src/quantum/perm_anneal.c, replica exchange
+ *                  with JO_ANNEAL_REPLICAS replicas) on the logarithm of the cost, seeded,
+ *                  with an evaluation budget;
  *   jo_exhaustive  every permutation (n <= 9), for tests.
  * jo_choose applies the policy (docs/qsql.md "Planner", docs/quantum.md "Join ordering by
  * annealing"): fewer than JO_ANNEAL_MIN items and no QUANTUM_JOIN, greedy alone; otherwise
@@ -42,6 +43,7 @@
                                1.6-3.3 ms at 10, 23-62 ms at 12) */
 #define JO_ANNEAL_EVALS 4000 /* annealing budget: cost evaluations of whole orders */
 #define JO_ANNEAL_SEED 1
+#define JO_ANNEAL_REPLICAS 4 /* replica exchange: fewer bad outliers than one replica (docs) */
 
 typedef struct jo_params {
     double nl_cost;       /* nested loop: cost per row so far */
