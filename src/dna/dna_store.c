@@ -1,0 +1,524 @@
+/*
+ * dna_store.c — pool encoder and decoder of the DNA-storage codec (see dna_store.h for the
+ * layout). The block geometry is a pure function of (file length, P, redundancy), computed
+ * the same way on both sides (store_layout).
+ */
+#include "dna_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "dna_oligo.h"
+#include "dna_rs.h"
+
+void dna_store_params_default(dna_store_params *p)
+{
+    p->oligo_len = 150;
+    p->max_run = 3;
+    p->gc_min = 0.40;
+    p->gc_max = 0.60;
+    p->redundancy = 0.15;
+}
+
+/* ---- geometry ---- */
+
+typedef struct store_layout {
+    uint64_t nbytes;
+    int P, rpm;             /* payload bytes, redundancy per mille */
+    uint64_t D, B;          /* data oligos, blocks */
+    uint64_t q, rbig;       /* blocks 0..rbig-1 hold q+1 data oligos, the rest q */
+    uint64_t total;         /* oligos including the header copies */
+} store_layout;
+
+static int parity_for(int k, int rpm)
+{
+    if (rpm <= 0)
+        return 0;
+    return (int)(((uint64_t)k * (uint64_t)rpm + (uint64_t)(1000 - rpm) - 1) / (uint64_t)(1000 - rpm));
+}
+
+static int block_k(const store_layout *lo, uint64_t b)
+{
+    return (int)(lo->q + (b < lo->rbig ? 1 : 0));
+}
+
+static uint64_t block_start_addr(const store_layout *lo, uint64_t b)
+{
+    uint64_t big = lo->q + 1 + (uint64_t)parity_for((int)lo->q + 1, lo->rpm);
+    uint64_t small = lo->q + (uint64_t)parity_for((int)lo->q, lo->rpm);
+    if (b < lo->rbig)
+        return DNA_STORE_HEADER_COPIES + b * big;
+    return DNA_STORE_HEADER_COPIES + lo->rbig * big + (b - lo->rbig) * small;
+}
+
+static uint64_t block_first_data(const store_layout *lo, uint64_t b)
+{
+    return b * lo->q + (b < lo->rbig ? b : lo->rbig);
+}
+
+static int store_layout_make(store_layout *lo, uint64_t nbytes, int P, int rpm, nq_err *err)
+{
+    memset(lo, 0, sizeof *lo);
+    lo->nbytes = nbytes;
+    lo->P = P;
+    lo->rpm = rpm;
+    if (rpm < 0 || rpm > 900)
+        return nq_err_set(err, NQ_EINVAL, "redundancy %d per mille is outside [0, 900]", rpm);
+    if (nbytes > ((uint64_t)1 << DNA_ADDR_BITS) * (uint64_t)P)
+        return nq_err_set(err, NQ_EINVAL, "%llu bytes do not fit in 2^%d oligos of %d bytes",
+                          (unsigned long long)nbytes, DNA_ADDR_BITS, P);
+    lo->D = (nbytes + (uint64_t)P - 1) / (uint64_t)P;
+    int kmax = 255;
+    while (kmax > 1 && kmax + parity_for(kmax, rpm) > 255)
+        kmax--;
+    lo->B = lo->D ? (lo->D + (uint64_t)kmax - 1) / (uint64_t)kmax : 0;
+    if (lo->B) {
+        lo->q = lo->D / lo->B;
+        lo->rbig = lo->D % lo->B;
+    }
+    lo->total = lo->B ? block_start_addr(lo, lo->B) : DNA_STORE_HEADER_COPIES;
+    if (lo->total > ((uint64_t)1 << DNA_ADDR_BITS))
+        return nq_err_set(err, NQ_EINVAL,
+                          "the pool would need %llu oligos; addresses have %d bits (at most %u)",
+                          (unsigned long long)lo->total, DNA_ADDR_BITS, 1u << DNA_ADDR_BITS);
+    return 0;
+}
+
+static int redundancy_pm(double r)
+{
+    return (int)(r * 1000.0 + 0.5);
+}
+
+/* ---- encoder ---- */
+
+int dna_store_encode(const dna_store_params *p, const uint8_t *data, size_t n, dna_pool *pool,
+                     nq_err *err)
+{
+    memset(pool, 0, sizeof *pool);
+    if (!(p->redundancy >= 0 && p->redundancy <= 0.9))
+        return nq_err_set(err, NQ_EINVAL, "redundancy %g is outside [0, 0.9]", p->redundancy);
+    dna_oligo_codec oc;
+    int rc = dna_oligo_init(&oc, p->oligo_len, p->max_run, p->gc_min, p->gc_max, err);
+    if (rc)
+        return rc;
+    int P = oc.payload, L = oc.len;
+    if (P < DNA_STORE_HEADER_BYTES) {
+        dna_oligo_free(&oc);
+        return nq_err_set(err, NQ_EINVAL,
+                          "oligos of %d bases carry %d bytes; the header needs %d (use longer oligos)",
+                          L, P, DNA_STORE_HEADER_BYTES);
+    }
+    store_layout lo;
+    rc = store_layout_make(&lo, n, P, redundancy_pm(p->redundancy), err);
+    if (rc) {
+        dna_oligo_free(&oc);
+        return rc;
+    }
+    pool->len = L;
+    pool->payload = P;
+    pool->count = (size_t)lo.total;
+    pool->header_oligos = DNA_STORE_HEADER_COPIES;
+    pool->data_oligos = (size_t)lo.D;
+    pool->parity_oligos = (size_t)(lo.total - lo.D - DNA_STORE_HEADER_COPIES);
+    pool->blocks = (size_t)lo.B;
+    pool->bases = malloc(pool->count * (size_t)L);
+    uint8_t *rows = malloc((size_t)255 * (size_t)P);
+    if (!pool->bases || !rows) {
+        free(rows);
+        dna_pool_free(pool);
+        dna_oligo_free(&oc);
+        return nq_err_set(err, NQ_ENOMEM, "DNA encode: out of memory");
+    }
+    /* the header */
+    uint8_t *h = rows;
+    memset(h, 0, (size_t)P);
+    h[0] = 'N';
+    h[1] = 'D';
+    h[2] = 1;
+    h[3] = (uint8_t)p->max_run;
+    for (int i = 0; i < 8; i++)
+        h[4 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    h[12] = (uint8_t)lo.rpm;
+    h[13] = (uint8_t)(lo.rpm >> 8);
+    uint32_t fcrc = crc32c(0, data, n);
+    for (int i = 0; i < 4; i++)
+        h[14 + i] = (uint8_t)(fcrc >> (8 * i));
+    for (uint32_t a = 0; a < DNA_STORE_HEADER_COPIES && !rc; a++)
+        rc = dna_oligo_encode(&oc, a, h, pool->bases + (size_t)a * (size_t)L, err);
+    /* the blocks */
+    dna_rs rs;
+    int rs_n = 0, rs_k = 0;
+    memset(&rs, 0, sizeof rs);
+    for (uint64_t b = 0; b < lo.B && !rc; b++) {
+        int k = block_k(&lo, b), m = parity_for(k, lo.rpm);
+        uint64_t d0 = block_first_data(&lo, b), a0 = block_start_addr(&lo, b);
+        for (int i = 0; i < k; i++) {
+            uint64_t off = (d0 + (uint64_t)i) * (uint64_t)P;
+            size_t take = off + (uint64_t)P <= n ? (size_t)P : (size_t)(n - off);
+            memcpy(rows + (size_t)i * (size_t)P, data + off, take);
+            memset(rows + (size_t)i * (size_t)P + take, 0, (size_t)P - take);
+        }
+        if (m > 0) {
+            if (rs_n != k + m || rs_k != k) {
+                dna_rs_free(&rs);
+                rc = dna_rs_init(&rs, k + m, k, err);
+                if (rc)
+                    break;
+                rs_n = k + m;
+                rs_k = k;
+            }
+            const uint8_t *dr[255];
+            uint8_t *pr[255];
+            for (int i = 0; i < k; i++)
+                dr[i] = rows + (size_t)i * (size_t)P;
+            for (int j = 0; j < m; j++)
+                pr[j] = rows + (size_t)(k + j) * (size_t)P;
+            dna_rs_encode_rows(&rs, dr, pr, (size_t)P);
+        }
+        for (int i = 0; i < k + m && !rc; i++)
+            rc = dna_oligo_encode(&oc, (uint32_t)(a0 + (uint64_t)i), rows + (size_t)i * (size_t)P,
+                                  pool->bases + (size_t)(a0 + (uint64_t)i) * (size_t)L, err);
+    }
+    dna_rs_free(&rs);
+    free(rows);
+    dna_oligo_free(&oc);
+    if (rc)
+        dna_pool_free(pool);
+    return rc;
+}
+
+void dna_pool_free(dna_pool *pool)
+{
+    free(pool->bases);
+    pool->bases = NULL;
+    pool->count = 0;
+}
+
+double dna_pool_density(const dna_pool *pool, size_t n)
+{
+    if (!pool->count)
+        return 0;
+    return 8.0 * (double)n / ((double)pool->count * (double)pool->len);
+}
+
+/* ---- decoder ---- */
+
+typedef struct addr_read {
+    uint32_t address;
+    uint32_t idx;
+} addr_read;
+
+static int addr_read_cmp(const void *a, const void *b)
+{
+    const addr_read *x = a, *y = b;
+    if (x->address != y->address)
+        return x->address < y->address ? -1 : 1;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+typedef struct recovered {
+    uint32_t address;
+    uint32_t off; /* payload at pay + off */
+} recovered;
+
+/* The most common read length in [MIN, MAX], or 0. */
+static int common_length(const dna_read *reads, size_t n)
+{
+    static const int lo = DNA_OLIGO_MIN_LEN, hi = DNA_OLIGO_MAX_LEN;
+    size_t *h = calloc((size_t)(hi - lo + 1), sizeof *h);
+    if (!h)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (reads[i].len >= (size_t)lo && reads[i].len <= (size_t)hi)
+            h[reads[i].len - (size_t)lo]++;
+    int best = 0;
+    size_t bc = 0;
+    for (int l = lo; l <= hi; l++)
+        if (h[l - lo] > bc) {
+            bc = h[l - lo];
+            best = l;
+        }
+    free(h);
+    return best;
+}
+
+/* How many of (at most 4000) reads of length L decode fully under max run K. */
+static size_t probe_run(const dna_read *reads, size_t n, int L, int K, double gmin, double gmax)
+{
+    dna_oligo_codec oc;
+    if (dna_oligo_init(&oc, L, K, gmin, gmax, NULL))
+        return 0;
+    uint8_t pay[256];
+    size_t ok = 0, tried = 0;
+    for (size_t i = 0; i < n && tried < 4000 && ok < 50; i++) {
+        if (reads[i].len != (size_t)L)
+            continue;
+        tried++;
+        uint32_t a;
+        ok += dna_oligo_decode(&oc, reads[i].seq, reads[i].len, &a, pay) == 0;
+    }
+    dna_oligo_free(&oc);
+    return ok;
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include <stdarg.h>
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t l = strlen(buf);
+    if (l + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + l, cap - l, fmt, ap);
+    va_end(ap);
+}
+
+int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t nreads,
+                     uint8_t **out, size_t *outlen, dna_decode_report *rep, nq_err *err)
+{
+    dna_decode_report dummy;
+    if (!rep)
+        rep = &dummy;
+    memset(rep, 0, sizeof *rep);
+    *out = NULL;
+    *outlen = 0;
+    rep->reads = nreads;
+    dna_store_params def;
+    dna_store_params_default(&def);
+    double gmin = 0, gmax = 1; /* the decoder does not enforce GC bounds */
+    int L = hint && hint->oligo_len > 0 ? hint->oligo_len : common_length(reads, nreads);
+    if (L < DNA_OLIGO_MIN_LEN || L > DNA_OLIGO_MAX_LEN)
+        return nq_err_set(err, NQ_EINVAL, "no reads of %d..%d bases to decode", DNA_OLIGO_MIN_LEN,
+                          DNA_OLIGO_MAX_LEN);
+    int K = hint && hint->max_run > 0 ? hint->max_run : 0;
+    if (!K) {
+        size_t best = probe_run(reads, nreads, L, def.max_run, gmin, gmax);
+        K = def.max_run;
+        for (int k = 1; k <= DNA_OLIGO_MAX_RUN && best < 50; k++) {
+            if (k == def.max_run)
+                continue;
+            size_t c = probe_run(reads, nreads, L, k, gmin, gmax);
+            if (c > best) {
+                best = c;
+                K = k;
+            }
+        }
+    }
+    rep->oligo_len = L;
+    rep->max_run = K;
+    dna_oligo_codec oc;
+    int rc = dna_oligo_init(&oc, L, K, gmin, gmax, err);
+    if (rc)
+        return rc;
+    int P = oc.payload;
+    rep->payload = P;
+    addr_read *ar = NULL;
+    recovered *rv = NULL;
+    uint8_t *pay = NULL, *rows = NULL, *file = NULL;
+    dna_read *grp = NULL;
+    char *cons = NULL;
+    size_t nar = 0, nrv = 0;
+    ar = malloc((nreads ? nreads : 1) * sizeof *ar);
+    if (!ar)
+        goto nomem;
+    for (size_t i = 0; i < nreads; i++) {
+        uint32_t a;
+        if (dna_oligo_decode_prefix(&oc, reads[i].seq, reads[i].len, &a) == 0) {
+            ar[nar].address = a;
+            ar[nar].idx = (uint32_t)i;
+            nar++;
+        }
+    }
+    rep->reads_addressed = nar;
+    qsort(ar, nar, sizeof *ar, addr_read_cmp);
+    size_t nclusters = 0;
+    for (size_t i = 0; i < nar; i++)
+        nclusters += i == 0 || ar[i].address != ar[i - 1].address;
+    rep->clusters = nclusters;
+    rv = malloc((nclusters ? nclusters : 1) * sizeof *rv);
+    pay = malloc((nclusters ? nclusters : 1) * (size_t)P);
+    grp = malloc(64 * sizeof *grp);
+    cons = malloc((size_t)L * 2 + 16);
+    if (!rv || !pay || !grp || !cons)
+        goto nomem;
+    for (size_t i = 0; i < nar;) {
+        size_t j = i;
+        while (j < nar && ar[j].address == ar[i].address)
+            j++;
+        uint8_t *dst = pay + nrv * (size_t)P;
+        int got = 0;
+        /* one read that passes the check */
+        for (size_t t = i; t < j && !got; t++) {
+            const dna_read *r = &reads[ar[t].idx];
+            uint32_t a;
+            if (r->len == (size_t)L && dna_oligo_decode(&oc, r->seq, r->len, &a, dst) == 0 &&
+                a == ar[i].address) {
+                got = 1;
+                rep->oligos_direct++;
+            }
+        }
+        if (!got && j - i >= 2) {
+            size_t ng = 0;
+            for (size_t t = i; t < j && ng < 64; t++)
+                grp[ng++] = reads[ar[t].idx];
+            int cl = dna_store_consensus(grp, ng, L, cons, L * 2 + 16);
+            if (cl < 0)
+                goto nomem;
+            uint32_t a;
+            if (cl == L && dna_oligo_decode(&oc, cons, (size_t)cl, &a, dst) == 0 &&
+                a == ar[i].address) {
+                got = 1;
+                rep->oligos_consensus++;
+            }
+        }
+        if (got) {
+            rv[nrv].address = ar[i].address;
+            rv[nrv].off = (uint32_t)(nrv * (size_t)P);
+            nrv++;
+        }
+        i = j;
+    }
+    /* the header: the most common content among the decoded copies */
+    int hbest = -1, hcount = 0;
+    for (size_t i = 0; i < nrv && rv[i].address < DNA_STORE_HEADER_COPIES; i++) {
+        int c = 0;
+        for (size_t t = 0; t < nrv && rv[t].address < DNA_STORE_HEADER_COPIES; t++)
+            c += memcmp(pay + rv[i].off, pay + rv[t].off, (size_t)P) == 0;
+        if (c > hcount) {
+            hcount = c;
+            hbest = (int)i;
+        }
+    }
+    if (hbest < 0) {
+        rc = nq_err_set(err, NQ_ECORRUPT,
+                        "all %d copies of the pool header are lost (of %zu reads, %zu had a "
+                        "readable address): nothing can be recovered",
+                        DNA_STORE_HEADER_COPIES, nreads, nar);
+        goto done;
+    }
+    const uint8_t *h = pay + rv[hbest].off;
+    if (h[0] != 'N' || h[1] != 'D' || h[2] != 1) {
+        rc = nq_err_set(err, NQ_ECORRUPT, "the pool header is not an nqdb DNA pool (version %u)", h[2]);
+        goto done;
+    }
+    uint64_t nbytes = 0;
+    for (int i = 0; i < 8; i++)
+        nbytes |= (uint64_t)h[4 + i] << (8 * i);
+    int rpm = h[12] | h[13] << 8;
+    uint32_t fcrc = (uint32_t)h[14] | (uint32_t)h[15] << 8 | (uint32_t)h[16] << 16 | (uint32_t)h[17] << 24;
+    store_layout lo;
+    rc = store_layout_make(&lo, nbytes, P, rpm, err);
+    if (rc) {
+        rc = nq_err_prefix(err, NQ_ECORRUPT, "the pool header is inconsistent");
+        goto done;
+    }
+    rep->oligos_expected = (size_t)lo.total;
+    file = malloc(lo.D * (uint64_t)P + 1);
+    rows = malloc((size_t)255 * (size_t)P);
+    if (!file || !rows)
+        goto nomem;
+    char lost[400] = "";
+    int nlost_blocks = 0;
+    size_t ri = 0; /* cursor in rv (sorted by address) */
+    dna_rs rs;
+    int rs_n = 0, rs_k = 0;
+    memset(&rs, 0, sizeof rs);
+    for (uint64_t b = 0; b < lo.B; b++) {
+        int k = block_k(&lo, b), m = parity_for(k, rpm), n = k + m;
+        uint64_t a0 = block_start_addr(&lo, b), d0 = block_first_data(&lo, b);
+        int eras[255], ne = 0;
+        for (int i = 0; i < n; i++) {
+            uint32_t a = (uint32_t)(a0 + (uint64_t)i);
+            while (ri < nrv && rv[ri].address < a)
+                ri++;
+            if (ri < nrv && rv[ri].address == a) {
+                memcpy(rows + (size_t)i * (size_t)P, pay + rv[ri].off, (size_t)P);
+            } else {
+                memset(rows + (size_t)i * (size_t)P, 0, (size_t)P);
+                eras[ne++] = i;
+            }
+        }
+        rep->oligos_missing += (size_t)ne;
+        uint64_t byte0 = d0 * (uint64_t)P;
+        uint64_t byte1 = (d0 + (uint64_t)k) * (uint64_t)P;
+        if (byte1 > nbytes)
+            byte1 = nbytes;
+        int bad_cols = 0, first_bad = -1, last_bad = -1;
+        if (ne > m) {
+            bad_cols = P;
+            first_bad = 0;
+            last_bad = P - 1;
+        } else if (m > 0) {
+            if (rs_n != n || rs_k != k) {
+                dna_rs_free(&rs);
+                if (dna_rs_init(&rs, n, k, err))
+                    goto nomem;
+                rs_n = n;
+                rs_k = k;
+            }
+            for (int c = 0; c < P; c++) {
+                uint8_t cw[255];
+                for (int i = 0; i < n; i++)
+                    cw[i] = rows[(size_t)i * (size_t)P + (size_t)c];
+                int r = dna_rs_decode(&rs, cw, eras, ne, NULL);
+                if (r < 0) {
+                    bad_cols++;
+                    if (first_bad < 0)
+                        first_bad = c;
+                    last_bad = c;
+                    continue;
+                }
+                rep->symbols_corrected += (size_t)r;
+                for (int i = 0; i < k; i++)
+                    rows[(size_t)i * (size_t)P + (size_t)c] = cw[i];
+            }
+        }
+        if (bad_cols) {
+            rep->columns_lost += (size_t)bad_cols;
+            if (nlost_blocks < 4)
+                append(lost, sizeof lost,
+                       "%sblock %llu (bytes %llu..%llu, %d of %d oligos missing, %d parity): %d "
+                       "of %d columns lost (columns %d..%d)",
+                       nlost_blocks ? "; " : "", (unsigned long long)b,
+                       (unsigned long long)byte0, (unsigned long long)(byte1 ? byte1 - 1 : 0), ne,
+                       n, m, bad_cols, P, first_bad, last_bad);
+            nlost_blocks++;
+        }
+        memcpy(file + byte0, rows, (size_t)k * (size_t)P);
+    }
+    dna_rs_free(&rs);
+    if (nlost_blocks) {
+        if (nlost_blocks > 4)
+            append(lost, sizeof lost, "; and %d more blocks", nlost_blocks - 4);
+        rc = nq_err_set(err, NQ_ECORRUPT, "unrecoverable: %d of %llu blocks: %s", nlost_blocks,
+                        (unsigned long long)lo.B, lost);
+        goto done;
+    }
+    if (crc32c(0, file, (size_t)nbytes) != fcrc) {
+        rc = nq_err_set(err, NQ_ECORRUPT,
+                        "the decoded file fails its CRC-32C (the outer code miscorrected): "
+                        "bytes 0..%llu are not trustworthy",
+                        (unsigned long long)(nbytes ? nbytes - 1 : 0));
+        goto done;
+    }
+    *out = file;
+    *outlen = (size_t)nbytes;
+    file = NULL;
+    rc = 0;
+    goto done;
+nomem:
+    rc = nq_err_set(err, NQ_ENOMEM, "DNA decode: out of memory");
+done:
+    free(ar);
+    free(rv);
+    free(pay);
+    free(rows);
+    free(file);
+    free(grp);
+    free(cons);
+    dna_oligo_free(&oc);
+    return rc;
+}
