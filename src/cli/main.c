@@ -13,6 +13,7 @@
 #include "quantum_cmds.h"
 #include "pqc_cmds.h"
 #include "dna_cmds.h"
+#include "biometric_cmds.h"
 #include "slt.h"
 
 static void usage(FILE *out)
@@ -63,6 +64,8 @@ static void usage(FILE *out)
             "                            post-quantum KEM and signatures (`nqdb pqc --help`)\n"
             "  dna compress|decompress|stats|encode|decode|simulate ...\n"
             "                            DNA compression and DNA storage (`nqdb dna --help`)\n"
+            "  biometric synth|eval ...  synthetic EEG recordings and the EEG verification\n"
+            "                            evaluation (`nqdb biometric --help`)\n"
             "Not built yet (they answer \"not supported yet\"): neuro, bench;\n"
             "quantum tfim --method sqa; backup --encrypt, restore --until.\n"
             "\n"
@@ -107,6 +110,8 @@ int main(int argc, char **argv)
         return cmd_dna(argc - 1, argv + 1);
     if (!strcmp(cmd, "pqc"))
         return cmd_pqc(argc - 1, argv + 1);
+    if (!strcmp(cmd, "biometric"))
+        return cmd_biometric(argc - 1, argv + 1);
     if (!strcmp(cmd, "backup"))
         return cmd_backup(argc - 1, argv + 1);
     if (!strcmp(cmd, "restore"))

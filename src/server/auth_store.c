@@ -39,6 +39,10 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);"
     "CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens(user_name);"
     "CREATE TABLE IF NOT EXISTS revoked_jti(jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);"
+    /* EEG templates (bio_store.c): AES-256-GCM under eeg.key, hex; the sizes are not secret */
+    "CREATE TABLE IF NOT EXISTS eeg_templates(user_name TEXT PRIMARY KEY, nonce TEXT NOT NULL,"
+    " blob TEXT NOT NULL, channels INTEGER NOT NULL, samples INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "COMMIT;";
 
 /* ---- small helpers ---------------------------------------------------------------------- */

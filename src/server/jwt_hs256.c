@@ -38,6 +38,8 @@ int jwt_hs256_encode(const unsigned char *key, size_t keylen, const jwt_hs256_cl
         if (c->perms & (1u << i))
             json_array_append_new(perms, json_string(perm_names[i]));
     json_t *doc = json_pack("{s:o}", "permissions", perms);
+    if (doc && c->amr[0])
+        json_object_set_new(doc, "amr", json_pack("[s]", c->amr));
     char *pjson = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!pjson)
@@ -134,6 +136,9 @@ int jwt_hs256_decode(const unsigned char *key, size_t keylen, const char *token,
     } else {
         out->exp = (int64_t)json_integer_value(exp);
         out->iat = (int64_t)json_integer_value(iat);
+        json_t *amr = json_array_get(json_object_get(claims, "amr"), 0);
+        if (json_is_string(amr) && json_string_length(amr) < sizeof out->amr)
+            memcpy(out->amr, json_string_value(amr), json_string_length(amr) + 1);
         size_t i;
         json_t *p;
         json_array_foreach(perms, i, p)

@@ -10,6 +10,8 @@
  *   jti          a random id (32 hex chars), so a single token can be revoked (logout)
  *   iss, aud     from the configuration (jwt.issuer, jwt.audience); left out when empty
  *   permissions  an array of permission names (identity.h), e.g. ["read","write"]
+ *   amr          optional: ["eeg"] on a token issued by an EEG verification (RFC 8176's
+ *                authentication-methods claim); absent on password logins
  * in a header {"alg":"HS256","typ":"JWT"}.
  *
  * Verification does everything libjwt 1.10 leaves to the caller: libjwt checks the signature,
@@ -33,6 +35,7 @@ typedef struct jwt_hs256_claims {
     char jti[48];
     int64_t iat, exp;
     unsigned perms; /* PERM_* bits */
+    char amr[16];   /* one authentication method ("eeg"); "" = no amr claim */
 } jwt_hs256_claims;
 
 /* Sign the claims; iss and aud may be NULL or "" (then absent). *out is a malloc'd string the

@@ -5,7 +5,9 @@
  * routes sit in the same /auth group as login (upstream shadowed them), /ws is behind
  * authentication (upstream always answered 401), and /auth/logout is new. The subsystem routes
  * (neural, quantum, dna, biometric, advisor) are routed with their permissions and answer 501
- * until their subsystems land (quantum search is built: h_quantum.c). Patterns have literal segments and {name} segments; a {name}
+ * until their subsystems land (quantum search is built: h_quantum.c; EEG biometrics:
+ * h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation). Patterns
+ * have literal segments and {name} segments; a {name}
  * segment matches one non-empty segment. The table is small, so matching is a linear scan.
  */
 #include <stdio.h>
@@ -50,16 +52,18 @@ const route server_routes[] = {
      "DNA permission required"},
     {"POST", "/api/v1/dna/decompress", h_not_implemented, ROUTE_JSON, PERM_DNA,
      "DNA permission required"},
-    {"POST", "/api/v1/biometric/eeg/enroll", h_not_implemented, ROUTE_JSON, PERM_ADMIN,
+    {"POST", "/api/v1/biometric/eeg/enroll", h_eeg_enroll, ROUTE_JSON, PERM_ADMIN,
      "Admin permission required for EEG enrollment"},
-    {"POST", "/api/v1/biometric/eeg/authenticate", h_not_implemented, ROUTE_JSON, 0, NULL},
-    {"POST", "/api/v1/biometric/eeg/update", h_not_implemented, ROUTE_JSON, PERM_ADMIN,
+    {"POST", "/api/v1/biometric/eeg/authenticate", h_eeg_authenticate, ROUTE_JSON, 0, NULL},
+    {"POST", "/api/v1/biometric/eeg/update", h_eeg_update, ROUTE_JSON, PERM_ADMIN,
      "Admin permission required to update EEG signature"},
-    {"GET", "/api/v1/biometric/eeg/users", h_not_implemented, 0, PERM_ADMIN,
+    {"GET", "/api/v1/biometric/eeg/users", h_eeg_users, 0, PERM_ADMIN,
      "Admin permission required to list EEG users"},
-    {"POST", "/api/v1/biometric/enroll", h_not_implemented, ROUTE_JSON, PERM_ADMIN,
+    {"DELETE", "/api/v1/biometric/eeg/users/{user_id}", h_eeg_revoke, 0, PERM_ADMIN,
+     "Admin permission required to revoke EEG signatures"},
+    {"POST", "/api/v1/biometric/enroll", h_bio_enroll, ROUTE_JSON, PERM_ADMIN,
      "Admin permission required for EEG enrollment"},
-    {"POST", "/api/v1/biometric/verify", h_not_implemented, ROUTE_JSON, 0, NULL},
+    {"POST", "/api/v1/biometric/verify", h_bio_verify, ROUTE_JSON, 0, NULL},
     {"GET", "/api/v1/stats/performance", h_perf, 0, PERM_READ, "Read permission required"},
     {"GET", "/api/v1/advisor/indexes", h_not_implemented, 0, PERM_READ, "Read permission required"},
     {"DELETE", "/api/v1/advisor/indexes/statistics", h_not_implemented, 0, PERM_ADMIN,

@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "cidr.h"
+#include "eeg.h"
 #include "config.h"
 #include "envelope.h"
 #include "identity.h"
@@ -228,5 +229,39 @@ int h_backup_list(req *r);   /* h_backup.c */
 int h_backup_take(req *r);
 int h_backup_prune(req *r);
 int h_ws_upgrade(req *r);
+int h_eeg_enroll(req *r);       /* h_biometric.c */
+int h_eeg_authenticate(req *r);
+int h_eeg_update(req *r);
+int h_eeg_users(req *r);
+int h_eeg_revoke(req *r);
+int h_bio_enroll(req *r);
+int h_bio_verify(req *r);
+
+/* bio_store.c: EEG templates in auth.db, AES-256-GCM under data_dir/eeg.key (docs/security.md).
+ * Templates belong to users of the credential store (nqdb user create). Errors: 0 or NQ_E*,
+ * with the reason in err; NQ_ENOTFOUND for an unknown user or a missing template ("User
+ * signature not found: NAME"). */
+typedef struct bio_meta {
+    char user[AUTH_MAX_USER + 1];
+    unsigned channels;
+    uint32_t samples;              /* recordings folded into the template */
+    int64_t created_at, updated_at; /* unix seconds */
+} bio_meta;
+int bio_user_exists(auth_store *s, const char *user);
+/* Enrol: nvec feature vectors (each nchan * EEG_NFEAT) replace the user's template (add = 0)
+ * or are added to the existing one (add = 1; NQ_EINVAL if its channel count differs). */
+int bio_enroll(auth_store *s, const char *user, int add, const double *feats, unsigned nvec,
+               unsigned nchan, bio_meta *m, char *err, size_t errlen);
+/* Score a probe's features against the user's template: *similarity in (0, 1]. */
+int bio_verify(auth_store *s, const char *user, const double *feat, unsigned nchan,
+               double *similarity, char *err, size_t errlen);
+int bio_revoke(auth_store *s, const char *user, char *err, size_t errlen);
+/* Every template's metadata, by user name. */
+int bio_list(auth_store *s, void (*fn)(void *arg, const bio_meta *m), void *arg, char *err,
+             size_t errlen);
+/* An HS256 access token for user (their current permissions, amr ["eeg"], lifetime_s). *token
+ * is malloc'd (caller frees); *exp its expiry. */
+int bio_issue_token(auth_store *s, const auth_jwt_config *jc, const char *user,
+                    unsigned lifetime_s, char **token, int64_t *exp, char *err, size_t errlen);
 
 #endif

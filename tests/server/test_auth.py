@@ -45,6 +45,7 @@ MATRIX = [
     ("POST", "/api/v1/biometric/eeg/authenticate", {}, None),
     ("POST", "/api/v1/biometric/eeg/update", {}, "admin"),
     ("GET", "/api/v1/biometric/eeg/users", None, "admin"),
+    ("DELETE", "/api/v1/biometric/eeg/users/u1", None, "admin"),
     ("POST", "/api/v1/biometric/enroll", {}, "admin"),
     ("POST", "/api/v1/biometric/verify", {}, None),
     ("GET", "/api/v1/stats/performance", None, "read"),
@@ -102,6 +103,7 @@ class AuthTest(ServerTestCase):
         s = self.server
         for method, path in ROUTES:
             p = path.replace("{table_name}", "mx").replace("{network_id}", "n1")
+            p = p.replace("{user_id}", "u1")
             body = {} if method in ("POST", "PUT", "DELETE") and path != "/ws" else None
             r = s.request(method, p, body, key=None)
             if (method, path) in PUBLIC:
