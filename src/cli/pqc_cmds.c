@@ -10,7 +10,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: nqdb pqc ALGORITHM OPERATION [options]\n"
-               "  mlkem768 | mlkem1024   keygen --seed HEX | encaps --ek HEX [--m HEX] |\n"
+               "  mlkem512 | mlkem768 | mlkem1024\n                         keygen --seed HEX | encaps --ek HEX [--m HEX] |\n"
                "                         decaps --dk HEX --ct HEX          (FIPS 203 ML-KEM)\n"
                "  mldsa65 | mldsa87      keygen --seed HEX | sign --sk HEX --msg HEX [--rnd HEX] |\n"
                "                         verify --pk HEX --msg HEX --sig HEX  (FIPS 204 ML-DSA)\n"
@@ -28,6 +28,8 @@ int cmd_pqc(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(a, "mlkem512"))
+        return pqc_mlkem_cmd(2, argc - 1, argv + 1);
     if (!strcmp(a, "mlkem768"))
         return pqc_mlkem_cmd(3, argc - 1, argv + 1);
     if (!strcmp(a, "mlkem1024"))
@@ -36,6 +38,6 @@ int cmd_pqc(int argc, char **argv)
         return pqc_mldsa_cmd(65, argc - 1, argv + 1);
     if (!strcmp(a, "mldsa87"))
         return pqc_mldsa_cmd(87, argc - 1, argv + 1);
-    fprintf(stderr, "nqdb pqc: unknown algorithm \"%s\" (mlkem768, mlkem1024, mldsa65, mldsa87)\n", a);
+    fprintf(stderr, "nqdb pqc: unknown algorithm \"%s\" (mlkem512, mlkem768, mlkem1024, mldsa65, mldsa87)\n", a);
     return EXIT_ERROR;
 }
