@@ -247,9 +247,7 @@ static int sign_core(const mldsa_params *p, const uint8_t *sk, const uint8_t *pr
             mldsa_ntt(&w->yhat[r]);
         }
         for (int i = 0; i < p->k; i++) {
-            memset(&w->w[i], 0, sizeof w->w[i]);
-            for (int j = 0; j < p->l; j++)
-                mldsa_poly_pointwise_acc(&w->w[i], &w->A[i][j], &w->yhat[j]);
+            mldsa_poly_dot(&w->w[i], w->A[i], w->yhat, p->l);
             mldsa_invntt_tomont(&w->w[i]);
             mldsa_poly_freeze(&w->w[i]);
             for (int n = 0; n < MLDSA_N; n++) {

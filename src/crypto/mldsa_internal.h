@@ -91,10 +91,13 @@ void mldsa_ntt(mldsa_poly *a);
 /* In-place inverse NTT times R (Algorithm 42, with the Montgomery factor of the pointwise
  * products cancelled). Any input with |a| < 2^31 − 2^22; output |a| < q. */
 void mldsa_invntt_tomont(mldsa_poly *a);
-/* c = a ∘ b (NTT domain) times R^-1; inputs |a|,|b| < 2^31/q·... (in practice < 9q). */
+/* c = a ∘ b (NTT domain) times R^-1, for |a·b| < 2^31·q (NTT outputs: |a|, |b| < 9q). */
 void mldsa_poly_pointwise(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b);
-/* c += a ∘ b (NTT domain) times R^-1. */
+/* c = reduce32(c + a ∘ b · R^-1): for |c| < 2^30 and the same inputs. */
 void mldsa_poly_pointwise_acc(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b);
+/* c = Σ_j a[j] ∘ b[j] (j < n <= 7) times R^-1, one reduction per coefficient: needs
+ * |a| < q and |b| < 9q (a row of Â and NTT outputs), so that the sum stays below 2^31·q. */
+void mldsa_poly_dot(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b, int n);
 void mldsa_poly_add(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_sub(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b);
 void mldsa_poly_reduce(mldsa_poly *a);  /* reduce32 every coefficient */

@@ -97,6 +97,9 @@ void mldsa_ntt(mldsa_poly *a)
 void mldsa_invntt_tomont(mldsa_poly *a)
 {
     int m = MLDSA_N;
+    /* Bounds: after the first reduce32 every |a| < q; a Montgomery product is < q again, a
+     * sum at most doubles. The sums are reduced once more in the layer len = 16, so no value
+     * reaches 32q (< 2^29) anywhere, and the products stay far below 2^31·q. */
     for (int i = 0; i < MLDSA_N; i++)
         a->c[i] = mldsa_reduce32(a->c[i]);
     for (int len = 1; len < MLDSA_N; len <<= 1) {
@@ -104,8 +107,9 @@ void mldsa_invntt_tomont(mldsa_poly *a)
             int64_t z = -(int64_t)zetas[--m];
             for (int j = start; j < start + len; j++) {
                 int32_t t = a->c[j];
-                /* both inputs are below 6.3e6 in magnitude after reduce32: no overflow */
-                a->c[j] = mldsa_reduce32(t + a->c[j + len]);
+                a->c[j] = t + a->c[j + len];
+                if (len == 16) /* public loop variable */
+                    a->c[j] = mldsa_reduce32(a->c[j]);
                 a->c[j + len] = mldsa_montgomery_reduce(z * (t - a->c[j + len]));
             }
         }
@@ -124,6 +128,16 @@ void mldsa_poly_pointwise_acc(mldsa_poly *c, const mldsa_poly *a, const mldsa_po
 {
     for (int i = 0; i < MLDSA_N; i++)
         c->c[i] = mldsa_reduce32(c->c[i] + mldsa_montgomery_reduce((int64_t)a->c[i] * b->c[i]));
+}
+
+void mldsa_poly_dot(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b, int n)
+{
+    for (int i = 0; i < MLDSA_N; i++) {
+        int64_t acc = 0;
+        for (int j = 0; j < n; j++)
+            acc += (int64_t)a[j].c[i] * b[j].c[i];
+        c->c[i] = mldsa_montgomery_reduce(acc);
+    }
 }
 
 void mldsa_poly_add(mldsa_poly *c, const mldsa_poly *a, const mldsa_poly *b)
