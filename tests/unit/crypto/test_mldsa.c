@@ -6,6 +6,7 @@
  *  - Power2Round and Decompose (both γ2) against the definitions of FIPS 204, exhaustively for
  *    every r in [0, q); MakeHint/UseHint: UseHint(MakeHint(z, r), r) = HighBits(r + z) for
  *    small z (the property verification relies on);
+ *  - NIST ACVP keyGen vectors (one per level; see test_acvp_keygen);
  *  - known answers: SHA3-256 of pk, sk, the deterministic and the hedged signature for a fixed
  *    seed, message and context, as computed by @noble/post-quantum 0.7.1 (the full byte
  *    comparison over hundreds of seeds is tests/crypto/mldsa_cross.sh);
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "base/rand.h"
 #include "crypto/crypto_util.h"
@@ -202,6 +204,44 @@ static void test_known_answers(void **state)
     }
 }
 
+/* NIST ACVP-Server ML-DSA-keyGen-FIPS204, tcId 1 (ML-DSA-44), 26 (ML-DSA-65), 51 (ML-DSA-87):
+ * the seeds and the first bytes of pk are the published values; the SHA-256 of the full
+ * published pk was taken from a public test suite that quotes these vectors (the JSON files
+ * themselves are not on this machine). */
+static void test_acvp_keygen(void **state)
+{
+    (void)state;
+    static const struct {
+        int level;
+        const char *seed, *pk_prefix, *pk_sha256;
+    } v[] = {
+        {44, "D71361C000F9A7BC99DFB425BCB6BB27C32C36AB444FF3708B2D93B4E66D5B5B",
+         "B845FA2881407A59183071629B08223128116014FB58FF6BB4C8C9FE19CF5B0B",
+         "451A808C522218FADBDAB146FC12004B0741C7D069F238F43AD77216159F6A34"},
+        {65, "1BD67DC782B2958E189E315C040DD1F64C8AB232A6A170E1A7A52C33F10851B1",
+         "43AD6560D3BB684667A559EE6EC7C816020E5B65671F270F2353A8C912B6C26B",
+         "6FB1146B85539FB5C53D35B66DAE94202FCD5575A537172CF1156220476F7920"},
+        {87, "F7052FBB921759CD8716773BA6355630121D6927899FDDA5768E2BC240FCCB7B",
+         "18DFF392DEF5756EA23519A240E6B5CDCF912D89CD94DEC9DC71E53F8CDF37D9",
+         "40298270777D3306D2FCB6B4691D7A7AB799CD1069EEA88F843CF0EC26D4B01F"},
+    };
+    for (size_t t = 0; t < sizeof v / sizeof v[0]; t++) {
+        uint8_t seed[32], d[32];
+        char h[65];
+        for (int i = 0; i < 32; i++)
+            assert_int_equal(sscanf(v[t].seed + 2 * i, "%2hhx", &seed[i]), 1);
+        assert_int_equal(mldsa_keygen_internal(v[t].level, seed, pk, sk), 0);
+        for (int i = 0; i < 32; i++)
+            sprintf(h + 2 * i, "%02X", pk[i]);
+        assert_string_equal(h, v[t].pk_prefix);
+        unsigned int dl = 0;
+        assert_int_equal(EVP_Digest(pk, mldsa_pk_bytes(v[t].level), d, &dl, EVP_sha256(), NULL), 1);
+        for (int i = 0; i < 32; i++)
+            sprintf(h + 2 * i, "%02X", d[i]);
+        assert_string_equal(h, v[t].pk_sha256);
+    }
+}
+
 static void test_sizes(void **state)
 {
     (void)state;
@@ -330,7 +370,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ntt_multiply),        cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_rounding_exhaustive), cmocka_unit_test(test_hints),
-        cmocka_unit_test(test_known_answers),       cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_known_answers),       cmocka_unit_test(test_acvp_keygen),
+        cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
