@@ -8,7 +8,7 @@
  * rnd from the CSPRNG each time, the library's default), so each ML-DSA signature takes a
  * random number of rejection-loop attempts and the mean over many signatures is the figure
  * that matters. For each operation the figure is the median rate of --reps timed runs of about
- * --ms milliseconds each. Ratios: each ML-DSA operation against the same operation of Ed25519
+ * --ms milliseconds each, the runs of the five schemes alternating. Ratios: each ML-DSA operation against the same operation of Ed25519
  * and of ECDSA P-256 (ops/s of ML-DSA divided by ops/s of the anchor; > 1 means faster).
  *
  * Signatures are checked before timing (each scheme verifies its own signature and rejects a
@@ -108,11 +108,9 @@ static int run_op(scheme *s, int op)
     }
 }
 
-/* Median ops/s of reps runs of about ms milliseconds. */
-static double measure(scheme *s, int op, int reps, double ms)
+/* How many operations take about ms milliseconds. */
+static long calibrate(scheme *s, int op, double ms)
 {
-    double rates[64];
-    /* calibrate: how many operations fit in ms */
     long n = 1;
     for (;;) {
         double t0 = bu_now();
@@ -122,19 +120,19 @@ static double measure(scheme *s, int op, int reps, double ms)
                 exit(1);
             }
         double dt = bu_now() - t0;
-        if (dt * 1e3 >= ms / 4 || n > 1000000) {
-            n = (long)(n * (ms / 1e3) / (dt > 0 ? dt : 1e-9)) + 1;
-            break;
-        }
+        if (dt * 1e3 >= ms / 4 || n > 1000000)
+            return (long)(n * (ms / 1e3) / (dt > 0 ? dt : 1e-9)) + 1;
         n *= 2;
     }
-    for (int r = 0; r < reps; r++) {
-        double t0 = bu_now();
-        for (long i = 0; i < n; i++)
-            (void)run_op(s, op);
-        rates[r] = n / (bu_now() - t0);
-    }
-    return bu_median(rates, reps);
+}
+
+/* ops/s of one timed run of n operations. */
+static double timed(scheme *s, int op, long n)
+{
+    double t0 = bu_now();
+    for (long i = 0; i < n; i++)
+        (void)run_op(s, op);
+    return n / (bu_now() - t0);
 }
 
 static int check(scheme *s)
@@ -196,10 +194,19 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    /* interleave the schemes per operation so that load changes hit all of them alike */
-    for (int op = 0; op < NOPS; op++)
+    /* per operation, the runs of all schemes alternate (rep 1 of each scheme, then rep 2, ...)
+     * so that a change of load on the machine hits the scheme and its anchors alike */
+    for (int op = 0; op < NOPS; op++) {
+        long n[5];
+        double rates[5][64];
         for (int s = 0; s < ns; s++)
-            sc[s].rate[op] = measure(&sc[s], op, reps, ms);
+            n[s] = calibrate(&sc[s], op, ms);
+        for (int r = 0; r < reps; r++)
+            for (int s = 0; s < ns; s++)
+                rates[s][r] = timed(&sc[s], op, n[s]);
+        for (int s = 0; s < ns; s++)
+            sc[s].rate[op] = bu_median(rates[s], reps);
+    }
     m.load_end = bu_loadavg();
 
     if (json) {

@@ -15,9 +15,9 @@
  * timing reveals whether an attempt was rejected (public in practice: the number of attempts
  * shows in the time anyway), never which condition failed. Also declassified, each because
  * it is public: ρ and tr (ρ is part of pk, tr = H(pk)); the commitment hash c̃ of an attempt
- * (published in the signature when the attempt is accepted; for a rejected attempt the
- * commitment is simulatable without the key in the security proof of Fiat–Shamir with aborts,
- * Barbosa et al., CRYPTO 2023 — so SampleInBall may branch on it); z and h of the accepted
+ * (published in the signature when the attempt is accepted; for a rejected attempt we rely on
+ * the analysis of Fiat–Shamir with aborts by Barbosa et al., CRYPTO 2023, in which the
+ * commitments of rejected attempts may be revealed — so SampleInBall may branch on it); z and h of the accepted
  * attempt (they are the signature); the one bit "this secret key decodes to s1, s2 in
  * [−η, η]". The loop stops after MLDSA_MAX_ATTEMPTS attempts (FIPS 204 allows a bound): a
  * genuine key needs about 4–5 on average and more than 1000 with probability far below
