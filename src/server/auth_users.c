@@ -223,6 +223,9 @@ int auth_user_delete(auth_store *s, const char *name, char *err, size_t errlen)
             rc = auth_sql(s, err, errlen, "DELETE FROM users WHERE name = ?", "t", name);
         if (rc == 0)
             rc = auth_tokens_revoke_user(s, name, err, errlen);
+        if (rc == 0) /* the user's EEG template goes with the user (bio_store.c) */
+            rc = auth_sql(s, err, errlen, "DELETE FROM eeg_templates WHERE user_name = ?", "t",
+                          name);
         if (rc == 0)
             rc = auth_commit(s, err, errlen);
         else

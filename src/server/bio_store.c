@@ -8,10 +8,12 @@
  *   nonce  12 random bytes (hex), new on every write
  *   blob   AES-256-GCM(key, nonce, template; aad) ciphertext || 16-byte tag (hex)
  * with aad = "nqdb eeg template v1" 0x00 user_name 0x00 created_at-of-the-user (decimal). The
- * user name in the associated data means a row copied onto another user fails to decrypt;
- * the user's creation time means a template outlives neither its user nor a later user of
- * the same name (a deleted and recreated "alice" does not inherit the old alice's EEG). A
- * row that fails to decrypt is treated as absent (and replaced by the next enrolment).
+ * user name in the associated data means a row copied onto another user fails to decrypt.
+ * Deleting a user deletes the template in the same transaction (auth_users.c); the user's
+ * creation time in the associated data is the second line of defence, for a row that comes
+ * back from elsewhere (an old copy of auth.db) after its user was deleted and a new user of
+ * the same name was created. A row that fails to decrypt is treated as absent (and replaced
+ * by the next enrolment).
  * channels, samples and the times are kept in the clear: they say how the template was made,
  * not what it is.
  *

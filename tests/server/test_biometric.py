@@ -8,8 +8,11 @@ a later session of that subject (also recorded at another sampling rate: the rat
 refuse another subject's; the template survives a restart and is stored encrypted (no plaintext in
 the data directory, eeg.key mode 0600); a successful verification issues a signed HS256 token for
 the user (amr ["eeg"], 5 minutes, the user's permissions) that works on the API, while the same
-claims expired or re-signed with another key do not; update, list and revoke work; and every kind
-of bad input gets a clear 4xx naming the field.
+claims expired or re-signed with another key do not; update, list and revoke work; every kind
+of bad input gets a clear 4xx naming the field; attempts per user are limited; and the stored
+rows are bound to their users (a row moved to another user does not verify, a deleted user's
+template is gone for a new user of the same name; a missing eeg.key is reported, never
+replaced).
 
 Synthetic data proves the pipeline, not real-world security."""
 
@@ -329,6 +332,70 @@ class BiometricTest(ServerTestCase):
         r = self.server.post(API + "/biometric/verify", {"user_id": "bob", "eeg_sample": [1.0]},
                              key=self.reader)
         self.assertEnvelope(r, 401, "Unauthorized")
+
+    def nqdb(self, *args, stdin=None):
+        r = subprocess.run([nqserver.NQDB] + list(args), input=stdin, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_7_storage_tamper(self):
+        """The associated data binds a template to its user (a row moved to another user does
+        not verify); deleting a user deletes the template; a missing eeg.key is reported, not
+        replaced."""
+        s = self.server
+        if "alice" not in (s.get(EEG + "/users").data or []):
+            self.enroll_alice()
+        r = s.post(EEG + "/enroll", {"user_id": "dave", "sampling_rate": 256,
+                                     "raw_eeg_data": synth(GENUINE, 0)})
+        self.assertEnvelope(r, 200)
+        db = os.path.join(s.data_dir, "auth.db")
+        s.stop()
+        # move alice's template to bob
+        self.nqdb("sql", db, "UPDATE eeg_templates SET user_name = 'bob' WHERE user_name = 'alice'")
+        s.start()
+        self.assertIn("bob", s.get(EEG + "/users").data)
+        r = self.authenticate("bob", GENUINE, 3)
+        self.assertEnvelope(r, 401, "Unauthorized")
+        self.assertEqual(r.error["Unauthorized"],
+                         "EEG authentication failed: User signature not found: bob")
+        # without eeg.key: a clear error, and no new key over existing templates
+        key = os.path.join(s.data_dir, "eeg.key")
+        with open(key, "rb") as f:
+            saved = f.read()
+        s.stop()
+        os.unlink(key)
+        s.start()
+        r = self.authenticate("dave", GENUINE, 3)
+        self.assertEnvelope(r, 500, "InternalServerError")
+        self.assertIn("eeg.key is missing", r.json["metadata"]["message"])
+        r = s.post(EEG + "/enroll", {"user_id": "erin", "sampling_rate": 256,
+                                     "raw_eeg_data": synth(GENUINE, 0)})
+        self.assertEnvelope(r, 500, "InternalServerError")
+        self.assertFalse(os.path.exists(key))
+        s.stop()
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, saved)
+        os.close(fd)
+        s.start()
+        r = self.authenticate("dave", GENUINE, 3)
+        self.assertEnvelope(r, 200)
+        # a deleted user's template goes with the user: a new user of the same name has none
+        s.stop()
+        self.nqdb("user", "delete", "dave", "--data", s.data_dir)
+        self.nqdb("user", "create", "dave", "--data", s.data_dir, "--password-stdin",
+                  stdin="dave-password-2\n")
+        s.start()
+        self.assertNotIn("dave", s.get(EEG + "/users").data)
+        r = self.authenticate("dave", GENUINE, 3)
+        self.assertEnvelope(r, 401, "Unauthorized")
+        self.assertIn("User signature not found: dave", r.error["Unauthorized"])
+        # and can enrol afresh
+        r = s.post(EEG + "/enroll", {"user_id": "dave", "sampling_rate": 256,
+                                     "raw_eeg_data": synth(GENUINE, 0)})
+        self.assertEnvelope(r, 200)
+        r = self.authenticate("dave", GENUINE, 3)
+        self.assertEnvelope(r, 200)
 
 
 if __name__ == "__main__":
