@@ -1,5 +1,5 @@
 /*
- * pqc_mldsa_cmd.c — `nqdb pqc mldsa65|mldsa87 ...` (and mldsa44): ML-DSA (FIPS 204,
+ * pqc_mldsa_cmd.c — `nqdb pqc mldsa44|mldsa65|mldsa87 ...`: ML-DSA (FIPS 204,
  * src/crypto/mldsa.h) on the command line, in hex, so that anyone can cross-check it against
  * another implementation (docs/security.md):
  *

@@ -1,5 +1,5 @@
 #!/bin/sh
-# pqc_mldsa.sh NQDB... — `nqdb pqc mldsa65|mldsa87` end to end (FIPS 204, docs/security.md):
+# pqc_mldsa.sh NQDB... — `nqdb pqc mldsa65|mldsa87` (and mldsa44) end to end (FIPS 204, docs/security.md):
 # keygen from a seed gives the key pair @noble/post-quantum 0.7.1 gives (prefix and suffix of
 # pk, for the seed 00 01 .. 1f), the deterministic signature of "NeuroQuantumDB" under the
 # context "nqdb-test" is noble's, sign -> verify round trips (deterministic, hedged, --rnd,
@@ -71,6 +71,19 @@ for alg in mldsa65 mldsa87; do
     run $NQ pqc $alg verify --pk $PK --msg $MSG --sig $HS
     expect_rc "$alg hedged signature verifies" 0
 done
+
+# ML-DSA-44: a round trip and a tampered message
+run $NQ pqc mldsa44 keygen --seed $SEED
+expect_rc "mldsa44 keygen" 0
+PK=$(val pk) SK=$(val sk)
+[ ${#PK} = 2624 ] && [ ${#SK} = 5120 ] && ok "mldsa44 key lengths" || bad "mldsa44 key lengths" "${#PK} ${#SK}"
+run $NQ pqc mldsa44 sign --sk $SK --msg $MSG
+expect_rc "mldsa44 sign" 0
+SIG=$(val sig)
+run $NQ pqc mldsa44 verify --pk $PK --msg $MSG --sig $SIG
+expect_rc "mldsa44 verify" 0
+run $NQ pqc mldsa44 verify --pk $PK --msg 00 --sig $SIG
+expect_rc "mldsa44 tampered message exits 1" 1
 
 # bad input: exit 2 with a message naming the argument
 run $NQ pqc mldsa65 keygen --seed 0011
