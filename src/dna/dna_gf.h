@@ -40,6 +40,21 @@ void dna_gf_mul_add_region_avx2(uint8_t *dst, const uint8_t *src, uint8_t c, siz
 void dna_gf_mul_add_region_neon(uint8_t *dst, const uint8_t *src, uint8_t c, size_t n);
 int dna_gf_avx2_available(void);
 int dna_gf_neon_available(void);
+/* The matrix product of rows: out[j][i] = XOR_{d<k} coef[d*m + j] * in[d][i] for j < m, i < len
+ * (1 <= k, m <= 255; out rows overwritten; they must not overlap the inputs). Reed-Solomon encoding is this
+ * product with the code's parity matrix. The SIMD variants keep four output chunks in
+ * registers across all k inputs, so each input chunk is loaded and split into nibbles once per
+ * four outputs and no output is re-read: the cost per data byte is about m/4 loads and 2m
+ * table shuffles. Variants as above. */
+void dna_gf_mul_rows(const uint8_t *coef, int k, int m, const uint8_t *const *in,
+                     uint8_t *const *out, size_t len);
+void dna_gf_mul_rows_scalar(const uint8_t *coef, int k, int m, const uint8_t *const *in,
+                            uint8_t *const *out, size_t len);
+void dna_gf_mul_rows_avx2(const uint8_t *coef, int k, int m, const uint8_t *const *in,
+                          uint8_t *const *out, size_t len);
+void dna_gf_mul_rows_neon(const uint8_t *coef, int k, int m, const uint8_t *const *in,
+                          uint8_t *const *out, size_t len);
+
 /* "avx2", "neon" or "scalar": what dna_gf_mul_add_region uses on this CPU. */
 const char *dna_gf_kernel_name(void);
 

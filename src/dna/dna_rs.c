@@ -80,13 +80,7 @@ void dna_rs_encode(const dna_rs *rs, const uint8_t *msg, uint8_t *parity)
 void dna_rs_encode_rows(const dna_rs *rs, const uint8_t *const *data, uint8_t *const *parity,
                         size_t len)
 {
-    for (int j = 0; j < rs->m; j++)
-        memset(parity[j], 0, len);
-    for (int d = 0; d < rs->k; d++) {
-        const uint8_t *pm = rs->pmat + (size_t)d * (size_t)rs->m;
-        for (int j = 0; j < rs->m; j++)
-            dna_gf_mul_add_region(parity[j], data[d], pm[j], len);
-    }
+    dna_gf_mul_rows(rs->pmat, rs->k, rs->m, data, parity, len);
 }
 
 /* The syndromes S_j = c(2^j), j < m; returns 1 if any is nonzero. */
@@ -228,4 +222,157 @@ fail:
                       "Reed-Solomon: the codeword cannot be decoded (%d erasures, more errors than "
                       "the %d parity symbols can correct)",
                       neras, m);
+}
+
+/* Invert the e x e matrix a (row-major) in place into inv; 0, or -1 if singular. */
+static int gf_invert(uint8_t *a, uint8_t *inv, int e)
+{
+    memset(inv, 0, (size_t)e * (size_t)e);
+    for (int i = 0; i < e; i++)
+        inv[i * e + i] = 1;
+    for (int c = 0; c < e; c++) {
+        int p = c;
+        while (p < e && !a[p * e + c])
+            p++;
+        if (p == e)
+            return -1;
+        if (p != c)
+            for (int j = 0; j < e; j++) {
+                uint8_t t = a[c * e + j];
+                a[c * e + j] = a[p * e + j];
+                a[p * e + j] = t;
+                t = inv[c * e + j];
+                inv[c * e + j] = inv[p * e + j];
+                inv[p * e + j] = t;
+            }
+        uint8_t f = dna_gf_inv(a[c * e + c]);
+        for (int j = 0; j < e; j++) {
+            a[c * e + j] = dna_gf_mul(a[c * e + j], f);
+            inv[c * e + j] = dna_gf_mul(inv[c * e + j], f);
+        }
+        for (int r = 0; r < e; r++) {
+            uint8_t g = a[r * e + c];
+            if (r == c || !g)
+                continue;
+            for (int j = 0; j < e; j++) {
+                a[r * e + j] ^= dna_gf_mul(g, a[c * e + j]);
+                inv[r * e + j] ^= dna_gf_mul(g, inv[c * e + j]);
+            }
+        }
+    }
+    return 0;
+}
+
+long dna_rs_decode_rows(const dna_rs *rs, uint8_t *const *rows, size_t len, const int *eras,
+                        int neras, uint8_t *bad, size_t *changed, nq_err *err)
+{
+    int n = rs->n, m = rs->m, e = neras;
+    size_t nchanged = 0;
+    if (changed)
+        *changed = 0;
+    if (e < 0)
+        return nq_err_set(err, NQ_EINVAL, "Reed-Solomon: negative erasure count");
+    if (e > m) {
+        memset(bad, 1, len);
+        return (long)len;
+    }
+    memset(bad, 0, len);
+    if (len == 0)
+        return 0;
+    uint8_t isera[DNA_RS_MAX_N] = {0};
+    for (int i = 0; i < e; i++) {
+        if (eras[i] < 0 || eras[i] >= n || isera[eras[i]])
+            return nq_err_set(err, NQ_EINVAL, "Reed-Solomon: bad erasure position %d", eras[i]);
+        isera[eras[i]] = 1;
+    }
+    int known[DNA_RS_MAX_N], nk = 0;
+    for (int i = 0; i < n; i++)
+        if (!isera[i])
+            known[nk++] = i;
+    const uint8_t *kin[DNA_RS_MAX_N];
+    for (int u = 0; u < nk; u++)
+        kin[u] = rows[known[u]];
+    uint8_t *tmp = NULL, *coef = NULL, *a = NULL, *inv = NULL;
+    long nbad = 0;
+    if (e > 0) {
+        /* c_E = inv(H_E) H_K c_K over the first e syndromes, H[j][i] = 2^(j (n-1-i)) */
+        a = malloc((size_t)e * (size_t)e);
+        inv = malloc((size_t)e * (size_t)e);
+        coef = malloc((size_t)nk * (size_t)e);
+        if (!a || !inv || !coef)
+            goto nomem;
+        for (int j = 0; j < e; j++)
+            for (int t = 0; t < e; t++)
+                a[j * e + t] = dna_gf_exp((unsigned)j * (unsigned)(n - 1 - eras[t]));
+        if (gf_invert(a, inv, e)) { /* cannot happen: distinct locators, Vandermonde */
+            nbad = nq_err_set(err, NQ_ECORRUPT, "Reed-Solomon: singular erasure matrix");
+            goto out;
+        }
+        /* coef[u*e + t] = sum_j inv[t][j] H[j][known u] */
+        for (int u = 0; u < nk; u++)
+            for (int t = 0; t < e; t++) {
+                uint8_t v = 0;
+                for (int j = 0; j < e; j++)
+                    v ^= dna_gf_mul(inv[t * e + j], dna_gf_exp((unsigned)j * (unsigned)(n - 1 - known[u])));
+                coef[(size_t)u * (size_t)e + (size_t)t] = v;
+            }
+        uint8_t *eout[DNA_RS_MAX_N];
+        for (int t = 0; t < e; t++)
+            eout[t] = rows[eras[t]];
+        dna_gf_mul_rows(coef, nk, e, kin, eout, len);
+        nchanged += (size_t)e * len;
+    }
+    int r = m - e;
+    if (r > 0) {
+        /* the syndromes e..m-1 of every column: all zero for a codeword */
+        const uint8_t *all[DNA_RS_MAX_N];
+        for (int i = 0; i < n; i++)
+            all[i] = rows[i];
+        free(coef);
+        coef = malloc((size_t)n * (size_t)r);
+        tmp = malloc((size_t)r * len);
+        if (!coef || !tmp)
+            goto nomem;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < r; j++)
+                coef[(size_t)i * (size_t)r + (size_t)j] = dna_gf_exp((unsigned)(e + j) * (unsigned)(n - 1 - i));
+        uint8_t *sout[DNA_RS_MAX_N];
+        for (int j = 0; j < r; j++)
+            sout[j] = tmp + (size_t)j * len;
+        dna_gf_mul_rows(coef, n, r, all, sout, len);
+        for (size_t c = 0; c < len; c++) {
+            int nz = 0;
+            for (int j = 0; j < r && !nz; j++)
+                nz = tmp[(size_t)j * len + c] != 0;
+            if (!nz)
+                continue;
+            uint8_t cw[DNA_RS_MAX_N];
+            for (int i = 0; i < n; i++)
+                cw[i] = rows[i][c];
+            int rc = dna_rs_decode(rs, cw, eras, e, NULL);
+            if (rc < 0) {
+                bad[c] = 1;
+                nbad++;
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+                if (!isera[i] && rows[i][c] != cw[i]) {
+                    rows[i][c] = cw[i];
+                    nchanged++;
+                } else {
+                    rows[i][c] = cw[i];
+                }
+        }
+    }
+    goto out;
+nomem:
+    nbad = nq_err_set(err, NQ_ENOMEM, "Reed-Solomon: out of memory");
+out:
+    free(a);
+    free(inv);
+    free(coef);
+    free(tmp);
+    if (changed && nbad >= 0)
+        *changed = nchanged;
+    return nbad;
 }

@@ -54,4 +54,16 @@ void dna_rs_encode_rows(const dna_rs *rs, const uint8_t *const *data, uint8_t *c
  * word cannot be decoded (cw is then left as it was), NQ_EINVAL for bad arguments. */
 int dna_rs_decode(const dna_rs *rs, uint8_t *cw, const int *eras, int neras, nq_err *err);
 
+/* len codewords side by side, as dna_rs_encode_rows lays them out: rows[i] (i < n) holds
+ * symbol i of every codeword. eras[0..neras) are rows lost in every codeword (missing oligos).
+ * The erased rows are solved for all columns at once — a matrix inverse of the erasure
+ * positions' parity-check columns, applied with the SIMD row product — and the m - neras
+ * syndromes left over check every column; only a column whose check fails (a symbol wrong
+ * outside the erasures) goes through dna_rs_decode. bad[c] is set to 1 for each column that
+ * could not be decoded (its symbols are then not trustworthy), else 0. Returns the number of
+ * bad columns (all len when neras > m), or NQ_EINVAL / NQ_ENOMEM. *changed (may be NULL)
+ * receives the number of symbols rewritten, erasures included. */
+long dna_rs_decode_rows(const dna_rs *rs, uint8_t *const *rows, size_t len, const int *eras,
+                        int neras, uint8_t *bad, size_t *changed, nq_err *err);
+
 #endif

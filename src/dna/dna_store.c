@@ -421,6 +421,7 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
     if (!file || !rows)
         goto nomem;
     char lost[400] = "";
+    uint8_t colbad[256];
     int nlost_blocks = 0;
     size_t ri = 0; /* cursor in rv (sorted by address) */
     dna_rs rs;
@@ -459,22 +460,24 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
                 rs_n = n;
                 rs_k = k;
             }
-            for (int c = 0; c < P; c++) {
-                uint8_t cw[255];
-                for (int i = 0; i < n; i++)
-                    cw[i] = rows[(size_t)i * (size_t)P + (size_t)c];
-                int r = dna_rs_decode(&rs, cw, eras, ne, NULL);
-                if (r < 0) {
+            uint8_t *rp[255];
+            for (int i = 0; i < n; i++)
+                rp[i] = rows + (size_t)i * (size_t)P;
+            size_t fixed = 0;
+            long nb = dna_rs_decode_rows(&rs, rp, (size_t)P, eras, ne, colbad, &fixed, err);
+            if (nb < 0) {
+                rc = (int)nb;
+                dna_rs_free(&rs);
+                goto done;
+            }
+            rep->symbols_corrected += fixed;
+            for (int c = 0; c < P; c++)
+                if (colbad[c]) {
                     bad_cols++;
                     if (first_bad < 0)
                         first_bad = c;
                     last_bad = c;
-                    continue;
                 }
-                rep->symbols_corrected += (size_t)r;
-                for (int i = 0; i < k; i++)
-                    rows[(size_t)i * (size_t)P + (size_t)c] = cw[i];
-            }
         }
         if (bad_cols) {
             rep->columns_lost += (size_t)bad_cols;

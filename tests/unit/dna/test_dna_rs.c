@@ -5,7 +5,8 @@
  * against an independent slow encoder written here from first principles: the generator
  * prod_{j<m} (x - 2^j) multiplied out with the bitwise product, and the parity as the remainder
  * of msg(x) x^m divided by it (schoolbook long division). Then: the region kernels (scalar,
- * AVX2, NEON, whichever the CPU runs) byte for byte against each other; random erasure patterns
+ * AVX2, NEON, whichever the CPU runs) and the matrix product of rows (the encoder's kernel) byte
+ * for byte against the slow product; random erasure patterns
  * up to n - k recovered and beyond reported with the word untouched; random errors up to
  * (n - k)/2 and mixed patterns e + 2t <= n - k corrected; beyond that either reported or a
  * valid codeword (never a silent non-codeword).
@@ -161,11 +162,11 @@ static void test_region_kernels(void **state)
     (void)state;
     nq_rng r;
     nq_rng_seed(&r, 9);
-    enum { MAXN = 300 };
+    enum { MAXN = 1100 };
     uint8_t src[MAXN + 8], d0[MAXN + 8], d1[MAXN + 8], d2[MAXN + 8], ref[MAXN + 8];
     int avx2 = dna_gf_avx2_available(), neon = dna_gf_neon_available();
     print_message("kernels: avx2=%d neon=%d chosen=%s\n", avx2, neon, dna_gf_kernel_name());
-    static const size_t lens[] = {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 300};
+    static const size_t lens[] = {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 511, 512, 1000};
     for (unsigned c = 0; c < 256; c++) {
         for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
             size_t n = lens[li], off = (size_t)(c % 7);
@@ -191,6 +192,64 @@ static void test_region_kernels(void **state)
                 dna_gf_mul_add_region_neon(d2 + off, src + off, (uint8_t)c, n);
                 assert_memory_equal(d2, ref, sizeof ref);
             }
+        }
+    }
+}
+
+/* The matrix product of rows, every variant, against the slow product. */
+static void test_mul_rows(void **state)
+{
+    (void)state;
+    nq_rng r;
+    nq_rng_seed(&r, 17);
+    static const int km[][2] = {{1, 1}, {3, 2}, {10, 4}, {223, 32}, {5, 7}, {254, 1}, {17, 13}};
+    static const size_t lens[] = {0, 1, 15, 16, 31, 32, 33, 64, 100, 257};
+    int avx2 = dna_gf_avx2_available(), neon = dna_gf_neon_available();
+    for (size_t t = 0; t < sizeof km / sizeof km[0]; t++) {
+        int k = km[t][0], m = km[t][1];
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t len = lens[li];
+            uint8_t *coef = malloc((size_t)k * (size_t)m);
+            uint8_t *in = malloc((size_t)k * len + 1), *want = malloc((size_t)m * len + 1),
+                    *got = malloc((size_t)m * len + 1);
+            const uint8_t *ip[255];
+            uint8_t *op[255];
+            for (int i = 0; i < k * m; i++)
+                coef[i] = (uint8_t)nq_rng_next(&r);
+            if (t == 0)
+                coef[0] = 0;
+            for (size_t i = 0; i < (size_t)k * len; i++)
+                in[i] = (uint8_t)nq_rng_next(&r);
+            for (int d = 0; d < k; d++)
+                ip[d] = in + (size_t)d * len;
+            for (int j = 0; j < m; j++)
+                for (size_t i = 0; i < len; i++) {
+                    uint8_t v = 0;
+                    for (int d = 0; d < k; d++)
+                        v ^= slow_mul(coef[(size_t)d * (size_t)m + (size_t)j], ip[d][i]);
+                    want[(size_t)j * len + i] = v;
+                }
+            for (int j = 0; j < m; j++)
+                op[j] = got + (size_t)j * len;
+            for (int variant = 0; variant < 4; variant++) {
+                if ((variant == 2 && !avx2) || (variant == 3 && !neon))
+                    continue;
+                memset(got, 0xa5, (size_t)m * len + 1);
+                if (variant == 0)
+                    dna_gf_mul_rows_scalar(coef, k, m, ip, op, len);
+                else if (variant == 1)
+                    dna_gf_mul_rows(coef, k, m, ip, op, len);
+                else if (variant == 2)
+                    dna_gf_mul_rows_avx2(coef, k, m, ip, op, len);
+                else
+                    dna_gf_mul_rows_neon(coef, k, m, ip, op, len);
+                assert_memory_equal(got, want, (size_t)m * len);
+                assert_int_equal(got[(size_t)m * len], 0xa5); /* nothing written past the rows */
+            }
+            free(coef);
+            free(in);
+            free(want);
+            free(got);
         }
     }
 }
@@ -321,11 +380,82 @@ static void test_errors(void **state)
     assert_true(big_reported * 100 >= big_beyond * 99);
 }
 
+/* Many codewords side by side: erasures shared by all, errors in a few columns. */
+static void test_decode_rows(void **state)
+{
+    (void)state;
+    static const int shapes[][2] = {{255, 217}, {40, 30}, {12, 4}, {255, 254}, {100, 60}};
+    static const size_t lens[] = {1, 31, 68, 100};
+    nq_rng r;
+    nq_rng_seed(&r, 19);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        dna_rs rs;
+        assert_int_equal(dna_rs_init(&rs, shapes[s][0], shapes[s][1], NULL), 0);
+        int n = rs.n, k = rs.k, m = rs.m;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t len = lens[li];
+            for (int trial = 0; trial < 8; trial++) {
+                uint8_t *buf = malloc((size_t)n * len), *orig = malloc((size_t)n * len);
+                const uint8_t *d[255];
+                uint8_t *p[255], *rows[255], bad[128];
+                for (int i = 0; i < n; i++)
+                    rows[i] = buf + (size_t)i * len;
+                for (int i = 0; i < k; i++)
+                    d[i] = rows[i];
+                for (int j = 0; j < m; j++)
+                    p[j] = rows[k + j];
+                for (size_t i = 0; i < (size_t)k * len; i++)
+                    buf[i] = (uint8_t)nq_rng_next(&r);
+                dna_rs_encode_rows(&rs, d, p, len);
+                memcpy(orig, buf, (size_t)n * len);
+                int e = trial == 0 ? m : trial == 1 ? 0 : (int)nq_rng_below(&r, (uint64_t)m + 1);
+                int pos[255];
+                pick_positions(&r, n, e, pos);
+                for (int i = 0; i < e; i++)
+                    memset(rows[pos[i]], 0x5a, len);
+                /* in one column in three, t errors with e + 2t <= m */
+                int t = (m - e) / 2;
+                for (size_t c = 0; c < len; c += 3) {
+                    int epos[255];
+                    pick_positions(&r, n, n, epos);
+                    int placed = 0;
+                    for (int q = 0; q < n && placed < t; q++) {
+                        int isera = 0;
+                        for (int i = 0; i < e; i++)
+                            isera |= pos[i] == epos[q];
+                        if (isera)
+                            continue;
+                        rows[epos[q]][c] ^= (uint8_t)(1 + nq_rng_below(&r, 255));
+                        placed++;
+                    }
+                }
+                size_t changed = 0;
+                long nb = dna_rs_decode_rows(&rs, rows, len, pos, e, bad, &changed, NULL);
+                assert_int_equal(nb, 0);
+                assert_memory_equal(buf, orig, (size_t)n * len);
+                assert_true(changed >= (size_t)e * len);
+                /* beyond: m + 1 erasures, every column bad */
+                if (m + 1 <= n) {
+                    pick_positions(&r, n, m + 1, pos);
+                    nb = dna_rs_decode_rows(&rs, rows, len, pos, m + 1, bad, NULL, NULL);
+                    assert_int_equal(nb, (long)len);
+                    for (size_t c = 0; c < len; c++)
+                        assert_int_equal(bad[c], 1);
+                }
+                free(buf);
+                free(orig);
+            }
+        }
+        dna_rs_free(&rs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_tables),   cmocka_unit_test(test_known_codewords),
-        cmocka_unit_test(test_region_kernels), cmocka_unit_test(test_erasures),
+        cmocka_unit_test(test_region_kernels), cmocka_unit_test(test_mul_rows),
+        cmocka_unit_test(test_erasures),       cmocka_unit_test(test_decode_rows),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
