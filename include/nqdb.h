@@ -99,6 +99,12 @@ typedef struct nq_vfs {
     /* Atomically give file from the name to, replacing what was there (rename(2)); durable
      * after sync_dir. Used by nq_restore only; a VFS without it (NULL) cannot restore. */
     int (*rename)(struct nq_vfs *vfs, const char *from, const char *to);
+    /* Optional (may be NULL): call fn(arg, name) for each file name in directory dir (names
+     * without the directory; "." and ".." left out); stop and return fn's value when it is
+     * non-zero. NQ_ENOTFOUND when dir does not exist. Used to find the segments of a log
+     * archive; NULL means the archive lists the directory with opendir(3). */
+    int (*list)(struct nq_vfs *vfs, const char *dir, int (*fn)(void *arg, const char *name),
+                void *arg);
 } nq_vfs;
 
 nq_vfs *nq_vfs_default(void);
@@ -118,6 +124,13 @@ typedef struct nq_options {
     int no_create;               /* 1 = fail with NQ_ECANTOPEN if the file does not exist */
     unsigned busy_timeout_ms;    /* how long a writer waits for another writer; 0 = 5000 */
     nq_vfs *vfs;                 /* NULL = nq_vfs_default() */
+    /* Log archiving for point-in-time recovery (docs/backup.md): NULL = off. Before every
+     * restart of the log (a checkpoint, and the last close) its committed transactions are
+     * copied into a new segment file of this directory and made durable; only then does the
+     * log restart. A failure keeps the log (it grows) and is reported by the checkpoint, by
+     * nq_close, nq_get_stats (archive_failures) and nq_archive_error; no frame is lost. The
+     * directory is created if missing (with the default VFS). One database per directory. */
+    const char *archive_dir;
 } nq_options;
 
 /* Fill *o with the defaults. */
@@ -226,9 +239,15 @@ typedef struct nq_stats {
     uint64_t wal_fsyncs;         /* fsyncs of the log file (none when syncing is off) */
     uint64_t wal_fsync_ns;       /* their total duration in nanoseconds (monotonic clock) */
     uint64_t wal_fsync_hist[NQ_FSYNC_BUCKETS]; /* their durations, NQ_FSYNC_BOUNDS_US buckets */
+    uint64_t archived_segments;  /* log segments written into the archive (nq_options.archive_dir) */
+    uint64_t archived_bytes;     /* their size */
+    uint64_t archive_ns;         /* time spent writing them (monotonic clock) */
+    uint64_t archive_failures;   /* attempts that failed (the log was kept each time) */
 } nq_stats;
 
 int nq_get_stats(nq_db *db, nq_stats *out);
+/* The message of the last archiving attempt if it failed, else "" (into out, n bytes). */
+void nq_archive_error(nq_db *db, char *out, size_t n);
 
 /* Walk every tree, the free list and every page checksum. Each problem found is passed to
  * report (may be NULL). Returns NQ_OK if none was found, NQ_ECORRUPT otherwise, or another
@@ -299,6 +318,51 @@ int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, 
 #define NQ_RESTORE_FORCE 0x01
 int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, int flags,
                char *errmsg, size_t errlen);
+
+/* Point-in-time recovery: nq_restore, then the transactions of a log archive (see
+ * nq_options.archive_dir) that follow the chain's snapshot, in order, up to and including the
+ * last one whose commit sequence number is <= until (NQ_UNTIL_SEQ) or whose commit time is <=
+ * until (NQ_UNTIL_TIME, microseconds since 1970 UTC). Every segment used is verified first
+ * (SHA3-256, frames, transaction order); a transaction missing between the snapshot and the
+ * target is refused naming the missing range, and so is a target beyond the archive's last
+ * commit (the rest of the history may still be in the database's live log: restore to the
+ * archive's end by giving its last commit). The target is written as by nq_restore (header
+ * last, synced, renamed). until_kind NQ_UNTIL_NONE is nq_restore. result may be NULL. */
+#define NQ_UNTIL_NONE 0
+#define NQ_UNTIL_SEQ  1
+#define NQ_UNTIL_TIME 2
+typedef struct nq_restore_opts {
+    int flags;               /* NQ_RESTORE_FORCE */
+    int until_kind;          /* NQ_UNTIL_* */
+    uint64_t until;          /* a commit sequence number, or µs since 1970 UTC */
+    const char *archive_dir; /* the log archive (required with until_kind != NQ_UNTIL_NONE) */
+} nq_restore_opts;
+typedef struct nq_restore_result {
+    uint64_t commit_seq;     /* the restored database's last commit */
+    uint64_t commit_time;    /* its time, µs since 1970 UTC (0 = not recorded) */
+    uint32_t page_count;
+    uint64_t backup_seq;     /* the chain's snapshot */
+    uint64_t txns_applied;   /* archived transactions applied after it */
+    unsigned segments_used;
+} nq_restore_result;
+int nq_restore_ex(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
+                  const nq_restore_opts *opts, nq_restore_result *result, char *errmsg,
+                  size_t errlen);
+
+/* Check a log archive: every segment's SHA3-256, frames and transaction order, and that
+ * consecutive segments continue each other. info may be NULL. */
+typedef struct nq_archive_info {
+    unsigned segments;
+    uint64_t first_seq, last_seq;   /* first and last archived commit (0 when empty) */
+    uint64_t first_time, last_time;
+    uint64_t txns, bytes;
+    char database_id[17];
+} nq_archive_info;
+int nq_archive_verify(nq_vfs *vfs, const char *dir, nq_archive_info *info, char *errmsg,
+                      size_t errlen);
+/* Parse "2026-11-24T12:00:00Z" (optionally with .ffffff fractions of a second) into µs since
+ * 1970 UTC. 0 or NQ_EINVAL. */
+int nq_parse_utc(const char *s, uint64_t *us);
 
 /* ---- chain directories of backups (docs/backup.md) ----------------------------------------
  * A chain directory holds backups in numbered subdirectories NNNN-full, NNNN-incremental,

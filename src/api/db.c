@@ -8,8 +8,10 @@
 #include "api_int.h"
 #include "sql/session.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void nq_options_init(nq_options *o)
 {
@@ -62,8 +64,17 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
             .sync_off = o.sync == NQ_SYNC_OFF,
             .read_only = o.read_only,
             .no_create = o.no_create,
+            .archive_dir = o.read_only ? NULL : o.archive_dir,
         };
-        pager_open(o.vfs, path, &cfg, &eng->pager, &db->err);
+        /* the log archive's directory: created here for the default VFS (the VFS has no
+         * mkdir; another VFS finds its directories by path) */
+        if (cfg.archive_dir && *cfg.archive_dir && o.vfs == nq_vfs_default() &&
+            mkdir(cfg.archive_dir, 0777) != 0 && errno != EEXIST)
+            nq_err_set(&db->err, NQ_ECANTOPEN, "%s: cannot create the log archive directory: %s",
+                       cfg.archive_dir, strerror(errno));
+        else
+            pager_open(o.vfs, path, &cfg, &eng->pager, &db->err);
+        eng->opts.archive_dir = NULL; /* the pager keeps its own copy */
     }
     *out = db;
     if (!eng->pager)
@@ -251,4 +262,13 @@ int nq_get_stats(nq_db *db, nq_stats *out)
         return NQ_EMISUSE;
     pager_stats(db->eng->pager, out);
     return 0;
+}
+
+void nq_archive_error(nq_db *db, char *out, size_t n)
+{
+    if (!n)
+        return;
+    out[0] = 0;
+    if (usable(db))
+        pager_archive_error(db->eng->pager, out, n);
 }

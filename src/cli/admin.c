@@ -4,6 +4,7 @@
  * stdout in the chosen format, the first error to stderr with exit status 2.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,10 @@ nq_db *cli_open(const char *dbfile, int read_only, int must_exist)
     nq_options_init(&o);
     o.read_only = read_only;
     o.no_create = must_exist;
+    /* log archiving for point-in-time recovery (docs/backup.md): NQDB_ARCHIVE=DIR */
+    const char *arc = getenv("NQDB_ARCHIVE");
+    if (arc && *arc && !read_only)
+        o.archive_dir = arc;
     nq_db *db;
     int rc = nq_open(dbfile, &o, &db);
     if (rc) {

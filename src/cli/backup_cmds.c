@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -273,9 +274,65 @@ static void free_chain(char **v, int n)
     free(v);
 }
 
+/* The default log archive of a chain: "wal-archive" in the chain directory, beside its
+ * backups (where the server archives). */
+static void default_archive(const char *backupdir, char *out, size_t n)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s", backupdir);
+    size_t l = strlen(d);
+    while (l > 1 && d[l - 1] == '/')
+        d[--l] = 0;
+    char *slash = strrchr(d, '/');
+    if (!slash)
+        snprintf(out, n, "wal-archive");
+    else if (slash == d)
+        snprintf(out, n, "/wal-archive");
+    else {
+        *slash = 0;
+        snprintf(out, n, "%s/wal-archive", d);
+    }
+}
+
+static void print_time(uint64_t t, char *out, size_t n)
+{
+    if (!t) {
+        snprintf(out, n, "time not recorded");
+        return;
+    }
+    time_t s = (time_t)(t / 1000000u);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char b[32];
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%06uZ", b, (unsigned)(t % 1000000u));
+}
+
+static int verify_archive(const char *dir)
+{
+    char msg[600], t1[48], t2[48];
+    nq_archive_info ai;
+    if (nq_archive_verify(NULL, dir, &ai, msg, sizeof msg)) {
+        fprintf(stderr, "nqdb: verify failed: %s\n", msg);
+        return EXIT_PROBLEM;
+    }
+    print_time(ai.first_time, t1, sizeof t1);
+    print_time(ai.last_time, t2, sizeof t2);
+    if (!ai.segments)
+        printf("ok: archive %s holds no segment\n", dir);
+    else
+        printf("ok: archive %s verified (every SHA3-256, frame and transaction link): database %s, "
+               "%u segment(s), %llu transaction(s), commits %llu (%s) .. %llu (%s), %llu bytes\n",
+               dir, ai.database_id, ai.segments, (unsigned long long)ai.txns,
+               (unsigned long long)ai.first_seq, t1, (unsigned long long)ai.last_seq, t2,
+               (unsigned long long)ai.bytes);
+    return 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-    const char *usage = "usage: nqdb verify BACKUPDIR...   (a chain in order, or its last backup)\n";
+    const char *usage = "usage: nqdb verify BACKUPDIR...   (a chain in order, or its last backup)\n"
+                        "       nqdb verify --archive DIR  (a log archive: segments and continuity)\n";
     if (argc < 2) {
         fprintf(stderr, "%s", usage);
         return EXIT_ERROR;
@@ -283,6 +340,13 @@ int cmd_verify(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("%s", usage);
         return 0;
+    }
+    if (!strcmp(argv[1], "--archive")) {
+        if (argc != 3) {
+            fprintf(stderr, "%s", usage);
+            return EXIT_ERROR;
+        }
+        return verify_archive(argv[2]);
     }
     char **chain;
     int n;
@@ -313,9 +377,15 @@ int cmd_verify(int argc, char **argv)
 
 int cmd_restore(int argc, char **argv)
 {
-    const char *usage = "usage: nqdb restore BACKUPDIR... TARGET [--force]\n"
-                        "  BACKUPDIR...: a chain in order (full first), or its last backup\n";
+    const char *usage =
+        "usage: nqdb restore BACKUPDIR... TARGET [--force] [--until SEQ|TIME] [--archive DIR]\n"
+        "  BACKUPDIR...: a chain in order (full first), or its last backup\n"
+        "  --until SEQ|TIME: point-in-time recovery: then the archived transactions up to commit\n"
+        "                    SEQ, or up to the last committed at or before TIME (UTC, e.g.\n"
+        "                    2026-11-24T12:00:00Z)\n"
+        "  --archive DIR:    the log archive (default: wal-archive in the chain directory)\n";
     int force = 0;
+    const char *until = NULL, *archive = NULL;
     char **pos = calloc((size_t)argc, sizeof *pos);
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -325,21 +395,47 @@ int cmd_restore(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--force")) {
             force = 1;
-        } else if (!strcmp(argv[i], "--until") || !strncmp(argv[i], "--until=", 8)) {
-            free(pos);
-            return not_yet("--until (point-in-time recovery needs an archived log)");
+        } else if (!strncmp(argv[i], "--until=", 8)) {
+            until = argv[i] + 8;
+        } else if (!strncmp(argv[i], "--archive=", 10)) {
+            archive = argv[i] + 10;
+        } else if ((!strcmp(argv[i], "--until") || !strcmp(argv[i], "--archive")) && i + 1 < argc) {
+            if (argv[i][2] == 'u')
+                until = argv[++i];
+            else
+                archive = argv[++i];
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "nqdb restore: unknown option \"%s\"\n%s", argv[i], usage);
+            fprintf(stderr, "nqdb restore: unknown option or missing value \"%s\"\n%s", argv[i],
+                    usage);
             free(pos);
             return EXIT_ERROR;
         } else {
             pos[npos++] = argv[i];
         }
     }
-    if (npos < 2) {
+    if (npos < 2 || (archive && !until)) {
+        if (archive && !until)
+            fprintf(stderr, "nqdb restore: --archive goes with --until\n");
         fprintf(stderr, "%s", usage);
         free(pos);
         return EXIT_ERROR;
+    }
+    nq_restore_opts o = {force ? NQ_RESTORE_FORCE : 0, NQ_UNTIL_NONE, 0, NULL};
+    if (until) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(until, &end, 10);
+        if (until[0] >= '0' && until[0] <= '9' && end && !*end && !errno) {
+            o.until_kind = NQ_UNTIL_SEQ;
+            o.until = v;
+        } else if (!nq_parse_utc(until, &o.until)) {
+            o.until_kind = NQ_UNTIL_TIME;
+        } else {
+            fprintf(stderr, "nqdb restore: --until \"%s\": give a commit sequence number or a "
+                    "UTC time such as 2026-11-24T12:00:00Z\n", until);
+            free(pos);
+            return EXIT_ERROR;
+        }
     }
     const char *target = pos[npos - 1];
     char **chain;
@@ -348,19 +444,33 @@ int cmd_restore(int argc, char **argv)
     free(pos);
     if (r)
         return r;
+    char arcbuf[4200];
+    if (until && !archive) {
+        default_archive(chain[n - 1], arcbuf, sizeof arcbuf);
+        archive = arcbuf;
+    }
+    o.archive_dir = archive;
     char msg[600];
-    int rc = nq_restore(NULL, (const char *const *)chain, n, target, force ? NQ_RESTORE_FORCE : 0,
-                        msg, sizeof msg);
+    nq_restore_result res;
+    int rc = nq_restore_ex(NULL, (const char *const *)chain, n, target, &o, &res, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, "nqdb: restore failed: %s\n", msg);
         free_chain(chain, n);
         return rc == NQ_ECORRUPT || rc == NQ_EINVAL || rc == NQ_ENOTFOUND ? EXIT_PROBLEM
                                                                           : EXIT_ERROR;
     }
-    nq_backup_info info;
-    nq_backup_read(NULL, chain[n - 1], &info, NULL, 0);
-    printf("restored %s from %d backup(s): %u pages, commit %llu\n", target, n, info.page_count,
-           (unsigned long long)info.commit_seq);
+    if (!until) {
+        printf("restored %s from %d backup(s): %u pages, commit %llu\n", target, n,
+               res.page_count, (unsigned long long)res.commit_seq);
+    } else {
+        char t[48];
+        print_time(res.commit_time, t, sizeof t);
+        printf("restored %s from %d backup(s) (commit %llu) and %llu archived transaction(s) "
+               "from %u segment(s) of %s: %u pages, commit %llu (%s)\n",
+               target, n, (unsigned long long)res.backup_seq,
+               (unsigned long long)res.txns_applied, res.segments_used, archive, res.page_count,
+               (unsigned long long)res.commit_seq, t);
+    }
     free_chain(chain, n);
     return 0;
 }

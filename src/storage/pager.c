@@ -42,6 +42,14 @@
 
 #include "../base/crc32c.h"
 #include "../base/endian.h"
+#include "archive.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- page checksums ---------------------------------------------------------------------- */
 
@@ -667,7 +675,13 @@ int pager_commit(pager_txn *t, nq_err *err)
     int rc = pager_shrink(t);
     if (rc)
         goto fail;
-    /* every commit rewrites the header: it carries the page count, free list and seq */
+    /* every commit rewrites the header: it carries the page count, free list and seq, and
+     * for point-in-time recovery (archive.h) the commit's time — never earlier than the
+     * previous commit's, so that times rise along the history — and the seq it builds on */
+    uint64_t now = archive_now_us();
+    t->hdr.meta[META_COMMIT_TIME] = now > t->hdr.meta[META_COMMIT_TIME] ? now
+                                                                         : t->hdr.meta[META_COMMIT_TIME];
+    t->hdr.meta[META_PREV_SEQ] = t->hdr.seq;
     t->hdr.seq = t->seq;
     pg *h1;
     rc = pager_fresh_page(t, 1, &h1);
@@ -925,6 +939,32 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
     }
     if (target == 0 || any_reader(p))
         return 0; /* restart the log later, when nobody reads it */
+    if (p->archive_dir) {
+        /* The log's transactions go to the archive before the restart discards them. This
+         * runs under p->mu, so no reader can start on the frames meanwhile; a failure keeps
+         * the log (it grows) and is reported, and automatic checkpoints try again only after
+         * another checkpoint's worth of frames. */
+        if (!wait_readers && target < p->archive_retry_at)
+            return 0;
+        uint64_t t0 = mono_ns();
+        arc_seg seg;
+        nq_err e;
+        nq_err_clear(&e);
+        rc = archive_log(p->vfs, p->archive_dir, p->wal, target, p->cfg.sync_off, &seg, &e);
+        if (rc) {
+            p->n_archive_failed++;
+            p->archive_failed = 1;
+            p->archive_retry_at = target + p->cfg.checkpoint_pages;
+            snprintf(p->archive_msg, sizeof p->archive_msg,
+                     "archiving the log failed, so it is kept and grows: %.400s", e.msg);
+            return nq_err_set(err, rc, "%s: %s", p->path, p->archive_msg);
+        }
+        p->archive_failed = 0;
+        p->archive_retry_at = 0;
+        p->n_archived++;
+        p->archived_bytes += seg.bytes;
+        p->archive_ns += mono_ns() - t0;
+    }
     bp_remap(p->bp, remap_after_reset, &c);
     rc = wal_reset(p->wal, err);
     if (rc) {
@@ -976,6 +1016,10 @@ void pager_stats(pager *p, nq_stats *out)
     out->checkpoints = p->n_checkpoints;
     out->commits = p->n_commits;
     out->syncs = p->n_syncs;
+    out->archived_segments = p->n_archived;
+    out->archived_bytes = p->archived_bytes;
+    out->archive_ns = p->archive_ns;
+    out->archive_failures = p->n_archive_failed;
     pthread_mutex_unlock(&p->mu);
     wal_stats w;
     wal_get_stats(p->wal, &w);
@@ -983,4 +1027,11 @@ void pager_stats(pager *p, nq_stats *out)
     out->wal_fsyncs = w.fsyncs;
     out->wal_fsync_ns = w.fsync_ns;
     memcpy(out->wal_fsync_hist, w.fsync_hist, sizeof w.fsync_hist);
+}
+
+void pager_archive_error(pager *p, char *out, size_t n)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(out, n, "%s", p->archive_failed ? p->archive_msg : "");
+    pthread_mutex_unlock(&p->mu);
 }

@@ -36,6 +36,7 @@
 #define PAGER_META_SLOTS 8    /* u64 slots in the header for the layers above */
 #define META_SCHEMA_ROOT 0    /* root page of the catalog tree (0 = none yet) */
 #define META_DATABASE_ID 2    /* random id given by the first backup (0 = none yet) */
+/* slots 3 (commit time) and 4 (previous commit's seq) are written by every commit: archive.h */
 
 /* First byte of every page that is in use, so the integrity check and the decoders can tell
  * what a page claims to be. Free-list leaf pages keep whatever they held. */
@@ -64,6 +65,7 @@ typedef struct pager_config {
     int sync_off;              /* 1 = never fsync */
     int read_only;
     int no_create;
+    const char *archive_dir;   /* log archive directory (archive.h), NULL = none; copied */
 } pager_config;
 
 int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err);
@@ -114,6 +116,8 @@ int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
 /* Copy committed log frames into the database file and restart the log. */
 int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err);
 void pager_stats(pager *p, nq_stats *out);
+/* The last archiving failure's message ("" if the last attempt succeeded or none failed). */
+void pager_archive_error(pager *p, char *out, size_t n);
 
 /* Page checksums, exposed for the integrity check, the fuzzers and the tests. */
 void page_seal(uint8_t *data, uint32_t page_size, uint32_t pgno, uint64_t seq);

@@ -100,6 +100,12 @@ struct pager {
     uint64_t next_seq;
     pager_txn *txns;      /* open transactions (readers pin the log against restarts) */
     uint64_t n_commits, n_syncs, n_checkpoints;
+    /* the log archive (archive.h): segments written, their bytes and time, failures */
+    char *archive_dir;    /* NULL = no archiving */
+    uint64_t n_archived, archived_bytes, archive_ns, n_archive_failed;
+    uint32_t archive_retry_at; /* after a failure, automatic checkpoints retry from this frame */
+    int archive_failed;   /* the last attempt failed: archive_msg says why */
+    char archive_msg[NQ_ERRMSG_MAX];
 };
 
 int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err);

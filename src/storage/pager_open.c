@@ -84,6 +84,7 @@ static void pager_free_struct(pager *p)
         p->vfs->close(p->db);
     }
     bp_destroy(p->bp);
+    free(p->archive_dir);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->path);
@@ -104,13 +105,19 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     pthread_cond_init(&p->cv, NULL);
     p->vfs = vfs;
     p->cfg = *cfg;
+    p->cfg.archive_dir = NULL;
+    int rc;
+    if (cfg->archive_dir && *cfg->archive_dir && !cfg->read_only &&
+        !(p->archive_dir = strdup(cfg->archive_dir))) {
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (!p->cfg.page_size)
         p->cfg.page_size = 4096;
     if (!p->cfg.cache_bytes)
         p->cfg.cache_bytes = 16u << 20;
     if (!p->cfg.checkpoint_pages)
         p->cfg.checkpoint_pages = 1000;
-    int rc;
     if (!valid_page_size(p->cfg.page_size)) {
         rc = nq_err_set(err, NQ_EINVAL, "page size %u: must be a power of two from 1024 to 65536",
                         p->cfg.page_size);
@@ -261,8 +268,16 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
         pthread_mutex_lock(&p->mu);
         p->writer = 1;
         rc = pager_checkpoint_locked(p, 1, err);
+        int archive_only = rc && p->archive_failed && !p->failed;
         p->writer = 0;
         pthread_mutex_unlock(&p->mu);
+        if (archive_only) {
+            /* The file holds everything; only the log's restart waits for the archive, and
+             * the log keeps the frames until it can be archived: open (pager_archive_error
+             * and nq_get_stats report it). */
+            nq_err_clear(err);
+            rc = 0;
+        }
         if (rc)
             goto fail;
     }

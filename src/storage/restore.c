@@ -29,11 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <zstd.h>
 
 #include "../base/endian.h"
+#include "archive.h"
 #include "pager.h"
 
 #define IN_BUF (1u << 20)
@@ -522,9 +524,216 @@ static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
     return rc;
 }
 
-static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_manifest *ms,
-                         const char *target, int flags, nq_err *err)
+/* ---- point-in-time recovery: applying archived transactions after the chain's snapshot ---- */
+
+typedef struct pitr_ctx {
+    rs_ctx *c;
+    const char *dir;
+    int kind;
+    uint64_t until, base, dbid;
+    uint64_t stop;        /* pass 1 finds it: the last transaction to apply */
+    uint64_t last_seq;    /* the last transaction seen after the base (continuity) */
+    uint64_t seq, time;   /* pass 2: the last transaction applied */
+    uint32_t pages;
+    uint64_t applied;
+    int done;             /* pass 1: a transaction past the target was seen */
+} pitr_ctx;
+
+static int pitr_commit_check(void *arg, const arc_seg *s, uint64_t seq, uint64_t prev,
+                             uint64_t time, uint64_t dbid, uint32_t pages, const uint8_t *page1)
 {
+    pitr_ctx *x = arg;
+    (void)pages;
+    (void)page1;
+    if (seq <= x->base)
+        return 0;
+    if (prev != x->last_seq) {
+        if (x->last_seq == x->base && prev < x->base)
+            return nq_err_set(x->c->err, NQ_ECORRUPT, "%s/%s: the chain's snapshot (commit %llu) "
+                              "is not a commit of the archive's history (transaction %llu builds "
+                              "on %llu)", x->dir, s->name, (unsigned long long)x->base,
+                              (unsigned long long)seq, (unsigned long long)prev);
+        return nq_err_set(x->c->err, NQ_ECORRUPT, "%s: commits after %llu up to %llu are missing "
+                          "from the archive (%s begins with transaction %llu, built on %llu)",
+                          x->dir, (unsigned long long)x->last_seq, (unsigned long long)prev,
+                          s->name, (unsigned long long)seq, (unsigned long long)prev);
+    }
+    if (dbid != x->dbid)
+        return nq_err_set(x->c->err, NQ_ECORRUPT, "%s/%s: transaction %llu is of database "
+                          "%016llx, the chain of %016llx", x->dir, s->name,
+                          (unsigned long long)seq, (unsigned long long)dbid,
+                          (unsigned long long)x->dbid);
+    x->last_seq = seq;
+    if (!x->done && (x->kind == NQ_UNTIL_SEQ ? seq <= x->until : time <= x->until))
+        x->stop = seq;
+    else
+        x->done = 1;
+    return 0;
+}
+
+static int pitr_page(void *arg, uint32_t pgno, const uint8_t *img)
+{
+    pitr_ctx *x = arg;
+    rs_ctx *c = x->c;
+    if (pgno == 1) {
+        memcpy(c->page1, img, c->page_size); /* the header goes last, as in every restore */
+        return 0;
+    }
+    int rc = c->vfs->write(c->f, img, c->page_size, (uint64_t)(pgno - 1) * c->page_size);
+    if (rc)
+        return nq_err_set(c->err, rc, "%s: write failed: %s", c->target, nq_strerror(rc));
+    return 0;
+}
+
+static int pitr_commit_apply(void *arg, const arc_seg *s, uint64_t seq, uint64_t prev,
+                             uint64_t time, uint64_t dbid, uint32_t pages, const uint8_t *page1)
+{
+    pitr_ctx *x = arg;
+    (void)s;
+    (void)prev;
+    (void)dbid;
+    (void)page1;
+    if (seq <= x->base || seq > x->stop)
+        return 0;
+    x->seq = seq;
+    x->time = time;
+    x->pages = pages;
+    x->applied++;
+    return 0;
+}
+
+static void fmt_time_or(uint64_t t, char *out, size_t n)
+{
+    if (t)
+        archive_fmt_time(t, out, n);
+    else
+        snprintf(out, n, "time not recorded");
+}
+
+/* Apply the archive's transactions after the chain's snapshot (c->page1 holds its header)
+ * up to the target; on return c->page_count and c->page1 describe the result. */
+static int pitr_apply(rs_ctx *c, const bk_manifest *last, const nq_restore_opts *o,
+                      nq_restore_result *res, nq_err *err)
+{
+    const char *dir = o->archive_dir;
+    uint64_t base = last->commit_seq;
+    uint64_t btime = get_u64(c->page1 + 40 + 8 * META_COMMIT_TIME);
+    char tb[40], tu[40];
+    if (!dir || !*dir)
+        return nq_err_set(err, NQ_EINVAL, "point-in-time recovery needs the log archive's "
+                          "directory");
+    if (o->until_kind == NQ_UNTIL_SEQ && o->until < base)
+        return nq_err_set(err, NQ_EINVAL, "the backup's snapshot is commit %llu, after %llu: "
+                          "restore from an older backup chain", (unsigned long long)base,
+                          (unsigned long long)o->until);
+    if (o->until_kind == NQ_UNTIL_TIME && btime && o->until < btime) {
+        fmt_time_or(btime, tb, sizeof tb);
+        fmt_time_or(o->until, tu, sizeof tu);
+        return nq_err_set(err, NQ_EINVAL, "the backup's snapshot (commit %llu) was committed at "
+                          "%s, after %s: restore from an older backup chain",
+                          (unsigned long long)base, tb, tu);
+    }
+    arc_seg *segs = NULL;
+    size_t ns = 0;
+    int rc = archive_list(c->vfs, dir, &segs, &ns, err);
+    if (rc)
+        return rc;
+    /* the archive's end must reach the target: later commits may exist that it lacks */
+    uint64_t end_seq = ns ? segs[ns - 1].last_seq : 0, end_time = ns ? segs[ns - 1].last_time : 0;
+    int beyond = o->until_kind == NQ_UNTIL_SEQ ? o->until > base && o->until > end_seq
+                                               : end_seq <= base || o->until > end_time;
+    if (o->until_kind == NQ_UNTIL_TIME && end_seq <= base && btime && o->until == btime)
+        beyond = 0; /* exactly the snapshot's time: nothing to apply */
+    if (beyond) {
+        fmt_time_or(end_time, tb, sizeof tb);
+        if (!ns)
+            rc = nq_err_set(err, NQ_ENOTFOUND, "%s: the archive holds no segment", dir);
+        else if (end_seq <= base)
+            rc = nq_err_set(err, NQ_ENOTFOUND, "%s: the archive ends at commit %llu (%s), not "
+                            "after the backup's snapshot (commit %llu): the target is beyond it",
+                            dir, (unsigned long long)end_seq, tb, (unsigned long long)base);
+        else
+            rc = nq_err_set(err, NQ_ENOTFOUND, "%s: the target is beyond the archive's end, "
+                            "commit %llu (%s, in %s): later commits may be in the database's "
+                            "live log; --until %llu restores to the archive's end", dir,
+                            (unsigned long long)end_seq, tb, segs[ns - 1].name,
+                            (unsigned long long)end_seq);
+        free(segs);
+        return rc;
+    }
+    /* the segments that may hold transactions after the snapshot up to the target */
+    size_t k0 = 0, k1;
+    while (k0 < ns && segs[k0].last_seq <= base)
+        k0++;
+    for (k1 = k0; k1 < ns; k1++) {
+        const arc_seg *s = &segs[k1];
+        if (o->until_kind == NQ_UNTIL_SEQ ? s->prev_seq >= o->until : s->first_time > o->until)
+            break;
+        const arc_seg *prev = k1 > k0 ? &segs[k1 - 1] : NULL;
+        if (!prev && s->prev_seq > base) {
+            rc = nq_err_set(err, NQ_ECORRUPT, "%s: commits after %llu (the backup's snapshot) up "
+                            "to %llu are missing from the archive (the next segment, %s, builds "
+                            "on commit %llu)", dir, (unsigned long long)base,
+                            (unsigned long long)s->prev_seq, s->name,
+                            (unsigned long long)s->prev_seq);
+            break;
+        }
+        if (prev && s->prev_seq != prev->last_seq) {
+            if (s->prev_seq > prev->last_seq)
+                rc = nq_err_set(err, NQ_ECORRUPT, "%s: commits after %llu up to %llu are missing "
+                                "from the archive (between %s and %s)", dir,
+                                (unsigned long long)prev->last_seq, (unsigned long long)s->prev_seq,
+                                prev->name, s->name);
+            else
+                rc = nq_err_set(err, NQ_ECORRUPT, "%s/%s builds on commit %llu, not on the end "
+                                "of %s (%llu): the archive holds two histories", dir, s->name,
+                                (unsigned long long)s->prev_seq, prev->name,
+                                (unsigned long long)prev->last_seq);
+            break;
+        }
+    }
+    pitr_ctx x;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.dir = dir;
+    x.kind = o->until_kind;
+    x.until = o->until;
+    x.base = x.last_seq = x.stop = base;
+    x.dbid = last->database_id;
+    /* pass 1: every segment used verifies, whole, before anything is applied */
+    arc_scan check = {base, 0, NULL, pitr_commit_check, &x};
+    for (size_t k = k0; k < k1 && !rc; k++)
+        rc = archive_scan(c->vfs, dir, &segs[k], &check, err);
+    /* pass 2: the transactions (base, stop] */
+    x.seq = base;
+    x.time = btime;
+    x.pages = c->page_count;
+    arc_scan apply = {base, x.stop, pitr_page, pitr_commit_apply, &x};
+    unsigned used = 0;
+    for (size_t k = k0; k < k1 && !rc && segs[k].prev_seq < x.stop; k++, used++)
+        rc = archive_scan(c->vfs, dir, &segs[k], &apply, err);
+    free(segs);
+    if (rc)
+        return rc;
+    uint64_t hseq = get_u64(c->page1 + 32);
+    if (hseq != x.stop || x.seq != x.stop)
+        return nq_err_set(err, NQ_ERROR, "internal error: restored header is commit %llu, not "
+                          "%llu", (unsigned long long)hseq, (unsigned long long)x.stop);
+    c->page_count = x.pages;
+    if (res) {
+        res->commit_seq = x.seq;
+        res->commit_time = x.time;
+        res->txns_applied = x.applied;
+        res->segments_used = used;
+    }
+    return 0;
+}
+
+static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_manifest *ms,
+                         const char *target, const nq_restore_opts *o, nq_restore_result *res,
+                         nq_err *err)
+{
+    int flags = o->flags;
     char wal_path[4096], tmp_path[4096];
     if (snprintf(wal_path, sizeof wal_path, "%s-wal", target) >= (int)sizeof wal_path ||
         snprintf(tmp_path, sizeof tmp_path, "%s.restoring", target) >= (int)sizeof tmp_path)
@@ -607,6 +816,14 @@ static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_m
                         dirs[n - 1]);
     if (rc)
         goto done;
+    if (res) {
+        res->commit_seq = res->backup_seq = last->commit_seq;
+        res->commit_time = get_u64(c.page1 + 40 + 8 * META_COMMIT_TIME);
+    }
+    if (o->until_kind != NQ_UNTIL_NONE && (rc = pitr_apply(&c, last, o, res, err)))
+        goto done;
+    if (res)
+        res->page_count = c.page_count;
     if ((rc = vfs->truncate(c.f, (uint64_t)c.page_count * c.page_size)) || (rc = vfs->sync(c.f))) {
         nq_err_set(err, rc, "%s: %s", tmp_path, nq_strerror(rc));
         goto done;
@@ -654,20 +871,146 @@ done:
 int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, int flags,
                char *errmsg, size_t errlen)
 {
+    nq_restore_opts o = {flags, NQ_UNTIL_NONE, 0, NULL};
+    return nq_restore_ex(vfs, dirs, n, target, &o, NULL, errmsg, errlen);
+}
+
+int nq_restore_ex(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
+                  const nq_restore_opts *opts, nq_restore_result *result, char *errmsg,
+                  size_t errlen)
+{
     nq_err err;
     nq_err_clear(&err);
     if (!vfs)
         vfs = nq_vfs_default();
+    nq_restore_opts o = {0, NQ_UNTIL_NONE, 0, NULL};
+    if (opts)
+        o = *opts;
+    if (result)
+        memset(result, 0, sizeof *result);
     bk_manifest *ms = n > 0 ? calloc((size_t)n, sizeof *ms) : NULL;
     int rc;
     if (n > 0 && !ms)
         rc = nq_err_set(&err, NQ_ENOMEM, "out of memory");
     else if (!target || !*target)
         rc = nq_err_set(&err, NQ_EINVAL, "no target file given");
+    else if (o.until_kind != NQ_UNTIL_NONE && o.until_kind != NQ_UNTIL_SEQ &&
+             o.until_kind != NQ_UNTIL_TIME)
+        rc = nq_err_set(&err, NQ_EINVAL, "unknown until_kind %d", o.until_kind);
     else if (!(rc = load_chain(vfs, dirs, n, ms, &err)))
-        rc = restore_chain(vfs, dirs, n, ms, target, flags, &err);
+        rc = restore_chain(vfs, dirs, n, ms, target, &o, result, &err);
     free(ms);
     if (rc)
         to_msg(&err, errmsg, errlen);
     return rc;
+}
+
+/* ---- checking a log archive --------------------------------------------------------------- */
+
+int nq_archive_verify(nq_vfs *vfs, const char *dir, nq_archive_info *info, char *errmsg,
+                      size_t errlen)
+{
+    nq_err err;
+    nq_err_clear(&err);
+    if (!vfs)
+        vfs = nq_vfs_default();
+    if (info)
+        memset(info, 0, sizeof *info);
+    arc_seg *segs = NULL;
+    size_t ns = 0;
+    int rc = !dir || !*dir ? nq_err_set(&err, NQ_EINVAL, "no archive directory given")
+                           : archive_list(vfs, dir, &segs, &ns, &err);
+    for (size_t k = 0; k < ns && !rc; k++) {
+        const arc_seg *s = &segs[k], *p = k ? &segs[k - 1] : NULL;
+        if (p && s->prev_seq != p->last_seq) {
+            if (s->prev_seq > p->last_seq)
+                rc = nq_err_set(&err, NQ_ECORRUPT, "%s: commits after %llu up to %llu are "
+                                "missing from the archive (between %s and %s)", dir,
+                                (unsigned long long)p->last_seq, (unsigned long long)s->prev_seq,
+                                p->name, s->name);
+            else
+                rc = nq_err_set(&err, NQ_ECORRUPT, "%s/%s builds on commit %llu, not on the end "
+                                "of %s (%llu): the archive holds two histories", dir, s->name,
+                                (unsigned long long)s->prev_seq, p->name,
+                                (unsigned long long)p->last_seq);
+            break;
+        }
+        if (p && (s->database_id != p->database_id || s->page_size != p->page_size) &&
+            p->database_id) {
+            rc = nq_err_set(&err, NQ_ECORRUPT, "%s/%s: of another database or page size than %s",
+                            dir, s->name, p->name);
+            break;
+        }
+        if ((rc = archive_scan(vfs, dir, s, NULL, &err)))
+            break;
+        if (info) {
+            if (!k) {
+                info->first_seq = s->first_seq;
+                info->first_time = s->first_time;
+            }
+            info->last_seq = s->last_seq;
+            info->last_time = s->last_time;
+            info->txns += s->txns;
+            info->bytes += s->bytes;
+            info->segments++;
+            snprintf(info->database_id, sizeof info->database_id, "%016llx",
+                     (unsigned long long)s->database_id);
+        }
+    }
+    free(segs);
+    if (rc)
+        to_msg(&err, errmsg, errlen);
+    return rc;
+}
+
+int nq_parse_utc(const char *s, uint64_t *us)
+{
+    /* YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z, strictly */
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    if (!s || strlen(s) < sizeof shape)
+        return NQ_EINVAL;
+    for (size_t i = 0; i + 1 < sizeof shape; i++)
+        if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+            return NQ_EINVAL;
+    const char *p = s + sizeof shape - 1;
+    uint64_t frac = 0;
+    if (*p == '.') {
+        int nd = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, nd++)
+            if (nd < 6)
+                frac = frac * 10 + (uint64_t)(*p - '0');
+            else
+                return NQ_EINVAL;
+        if (!nd)
+            return NQ_EINVAL;
+        for (; nd < 6; nd++)
+            frac *= 10;
+    }
+    if (strcmp(p, "Z"))
+        return NQ_EINVAL;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int v[6];
+    static const int at[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+    for (int i = 0; i < 6; i++) {
+        v[i] = 0;
+        for (int j = 0; j < len[i]; j++)
+            v[i] = v[i] * 10 + (s[at[i] + j] - '0');
+    }
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+    if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] ||
+        (v[1] == 2 && v[2] == 29 && !leap) || v[3] > 23 || v[4] > 59 || v[5] > 59)
+        return NQ_EINVAL;
+    tm.tm_year = v[0] - 1900;
+    tm.tm_mon = v[1] - 1;
+    tm.tm_mday = v[2];
+    tm.tm_hour = v[3];
+    tm.tm_min = v[4];
+    tm.tm_sec = v[5];
+    time_t t = timegm(&tm);
+    if (t < 0)
+        return NQ_EINVAL;
+    *us = (uint64_t)t * 1000000u + frac;
+    return 0;
 }

@@ -557,6 +557,22 @@ int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err)
     return 0;
 }
 
+int wal_read_frames(wal *w, uint32_t fno, uint32_t n, uint8_t *buf, nq_err *err)
+{
+    size_t len = (size_t)n * (WAL_FRAME_HEADER + w->page_size);
+    if (!w->f)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: frame %u: no log file", w->path, fno);
+    ssize_t got = w->vfs->read(w->f, buf, len, frame_off(w, fno));
+    if (got < 0)
+        return nq_err_set(err, (int)got, "%s: frame %u: %s", w->path, fno, nq_strerror((int)got));
+    if ((size_t)got != len)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: frames %u..%u: beyond end of log", w->path, fno,
+                          fno + n - 1);
+    return 0;
+}
+
+uint32_t wal_page_size(const wal *w) { return w->page_size; }
+
 uint32_t wal_digest(const uint32_t *crcs, size_t n)
 {
     uint32_t d = 0;

@@ -63,6 +63,10 @@ int wal_set_page_size(wal *w, uint32_t page_size, nq_err *err);
 
 /* Latest frame <= mx holding pgno, or 0. Safe to call from any thread. */
 uint32_t wal_find(wal *w, uint32_t pgno, uint32_t mx);
+/* Read n whole frames (header and image, as stored) from frame fno on into buf, n * (32 +
+ * page size) bytes: the log archive copies committed frames as they are (archive.c). */
+int wal_read_frames(wal *w, uint32_t fno, uint32_t n, uint8_t *buf, nq_err *err);
+uint32_t wal_page_size(const wal *w);
 /* Read the page image of frame fno (verified by the caller with page_verify). */
 int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err);
 /* Write one frame. Only the writer calls this. digest: see above (0 unless commit_pages).

@@ -701,6 +701,35 @@ static int fv_sync_dir(nq_vfs *vfs, const char *path)
     return 0;
 }
 
+/* Names of the live directory whose directory part is dir (the log archive lists its
+ * segments with this). Names are copied first: fn may create or remove files. */
+static int fv_list(nq_vfs *vfs, const char *dir, int (*fn)(void *arg, const char *name),
+                   void *arg)
+{
+    faultvfs *fv = fv_of(vfs);
+    if (fv->dead)
+        return NQ_EIO;
+    size_t dl = strlen(dir);
+    char **names = calloc(fv->live.n + 1, sizeof *names);
+    if (!names)
+        return NQ_ENOMEM;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < fv->live.n && !rc; i++) {
+        const char *p = fv->live.e[i].path;
+        if (strncmp(p, dir, dl) || p[dl] != '/' || strchr(p + dl + 1, '/'))
+            continue;
+        if (!(names[n++] = strdup(p + dl + 1)))
+            rc = NQ_ENOMEM;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fn(arg, names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
 /* ---- life cycle ---------------------------------------------------------------------------- */
 void faultvfs_disarm(faultvfs *fv)
 {
@@ -736,6 +765,7 @@ faultvfs *faultvfs_new(uint64_t seed)
         .exists = fv_exists,
         .sync_dir = fv_sync_dir,
         .rename = fv_rename,
+        .list = fv_list,
     };
     nq_rng_seed(&fv->rng, seed);
     fv->gen = 1;
