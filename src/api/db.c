@@ -31,6 +31,28 @@ static nq_db *new_conn(nq_engine *eng)
     return db;
 }
 
+/* mkdir -p: 0, or -1 with errno set */
+static int mkdir_parents(const char *dir)
+{
+    char p[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != 0)
+            continue;
+        char c = p[i];
+        p[i] = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return -1;
+        p[i] = c;
+    }
+    return 0;
+}
+
 int nq_open(const char *path, const nq_options *opts, nq_db **out)
 {
     *out = NULL;
@@ -69,7 +91,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
         /* the log archive's directory: created here for the default VFS (the VFS has no
          * mkdir; another VFS finds its directories by path) */
         if (cfg.archive_dir && *cfg.archive_dir && o.vfs == nq_vfs_default() &&
-            mkdir(cfg.archive_dir, 0777) != 0 && errno != EEXIST)
+            mkdir_parents(cfg.archive_dir) != 0)
             nq_err_set(&db->err, NQ_ECANTOPEN, "%s: cannot create the log archive directory: %s",
                        cfg.archive_dir, strerror(errno));
         else

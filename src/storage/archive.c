@@ -421,6 +421,7 @@ int archive_scan(nq_vfs *vfs, const char *dir, const arc_seg *s, const arc_scan 
     }
     if ((rc = check_header(path, h, size, &hs, err)))
         goto done;
+    memcpy(hs.name, s->name, sizeof hs.name);
     if (hs.first_seq != s->first_seq || hs.last_seq != s->last_seq || hs.frames != s->frames ||
         hs.page_size != ps) {
         rc = nq_err_set(err, NQ_ECORRUPT, "%s: changed while being read", path);

@@ -4,8 +4,10 @@
 # subdirectories; verify and restore by the last backup alone (the chain is found) and by an
 # explicit list; the restored database holds the data and passes `nqdb check`; an existing
 # target refused without --force; a flipped byte, a missing file and a chain with a gap refused
-# naming the file (exit 1); a zstd-compressed backup in the chain; the options that are not
-# built answer "not supported yet" (exit 2).
+# naming the file (exit 1); a zstd-compressed backup in the chain; --encrypt answers "not
+# supported yet" (exit 2); point-in-time recovery: a database written with NQDB_ARCHIVE, its
+# archive verified, restored --until a commit and --until a time, refused beyond the archive's
+# end, before the backup, without an archive and with a damaged segment (naming it).
 # The arguments are the command that runs nqdb (with an emulator in front for cross builds).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -87,9 +89,17 @@ expect_out "restored data through zstd" "x,b,c,d"
 run $NQ backup "$DB" "$B" --encrypt
 expect_rc "--encrypt not built" 2
 expect_err "--encrypt says not supported yet" "not supported yet"
-run $NQ restore "$B/0001-full" "$T/r4.db" --until 2026-01-01T00:00:00Z
-expect_rc "--until not built" 2
-expect_err "--until says not supported yet" "not supported yet"
+run $NQ restore "$B/0001-full" "$T/r4.db" --until 2026-01-01T00:00:00Z --archive "$T/no-archive"
+expect_rc "--until before the backup refused" 1
+expect_err "--until before the backup: says so" "older backup chain"
+run $NQ restore "$B/0001-full" "$T/r4.db" --until 99999
+expect_rc "--until without an archive refused" 1
+expect_err "--until without an archive: names the default one" "bk/wal-archive: no such archive directory"
+[ -e "$T/r4.db" ] && bad "refused PITR leaves no target" "r4.db exists" || ok "refused PITR leaves no target"
+run $NQ restore "$B/0001-full" "$T/r4.db" --until yesterday
+expect_rc "a bad --until refused" 2
+run $NQ restore "$B/0001-full" "$T/r4.db" --archive "$T"
+expect_rc "--archive without --until refused" 2
 run $NQ backup "$T/missing.db" "$B"
 expect_rc "a missing database" 2
 run $NQ backup
@@ -128,5 +138,57 @@ run $NQ restore "$B/0007-incremental" "$T/r7.db"
 expect_rc "the kept chain restores" 0
 run $NQ backup list "$T/nothing-here"
 expect_rc "list of a missing directory" 2
+
+# point-in-time recovery: NQDB_ARCHIVE makes every command that writes a database archive its
+# log (into the chain directory's wal-archive, the default of restore --until)
+P=$T/p.db PB=$T/pbk
+export NQDB_ARCHIVE="$PB/wal-archive"
+run $NQ sql "$P" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a')"
+expect_rc "archived database: create" 0
+run $NQ backup "$P" "$PB"
+expect_rc "archived database: full backup" 0
+BSEQ=$(sed -n 's/.*commit \([0-9]*\)$/\1/p' "$T/out")
+for v in b c d; do run $NQ sql "$P" "INSERT INTO t(v) VALUES ('$v')"; done
+run $NQ sql "$P" "DELETE FROM t WHERE v = 'a'"
+unset NQDB_ARCHIVE
+run $NQ verify --archive "$PB/wal-archive"
+expect_rc "verify --archive" 0
+expect_out "verify --archive says what it checked" "ok: archive .* verified"
+LAST=$(sed -n 's/.*commits [0-9]* ([^)]*) \.\. \([0-9]*\) .*/\1/p' "$T/out")
+[ -n "$BSEQ" ] && [ -n "$LAST" ] && ok "backup at commit $BSEQ, archive to $LAST" || bad "sequence numbers" "backup '$BSEQ', archive end '$LAST'"
+run $NQ restore "$PB/0001-full" "$T/p0.db" --until "$BSEQ"
+expect_rc "--until the backup's own commit" 0
+run $NQ sql "$T/p0.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "at the backup" "^a.\{0,1\}$"
+run $NQ restore "$PB/0001-full" "$T/p1.db" --until $((BSEQ + 2))
+expect_rc "--until two commits after the backup" 0
+expect_out "restore says how many transactions it applied" "and 2 archived transaction(s)"
+run $NQ sql "$T/p1.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "two commits after the backup" "\"a,b,c\""
+run $NQ check "$T/p1.db"
+expect_rc "PITR result passes check" 0
+run $NQ restore "$PB/0001-full" "$T/p2.db" --until "$LAST" --archive "$PB/wal-archive"
+expect_rc "--until the archive's end" 0
+run $NQ sql "$T/p2.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "at the archive's end" "\"b,c,d\""
+# the time of commit BSEQ + 1, from a restore's own report, used as --until TIME
+run $NQ restore "$PB/0001-full" "$T/p3.db" --until $((BSEQ + 1))
+TIME=$(sed -n 's/.*, commit [0-9]* (\(.*Z\))$/\1/p' "$T/out")
+run $NQ restore "$PB/0001-full" "$T/p4.db" --until "$TIME"
+expect_rc "--until TIME ($TIME)" 0
+run $NQ sql "$T/p4.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "at that time" "\"a,b\""
+run $NQ restore "$PB/0001-full" "$T/p5.db" --until $((LAST + 1))
+expect_rc "--until beyond the archive refused" 1
+expect_err "beyond: says so and how to restore to the end" "beyond the archive's end.*--until $LAST"
+SEG=$(ls "$PB/wal-archive" | tail -1)
+printf 'Z' | dd of="$PB/wal-archive/$SEG" bs=1 seek=200 conv=notrunc 2>/dev/null
+run $NQ verify --archive "$PB/wal-archive"
+expect_rc "a flipped byte in a segment: verify refuses" 1
+expect_err "verify names the segment" "$SEG"
+run $NQ restore "$PB/0001-full" "$T/p6.db" --until "$LAST"
+expect_rc "a flipped byte in a segment: restore refuses" 1
+expect_err "restore names the segment" "$SEG"
+[ -e "$T/p6.db" ] && bad "refused PITR leaves no target" "p6.db exists" || ok "refused PITR leaves no target"
 
 cli_finish

@@ -223,14 +223,14 @@ static void test_commit_reopen(void **state)
         fill(g, us, 1);
         pager_unref(t, g);
     }
-    assert_int_equal(pager_set_meta(t, 3, 0xfeedULL), 0);
+    assert_int_equal(pager_set_meta(t, 5, 0xfeedULL), 0);
     commit(t);
     close_db(p);
 
     p = open_db(4096, 0);
     t = begin(p, 0);
     assert_int_equal(pager_page_count(t), 11);
-    assert_int_equal(pager_meta(t, 3), 0xfeed);
+    assert_int_equal(pager_meta(t, 5), 0xfeed);
     for (int i = 0; i < 10; i++)
         check_page(t, pg_nos[i], us, 1);
     pager_rollback(t);
