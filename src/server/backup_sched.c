@@ -105,6 +105,10 @@ static void scheduled_run(bsched *b)
                    err);
     if (prc)
         srvlog_msg(&b->srv->log, SRVLOG_ERROR, NULL, "pruning %s failed: %s", b->dir, perr);
+    char aerr[600];
+    nq_archive_error(b->db, aerr, sizeof aerr);
+    if (aerr[0]) /* the log is kept and grows until archiving works again */
+        srvlog_msg(&b->srv->log, SRVLOG_ERROR, NULL, "log archive: %s", aerr);
 
     pthread_mutex_lock(&b->mu);
     b->st.last_run = time(NULL);
@@ -147,6 +151,26 @@ static void *sched_main(void *arg)
     return NULL;
 }
 
+void bsched_chain_dir(const server_config *c, char *out, size_t n)
+{
+    if (c->backup.directory && c->backup.directory[0])
+        snprintf(out, n, "%s", c->backup.directory);
+    else
+        snprintf(out, n, "%s/backups", c->database.data_path);
+}
+
+void bsched_archive_dir(const server_config *c, char *out, size_t n)
+{
+    if (!c->backup.archive) {
+        if (n)
+            out[0] = '\0';
+        return;
+    }
+    char d[4096];
+    bsched_chain_dir(c, d, sizeof d);
+    snprintf(out, n, "%s/wal-archive", d);
+}
+
 int bsched_start(nq_server *s, bsched **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -157,10 +181,7 @@ int bsched_start(nq_server *s, bsched **out, char *err, size_t errlen)
         return -1;
     }
     b->srv = s;
-    if (c->backup.directory && c->backup.directory[0])
-        snprintf(b->dir, sizeof b->dir, "%s", c->backup.directory);
-    else
-        snprintf(b->dir, sizeof b->dir, "%s/backups", c->database.data_path);
+    bsched_chain_dir(c, b->dir, sizeof b->dir);
     b->st.enabled = c->backup.enabled;
     b->st.interval_seconds = c->backup.interval_seconds;
     b->st.full_every = c->backup.full_every;

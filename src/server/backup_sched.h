@@ -14,9 +14,16 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config.h"
 #include "nqdb.h"
 
 struct nq_server;
+
+/* The chain directory of c (backup.directory, or <data_path>/backups) into out; and the log
+ * archive, <chain directory>/wal-archive when backup.archive is set, else "" (the server opens
+ * its database with it: nq_options.archive_dir). */
+void bsched_chain_dir(const server_config *c, char *out, size_t n);
+void bsched_archive_dir(const server_config *c, char *out, size_t n);
 typedef struct bsched bsched;
 
 /* What the schedule has done since the server started (for GET /api/v1/backups). */

@@ -125,6 +125,7 @@ static const keydef keys[] = {
     {"backup.full_every", K_UINT, 0, OFF(backup.full_every), 1, 100000, "7", NULL},
     {"backup.keep_full", K_UINT, 0, OFF(backup.keep_full), 0, 100000, "4", NULL},
     {"backup.compress", K_BOOL, 0, OFF(backup.compress), 0, 0, "true", NULL},
+    {"backup.archive", K_BOOL, 0, OFF(backup.archive), 0, 0, "false", NULL},
     {"tracing.enabled", K_BOOL, 0, OFF(tracing.enabled), 0, 0, "false", NULL},
     {"tracing.exporter", K_STR, 0, OFF(tracing.exporter), 0, 0, "console", NULL},
     {"tracing.endpoint", K_STR, 0, OFF(tracing.endpoint), 0, 0, "http://localhost:4317", NULL},

@@ -108,6 +108,7 @@ typedef struct server_config {
         char *directory;  /* the chain directory; "" = <database.data_path>/backups */
         unsigned interval_seconds, full_every, keep_full; /* keep_full 0 = never prune */
         int compress;
+        int archive;      /* archive the log into <directory>/wal-archive (point-in-time recovery) */
     } backup;
     struct {
         int enabled;

@@ -125,6 +125,10 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     nq_options o;
     nq_options_init(&o);
     o.busy_timeout_ms = c->database.connection_timeout_seconds * 1000u;
+    char archive[4200];
+    bsched_archive_dir(c, archive, sizeof archive); /* backup.archive: point-in-time recovery */
+    if (archive[0])
+        o.archive_dir = archive;
     int rc = nq_open(s->db_path, &o, &s->db);
     if (rc != NQ_OK) {
         if (rc == NQ_ELOCKED)
