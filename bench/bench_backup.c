@@ -23,7 +23,14 @@
  * duration of --reps full backups taken on the main connection, and for the same wall time
  * without backups; both rates are printed with their ratio.
  *
- *   bench_backup [--mb N] [--reps R] [--dir DIR]
+ * Log archiving (point-in-time recovery): the database reopened without and with
+ * nq_options.archive_dir, alternately, --reps times each: --commits small transactions (one
+ * random key rewritten each, synced) with the default automatic checkpoint, as commits per
+ * second; then with automatic checkpoints off, the same number of commits and one
+ * nq_checkpoint, timed (with archiving it writes, hashes and syncs a segment of the whole log).
+ * The anchor of each figure is the same workload without archiving in the same run.
+ *
+ *   bench_backup [--mb N] [--reps R] [--dir DIR] [--commits N]
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -129,6 +136,59 @@ static void *reader_main(void *p)
     return NULL;
 }
 
+/* n autocommit transactions, each rewriting one random key; seconds */
+static double small_commits(nq_db *db, uint64_t nkeys, int n, uint64_t seed)
+{
+    nq_tree *t;
+    if (nq_tree_open(db, "bench", NQ_TREE_CREATE, &t))
+        die("tree", db);
+    bu_rng r;
+    bu_rng_seed(&r, seed);
+    static uint8_t v[1200];
+    double t0 = bu_now();
+    for (int i = 0; i < n; i++) {
+        uint8_t key[8];
+        bu_put_be64(key, bu_rng_below(&r, nkeys));
+        size_t len = 200 + bu_rng_below(&r, 1000);
+        fill_value(&r, v, len);
+        if (nq_put(t, key, 8, v, len, 0))
+            die("put", db);
+    }
+    double took = bu_now() - t0;
+    nq_tree_close(t);
+    return took;
+}
+
+/* One archiving measurement: commits/s (automatic checkpoints) and the time of one explicit
+ * checkpoint of a log of ncommits transactions. */
+static void archive_run(const char *dbp, const char *arc, uint64_t nkeys, int ncommits,
+                        uint64_t seed, double *commit_s, double *ckpt_s, uint64_t *log_bytes,
+                        uint64_t *segments)
+{
+    nq_options o;
+    nq_options_init(&o);
+    o.archive_dir = arc;
+    nq_db *db;
+    if (nq_open(dbp, &o, &db))
+        die("open for archiving", db);
+    *commit_s = small_commits(db, nkeys, ncommits, seed);
+    nq_close(db);
+    o.checkpoint_pages = 1u << 30; /* only the explicit checkpoint below */
+    if (nq_open(dbp, &o, &db))
+        die("open for archiving", db);
+    small_commits(db, nkeys, ncommits, seed + 1);
+    nq_stats st;
+    nq_get_stats(db, &st);
+    *log_bytes = st.wal_frames * (32 + st.page_size);
+    double t0 = bu_now();
+    if (nq_checkpoint(db))
+        die("checkpoint", db);
+    *ckpt_s = bu_now() - t0;
+    nq_get_stats(db, &st);
+    *segments = st.archived_segments;
+    nq_close(db);
+}
+
 static double reader_rate(nq_db *db, uint64_t nkeys, int backups, double seconds,
                           const char *dir, double *took)
 {
@@ -162,7 +222,7 @@ static double reader_rate(nq_db *db, uint64_t nkeys, int backups, double seconds
 
 int main(int argc, char **argv)
 {
-    int mb = 64, reps = 3;
+    int mb = 64, reps = 3, ncommits = 1000;
     const char *base = "bench-backup.tmp";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mb") && i + 1 < argc)
@@ -171,8 +231,10 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             base = argv[++i];
+        else if (!strcmp(argv[i], "--commits") && i + 1 < argc)
+            ncommits = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_backup [--mb N] [--reps R] [--dir DIR]\n");
+            fprintf(stderr, "usage: bench_backup [--mb N] [--reps R] [--dir DIR] [--commits N]\n");
             return 2;
         }
     }
@@ -180,6 +242,8 @@ int main(int argc, char **argv)
         mb = 1;
     if (reps < 1)
         reps = 1;
+    if (ncommits < 1)
+        ncommits = 1;
     bu_rm_rf(base);
     if (mkdir(base, 0755)) {
         perror(base);
@@ -319,6 +383,31 @@ int main(int argc, char **argv)
     printf("\npoint lookups on another connection: %.0f/s alone, %.0f/s during full backups "
            "(%.2fx; %.2f s each)\n", without, with, with / without, took_b);
     nq_close(db);
+
+    /* log archiving: the same workload without and with it, alternately */
+    char arc[4200];
+    snprintf(arc, sizeof arc, "%s/wal-archive", base);
+    double *cm0 = calloc((size_t)reps, sizeof *cm0), *cm1 = calloc((size_t)reps, sizeof *cm1),
+           *ck0 = calloc((size_t)reps, sizeof *ck0), *ck1 = calloc((size_t)reps, sizeof *ck1);
+    uint64_t logb = 0, segs = 0;
+    for (int rep = 0; rep < reps; rep++) {
+        archive_run(dbp, NULL, nkeys, ncommits, 100 + (uint64_t)rep, &cm0[rep], &ck0[rep], &logb,
+                    &segs);
+        archive_run(dbp, arc, nkeys, ncommits, 200 + (uint64_t)rep, &cm1[rep], &ck1[rep], &logb,
+                    &segs);
+    }
+    double c0 = bu_median(cm0, reps), c1 = bu_median(cm1, reps);
+    double k0 = bu_median(ck0, reps), k1 = bu_median(ck1, reps);
+    printf("\nlog archiving (%d small commits each, synced; then a checkpoint of a %.1f MB log):\n",
+           ncommits, (double)logb / 1e6);
+    printf("%-34s %10.0f/s %10.0f/s %11.2fx\n", "commits, auto checkpoints: off / on",
+           ncommits / c0, ncommits / c1, c0 / c1);
+    printf("%-34s %9.3f s %9.3f s %11.2fx   (%llu segment(s) by the last run)\n",
+           "one checkpoint: off / on", k0, k1, k0 / k1, (unsigned long long)segs);
+    free(cm0);
+    free(cm1);
+    free(ck0);
+    free(ck1);
     bu_rm_rf(base);
     free(tc);
     free(tz);
