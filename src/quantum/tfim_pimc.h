@@ -10,13 +10,12 @@
  *     C^2 = sinh x cosh x,  e^{-2K} = tanh x,  K = -1/2 ln tanh(dtau |h|) > 0,   x = dtau |h|.
  * So Z is, up to C^{NP}, the partition function of P coupled copies s_{k,i} of the chain with
  * the weight exp(Kx sum_k sum_<ij> s_{k,i} s_{k,j} + K sum_k sum_i s_{k,i} s_{k+1,i}),
- * Kx = dtau J (space) and K (imaginary time, periodic: s_{P+1} = s_1). As an energy at the
- * temperature of one slice, P/beta, the inter-slice coupling is J_perp = K / dtau =
- * -(P / (2 beta)) ln tanh(beta |h| / P) (the brief's "-(1/2beta) ln tanh(beta h/P)" is this per
- * unit of beta instead of per unit of dtau: K = beta_slice J_perp with beta_slice = dtau; the
- * dimensionless K is what the code uses). K > 0 for every h != 0: the imaginary-time coupling
- * is ferromagnetic, and it grows without bound as dtau h -> 0. The sign of h does not matter
- * (Z_i on every spin maps h to -h), so |h| is used; J may have either sign.
+ * Kx = dtau J (space) and K (imaginary time, periodic: s_{P+1} = s_1). As an energy, with the
+ * classical energy (1/P) sum_k H(s_k) - J_perp sum s_{k,i} s_{k+1,i} at inverse temperature beta,
+ * J_perp = K / beta = -(1/(2 beta)) ln tanh(beta |h| / P); at the slice temperature P / beta (as
+ * in qubo_sqa.c) it is K / dtau. The code uses the dimensionless K. K > 0 for every h != 0: the
+ * imaginary-time coupling is ferromagnetic, and it grows without bound as dtau h -> 0. The sign
+ * of h does not matter (Z_i on every spin maps h to -h), so |h| is used; J may have either sign.
  *
  * The estimator (thermodynamic): E = -d ln Z / d beta at fixed P gives, per configuration,
  *     E = -(J / P) Sx - |h| [ N coth(2x) - csch(2x) St / P ]
