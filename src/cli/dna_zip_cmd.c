@@ -30,7 +30,7 @@ static void usage(FILE *f, const char *sub)
                    "  Compress a DNA sequence file (FASTA, multi-FASTA or a plain sequence; any\n"
                    "  bytes are accepted and restored exactly). A = NeuralNetwork (default: context\n"
                    "  models of many orders with inverted repeats, mixed by an online-trained\n"
-                   "  network), KmerBased (one order-11 context model), TwoBit (2 bits per base),\n"
+                   "  network), KmerBased (one order-8 context model), TwoBit (2 bits per base),\n"
                    "  Hybrid (per block the smallest of the three). IN/OUT may be -.\n");
     else if (!strcmp(sub, "decompress"))
         fprintf(f, "usage: nqdb dna decompress IN OUT\n"

@@ -22,7 +22,8 @@
  *
  * Match models: a hash of the last 24 bases finds the previous occurrence; while the copy
  * keeps predicting right, its predicted base is an input whose confidence is learned per
- * match length. A second match model looks up the reverse complement of the last 24 bases
+ * match length (a copy of 32 bases or more survives a mismatch — a point mutation — with its
+ * length cut to a quarter). A second match model looks up the reverse complement of the last 24 bases
  * and follows that occurrence backwards, predicting complements (palindromic copies).
  *
  * Mixing ("NeuralNetwork"): each model's prediction is put in the logistic domain
@@ -30,13 +31,16 @@
  * (which node, how long the current matches are) forms sum(w_i * st_i), squashes it back to a
  * probability, and after the bit is known moves each weight by lr * err * st_i (online
  * gradient descent on coding cost). An adaptive probability map (SSE) keyed by the order-2
- * context refines the result. KmerBased uses one order-11 model (with IR) and no mixing.
+ * context refines the result. KmerBased uses one order-8 model (with IR, slow counters) and no
+ * mixing. The configurations (orders, rates) were tuned on the E. coli genome and are part of
+ * format version 1.
  *
  * Encoder and decoder run the same code (cm_code): the arithmetic coder either takes the bit
  * or produces it.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dna_arith.h"
 #include "dna_cm.h"
@@ -45,6 +49,7 @@
 #define MAXIN (MAXM + 4)
 #define MATCH_MIN 24 /* bases hashed to find a match */
 #define MATCH_VERIFY 32
+#define MATCH_TOLERATE 32 /* a forward match this long keeps going after a mismatch */
 
 typedef struct cm_model {
     int order, ir, hashed, limit;
@@ -59,17 +64,18 @@ typedef struct cm_cfg {
     struct {
         int order, ir, limit;
     } m[MAXM];
-    int mix;   /* use the mixer, match models and SSE */
+    int mix;     /* use the mixer, match models and SSE */
     int maxbits; /* largest table (slots, log2) */
+    int roff;    /* counter learning rate 2 / (2n + roff): larger = slower, steadier */
 } cm_cfg;
 
-static const cm_cfg cfg_kmer = {1, {{11, 1, 15}}, 0, 22};
+/* The configurations are part of the format (version 1): changing one changes the bits. */
+static const cm_cfg cfg_kmer = {1, {{8, 1, 15}}, 0, 22, 32};
 static const cm_cfg cfg_mixed = {
-    16,
-    {{1, 0, 15}, {2, 0, 15}, {3, 0, 15}, {4, 0, 15}, {6, 0, 15}, {8, 1, 15}, {9, 1, 15},
-     {10, 1, 15}, {11, 1, 15}, {12, 1, 15}, {13, 1, 15}, {14, 1, 15}, {16, 1, 15}, {18, 1, 15},
-     {20, 1, 15}, {24, 1, 15}},
-    1, 22};
+    11,
+    {{2, 0, 15}, {3, 0, 15}, {4, 0, 15}, {6, 0, 15}, {8, 1, 15}, {11, 1, 15}, {12, 1, 15},
+     {14, 1, 15}, {16, 1, 15}, {20, 1, 15}, {24, 1, 15}},
+    1, 22, 16};
 
 typedef struct cm {
     cm_cfg cfg;
@@ -107,7 +113,7 @@ static int squash(int d) /* 4096 / (1 + e^(-d/256)), d clamped to +-2047 */
     return (t[d] * (128 - w) + t[d + 1] * w + 64) >> 7;
 }
 
-static void init_tables(cm *c)
+static void init_tables(cm *c, int roff)
 {
     int pi = 0;
     for (int x = -2047; x <= 2047; x++) { /* stretch = inverse of squash */
@@ -119,7 +125,7 @@ static void init_tables(cm *c)
     for (int j = pi; j < 4096; j++)
         c->stretch_t[j] = 2047;
     for (int n = 0; n < 16; n++)
-        c->rate[n] = 131072 / (2 * n + 3);
+        c->rate[n] = 131072 / (2 * n + roff);
 }
 
 /* ---- counters: stored ^ 0x8000 = p12 << 4 | n ---- */
@@ -163,13 +169,46 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* Zeroed tables. Large ones come straight from mmap (zero pages, nothing touched until
+ * used) with transparent huge pages requested: the models read them at random, and 2 MiB
+ * pages spare most of the TLB misses. */
+#define BIG_TABLE ((size_t)1 << 21)
+
+static void *table_alloc(size_t bytes)
+{
+    if (bytes < BIG_TABLE)
+        return calloc(1, bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (bytes < BIG_TABLE)
+        free(p);
+    else
+        munmap(p, bytes);
+}
+
+static size_t model_bytes(const cm_model *m)
+{
+    return ((size_t)4 << m->bits) * sizeof(uint16_t);
+}
+
 static void cm_free(cm *c)
 {
     for (int i = 0; i < c->cfg.n; i++)
-        free(c->m[i].t);
+        table_free(c->m[i].t, model_bytes(&c->m[i]));
     free(c->w);
     free(c->apm);
-    free(c->mt);
+    table_free(c->mt, ((size_t)1 << c->mbits) * sizeof *c->mt);
     free(c);
 }
 
@@ -181,7 +220,7 @@ static cm *cm_new(int method, size_t n)
     if (!c)
         return NULL;
     c->cfg = method == DNA_BLOCK_KMER ? cfg_kmer : cfg_mixed;
-    init_tables(c);
+    init_tables(c, c->cfg.roff);
     /* tables no larger than the input needs: the decoder derives the same sizes from n */
     unsigned cap = ceil_log2(n + 1) + 1;
     if (cap < 10)
@@ -200,7 +239,7 @@ static cm *cm_new(int method, size_t n)
             m->hashed = 1;
             m->bits = cap;
         }
-        m->t = calloc((size_t)4 << m->bits, sizeof(uint16_t));
+        m->t = table_alloc(model_bytes(m));
         if (!m->t) {
             c->cfg.n = i;
             cm_free(c);
@@ -212,7 +251,7 @@ static cm *cm_new(int method, size_t n)
         c->w = malloc((size_t)NSETS * MAXIN * sizeof *c->w);
         c->apm = malloc((size_t)16 * 3 * 33 * sizeof *c->apm);
         c->mbits = cap;
-        c->mt = calloc((size_t)1 << c->mbits, sizeof *c->mt);
+        c->mt = table_alloc(((size_t)1 << c->mbits) * sizeof *c->mt);
         if (!c->w || !c->apm || !c->mt) {
             cm_free(c);
             return NULL;
@@ -329,7 +368,7 @@ static int cm_code(cm *c, dna_arith *a, const uint8_t *hist, size_t i, uint64_t 
         p = p < 1 ? 1 : p > 4095 ? 4095 : p;
         int bit = dna_arith_bit(a, sym < 0 ? 0 : (node == 0 ? sym >> 1 : sym & 1), p);
         /* learn */
-        int err = ((bit << 12) - pm) * 6;
+        int err = ((bit << 12) - pm) * 2; /* learning rate: tuned on E. coli */
         for (int k = 0; k < nin; k++) {
             int32_t v = w[k] + ((c->st[k] * err) >> 10);
             w[k] = v > (1 << 23) ? (1 << 23) : v < -(1 << 23) ? -(1 << 23) : v;
@@ -388,6 +427,10 @@ static void cm_after(cm *c, const uint8_t *hist, size_t i, uint64_t ctx, uint64_
     if (c->mlen) {
         if (hist[c->mptr] == s) {
             c->mlen++;
+            c->mptr++;
+        } else if (c->mlen >= MATCH_TOLERATE) {
+            /* a long copy survives a point mutation, with its confidence cut back */
+            c->mlen /= 4;
             c->mptr++;
         } else {
             c->mlen = 0;

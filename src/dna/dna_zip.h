@@ -15,9 +15,9 @@
  *
  * Algorithms (the upstream names, each with a real meaning; docs/dna.md):
  *   TwoBit         2 bits per base, exact length (upstream's baseline, without its padding bug)
- *   KmerBased      one order-12 context model over the 2-bit symbols, inverted-repeat aware,
+ *   KmerBased      one order-8 context model over the 2-bit symbols, inverted-repeat aware,
  *                  arithmetic-coded
- *   NeuralNetwork  many context models (orders 1..24, hashed above 11, inverted-repeat aware)
+ *   NeuralNetwork  11 context models (orders 2..24, hashed when large, inverted-repeat aware)
  *                  plus forward and reverse-complement match models, mixed by a small
  *                  online-trained logistic network (gated by context), refined by SSE,
  *                  arithmetic-coded
