@@ -25,7 +25,11 @@ endforeach()
 add_executable(mldsa_ct ${CMAKE_CURRENT_SOURCE_DIR}/mldsa_ct.c)
 target_include_directories(mldsa_ct PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(mldsa_ct PRIVATE nqcrypto nqbase)
-if(NQ_VALGRIND AND NOT NQ_SANITIZE)
+# Valgrind 3.19 (Debian 12) cannot read the DWARF 5 debug information clang writes by default
+# ("unhandled dwarf2 abbrev form"), so the check runs in gcc builds (CI's native stage).
+if(NQ_VALGRIND AND NOT NQ_SANITIZE AND NOT CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  message(STATUS "tests/crypto/mldsa.cmake: mldsa_ct needs a gcc build (valgrind 3.19 and clang's DWARF 5)")
+elseif(NQ_VALGRIND AND NOT NQ_SANITIZE)
   add_test(NAME mldsa_ct
     COMMAND ${NQ_VALGRIND} --tool=memcheck --error-exitcode=1 --track-origins=yes
             --errors-for-leak-kinds=none $<TARGET_FILE:mldsa_ct>)
