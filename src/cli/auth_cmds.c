@@ -615,7 +615,9 @@ static void user_usage(FILE *out)
             "\n"
             "Users who log in with POST /api/v1/auth/login (JWT access and refresh tokens).\n"
             "NAME: 1 to 64 printable characters without spaces (an e-mail address works).\n"
-            "Passwords: at least 8 characters, hashed with Argon2id. Without\n"
+            "Passwords: at least 8 characters, hashed with Argon2id (the parameters of the\n"
+            "configuration's [passwords] section: --config FILE, NEUROQUANTUM_CONFIG,\n"
+            "NEUROQUANTUM_PASSWORDS_*; default m=19456 KiB, t=2, p=1). Without\n"
             "--password-stdin the password is asked twice on the terminal, without echo;\n"
             "with it, the first line of standard input is the password. LIST as for keys\n"
             "(default read,write). delete and passwd end the user's sessions.\n");
@@ -747,6 +749,21 @@ int cmd_user(int argc, char **argv)
     if ((!strcmp(verb, "create") || !strcmp(verb, "passwd")) &&
         (rc = read_password(cmd, o.pos[0], o.password_stdin, pw, sizeof pw)) != 0)
         return rc;
+    /* new hashes use the configuration's [passwords] Argon2id parameters, as the server's do */
+    unsigned am = AUTH_ARGON2_M, at = AUTH_ARGON2_T, ap = AUTH_ARGON2_P;
+    if (!strcmp(verb, "create") || !strcmp(verb, "passwd")) {
+        server_config c;
+        if (cfg_load(&c, o.config, err, sizeof err) != 0) {
+            fprintf(stderr, "nqdb %s: %s\n", cmd, err);
+            cfg_free(&c);
+            memset(pw, 0, sizeof pw);
+            return EXIT_ERROR;
+        }
+        am = c.passwords.argon2_memory_kib;
+        at = c.passwords.argon2_iterations;
+        ap = c.passwords.argon2_parallelism;
+        cfg_free(&c);
+    }
     char *dir;
     if ((rc = data_dir(cmd, &o, &dir)) != 0) {
         memset(pw, 0, sizeof pw);
@@ -755,6 +772,13 @@ int cmd_user(int argc, char **argv)
     auth_store *s = open_store(cmd, dir);
     if (!s) {
         memset(pw, 0, sizeof pw);
+        free(dir);
+        return EXIT_ERROR;
+    }
+    if (auth_set_argon2(s, am, at, ap, err, sizeof err) != 0) {
+        fprintf(stderr, "nqdb %s: %s\n", cmd, err);
+        memset(pw, 0, sizeof pw);
+        auth_close(s);
         free(dir);
         return EXIT_ERROR;
     }

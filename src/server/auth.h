@@ -15,8 +15,11 @@
  * hash table keyed by its hash, so checking a key costs one HMAC and one lookup; usage counts
  * and last-use times are kept in memory and written by auth_flush.
  *
- * Users have Argon2id password hashes (t=2, m=19456 KiB, p=1, 16-byte salt, 32-byte hash: the
- * OWASP minimum); login issues an HS256 access token (jwt_hs256.h) and an opaque refresh token
+ * Users have Argon2id password hashes (by default t=2, m=19456 KiB, p=1 — the OWASP minimum —
+ * or the [passwords] parameters of the configuration given to auth_set_argon2; 16-byte salt,
+ * 32-byte hash, stored in the PHC string form, which keeps its own parameters). A login whose
+ * stored hash has other parameters than the current ones re-hashes the password with the
+ * current ones (auth_user_verify). Login issues an HS256 access token (jwt_hs256.h) and an opaque refresh token
  * "nqr_" + 64 hex, stored as its SHA-256. Refresh rotates the refresh token inside its family;
  * presenting a used or revoked one revokes the whole family. Logout revokes the family and the
  * access token's jti.
@@ -43,6 +46,10 @@ typedef struct auth_store auth_store;
 #define AUTH_MIN_PASSWORD 8
 #define AUTH_MAX_PASSWORD 1024
 #define AUTH_MAX_USER 64
+/* Argon2id defaults (OWASP's minimum; passwords.argon2_* in config.c) */
+#define AUTH_ARGON2_M 19456 /* KiB */
+#define AUTH_ARGON2_T 2
+#define AUTH_ARGON2_P 1
 
 typedef struct auth_key_info {
     char id[16];     /* public id: 8 hex chars */
@@ -118,7 +125,9 @@ int auth_user_list(auth_store *s,
                    void *arg);
 /* Verify a password. 0 with *out (kind ID_JWT, subject = name = the user) or NQ_ENOTFOUND for
  * an unknown user or a wrong password; an unknown user costs the same Argon2 work as a known
- * one, so timing does not tell which names exist. */
+ * one, so timing does not tell which names exist. A correct password whose stored hash has
+ * other Argon2 parameters (or is not Argon2id v19) is re-hashed with the current parameters and
+ * stored (best effort: a failure there does not fail the login). */
 int auth_user_verify(auth_store *s, const char *name, const char *password, identity *out);
 
 /* ---- tokens ---- */
@@ -147,6 +156,10 @@ int auth_jwt_check(auth_store *s, const char *token, const auth_jwt_config *jc, 
 int auth_load_jwt_secret(const char *data_dir, const char *configured_secret,
                          unsigned char **secret, size_t *len, char *err, size_t errlen);
 
+/* The Argon2id parameters of new password hashes (the [passwords] keys of the configuration):
+ * memory m_cost_kib 1024..4194304 KiB, t_cost 1..64 passes, lanes 1..16. 0 or NQ_EINVAL. */
+int auth_set_argon2(auth_store *s, uint32_t m_cost_kib, uint32_t t_cost, uint32_t lanes,
+                    char *err, size_t errlen);
 /* Tests only: cheaper Argon2 parameters (t passes, m KiB) and a fake clock (NULL = time()). */
 void auth_set_argon2_params(auth_store *s, uint32_t t_cost, uint32_t m_cost_kib);
 void auth_set_clock(auth_store *s, int64_t (*now)(void *arg), void *arg);

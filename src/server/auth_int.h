@@ -61,7 +61,7 @@ struct auth_store {
     size_t njtis, capjtis;
     auth_index jidx;
 
-    uint32_t argon_t, argon_m;
+    uint32_t argon_t, argon_m, argon_p; /* Argon2id parameters of new hashes */
     char *dummy_encoded; /* hash of a random password, for unknown users (made on first use) */
     int64_t (*clock)(void *arg);
     void *clock_arg;

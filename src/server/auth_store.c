@@ -466,8 +466,9 @@ int auth_open(const char *data_dir, auth_store **out, char *err, size_t errlen)
     }
     pthread_mutex_init(&s->dbmu, NULL);
     pthread_mutex_init(&s->mu, NULL);
-    s->argon_t = 2;
-    s->argon_m = 19456;
+    s->argon_t = AUTH_ARGON2_T;
+    s->argon_m = AUTH_ARGON2_M;
+    s->argon_p = AUTH_ARGON2_P;
 
     char *path = path_join(data_dir, "auth.db");
     nq_options o;
@@ -561,6 +562,28 @@ void auth_set_argon2_params(auth_store *s, uint32_t t_cost, uint32_t m_cost_kib)
     free(s->dummy_encoded);
     s->dummy_encoded = NULL;
     pthread_mutex_unlock(&s->mu);
+}
+
+int auth_set_argon2(auth_store *s, uint32_t m_cost_kib, uint32_t t_cost, uint32_t lanes,
+                    char *err, size_t errlen)
+{
+    /* the bounds of the configuration keys (config.c), which are inside libargon2's */
+    if (m_cost_kib < 1024 || m_cost_kib > 4194304 || t_cost < 1 || t_cost > 64 || lanes < 1 ||
+        lanes > 16 || m_cost_kib < 8 * lanes) {
+        snprintf(err, errlen,
+                 "Argon2id parameters out of range: memory %u KiB (1024..4194304), iterations "
+                 "%u (1..64), parallelism %u (1..16)",
+                 m_cost_kib, t_cost, lanes);
+        return NQ_EINVAL;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->argon_t = t_cost;
+    s->argon_m = m_cost_kib;
+    s->argon_p = lanes;
+    free(s->dummy_encoded); /* unknown users must cost what known ones do */
+    s->dummy_encoded = NULL;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 void auth_set_clock(auth_store *s, int64_t (*now)(void *arg), void *arg)

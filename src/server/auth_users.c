@@ -1,11 +1,15 @@
 /*
  * auth_users.c — users with Argon2id passwords (auth.h).
  *
- * Parameters: Argon2id, t = 2 passes, m = 19456 KiB, p = 1 lane, a 16-byte random salt, a
- * 32-byte hash, stored in the PHC "encoded" form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash),
- * which records its own parameters, so raising them later keeps old hashes verifiable. That is
- * OWASP's minimum recommendation for Argon2id (about 20-40 ms per hash on a current core).
- * Tests lower t and m with auth_set_argon2_params.
+ * Parameters: Argon2id, by default t = 2 passes, m = 19456 KiB, p = 1 lane (OWASP's minimum
+ * recommendation for Argon2id, about 20-40 ms per hash on a current core), or the [passwords]
+ * keys of the configuration (auth_set_argon2, called by the server at start and by `nqdb user
+ * create|passwd`); a 16-byte random salt, a 32-byte hash, stored in the PHC "encoded" form
+ * ($argon2id$v=19$m=19456,t=2,p=1$salt$hash), which records its own parameters, so changing
+ * them later keeps old hashes verifiable. A successful login whose stored hash was made with
+ * other parameters re-hashes the password (known at that moment only) with the current ones, so
+ * raising the parameters reaches every active user without a password reset. Tests lower t
+ * and m with auth_set_argon2_params.
  *
  * Hashing and verifying run without any store lock held: an Argon2 computation takes tens of
  * milliseconds and must not stall the key checks of other requests. Users are few; they are
@@ -50,20 +54,20 @@ static int hash_password(auth_store *s, const char *pw, char **out, char *err, s
 {
     *out = NULL;
     pthread_mutex_lock(&s->mu);
-    uint32_t t = s->argon_t, m = s->argon_m;
+    uint32_t t = s->argon_t, m = s->argon_m, p = s->argon_p;
     pthread_mutex_unlock(&s->mu);
     unsigned char salt[SALT_LEN];
     if (auth_random(salt, sizeof salt) != 0) {
         snprintf(err, errlen, "the random number generator failed");
         return NQ_ERROR;
     }
-    size_t len = argon2_encodedlen(t, m, 1, SALT_LEN, HASH_LEN, Argon2_id);
+    size_t len = argon2_encodedlen(t, m, p, SALT_LEN, HASH_LEN, Argon2_id);
     char *enc = malloc(len);
     if (!enc) {
         snprintf(err, errlen, "out of memory");
         return NQ_ENOMEM;
     }
-    int rc = argon2id_hash_encoded(t, m, 1, pw, strlen(pw), salt, SALT_LEN, HASH_LEN, enc, len);
+    int rc = argon2id_hash_encoded(t, m, p, pw, strlen(pw), salt, SALT_LEN, HASH_LEN, enc, len);
     if (rc != ARGON2_OK) {
         snprintf(err, errlen, "password hashing failed: %s", argon2_error_message(rc));
         free(enc);
@@ -321,6 +325,46 @@ int auth_user_list(auth_store *s,
     return 0;
 }
 
+/* 1 when enc is an Argon2id v19 hash with exactly the store's current parameters. */
+static int params_current(auth_store *s, const char *enc)
+{
+    char want[96];
+    pthread_mutex_lock(&s->mu);
+    snprintf(want, sizeof want, "$argon2id$v=19$m=%u,t=%u,p=%u$", s->argon_m, s->argon_t,
+             s->argon_p);
+    pthread_mutex_unlock(&s->mu);
+    return strncmp(enc, want, strlen(want)) == 0;
+}
+
+/* Replace name's hash old (just verified with password) by one with the current parameters,
+ * unless it changed meanwhile (a concurrent passwd). Best effort: errors are ignored. */
+static void rehash(auth_store *s, const char *name, const char *password, const char *old)
+{
+    char *enc, err[128];
+    if (hash_password(s, password, &enc, err, sizeof err) != 0)
+        return;
+    pthread_mutex_lock(&s->dbmu);
+    pthread_mutex_lock(&s->mu);
+    long i = find_user(s, name);
+    int same = i >= 0 && strcmp(s->users[i].encoded, old) == 0;
+    pthread_mutex_unlock(&s->mu);
+    if (same && auth_sql(s, err, sizeof err,
+                         "UPDATE users SET password = ? WHERE name = ? AND password = ?", "ttt",
+                         enc, name, old) == 0 &&
+        nq_changes(s->db) == 1) {
+        pthread_mutex_lock(&s->mu);
+        i = find_user(s, name);
+        if (i >= 0) {
+            free(s->users[i].encoded);
+            s->users[i].encoded = enc;
+            enc = NULL;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->dbmu);
+    free(enc);
+}
+
 int auth_user_verify(auth_store *s, const char *name, const char *password, identity *out)
 {
     if (out)
@@ -365,9 +409,13 @@ int auth_user_verify(auth_store *s, const char *name, const char *password, iden
     if (!enc)
         return NQ_ENOTFOUND;
     int ok = argon2id_verify(enc, password, strlen(password)) == ARGON2_OK;
-    free(enc);
-    if (!ok || !known || disabled)
+    if (!ok || !known || disabled) {
+        free(enc);
         return NQ_ENOTFOUND;
+    }
+    if (!params_current(s, enc))
+        rehash(s, name, password, enc);
+    free(enc);
     if (out) {
         out->kind = ID_JWT;
         out->perms = perms;

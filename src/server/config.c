@@ -96,6 +96,9 @@ static const keydef keys[] = {
     {"security.circuit_breaker.success_threshold", K_UINT, 0, OFF(security.circuit_breaker.success_threshold), 1, 1000000, "3", NULL},
     {"security.circuit_breaker.timeout_seconds", K_UINT, 0, OFF(security.circuit_breaker.timeout_seconds), 1, 86400, "60", NULL},
     {"security.circuit_breaker.enabled", K_BOOL, 0, OFF(security.circuit_breaker.enabled), 0, 0, "true", NULL},
+    {"passwords.argon2_memory_kib", K_UINT, 0, OFF(passwords.argon2_memory_kib), 1024, 4194304, "19456", NULL},
+    {"passwords.argon2_iterations", K_UINT, 0, OFF(passwords.argon2_iterations), 1, 64, "2", NULL},
+    {"passwords.argon2_parallelism", K_UINT, 0, OFF(passwords.argon2_parallelism), 1, 16, "1", NULL},
     {"monitoring.metrics_enabled", K_BOOL, 0, OFF(monitoring.metrics_enabled), 0, 0, "true", NULL},
     {"monitoring.prometheus_endpoint", K_STR, 0, OFF(monitoring.prometheus_endpoint), 0, 0, "/metrics", NULL},
     {"monitoring.health_check_endpoint", K_STR, 0, OFF(monitoring.health_check_endpoint), 0, 0, "/health", NULL},
@@ -138,7 +141,7 @@ _Static_assert(sizeof keys / sizeof keys[0] <= CFG_MAX_KEYS, "raise CFG_MAX_KEYS
 
 static const char *const sections[] = {
     "server", "server.tls", "database", "jwt", "rate_limit", "cors", "security",
-    "security.circuit_breaker", "monitoring", "redis", "logging", "websocket", "backup",
+    "security.circuit_breaker", "passwords", "monitoring", "redis", "logging", "websocket", "backup",
     "tracing",
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
@@ -719,7 +722,7 @@ static int load(server_config *c, const char *path, char *err, size_t errlen)
 /* ---- the environment ------------------------------------------------------------------------ */
 
 static const char *const env_prefixes[] = {
-    "SERVER_", "DATABASE_", "JWT_", "RATE_LIMIT_", "CORS_", "SECURITY_", "MONITORING_",
+    "SERVER_", "DATABASE_", "JWT_", "RATE_LIMIT_", "CORS_", "SECURITY_", "PASSWORDS_", "MONITORING_",
     "REDIS_", "LOGGING_", "WEBSOCKET_", "TRACING_", "LOG_",
 };
 

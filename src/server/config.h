@@ -81,6 +81,9 @@ typedef struct server_config {
             int enabled;
         } circuit_breaker;
     } security;
+    struct { /* Argon2id of new password hashes (auth_users.c); stored hashes keep their own */
+        unsigned argon2_memory_kib, argon2_iterations, argon2_parallelism;
+    } passwords;
     struct {
         int metrics_enabled;
         char *prometheus_endpoint, *health_check_endpoint;

@@ -143,6 +143,9 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     }
     if (auth_open(c->database.data_path, &s->auth, err, errlen) != 0)
         return -1;
+    if (auth_set_argon2(s->auth, c->passwords.argon2_memory_kib, c->passwords.argon2_iterations,
+                        c->passwords.argon2_parallelism, err, errlen) != 0)
+        return -1;
     if (cidr_list_parse((const char *const *)c->security.admin_ip_whitelist.v,
                         c->security.admin_ip_whitelist.n, &s->admin_ips, err, errlen) != 0 ||
         cidr_list_parse((const char *const *)c->security.trusted_proxies.v,

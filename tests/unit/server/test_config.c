@@ -163,6 +163,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.security.circuit_breaker.success_threshold, 3);
     assert_int_equal(c.security.circuit_breaker.timeout_seconds, 60);
     assert_int_equal(c.security.circuit_breaker.enabled, 1);
+    assert_int_equal(c.passwords.argon2_memory_kib, 19456);
+    assert_int_equal(c.passwords.argon2_iterations, 2);
+    assert_int_equal(c.passwords.argon2_parallelism, 1);
     assert_int_equal(c.monitoring.metrics_enabled, 1);
     assert_string_equal(c.monitoring.prometheus_endpoint, "/metrics");
     assert_string_equal(c.monitoring.health_check_endpoint, "/health");
@@ -220,6 +223,7 @@ static const char ALL_TOML[] =
     "trusted_proxies = [\"192.168.1.1\", \"fd00::/8\"]\n"
     "[security.circuit_breaker]\nfailure_threshold = 6\nsuccess_threshold = 4\ntimeout_seconds = 31\n"
     "enabled = false\n"
+    "[passwords]\nargon2_memory_kib = 65536\nargon2_iterations = 3\nargon2_parallelism = 4\n"
     "[monitoring]\nmetrics_enabled = false\nprometheus_endpoint = \"/m\"\nhealth_check_endpoint = \"/h\"\n"
     "performance_stats = false\ndetailed_logging = false\nwebsocket_enabled = false\n"
     "[redis]\nurl = \"redis://r:6380/2\"\npool_size = 4\nconnection_timeout_seconds = 6\n"
@@ -276,6 +280,9 @@ static char *ALL_ENV[] = {
     "NEUROQUANTUM_SECURITY_CIRCUIT_BREAKER_SUCCESS_THRESHOLD=4",
     "NEUROQUANTUM_SECURITY_CIRCUIT_BREAKER_TIMEOUT_SECONDS=31",
     "NEUROQUANTUM_SECURITY_CIRCUIT_BREAKER_ENABLED=false",
+    "NEUROQUANTUM_PASSWORDS_ARGON2_MEMORY_KIB=65536",
+    "NEUROQUANTUM_PASSWORDS_ARGON2_ITERATIONS=3",
+    "NEUROQUANTUM_PASSWORDS_ARGON2_PARALLELISM=4",
     "NEUROQUANTUM_MONITORING_METRICS_ENABLED=false",
     "NEUROQUANTUM_MONITORING_PROMETHEUS_ENDPOINT=/m",
     "NEUROQUANTUM_MONITORING_HEALTH_CHECK_ENDPOINT=/h",
@@ -365,6 +372,9 @@ static void check_all(const server_config *c)
     assert_int_equal(c->security.circuit_breaker.success_threshold, 4);
     assert_int_equal(c->security.circuit_breaker.timeout_seconds, 31);
     assert_int_equal(c->security.circuit_breaker.enabled, 0);
+    assert_int_equal(c->passwords.argon2_memory_kib, 65536);
+    assert_int_equal(c->passwords.argon2_iterations, 3);
+    assert_int_equal(c->passwords.argon2_parallelism, 4);
     assert_int_equal(c->monitoring.metrics_enabled, 0);
     assert_string_equal(c->monitoring.prometheus_endpoint, "/m");
     assert_string_equal(c->monitoring.health_check_endpoint, "/h");
@@ -686,6 +696,13 @@ static void test_validation(void **state)
     INVALID("[jwt]\nalgorithm = \"RS256\"", "t.toml:2: jwt.algorithm: not supported yet: jwt.algorithm = RS256 (only HS256)");
     INVALID("[jwt]\nalgorithm = \"none\"", "t.toml:2: jwt.algorithm: unknown algorithm \"none\" (expected HS256)");
     INVALID("[jwt]\nissuer = \"\"", "t.toml:2: jwt.issuer: must not be empty");
+    VALID("[passwords]\nargon2_memory_kib = 1024\nargon2_iterations = 64\nargon2_parallelism = 16");
+    PARSE_ERR("[passwords]\nargon2_memory_kib = 1023",
+            "t.toml:2: passwords.argon2_memory_kib: expected an integer 1024..4194304, got 1023");
+    PARSE_ERR("[passwords]\nargon2_iterations = 0",
+            "t.toml:2: passwords.argon2_iterations: expected an integer 1..64, got 0");
+    PARSE_ERR("[passwords]\nargon2_parallelism = 17",
+            "t.toml:2: passwords.argon2_parallelism: expected an integer 1..16, got 17");
     INVALID("[jwt]\naudience = \"\"", "t.toml:2: jwt.audience: must not be empty");
     INVALID("[jwt]\nexpiration_hours = 100\nrefresh_expiration_hours = 10",
             "t.toml:3: jwt.refresh_expiration_hours: must be at least jwt.expiration_hours (100), got 10");
