@@ -337,6 +337,29 @@ int tfim_pimc_run(const tfim_params *p, const tfim_pimc_options *o, tfim_pimc_re
     return 0;
 }
 
+int tfim_pimc_extrapolate(const tfim_params *p, const tfim_pimc_options *o,
+                          tfim_pimc_extrapolation *r, nq_err *err)
+{
+    static const tfim_pimc_options defaults = {0};
+    if (!o)
+        o = &defaults;
+    int rc = tfim_pimc_run(p, o, &r->coarse, err);
+    if (rc)
+        return rc;
+    tfim_pimc_options fine = *o;
+    fine.beta = r->coarse.beta;
+    if ((long)r->coarse.slices * 2 > TFIM_PIMC_MAX_SLICES)
+        return nq_err_set(err, NQ_EINVAL, "extrapolation needs 2 x %d slices, over %d",
+                          r->coarse.slices, TFIM_PIMC_MAX_SLICES);
+    fine.slices = 2 * r->coarse.slices;
+    fine.seed = o->seed + 1;
+    if ((rc = tfim_pimc_run(p, &fine, &r->fine, err)))
+        return nq_err_prefix(err, rc, "the run at %d slices", fine.slices);
+    r->energy = (4 * r->fine.energy - r->coarse.energy) / 3;
+    r->error = sqrt(16 * r->fine.error * r->fine.error + r->coarse.error * r->coarse.error) / 3;
+    return 0;
+}
+
 int tfim_trotter_energy_formula(int n, double J, double h, double dtau, double *e)
 {
     if (n < 2 || n % 2 || !(J >= 0) || !(h >= 0) || !isfinite(J) || !isfinite(h) ||

@@ -93,6 +93,21 @@ typedef struct tfim_pimc_result {
 int tfim_pimc_run(const tfim_params *p, const tfim_pimc_options *o, tfim_pimc_result *r,
                   nq_err *err);
 
+/* Richardson extrapolation in the Trotter step: the same run at P slices (seed) and at 2P
+ * (seed + 1), same beta, combined as E = (4 E_2P - E_P) / 3, which cancels the dtau^2 term of
+ * the Trotter error (what is left is O(dtau^4): at J = h = 1 and N = 64, dtau = 0.05 with
+ * 0.025 leaves -0.0001 % of E0 by the closed form, against -0.17 % and -0.04 % for the two
+ * runs; dtau = 0.2 with 0.1 leaves -0.02 %). The error
+ * bar is sqrt(16 err_2P^2 + err_P^2) / 3 (independent runs): about 1.4 times the fine run's.
+ * Costs three times one run at P. */
+typedef struct tfim_pimc_extrapolation {
+    double energy, error;   /* extrapolated */
+    tfim_pimc_result coarse, fine; /* the runs at P and 2P */
+} tfim_pimc_extrapolation;
+
+int tfim_pimc_extrapolate(const tfim_params *p, const tfim_pimc_options *o,
+                          tfim_pimc_extrapolation *r, nq_err *err);
+
 /* The ground-state energy of the Trotterized chain (what the run converges to as beta -> inf
  * at fixed dtau), periodic, even N, J, h >= 0, dtau > 0: with a = 2 dtau h, b = 2 dtau J and
  * cosh g_k = cosh a cosh b - sinh a sinh b cos k, k = (2m - 1) pi / N, the transfer matrix's

@@ -95,6 +95,16 @@ run $NQ quantum tfim --spins 10 --J 1 --h 0.5 --boundary open $sqa --schedule po
 expect_rc "tfim sqa open" 0
 expect_out "tfim sqa text (Lanczos: -9.7655)" "^ground-state energy (estimate): -9\\.7[0-9]* +- "
 expect_out "tfim sqa schedule" "^annealing: 100 sweeps, polynomial schedule"
+# Richardson extrapolation from 80 and 160 slices (the coarse run alone is 2.6 % low)
+run $NQ quantum tfim --spins 16 --J 1 --h 1 --method sqa --beta 16 --slices 80 --sweeps 400 \
+  --anneal-sweeps 100 --equilibrate 50 --extrapolate --json
+expect_rc "tfim sqa extrapolate" 0
+expect_out "tfim sqa extrapolated" '"extrapolated":true,"coarse":{"slices":80,'
+expect_out "tfim sqa extrapolated fine run" '"fine":{"slices":160,'
+rel=$(sed -n 's/.*"relative_error":\([^,}]*\).*/\1/p' "$T/out")
+awk -v r="${rel:-9}" 'BEGIN { exit !(r < 0.01 && r > -0.01) }' \
+  && ok "tfim sqa extrapolated within 1 % (relative error $rel)" \
+  || bad "tfim sqa extrapolated within 1 %" "relative error ${rel:-none}"
 run $NQ quantum tfim --spins 8 --J 1 --h 0 --method sqa
 expect_rc "tfim sqa h = 0" 2
 expect_err "tfim sqa h = 0 message" "needs h != 0"

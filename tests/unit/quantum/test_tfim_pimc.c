@@ -12,7 +12,9 @@
  *   3. The ground-truth requirement: N = 64 at h = 0.5, 1, 2 (J = 1; h = 1 is critical) within
  *      1 % of the Jordan-Wigner E0 (measured: 0.1-0.2 %), and within 5 standard errors of the
  *      Trotterized closed form plus a thermal allowance; N = 12 and 16 against Lanczos.
- *   4. Same seed, same numbers; bad parameters and budgets are refused with a message.
+ *   4. Richardson extrapolation from dtau = 0.2 and 0.1 at N = 16 (critical): within 5 standard
+ *      errors + 0.1 % of E0, where the coarse run alone is 2.6 % low.
+ *   5. Same seed, same numbers; bad parameters and budgets are refused with a message.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +245,34 @@ static void test_against_lanczos(void **st)
     }
 }
 
+/* Richardson extrapolation in dtau: N = 16 at the critical point with dtau = 0.2 and 0.1, where
+ * the coarse run alone is 2.6 % too low; (4 E_fine - E_coarse) / 3 must be within 5 standard
+ * errors + 0.1 % of E0, and the closed form says the same extrapolation leaves 0.02 %. */
+static void test_extrapolation(void **st)
+{
+    (void)st;
+    tfim_params p = {16, 1, 1, TFIM_PERIODIC};
+    tfim_pimc_options o = {.beta = 16, .slices = 80, .sweeps = 800, .anneal_sweeps = 100,
+                           .equilibrate = 50, .seed = 21};
+    tfim_pimc_extrapolation x;
+    nq_err e;
+    assert_int_equal(tfim_pimc_extrapolate(&p, &o, &x, &e), 0);
+    assert_int_equal(x.coarse.slices, 80);
+    assert_int_equal(x.fine.slices, 160);
+    assert_true(x.fine.beta == x.coarse.beta);
+    double e0, tc, tf;
+    assert_int_equal(tfim_energy_formula(16, 1, 1, &e0), 0);
+    assert_int_equal(tfim_trotter_energy_formula(16, 1, 1, x.coarse.dtau, &tc), 0);
+    assert_int_equal(tfim_trotter_energy_formula(16, 1, 1, x.fine.dtau, &tf), 0);
+    assert_true((4 * tf - tc) / 3 - e0 < 0 && fabs((4 * tf - tc) / 3 - e0) < 0.0003 * fabs(e0));
+    assert_true(x.coarse.energy < e0 - 0.015 * fabs(e0));
+    if (fabs(x.energy - e0) > 5 * x.error + 0.001 * fabs(e0))
+        fail_msg("extrapolated %.5f +- %.5f (from %.5f, %.5f), E0 %.5f", x.energy, x.error,
+                 x.coarse.energy, x.fine.energy, e0);
+    assert_true(fabs(x.error - sqrt(16 * x.fine.error * x.fine.error +
+                                    x.coarse.error * x.coarse.error) / 3) < 1e-12);
+}
+
 static void test_seed_and_errors(void **st)
 {
     (void)st;
@@ -294,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_trotter_formula),
         cmocka_unit_test(test_n64),
         cmocka_unit_test(test_against_lanczos),
+        cmocka_unit_test(test_extrapolation),
         cmocka_unit_test(test_seed_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
