@@ -360,6 +360,15 @@ typedef struct nq_archive_info {
 } nq_archive_info;
 int nq_archive_verify(nq_vfs *vfs, const char *dir, nq_archive_info *info, char *errmsg,
                       size_t errlen);
+/* Remove the segments of a log archive whose last commit is <= upto_seq (oldest first, so an
+ * interrupted prune leaves no gap), e.g. the commit-seq of the oldest full backup still kept:
+ * nothing before it can be restored any more. *removed (may be NULL) counts them. */
+int nq_archive_prune(nq_vfs *vfs, const char *dir, uint64_t upto_seq, unsigned *removed,
+                     char *errmsg, size_t errlen);
+/* The same for the archive of a chain directory: upto_seq is the commit-seq of the oldest full
+ * backup in dest (nothing is removed when dest has none). *upto (may be NULL) receives it. */
+int nq_archive_prune_chain(const char *dest, const char *dir, unsigned *removed, uint64_t *upto,
+                           char *errmsg, size_t errlen);
 /* Parse "2026-11-24T12:00:00Z" (optionally with .ffffff fractions of a second) into µs since
  * 1970 UTC. 0 or NQ_EINVAL. */
 int nq_parse_utc(const char *s, uint64_t *us);

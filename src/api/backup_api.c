@@ -5,9 +5,14 @@
  *
  * The backup reads in a read transaction of its own on the shared engine, so it must not run
  * inside one of the connection's transactions; other connections keep reading and writing.
+ *
+ * nq_archive_prune_chain: the log archive of a chain directory keeps the segments a restore
+ * from its backups can still use (those with a commit after the oldest full backup's).
  */
 #include "api_int.h"
 #include "storage/backup.h"
+
+#include <stdlib.h>
 
 int nq_backup(nq_db *db, const char *dir, int kind, const char *parent_dir, nq_backup_info *info)
 {
@@ -24,4 +29,31 @@ int nq_backup(nq_db *db, const char *dir, int kind, const char *parent_dir, nq_b
     if (!rc && info)
         backup_info_fill(&m, info);
     return rc;
+}
+
+int nq_archive_prune_chain(const char *dest, const char *dir, unsigned *removed, uint64_t *upto,
+                           char *errmsg, size_t errlen)
+{
+    if (removed)
+        *removed = 0;
+    if (upto)
+        *upto = 0;
+    nq_backup_entry *es = NULL;
+    size_t n = 0;
+    int rc = nq_backup_chain_list(dest, &es, &n, errmsg, errlen);
+    if (rc)
+        return rc;
+    uint64_t s = 0;
+    int have = 0;
+    for (size_t i = 0; i < n && !have; i++)
+        if (es[i].info.kind == NQ_BACKUP_FULL) {
+            s = es[i].info.commit_seq;
+            have = 1;
+        }
+    free(es);
+    if (!have)
+        return 0;
+    if (upto)
+        *upto = s;
+    return nq_archive_prune(NULL, dir, s, removed, errmsg, errlen);
 }

@@ -196,6 +196,18 @@ static int backup_prune(int argc, char **argv)
     }
     printf("%s: removed %u backup(s), kept the newest %ld full backup(s) and what builds on them\n",
            dest, removed, keep);
+    /* the chain's log archive: segments wholly before the oldest kept full backup */
+    char arc[4200];
+    snprintf(arc, sizeof arc, "%s/wal-archive", dest);
+    if (stat(arc, &st) == 0 && S_ISDIR(st.st_mode)) {
+        uint64_t upto = 0;
+        if (nq_archive_prune_chain(dest, arc, &removed, &upto, msg, sizeof msg)) {
+            fprintf(stderr, "nqdb: pruning the log archive failed: %s\n", msg);
+            return EXIT_ERROR;
+        }
+        printf("%s: removed %u segment(s) holding only commits up to %llu (the oldest full "
+               "backup's)\n", arc, removed, (unsigned long long)upto);
+    }
     return 0;
 }
 

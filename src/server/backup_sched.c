@@ -50,10 +50,31 @@ int bsched_take(bsched *b, int kind, int compress, char *dir, size_t dircap,
     return rc;
 }
 
+/* With backup.archive: drop the archive's segments wholly before the oldest kept full
+ * backup (called under take_mu after a prune). Segments being written meanwhile are new ones
+ * (archiving.tmp, then a name after every existing one), which this never touches. */
+static int prune_archive(bsched *b, char *err, size_t errlen)
+{
+    if (!b->srv->cfg.backup.archive)
+        return 0;
+    char arc[4200];
+    bsched_archive_dir(&b->srv->cfg, arc, sizeof arc);
+    unsigned n = 0;
+    uint64_t upto = 0;
+    int rc = nq_archive_prune_chain(b->dir, arc, &n, &upto, err, errlen);
+    if (!rc && n)
+        srvlog_msg(&b->srv->log, SRVLOG_INFO, NULL,
+                   "log archive: removed %u segment(s) holding only commits up to %llu", n,
+                   (unsigned long long)upto);
+    return rc;
+}
+
 int bsched_prune(bsched *b, unsigned keep_full, unsigned *removed, char *err, size_t errlen)
 {
     pthread_mutex_lock(&b->take_mu);
     int rc = nq_backup_chain_prune(b->dir, keep_full, removed, err, errlen);
+    if (!rc)
+        rc = prune_archive(b, err, errlen);
     pthread_mutex_unlock(&b->take_mu);
     return rc;
 }
@@ -92,6 +113,8 @@ static void scheduled_run(bsched *b)
     int prc = 0;
     if (rc == 0 && b->st.keep_full)
         prc = nq_backup_chain_prune(b->dir, b->st.keep_full, &removed, perr, sizeof perr);
+    if (rc == 0 && b->st.keep_full && !prc)
+        prc = prune_archive(b, perr, sizeof perr);
     pthread_mutex_unlock(&b->take_mu);
 
     if (rc == 0)

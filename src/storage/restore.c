@@ -963,6 +963,37 @@ int nq_archive_verify(nq_vfs *vfs, const char *dir, nq_archive_info *info, char 
     return rc;
 }
 
+int nq_archive_prune(nq_vfs *vfs, const char *dir, uint64_t upto_seq, unsigned *removed,
+                     char *errmsg, size_t errlen)
+{
+    nq_err err;
+    nq_err_clear(&err);
+    if (!vfs)
+        vfs = nq_vfs_default();
+    if (removed)
+        *removed = 0;
+    arc_seg *segs = NULL;
+    size_t ns = 0;
+    int rc = archive_list(vfs, dir, &segs, &ns, &err);
+    unsigned n = 0;
+    char path[4096];
+    for (size_t k = 0; !rc && k < ns && segs[k].last_seq <= upto_seq; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, segs[k].name);
+        if ((rc = vfs->remove(vfs, path)) && rc != NQ_ENOTFOUND)
+            nq_err_set(&err, rc, "%s: cannot remove: %s", path, nq_strerror(rc));
+        else
+            rc = 0, n++;
+    }
+    if (n && !rc && (rc = vfs->sync_dir(vfs, path)))
+        nq_err_set(&err, rc, "%s: directory sync failed: %s", dir, nq_strerror(rc));
+    free(segs);
+    if (removed)
+        *removed = n;
+    if (rc)
+        to_msg(&err, errmsg, errlen);
+    return rc;
+}
+
 int nq_parse_utc(const char *s, uint64_t *us)
 {
     /* YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z, strictly */

@@ -182,6 +182,7 @@ run $NQ restore "$PB/0001-full" "$T/p5.db" --until $((LAST + 1))
 expect_rc "--until beyond the archive refused" 1
 expect_err "beyond: says so and how to restore to the end" "beyond the archive's end.*--until $LAST"
 SEG=$(ls "$PB/wal-archive" | tail -1)
+cp "$PB/wal-archive/$SEG" "$T/saved-seg"
 printf 'Z' | dd of="$PB/wal-archive/$SEG" bs=1 seek=200 conv=notrunc 2>/dev/null
 run $NQ verify --archive "$PB/wal-archive"
 expect_rc "a flipped byte in a segment: verify refuses" 1
@@ -190,5 +191,24 @@ run $NQ restore "$PB/0001-full" "$T/p6.db" --until "$LAST"
 expect_rc "a flipped byte in a segment: restore refuses" 1
 expect_err "restore names the segment" "$SEG"
 [ -e "$T/p6.db" ] && bad "refused PITR leaves no target" "p6.db exists" || ok "refused PITR leaves no target"
+cp "$T/saved-seg" "$PB/wal-archive/$SEG"
+run $NQ verify --archive "$PB/wal-archive"
+expect_rc "the repaired archive verifies" 0
+# pruning: a second full backup, then keeping one full backup drops the segments before it
+export NQDB_ARCHIVE="$PB/wal-archive"
+run $NQ backup "$P" "$PB"
+expect_rc "second full backup of the archived database" 0
+B2SEQ=$(sed -n 's/.*commit \([0-9]*\)$/\1/p' "$T/out")
+run $NQ sql "$P" "INSERT INTO t(v) VALUES ('e')"
+unset NQDB_ARCHIVE
+run $NQ backup prune "$PB" --keep-full 1
+expect_rc "prune with an archive" 0
+expect_out "prune reports the archive" "wal-archive: removed [1-9][0-9]* segment(s) holding only commits up to $B2SEQ"
+run $NQ verify --archive "$PB/wal-archive"
+expect_rc "the pruned archive verifies" 0
+run $NQ restore "$PB/0002-full" "$T/p7.db" --until $((B2SEQ + 1))
+expect_rc "restore --until after pruning" 0
+run $NQ sql "$T/p7.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
+expect_out "after pruning: the commit after the kept backup" "\"b,c,d,e\""
 
 cli_finish

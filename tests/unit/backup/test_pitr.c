@@ -14,6 +14,8 @@
  *   - refusals naming the file or the range: a flipped bit in any part of a segment, a
  *     truncated or missing segment (the gap named), a target beyond the archive's end or before
  *     the backup, segments of another database; a refused restore creates nothing;
+ *   - pruning the archive up to a later backup's snapshot removes exactly the segments wholly
+ *     before it; every commit after it still restores from that backup's chain;
  *   - an archiving failure keeps the log (no frame lost), is reported, and is retried;
  *   - a power loss at every mutating call of a checkpoint that archives: after recovery every
  *     committed transaction is in the database, and the archive (after the reopen archives the
@@ -590,6 +592,65 @@ static void test_refusals(void **state)
     faultvfs_free(base);
 }
 
+/* ---- pruning ------------------------------------------------------------------------------ */
+
+static void test_prune(void **state)
+{
+    (void)state;
+    static history h;
+    faultvfs *fv = faultvfs_new(51);
+    nq_vfs *vfs = faultvfs_vfs(fv);
+    uint64_t seed = 5151;
+    do /* a history with a later full backup to prune up to */
+        run_workload(vfs, seed++, 60, &h);
+    while (h.nb < 3 && seed < 5200);
+    int b = h.nb - 1;
+    while (b > 0 && h.bkind[b] != NQ_BACKUP_FULL)
+        b--;
+    if (b == 0)
+        b = h.nb - 1; /* no second full backup: prune up to the last backup's snapshot */
+    arc_seg *before, *after;
+    size_t nb, na;
+    nq_err err;
+    nq_err_clear(&err);
+    OK(NULL, archive_list(vfs, ARC, &before, &nb, &err));
+    char msg[600];
+    unsigned removed = 0;
+    OK(NULL, nq_archive_prune(vfs, ARC, h.bseq[b], &removed, msg, sizeof msg));
+    OK(NULL, archive_list(vfs, ARC, &after, &na, &err));
+    size_t expect = 0;
+    while (expect < nb && before[expect].last_seq <= h.bseq[b])
+        expect++;
+    assert_int_equal(removed, expect);
+    assert_int_equal(na, nb - expect);
+    assert_true(removed > 0);
+    for (size_t i = 0; i < na; i++)
+        assert_true(after[i].last_seq > h.bseq[b]);
+    OK(NULL, nq_archive_verify(vfs, ARC, NULL, msg, sizeof msg));
+    /* every commit after the kept backup still restores from it; earlier chains cannot */
+    const char *chain[MAXB];
+    int nc = chain_of(&h, b, chain);
+    for (int i = 0; i < h.n; i++) {
+        if (h.seq[i] < h.bseq[b])
+            continue;
+        nq_restore_result res;
+        if (restore_until(vfs, chain, nc, "r", NQ_UNTIL_SEQ, h.seq[i], &res, msg, sizeof msg))
+            fail_msg("after pruning, until %llu: %s", (unsigned long long)h.seq[i], msg);
+        expect_db(vfs, "r", model_at(&h, h.seq[i]), "after pruning");
+    }
+    const char *first[1] = {h.bdir[0]};
+    nq_restore_result res;
+    assert_int_not_equal(restore_until(vfs, first, 1, "r2", NQ_UNTIL_SEQ, h.seq[h.n - 1], &res,
+                                       msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "missing"));
+    /* pruning again removes nothing */
+    OK(NULL, nq_archive_prune(vfs, ARC, h.bseq[b], &removed, msg, sizeof msg));
+    assert_int_equal(removed, 0);
+    free(before);
+    free(after);
+    faultvfs_free(fv);
+}
+
 /* ---- archiving failures and crashes ------------------------------------------------------- */
 
 static void test_archive_failure_keeps_log(void **state)
@@ -771,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_random_pitr),
         cmocka_unit_test(test_until_time),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_prune),
         cmocka_unit_test(test_archive_failure_keeps_log),
         cmocka_unit_test(test_crash_during_archiving),
         cmocka_unit_test(test_crash_during_pitr_restore),
