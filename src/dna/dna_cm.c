@@ -56,7 +56,7 @@ typedef struct cm_model {
     unsigned bits;
     uint16_t *t;
     uint16_t *slot; /* forward slot of the current base */
-    uint16_t *irslot;
+    uint64_t next_h; /* ctx_hash of the next base's context */
 } cm_model;
 
 typedef struct cm_cfg {
@@ -169,6 +169,35 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+static inline uint64_t ctx_hash(const cm_model *m, uint64_t ctx)
+{
+    return m->hashed ? mix64(ctx + ((uint64_t)m->order << 56)) : ctx;
+}
+
+/* the slot of a context whose ctx_hash is h (claimed, and reset, if its tag differs) */
+static inline uint16_t *slot_at(cm_model *m, uint64_t h)
+{
+    if (!m->hashed)
+        return m->t + ((size_t)h << 2);
+    uint16_t *s = m->t + ((size_t)(h >> (64 - m->bits)) << 2);
+    uint16_t tag = (uint16_t)h;
+    if (s[0] != tag) {
+        s[0] = tag;
+        s[1] = s[2] = s[3] = 0;
+    }
+    return s;
+}
+
+static inline const uint16_t *slot_addr(const cm_model *m, uint64_t h)
+{
+    return m->t + ((size_t)(m->hashed ? h >> (64 - m->bits) : h) << 2);
+}
+
+static inline uint64_t order_mask(int order)
+{
+    return order >= 32 ? ~0ull : ((1ull << (2 * order)) - 1);
+}
+
 /* Zeroed tables. Large ones come straight from mmap (zero pages, nothing touched until
  * used) with transparent huge pages requested: the models read them at random, and 2 MiB
  * pages spare most of the TLB misses. */
@@ -240,6 +269,7 @@ static cm *cm_new(int method, size_t n)
             m->bits = cap;
         }
         m->t = table_alloc(model_bytes(m));
+        m->next_h = ctx_hash(m, 0); /* the context before the first base is all zeros */
         if (!m->t) {
             c->cfg.n = i;
             cm_free(c);
@@ -270,27 +300,6 @@ static cm *cm_new(int method, size_t n)
     return c;
 }
 
-static inline uint16_t *slot_for(cm_model *m, uint64_t ctx)
-{
-    if (!m->hashed)
-        return m->t + ((size_t)ctx << 2);
-    uint64_t h = mix64(ctx + ((uint64_t)m->order << 56));
-    uint16_t *s = m->t + ((size_t)(h >> (64 - m->bits)) << 2);
-    uint16_t tag = (uint16_t)h;
-    if (s[0] != tag) {
-        s[0] = tag;
-        s[1] = s[2] = s[3] = 0;
-    }
-    return s;
-}
-
-static inline size_t slot_index(const cm_model *m, uint64_t ctx)
-{
-    if (!m->hashed)
-        return (size_t)ctx;
-    return (size_t)(mix64(ctx + ((uint64_t)m->order << 56)) >> (64 - m->bits));
-}
-
 static inline int len_bucket(uint64_t len)
 {
     return len == 0 ? 0 : len < 32 ? 1 : len < 128 ? 2 : 3;
@@ -305,11 +314,9 @@ static inline int msm_idx(uint64_t len)
 static int cm_code(cm *c, dna_arith *a, const uint8_t *hist, size_t i, uint64_t ctx, int sym)
 {
     int nm = c->cfg.n;
-    for (int k = 0; k < nm; k++) {
-        cm_model *m = &c->m[k];
-        uint64_t mask = m->order >= 32 ? ~0ull : ((1ull << (2 * m->order)) - 1);
-        m->slot = slot_for(m, ctx & mask);
-    }
+    (void)ctx;
+    for (int k = 0; k < nm; k++) /* next_h: hashed by cm_after (or cm_new for the first base) */
+        c->m[k].slot = slot_at(&c->m[k], c->m[k].next_h);
     if (!c->cfg.mix) {
         cm_model *m = &c->m[0];
         int p = ctr_p(m->slot[1]);
@@ -404,19 +411,29 @@ static void cm_after(cm *c, const uint8_t *hist, size_t i, uint64_t ctx, uint64_
     int s = hist[i];
     /* start the memory loads of this step's IR updates and of the next base's contexts
      * together: the tables are far larger than the caches */
+    uint64_t irh[MAXM];
+    const uint64_t wmask = (1ull << (2 * MATCH_MIN)) - 1;
+    size_t h = 0, hr = 0;
+    if (c->cfg.mix && i + 1 >= MATCH_MIN) { /* the match tables are read below */
+        h = (size_t)(mix64(ctx & wmask) >> (64 - c->mbits));
+        hr = (size_t)(mix64(rc >> (64 - 2 * MATCH_MIN)) >> (64 - c->mbits));
+        __builtin_prefetch(c->mt + h);
+        __builtin_prefetch(c->mt + hr);
+    }
     for (int k = 0; k < c->cfg.n; k++) {
         cm_model *m = &c->m[k];
-        uint64_t mask = m->order >= 32 ? ~0ull : ((1ull << (2 * m->order)) - 1);
-        __builtin_prefetch(m->t + (slot_index(m, ctx & mask) << 2));
-        if (m->ir && i >= (size_t)m->order)
-            __builtin_prefetch(m->t + (slot_index(m, rc >> (64 - 2 * m->order)) << 2));
+        m->next_h = ctx_hash(m, ctx & order_mask(m->order));
+        __builtin_prefetch(slot_addr(m, m->next_h));
+        if (m->ir && i >= (size_t)m->order) {
+            irh[k] = ctx_hash(m, rc >> (64 - 2 * m->order));
+            __builtin_prefetch(slot_addr(m, irh[k]));
+        }
     }
     for (int k = 0; k < c->cfg.n; k++) {
         cm_model *m = &c->m[k];
         if (!m->ir || i < (size_t)m->order)
             continue;
-        uint64_t irctx = rc >> (64 - 2 * m->order);
-        uint16_t *sl = slot_for(m, irctx);
+        uint16_t *sl = slot_at(m, irh[k]);
         int t = hist[i - (size_t)m->order] ^ 2;
         ctr_update(c, &sl[1], t >> 1, m->limit);
         ctr_update(c, &sl[2 + (t >> 1)], t & 1, m->limit);
@@ -447,8 +464,6 @@ static void cm_after(cm *c, const uint8_t *hist, size_t i, uint64_t ctx, uint64_
     size_t n1 = i + 1; /* bases known */
     if (n1 < MATCH_MIN)
         return;
-    const uint64_t wmask = (1ull << (2 * MATCH_MIN)) - 1;
-    size_t h = (size_t)(mix64(ctx & wmask) >> (64 - c->mbits));
     if (!c->mlen) {
         uint32_t cand = c->mt[h];
         if (cand) { /* occurrence ending at cand: verify backwards */
@@ -462,8 +477,7 @@ static void cm_after(cm *c, const uint8_t *hist, size_t i, uint64_t ctx, uint64_
         }
     }
     if (!c->irlen) {
-        uint64_t rw = rc >> (64 - 2 * MATCH_MIN);
-        uint32_t cand = c->mt[(size_t)(mix64(rw) >> (64 - c->mbits))];
+        uint32_t cand = c->mt[hr];
         /* the reverse complement of our last MATCH_MIN bases occurs at [cand-MATCH_MIN, cand):
          * our base i pairs with hist[cand-MATCH_MIN], i-1 with the one after, ... */
         if (cand >= MATCH_MIN + 1) {
