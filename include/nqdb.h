@@ -291,6 +291,9 @@ typedef struct nq_backup_info {
     uint64_t commit_seq;          /* the snapshot's commit sequence number */
     uint64_t data_bytes;          /* size of its data file as stored */
     int compressed;               /* 1: the data file is pages.dat.zst */
+    int encrypted;                /* 1: the data file is encrypted (ML-KEM-768 + AES-256-GCM) */
+    char encrypted_to[17];        /* then: the fingerprint of the key it is encrypted to */
+    int is_signed;                /* 1: a signature (MANIFEST.sig) is there (not checked here) */
 } nq_backup_info;
 
 /* Back up db's latest committed snapshot into dir, an existing directory that holds no backup
@@ -300,6 +303,38 @@ typedef struct nq_backup_info {
  * Must not be called inside a transaction on db; other connections go on meanwhile. On failure
  * the message is in nq_errmsg(db) and dir holds no manifest. */
 int nq_backup(nq_db *db, const char *dir, int kind, const char *parent_dir, nq_backup_info *info);
+
+/* Signed and encrypted backups (docs/backup.md, "Keys", "Signed backups", "Encrypted
+ * backups"). nq_backup_keygen writes four key files into dir (created if missing; existing
+ * key files are never overwritten): backup-sign.key (ML-DSA-65 secret key, mode 600),
+ * backup-sign.pub, backup-kem.key (ML-KEM-768 decapsulation key, mode 600), backup-kem.pub.
+ * nq_backup_ex takes a backup as nq_backup does, and with sign_key (a backup-sign.key file)
+ * writes MANIFEST.sig, the ML-DSA-65 signature of the manifest's bytes; with encrypt_key (a
+ * backup-kem.pub file) encrypts the data file with AES-256-GCM under a fresh data key that only
+ * the matching backup-kem.key can recover (the manifest and the page map are not encrypted:
+ * they hold checksums, page numbers and commit sequences, no data). Compression comes before
+ * encryption. A secret key file readable by group or others is refused. */
+typedef struct nq_backup_options {
+    int kind;                     /* NQ_BACKUP_*, NQ_BACKUP_COMPRESS or'ed in */
+    const char *sign_key;         /* ML-DSA-65 secret key file, or NULL: not signed */
+    const char *encrypt_key;      /* ML-KEM-768 public key file, or NULL: not encrypted */
+} nq_backup_options;
+int nq_backup_ex(nq_db *db, const char *dir, const char *parent_dir, const nq_backup_options *opts,
+                 nq_backup_info *info);
+int nq_backup_chain_take_ex(nq_db *db, const char *dest, const nq_backup_options *opts, char *dir,
+                            size_t dircap, nq_backup_info *info);
+int nq_backup_keygen(const char *dir, char *errmsg, size_t errlen);
+/* Keys for verify and restore (nq_restore_keys: below nq_restore_ex). sign_pubkey (a backup-sign.pub file): every backup of the
+ * chain must carry a valid signature by that key, else it is refused naming the file.
+ * decrypt_key (a backup-kem.key file): encrypted data files are decrypted and checked chunk by
+ * chunk; restoring an encrypted backup needs it, verifying one without it checks the file as
+ * stored (size, SHA3-256, chunk layout) but not the pages inside. */
+typedef struct nq_backup_keys {
+    const char *sign_pubkey;      /* or NULL: signatures are not checked */
+    const char *decrypt_key;      /* or NULL */
+} nq_backup_keys;
+int nq_backup_verify_ex(nq_vfs *vfs, const char *const *dirs, int n, const nq_backup_keys *keys,
+                        char *errmsg, size_t errlen);
 
 /* Read a backup's manifest and check its own checksum (not the data). vfs NULL = default.
  * On failure errmsg (errlen bytes, may be NULL) receives a message naming the file. */
@@ -348,6 +383,12 @@ typedef struct nq_restore_result {
 int nq_restore_ex(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
                   const nq_restore_opts *opts, nq_restore_result *result, char *errmsg,
                   size_t errlen);
+/* nq_restore_ex with the keys of signed and encrypted backups (nq_backup_keys, above; NULL =
+ * none): with keys->sign_pubkey every backup of the chain must be signed by that key, and an
+ * encrypted backup needs keys->decrypt_key. opts and result may be NULL. */
+int nq_restore_keys(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
+                    const nq_restore_opts *opts, const nq_backup_keys *keys,
+                    nq_restore_result *result, char *errmsg, size_t errlen);
 
 /* Check a log archive: every segment's SHA3-256, frames and transaction order, and that
  * consecutive segments continue each other. info may be NULL. */

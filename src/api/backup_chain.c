@@ -140,8 +140,16 @@ int nq_backup_chain_list(const char *dest, nq_backup_entry **out, size_t *n, cha
 int nq_backup_chain_take(nq_db *db, const char *dest, int kind, char *dir, size_t dircap,
                          nq_backup_info *info)
 {
-    if (!db || !dest || !*dest)
+    nq_backup_options o = {kind, NULL, NULL};
+    return nq_backup_chain_take_ex(db, dest, &o, dir, dircap, info);
+}
+
+int nq_backup_chain_take_ex(nq_db *db, const char *dest, const nq_backup_options *opts, char *dir,
+                            size_t dircap, nq_backup_info *info)
+{
+    if (!db || !dest || !*dest || !opts)
         return NQ_EMISUSE;
+    int kind = opts->kind;
     nq_err_clear(&db->err);
     int base = kind & ~NQ_BACKUP_COMPRESS;
     if (base != NQ_BACKUP_FULL && base != NQ_BACKUP_INCREMENTAL && base != NQ_BACKUP_DIFFERENTIAL)
@@ -180,7 +188,7 @@ int nq_backup_chain_take(nq_db *db, const char *dest, int kind, char *dir, size_
             return nq_err_set(&db->err, NQ_EIO, "%s: cannot create: %s", path, strerror(errno));
     }
     nq_backup_info bi;
-    rc = nq_backup(db, path, kind, parent_dir, &bi);
+    rc = nq_backup_ex(db, path, parent_dir, opts, &bi);
     if (rc) {
         rmdir(path); /* empty after a failure: nq_backup removes what it wrote */
         return rc;

@@ -23,12 +23,6 @@
 
 #define MAX_CHAIN 4096
 
-static int not_yet(const char *what)
-{
-    fprintf(stderr, "nqdb: not supported yet: %s\n", what);
-    return EXIT_ERROR;
-}
-
 static const char *kind_name(int kind)
 {
     return kind == NQ_BACKUP_FULL ? "full" : kind == NQ_BACKUP_INCREMENTAL ? "incremental"
@@ -38,10 +32,36 @@ static const char *kind_name(int kind)
 static int backup_list(int argc, char **argv);
 static int backup_prune(int argc, char **argv);
 
+/* nqdb backup keygen DIR */
+static int backup_keygen(int argc, char **argv)
+{
+    const char *usage = "usage: nqdb backup keygen DIR\n"
+                        "  writes backup-sign.key (ML-DSA-65 secret key, mode 600), backup-sign.pub,\n"
+                        "  backup-kem.key (ML-KEM-768 secret key, mode 600), backup-kem.pub\n";
+    if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+        printf("%s", usage);
+        return 0;
+    }
+    if (argc != 3 || argv[2][0] == '-') {
+        fprintf(stderr, "%s", usage);
+        return EXIT_ERROR;
+    }
+    char msg[600];
+    if (nq_backup_keygen(argv[2], msg, sizeof msg)) {
+        fprintf(stderr, "nqdb: backup keygen: %s\n", msg);
+        return EXIT_ERROR;
+    }
+    printf("%s: backup-sign.key, backup-sign.pub (ML-DSA-65), backup-kem.key, backup-kem.pub "
+           "(ML-KEM-768); keep the .key files secret and apart from the backups\n", argv[2]);
+    return 0;
+}
+
 int cmd_backup(int argc, char **argv)
 {
     const char *usage = "usage: nqdb backup DBFILE DEST [--full|--incremental|--differential] "
-                        "[--compress] [--encrypt]\n"
+                        "[--compress]\n"
+                        "                   [--sign SIGNKEYFILE] [--encrypt KEMPUBFILE]\n"
+                        "       nqdb backup keygen DIR\n"
                         "       nqdb backup list DEST [--json]\n"
                         "       nqdb backup prune DEST --keep-full N\n"
                         "  (a database file named list or prune: write ./list)\n";
@@ -49,7 +69,9 @@ int cmd_backup(int argc, char **argv)
         return backup_list(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "prune"))
         return backup_prune(argc, argv);
-    const char *pos[2];
+    if (argc >= 2 && !strcmp(argv[1], "keygen"))
+        return backup_keygen(argc, argv);
+    const char *pos[2], *sign = NULL, *enc = NULL;
     int npos = 0, kind = NQ_BACKUP_FULL, compress = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -63,8 +85,17 @@ int cmd_backup(int argc, char **argv)
             kind = NQ_BACKUP_DIFFERENTIAL;
         } else if (!strcmp(argv[i], "--compress")) {
             compress = NQ_BACKUP_COMPRESS;
-        } else if (!strcmp(argv[i], "--encrypt")) {
-            return not_yet("--encrypt (depends on the security issue)");
+        } else if (!strcmp(argv[i], "--encrypt") || !strcmp(argv[i], "--sign")) {
+            if (i + 1 >= argc || argv[i + 1][0] == '-') {
+                fprintf(stderr, "nqdb backup: %s needs a key file (%s)\n%s", argv[i],
+                        argv[i][2] == 'e' ? "an ML-KEM-768 public key: backup-kem.pub"
+                                          : "an ML-DSA-65 secret key: backup-sign.key", usage);
+                return EXIT_ERROR;
+            }
+            if (argv[i][2] == 'e')
+                enc = argv[++i];
+            else
+                sign = argv[++i];
         } else if (argv[i][0] == '-' || npos == 2) {
             fprintf(stderr, "nqdb backup: unexpected argument \"%s\"\n%s", argv[i], usage);
             return EXIT_ERROR;
@@ -81,17 +112,19 @@ int cmd_backup(int argc, char **argv)
         return EXIT_ERROR;
     char dir[4096];
     nq_backup_info info;
-    int rc = nq_backup_chain_take(db, pos[1], kind | compress, dir, sizeof dir, &info);
+    nq_backup_options opts = {kind | compress, sign, enc};
+    int rc = nq_backup_chain_take_ex(db, pos[1], &opts, dir, sizeof dir, &info);
     if (rc) {
         int r = cli_fail(db, "backup");
         nq_close(db);
         return r;
     }
     nq_close(db);
-    printf("%s: %s backup %s of database %s: %u of %u pages (%llu bytes%s), commit %llu\n", dir,
-           kind_name(kind), info.backup_id, info.database_id, info.pages, info.page_count,
+    printf("%s: %s backup %s of database %s: %u of %u pages (%llu bytes%s%s%s), commit %llu%s\n",
+           dir, kind_name(kind), info.backup_id, info.database_id, info.pages, info.page_count,
            (unsigned long long)info.data_bytes, compress ? ", zstd" : "",
-           (unsigned long long)info.commit_seq);
+           info.encrypted ? ", encrypted to key " : "", info.encrypted ? info.encrypted_to : "",
+           (unsigned long long)info.commit_seq, info.is_signed ? ", signed" : "");
     return 0;
 }
 
@@ -341,9 +374,51 @@ static int verify_archive(const char *dir)
     return 0;
 }
 
+/* --pubkey FILE and --key FILE of verify and restore: 1 when argv[*i] was one (consumed), -1
+ * on a missing value, 0 otherwise. */
+static int key_option(int argc, char **argv, int *i, nq_backup_keys *keys, const char *cmd)
+{
+    const char **slot = !strcmp(argv[*i], "--pubkey") ? &keys->sign_pubkey
+                        : !strcmp(argv[*i], "--key") ? &keys->decrypt_key
+                                                      : NULL;
+    if (!slot)
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "nqdb %s: %s needs a key file (%s)\n", cmd, argv[*i],
+                slot == &keys->sign_pubkey ? "backup-sign.pub" : "backup-kem.key");
+        return -1;
+    }
+    *slot = argv[++*i];
+    return 1;
+}
+
+/* What verify and restore say about signatures and encryption of the chain. */
+static void crypto_note(char **chain, int n, const nq_backup_keys *keys)
+{
+    int nsigned = 0, nenc = 0;
+    nq_backup_info info;
+    for (int i = 0; i < n; i++)
+        if (!nq_backup_read(NULL, chain[i], &info, NULL, 0)) {
+            nsigned += info.is_signed;
+            nenc += info.encrypted;
+        }
+    if (keys->sign_pubkey)
+        printf("signatures: every backup is signed by the key of %s (ML-DSA-65, checked)\n",
+               keys->sign_pubkey);
+    else if (nsigned)
+        printf("signatures: %d of %d backup(s) signed; signature not checked (give --pubkey)\n",
+               nsigned, n);
+    if (nenc)
+        printf("encryption: %d of %d backup(s) encrypted; %s\n", nenc, n,
+               keys->decrypt_key ? "decrypted and every chunk authenticated"
+                                 : "checked as stored (SHA3-256, chunk layout); the pages "
+                                   "inside were not checked (give --key)");
+}
+
 int cmd_verify(int argc, char **argv)
 {
-    const char *usage = "usage: nqdb verify BACKUPDIR...   (a chain in order, or its last backup)\n"
+    const char *usage = "usage: nqdb verify BACKUPDIR... [--pubkey SIGNPUBFILE] [--key KEMKEYFILE]\n"
+                        "         (a chain in order, or its last backup)\n"
                         "       nqdb verify --archive DIR  (a log archive: segments and continuity)\n";
     if (argc < 2) {
         fprintf(stderr, "%s", usage);
@@ -360,13 +435,37 @@ int cmd_verify(int argc, char **argv)
         }
         return verify_archive(argv[2]);
     }
+    nq_backup_keys keys = {NULL, NULL};
+    char **pos = calloc((size_t)argc, sizeof *pos);
+    int npos = 0;
+    for (int i = 1; pos && i < argc; i++) {
+        int k = key_option(argc, argv, &i, &keys, "verify");
+        if (k < 0) {
+            free(pos);
+            return EXIT_ERROR;
+        }
+        if (k)
+            continue;
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "nqdb verify: unknown option \"%s\"\n%s", argv[i], usage);
+            free(pos);
+            return EXIT_ERROR;
+        }
+        pos[npos++] = argv[i];
+    }
+    if (!pos || npos < 1) {
+        fprintf(stderr, "%s", usage);
+        free(pos);
+        return EXIT_ERROR;
+    }
     char **chain;
     int n;
-    int r = resolve_chain(argv + 1, argc - 1, &chain, &n);
+    int r = resolve_chain(pos, npos, &chain, &n);
+    free(pos);
     if (r)
         return r;
     char msg[600];
-    int rc = nq_backup_verify(NULL, (const char *const *)chain, n, msg, sizeof msg);
+    int rc = nq_backup_verify_ex(NULL, (const char *const *)chain, n, &keys, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, "nqdb: verify failed: %s\n", msg);
         free_chain(chain, n);
@@ -375,14 +474,16 @@ int cmd_verify(int argc, char **argv)
     nq_backup_info info;
     for (int i = 0; i < n; i++) {
         nq_backup_read(NULL, chain[i], &info, NULL, 0);
-        printf("%s: %s backup %s, %s, commit %llu, %u of %u pages%s\n", chain[i],
+        printf("%s: %s backup %s, %s, commit %llu, %u of %u pages%s%s%s\n", chain[i],
                kind_name(info.kind), info.backup_id, info.created,
                (unsigned long long)info.commit_seq, info.pages, info.page_count,
-               info.compressed ? " (zstd)" : "");
+               info.compressed ? " (zstd)" : "", info.encrypted ? " (encrypted)" : "",
+               info.is_signed ? " (signed)" : "");
     }
     printf("ok: %d backup(s) verified (every SHA3-256, page checksum and chain link): database "
            "%s, %u pages, commit %llu\n",
            n, info.database_id, info.page_count, (unsigned long long)info.commit_seq);
+    crypto_note(chain, n, &keys);
     free_chain(chain, n);
     return 0;
 }
@@ -391,16 +492,27 @@ int cmd_restore(int argc, char **argv)
 {
     const char *usage =
         "usage: nqdb restore BACKUPDIR... TARGET [--force] [--until SEQ|TIME] [--archive DIR]\n"
+        "                    [--pubkey SIGNPUBFILE] [--key KEMKEYFILE]\n"
         "  BACKUPDIR...: a chain in order (full first), or its last backup\n"
         "  --until SEQ|TIME: point-in-time recovery: then the archived transactions up to commit\n"
         "                    SEQ, or up to the last committed at or before TIME (UTC, e.g.\n"
         "                    2026-11-24T12:00:00Z)\n"
-        "  --archive DIR:    the log archive (default: wal-archive in the chain directory)\n";
+        "  --archive DIR:    the log archive (default: wal-archive in the chain directory)\n"
+        "  --pubkey FILE:    every backup must carry a valid signature by this key (backup-sign.pub)\n"
+        "  --key FILE:       the secret key that decrypts encrypted backups (backup-kem.key)\n";
     int force = 0;
     const char *until = NULL, *archive = NULL;
+    nq_backup_keys keys = {NULL, NULL};
     char **pos = calloc((size_t)argc, sizeof *pos);
     int npos = 0;
     for (int i = 1; i < argc; i++) {
+        int k = key_option(argc, argv, &i, &keys, "restore");
+        if (k < 0) {
+            free(pos);
+            return EXIT_ERROR;
+        }
+        if (k)
+            continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", usage);
             free(pos);
@@ -464,7 +576,8 @@ int cmd_restore(int argc, char **argv)
     o.archive_dir = archive;
     char msg[600];
     nq_restore_result res;
-    int rc = nq_restore_ex(NULL, (const char *const *)chain, n, target, &o, &res, msg, sizeof msg);
+    int rc = nq_restore_keys(NULL, (const char *const *)chain, n, target, &o, &keys, &res, msg,
+                             sizeof msg);
     if (rc) {
         fprintf(stderr, "nqdb: restore failed: %s\n", msg);
         free_chain(chain, n);
@@ -483,6 +596,7 @@ int cmd_restore(int argc, char **argv)
                (unsigned long long)res.txns_applied, res.segments_used, archive, res.page_count,
                (unsigned long long)res.commit_seq, t);
     }
+    crypto_note(chain, n, &keys);
     free_chain(chain, n);
     return 0;
 }

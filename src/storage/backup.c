@@ -44,6 +44,7 @@
 
 #include "../base/endian.h"
 #include "../base/rand.h"
+#include "../crypto/crypto_util.h"
 #include "pager_int.h"
 
 #define OUT_BUF (1u << 20)
@@ -62,9 +63,14 @@ typedef struct bk_out {
     uint8_t *zbuf;
     size_t zcap;
     nq_err *err;
+    bk_gcm *gcm;        /* non-NULL: the stream is encrypted in chunks (backup_crypt.c) */
+    uint8_t *ebuf;      /* plaintext of the chunk being filled, then its ciphertext + tag */
+    size_t eused, echunk;
+    uint64_t eidx;      /* index of that chunk */
 } bk_out;
 
-static int out_store(bk_out *o, const void *p, size_t n)
+/* Bytes as stored: hashed and written. */
+static int out_raw(bk_out *o, const void *p, size_t n)
 {
     if (!n)
         return 0;
@@ -74,6 +80,39 @@ static int out_store(bk_out *o, const void *p, size_t n)
     if (rc)
         return nq_err_set(o->err, rc, "%s: write failed: %s", o->path, nq_strerror(rc));
     o->off += n;
+    return 0;
+}
+
+/* Seal the chunk in o->ebuf (last: the final one) and store it. */
+static int out_chunk(bk_out *o, int last)
+{
+    uint8_t *ct = o->ebuf + o->echunk + BK_ENC_TAG;
+    if (bk_gcm_chunk(o->gcm, 1, o->eidx, last, o->ebuf, o->eused, ct, ct + o->eused))
+        return nq_err_set(o->err, NQ_ERROR, "%s: AES-256-GCM failed (OpenSSL)", o->path);
+    int rc = out_raw(o, ct, o->eused + BK_ENC_TAG);
+    o->eidx++;
+    o->eused = 0;
+    return rc;
+}
+
+/* The stream after compression: to the file, through the encryption when there is one. */
+static int out_store(bk_out *o, const void *p, size_t n)
+{
+    if (!o->gcm)
+        return out_raw(o, p, n);
+    const uint8_t *b = p;
+    while (n) {
+        size_t take = o->echunk - o->eused < n ? o->echunk - o->eused : n;
+        memcpy(o->ebuf + o->eused, b, take);
+        o->eused += take;
+        b += take;
+        n -= take;
+        if (o->eused == o->echunk) {
+            int rc = out_chunk(o, 0);
+            if (rc)
+                return rc;
+        }
+    }
     return 0;
 }
 
@@ -310,10 +349,22 @@ static int write_whole(nq_vfs *vfs, const char *path, const void *data, size_t n
 int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
                 const char *parent_dir, bk_manifest *m, nq_err *err)
 {
-    char data_path[4096], man_path[4096], map_path[4096];
-    join(data_path, sizeof data_path, dir, zstd ? BK_DATA_ZST : BK_DATA);
+    return backup_take_keys(p, vfs, dir, kind, zstd, parent_dir, NULL, m, err);
+}
+
+int backup_take_keys(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
+                     const char *parent_dir, const bk_keys *keys, bk_manifest *m, nq_err *err)
+{
+    char data_path[4096], man_path[4096], map_path[4096], sig_path[4096];
+    const bk_key *sign = keys ? keys->sign_sk : NULL, *kem = keys ? keys->kem_pk : NULL;
+    if ((sign && sign->type != BK_KEY_SIGN_SECRET) || (kem && kem->type != BK_KEY_KEM_PUBLIC))
+        return nq_err_set(err, NQ_EINVAL, "a backup is signed with an ML-DSA-65 secret key and "
+                          "encrypted to an ML-KEM-768 public key");
+    join(data_path, sizeof data_path, dir,
+         kem ? (zstd ? BK_DATA_ZST ".enc" : BK_DATA ".enc") : zstd ? BK_DATA_ZST : BK_DATA);
     join(man_path, sizeof man_path, dir, BK_MANIFEST);
     join(map_path, sizeof map_path, dir, BK_PAGEMAP);
+    join(sig_path, sizeof sig_path, dir, BK_SIG);
     if (strlen(dir) + 16 >= sizeof data_path)
         return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
     if (kind < NQ_BACKUP_FULL || kind > NQ_BACKUP_DIFFERENTIAL)
@@ -384,8 +435,30 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         snprintf(m->base_id, sizeof m->base_id, "%s", m->backup_id);
     }
 
-    bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err};
-    bk_out mo = {vfs, NULL, map_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err};
+    bk_out o = {vfs, NULL, data_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err,
+                NULL, NULL, 0, 0, 0};
+    bk_out mo = {vfs, NULL, map_path, 0, malloc(OUT_BUF), 0, EVP_MD_CTX_new(), NULL, NULL, 0, err,
+                 NULL, NULL, 0, 0, 0};
+    bk_gcm gcm = {0};
+    uint8_t dkey[32];
+    if (kem) {
+        /* KEM-DEM: a fresh data key for this backup, encapsulated in the manifest */
+        m->version = BK_FORMAT_ENC;
+        if ((rc = bk_enc_new_key(kem, m, dkey, err)) || (rc = bk_gcm_init(&gcm, dkey, m, err))) {
+            crypto_wipe(dkey, sizeof dkey);
+            pager_rollback(t);
+            bk_gcm_free(&gcm);
+            free(o.buf);
+            free(mo.buf);
+            EVP_MD_CTX_free(o.md);
+            EVP_MD_CTX_free(mo.md);
+            return rc;
+        }
+        crypto_wipe(dkey, sizeof dkey);
+        o.gcm = &gcm;
+        o.echunk = m->enc_chunk;
+        o.ebuf = malloc(2 * ((size_t)o.echunk + BK_ENC_TAG));
+    }
     map_in pmap;
     memset(&pmap, 0, sizeof pmap);
     uint8_t *page = malloc(p->page_size);
@@ -396,7 +469,8 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         o.zcap = ZSTD_CStreamOutSize();
         o.zbuf = malloc(o.zcap);
     }
-    if (!o.buf || !o.md || !mo.buf || !mo.md || !page || !rb.buf || (zstd && (!o.z || !o.zbuf))) {
+    if (!o.buf || !o.md || !mo.buf || !mo.md || !page || !rb.buf || (zstd && (!o.z || !o.zbuf)) ||
+        (kem && !o.ebuf)) {
         rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
         goto done;
     }
@@ -423,6 +497,12 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
             nq_err_set(err, rc, "%s: truncate failed: %s", w->path, nq_strerror(rc));
             goto done;
         }
+    }
+    if (kem) { /* the encrypted file's own header, as stored */
+        uint8_t ehdr[BK_ENC_HEADER];
+        bk_enc_header(m, ehdr);
+        if ((rc = out_raw(&o, ehdr, sizeof ehdr)))
+            goto done;
     }
     uint8_t hdr[BK_DATA_HEADER];
     memcpy(hdr, BK_DATA_MAGIC, 8);
@@ -475,6 +555,8 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
     }
     if ((rc = out_pass(&o, 1)) || (rc = out_pass(&mo, 1)))
         goto done;
+    if (kem && (rc = out_chunk(&o, 1))) /* the last chunk, sealed as last (maybe empty) */
+        goto done;
     if (parent_dir && (rc = map_finish(&pmap, &parent, err)))
         goto done;
     unsigned hl = 0;
@@ -503,6 +585,19 @@ int backup_take(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
     size_t tlen;
     if ((rc = bk_manifest_format(m, &text, &tlen, err)))
         goto done;
+    if (sign) {
+        /* the signature goes first: once MANIFEST exists, the backup is complete, signed */
+        char *sig;
+        size_t slen;
+        if (!(rc = bk_sig_make(sign, text, tlen, &sig, &slen, err))) {
+            rc = write_whole(vfs, sig_path, sig, slen, 1, err);
+            free(sig);
+        }
+        if (rc) {
+            free(text);
+            goto done;
+        }
+    }
     rc = write_whole(vfs, man_path, text, tlen, 1, err);
     free(text);
     if (!rc && (rc = vfs->sync_dir(vfs, man_path)))
@@ -520,7 +615,16 @@ done:
     if (rc) {
         vfs->remove(vfs, data_path);
         vfs->remove(vfs, map_path);
+        if (sign)
+            vfs->remove(vfs, sig_path);
     }
+    bk_gcm_free(&gcm);
+    if (o.ebuf) {
+        crypto_wipe(o.ebuf, 2 * ((size_t)o.echunk + BK_ENC_TAG));
+        free(o.ebuf);
+    }
+    if (o.buf)
+        crypto_wipe(o.buf, OUT_BUF); /* plaintext pages */
     map_close(&pmap);
     EVP_MD_CTX_free(o.md);
     EVP_MD_CTX_free(mo.md);

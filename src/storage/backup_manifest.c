@@ -9,7 +9,9 @@
  *   parent <32 hex or ->          base <32 hex>                page-size N   page-count N
  *   pages N                       commit-seq N                 parent-seq N
  *   created YYYY-MM-DDTHH:MM:SSZ  compression none|zstd
- *   file pages.dat|pages.dat.zst <bytes as stored> <sha3-256 hex of the file as stored>
+ *   encryption ML-KEM-768+AES-256-GCM <chunk size> <key fingerprint> <KEM ciphertext hex>
+ *                                 (format 3 only: an encrypted backup; backup_crypt.c)
+ *   file pages.dat|pages.dat.zst[.enc] <bytes as stored> <sha3-256 hex of the file as stored>
  *   page-map-sha3 <64 hex>
  *   set-sha3 <64 hex>             SHA3-256 of every byte before this line
  *
@@ -75,14 +77,21 @@ int bk_manifest_format(bk_manifest *m, char **out, size_t *len, nq_err *err)
                      "commit-seq %llu\n"
                      "parent-seq %llu\n"
                      "created %s\n"
-                     "compression %s\n"
-                     "file %s %llu %s\n"
-                     "page-map-sha3 %s\n",
+                     "compression %s\n",
                      m->version, m->backup_id, (unsigned long long)m->database_id,
                      bk_kind_name(m->kind), m->parent_id[0] ? m->parent_id : "-", m->base_id,
                      m->page_size, m->page_count, m->pages, (unsigned long long)m->commit_seq,
-                     (unsigned long long)m->parent_seq, m->created, m->zstd ? "zstd" : "none",
-                     bk_data_name(m), (unsigned long long)m->data_bytes, dh, mh);
+                     (unsigned long long)m->parent_seq, m->created, m->zstd ? "zstd" : "none");
+    if (n > 0 && m->version >= BK_FORMAT_ENC) { /* format 3: the encryption line */
+        char ct[2 * BK_KEM_CT + 1];
+        bk_hex(m->enc_ct, BK_KEM_CT, ct);
+        n += snprintf(buf + n, BK_MANIFEST_MAX - (size_t)n, "encryption " BK_ENC_SCHEME " %u %s %s\n",
+                      m->enc_chunk, m->enc_key, ct);
+    }
+    if (n > 0 && n < BK_MANIFEST_MAX)
+        n += snprintf(buf + n, BK_MANIFEST_MAX - (size_t)n, "file %s %llu %s\n"
+                      "page-map-sha3 %s\n",
+                      bk_data_name(m), (unsigned long long)m->data_bytes, dh, mh);
     if (n < 0 || n + 80 >= BK_MANIFEST_MAX) {
         free(buf);
         return nq_err_set(err, NQ_ERROR, "manifest too long");
@@ -225,10 +234,10 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
         return nq_err_set(err, NQ_ECORRUPT, "%s: not a backup manifest", what);
     if ((rc = parse_u64(&c, v, n, UINT32_MAX, &x)))
         return rc;
-    if (x < BK_FORMAT_MIN || x > BK_FORMAT_VERSION)
+    if (x < BK_FORMAT_MIN || x > BK_FORMAT_MAX)
         return nq_err_set(err, NQ_ECORRUPT, "%s: backup format version %llu is not supported "
                           "(this build reads %u to %u)", what, (unsigned long long)x,
-                          BK_FORMAT_MIN, BK_FORMAT_VERSION);
+                          BK_FORMAT_MIN, BK_FORMAT_MAX);
     m->version = (uint32_t)x;
     if ((rc = hex_field(&c, "backup-id", BK_ID_HEX, m->backup_id, NULL)))
         return rc;
@@ -292,12 +301,39 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
         m->zstd = 1;
     else if (n != 4 || memcmp(v, "none", 4))
         return bad(&c, "compression must be none or zstd");
+    if (m->version >= BK_FORMAT_ENC) {
+        /* encryption ML-KEM-768+AES-256-GCM <chunk size> <key fingerprint> <KEM ciphertext> */
+        static const char scheme[] = BK_ENC_SCHEME " ";
+        if ((rc = field(&c, "encryption", &v, &n)))
+            return rc;
+        if (n < sizeof scheme - 1 || memcmp(v, scheme, sizeof scheme - 1))
+            return bad(&c, "encryption must be " BK_ENC_SCHEME);
+        v += sizeof scheme - 1;
+        n -= sizeof scheme - 1;
+        const char *sp1 = memchr(v, ' ', n);
+        if (!sp1)
+            return bad(&c, "expected a chunk size, a key fingerprint and a KEM ciphertext");
+        if ((rc = parse_u64(&c, v, (size_t)(sp1 - v), 1u << 26, &x)))
+            return rc;
+        if (x < 4096)
+            return bad(&c, "chunk size out of range");
+        m->enc_chunk = (uint32_t)x;
+        n -= (size_t)(sp1 + 1 - v);
+        v = sp1 + 1;
+        if (n < BK_FP_HEX + 1 || v[BK_FP_HEX] != ' ')
+            return bad(&c, "expected a key fingerprint and a KEM ciphertext");
+        if ((rc = hex_value(&c, v, BK_FP_HEX, BK_FP_HEX, m->enc_key, NULL)) ||
+            (rc = hex_value(&c, v + BK_FP_HEX + 1, n - BK_FP_HEX - 1, 2 * BK_KEM_CT, NULL,
+                            m->enc_ct)))
+            return rc;
+        m->enc = 1;
+    }
     if ((rc = field(&c, "file", &v, &n)))
         return rc;
     const char *dname = bk_data_name(m);
     size_t dn = strlen(dname);
     if (n < dn + 1 || memcmp(v, dname, dn) || v[dn] != ' ')
-        return bad(&c, m->zstd ? "expected \"file " BK_DATA_ZST "\"" : "expected \"file " BK_DATA "\"");
+        return bad(&c, "expected \"file\" and the name of the data file");
     v += dn + 1;
     n -= dn + 1;
     const char *sp = memchr(v, ' ', n);
@@ -306,9 +342,13 @@ int bk_manifest_parse(const char *text, size_t len, bk_manifest *m, const char *
     if ((rc = parse_u64(&c, v, (size_t)(sp - v), UINT64_MAX, &m->data_bytes)))
         return rc;
     uint64_t want = BK_DATA_HEADER + (uint64_t)m->pages * (4 + (uint64_t)m->page_size);
-    if (!m->zstd && m->data_bytes != want)
+    if (m->enc) {
+        /* header, then the chunks, each with its tag; the last one always there */
+        if (m->data_bytes < BK_ENC_HEADER + BK_ENC_TAG)
+            return bad(&c, "an encrypted data file too short to hold its last chunk");
+    } else if (!m->zstd && m->data_bytes != want)
         return bad(&c, "data size does not match the page count");
-    if (m->zstd && m->data_bytes == 0)
+    if (m->zstd && !m->enc && m->data_bytes == 0)
         return bad(&c, "an empty compressed data file");
     if ((rc = hex_value(&c, sp + 1, n - (size_t)(sp + 1 - v), 2 * BK_SHA3, NULL, m->data_sha3)))
         return rc;

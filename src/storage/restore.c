@@ -35,6 +35,7 @@
 #include <zstd.h>
 
 #include "../base/endian.h"
+#include "../crypto/crypto_util.h"
 #include "archive.h"
 #include "pager.h"
 
@@ -61,6 +62,9 @@ void backup_info_fill(const bk_manifest *m, nq_backup_info *info)
     info->commit_seq = m->commit_seq;
     info->data_bytes = m->data_bytes;
     info->compressed = m->zstd;
+    info->encrypted = m->enc;
+    if (m->enc)
+        snprintf(info->encrypted_to, sizeof info->encrypted_to, "%s", m->enc_key);
 }
 
 /* A reader of the data file: one page record at a time, hashing every byte it reads from the
@@ -80,9 +84,46 @@ typedef struct bk_in {
     size_t zcap, zhave, zpos;
     size_t zlast;         /* last ZSTD_decompressStream result: 0 = a frame just ended */
     nq_err *err;
+    bk_gcm gcm;           /* gcm.ctx non-NULL: an encrypted file, decrypted chunk by chunk */
+    uint8_t *cbuf;        /* one chunk as stored (ciphertext + tag) */
+    uint8_t *pbuf;        /* its plaintext */
+    size_t phave, ppos;
+    uint64_t eidx, efull; /* next chunk; number of full chunks before the last one */
+    size_t elast;         /* plaintext bytes of the last chunk */
+    int edone;            /* the last chunk was read */
 } bk_in;
 
-static int in_open(bk_in *in, nq_vfs *vfs, const char *dir, const bk_manifest *m, nq_err *err)
+static int in_read_file(bk_in *in, uint8_t *p, size_t n);
+
+/* An encrypted data file: its header (as stored) and the chunk layout its size implies. */
+static int in_enc_layout(bk_in *in)
+{
+    const bk_manifest *m = in->m;
+    uint8_t want[BK_ENC_HEADER], got[BK_ENC_HEADER];
+    bk_enc_header(m, want);
+    uint64_t chunk = (uint64_t)m->enc_chunk + BK_ENC_TAG, body = m->data_bytes - BK_ENC_HEADER;
+    in->efull = body / chunk;
+    if (body % chunk < BK_ENC_TAG)
+        return nq_err_set(in->err, NQ_ECORRUPT, "%s: does not end with a whole last chunk",
+                          in->path);
+    in->elast = (size_t)(body % chunk - BK_ENC_TAG);
+    size_t have = 0;
+    while (have < sizeof got) {
+        int r = in_read_file(in, got + have, sizeof got - have);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return nq_err_set(in->err, NQ_ECORRUPT, "%s: ends early", in->path);
+        have += (size_t)r;
+    }
+    if (memcmp(got, want, sizeof want))
+        return nq_err_set(in->err, NQ_ECORRUPT, "%s: bad header (not an encrypted data file "
+                          "of this format and chunk size)", in->path);
+    return 0;
+}
+
+static int in_open(bk_in *in, nq_vfs *vfs, const char *dir, const bk_manifest *m,
+                   const bk_key *kem_sk, nq_err *err)
 {
     memset(in, 0, sizeof *in);
     in->vfs = vfs;
@@ -114,6 +155,25 @@ static int in_open(bk_in *in, nq_vfs *vfs, const char *dir, const bk_manifest *m
     if (size != m->data_bytes)
         return nq_err_set(err, NQ_ECORRUPT, "%s: %llu bytes, the manifest says %llu", in->path,
                           (unsigned long long)size, (unsigned long long)m->data_bytes);
+    if (m->enc) {
+        if ((rc = in_enc_layout(in)))
+            return rc;
+        if (kem_sk) {
+            char man[4096];
+            uint8_t key[32];
+            join(man, sizeof man, dir, BK_MANIFEST);
+            in->cbuf = malloc((size_t)m->enc_chunk + BK_ENC_TAG);
+            in->pbuf = malloc(m->enc_chunk);
+            if (!in->cbuf || !in->pbuf)
+                return nq_err_set(err, NQ_ENOMEM, "out of memory");
+            rc = bk_enc_open_key(kem_sk, m, man, key, err);
+            if (!rc)
+                rc = bk_gcm_init(&in->gcm, key, m, err);
+            crypto_wipe(key, sizeof key);
+            if (rc)
+                return rc;
+        }
+    }
     return 0;
 }
 
@@ -121,6 +181,14 @@ static void in_close(bk_in *in)
 {
     if (in->f)
         in->vfs->close(in->f);
+    bk_gcm_free(&in->gcm);
+    if (in->pbuf) {
+        crypto_wipe(in->pbuf, in->m->enc_chunk);
+        crypto_wipe(in->buf, IN_BUF);
+    }
+    free(in->pbuf);
+    free(in->cbuf);
+    in->pbuf = in->cbuf = NULL;
     EVP_MD_CTX_free(in->md);
     free(in->buf);
     ZSTD_freeDCtx(in->z);
@@ -132,8 +200,9 @@ static void in_close(bk_in *in)
     in->buf = NULL;
 }
 
-/* Read up to n bytes of the file (hashed) into p: the count, 0 at its end, or an error. */
-static int in_read_file(bk_in *in, uint8_t *p, size_t n)
+/* Read up to n bytes of the file as stored (hashed) into p: the count, 0 at its end, or an
+ * error. */
+static int in_raw(bk_in *in, uint8_t *p, size_t n)
 {
     ssize_t got = in->vfs->read(in->f, p, n, in->off);
     if (got < 0)
@@ -143,6 +212,51 @@ static int in_read_file(bk_in *in, uint8_t *p, size_t n)
         return nq_err_set(in->err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
     in->off += (uint64_t)got;
     return (int)got;
+}
+
+/* The next chunk of an encrypted file, read whole, authenticated and decrypted into pbuf. */
+static int in_chunk(bk_in *in)
+{
+    int last = in->eidx == in->efull;
+    size_t pn = last ? in->elast : in->m->enc_chunk, cn = pn + BK_ENC_TAG, have = 0;
+    while (have < cn) {
+        int r = in_raw(in, in->cbuf + have, cn - have);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return nq_err_set(in->err, NQ_ECORRUPT, "%s: ends early", in->path);
+        have += (size_t)r;
+    }
+    int rc = bk_gcm_chunk(&in->gcm, 0, in->eidx, last, in->cbuf, pn, in->pbuf, in->cbuf + pn);
+    if (rc == NQ_ECORRUPT)
+        return nq_err_set(in->err, NQ_ECORRUPT, "%s: chunk %llu: authentication failed (the "
+                          "file was changed, or its chunks moved, dropped or cut off)", in->path,
+                          (unsigned long long)in->eidx);
+    if (rc)
+        return nq_err_set(in->err, NQ_ERROR, "%s: AES-256-GCM failed (OpenSSL)", in->path);
+    in->phave = pn;
+    in->ppos = 0;
+    in->eidx++;
+    in->edone = last;
+    return 0;
+}
+
+/* Up to n bytes of the stored stream after decryption: the count, 0 at its end, or an error. */
+static int in_read_file(bk_in *in, uint8_t *p, size_t n)
+{
+    if (!in->gcm.ctx)
+        return in_raw(in, p, n);
+    while (in->ppos == in->phave) {
+        if (in->edone)
+            return 0;
+        int rc = in_chunk(in);
+        if (rc)
+            return rc;
+    }
+    size_t k = in->phave - in->ppos < n ? in->phave - in->ppos : n;
+    memcpy(p, in->pbuf + in->ppos, k);
+    in->ppos += k;
+    return (int)k;
 }
 
 /* Up to n (> 0) more bytes of the raw stream into p: the count (> 0), 0 at its end, or an
@@ -246,6 +360,13 @@ static int in_finish(bk_in *in)
             return rc;
         if (rc > 0)
             return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
+    } else if (in->gcm.ctx) { /* the stream must end with the file's last chunk */
+        uint8_t extra[64];
+        int rc = in_read_file(in, extra, sizeof extra);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
     }
     if (in->off != in->m->data_bytes)
         return nq_err_set(in->err, NQ_ECORRUPT, "%s: longer than its pages", in->path);
@@ -257,7 +378,63 @@ static int in_finish(bk_in *in)
     return 0;
 }
 
-static int read_manifest(nq_vfs *vfs, const char *dir, bk_manifest *m, nq_err *err)
+/* A whole small file (at most max bytes) into *out (malloc'd; the caller frees it). */
+static int read_small(nq_vfs *vfs, const char *path, size_t max, const char *what, char **out,
+                      size_t *len, nq_err *err)
+{
+    *out = NULL;
+    nq_file *f = NULL;
+    int rc = vfs->open(vfs, path, NQ_OPEN_READONLY, &f);
+    if (rc)
+        return nq_err_set(err, rc, "%s: cannot open: %s", path, nq_strerror(rc));
+    uint64_t size = 0;
+    ssize_t got = 0;
+    char *text = NULL;
+    if ((rc = vfs->size(f, &size)))
+        nq_err_set(err, rc, "%s: %s", path, nq_strerror(rc));
+    else if (size > max)
+        rc = nq_err_set(err, NQ_ECORRUPT, "%s: too long to be %s", path, what);
+    else if (!(text = malloc(size + 1)))
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+    else if ((got = vfs->read(f, text, size, 0)) != (ssize_t)size)
+        rc = nq_err_set(err, got < 0 ? (int)got : NQ_EIO, "%s: read failed", path);
+    vfs->close(f);
+    if (rc) {
+        free(text);
+        return rc;
+    }
+    *out = text;
+    *len = (size_t)size;
+    return 0;
+}
+
+/* The manifest's signature (MANIFEST.sig) checked against the manifest's very bytes. */
+static int check_signature(nq_vfs *vfs, const char *dir, const char *text, size_t len,
+                           const bk_key *pk, int *signed_, nq_err *err)
+{
+    char path[4096];
+    join(path, sizeof path, dir, BK_SIG);
+    int rc = vfs->exists(vfs, path);
+    if (rc < 0)
+        return nq_err_set(err, rc, "%s: %s", path, nq_strerror(rc));
+    if (signed_)
+        *signed_ = rc > 0;
+    if (!pk)
+        return 0;
+    if (rc == 0)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: missing: the backup is not signed, and a "
+                          "signature is required (a public key was given)", path);
+    char *sig;
+    size_t slen;
+    if ((rc = read_small(vfs, path, BK_SIG_MAX, "a backup signature", &sig, &slen, err)))
+        return rc;
+    rc = bk_sig_check(pk, text, len, sig, slen, path, err);
+    free(sig);
+    return rc;
+}
+
+static int read_manifest_keys(nq_vfs *vfs, const char *dir, const bk_key *sign_pk, int *signed_,
+                              bk_manifest *m, nq_err *err)
 {
     char path[4096];
     join(path, sizeof path, dir, BK_MANIFEST);
@@ -265,27 +442,18 @@ static int read_manifest(nq_vfs *vfs, const char *dir, bk_manifest *m, nq_err *e
     if (rc == 0)
         return nq_err_set(err, NQ_ENOTFOUND, "%s: missing (not a backup, or one that did not "
                           "finish)", path);
-    nq_file *f = NULL;
-    if (rc > 0)
-        rc = vfs->open(vfs, path, NQ_OPEN_READONLY, &f);
-    if (rc)
-        return nq_err_set(err, rc, "%s: cannot open: %s", path, nq_strerror(rc));
-    uint64_t size = 0;
-    char *text = NULL;
-    ssize_t got = 0;
-    if ((rc = vfs->size(f, &size))) {
-        nq_err_set(err, rc, "%s: %s", path, nq_strerror(rc));
-    } else if (size > BK_MANIFEST_MAX) {
-        rc = nq_err_set(err, NQ_ECORRUPT, "%s: too long to be a backup manifest", path);
-    } else if (!(text = malloc(size + 1))) {
-        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
-    } else if ((got = vfs->read(f, text, size, 0)) != (ssize_t)size) {
-        rc = nq_err_set(err, got < 0 ? (int)got : NQ_EIO, "%s: read failed", path);
-    } else {
-        rc = bk_manifest_parse(text, size, m, path, err);
-    }
+    if (rc < 0)
+        return nq_err_set(err, rc, "%s: %s", path, nq_strerror(rc));
+    char *text;
+    size_t len;
+    if ((rc = read_small(vfs, path, BK_MANIFEST_MAX, "a backup manifest", &text, &len, err)))
+        return rc;
+    /* the parse first (strict, fuzzed; it names MANIFEST when its own checksum fails), then
+     * the signature over the very bytes parsed */
+    rc = bk_manifest_parse(text, len, m, path, err);
+    if (!rc)
+        rc = check_signature(vfs, dir, text, len, sign_pk, signed_, err);
     free(text);
-    vfs->close(f);
     return rc;
 }
 
@@ -348,13 +516,41 @@ static int check_pagemap(nq_vfs *vfs, const char *dir, const bk_manifest *m, nq_
 
 int backup_load(nq_vfs *vfs, const char *dir, int check_data, bk_manifest *m, nq_err *err)
 {
-    int rc = read_manifest(vfs, dir, m, err);
+    return backup_load_keys(vfs, dir, check_data, NULL, m, NULL, err);
+}
+
+int backup_load_keys(nq_vfs *vfs, const char *dir, int check_data, const bk_keys *keys,
+                     bk_manifest *m, int *signed_, nq_err *err)
+{
+    int rc = read_manifest_keys(vfs, dir, keys ? keys->sign_pk : NULL, signed_, m, err);
     if (rc || !check_data)
         return rc;
     if ((rc = check_pagemap(vfs, dir, m, err)))
         return rc;
     bk_in in;
-    rc = in_open(&in, vfs, dir, m, err);
+    const bk_key *kem_sk = keys ? keys->kem_sk : NULL;
+    rc = in_open(&in, vfs, dir, m, kem_sk, err);
+    if (!rc && m->enc && !kem_sk) {
+        /* without the secret key: the file as stored (size, chunk layout, SHA3-256) */
+        uint8_t *buf = malloc(IN_BUF);
+        int got = 1;
+        if (!buf)
+            rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        while (!rc && (got = in_raw(&in, buf, IN_BUF)) > 0)
+            ;
+        if (!rc && got < 0)
+            rc = got;
+        free(buf);
+        uint8_t h[BK_SHA3];
+        unsigned hl = 0;
+        if (!rc && EVP_DigestFinal_ex(in.md, h, &hl) != 1)
+            rc = nq_err_set(err, NQ_ERROR, "SHA3-256 failed (OpenSSL)");
+        if (!rc && (in.off != m->data_bytes || memcmp(h, m->data_sha3, BK_SHA3)))
+            rc = nq_err_set(err, NQ_ECORRUPT, "%s: checksum mismatch (SHA3-256 differs from "
+                            "the manifest)", in.path);
+        in_close(&in);
+        return rc;
+    }
     if (!rc)
         rc = in_header(&in);
     for (uint32_t i = 0; !rc && i < m->pages; i++) {
@@ -406,20 +602,24 @@ int nq_backup_read(nq_vfs *vfs, const char *dir, nq_backup_info *info, char *err
     nq_err err;
     nq_err_clear(&err);
     bk_manifest m;
-    int rc = read_manifest(vfs ? vfs : nq_vfs_default(), dir, &m, &err);
+    int sig = 0;
+    int rc = read_manifest_keys(vfs ? vfs : nq_vfs_default(), dir, NULL, &sig, &m, &err);
     if (rc)
         to_msg(&err, errmsg, errlen);
-    else if (info)
+    else if (info) {
         backup_info_fill(&m, info);
+        info->is_signed = sig;
+    }
     return rc;
 }
 
-static int verify_all(nq_vfs *vfs, const char *const *dirs, int n, bk_manifest *ms, nq_err *err)
+static int verify_all(nq_vfs *vfs, const char *const *dirs, int n, const bk_keys *keys,
+                      bk_manifest *ms, nq_err *err)
 {
     if (n < 1)
         return nq_err_set(err, NQ_EINVAL, "no backup given");
     for (int i = 0; i < n; i++) {
-        int rc = backup_load(vfs, dirs[i], 1, &ms[i], err);
+        int rc = backup_load_keys(vfs, dirs[i], 1, keys, &ms[i], NULL, err);
         if (rc)
             return rc;
     }
@@ -428,25 +628,64 @@ static int verify_all(nq_vfs *vfs, const char *const *dirs, int n, bk_manifest *
 
 /* The manifests of a chain (each checked against its own set-sha3) and its links; the data
  * files are checked as restore reads them. */
-static int load_chain(nq_vfs *vfs, const char *const *dirs, int n, bk_manifest *ms, nq_err *err)
+static int load_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_keys *keys,
+                      bk_manifest *ms, nq_err *err)
 {
     if (n < 1)
         return nq_err_set(err, NQ_EINVAL, "no backup given");
     for (int i = 0; i < n; i++) {
-        int rc = backup_load(vfs, dirs[i], 0, &ms[i], err);
+        int rc = backup_load_keys(vfs, dirs[i], 0, keys, &ms[i], NULL, err);
         if (rc)
             return rc;
+        if (ms[i].enc && !(keys && keys->kem_sk))
+            return nq_err_set(err, NQ_EINVAL, "%s/" BK_MANIFEST ": the backup is encrypted (to "
+                              "key %s): restoring it needs its ML-KEM-768 secret key", dirs[i],
+                              ms[i].enc_key);
     }
     return check_chain(dirs, ms, n, err);
 }
 
+/* The key files of nq_backup_keys, loaded (and wiped by keys_free). */
+typedef struct loaded_keys {
+    bk_key sign_pk, kem_sk;
+    bk_keys k;
+} loaded_keys;
+
+static int keys_load(const nq_backup_keys *in, loaded_keys *lk, nq_err *err)
+{
+    memset(lk, 0, sizeof *lk);
+    int rc = 0;
+    if (in && in->sign_pubkey && !(rc = bk_key_load(in->sign_pubkey, BK_KEY_SIGN_PUBLIC,
+                                                    &lk->sign_pk, err)))
+        lk->k.sign_pk = &lk->sign_pk;
+    if (!rc && in && in->decrypt_key &&
+        !(rc = bk_key_load(in->decrypt_key, BK_KEY_KEM_SECRET, &lk->kem_sk, err)))
+        lk->k.kem_sk = &lk->kem_sk;
+    return rc;
+}
+
+static void keys_free(loaded_keys *lk) { bk_key_wipe(&lk->kem_sk); }
+
 int nq_backup_verify(nq_vfs *vfs, const char *const *dirs, int n, char *errmsg, size_t errlen)
+{
+    return nq_backup_verify_ex(vfs, dirs, n, NULL, errmsg, errlen);
+}
+
+int nq_backup_verify_ex(nq_vfs *vfs, const char *const *dirs, int n, const nq_backup_keys *keys,
+                        char *errmsg, size_t errlen)
 {
     nq_err err;
     nq_err_clear(&err);
+    loaded_keys *lk = malloc(sizeof *lk);
     bk_manifest *ms = n > 0 ? calloc((size_t)n, sizeof *ms) : NULL;
-    int rc = n > 0 && !ms ? nq_err_set(&err, NQ_ENOMEM, "out of memory")
-                          : verify_all(vfs ? vfs : nq_vfs_default(), dirs, n, ms, &err);
+    int rc = (n > 0 && !ms) || !lk ? nq_err_set(&err, NQ_ENOMEM, "out of memory")
+                                   : keys_load(keys, lk, &err);
+    if (!rc)
+        rc = verify_all(vfs ? vfs : nq_vfs_default(), dirs, n, &lk->k, ms, &err);
+    if (lk) {
+        keys_free(lk);
+        free(lk);
+    }
     free(ms);
     if (rc)
         to_msg(&err, errmsg, errlen);
@@ -465,6 +704,7 @@ typedef struct rs_ctx {
     nq_err *err;
     uint8_t *wbuf;                  /* consecutive pages waiting to be written in one call */
     uint32_t wfirst, wn, wcap;      /* pages [wfirst, wfirst + wn); room for wcap */
+    const bk_keys *keys;            /* may be NULL */
 } rs_ctx;
 
 static int rs_flush(rs_ctx *c)
@@ -499,7 +739,7 @@ static int restore_one(rs_ctx *c, const char *dir, const bk_manifest *m)
     if (rc)
         return rc;
     bk_in in;
-    rc = in_open(&in, c->vfs, dir, m, c->err);
+    rc = in_open(&in, c->vfs, dir, m, c->keys ? c->keys->kem_sk : NULL, c->err);
     if (!rc)
         rc = in_header(&in);
     for (uint32_t i = 0; !rc && i < m->pages; i++) {
@@ -730,8 +970,8 @@ static int pitr_apply(rs_ctx *c, const bk_manifest *last, const nq_restore_opts 
 }
 
 static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_manifest *ms,
-                         const char *target, const nq_restore_opts *o, nq_restore_result *res,
-                         nq_err *err)
+                         const char *target, const nq_restore_opts *o, const bk_keys *keys,
+                         nq_restore_result *res, nq_err *err)
 {
     int flags = o->flags;
     char wal_path[4096], tmp_path[4096];
@@ -749,7 +989,7 @@ static int restore_chain(nq_vfs *vfs, const char *const *dirs, int n, const bk_m
                           "database without --force", ex ? target : wal_path);
     const bk_manifest *last = &ms[n - 1];
     rs_ctx c = {vfs, NULL, tmp_path, last->page_size, last->page_count, NULL, NULL, err,
-                NULL, 0, 0, 0};
+                NULL, 0, 0, 0, keys};
     c.wcap = (256u << 10) / last->page_size ? (256u << 10) / last->page_size : 1;
     c.wbuf = malloc((size_t)c.wcap * last->page_size);
     nq_file *old = NULL; /* the database being replaced, locked against other processes */
@@ -863,7 +1103,11 @@ done:
         vfs->close(old);
     }
     free(c.map);
+    if (c.page1)
+        crypto_wipe(c.page1, last->page_size);
     free(c.page1);
+    if (c.wbuf)
+        crypto_wipe(c.wbuf, (size_t)c.wcap * last->page_size);
     free(c.wbuf);
     return rc;
 }
@@ -872,12 +1116,19 @@ int nq_restore(nq_vfs *vfs, const char *const *dirs, int n, const char *target, 
                char *errmsg, size_t errlen)
 {
     nq_restore_opts o = {flags, NQ_UNTIL_NONE, 0, NULL};
-    return nq_restore_ex(vfs, dirs, n, target, &o, NULL, errmsg, errlen);
+    return nq_restore_keys(vfs, dirs, n, target, &o, NULL, NULL, errmsg, errlen);
 }
 
 int nq_restore_ex(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
                   const nq_restore_opts *opts, nq_restore_result *result, char *errmsg,
                   size_t errlen)
+{
+    return nq_restore_keys(vfs, dirs, n, target, opts, NULL, result, errmsg, errlen);
+}
+
+int nq_restore_keys(nq_vfs *vfs, const char *const *dirs, int n, const char *target,
+                    const nq_restore_opts *opts, const nq_backup_keys *keys,
+                    nq_restore_result *result, char *errmsg, size_t errlen)
 {
     nq_err err;
     nq_err_clear(&err);
@@ -889,16 +1140,21 @@ int nq_restore_ex(nq_vfs *vfs, const char *const *dirs, int n, const char *targe
     if (result)
         memset(result, 0, sizeof *result);
     bk_manifest *ms = n > 0 ? calloc((size_t)n, sizeof *ms) : NULL;
+    loaded_keys *lk = malloc(sizeof *lk);
     int rc;
-    if (n > 0 && !ms)
+    if ((n > 0 && !ms) || !lk)
         rc = nq_err_set(&err, NQ_ENOMEM, "out of memory");
     else if (!target || !*target)
         rc = nq_err_set(&err, NQ_EINVAL, "no target file given");
     else if (o.until_kind != NQ_UNTIL_NONE && o.until_kind != NQ_UNTIL_SEQ &&
              o.until_kind != NQ_UNTIL_TIME)
         rc = nq_err_set(&err, NQ_EINVAL, "unknown until_kind %d", o.until_kind);
-    else if (!(rc = load_chain(vfs, dirs, n, ms, &err)))
-        rc = restore_chain(vfs, dirs, n, ms, target, &o, result, &err);
+    else if (!(rc = keys_load(keys, lk, &err)) && !(rc = load_chain(vfs, dirs, n, &lk->k, ms, &err)))
+        rc = restore_chain(vfs, dirs, n, ms, target, &o, &lk->k, result, &err);
+    if (lk) {
+        keys_free(lk);
+        free(lk);
+    }
     free(ms);
     if (rc)
         to_msg(&err, errmsg, errlen);

@@ -4,10 +4,12 @@
 # subdirectories; verify and restore by the last backup alone (the chain is found) and by an
 # explicit list; the restored database holds the data and passes `nqdb check`; an existing
 # target refused without --force; a flipped byte, a missing file and a chain with a gap refused
-# naming the file (exit 1); a zstd-compressed backup in the chain; --encrypt answers "not
-# supported yet" (exit 2); point-in-time recovery: a database written with NQDB_ARCHIVE, its
+# naming the file (exit 1); a zstd-compressed backup in the chain; point-in-time recovery: a database written with NQDB_ARCHIVE, its
 # archive verified, restored --until a commit and --until a time, refused beyond the archive's
 # end, before the backup, without an archive and with a damaged segment (naming it).
+# backup keygen, signed and encrypted backups (verify and restore with and without keys, a
+# removed or changed signature, a flipped byte in an encrypted file, the wrong keys, a secret
+# key readable by others, no plaintext stored).
 # The arguments are the command that runs nqdb (with an emulator in front for cross builds).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -87,8 +89,8 @@ expect_rc "restore through a compressed backup" 0
 run $NQ sql "$T/r5.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
 expect_out "restored data through zstd" "x,b,c,d"
 run $NQ backup "$DB" "$B" --encrypt
-expect_rc "--encrypt not built" 2
-expect_err "--encrypt says not supported yet" "not supported yet"
+expect_rc "--encrypt without a key file refused" 2
+expect_err "--encrypt names the key it needs" "backup-kem.pub"
 run $NQ restore "$B/0001-full" "$T/r4.db" --until 2026-01-01T00:00:00Z --archive "$T/no-archive"
 expect_rc "--until before the backup refused" 1
 expect_err "--until before the backup: says so" "older backup chain"
@@ -210,5 +212,71 @@ run $NQ restore "$PB/0002-full" "$T/p7.db" --until $((B2SEQ + 1))
 expect_rc "restore --until after pruning" 0
 run $NQ sql "$T/p7.db" "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)" --format csv
 expect_out "after pruning: the commit after the kept backup" "\"b,c,d,e\""
+
+# signed and encrypted backups (docs/backup.md "Keys", "Signed backups", "Encrypted backups")
+K=$T/keys S=$T/sb SDB=$T/s.db
+run $NQ backup keygen "$K"
+expect_rc "backup keygen" 0
+[ "$(stat -c %a "$K/backup-sign.key")" = 600 ] && ok "signing key mode 600" || bad "signing key mode" "$(stat -c %a "$K/backup-sign.key")"
+[ "$(stat -c %a "$K/backup-kem.key")" = 600 ] && ok "kem key mode 600" || bad "kem key mode" "$(stat -c %a "$K/backup-kem.key")"
+run $NQ backup keygen "$K"
+expect_rc "keygen never overwrites" 2
+expect_err "keygen names the existing file" "backup-sign.key: exists already"
+run $NQ sql "$SDB" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('SECRET-PLAINTEXT-1'), ('SECRET-PLAINTEXT-2')"
+run $NQ backup "$SDB" "$S" --sign "$K/backup-sign.key"
+expect_rc "signed full backup" 0
+expect_out "says signed" "0001-full: full backup .*, signed"
+run $NQ sql "$SDB" "INSERT INTO t(v) VALUES ('SECRET-PLAINTEXT-3')"
+run $NQ backup "$SDB" "$S" --incremental --compress --sign "$K/backup-sign.key" --encrypt "$K/backup-kem.pub"
+expect_rc "signed, encrypted, compressed incremental" 0
+expect_out "says encrypted" "0002-incremental: incremental backup .*zstd, encrypted to key"
+[ -f "$S/0002-incremental/pages.dat.zst.enc" ] && ok "encrypted data file" || bad "encrypted data file" "$(ls "$S/0002-incremental")"
+grep -rq SECRET-PLAINTEXT "$S/0002-incremental" && bad "no plaintext in the encrypted backup" "found" || ok "no plaintext in the encrypted backup"
+run $NQ verify "$S/0002-incremental"
+expect_rc "verify without keys" 0
+expect_out "verify says the signature was not checked" "signature not checked"
+expect_out "verify says the pages inside were not checked" "not checked (give --key)"
+run $NQ verify "$S/0002-incremental" --pubkey "$K/backup-sign.pub" --key "$K/backup-kem.key"
+expect_rc "verify with both keys" 0
+expect_out "verify says the signatures were checked" "ML-DSA-65, checked"
+run $NQ restore "$S/0002-incremental" "$T/s1.db"
+expect_rc "restore of an encrypted backup without the key refused" 1
+expect_err "says it needs the secret key" "needs its ML-KEM-768 secret key"
+run $NQ restore "$S/0002-incremental" "$T/s1.db" --pubkey "$K/backup-sign.pub" --key "$K/backup-kem.key"
+expect_rc "restore with both keys" 0
+run $NQ sql "$T/s1.db" "SELECT count(*) FROM t" --format csv
+expect_out "restored through the encrypted backup" "^3"
+cp "$S/0002-incremental/MANIFEST.sig" "$T/sig"
+rm "$S/0002-incremental/MANIFEST.sig"
+run $NQ verify "$S/0002-incremental" --pubkey "$K/backup-sign.pub"
+expect_rc "a removed signature refused" 1
+expect_err "names the signature file" "0002-incremental/MANIFEST.sig: missing"
+cp "$T/sig" "$S/0002-incremental/MANIFEST.sig"
+sed -i 's/^signature 0/signature 1/; t; s/^signature ./signature 0/' "$S/0002-incremental/MANIFEST.sig"
+run $NQ restore "$S/0002-incremental" "$T/s2.db" --pubkey "$K/backup-sign.pub" --key "$K/backup-kem.key"
+expect_rc "a changed signature refused" 1
+expect_err "names the signature file" "0002-incremental/MANIFEST.sig"
+cp "$T/sig" "$S/0002-incremental/MANIFEST.sig"
+b=$(od -An -tx1 -j40 -N1 "$S/0002-incremental/pages.dat.zst.enc" | tr -d ' ')
+[ "$b" = 5a ] && c=Y || c=Z # always another byte
+printf "$c" | dd of="$S/0002-incremental/pages.dat.zst.enc" bs=1 seek=40 conv=notrunc 2>/dev/null
+run $NQ restore "$S/0002-incremental" "$T/s3.db" --key "$K/backup-kem.key"
+expect_rc "a flipped byte in an encrypted file refused" 1
+expect_err "names the data file" "0002-incremental/pages.dat.zst.enc"
+[ -e "$T/s3.db" ] && bad "refused restore leaves no target" "s3.db exists" || ok "refused restore leaves no target"
+run $NQ backup keygen "$T/keys2"
+run $NQ restore "$S/0001-full" "$S/0002-incremental" "$T/s4.db" --key "$T/keys2/backup-kem.key"
+expect_rc "the wrong secret key refused" 1
+expect_err "says which key it needs" "encrypted to key"
+run $NQ verify "$S/0001-full" --pubkey "$T/keys2/backup-sign.pub"
+expect_rc "another signer's public key refused" 1
+expect_err "says who signed" "signed by key"
+run $NQ verify "$S/0001-full" --pubkey "$K/backup-kem.pub"
+expect_rc "a key of the wrong type refused" 1
+expect_err "names the key file and its type" "backup-kem.pub: is an ML-KEM-768 public key"
+chmod 644 "$K/backup-sign.key"
+run $NQ backup "$SDB" "$S" --sign "$K/backup-sign.key"
+expect_rc "a secret key readable by others refused" 2
+expect_err "says chmod 600" "chmod 600"
 
 cli_finish

@@ -7,6 +7,9 @@
  * the bytes before that line, so the fuzzer gets past the checksum and reaches the field
  * checks behind it (without this only the committed seeds would ever parse).
  *
+ * The corpus holds manifests of every format, also of encrypted backups (format 3, with the
+ * "encryption" line) and of signed ones (the manifest of a signed backup is an ordinary one).
+ *
  * Checks, beyond "no crash, no leak, no read out of bounds":
  *  - bk_manifest_parse returns 0 or a valid NQ_E* code, with a message naming the file;
  *  - what parses formats back to exactly the input text (the format is canonical: one text per
@@ -56,12 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc) {
         FUZZ_CHECK(rc < 0 && strncmp(err.msg, "fuzz/MANIFEST", 13) == 0);
     } else {
-        FUZZ_CHECK(m.version >= BK_FORMAT_MIN && m.version <= BK_FORMAT_VERSION);
+        FUZZ_CHECK(m.version >= BK_FORMAT_MIN && m.version <= BK_FORMAT_MAX);
+        FUZZ_CHECK(m.enc == (m.version >= BK_FORMAT_ENC));
+        if (m.enc)
+            FUZZ_CHECK(m.enc_chunk >= 4096 && strlen(m.enc_key) == BK_FP_HEX &&
+                       m.data_bytes >= BK_ENC_HEADER + BK_ENC_TAG);
         FUZZ_CHECK(m.kind >= NQ_BACKUP_FULL && m.kind <= NQ_BACKUP_DIFFERENTIAL);
         FUZZ_CHECK(m.pages <= m.page_count && m.page_count >= 1);
         FUZZ_CHECK(m.parent_seq <= m.commit_seq);
-        FUZZ_CHECK(m.zstd ? m.data_bytes > 0
-                          : m.data_bytes == BK_DATA_HEADER + (uint64_t)m.pages * (4 + m.page_size));
+        FUZZ_CHECK(m.enc || (m.zstd ? m.data_bytes > 0
+                                    : m.data_bytes == BK_DATA_HEADER +
+                                                          (uint64_t)m.pages * (4 + m.page_size)));
         if (m.kind == NQ_BACKUP_FULL)
             FUZZ_CHECK(!strcmp(m.base_id, m.backup_id) && !m.parent_id[0] &&
                        m.pages == m.page_count);
