@@ -14,7 +14,12 @@
  *   backupz  the same with NQ_BACKUP_COMPRESS (zstd level 1);
  *   restore  nq_restore into a fresh file (verifies while it writes, syncs, renames), from the
  *            plain and from the compressed backup;
- *   incr     an incremental backup after 1% of the keys were rewritten.
+ *   incr     an incremental backup after 1% of the keys were rewritten;
+ *   signed   nq_backup_ex, full, signed (ML-DSA-65 over the manifest), and its restore with the
+ *            public key (nq_restore_keys);
+ *   enc      full, encrypted (ML-KEM-768 + AES-256-GCM in 1 MiB chunks), plain and zstd; verify
+ *            with the secret key (decrypts everything); restore with it (keys from
+ *            nq_backup_keygen, made once).
  * MB/s is database bytes per second; the ratio is to the plain copy (higher is better).
  * Every file is in the page cache (just written or read): this measures the CPU and syscall
  * cost of each way, not the disk, and the load average is printed with the results.
@@ -280,6 +285,24 @@ int main(int argc, char **argv)
            *tr = calloc((size_t)reps, sizeof *tr), *ti = calloc((size_t)reps, sizeof *ti),
            *tbz = calloc((size_t)reps, sizeof *tbz), *trz = calloc((size_t)reps, sizeof *trz);
     int have_zstd = system("zstd --version > /dev/null 2>&1") == 0;
+    /* signed and encrypted backups: keys made once; times per rep */
+    char kdir[4200], ksign[4300], kpub[4300], kkem[4300], kkey[4300];
+    snprintf(kdir, sizeof kdir, "%s/keys", base);
+    snprintf(ksign, sizeof ksign, "%s/backup-sign.key", kdir);
+    snprintf(kpub, sizeof kpub, "%s/backup-sign.pub", kdir);
+    snprintf(kkem, sizeof kkem, "%s/backup-kem.pub", kdir);
+    snprintf(kkey, sizeof kkey, "%s/backup-kem.key", kdir);
+    {
+        char msg[600];
+        if (nq_backup_keygen(kdir, msg, sizeof msg)) {
+            fprintf(stderr, "keygen: %s\n", msg);
+            return 1;
+        }
+    }
+    double *tsg = calloc((size_t)reps, sizeof *tsg), *trs = calloc((size_t)reps, sizeof *trs),
+           *te = calloc((size_t)reps, sizeof *te), *tez = calloc((size_t)reps, sizeof *tez),
+           *tve = calloc((size_t)reps, sizeof *tve), *tre = calloc((size_t)reps, sizeof *tre);
+    uint64_t enc_bytes = 0;
     uint64_t zbytes = 0, incr_bytes = 0, incr_pages = 0, backup_bytes = 0, backupz_bytes = 0;
     for (int rep = 0; rep < reps; rep++) {
         bu_flush_fs(base);
@@ -352,6 +375,44 @@ int main(int argc, char **argv)
         incr_pages = info.pages;
         bu_rm_rf(full);
         bu_rm_rf(inc);
+
+        /* signed; encrypted; encrypted + zstd (each a full backup of the same database) */
+        const char *what[3] = {"signed", "enc", "encz"};
+        for (int w = 0; w < 3; w++) {
+            char d[4200];
+            snprintf(d, sizeof d, "%s/%s%d", base, what[w], rep);
+            mkdir(d, 0755);
+            nq_backup_options bo = {NQ_BACKUP_FULL | (w == 2 ? NQ_BACKUP_COMPRESS : 0),
+                                    w == 0 ? ksign : NULL, w ? kkem : NULL};
+            bu_flush_fs(base);
+            t0 = bu_now();
+            if (nq_backup_ex(db, d, NULL, &bo, &info))
+                die("signed/encrypted backup", db);
+            (w == 0 ? tsg : w == 1 ? te : tez)[rep] = bu_now() - t0;
+            if (w == 1)
+                enc_bytes = info.data_bytes;
+            const char *ed[1] = {d};
+            nq_backup_keys bk = {w == 0 ? kpub : NULL, w ? kkey : NULL};
+            if (w == 1) {
+                t0 = bu_now();
+                if (nq_backup_verify_ex(NULL, ed, 1, &bk, msg, sizeof msg)) {
+                    fprintf(stderr, "verify: %s\n", msg);
+                    return 1;
+                }
+                tve[rep] = bu_now() - t0;
+            }
+            if (w < 2) {
+                unlink(tmp);
+                bu_flush_fs(base);
+                t0 = bu_now();
+                if (nq_restore_keys(NULL, ed, 1, tmp, NULL, &bk, NULL, msg, sizeof msg)) {
+                    fprintf(stderr, "restore: %s\n", msg);
+                    return 1;
+                }
+                (w == 0 ? trs : tre)[rep] = bu_now() - t0;
+            }
+            bu_rm_rf(d);
+        }
     }
     double c = bu_median(tc, reps), b = bu_median(tb, reps), v = bu_median(tv, reps),
            r = bu_median(tr, reps), in = bu_median(ti, reps);
@@ -376,6 +437,26 @@ int main(int argc, char **argv)
     printf("%-34s %10.3f %10.1f %11.2fx   (%llu pages, %.1f MB, after 1%% of keys changed)\n",
            "nq_backup, incremental", in, mbytes / in, c / in, (unsigned long long)incr_pages,
            (double)incr_bytes / 1e6);
+    double sg = bu_median(tsg, reps), rsg = bu_median(trs, reps), e = bu_median(te, reps),
+           ez = bu_median(tez, reps), ve = bu_median(tve, reps), re = bu_median(tre, reps);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the plain backup)\n", "nq_backup_ex, full, signed",
+           sg, mbytes / sg, c / sg, b / sg);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the plain backup; %.1f MB)\n",
+           "nq_backup_ex, full, encrypted", e, mbytes / e, c / e, b / e, (double)enc_bytes / 1e6);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the zstd backup)\n",
+           "nq_backup_ex, full, zstd+encrypted", ez, mbytes / ez, c / ez, bz / ez);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the plain verify)\n",
+           "nq_backup_verify_ex, encrypted+key", ve, mbytes / ve, c / ve, v / ve);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the plain restore)\n",
+           "nq_restore_keys, signed (--pubkey)", rsg, mbytes / rsg, c / rsg, r / rsg);
+    printf("%-34s %10.3f %10.1f %11.2fx   (%.2fx the plain restore)\n",
+           "nq_restore_keys, encrypted (--key)", re, mbytes / re, c / re, r / re);
+    free(tsg);
+    free(trs);
+    free(te);
+    free(tez);
+    free(tve);
+    free(tre);
 
     double took_b, took_q;
     double with = reader_rate(db, nkeys, reps, 0, base, &took_b);

@@ -170,14 +170,16 @@ static int backup_list(int argc, char **argv)
             printf("%s\n {\"name\": \"%s\", \"kind\": \"%s\", \"backup_id\": \"%s\", "
                    "\"parent_id\": \"%s\", \"database_id\": \"%s\", \"created\": \"%s\", "
                    "\"commit\": %llu, \"pages\": %u, \"page_count\": %u, \"bytes\": %llu, "
-                   "\"compressed\": %s}",
+                   "\"compressed\": %s, \"encrypted\": %s, \"signed\": %s}",
                    i ? "," : "", es[i].name, kind_name(b->kind), b->backup_id, b->parent_id,
                    b->database_id, b->created, (unsigned long long)b->commit_seq, b->pages,
-                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? "true" : "false");
+                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? "true" : "false",
+                   b->encrypted ? "true" : "false", b->is_signed ? "true" : "false");
         else
-            printf("%-20s %-12s %s  commit %-8llu %u of %u pages, %llu bytes%s\n", es[i].name,
+            printf("%-20s %-12s %s  commit %-8llu %u of %u pages, %llu bytes%s%s%s\n", es[i].name,
                    kind_name(b->kind), b->created, (unsigned long long)b->commit_seq, b->pages,
-                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? " (zstd)" : "");
+                   b->page_count, (unsigned long long)b->data_bytes, b->compressed ? " (zstd)" : "",
+                   b->encrypted ? " (encrypted)" : "", b->is_signed ? " (signed)" : "");
     }
     if (json)
         printf("%s]\n", n ? "\n" : "");

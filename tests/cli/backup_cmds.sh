@@ -232,6 +232,8 @@ expect_rc "signed, encrypted, compressed incremental" 0
 expect_out "says encrypted" "0002-incremental: incremental backup .*zstd, encrypted to key"
 [ -f "$S/0002-incremental/pages.dat.zst.enc" ] && ok "encrypted data file" || bad "encrypted data file" "$(ls "$S/0002-incremental")"
 grep -rq SECRET-PLAINTEXT "$S/0002-incremental" && bad "no plaintext in the encrypted backup" "found" || ok "no plaintext in the encrypted backup"
+run $NQ backup list "$S" --json
+expect_out "list --json says encrypted and signed" '"encrypted": true, "signed": true'
 run $NQ verify "$S/0002-incremental"
 expect_rc "verify without keys" 0
 expect_out "verify says the signature was not checked" "signature not checked"
