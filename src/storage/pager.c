@@ -902,6 +902,11 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
         }
     }
     uint32_t target = p->mx_durable;
+    /* After an archiving failure, automatic checkpoints wait for another checkpoint's worth
+     * of frames before trying again; copying into the file meanwhile would cost a sync of the
+     * database per commit and could not restart the log anyway. */
+    if (!wait_readers && p->archive_failed && target < p->archive_retry_at)
+        return 0;
     struct timespec dl;
     deadline_after(&dl, wait_readers ? wait_readers : 0);
     while (readers_older_than(p, target)) {
@@ -944,8 +949,6 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
          * runs under p->mu, so no reader can start on the frames meanwhile; a failure keeps
          * the log (it grows) and is reported, and automatic checkpoints try again only after
          * another checkpoint's worth of frames. */
-        if (!wait_readers && target < p->archive_retry_at)
-            return 0;
         uint64_t t0 = mono_ns();
         arc_seg seg;
         nq_err e;
