@@ -34,7 +34,7 @@
 /* ---- options ------------------------------------------------------------------------------ */
 
 typedef struct opts {
-    const char *data, *config, *name, *output, *perms, *format;
+    const char *data, *config, *name, *output, *perms, *format, *algorithm;
     long expiry_hours, rate_limit;
     int yes, password_stdin, help;
     const char *pos[4];
@@ -43,7 +43,8 @@ typedef struct opts {
 
 /* Which options a command takes: a string of letters. d=--data c=--config n=--name
  * e=--expiry-hours o=--output p=--permissions r=--rate-limit f=--format y=--yes
- * s=--password-stdin k=--key (key revoke: the key or id, like the positional argument).
+ * s=--password-stdin k=--key (key revoke: the key or id, like the positional argument)
+ * a=--algorithm (generate-jwt-secret: HS256, ML-DSA-65, ML-DSA-87).
  * The short forms are upstream's (neuroquantum-api init -n -e -o -y, key create -n -p -e -r -o,
  * key revoke -k, global -c), so scripts written for it keep working. */
 static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, int maxpos,
@@ -61,7 +62,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
                  {'o', "--output", "-o", 1},       {'p', "--permissions", "-p", 1},
                  {'r', "--rate-limit", "-r", 1},   {'f', "--format", NULL, 1},
                  {'y', "--yes", "-y", 0},          {'s', "--password-stdin", NULL, 0},
-                 {'k', "--key", "-k", 1}};
+                 {'k', "--key", "-k", 1},          {'a', "--algorithm", NULL, 1}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -111,6 +112,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
         case 'o': o->output = val; break;
         case 'p': o->perms = val; break;
         case 'f': o->format = val; break;
+        case 'a': o->algorithm = val; break;
         case 'y': o->yes = 1; break;
         case 's': o->password_stdin = 1; break;
         case 'k':
@@ -308,7 +310,8 @@ static void init_usage(FILE *out)
             "                 [--output FILE] [--yes]\n"
             "\n"
             "First-time setup of a data directory: creates it (mode 700) with auth.key and\n"
-            "jwt.secret, and creates the first admin API key (all six permissions, 10000\n"
+            "jwt.secret (and, when the configuration sets jwt.algorithm = ML-DSA-65 or\n"
+            "ML-DSA-87, the token key pair jwt-mldsa65.key/.pub), and creates the first admin API key (all six permissions, 10000\n"
             "requests/hour). Refused once an admin key that is neither revoked nor expired\n"
             "exists. The key is printed once, or with --output written to FILE (mode 600) as\n"
             "NEUROQUANTUM_API_KEY=... and not printed.\n"
@@ -361,6 +364,28 @@ int cmd_init(int argc, char **argv)
     }
     memset(secret, 0, len);
     free(secret);
+    /* jwt.algorithm ML-DSA-65/87 in the configuration: its key pair too (else serve makes it) */
+    server_config cfg;
+    if (cfg_load(&cfg, o.config, err, sizeof err) == 0) {
+        int level = !strcmp(cfg.jwt.algorithm, "ML-DSA-65") ? 65
+                    : !strcmp(cfg.jwt.algorithm, "ML-DSA-87") ? 87 : 0;
+        uint8_t *sk, *pk;
+        size_t skl, pkl;
+        if (level && auth_load_jwt_mldsa(dir, level, AUTH_MLDSA_LOAD_OR_CREATE, &sk, &skl, &pk,
+                                         &pkl, err, sizeof err) != 0) {
+            fprintf(stderr, "nqdb init: %s\n", err);
+            cfg_free(&cfg);
+            auth_close(s);
+            free(dir);
+            return EXIT_ERROR;
+        }
+        if (level) {
+            memset(sk, 0, skl);
+            free(sk);
+            free(pk);
+        }
+    }
+    cfg_free(&cfg);
     long hours = o.expiry_hours < 0 ? 8760 : o.expiry_hours;
     if (hours == 0) {
         fprintf(stderr, "nqdb init: --expiry-hours must be at least 1\n");
@@ -377,14 +402,52 @@ int cmd_init(int argc, char **argv)
 
 /* ---- nqdb generate-jwt-secret ---------------------------------------------------------------- */
 
+/* `generate-jwt-secret --algorithm ML-DSA-65|87`: the key pair in the data directory. */
+static int make_mldsa_pair(const opts *o, int level)
+{
+    const char *cmd = "generate-jwt-secret";
+    if (o->output) {
+        fprintf(stderr, "nqdb %s: --output is for HS256 secrets; an ML-DSA key pair is written "
+                        "into the data directory (--data DIR)\n", cmd);
+        return EXIT_ERROR;
+    }
+    char *dir;
+    int rc = data_dir(cmd, o, &dir);
+    if (rc)
+        return rc;
+    uint8_t *sk, *pk;
+    size_t skl, pkl;
+    char err[700];
+    if (auth_load_jwt_mldsa(dir, level, AUTH_MLDSA_CREATE, &sk, &skl, &pk, &pkl, err,
+                            sizeof err) != 0) {
+        fprintf(stderr, "nqdb %s: %s\n", cmd, err);
+        free(dir);
+        return EXIT_ERROR;
+    }
+    memset(sk, 0, skl);
+    free(sk);
+    free(pk);
+    printf("ML-DSA-%d token key pair created in %s:\n"
+           "  jwt-mldsa%d.key   the signing key (32-byte seed, mode 600): back it up, never share it\n"
+           "  jwt-mldsa%d.pub   the verification key (%zu bytes, FIPS 204 encoding): give it to\n"
+           "                    whoever verifies the server's tokens\n"
+           "Use it with this configuration:\n"
+           "[jwt]\nalgorithm = \"ML-DSA-%d\"\n",
+           level, dir, level, level, pkl, level);
+    free(dir);
+    return 0;
+}
+
 int cmd_generate_jwt_secret(int argc, char **argv)
 {
     opts o;
-    int rc = parse_opts("generate-jwt-secret", argc, argv, "o", 0, &o);
+    int rc = parse_opts("generate-jwt-secret", argc, argv, "oadc", 0, &o);
     if (rc)
         return rc;
     if (o.help) {
         printf("usage: nqdb generate-jwt-secret [--output FILE]\n"
+               "       nqdb generate-jwt-secret --algorithm ML-DSA-65|ML-DSA-87 [--data DIR]\n"
+               "                                [--config FILE]\n"
                "\n"
                "Prints a new JWT signing secret (64 random bytes, standard base64: 88\n"
                "characters) as a configuration snippet:\n"
@@ -392,8 +455,28 @@ int cmd_generate_jwt_secret(int argc, char **argv)
                "  secret = \"...\"\n"
                "With --output the snippet goes to FILE (mode 600) instead. The secret can also\n"
                "be given as NEUROQUANTUM_JWT_SECRET. Without any, `nqdb serve` uses the\n"
-               "data directory's jwt.secret (made by `nqdb init`).\n");
+               "data directory's jwt.secret (made by `nqdb init`).\n"
+               "\n"
+               "--algorithm ML-DSA-65 (or ML-DSA-87) instead creates the post-quantum token\n"
+               "signing key pair in the data directory (as for `nqdb key`): jwt-mldsa65.key\n"
+               "(mode 600) and jwt-mldsa65.pub (the verification key for third parties),\n"
+               "used by `nqdb serve` with jwt.algorithm = \"ML-DSA-65\". Refused when a key\n"
+               "exists (rotation: docs/authentication.md). --algorithm HS256 is the default.\n");
         return 0;
+    }
+    if (o.algorithm && strcmp(o.algorithm, "HS256") != 0) {
+        int level = !strcmp(o.algorithm, "ML-DSA-65") ? 65 : !strcmp(o.algorithm, "ML-DSA-87") ? 87 : 0;
+        if (!level) {
+            fprintf(stderr, "nqdb generate-jwt-secret: --algorithm must be HS256, ML-DSA-65 or "
+                            "ML-DSA-87, got \"%s\"\n", o.algorithm);
+            return EXIT_ERROR;
+        }
+        return make_mldsa_pair(&o, level);
+    }
+    if (o.data || o.config) {
+        fprintf(stderr, "nqdb generate-jwt-secret: --data and --config go with --algorithm "
+                        "ML-DSA-65|ML-DSA-87 (an HS256 secret is only printed)\n");
+        return EXIT_ERROR;
     }
     char b64[89];
     if (auth_random_secret_b64(b64, sizeof b64) != 0) {

@@ -8,6 +8,9 @@
  *   auth.key    32 random bytes (mode 0600): the HMAC-SHA256 key of the API-key hashes
  *   jwt.secret  64 random bytes in base64 (mode 0600): the HS256 key when the configuration
  *               gives none (auth_load_jwt_secret)
+ *   jwt-mldsa65.key, jwt-mldsa87.key   the 32-byte seed of the ML-DSA signing key (mode 0600)
+ *   jwt-mldsa65.pub, jwt-mldsa87.pub   its public key, FIPS 204 encoding (mode 0644): what a
+ *               third party needs to verify tokens (auth_load_jwt_mldsa)
  *
  * API keys are "nqdb_" + 32 lowercase hex characters (128 random bits). Only
  * HMAC-SHA256(auth.key, key) is stored, with a public id (the first 8 hex characters after the
@@ -64,11 +67,16 @@ typedef struct auth_key_info {
 } auth_key_info;
 
 typedef struct auth_jwt_config {
-    const unsigned char *secret;
+    const unsigned char *secret; /* the HS256 key (also loaded when ML-DSA signs) */
     size_t secret_len;
     unsigned lifetime_s;         /* access tokens (jwt.expiration_hours * 3600) */
     unsigned refresh_lifetime_s; /* refresh tokens (jwt.refresh_expiration_hours * 3600) */
     const char *issuer, *audience; /* NULL or "": not set, not checked */
+    /* jwt.algorithm ML-DSA-65 / ML-DSA-87: mldsa_level 65 or 87 and the key pair of
+     * auth_load_jwt_mldsa (expanded secret key, public key); mldsa_level 0 = HS256 */
+    int mldsa_level;
+    const uint8_t *mldsa_sk, *mldsa_pk;
+    size_t mldsa_sk_len, mldsa_pk_len;
 } auth_jwt_config;
 
 typedef struct auth_tokens {
@@ -144,7 +152,13 @@ int auth_refresh(auth_store *s, const char *refresh_token, const auth_jwt_config
  * token's exp, across restarts. NQ_ENOTFOUND if a refresh token was given and is unknown (the
  * jti is revoked anyway). */
 int auth_logout(auth_store *s, const char *refresh_token, const identity *access);
-/* Check an access token: signature, alg HS256, exp (60 s leeway), iss/aud, jti not revoked,
+/* Sign access-token claims with the configured algorithm (jc->mldsa_level: ML-DSA, else
+ * HS256); *out is malloc'd. For other issuers of tokens (the EEG verification). */
+struct jwt_hs256_claims;
+int auth_jwt_encode(const auth_jwt_config *jc, const struct jwt_hs256_claims *c, char **out,
+                    char *err, size_t errlen);
+/* Check an access token: signature, alg exactly the configured one (HS256, ML-DSA-65 or
+ * ML-DSA-87; any other is refused), exp (60 s leeway), iss/aud, jti not revoked,
  * user still present and enabled. 0 with *out (kind ID_JWT, perms = the token's permissions
  * that the user still has), or NQ_EINVAL with the reason in err. */
 int auth_jwt_check(auth_store *s, const char *token, const auth_jwt_config *jc, identity *out,
@@ -160,6 +174,20 @@ int auth_load_jwt_secret(const char *data_dir, const char *configured_secret,
  * memory m_cost_kib 1024..4194304 KiB, t_cost 1..64 passes, lanes 1..16. 0 or NQ_EINVAL. */
 int auth_set_argon2(auth_store *s, uint32_t m_cost_kib, uint32_t t_cost, uint32_t lanes,
                     char *err, size_t errlen);
+/* The ML-DSA token signing key of data_dir for level 65 or 87: jwt-mldsaNN.key holds the 32-byte
+ * seed ξ of ML-DSA.KeyGen_internal (FIPS 204 §6.1), mode 0600; jwt-mldsaNN.pub the public key
+ * (mldsa_pk_bytes), mode 0644. mode: AUTH_MLDSA_LOAD (both must be there, else NQ_ENOTFOUND
+ * naming the command that makes them), AUTH_MLDSA_LOAD_OR_CREATE (a fresh pair when neither
+ * exists), AUTH_MLDSA_CREATE (a fresh pair; NQ_EEXIST if a key is there). The .pub is
+ * rewritten from the key when absent and must match it when present (NQ_ECORRUPT); a .pub
+ * without its key is NQ_ENOTFOUND, never silently replaced. *sk (mldsa_sk_bytes, expanded)
+ * and *pk are malloc'd; the caller wipes and frees *sk. */
+#define AUTH_MLDSA_LOAD 0
+#define AUTH_MLDSA_LOAD_OR_CREATE 1
+#define AUTH_MLDSA_CREATE 2
+int auth_load_jwt_mldsa(const char *data_dir, int level, int mode, uint8_t **sk, size_t *sklen,
+                        uint8_t **pk, size_t *pklen, char *err, size_t errlen);
+
 /* Tests only: cheaper Argon2 parameters (t passes, m KiB) and a fake clock (NULL = time()). */
 void auth_set_argon2_params(auth_store *s, uint32_t t_cost, uint32_t m_cost_kib);
 void auth_set_clock(auth_store *s, int64_t (*now)(void *arg), void *arg);

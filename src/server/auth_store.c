@@ -1,7 +1,7 @@
 /*
  * auth_store.c — opening and closing the credential store (auth.h): the data directory,
  * auth.key, the auth.db schema, the SQL helpers the other auth_*.c files use, flushing, the
- * JWT secret file, and small shared helpers (permission lists, hex, time text).
+ * JWT secret file, the ML-DSA token key files, and small shared helpers (permission lists, hex, time text).
  *
  * auth.key guards every API-key hash: without it no stored key can be checked. So auth.db
  * records a fingerprint of it (meta 'auth_key_check' = HMAC(auth.key, "nqdb auth.key check")),
@@ -9,6 +9,8 @@
  * a new one and invalidating every key.
  */
 #include "auth_int.h"
+
+#include "mldsa.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,10 +333,17 @@ static ssize_t read_small(const char *path, unsigned char *buf, size_t cap)
 
 /* Create path with mode 0600 holding exactly n bytes, only if it does not exist (O_EXCL), and
  * make it durable (file and directory synced). 0, NQ_EEXIST, or NQ_EIO with err. */
-static int create_secret_file(const char *path, const void *p, size_t n, char *err,
-                              size_t errlen)
+static int create_file_mode(const char *path, const void *p, size_t n, mode_t mode, char *err,
+                            size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0 && fchmod(fd, mode) != 0) { /* whatever the umask */
+        int e = errno;
+        close(fd);
+        unlink(path);
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+        return NQ_EIO;
+    }
     if (fd < 0) {
         if (errno == EEXIST)
             return NQ_EEXIST;
@@ -361,6 +370,12 @@ static int create_secret_file(const char *path, const void *p, size_t n, char *e
     nq_vfs *vfs = nq_vfs_default();
     vfs->sync_dir(vfs, path);
     return 0;
+}
+
+static int create_secret_file(const char *path, const void *p, size_t n, char *err,
+                              size_t errlen)
+{
+    return create_file_mode(path, p, n, 0600, err, errlen);
 }
 
 static void key_check_value(const unsigned char key[32], char out[65])
@@ -678,5 +693,132 @@ int auth_load_jwt_secret(const char *data_dir, const char *configured_secret,
         break;
     }
     free(path);
+    return rc;
+}
+
+/* ---- the ML-DSA token key ------------------------------------------------------------------- */
+
+int auth_load_jwt_mldsa(const char *data_dir, int level, int mode, uint8_t **sk, size_t *sklen,
+                        uint8_t **pk, size_t *pklen, char *err, size_t errlen)
+{
+    *sk = *pk = NULL;
+    *sklen = *pklen = 0;
+    if (level != 65 && level != 87) {
+        snprintf(err, errlen, "ML-DSA token keys are ML-DSA-65 or ML-DSA-87, not level %d", level);
+        return NQ_EINVAL;
+    }
+    int rc = make_dir(data_dir, err, errlen);
+    if (rc)
+        return rc;
+    char kname[32], pname[32];
+    snprintf(kname, sizeof kname, "jwt-mldsa%d.key", level);
+    snprintf(pname, sizeof pname, "jwt-mldsa%d.pub", level);
+    char *kpath = path_join(data_dir, kname), *ppath = path_join(data_dir, pname);
+    size_t pkn = mldsa_pk_bytes(level), skn = mldsa_sk_bytes(level);
+    uint8_t *pkb = malloc(pkn), *skb = malloc(skn), *fb = malloc(pkn + 1);
+    uint8_t seed[MLDSA_SEED_BYTES + 1];
+    if (!kpath || !ppath || !pkb || !skb || !fb) {
+        snprintf(err, errlen, "out of memory");
+        rc = NQ_ENOMEM;
+        goto out;
+    }
+    for (int attempt = 0;; attempt++) {
+        ssize_t n = read_small(kpath, seed, sizeof seed);
+        if (n < 0 && errno == ENOENT && mode != AUTH_MLDSA_LOAD && attempt == 0) {
+            struct stat sb;
+            if (stat(ppath, &sb) == 0) {
+                snprintf(err, errlen,
+                         "%s exists without its signing key %s: restore the key from a backup, "
+                         "or remove the .pub to make a new pair (tokens signed before then stop "
+                         "verifying, and verifiers need the new .pub)",
+                         ppath, kpath);
+                rc = NQ_ENOTFOUND;
+                goto out;
+            }
+            if (auth_random(seed, MLDSA_SEED_BYTES) != 0) {
+                snprintf(err, errlen, "the random number generator failed");
+                rc = NQ_ERROR;
+                goto out;
+            }
+            rc = create_secret_file(kpath, seed, MLDSA_SEED_BYTES, err, errlen);
+            OPENSSL_cleanse(seed, sizeof seed);
+            if (rc && rc != NQ_EEXIST)
+                goto out;
+            if (rc == 0)
+                mode = AUTH_MLDSA_LOAD_OR_CREATE; /* made here: reading it back is no error */
+            rc = 0;
+            continue; /* read back what is there now (ours, or a concurrent creator's) */
+        }
+        if (n < 0 && errno == ENOENT) {
+            snprintf(err, errlen,
+                     "%s is missing: create the ML-DSA-%d token key pair with `nqdb "
+                     "generate-jwt-secret --algorithm ML-DSA-%d`",
+                     kpath, level, level);
+            rc = NQ_ENOTFOUND;
+            goto out;
+        }
+        if (n < 0) {
+            snprintf(err, errlen, "cannot read %s: %s", kpath, strerror(errno));
+            rc = NQ_EIO;
+            goto out;
+        }
+        if (mode == AUTH_MLDSA_CREATE && attempt == 0) {
+            snprintf(err, errlen,
+                     "%s exists already: it is the current token signing key (to rotate, see "
+                     "docs/authentication.md)",
+                     kpath);
+            rc = NQ_EEXIST;
+            goto out;
+        }
+        if (n != MLDSA_SEED_BYTES) {
+            snprintf(err, errlen, "%s is damaged: it must hold exactly 32 bytes (an ML-DSA seed)",
+                     kpath);
+            rc = NQ_ECORRUPT;
+            goto out;
+        }
+        break;
+    }
+    rc = mldsa_keygen_internal(level, seed, pkb, skb);
+    OPENSSL_cleanse(seed, sizeof seed);
+    if (rc) {
+        snprintf(err, errlen, "ML-DSA key generation failed");
+        goto out;
+    }
+    ssize_t n = read_small(ppath, fb, pkn + 1);
+    if (n < 0 && errno == ENOENT) {
+        rc = create_file_mode(ppath, pkb, pkn, 0644, err, errlen);
+        if (rc == NQ_EEXIST)
+            n = read_small(ppath, fb, pkn + 1); /* a concurrent creator: compare below */
+        else if (rc)
+            goto out;
+        else
+            n = (ssize_t)pkn, memcpy(fb, pkb, pkn);
+        rc = 0;
+    }
+    if (n < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", ppath, strerror(errno));
+        rc = NQ_EIO;
+    } else if ((size_t)n != pkn || memcmp(fb, pkb, pkn) != 0) {
+        snprintf(err, errlen,
+                 "%s does not belong to the signing key %s (remove it: it is rewritten from the "
+                 "key at the next start)",
+                 ppath, kpath);
+        rc = NQ_ECORRUPT;
+    }
+out:
+    if (rc == 0) {
+        *sk = skb;
+        *sklen = skn;
+        *pk = pkb;
+        *pklen = pkn;
+        skb = pkb = NULL;
+    }
+    if (skb)
+        OPENSSL_cleanse(skb, skn);
+    free(skb);
+    free(pkb);
+    free(fb);
+    free(kpath);
+    free(ppath);
     return rc;
 }

@@ -1,6 +1,8 @@
 /*
- * auth_tokens.c — login tokens (auth.h): HS256 access tokens (jwt_hs256.h) and rotating
- * refresh tokens.
+ * auth_tokens.c — login tokens (auth.h): access tokens signed with HS256 (jwt_hs256.h) or
+ * ML-DSA (jwt_mldsa.h), whichever jwt.algorithm names — one algorithm at a time: a server
+ * configured for one refuses tokens of the other, so a leaked HS256 secret is worthless to a
+ * server that signs with ML-DSA and the other way round — and rotating refresh tokens.
  *
  * A refresh token is "nqr_" + 64 hex (32 random bytes). auth.db keeps its SHA-256 (a plain hash
  * suffices for 256 random bits) in refresh_tokens with the user, a family id, its expiry and
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "jwt_hs256.h"
+#include "jwt_mldsa.h"
 
 #define REFRESH_PREFIX "nqr_"
 #define REFRESH_LEN (4 + 64)
@@ -169,14 +172,39 @@ static int refresh_well_formed(const char *t)
     return 1;
 }
 
+/* The signing/verification keys of the configured algorithm are there. */
+static int keys_ok(const auth_jwt_config *jc)
+{
+    if (!jc)
+        return 0;
+    if (jc->mldsa_level)
+        return jwt_mldsa_alg(jc->mldsa_level) && jc->mldsa_sk && jc->mldsa_pk &&
+               jc->mldsa_sk_len && jc->mldsa_pk_len;
+    return jc->secret && jc->secret_len > 0;
+}
+
 static int jc_ok(const auth_jwt_config *jc, char *err, size_t errlen)
 {
-    if (!jc || !jc->secret || jc->secret_len == 0 || jc->lifetime_s == 0 ||
-        jc->refresh_lifetime_s == 0) {
-        snprintf(err, errlen, "JWT configuration incomplete (secret and lifetimes are needed)");
+    if (!keys_ok(jc) || jc->lifetime_s == 0 || jc->refresh_lifetime_s == 0) {
+        snprintf(err, errlen, "JWT configuration incomplete (keys and lifetimes are needed)");
         return NQ_EINVAL;
     }
     return 0;
+}
+
+int auth_jwt_encode(const auth_jwt_config *jc, const jwt_hs256_claims *c, char **out, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    if (!keys_ok(jc)) {
+        snprintf(err, errlen, "JWT signing is not configured");
+        return NQ_EINVAL;
+    }
+    if (jc->mldsa_level)
+        return jwt_mldsa_encode(jc->mldsa_level, jc->mldsa_sk, jc->mldsa_sk_len, c, jc->issuer,
+                                jc->audience, out, err, errlen);
+    return jwt_hs256_encode(jc->secret, jc->secret_len, c, jc->issuer, jc->audience, out, err,
+                            errlen);
 }
 
 /* Issue an access token for (user, perms) and a refresh token of family; the refresh row is
@@ -198,8 +226,7 @@ static int issue(auth_store *s, const char *user, unsigned perms, const char *fa
     c.exp = c.iat + jc->lifetime_s;
     c.perms = perms;
     char *access;
-    int rc = jwt_hs256_encode(jc->secret, jc->secret_len, &c, jc->issuer, jc->audience, &access,
-                              err, errlen);
+    int rc = auth_jwt_encode(jc, &c, &access, err, errlen);
     if (rc)
         return rc;
     char hhex[65];
@@ -386,13 +413,16 @@ int auth_jwt_check(auth_store *s, const char *token, const auth_jwt_config *jc, 
                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (!jc || !jc->secret || jc->secret_len == 0) {
+    if (!keys_ok(jc)) {
         snprintf(err, errlen, "JWT authentication is not configured");
         return NQ_EINVAL;
     }
     jwt_hs256_claims c;
-    int rc = jwt_hs256_decode(jc->secret, jc->secret_len, token, jc->issuer, jc->audience,
-                              auth_now(s), &c, err, errlen);
+    int rc = jc->mldsa_level
+                 ? jwt_mldsa_decode(jc->mldsa_level, jc->mldsa_pk, jc->mldsa_pk_len, token,
+                                    jc->issuer, jc->audience, auth_now(s), &c, err, errlen)
+                 : jwt_hs256_decode(jc->secret, jc->secret_len, token, jc->issuer, jc->audience,
+                                    auth_now(s), &c, err, errlen);
     if (rc)
         return rc;
     unsigned char id[16];

@@ -438,6 +438,5 @@ int bio_issue_token(auth_store *s, const auth_jwt_config *jc, const char *user,
     c.perms = perms;
     snprintf(c.amr, sizeof c.amr, "eeg");
     *exp = c.exp;
-    return jwt_hs256_encode(jc->secret, jc->secret_len, &c, jc->issuer, jc->audience, token, err,
-                            errlen);
+    return auth_jwt_encode(jc, &c, token, err, errlen); /* HS256 or ML-DSA, as configured */
 }

@@ -1069,15 +1069,17 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
         if (strlen(sec) < 32)
             return keyerr(c, "jwt.secret", err, errlen, "must be at least 32 bytes (got %zu)", strlen(sec));
     }
-    if (strcmp(c->jwt.algorithm, "HS256") != 0) {
+    /* HS256, or ML-DSA-65/87 (the names of draft-ietf-cose-dilithium, jwt_mldsa.h) */
+    if (strcmp(c->jwt.algorithm, "HS256") != 0 && strcmp(c->jwt.algorithm, "ML-DSA-65") != 0 &&
+        strcmp(c->jwt.algorithm, "ML-DSA-87") != 0) {
         static const char *const known[] = {"HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384",
-                                            "ES512", "PS256", "PS384", "PS512", "EdDSA"};
+                                            "ES512", "PS256", "PS384", "PS512", "EdDSA", "ML-DSA-44"};
         for (unsigned j = 0; j < sizeof known / sizeof known[0]; j++)
             if (strcmp(c->jwt.algorithm, known[j]) == 0)
-                return keyerr(c, "jwt.algorithm", err, errlen, "not supported yet: jwt.algorithm = %s (only HS256)",
-                              known[j]);
-        return keyerr(c, "jwt.algorithm", err, errlen, "unknown algorithm \"%.40s\" (expected HS256)",
-                      c->jwt.algorithm);
+                return keyerr(c, "jwt.algorithm", err, errlen,
+                              "not supported yet: jwt.algorithm = %s (HS256, ML-DSA-65 or ML-DSA-87)", known[j]);
+        return keyerr(c, "jwt.algorithm", err, errlen,
+                      "unknown algorithm \"%.40s\" (expected HS256, ML-DSA-65 or ML-DSA-87)", c->jwt.algorithm);
     }
     if (!c->jwt.issuer[0])
         return keyerr(c, "jwt.issuer", err, errlen, "must not be empty");

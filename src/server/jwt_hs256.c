@@ -108,8 +108,46 @@ int jwt_hs256_decode(const unsigned char *key, size_t keylen, const char *token,
     }
     char *cj = jwt_get_grants_json(j, NULL);
     jwt_free(j);
-    json_t *claims = cj ? json_loads(cj, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!cj)
+        return fail(err, errlen, NQ_EINVAL, "invalid token claims");
+    int rc = jwt_claims_check_text(cj, strlen(cj), iss, aud, now, out, err, errlen);
     free(cj);
+    return rc;
+}
+
+char *jwt_claims_payload(const jwt_hs256_claims *c, const char *iss, const char *aud)
+{
+    json_t *perms = json_array();
+    json_t *doc = json_object();
+    if (!perms || !doc) {
+        json_decref(perms);
+        json_decref(doc);
+        return NULL;
+    }
+    for (unsigned i = 0; i < 6; i++)
+        if (c->perms & (1u << i))
+            json_array_append_new(perms, json_string(perm_names[i]));
+    json_object_set_new(doc, "sub", json_string(c->sub));
+    json_object_set_new(doc, "jti", json_string(c->jti));
+    json_object_set_new(doc, "iat", json_integer((json_int_t)c->iat));
+    json_object_set_new(doc, "exp", json_integer((json_int_t)c->exp));
+    if (iss && *iss)
+        json_object_set_new(doc, "iss", json_string(iss));
+    if (aud && *aud)
+        json_object_set_new(doc, "aud", json_string(aud));
+    json_object_set_new(doc, "permissions", perms);
+    if (c->amr[0])
+        json_object_set_new(doc, "amr", json_pack("[s]", c->amr));
+    char *txt = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return txt;
+}
+
+int jwt_claims_check_text(const char *json, size_t len, const char *iss, const char *aud,
+                          int64_t now, jwt_hs256_claims *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    json_t *claims = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(claims)) {
         json_decref(claims);
         return fail(err, errlen, NQ_EINVAL, "invalid token claims");

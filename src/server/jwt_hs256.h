@@ -50,4 +50,13 @@ int jwt_hs256_decode(const unsigned char *key, size_t keylen, const char *token,
                      const char *aud, int64_t now, jwt_hs256_claims *out, char *err,
                      size_t errlen);
 
+/* Shared with jwt_mldsa.c, so that both algorithms carry and check the same claims:
+ * jwt_claims_payload gives the claims as compact JSON (malloc'd; NULL when out of memory);
+ * jwt_claims_check_text reads a claims document (len bytes, not NUL-terminated) with strict
+ * types and applies the checks of jwt_hs256_decode (exp with leeway, iat not in the future,
+ * iss/aud when given); 0 with *out filled, or NQ_EINVAL with the reason (out zeroed). */
+char *jwt_claims_payload(const jwt_hs256_claims *c, const char *iss, const char *aud);
+int jwt_claims_check_text(const char *json, size_t len, const char *iss, const char *aud,
+                          int64_t now, jwt_hs256_claims *out, char *err, size_t errlen);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * server.c — starting and stopping `nqdb serve` (see server.h for the shape).
  *
- * Start-up order: log, data directory, engine (recovery runs in nq_open), credential store and
- * JWT secret, rate limiter (Redis when configured, memory otherwise), metrics, the connection
+ * Start-up order: log, data directory, engine (recovery runs in nq_open), credential store
+ * (with the [passwords] Argon2id parameters), JWT secret and, with jwt.algorithm ML-DSA-65/87,
+ * the ML-DSA token key pair (auth_load_jwt_mldsa, made at the first start), rate limiter (Redis when configured, memory otherwise), metrics, the connection
  * pool, the WebSocket hub, the backups (backup_sched.c), and last the listening socket — so that nothing is accepted before
  * everything it needs exists. A background thread writes API-key usage figures back to the
  * credential store every few seconds.
@@ -20,7 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "backup_sched.h"
+#include "jwt_mldsa.h"
 #include "server.h"
 
 #define SERVER_WS_STREAM_CONNECTIONS 4 /* engine connections kept for WebSocket streams */
@@ -164,6 +168,18 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     s->jwt.refresh_lifetime_s = c->jwt.refresh_expiration_hours * 3600u;
     s->jwt.issuer = c->jwt.issuer;
     s->jwt.audience = c->jwt.audience;
+    if (jwt_mldsa_level(c->jwt.algorithm)) { /* ML-DSA tokens: the pair, made at first start */
+        uint8_t *sk, *pk;
+        size_t skl, pkl;
+        if (auth_load_jwt_mldsa(c->database.data_path, jwt_mldsa_level(c->jwt.algorithm),
+                                AUTH_MLDSA_LOAD_OR_CREATE, &sk, &skl, &pk, &pkl, err, errlen) != 0)
+            return -1;
+        s->jwt.mldsa_level = jwt_mldsa_level(c->jwt.algorithm);
+        s->jwt.mldsa_sk = sk;
+        s->jwt.mldsa_sk_len = skl;
+        s->jwt.mldsa_pk = pk;
+        s->jwt.mldsa_pk_len = pkl;
+    }
 
     rl_config rc_cfg = {.limit = c->rate_limit.requests_per_hour,
                         .window_seconds = 3600,
@@ -353,6 +369,11 @@ void server_shutdown(nq_server *s)
     if (s->jwt_secret) {
         memset(s->jwt_secret, 0, s->jwt_secret_len);
         free(s->jwt_secret);
+    }
+    if (s->jwt.mldsa_sk) { /* allocated by auth_load_jwt_mldsa, const only in the config */
+        OPENSSL_cleanse((void *)s->jwt.mldsa_sk, s->jwt.mldsa_sk_len);
+        free((void *)s->jwt.mldsa_sk);
+        free((void *)s->jwt.mldsa_pk);
     }
     srvlog_msg(&s->log, SRVLOG_INFO, NULL, "shutdown complete");
     if (s->log.f)

@@ -511,8 +511,9 @@ static const unsigned char secret[] = "test-secret-test-secret-test-secret-0123"
 
 static auth_jwt_config jcfg(void)
 {
-    auth_jwt_config jc = {secret, sizeof secret - 1, 3600, 7 * 86400, "neuroquantum-db",
-                          "neuroquantum-api"};
+    auth_jwt_config jc = {.secret = secret, .secret_len = sizeof secret - 1, .lifetime_s = 3600,
+                          .refresh_lifetime_s = 7 * 86400, .issuer = "neuroquantum-db",
+                          .audience = "neuroquantum-api"};
     return jc;
 }
 

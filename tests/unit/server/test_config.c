@@ -693,8 +693,14 @@ static void test_validation(void **state)
     INVALID("[jwt]\nsecret = \"please-change-this-secret-0123456789abcdef\"",
             "t.toml:2: jwt.secret: looks like a placeholder (\"change this\" / \"replace me\"); generate one with "
             "`nqdb generate-jwt-secret`");
-    INVALID("[jwt]\nalgorithm = \"RS256\"", "t.toml:2: jwt.algorithm: not supported yet: jwt.algorithm = RS256 (only HS256)");
-    INVALID("[jwt]\nalgorithm = \"none\"", "t.toml:2: jwt.algorithm: unknown algorithm \"none\" (expected HS256)");
+    INVALID("[jwt]\nalgorithm = \"RS256\"", "t.toml:2: jwt.algorithm: not supported yet: jwt.algorithm = RS256 (HS256, ML-DSA-65 or ML-DSA-87)");
+    INVALID("[jwt]\nalgorithm = \"ML-DSA-44\"",
+            "t.toml:2: jwt.algorithm: not supported yet: jwt.algorithm = ML-DSA-44 (HS256, ML-DSA-65 or ML-DSA-87)");
+    VALID("[jwt]\nalgorithm = \"ML-DSA-65\"");
+    VALID("[jwt]\nalgorithm = \"ML-DSA-87\"");
+    INVALID("[jwt]\nalgorithm = \"ml-dsa-65\"",
+            "t.toml:2: jwt.algorithm: unknown algorithm \"ml-dsa-65\" (expected HS256, ML-DSA-65 or ML-DSA-87)");
+    INVALID("[jwt]\nalgorithm = \"none\"", "t.toml:2: jwt.algorithm: unknown algorithm \"none\" (expected HS256, ML-DSA-65 or ML-DSA-87)");
     INVALID("[jwt]\nissuer = \"\"", "t.toml:2: jwt.issuer: must not be empty");
     VALID("[passwords]\nargon2_memory_kib = 1024\nargon2_iterations = 64\nargon2_parallelism = 16");
     PARSE_ERR("[passwords]\nargon2_memory_kib = 1023",
@@ -812,7 +818,7 @@ static void test_validation(void **state)
     assert_int_equal(cfg_apply_environ(&c, env, err, sizeof err), 0);
     assert_int_equal(cfg_validate(&c, err, sizeof err), -1);
     assert_string_equal(err, "NEUROQUANTUM_JWT_ALGORITHM: jwt.algorithm: not supported yet: jwt.algorithm = ES256 "
-                             "(only HS256)");
+                             "(HS256, ML-DSA-65 or ML-DSA-87)");
     cfg_free(&c);
     char *env2[] = {"NEUROQUANTUM_LOG_LEVEL=loud", NULL};
     cfg_defaults(&c);
