@@ -48,7 +48,9 @@ static void usage(FILE *out)
             "  user create|list|delete|passwd\n"
             "                            users who log in for JWTs (`nqdb user --help`)\n"
             "  backup DBFILE DEST [--full|--incremental|--differential] [--compress]\n"
+            "         [--sign KEYFILE] [--encrypt KEMPUBFILE]\n"
             "                            online backup into a new DEST/NNNN-KIND directory\n"
+            "  backup keygen DIR         ML-DSA-65 signing and ML-KEM-768 encryption key files\n"
             "  backup list DEST [--json] | backup prune DEST --keep-full N\n"
             "                            the backups of a chain directory; remove old chains\n"
             "  restore BACKUPDIR... TARGET [--force] [--until SEQ|TIME [--archive DIR]]\n"
@@ -68,7 +70,7 @@ static void usage(FILE *out)
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
-            "Not built yet (they answer \"not supported yet\"): neuro, bench; backup --encrypt.\n"
+            "Not built yet (they answer \"not supported yet\"): neuro, bench.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
