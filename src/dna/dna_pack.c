@@ -26,19 +26,21 @@ static void pack_scalar(const uint8_t *s, size_t n, uint8_t *out)
     }
 }
 
+/* the four letters of every packed byte, as a read-only table built by the preprocessor */
+#define LET(x) ((x) == 0 ? 'A' : (x) == 1 ? 'C' : (x) == 2 ? 'T' : 'G')
+#define E1(b) {LET((b) & 3), LET(((b) >> 2) & 3), LET(((b) >> 4) & 3), LET(((b) >> 6) & 3)}
+#define E4(b) E1(b), E1((b) + 1), E1((b) + 2), E1((b) + 3)
+#define E16(b) E4(b), E4((b) + 4), E4((b) + 8), E4((b) + 12)
+#define E64(b) E16(b), E16((b) + 16), E16((b) + 32), E16((b) + 48)
+static const uint8_t letters4[256][4] = {E64(0), E64(64), E64(128), E64(192)};
+
 static void unpack_scalar(const uint8_t *p, size_t n, uint8_t *out)
 {
-    static const uint8_t letter[4] = {'A', 'C', 'T', 'G'};
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        unsigned b = p[i / 4];
-        out[i] = letter[b & 3];
-        out[i + 1] = letter[(b >> 2) & 3];
-        out[i + 2] = letter[(b >> 4) & 3];
-        out[i + 3] = letter[b >> 6];
-    }
+    for (; i + 4 <= n; i += 4)
+        memcpy(out + i, letters4[p[i / 4]], 4);
     for (; i < n; i++)
-        out[i] = letter[(p[i / 4] >> (2 * (i % 4))) & 3];
+        out[i] = letters4[p[i / 4]][i % 4];
 }
 
 static size_t find_non_acgt_scalar(const uint8_t *s, size_t n)
