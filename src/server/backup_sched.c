@@ -34,8 +34,10 @@ struct bsched {
 static int take_locked(bsched *b, int kind, int compress, char *dir, size_t dircap,
                        nq_backup_info *info, char *err, size_t errlen)
 {
-    int rc = nq_backup_chain_take(b->db, b->dir, kind | (compress ? NQ_BACKUP_COMPRESS : 0), dir,
-                                  dircap, info);
+    /* backup.sign_key / backup.encrypt_key: key files read at each backup (docs/backup.md) */
+    nq_backup_options o = {kind | (compress ? NQ_BACKUP_COMPRESS : 0), b->srv->cfg.backup.sign_key,
+                           b->srv->cfg.backup.encrypt_key};
+    int rc = nq_backup_chain_take_ex(b->db, b->dir, &o, dir, dircap, info);
     if (rc)
         snprintf(err, errlen, "%s", nq_errmsg(b->db));
     return rc;

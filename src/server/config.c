@@ -129,6 +129,8 @@ static const keydef keys[] = {
     {"backup.keep_full", K_UINT, 0, OFF(backup.keep_full), 0, 100000, "4", NULL},
     {"backup.compress", K_BOOL, 0, OFF(backup.compress), 0, 0, "true", NULL},
     {"backup.archive", K_BOOL, 0, OFF(backup.archive), 0, 0, "false", NULL},
+    {"backup.sign_key", K_OPTSTR, 0, OFF(backup.sign_key), 0, 0, NULL, NULL},
+    {"backup.encrypt_key", K_OPTSTR, 0, OFF(backup.encrypt_key), 0, 0, NULL, NULL},
     {"tracing.enabled", K_BOOL, 0, OFF(tracing.enabled), 0, 0, "false", NULL},
     {"tracing.exporter", K_STR, 0, OFF(tracing.exporter), 0, 0, "console", NULL},
     {"tracing.endpoint", K_STR, 0, OFF(tracing.endpoint), 0, 0, "http://localhost:4317", NULL},

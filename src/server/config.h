@@ -112,6 +112,8 @@ typedef struct server_config {
         unsigned interval_seconds, full_every, keep_full; /* keep_full 0 = never prune */
         int compress;
         int archive;      /* archive the log into <directory>/wal-archive (point-in-time recovery) */
+        char *sign_key;   /* ML-DSA-65 secret key file: sign every backup (NULL = unsigned) */
+        char *encrypt_key; /* ML-KEM-768 public key file: encrypt every backup (NULL = not) */
     } backup;
     struct {
         int enabled;

@@ -1,6 +1,8 @@
 """test_backups.py — the server's backups: /api/v1/backups (list, take now, prune) while the
 server keeps serving, restored with `nqdb restore` and compared; the [backup] schedule taking
-full and incremental backups by itself and pruning; permissions and bad input."""
+full and incremental backups by itself and pruning; permissions and bad input; with
+backup.sign_key and backup.encrypt_key, signed and encrypted backups that verify and restore
+with the keys only and hold no plaintext."""
 
 import os
 import subprocess
@@ -165,6 +167,60 @@ class BackupScheduleTest(ServerTestCase):
         last = os.path.join(d["directory"], d["backups"][-1]["name"])
         got = restore_and_read(s.root, last, "r2.db", "SELECT count(*) = max(id) FROM t")
         self.assertEqual(got, ["true"])
+
+
+class SignedEncryptedBackupTest(ServerTestCase):
+    """backup.sign_key and backup.encrypt_key: the server's backups are signed and encrypted;
+    verify and restore need the keys; no plaintext in the backup."""
+    keydir = None
+
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        import tempfile
+        cls.keydir = tempfile.mkdtemp(prefix="nq-bkkeys-", dir=nqserver.TMP_ROOT)
+        shutil.rmtree(cls.keydir)
+        rc, so, se = run(["backup", "keygen", cls.keydir])
+        if rc != 0:
+            raise AssertionError("keygen failed: %s%s" % (so, se))
+        cls.config = {"backup": {"sign_key": os.path.join(cls.keydir, "backup-sign.key"),
+                                 "encrypt_key": os.path.join(cls.keydir, "backup-kem.pub")}}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.keydir, ignore_errors=True)
+
+    def test_signed_encrypted(self):
+        s, k = self.server, self.keydir
+        self.assertEqual(s.query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)").status, 200)
+        self.assertEqual(s.query("INSERT INTO t (v) VALUES ('TOPSECRET-1'), ('TOPSECRET-2')").status,
+                         200)
+        r = s.post(API + "/backups", {"kind": "full", "compress": False})
+        self.assertEnvelope(r, 201)
+        bdir = os.path.join(s.get(API + "/backups").data["directory"], r.data["backup"]["name"])
+        names = sorted(os.listdir(bdir))
+        self.assertEqual(names, ["MANIFEST", "MANIFEST.sig", "pagemap", "pages.dat.enc"])
+        for n in names:
+            with open(os.path.join(bdir, n), "rb") as f:
+                self.assertNotIn(b"TOPSECRET", f.read(), n)
+        pub, key = os.path.join(k, "backup-sign.pub"), os.path.join(k, "backup-kem.key")
+        rc, so, se = run(["verify", bdir, "--pubkey", pub, "--key", key])
+        self.assertEqual(rc, 0, se)
+        self.assertIn("ML-DSA-65, checked", so)
+        target = os.path.join(s.root, "se.db")
+        rc, so, se = run(["restore", bdir, target])
+        self.assertEqual(rc, 1, so + se)
+        self.assertIn("needs its ML-KEM-768 secret key", se)
+        rc, so, se = run(["restore", bdir, target, "--pubkey", pub, "--key", key])
+        self.assertEqual(rc, 0, se)
+        rc, so, se = run(["sql", target, "SELECT group_concat(v, ',') FROM t", "--format", "csv"])
+        self.assertEqual(rc, 0, se)
+        self.assertIn("TOPSECRET-1,TOPSECRET-2", so)
 
 
 if __name__ == "__main__":

@@ -233,6 +233,7 @@ static const char ALL_TOML[] =
     "[websocket]\nmax_connections = 50\nheartbeat_interval_seconds = 10\nheartbeat_timeout_seconds = 40\n"
     "max_buffered_messages = 500\nbatch_size = 20\nmax_message_bytes = 2048\n"
     "[backup]\nenabled = true\ndirectory = \"/b\"\ninterval_seconds = 61\nfull_every = 2\nkeep_full = 0\ncompress = false\narchive = true\n"
+    "sign_key = \"/k/backup-sign.key\"\nencrypt_key = \"/k/backup-kem.pub\"\n"
     "[tracing]\nenabled = true\nexporter = \"otlp\"\nendpoint = \"http://j:4317\"\nsampling_rate = 0.5\n"
     "service_name = \"svc\"\ntrace_level = \"basic\"\n";
 
@@ -313,6 +314,8 @@ static char *ALL_ENV[] = {
     "NEUROQUANTUM_BACKUP_KEEP_FULL=0",
     "NEUROQUANTUM_BACKUP_COMPRESS=false",
     "NEUROQUANTUM_BACKUP_ARCHIVE=true",
+    "NEUROQUANTUM_BACKUP_SIGN_KEY=/k/backup-sign.key",
+    "NEUROQUANTUM_BACKUP_ENCRYPT_KEY=/k/backup-kem.pub",
     "NEUROQUANTUM_TRACING_ENABLED=true",
     "NEUROQUANTUM_TRACING_EXPORTER=otlp",
     "NEUROQUANTUM_TRACING_ENDPOINT=http://j:4317",
@@ -406,6 +409,8 @@ static void check_all(const server_config *c)
     assert_int_equal(c->backup.keep_full, 0);
     assert_int_equal(c->backup.compress, 0);
     assert_int_equal(c->backup.archive, 1);
+    assert_string_equal(c->backup.sign_key, "/k/backup-sign.key");
+    assert_string_equal(c->backup.encrypt_key, "/k/backup-kem.pub");
     assert_int_equal(c->tracing.enabled, 1);
     assert_string_equal(c->tracing.exporter, "otlp");
     assert_string_equal(c->tracing.endpoint, "http://j:4317");
