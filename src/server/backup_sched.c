@@ -263,3 +263,21 @@ void bsched_get_status(bsched *b, bsched_status *st)
     *st = b->st;
     pthread_mutex_unlock(&b->mu);
 }
+
+void bsched_get_archive(bsched *b, bsched_archive *a)
+{
+    memset(a, 0, sizeof *a);
+    a->enabled = b->srv->cfg.backup.archive;
+    if (!a->enabled)
+        return;
+    bsched_archive_dir(&b->srv->cfg, a->dir, sizeof a->dir);
+    nq_stats st;
+    pthread_mutex_lock(&b->take_mu); /* b->db is the takers' connection */
+    if (nq_get_stats(b->db, &st) == NQ_OK) {
+        a->segments = st.archived_segments;
+        a->bytes = st.archived_bytes;
+        a->failures = st.archive_failures;
+    }
+    nq_archive_error(b->db, a->error, sizeof a->error);
+    pthread_mutex_unlock(&b->take_mu);
+}

@@ -51,6 +51,16 @@ void bsched_get_status(bsched *b, bsched_status *st);
  * err. */
 int bsched_take(bsched *b, int kind, int compress, char *dir, size_t dircap,
                 nq_backup_info *info, char *err, size_t errlen);
+/* The log archive (backup.archive): whether it is on, where, what the engine has written into
+ * it since the server started and the last archiving error ("" when none). */
+typedef struct bsched_archive {
+    int enabled;
+    char dir[4096];
+    uint64_t segments, bytes, failures;
+    char error[600];
+} bsched_archive;
+void bsched_get_archive(bsched *b, bsched_archive *a);
+
 /* nq_backup_chain_prune under the takers' mutex. */
 int bsched_prune(bsched *b, unsigned keep_full, unsigned *removed, char *err, size_t errlen);
 

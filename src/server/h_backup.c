@@ -72,8 +72,16 @@ int h_backup_list(req *r)
                               st.last_dir[0] ? json_string(st.last_dir) : json_null(),
                               "last_error", st.last_error[0] ? json_string(st.last_error) : json_null(),
                               "taken", (json_int_t)st.taken, "failed", (json_int_t)st.failed);
+    bsched_archive ar;
+    bsched_get_archive(b, &ar);
+    json_t *arch = json_pack("{s:b, s:o, s:I, s:I, s:I, s:o}", "enabled", ar.enabled, "directory",
+                             ar.enabled ? json_string(ar.dir) : json_null(), "segments",
+                             (json_int_t)ar.segments, "bytes", (json_int_t)ar.bytes, "failures",
+                             (json_int_t)ar.failures, "last_error",
+                             ar.error[0] ? json_string(ar.error) : json_null());
     size_t n = json_array_size(a);
-    json_t *d = json_pack("{s:s, s:o, s:o}", "directory", bsched_dir(b), "backups", a, "schedule", sched);
+    json_t *d = json_pack("{s:s, s:o, s:o, s:o}", "directory", bsched_dir(b), "backups", a,
+                          "schedule", sched, "archive", arch);
     return req_ok(r, 200, d, "%zu backup(s)", n);
 }
 

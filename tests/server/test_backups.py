@@ -35,6 +35,8 @@ class BackupRoutesTest(ServerTestCase):
         self.assertEqual(r.data["backups"], [])
         self.assertFalse(r.data["schedule"]["enabled"])
         self.assertIsNone(r.data["schedule"]["last_run"])
+        self.assertEqual(r.data["archive"], {"enabled": False, "directory": None, "segments": 0,
+                                             "bytes": 0, "failures": 0, "last_error": None})
         bdir = r.data["directory"]
         self.assertTrue(bdir.endswith("/backups"), bdir)
 
@@ -134,7 +136,8 @@ class BackupRoutesTest(ServerTestCase):
 
 class BackupScheduleTest(ServerTestCase):
     config = {"backup": {"enabled": True, "interval_seconds": 1, "full_every": 3,
-                         "keep_full": 2, "compress": True}}
+                         "keep_full": 2, "compress": True, "archive": True},
+              }
 
     def test_schedule(self):
         s = self.server
@@ -163,6 +166,12 @@ class BackupScheduleTest(ServerTestCase):
                 while k + run_len < len(kinds) and kinds[k + run_len] == "incremental":
                     run_len += 1
                 self.assertLessEqual(run_len, 3, kinds)
+        # the log archive is on: the server's checkpoints write segments into it
+        arch = d["archive"]
+        self.assertTrue(arch["enabled"])
+        self.assertTrue(arch["directory"].endswith("/backups/wal-archive"), arch)
+        self.assertEqual(arch["failures"], 0)
+        self.assertIsNone(arch["last_error"])
         # the newest scheduled backup restores to a consistent state of the table
         last = os.path.join(d["directory"], d["backups"][-1]["name"])
         got = restore_and_read(s.root, last, "r2.db", "SELECT count(*) = max(id) FROM t")
