@@ -101,13 +101,17 @@ static void usage_encode(FILE *f)
 {
     fprintf(f,
             "usage: nqdb dna encode IN OUT.fasta [--oligo-length N] [--redundancy R]\n"
-            "                       [--gc-min X --gc-max Y] [--max-run K]\n"
+            "                       [--gc-min X --gc-max Y] [--max-run K] [--field 8|16|auto]\n"
             "  Store the bytes of IN as a pool of oligonucleotides (FASTA, one record per oligo).\n"
             "  --oligo-length N  bases per oligo, 60..1000 (default 150)\n"
             "  --redundancy R    parity oligos / oligos of each Reed-Solomon block, 0..0.9 (default 0.15):\n"
             "                    up to that fraction of lost oligos per block is recovered\n"
             "  --gc-min X --gc-max Y  GC fraction of every oligo (default 0.40 .. 0.60)\n"
-            "  --max-run K       longest run of one base, 1..8 (default 3)\n");
+            "  --max-run K       longest run of one base, 1..8 (default 3)\n"
+            "  --field F         outer code: 8 = Reed-Solomon over GF(2^8), blocks of <= 255 oligos;\n"
+            "                    16 = GF(2^16), blocks of <= 4095 oligos, so less redundancy covers the\n"
+            "                    same dropout (an odd payload gives up one byte per oligo); auto (default):\n"
+            "                    16 when the pool needs more than one GF(2^8) block and the payload is even\n");
 }
 
 static void usage_decode(FILE *f)
@@ -175,6 +179,12 @@ static int cmd_encode(int argc, char **argv)
                 if (num_arg(a, s, 1, 8, &v))
                     return EXIT_ERROR;
                 p.max_run = (int)v;
+            } else if (!strcmp(a, "--field")) {
+                if (strcmp(s, "8") && strcmp(s, "16") && strcmp(s, "auto")) {
+                    fprintf(stderr, "nqdb dna encode: --field wants 8, 16 or auto, not \"%s\"\n", s);
+                    return EXIT_ERROR;
+                }
+                p.field = !strcmp(s, "auto") ? 0 : atoi(s);
             } else {
                 fprintf(stderr, "nqdb dna encode: unknown option %s\n", a);
                 usage_encode(stderr);
@@ -217,9 +227,9 @@ static int cmd_encode(int argc, char **argv)
     if (!rc)
         fprintf(stderr,
                 "nqdb dna encode: %zu bytes -> %zu oligos of %d nt (%zu header, %zu data, %zu "
-                "parity in %zu blocks, %d payload bytes each): %.3f bits/nt net\n",
+                "parity in %zu blocks of RS over GF(2^%d), %d payload bytes each): %.3f bits/nt net\n",
                 n, pool.count, pool.len, pool.header_oligos, pool.data_oligos, pool.parity_oligos,
-                pool.blocks, pool.payload, dna_pool_density(&pool, n));
+                pool.blocks, pool.field, pool.payload, dna_pool_density(&pool, n));
     dna_pool_free(&pool);
     return rc ? EXIT_ERROR : 0;
 }

@@ -12,6 +12,7 @@
 #include "base/crc32c.h"
 #include "dna_oligo.h"
 #include "dna_rs.h"
+#include "dna_rs16.h"
 
 void dna_store_params_default(dna_store_params *p)
 {
@@ -20,6 +21,7 @@ void dna_store_params_default(dna_store_params *p)
     p->gc_min = 0.40;
     p->gc_max = 0.60;
     p->redundancy = 0.15;
+    p->field = 0;
 }
 
 /* ---- geometry ---- */
@@ -27,6 +29,10 @@ void dna_store_params_default(dna_store_params *p)
 typedef struct store_layout {
     uint64_t nbytes;
     int P, rpm;             /* payload bytes, redundancy per mille */
+    int field;              /* 8: RS over GF(2^8), blocks <= 255; 16: GF(2^16), blocks <= 4095 */
+    int Pu;                 /* payload bytes used per oligo: P, or P rounded down to even for
+                             * 16-bit symbols (the spare byte stays zero) */
+    int nmax;
     uint64_t D, B;          /* data oligos, blocks */
     uint64_t q, rbig;       /* blocks 0..rbig-1 hold q+1 data oligos, the rest q */
     uint64_t total;         /* oligos including the header copies */
@@ -58,11 +64,15 @@ static uint64_t block_first_data(const store_layout *lo, uint64_t b)
     return b * lo->q + (b < lo->rbig ? b : lo->rbig);
 }
 
-static int store_layout_make(store_layout *lo, uint64_t nbytes, int P, int rpm, nq_err *err)
+static int store_layout_make(store_layout *lo, uint64_t nbytes, int P, int rpm, int field,
+                             nq_err *err)
 {
     memset(lo, 0, sizeof *lo);
     lo->nbytes = nbytes;
+    lo->field = field;
+    lo->nmax = field == 16 ? DNA_RS16_MAX_N : 255;
     lo->P = P;
+    P = lo->Pu = field == 16 ? P & ~1 : P;
     lo->rpm = rpm;
     if (rpm < 0 || rpm > 900)
         return nq_err_set(err, NQ_EINVAL, "redundancy %d per mille is outside [0, 900]", rpm);
@@ -70,8 +80,8 @@ static int store_layout_make(store_layout *lo, uint64_t nbytes, int P, int rpm, 
         return nq_err_set(err, NQ_EINVAL, "%llu bytes do not fit in 2^%d oligos of %d bytes",
                           (unsigned long long)nbytes, DNA_ADDR_BITS, P);
     lo->D = (nbytes + (uint64_t)P - 1) / (uint64_t)P;
-    int kmax = 255;
-    while (kmax > 1 && kmax + parity_for(kmax, rpm) > 255)
+    int kmax = lo->nmax;
+    while (kmax > 1 && kmax + parity_for(kmax, rpm) > lo->nmax)
         kmax--;
     lo->B = lo->D ? (lo->D + (uint64_t)kmax - 1) / (uint64_t)kmax : 0;
     if (lo->B) {
@@ -111,20 +121,41 @@ int dna_store_encode(const dna_store_params *p, const uint8_t *data, size_t n, d
                           L, P, DNA_STORE_HEADER_BYTES);
     }
     store_layout lo;
-    rc = store_layout_make(&lo, n, P, redundancy_pm(p->redundancy), err);
+    if (p->field != 0 && p->field != 8 && p->field != 16) {
+        dna_oligo_free(&oc);
+        return nq_err_set(err, NQ_EINVAL, "field %d is not 8 or 16 (or 0: automatic)", p->field);
+    }
+    rc = store_layout_make(&lo, n, P, redundancy_pm(p->redundancy), p->field == 16 ? 16 : 8, err);
+    /* automatic: more than one GF(2^8) block and an even payload: one long GF(2^16) code */
+    if (!rc && p->field == 0 && lo.B > 1 && P % 2 == 0)
+        rc = store_layout_make(&lo, n, P, redundancy_pm(p->redundancy), 16, err);
     if (rc) {
         dna_oligo_free(&oc);
         return rc;
     }
+    int Pu = lo.Pu;
+    dna_gf16 gf16 = {NULL, NULL};
+    uint16_t *sym = NULL;
+    if (lo.field == 16) {
+        rc = dna_gf16_init(&gf16, err);
+        sym = malloc((size_t)DNA_RS16_MAX_N * sizeof *sym);
+        if (rc || !sym) {
+            free(sym);
+            dna_gf16_free(&gf16);
+            dna_oligo_free(&oc);
+            return rc ? rc : nq_err_set(err, NQ_ENOMEM, "DNA encode: out of memory");
+        }
+    }
     pool->len = L;
     pool->payload = P;
+    pool->field = lo.field;
     pool->count = (size_t)lo.total;
     pool->header_oligos = DNA_STORE_HEADER_COPIES;
     pool->data_oligos = (size_t)lo.D;
     pool->parity_oligos = (size_t)(lo.total - lo.D - DNA_STORE_HEADER_COPIES);
     pool->blocks = (size_t)lo.B;
     pool->bases = malloc(pool->count * (size_t)L);
-    uint8_t *rows = malloc((size_t)255 * (size_t)P);
+    uint8_t *rows = malloc((size_t)lo.nmax * (size_t)P);
     if (!pool->bases || !rows) {
         free(rows);
         dna_pool_free(pool);
@@ -136,7 +167,7 @@ int dna_store_encode(const dna_store_params *p, const uint8_t *data, size_t n, d
     memset(h, 0, (size_t)P);
     h[0] = 'N';
     h[1] = 'D';
-    h[2] = 1;
+    h[2] = (uint8_t)(lo.field == 16 ? 2 : 1);
     h[3] = (uint8_t)p->max_run;
     for (int i = 0; i < 8; i++)
         h[4 + i] = (uint8_t)((uint64_t)n >> (8 * i));
@@ -149,18 +180,43 @@ int dna_store_encode(const dna_store_params *p, const uint8_t *data, size_t n, d
         rc = dna_oligo_encode(&oc, a, h, pool->bases + (size_t)a * (size_t)L, err);
     /* the blocks */
     dna_rs rs;
+    dna_rs16 rs16;
     int rs_n = 0, rs_k = 0;
     memset(&rs, 0, sizeof rs);
+    memset(&rs16, 0, sizeof rs16);
     for (uint64_t b = 0; b < lo.B && !rc; b++) {
         int k = block_k(&lo, b), m = parity_for(k, lo.rpm);
         uint64_t d0 = block_first_data(&lo, b), a0 = block_start_addr(&lo, b);
         for (int i = 0; i < k; i++) {
-            uint64_t off = (d0 + (uint64_t)i) * (uint64_t)P;
-            size_t take = off + (uint64_t)P <= n ? (size_t)P : (size_t)(n - off);
+            uint64_t off = (d0 + (uint64_t)i) * (uint64_t)Pu;
+            size_t take = off + (uint64_t)Pu <= n ? (size_t)Pu : (size_t)(n - off);
             memcpy(rows + (size_t)i * (size_t)P, data + off, take);
             memset(rows + (size_t)i * (size_t)P + take, 0, (size_t)P - take);
         }
-        if (m > 0) {
+        if (m > 0 && lo.field == 16) {
+            if (rs_n != k + m || rs_k != k) {
+                dna_rs16_free(&rs16);
+                rc = dna_rs16_init(&rs16, &gf16, k + m, k, err);
+                if (rc)
+                    break;
+                rs_n = k + m;
+                rs_k = k;
+            }
+            for (int c = 0; c < Pu / 2; c++) {
+                for (int i = 0; i < k; i++) {
+                    const uint8_t *rw = rows + (size_t)i * (size_t)P + 2 * (size_t)c;
+                    sym[i] = (uint16_t)(rw[0] | rw[1] << 8);
+                }
+                dna_rs16_encode(&rs16, sym, sym + k);
+                for (int j = 0; j < m; j++) {
+                    uint8_t *rw = rows + (size_t)(k + j) * (size_t)P + 2 * (size_t)c;
+                    rw[0] = (uint8_t)sym[k + j];
+                    rw[1] = (uint8_t)(sym[k + j] >> 8);
+                }
+            }
+            for (int j = 0; j < m; j++)
+                memset(rows + (size_t)(k + j) * (size_t)P + Pu, 0, (size_t)(P - Pu));
+        } else if (m > 0) {
             if (rs_n != k + m || rs_k != k) {
                 dna_rs_free(&rs);
                 rc = dna_rs_init(&rs, k + m, k, err);
@@ -182,6 +238,9 @@ int dna_store_encode(const dna_store_params *p, const uint8_t *data, size_t n, d
                                   pool->bases + (size_t)(a0 + (uint64_t)i) * (size_t)L, err);
     }
     dna_rs_free(&rs);
+    dna_rs16_free(&rs16);
+    dna_gf16_free(&gf16);
+    free(sym);
     free(rows);
     dna_oligo_free(&oc);
     if (rc)
@@ -320,6 +379,13 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
     uint8_t *pay = NULL, *rows = NULL, *file = NULL;
     dna_read *grp = NULL;
     char *cons = NULL;
+    dna_rs rs;
+    dna_rs16 rs16;
+    dna_gf16 gf16 = {NULL, NULL};
+    uint16_t *sym = NULL;
+    int *eras = NULL;
+    memset(&rs, 0, sizeof rs);
+    memset(&rs16, 0, sizeof rs16);
     size_t nar = 0, nrv = 0;
     ar = malloc((nreads ? nreads : 1) * sizeof *ar);
     if (!ar)
@@ -400,7 +466,7 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
         goto done;
     }
     const uint8_t *h = pay + rv[hbest].off;
-    if (h[0] != 'N' || h[1] != 'D' || h[2] != 1) {
+    if (h[0] != 'N' || h[1] != 'D' || (h[2] != 1 && h[2] != 2)) {
         rc = nq_err_set(err, NQ_ECORRUPT, "the pool header is not an nqdb DNA pool (version %u)", h[2]);
         goto done;
     }
@@ -410,27 +476,34 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
     int rpm = h[12] | h[13] << 8;
     uint32_t fcrc = (uint32_t)h[14] | (uint32_t)h[15] << 8 | (uint32_t)h[16] << 16 | (uint32_t)h[17] << 24;
     store_layout lo;
-    rc = store_layout_make(&lo, nbytes, P, rpm, err);
+    rc = store_layout_make(&lo, nbytes, P, rpm, h[2] == 2 ? 16 : 8, err);
     if (rc) {
         rc = nq_err_prefix(err, NQ_ECORRUPT, "the pool header is inconsistent");
         goto done;
     }
     rep->oligos_expected = (size_t)lo.total;
-    file = malloc(lo.D * (uint64_t)P + 1);
-    rows = malloc((size_t)255 * (size_t)P);
-    if (!file || !rows)
+    int Pu = lo.Pu;
+    eras = malloc((size_t)lo.nmax * sizeof *eras);
+    file = malloc(lo.D * (uint64_t)Pu + 1);
+    rows = malloc((size_t)lo.nmax * (size_t)P);
+    if (!file || !rows || !eras)
         goto nomem;
+    if (lo.field == 16) {
+        if (dna_gf16_init(&gf16, err))
+            goto nomem;
+        sym = malloc((size_t)DNA_RS16_MAX_N * sizeof *sym);
+        if (!sym)
+            goto nomem;
+    }
     char lost[400] = "";
     uint8_t colbad[256];
     int nlost_blocks = 0;
     size_t ri = 0; /* cursor in rv (sorted by address) */
-    dna_rs rs;
     int rs_n = 0, rs_k = 0;
-    memset(&rs, 0, sizeof rs);
     for (uint64_t b = 0; b < lo.B; b++) {
         int k = block_k(&lo, b), m = parity_for(k, rpm), n = k + m;
         uint64_t a0 = block_start_addr(&lo, b), d0 = block_first_data(&lo, b);
-        int eras[255], ne = 0;
+        int ne = 0;
         for (int i = 0; i < n; i++) {
             uint32_t a = (uint32_t)(a0 + (uint64_t)i);
             while (ri < nrv && rv[ri].address < a)
@@ -443,15 +516,45 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
             }
         }
         rep->oligos_missing += (size_t)ne;
-        uint64_t byte0 = d0 * (uint64_t)P;
-        uint64_t byte1 = (d0 + (uint64_t)k) * (uint64_t)P;
+        uint64_t byte0 = d0 * (uint64_t)Pu;
+        uint64_t byte1 = (d0 + (uint64_t)k) * (uint64_t)Pu;
         if (byte1 > nbytes)
             byte1 = nbytes;
         int bad_cols = 0, first_bad = -1, last_bad = -1;
         if (ne > m) {
-            bad_cols = P;
+            bad_cols = Pu;
             first_bad = 0;
-            last_bad = P - 1;
+            last_bad = Pu - 1;
+        } else if (m > 0 && lo.field == 16) {
+            if (rs_n != n || rs_k != k) {
+                dna_rs16_free(&rs16);
+                if (dna_rs16_init(&rs16, &gf16, n, k, err))
+                    goto nomem;
+                rs_n = n;
+                rs_k = k;
+            }
+            for (int c = 0; c < Pu / 2; c++) {
+                for (int i = 0; i < n; i++) {
+                    const uint8_t *rw = rows + (size_t)i * (size_t)P + 2 * (size_t)c;
+                    sym[i] = (uint16_t)(rw[0] | rw[1] << 8);
+                }
+                int r = dna_rs16_decode(&rs16, sym, eras, ne, NULL);
+                if (r == NQ_ENOMEM)
+                    goto nomem;
+                if (r < 0) {
+                    bad_cols += 2;
+                    if (first_bad < 0)
+                        first_bad = 2 * c;
+                    last_bad = 2 * c + 1;
+                    continue;
+                }
+                rep->symbols_corrected += (size_t)r;
+                for (int i = 0; i < k; i++) {
+                    uint8_t *rw = rows + (size_t)i * (size_t)P + 2 * (size_t)c;
+                    rw[0] = (uint8_t)sym[i];
+                    rw[1] = (uint8_t)(sym[i] >> 8);
+                }
+            }
         } else if (m > 0) {
             if (rs_n != n || rs_k != k) {
                 dna_rs_free(&rs);
@@ -471,7 +574,7 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
                 goto done;
             }
             rep->symbols_corrected += fixed;
-            for (int c = 0; c < P; c++)
+            for (int c = 0; c < Pu; c++)
                 if (colbad[c]) {
                     bad_cols++;
                     if (first_bad < 0)
@@ -487,12 +590,12 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
                        "of %d columns lost (columns %d..%d)",
                        nlost_blocks ? "; " : "", (unsigned long long)b,
                        (unsigned long long)byte0, (unsigned long long)(byte1 ? byte1 - 1 : 0), ne,
-                       n, m, bad_cols, P, first_bad, last_bad);
+                       n, m, bad_cols, Pu, first_bad, last_bad);
             nlost_blocks++;
         }
-        memcpy(file + byte0, rows, (size_t)k * (size_t)P);
+        for (int i = 0; i < k; i++)
+            memcpy(file + byte0 + (size_t)i * (size_t)Pu, rows + (size_t)i * (size_t)P, (size_t)Pu);
     }
-    dna_rs_free(&rs);
     if (nlost_blocks) {
         if (nlost_blocks > 4)
             append(lost, sizeof lost, "; and %d more blocks", nlost_blocks - 4);
@@ -515,6 +618,11 @@ int dna_store_decode(const dna_store_params *hint, const dna_read *reads, size_t
 nomem:
     rc = nq_err_set(err, NQ_ENOMEM, "DNA decode: out of memory");
 done:
+    dna_rs_free(&rs);
+    dna_rs16_free(&rs16);
+    dna_gf16_free(&gf16);
+    free(sym);
+    free(eras);
     free(ar);
     free(rv);
     free(pay);

@@ -6,15 +6,17 @@
  * Pool layout. Each oligo carries P payload bytes (dna_oligo.h: address, seed, constrained
  * code, inner check). Addresses 0..7 are eight identical copies of the header
  *
- *   'N' 'D' version(1) max_run  file length (u64 LE)  redundancy (u16 LE, per mille)
+ *   'N' 'D' version(1 or 2) max_run  file length (u64 LE)  redundancy (u16 LE, per mille)
  *   CRC-32C of the file (u32 LE)   zero bytes up to P
  *
  * and then come the blocks of the outer code, in file order: the file is cut into D = ceil(len
- * / P) data oligos (the last zero-padded), D is split into B = ceil(D / kmax) blocks of nearly
+ * / Pu) data oligos (the last zero-padded), D is split into B = ceil(D / kmax) blocks of nearly
  * equal size k (the first D mod B get one more), and each block gets m = ceil(k r / (1 - r))
- * parity oligos, r the redundancy, with kmax the largest k where k + m <= 255. Byte c of every
- * oligo of a block is one codeword of RS(k + m, k) over GF(2^8) (dna_rs.h): a lost oligo is an
- * erasure in all P codewords of its block, an undetected corrupted one at worst one error in
+ * parity oligos, r the redundancy, with kmax the largest k where k + m <= nmax. Version 1
+ * (GF(2^8)): nmax = 255, Pu = P, byte c of every oligo of a block is one codeword of RS(k + m,
+ * k) (dna_rs.h). Version 2 (GF(2^16)): nmax = 4095, Pu = P rounded down to even, bytes 2c and
+ * 2c+1 are one 16-bit symbol (low byte first) of codeword c (dna_rs16.h). A lost oligo is an
+ * erasure in all codewords of its block, an undetected corrupted one at worst one error in
  * each. Addresses are consecutive: block after block, data oligos first, then parity.
  *
  * Decoding: reads are grouped by the address in their prefix, each group is turned into one
@@ -40,6 +42,10 @@ typedef struct dna_store_params {
     double gc_min;     /* GC fraction bounds of every oligo (default 0.40 .. 0.60) */
     double gc_max;
     double redundancy; /* parity oligos / all oligos of a block, in [0, 0.9] (default 0.15) */
+    int field;         /* outer code: 8 RS over GF(2^8) (blocks of <= 255 oligos), 16 RS over
+                        * GF(2^16) (blocks of <= 4095 oligos, 2-byte symbols: an odd payload
+                        * gives up its last byte), 0 automatic (default): 16 when the pool needs
+                        * more than one GF(2^8) block and the payload is even, else 8 */
 } dna_store_params;
 
 void dna_store_params_default(dna_store_params *p);
@@ -49,6 +55,7 @@ typedef struct dna_pool {
     int len;           /* bases each */
     char *bases;       /* count * len bases (A/C/G/T), oligo i at bases + i * len */
     int payload;       /* P */
+    int field;         /* 8 or 16: the outer code's field */
     size_t data_oligos, parity_oligos, header_oligos, blocks;
 } dna_pool;
 

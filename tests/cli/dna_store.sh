@@ -52,6 +52,18 @@ run $NQ dna decode "$T/bin2.fasta" "$T/bin2.out"
 expect_rc "decode with options (detected)" 0
 cmp -s "$T/bin" "$T/bin2.out" && ok "round trip with options" || bad "round trip with options" "differs"
 
+# the GF(2^16) outer code, forced
+seq 1 6000 > "$T/text2"
+run $NQ dna encode "$T/text2" "$T/f16.fasta" --field 16 --redundancy 0.2
+expect_rc "encode --field 16" 0
+expect_err "GF(2^16) in the summary" "GF(2^16)"
+run $NQ dna simulate "$T/f16.fasta" "$T/f16.fastq" --dropout 0.1 --sub 0.01 --ins 0.005 --del 0.005 --coverage 20 --seed 5
+run $NQ dna decode "$T/f16.fastq" "$T/f16.out"
+expect_rc "decode GF(2^16) nanopore" 0
+cmp -s "$T/text2" "$T/f16.out" && ok "GF(2^16) round trip" || bad "GF(2^16) round trip" "differs"
+run $NQ dna encode "$T/text" "$T/x.fasta" --field 12
+expect_rc "bad --field" 2
+
 # Illumina-like: 2 % dropout, 0.1 % substitutions, coverage 10
 run $NQ dna encode "$T/text" "$T/il.fasta" --redundancy 0.1
 run $NQ dna simulate "$T/il.fasta" "$T/il.fastq" --dropout 0.02 --sub 0.001 --ins 0 --del 0 --coverage 10 --seed 1

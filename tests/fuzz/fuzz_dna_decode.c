@@ -3,7 +3,8 @@
  * hostile reads. The first byte picks the mode:
  *   even: the rest is a FASTA/FASTQ text; whatever parses is decoded (header, cluster and
  *         consensus code on garbage);
- *   odd:  a valid pool of a fixed 300-byte file (oligos of 100 nt, redundancy 0.3) is made,
+ *   odd:  a valid pool of a fixed 300-byte file (oligos of 100 nt, redundancy 0.3; with bit 1
+ *         set the outer code is the GF(2^16) one) is made,
  *         and the rest of the input edits it: 4-byte records (oligo, position, operation,
  *         base) substitute, insert, delete, drop or duplicate. The decode must then return
  *         the exact file or NQ_ECORRUPT — never other bytes (the property that matters).
@@ -71,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dna_store_params_default(&p);
     p.oligo_len = 100;
     p.redundancy = 0.3;
+    p.field = data[0] & 2 ? 16 : 8;
     dna_pool pool;
     FUZZ_CHECK(dna_store_encode(&p, file, FILE_BYTES, &pool, NULL) == 0);
     int L = pool.len;

@@ -123,9 +123,10 @@ static void test_round_trips(void **state)
 {
     (void)state;
     static const size_t sizes[] = {0, 1, 2, 31, 32, 33, 1000, 40000};
-    struct { int len, run; double gmin, gmax, red; } cfg[] = {
-        {150, 3, 0.40, 0.60, 0.15}, {200, 2, 0.45, 0.55, 0.05}, {130, 1, 0.40, 0.60, 0.30},
-        {300, 3, 0.40, 0.60, 0.00}, {150, 4, 0.30, 0.70, 0.50},
+    struct { int len, run; double gmin, gmax, red; int field; } cfg[] = {
+        {150, 3, 0.40, 0.60, 0.15, 0}, {200, 2, 0.45, 0.55, 0.05, 0}, {130, 1, 0.40, 0.60, 0.30, 0},
+        {300, 3, 0.40, 0.60, 0.00, 0}, {150, 4, 0.30, 0.70, 0.50, 0}, {150, 3, 0.40, 0.60, 0.10, 16},
+        {300, 3, 0.40, 0.60, 0.05, 16}, {200, 3, 0.40, 0.60, 0.20, 8},
     };
     nq_rng r;
     nq_rng_seed(&r, 22);
@@ -133,7 +134,7 @@ static void test_round_trips(void **state)
     for (size_t ci = 0; ci < sizeof cfg / sizeof cfg[0]; ci++) {
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
             size_t n = sizes[si];
-            if (ci >= 2 && n > 1000)
+            if (ci >= 2 && ci < 5 && n > 1000)
                 continue;
             fill(&r, data, n);
             if (si == 5)
@@ -145,6 +146,7 @@ static void test_round_trips(void **state)
             p.gc_min = cfg[ci].gmin;
             p.gc_max = cfg[ci].gmax;
             p.redundancy = cfg[ci].red;
+            p.field = cfg[ci].field;
             dna_pool pool;
             nq_err err;
             int rc = dna_store_encode(&p, data, n, &pool, &err);
@@ -162,10 +164,12 @@ static void test_round_trips(void **state)
             assert_memory_equal(out, data, n);
             assert_int_equal(rep.max_run, p.max_run);
             assert_int_equal(rep.oligo_len, p.oligo_len);
+            if (cfg[ci].field)
+                assert_int_equal(pool.field, cfg[ci].field);
             if (n == 40000)
-                print_message("L=%d: %zu bytes -> %zu oligos (%zu data, %zu parity, %zu blocks): %.3f bits/nt\n",
+                print_message("L=%d: %zu bytes -> %zu oligos (%zu data, %zu parity, %zu blocks, GF(2^%d)): %.3f bits/nt\n",
                               pool.len, n, pool.count, pool.data_oligos, pool.parity_oligos,
-                              pool.blocks, dna_pool_density(&pool, n));
+                              pool.blocks, pool.field, dna_pool_density(&pool, n));
             free(out);
             free(rd);
             dna_pool_free(&pool);
@@ -180,11 +184,14 @@ static void test_round_trips(void **state)
     p.redundancy = 0.1;
     p.oligo_len = 70; /* too short for the header */
     assert_int_equal(dna_store_encode(&p, (const uint8_t *)"x", 1, &pool, NULL), NQ_EINVAL);
+    p.oligo_len = 150;
+    p.field = 12;
+    assert_int_equal(dna_store_encode(&p, (const uint8_t *)"x", 1, &pool, NULL), NQ_EINVAL);
 }
 
 /* Encode n random bytes, pass them through the channel, decode. Returns the decode's code. */
-static int through_channel(size_t n, double red, const dna_channel_params *ch, uint64_t dseed,
-                           nq_err *err, dna_decode_report *rep, double *density)
+static int through_channel_f(size_t n, double red, int field, const dna_channel_params *ch,
+                             uint64_t dseed, nq_err *err, dna_decode_report *rep, double *density)
 {
     nq_rng r;
     nq_rng_seed(&r, dseed);
@@ -193,8 +200,11 @@ static int through_channel(size_t n, double red, const dna_channel_params *ch, u
     dna_store_params p;
     dna_store_params_default(&p);
     p.redundancy = red;
+    p.field = field;
     dna_pool pool;
     assert_int_equal(dna_store_encode(&p, data, n, &pool, err), 0);
+    if (field)
+        assert_int_equal(pool.field, field);
     *density = dna_pool_density(&pool, n);
     dna_reads rd;
     assert_int_equal(dna_channel_simulate(ch, pool.bases, pool.count, pool.len, &rd, err), 0);
@@ -219,6 +229,40 @@ static int through_channel(size_t n, double red, const dna_channel_params *ch, u
     dna_pool_free(&pool);
     free(data);
     return rc;
+}
+
+static int through_channel(size_t n, double red, const dna_channel_params *ch, uint64_t dseed,
+                           nq_err *err, dna_decode_report *rep, double *density)
+{
+    return through_channel_f(n, red, 0, ch, dseed, err, rep, density);
+}
+
+/* The GF(2^16) outer code: one block of about 1000 oligos, nanopore-like reads, redundancy
+ * 0.16 (a GF(2^8) pool would need its blocks to absorb the tail of their own dropout); and
+ * beyond: 40 % dropout reported. */
+static void test_gf16_pool(void **state)
+{
+    (void)state;
+    dna_channel_params ch = {.dropout = 0.10, .sub = 0.01, .ins = 0.005, .del = 0.005,
+                             .coverage = 20, .poisson = 1};
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        ch.seed = seed + 200;
+        nq_err err;
+        dna_decode_report rep;
+        double dens;
+        int rc = through_channel_f(30000, 0.16, 16, &ch, seed, &err, &rep, &dens);
+        if (rc)
+            fail_msg("gf16 nanopore seed %llu: %s", (unsigned long long)seed, err.msg);
+        print_message("gf16 nanopore seed %llu: %.3f bits/nt, %zu missing of %zu\n",
+                      (unsigned long long)seed, dens, rep.oligos_missing, rep.oligos_expected);
+    }
+    dna_channel_params bad = {.dropout = 0.4, .sub = 0.001, .coverage = 10, .poisson = 1, .seed = 5};
+    nq_err err;
+    dna_decode_report rep;
+    double dens;
+    assert_int_equal(through_channel_f(30000, 0.16, 16, &bad, 3, &err, &rep, &dens), NQ_ECORRUPT);
+    print_message("gf16 beyond: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "columns"));
 }
 
 static void test_illumina_channel(void **state)
@@ -381,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_oligo_code),       cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_illumina_channel), cmocka_unit_test(test_nanopore_channel),
         cmocka_unit_test(test_beyond),           cmocka_unit_test(test_channel_and_fastx),
+        cmocka_unit_test(test_gf16_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
