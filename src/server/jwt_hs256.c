@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "identity.h"
+#include "jwt_mldsa.h"
 #include "nqdb.h"
 
 static int fail(char *err, size_t errlen, int rc, const char *msg)
@@ -99,6 +100,19 @@ int jwt_hs256_decode(const unsigned char *key, size_t keylen, const char *token,
         return fail(err, errlen, NQ_EINVAL, "JWT secret is empty");
     if (!token || !*token || strlen(token) > JWT_HS256_MAX_TOKEN)
         return fail(err, errlen, NQ_EINVAL, "invalid token");
+    /* a header that names another algorithm (an ML-DSA token, alg none, HS512, ...) is
+     * refused as such before libjwt sees it; anything unreadable is left to libjwt's verdict */
+    const char *dot = strchr(token, '.');
+    if (dot && dot - token < 512) {
+        uint8_t hb[400];
+        long hn = jwt_b64url_decode(token, (size_t)(dot - token), hb, sizeof hb);
+        json_t *h = hn > 0 ? json_loadb((const char *)hb, (size_t)hn, 0, NULL) : NULL;
+        json_t *alg = json_object_get(h, "alg");
+        int other = json_is_string(alg) && strcmp(json_string_value(alg), "HS256") != 0;
+        json_decref(h);
+        if (other)
+            return fail(err, errlen, NQ_EINVAL, "token algorithm must be HS256");
+    }
     jwt_t *j = NULL;
     if (jwt_decode(&j, token, key, (int)keylen) != 0 || !j)
         return fail(err, errlen, NQ_EINVAL, "invalid token (malformed, or bad signature)");

@@ -333,6 +333,7 @@ static void test_wrong_alg(void **state)
     assert_int_equal(jwt_hs256_decode(secret, sizeof secret - 1, t65, "iss", "aud", NOW, &out, err,
                                       sizeof err),
                      NQ_EINVAL);
+    assert_string_equal(err, "token algorithm must be HS256");
     free(hs);
     free(t65);
 }
