@@ -117,6 +117,14 @@ class MldsaTokenTest(ServerTestCase):
                           sig.hex()])
         self.assertEqual(rc, 1, so + se)
 
+    def test_quantum_enabled_login(self):
+        # the upstream login flag asks for quantum-resistant tokens: this server issues them
+        r = self.server.post(API + "/auth/login", {"username": "alice", "password": "alice-password",
+                                                   "quantum_enabled": True}, key=None)
+        d = self.assertEnvelope(r, 200)["data"]
+        self.assertEqual(parts(d["access_token"])[0]["alg"], "ML-DSA-65")
+        self.assertEqual(self.ok(d["access_token"]), 200)
+
     def test_use_refresh_logout(self):
         s = self.server
         d = self.login("alice", "alice-password")
