@@ -156,7 +156,17 @@ int dna_rs16_decode(const dna_rs16 *rs, uint16_t *cw, const int *eras, int neras
     if (nerr < 0 || neras + 2 * nerr > m)
         goto fail;
     int np = 0;
-    for (int i = 0; i < n; i++) {
+    if (nerr == 0) {
+        /* only erasures: the roots must be the erased positions (checked here, at e points,
+         * instead of a Chien search over all n) */
+        for (int i = 0; i < neras; i++) {
+            uint16_t xinv = dna_gf16_pow2(f, (uint64_t)(65535 - (n - 1 - eras[i]) % 65535));
+            if (poly16_eval(f, lam, dl, xinv) != 0)
+                goto fail;
+            pos[np++] = eras[i];
+        }
+    }
+    for (int i = 0; i < n && nerr > 0; i++) {
         uint16_t xinv = dna_gf16_pow2(f, (uint64_t)(65535 - (n - 1 - i) % 65535));
         if (poly16_eval(f, lam, dl, xinv) == 0) {
             if (np == dl)
