@@ -474,17 +474,20 @@ int cmd_verify(int argc, char **argv)
         return EXIT_PROBLEM;
     }
     nq_backup_info info;
+    int sealed = 0; /* encrypted backups whose pages were not checked (no --key) */
     for (int i = 0; i < n; i++) {
         nq_backup_read(NULL, chain[i], &info, NULL, 0);
+        sealed += info.encrypted && !keys.decrypt_key;
         printf("%s: %s backup %s, %s, commit %llu, %u of %u pages%s%s%s\n", chain[i],
                kind_name(info.kind), info.backup_id, info.created,
                (unsigned long long)info.commit_seq, info.pages, info.page_count,
                info.compressed ? " (zstd)" : "", info.encrypted ? " (encrypted)" : "",
                info.is_signed ? " (signed)" : "");
     }
-    printf("ok: %d backup(s) verified (every SHA3-256, page checksum and chain link): database "
+    printf("ok: %d backup(s) verified (every SHA3-256, %s and chain link): database "
            "%s, %u pages, commit %llu\n",
-           n, info.database_id, info.page_count, (unsigned long long)info.commit_seq);
+           n, sealed ? "page checksum of the unencrypted data" : "page checksum",
+           info.database_id, info.page_count, (unsigned long long)info.commit_seq);
     crypto_note(chain, n, &keys);
     free_chain(chain, n);
     return 0;
