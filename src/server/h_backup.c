@@ -31,12 +31,14 @@ static json_t *iso_time(time_t t)
 
 static json_t *backup_json(const char *name, const nq_backup_info *b)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:b}", "name", name,
-                     "kind", kind_name(b->kind), "backup_id", b->backup_id, "parent_id",
-                     b->parent_id, "database_id", b->database_id, "created", b->created, "commit",
-                     (json_int_t)b->commit_seq, "pages", (int)b->pages, "page_count",
-                     (int)b->page_count, "bytes", (json_int_t)b->data_bytes, "compressed",
-                     b->compressed);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:b, s:b, s:o, s:b}",
+                     "name", name, "kind", kind_name(b->kind), "backup_id", b->backup_id,
+                     "parent_id", b->parent_id, "database_id", b->database_id, "created",
+                     b->created, "commit", (json_int_t)b->commit_seq, "pages", (int)b->pages,
+                     "page_count", (int)b->page_count, "bytes", (json_int_t)b->data_bytes,
+                     "compressed", b->compressed, "encrypted", b->encrypted, "encrypted_to",
+                     b->encrypted ? json_string(b->encrypted_to) : json_null(), "signed",
+                     b->is_signed);
 }
 
 /* The backups of the directory as a JSON array, or NULL after answering the error. */

@@ -49,6 +49,7 @@ class BackupRoutesTest(ServerTestCase):
         self.assertEnvelope(r, 201)
         b1 = r.data["backup"]
         self.assertEqual(b1["name"], "0001-full")
+        self.assertEqual((b1["encrypted"], b1["encrypted_to"], b1["signed"]), (False, None, False))
         self.assertEqual(b1["kind"], "full")
         self.assertFalse(b1["compressed"])
         self.assertEqual(b1["pages"], b1["page_count"])
@@ -211,6 +212,9 @@ class SignedEncryptedBackupTest(ServerTestCase):
                          200)
         r = s.post(API + "/backups", {"kind": "full", "compress": False})
         self.assertEnvelope(r, 201)
+        self.assertTrue(r.data["backup"]["encrypted"])
+        self.assertTrue(r.data["backup"]["signed"])
+        self.assertRegex(r.data["backup"]["encrypted_to"], "^[0-9a-f]{16}$")
         bdir = os.path.join(s.get(API + "/backups").data["directory"], r.data["backup"]["name"])
         names = sorted(os.listdir(bdir))
         self.assertEqual(names, ["MANIFEST", "MANIFEST.sig", "pagemap", "pages.dat.enc"])
