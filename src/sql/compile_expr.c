@@ -477,7 +477,7 @@ static int bind_func(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
         static const char *const ext[][2] = {
             {"neuromatch", "neuromorphic"}, {"synaptic_weight", "neuromorphic"},
             {"hebbian_learning", "neuromorphic"}, {"quantum_search", "quantum"},
-            {"superposition", "quantum"}, {"dna_encode", "DNA"}, {"dna_decode", "DNA"}};
+            {"superposition", "quantum"}};
         for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
             if (!strcasecmp(x->name, ext[i][0]))
                 return cc_fail(c, NQ_ENOTSUP, x, "not supported yet: %s() (the %s subsystem executes it)",

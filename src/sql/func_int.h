@@ -107,6 +107,10 @@ FN_DECL(fn_quarter); FN_DECL(fn_date_format); FN_DECL(fn_datediff); FN_DECL(fn_d
 FN_DECL(fn_date_sub); FN_DECL(fn_extract_fn); FN_DECL(fn_make_date); FN_DECL(fn_last_day);
 FN_DECL(fn_strftime);
 
+/* func_dna.c */
+FN_DECL(fn_gc_content); FN_DECL(fn_dna_length); FN_DECL(fn_reverse_complement);
+FN_DECL(fn_kmer_similarity); FN_DECL(fn_dna_encode); FN_DECL(fn_dna_decode);
+
 /* func_agg.c */
 extern const fn_agg_def fn_agg_defs[];
 extern const size_t fn_agg_ndefs;
