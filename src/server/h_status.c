@@ -87,7 +87,7 @@ int h_health(req *r)
     json_object_set_new(rj, "rate_limit_backend", json_string(rls));
     json_object_set_new(d, "redis", rj);
     json_t *f = json_object();
-    json_object_set_new(f, "dna_compression", json_false());
+    json_object_set_new(f, "dna_compression", json_true()); /* POST /api/v1/dna/compress (h_dna.c) */
     json_object_set_new(f, "neuromorphic_processing", json_false());
     json_object_set_new(f, "quantum_search", json_true()); /* POST /api/v1/quantum/search */
     json_object_set_new(f, "real_time_updates", json_boolean(s->cfg.monitoring.websocket_enabled));

@@ -5,8 +5,8 @@
  * routes sit in the same /auth group as login (upstream shadowed them), /ws is behind
  * authentication (upstream always answered 401), and /auth/logout is new. The subsystem routes
  * (neural, quantum, dna, biometric, advisor) are routed with their permissions and answer 501
- * until their subsystems land (quantum search is built: h_quantum.c; EEG biometrics:
- * h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation). Patterns
+ * until their subsystems land (quantum search is built: h_quantum.c; DNA compression: h_dna.c;
+ * EEG biometrics: h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation). Patterns
  * have literal segments and {name} segments; a {name}
  * segment matches one non-empty segment. The table is small, so matching is a linear scan.
  */
@@ -48,9 +48,9 @@ const route server_routes[] = {
     {"GET", "/api/v1/neural/train/{network_id}", h_not_implemented, 0, 0, NULL},
     {"POST", "/api/v1/quantum/search", h_quantum_search, ROUTE_JSON, PERM_QUANTUM,
      "Quantum permission required"},
-    {"POST", "/api/v1/dna/compress", h_not_implemented, ROUTE_JSON, PERM_DNA,
+    {"POST", "/api/v1/dna/compress", h_dna_compress, ROUTE_JSON, PERM_DNA,
      "DNA permission required"},
-    {"POST", "/api/v1/dna/decompress", h_not_implemented, ROUTE_JSON, PERM_DNA,
+    {"POST", "/api/v1/dna/decompress", h_dna_decompress, ROUTE_JSON, PERM_DNA,
      "DNA permission required"},
     {"POST", "/api/v1/biometric/eeg/enroll", h_eeg_enroll, ROUTE_JSON, PERM_ADMIN,
      "Admin permission required for EEG enrollment"},

@@ -236,6 +236,8 @@ int h_eeg_users(req *r);
 int h_eeg_revoke(req *r);
 int h_bio_enroll(req *r);
 int h_bio_verify(req *r);
+int h_dna_compress(req *r);     /* h_dna.c */
+int h_dna_decompress(req *r);
 
 /* bio_store.c: EEG templates in auth.db, AES-256-GCM under data_dir/eeg.key (docs/security.md).
  * Templates belong to users of the credential store (nqdb user create). Errors: 0 or NQ_E*,

@@ -39,7 +39,7 @@ MATRIX = [
     ("GET", "/api/v1/neural/train/n1", None, None),
     # needs quantum (the route) and read (the results are rows): only admin holds both here
     ("POST", "/api/v1/quantum/search", {}, "quantum+read"),
-    ("POST", "/api/v1/dna/compress", {}, "dna"),
+    ("POST", "/api/v1/dna/compress", {"sequences": ["ACGT"], "algorithm": "TwoBit"}, "dna"),
     ("POST", "/api/v1/dna/decompress", {}, "dna"),
     ("POST", "/api/v1/biometric/eeg/enroll", {}, "admin"),
     ("POST", "/api/v1/biometric/eeg/authenticate", {}, None),
