@@ -264,10 +264,12 @@ int h_dna_decompress(req *r)
         size_t blen, bad;
         int rc = b64_decode(json_string_value(v), json_string_length(v), &bin, &blen, &bad);
         if (rc == -2) {
+            dna_buf_free(&out);
             json_decref(items);
             return req_fail(r, AE_INTERNAL, "out of memory", NULL);
         }
         if (rc) {
+            dna_buf_free(&out);
             json_decref(items);
             return req_failf(r, AE_BAD_REQUEST,
                              "Invalid compressed data at index %zu: not base64 (at character %zu)", i, bad);
