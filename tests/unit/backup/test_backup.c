@@ -39,6 +39,7 @@
 #include "base/rand.h"
 #include "faultvfs.h"
 #include "nqdb.h"
+#include "testfiles.h"
 #include "storage/backup.h"
 
 #define OK(db, call)                                                                             \
@@ -47,14 +48,6 @@
         if (rc_)                                                                                 \
             fail_msg("%s: %d %s", #call, rc_, (db) ? nq_errmsg(db) : "");                        \
     } while (0)
-
-static void rm_db(const char *path)
-{
-    char w[512];
-    snprintf(w, sizeof w, "%.400s-wal", path);
-    unlink(path);
-    unlink(w);
-}
 
 static void rm_backup(const char *dir)
 {
@@ -88,30 +81,6 @@ static nq_db *open_path(const char *path, nq_vfs *vfs)
     if (rc)
         fail_msg("open %s: %s", path, db ? nq_errmsg(db) : nq_strerror(rc));
     return db;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        fail_msg("read %s", path);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
 }
 
 /* ---- a model of the contents: NKEYS keys, each absent (0) or at a version ------------------- */
@@ -195,8 +164,8 @@ static void restore_ok(const char *const *dirs, int n, const char *target, int f
 static void test_full_same_pages(void **state)
 {
     (void)state;
-    rm_db("src.db");
-    rm_db("dst.db");
+    tf_rm_db("src.db");
+    tf_rm_db("dst.db");
     nq_db *db = open_path("src.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 1);
@@ -218,7 +187,7 @@ static void test_full_same_pages(void **state)
     assert_int_equal(nq_backup_verify(NULL, dirs, 1, msg, sizeof msg), 0);
     restore_ok(dirs, 1, "dst.db", 0);
     size_t a, b;
-    uint8_t *fa = slurp("src.db", &a), *fb = slurp("dst.db", &b);
+    uint8_t *fa = tf_slurp("src.db", &a), *fb = tf_slurp("dst.db", &b);
     assert_non_null(fa);
     assert_non_null(fb);
     assert_int_equal(a, b);
@@ -270,8 +239,8 @@ static void *writer_main(void *p)
 static void test_concurrent_writer(void **state)
 {
     (void)state;
-    rm_db("conc.db");
-    rm_db("conc_r.db");
+    tf_rm_db("conc.db");
+    tf_rm_db("conc_r.db");
     nq_db *db = open_path("conc.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 2);
@@ -346,7 +315,7 @@ static void test_random_chains(void **state)
 {
     (void)state;
     for (uint64_t seed = 10; seed < 13; seed++) {
-        rm_db("chain.db");
+        tf_rm_db("chain.db");
         nq_db *db = open_path("chain.db", NULL);
         nq_rng r;
         nq_rng_seed(&r, seed);
@@ -371,7 +340,7 @@ static void test_random_chains(void **state)
             memcpy(p->model, model, sizeof model);
             /* the database file after a checkpoint holds exactly the snapshot's pages */
             OK(db, nq_checkpoint(db));
-            p->file = slurp("chain.db", &p->file_len);
+            p->file = tf_slurp("chain.db", &p->file_len);
         }
         OK(db, nq_close(db));
         for (int i = 0; i < CHAIN_STEPS; i++) {
@@ -387,10 +356,10 @@ static void test_random_chains(void **state)
             char msg[600];
             if (nq_backup_verify(NULL, dirs, n, msg, sizeof msg))
                 fail_msg("seed %llu point %d: verify: %s", (unsigned long long)seed, i, msg);
-            rm_db("chain_r.db");
+            tf_rm_db("chain_r.db");
             restore_ok(dirs, n, "chain_r.db", 0);
             size_t len = 0;
-            uint8_t *f = slurp("chain_r.db", &len);
+            uint8_t *f = tf_slurp("chain_r.db", &len);
             if (len != pts[i].file_len || memcmp(f, pts[i].file, len))
                 fail_msg("seed %llu point %d (%d backups): restored pages differ",
                          (unsigned long long)seed, i, n);
@@ -416,19 +385,19 @@ static void expect_refused(const char *const *dirs, int n, const char *needle)
         fail_msg("verify accepted a damaged chain (expected \"%s\")", needle);
     if (!strstr(msg, needle))
         fail_msg("verify said \"%s\", expected it to name \"%s\"", msg, needle);
-    rm_db("tamper_r.db");
+    tf_rm_db("tamper_r.db");
     rc = nq_restore(NULL, dirs, n, "tamper_r.db", 0, msg, sizeof msg);
     if (rc == 0)
         fail_msg("restore accepted a damaged chain (expected \"%s\")", needle);
     if (access("tamper_r.db", F_OK) == 0 || access("tamper_r.db.restoring", F_OK) == 0)
         fail_msg("a refused restore created its target or left its temporary file");
     /* forced over an existing database: that database stays as it was */
-    spit("keep_r.db", "precious", 8);
+    tf_spit("keep_r.db", "precious", 8);
     rc = nq_restore(NULL, dirs, n, "keep_r.db", NQ_RESTORE_FORCE, msg, sizeof msg);
     if (rc == 0)
         fail_msg("a forced restore accepted a damaged chain (expected \"%s\")", needle);
     size_t len;
-    uint8_t *b = slurp("keep_r.db", &len);
+    uint8_t *b = tf_slurp("keep_r.db", &len);
     if (!b || len != 8 || memcmp(b, "precious", 8))
         fail_msg("a refused forced restore changed the existing database");
     free(b);
@@ -439,8 +408,8 @@ static void expect_refused(const char *const *dirs, int n, const char *needle)
 static void test_tampering(void **state)
 {
     (void)state;
-    rm_db("t.db");
-    rm_db("other.db");
+    tf_rm_db("t.db");
+    tf_rm_db("other.db");
     nq_db *db = open_path("t.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 3);
@@ -476,7 +445,7 @@ static void test_tampering(void **state)
                            "tf/pagemap", "ti1/pagemap", "ti2/pagemap"};
     for (size_t fi = 0; fi < sizeof files / sizeof *files; fi++) {
         size_t len;
-        uint8_t *orig = slurp(files[fi], &len);
+        uint8_t *orig = tf_slurp(files[fi], &len);
         assert_non_null(orig);
         nq_rng_seed(&r, 100 + fi);
         for (int k = 0; k < 12; k++) {
@@ -484,15 +453,15 @@ static void test_tampering(void **state)
             uint8_t *copy = malloc(len);
             memcpy(copy, orig, len);
             copy[off] ^= (uint8_t)(1u << nq_rng_below(&r, 8));
-            spit(files[fi], copy, len);
+            tf_spit(files[fi], copy, len);
             expect_refused(good, 3, files[fi]);
             free(copy);
         }
-        spit(files[fi], orig, len - 1); /* truncated */
+        tf_spit(files[fi], orig, len - 1); /* truncated */
         expect_refused(good, 3, files[fi]);
         unlink(files[fi]); /* missing */
         expect_refused(good, 3, files[fi]);
-        spit(files[fi], orig, len);
+        tf_spit(files[fi], orig, len);
         free(orig);
     }
     assert_int_equal(nq_backup_verify(NULL, good, 3, msg, sizeof msg), 0);
@@ -528,9 +497,9 @@ static void test_tampering(void **state)
 static void test_diverged_database(void **state)
 {
     (void)state;
-    rm_db("dv.db");
-    rm_db("dv2.db");
-    rm_db("dv_r.db");
+    tf_rm_db("dv.db");
+    tf_rm_db("dv2.db");
+    tf_rm_db("dv_r.db");
     nq_db *db = open_path("dv.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 8);
@@ -571,8 +540,8 @@ static void test_diverged_database(void **state)
 static void test_format1_backup(void **state)
 {
     (void)state;
-    rm_db("f1.db");
-    rm_db("f1_r.db");
+    tf_rm_db("f1.db");
+    tf_rm_db("f1_r.db");
     nq_db *db = open_path("f1.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 9);
@@ -582,7 +551,7 @@ static void test_format1_backup(void **state)
     OK(db, nq_backup(db, "f1", NQ_BACKUP_FULL, NULL, NULL));
     /* make it what format 1 wrote: the same manifest with version 1, and no pagemap */
     size_t len;
-    char *text = (char *)slurp("f1/MANIFEST", &len);
+    char *text = (char *)tf_slurp("f1/MANIFEST", &len);
     bk_manifest m;
     nq_err err;
     nq_err_clear(&err);
@@ -591,7 +560,7 @@ static void test_format1_backup(void **state)
     free(text);
     m.version = 1;
     assert_int_equal(bk_manifest_format(&m, &text, &len, &err), 0);
-    spit("f1/MANIFEST", text, len);
+    tf_spit("f1/MANIFEST", text, len);
     free(text);
     unlink("f1/pagemap");
     const char *dirs[] = {"f1"};
@@ -611,8 +580,8 @@ static void test_format1_backup(void **state)
 static void test_restore_refuses_existing(void **state)
 {
     (void)state;
-    rm_db("e.db");
-    rm_db("e_r.db");
+    tf_rm_db("e.db");
+    tf_rm_db("e_r.db");
     nq_db *db = open_path("e.db", NULL);
     nq_rng r;
     nq_rng_seed(&r, 4);
@@ -621,21 +590,21 @@ static void test_restore_refuses_existing(void **state)
     mk_backup_dir("ef");
     OK(db, nq_backup(db, "ef", NQ_BACKUP_FULL, NULL, NULL));
     OK(db, nq_close(db));
-    spit("e_r.db", "precious", 8);
+    tf_spit("e_r.db", "precious", 8);
     const char *dirs[] = {"ef"};
     char msg[600];
     assert_int_equal(nq_restore(NULL, dirs, 1, "e_r.db", 0, msg, sizeof msg), NQ_EEXIST);
     assert_non_null(strstr(msg, "--force"));
     size_t len;
-    uint8_t *b = slurp("e_r.db", &len);
+    uint8_t *b = tf_slurp("e_r.db", &len);
     assert_int_equal(len, 8);
     assert_memory_equal(b, "precious", 8);
     free(b);
     /* a stale log alone is refused too, and removed by a forced restore */
     unlink("e_r.db");
-    spit("e_r.db-wal", "stale log", 9);
+    tf_spit("e_r.db-wal", "stale log", 9);
     assert_int_equal(nq_restore(NULL, dirs, 1, "e_r.db", 0, msg, sizeof msg), NQ_EEXIST);
-    spit("e_r.db", "precious", 8);
+    tf_spit("e_r.db", "precious", 8);
     restore_ok(dirs, 1, "e_r.db", NQ_RESTORE_FORCE);
     assert_int_equal(access("e_r.db-wal", F_OK), -1);
     db = open_path("e_r.db", NULL);

@@ -13,7 +13,6 @@
  *   - two threads taking backups into the same directory at once get distinct numbers and
  *     valid backups.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +28,7 @@
 
 #include "base/rand.h"
 #include "nqdb.h"
+#include "testfiles.h"
 
 #define OK(db, call)                                                                             \
     do {                                                                                         \
@@ -39,37 +39,18 @@
 
 static char root[256];
 
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        rm_rf(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
     snprintf(root, sizeof root, "/tmp/nq-test-chain-%d", (int)getpid());
-    rm_rf(root);
+    tf_rm_rf(root);
     return mkdir(root, 0755);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rm_rf(root);
+    tf_rm_rf(root);
     return 0;
 }
 

@@ -42,6 +42,7 @@
 #include "base/rand.h"
 #include "faultvfs.h"
 #include "nqdb.h"
+#include "testfiles.h"
 #include "storage/backup.h"
 
 #define OK(db, call)                                                                             \
@@ -53,82 +54,23 @@
 
 #define MARKER "PLAINTEXT-MARKER-"
 
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%.500s/%.400s", path, de->d_name);
-            rm_rf(p);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void rm_db(const char *path)
-{
-    char w[512];
-    snprintf(w, sizeof w, "%.400s-wal", path);
-    unlink(path);
-    unlink(w);
-}
-
-static void mkdir_fresh(const char *dir)
-{
-    rm_rf(dir);
-    if (mkdir(dir, 0755))
-        fail_msg("mkdir %s", dir);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        fail_msg("read %s", path);
-    fclose(f);
-    b[n] = 0;
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
-}
-
 static void copy_file(const char *from, const char *to)
 {
     size_t n;
-    uint8_t *b = slurp(from, &n);
+    uint8_t *b = tf_slurp(from, &n);
     assert_non_null(b);
-    spit(to, b, n);
+    tf_spit(to, b, n);
     free(b);
 }
 
 static void flip(const char *path, size_t off)
 {
     size_t n;
-    uint8_t *b = slurp(path, &n);
+    uint8_t *b = tf_slurp(path, &n);
     assert_non_null(b);
     assert_true(off < n);
     b[off] ^= 0x01;
-    spit(path, b, n);
+    tf_spit(path, b, n);
     free(b);
 }
 
@@ -218,7 +160,7 @@ static void check_model(const char *path, const uint32_t *model)
 static void take(nq_db *db, const char *dir, int kind, const char *parent, const char *sign,
                  const char *enc)
 {
-    mkdir_fresh(dir);
+    tf_mkdir_fresh(dir);
     nq_backup_options o = {kind, sign, enc};
     nq_backup_info info;
     OK(db, nq_backup_ex(db, dir, parent, &o, &info));
@@ -241,7 +183,7 @@ static void refused_ex(const char *const *dirs, int n, const char *pub, const ch
         if (!strstr(msg, want))
             fail_msg("verify: \"%s\" does not contain \"%s\"", msg, want);
     }
-    rm_db("refused.db");
+    tf_rm_db("refused.db");
     rc = nq_restore_keys(NULL, dirs, n, "refused.db", NULL, &keys, NULL, msg, sizeof msg);
     if (rc == 0)
         fail_msg("restore accepted a chain it should refuse (%s)", want);
@@ -270,7 +212,7 @@ static void restore_ok(const char *const *dirs, int n, const char *target, const
 {
     nq_backup_keys keys = {pub, key};
     char msg[600];
-    rm_db(target);
+    tf_rm_db(target);
     if (nq_restore_keys(NULL, dirs, n, target, NULL, &keys, NULL, msg, sizeof msg))
         fail_msg("restore into %s: %s", target, msg);
 }
@@ -278,7 +220,7 @@ static void restore_ok(const char *const *dirs, int n, const char *target, const
 static void same_file(const char *a, const char *b)
 {
     size_t na, nb;
-    uint8_t *fa = slurp(a, &na), *fb = slurp(b, &nb);
+    uint8_t *fa = tf_slurp(a, &na), *fb = tf_slurp(b, &nb);
     assert_non_null(fa);
     assert_non_null(fb);
     assert_int_equal(na, nb);
@@ -292,8 +234,8 @@ static void make_keys(void)
 {
     if (keys_made)
         return;
-    rm_rf("k1");
-    rm_rf("k2");
+    tf_rm_rf("k1");
+    tf_rm_rf("k2");
     char msg[600];
     if (nq_backup_keygen("k1", msg, sizeof msg) || nq_backup_keygen("k2", msg, sizeof msg))
         fail_msg("keygen: %s", msg);
@@ -308,7 +250,7 @@ static void refresh_manifest(const char *dir, void (*edit)(bk_manifest *m, void 
     char p[512];
     snprintf(p, sizeof p, "%s/MANIFEST", dir);
     size_t n;
-    char *text = (char *)slurp(p, &n);
+    char *text = (char *)tf_slurp(p, &n);
     assert_non_null(text);
     bk_manifest m;
     nq_err err;
@@ -319,7 +261,7 @@ static void refresh_manifest(const char *dir, void (*edit)(bk_manifest *m, void 
     char dp[512];
     snprintf(dp, sizeof dp, "%s/%s", dir, bk_data_name(&m));
     size_t dn;
-    uint8_t *data = slurp(dp, &dn);
+    uint8_t *data = tf_slurp(dp, &dn);
     assert_non_null(data);
     m.data_bytes = dn;
     assert_int_equal(bk_sha3(data, dn, m.data_sha3), 0);
@@ -328,7 +270,7 @@ static void refresh_manifest(const char *dir, void (*edit)(bk_manifest *m, void 
         edit(&m, arg);
     size_t tn;
     assert_int_equal(bk_manifest_format(&m, &text, &tn, &err), 0);
-    spit(p, text, tn);
+    tf_spit(p, text, tn);
     free(text);
 }
 
@@ -374,7 +316,7 @@ static void test_key_files(void **state)
     bk_key_wipe(&k);
     /* a flipped byte anywhere in a key file (a sample of places in every line) */
     size_t n;
-    uint8_t *orig = slurp("k1/backup-kem.pub", &n);
+    uint8_t *orig = tf_slurp("k1/backup-kem.pub", &n);
     for (size_t off = 0; off < n; off += n / 37 + 1) {
         copy_file("k1/backup-kem.pub", "bad.pub");
         flip("bad.pub", off);
@@ -392,7 +334,7 @@ static void test_key_files(void **state)
     assert_int_equal(bk_sha3(text, (size_t)(sl - text), h), 0);
     bk_hex(h, 32, sl + 5);
     sl[5 + 64] = '\n';
-    spit("bad.pub", text, n);
+    tf_spit("bad.pub", text, n);
     assert_int_equal(bk_key_load("bad.pub", BK_KEY_KEM_PUBLIC, &k, &err), NQ_ECORRUPT);
     assert_non_null(strstr(err.msg, "bad.pub: the fingerprint"));
     free(orig);
@@ -416,7 +358,7 @@ static uint32_t model_s[NKEYS];
 static void build_signed(void)
 {
     make_keys();
-    rm_db("sign.db");
+    tf_rm_db("sign.db");
     memset(model_s, 0, sizeof model_s);
     nq_db *db = open_db("sign.db");
     put_keys(db, model_s, 0, 200, 1);
@@ -452,7 +394,7 @@ static void test_signed_chain(void **state)
     assert_int_equal(info.is_signed, 0);
     /* the signature covers exactly the manifest: it is the only file that differs */
     size_t n;
-    char *sig = (char *)slurp("sf/MANIFEST.sig", &n);
+    char *sig = (char *)tf_slurp("sf/MANIFEST.sig", &n);
     assert_non_null(strstr(sig, "context " BK_SIG_CONTEXT "\n"));
     free(sig);
 }
@@ -487,7 +429,7 @@ static void test_signature_tampering(void **state)
 
     /* a flipped byte at places in MANIFEST.sig (the header lines and the signature) */
     copy_file("si/MANIFEST.sig", "keep.sig");
-    uint8_t *s = slurp("si/MANIFEST.sig", &n);
+    uint8_t *s = tf_slurp("si/MANIFEST.sig", &n);
     free(s);
     for (size_t off = 0; off < n; off += n / 23 + 1) {
         flip("si/MANIFEST.sig", off);
@@ -495,10 +437,10 @@ static void test_signature_tampering(void **state)
         copy_file("keep.sig", "si/MANIFEST.sig");
     }
     /* a bit of the signature's hex changed into another valid hex digit */
-    s = slurp("si/MANIFEST.sig", &n);
+    s = tf_slurp("si/MANIFEST.sig", &n);
     char *h = strstr((char *)s, "signature ") + 10 + 1000;
     *h = *h == 'a' ? 'b' : 'a';
-    spit("si/MANIFEST.sig", s, n);
+    tf_spit("si/MANIFEST.sig", s, n);
     free(s);
     refused(c1, 2, pub, NULL, "si/MANIFEST.sig: bad signature");
     copy_file("keep.sig", "si/MANIFEST.sig");
@@ -511,20 +453,20 @@ static void test_signature_tampering(void **state)
     bk_key k1;
     nq_err err;
     assert_int_equal(bk_key_load(pub, BK_KEY_SIGN_PUBLIC, &k1, &err), 0);
-    s = slurp("k2f/MANIFEST.sig", &n);
+    s = tf_slurp("k2f/MANIFEST.sig", &n);
     memcpy(strstr((char *)s, "\nkey ") + 5, k1.fp, BK_FP_HEX);
-    spit("k2f/MANIFEST.sig", s, n);
+    tf_spit("k2f/MANIFEST.sig", s, n);
     free(s);
     refused(k2, 1, pub, NULL, "k2f/MANIFEST.sig: bad signature");
     /* ... or a signature by key 2 over this very manifest, claiming key 1 */
     bk_key k2s;
     assert_int_equal(bk_key_load("k2/backup-sign.key", BK_KEY_SIGN_SECRET, &k2s, &err), 0);
-    char *man = (char *)slurp("si/MANIFEST", &n);
+    char *man = (char *)tf_slurp("si/MANIFEST", &n);
     char *sig;
     size_t sn;
     assert_int_equal(bk_sig_make(&k2s, man, n, &sig, &sn, &err), 0);
     memcpy(strstr(sig, "\nkey ") + 5, k1.fp, BK_FP_HEX);
-    spit("si/MANIFEST.sig", sig, sn);
+    tf_spit("si/MANIFEST.sig", sig, sn);
     free(sig);
     free(man);
     bk_key_wipe(&k2s);
@@ -563,7 +505,7 @@ static uint32_t model_e[NKEYS];
 static void build_encrypted(void)
 {
     make_keys();
-    rm_db("enc.db");
+    tf_rm_db("enc.db");
     memset(model_e, 0, sizeof model_e);
     nq_db *db = open_db("enc.db");
     put_keys(db, model_e, 0, NKEYS, 1);
@@ -579,7 +521,7 @@ static void build_encrypted(void)
 static int has_marker(const char *path)
 {
     size_t n;
-    uint8_t *b = slurp(path, &n);
+    uint8_t *b = tf_slurp(path, &n);
     assert_non_null(b);
     int found = 0;
     for (size_t i = 0; !found && i + sizeof MARKER - 1 <= n; i++)
@@ -660,7 +602,7 @@ static void test_encrypted_tampering(void **state)
     copy_file("ef/MANIFEST", "keep.man");
     copy_file("ef/pages.dat.enc", "keep.enc");
     size_t n;
-    uint8_t *orig = slurp("keep.enc", &n);
+    uint8_t *orig = tf_slurp("keep.enc", &n);
     const size_t C = BK_ENC_CHUNK + BK_ENC_TAG;
     size_t nchunks = (n - BK_ENC_HEADER + C - 1) / C;
     assert_true(nchunks >= 4);
@@ -683,17 +625,17 @@ static void test_encrypted_tampering(void **state)
     memcpy(b, orig, n);
     memcpy(b + BK_ENC_HEADER, orig + BK_ENC_HEADER + C, C);
     memcpy(b + BK_ENC_HEADER + C, orig + BK_ENC_HEADER, C);
-    spit("ef/pages.dat.enc", b, n);
+    tf_spit("ef/pages.dat.enc", b, n);
     refresh_manifest("ef", NULL, NULL);
     refused(e1, 1, NULL, key, "ef/pages.dat.enc: chunk 0: authentication failed");
     memcpy(b, orig, BK_ENC_HEADER + C);
     memcpy(b + BK_ENC_HEADER + C, orig + BK_ENC_HEADER + 2 * C, n - BK_ENC_HEADER - 2 * C);
-    spit("ef/pages.dat.enc", b, n - C);
+    tf_spit("ef/pages.dat.enc", b, n - C);
     refresh_manifest("ef", NULL, NULL);
     refused(e1, 1, NULL, key, "ef/pages.dat.enc: chunk 1: authentication failed");
     size_t cuts[] = {BK_ENC_HEADER + 3 * C, BK_ENC_HEADER + 2 * C + 100, BK_ENC_HEADER + C + 5};
     for (size_t i = 0; i < 3; i++) {
-        spit("ef/pages.dat.enc", orig, cuts[i]);
+        tf_spit("ef/pages.dat.enc", orig, cuts[i]);
         refused(e1, 1, NULL, key, "ef/pages.dat.enc: "); /* size differs from the manifest */
         refresh_manifest("ef", NULL, NULL);
         refused(e1, 1, NULL, key, "ef/pages.dat.enc: ");
@@ -713,7 +655,7 @@ static void test_encrypted_tampering(void **state)
     copy_file("keep.man", "ef/MANIFEST");
     /* the KEM ciphertext of another backup (same key): another data key */
     size_t mn;
-    char *mt = (char *)slurp("ei/MANIFEST", &mn);
+    char *mt = (char *)tf_slurp("ei/MANIFEST", &mn);
     bk_manifest other;
     assert_int_equal(bk_manifest_parse(mt, mn, &other, "ei/MANIFEST", &err), 0);
     free(mt);
@@ -731,8 +673,8 @@ static void test_encrypted_pitr(void **state)
 {
     (void)state;
     make_keys();
-    rm_rf("parc");
-    rm_db("pitr.db");
+    tf_rm_rf("parc");
+    tf_rm_db("pitr.db");
     static uint32_t model[NKEYS];
     memset(model, 0, sizeof model);
     nq_options o;
@@ -744,7 +686,7 @@ static void test_encrypted_pitr(void **state)
     put_keys(db, model, 0, 100, 1);
     take(db, "pe", NQ_BACKUP_FULL, NULL, "k1/backup-sign.key", "k1/backup-kem.pub");
     put_keys(db, model, 50, 150, 2);
-    mkdir_fresh("pa");
+    tf_mkdir_fresh("pa");
     nq_backup_info at;
     OK(db, nq_backup(db, "pa", NQ_BACKUP_FULL, NULL, &at)); /* the snapshot to reach */
     put_keys(db, model, 0, 40, 3);
@@ -756,7 +698,7 @@ static void test_encrypted_pitr(void **state)
     nq_backup_keys keys = {"k1/backup-sign.pub", "k1/backup-kem.key"};
     nq_restore_result res;
     char msg[600];
-    rm_db("pitr1.db");
+    tf_rm_db("pitr1.db");
     if (nq_restore_keys(NULL, chain, 1, "pitr1.db", &ro, &keys, &res, msg, sizeof msg))
         fail_msg("PITR from an encrypted chain: %s", msg);
     assert_int_equal(res.commit_seq, at.commit_seq);
@@ -765,7 +707,7 @@ static void test_encrypted_pitr(void **state)
     same_file("pitr1.db", "pitr2.db");
     /* without the secret key: refused before anything is written */
     nq_backup_keys nokey = {"k1/backup-sign.pub", NULL};
-    rm_db("pitr3.db");
+    tf_rm_db("pitr3.db");
     assert_int_not_equal(nq_restore_keys(NULL, chain, 1, "pitr3.db", &ro, &nokey, NULL, msg,
                                          sizeof msg), 0);
     assert_non_null(strstr(msg, "pe/MANIFEST: the backup is encrypted"));
