@@ -59,6 +59,24 @@ static int read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+/* Read and parse a FASTA/FASTQ file for subcommand cmd; 0, or -1 after saying why. */
+static int read_reads(const char *cmd, const char *path, dna_reads *out)
+{
+    char *in;
+    size_t n;
+    if (read_file(path, &in, &n))
+        return -1;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = dna_fastx_parse(in, n, out, &err);
+    free(in);
+    if (rc) {
+        fprintf(stderr, "nqdb dna %s: %s: %s\n", cmd, path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_file(const char *path, const void *buf, size_t len)
 {
     size_t pl = strlen(path);
@@ -273,19 +291,12 @@ static int cmd_decode(int argc, char **argv)
         usage_decode(stderr);
         return EXIT_ERROR;
     }
-    char *in;
-    size_t n;
-    if (read_file(pos[0], &in, &n))
-        return EXIT_ERROR;
     dna_reads rd;
+    if (read_reads("decode", pos[0], &rd))
+        return EXIT_ERROR;
     nq_err err;
     nq_err_clear(&err);
-    int rc = dna_fastx_parse(in, n, &rd, &err);
-    free(in);
-    if (rc) {
-        fprintf(stderr, "nqdb dna decode: %s: %s\n", pos[0], err.msg);
-        return EXIT_ERROR;
-    }
+    int rc;
     dna_read *reads = malloc((rd.count ? rd.count : 1) * sizeof *reads);
     if (!reads) {
         dna_reads_free(&rd);
@@ -377,19 +388,12 @@ static int cmd_simulate(int argc, char **argv)
         usage_simulate(stderr);
         return EXIT_ERROR;
     }
-    char *in;
-    size_t n;
-    if (read_file(pos[0], &in, &n))
-        return EXIT_ERROR;
     dna_reads olig;
+    if (read_reads("simulate", pos[0], &olig))
+        return EXIT_ERROR;
     nq_err err;
     nq_err_clear(&err);
-    int rc = dna_fastx_parse(in, n, &olig, &err);
-    free(in);
-    if (rc) {
-        fprintf(stderr, "nqdb dna simulate: %s: %s\n", pos[0], err.msg);
-        return EXIT_ERROR;
-    }
+    int rc;
     /* the simulator takes equal-length oligos; pad shorter records' slots with their own bases */
     size_t maxl = 0;
     for (size_t i = 0; i < olig.count; i++)
