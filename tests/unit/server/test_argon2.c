@@ -16,13 +16,13 @@
 #include <cmocka.h>
 
 #include <argon2.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth_int.h"
+#include "testfiles.h"
 
 /* RFC 9106 §5.3: Argon2id, version 0x13, t=3, m=32 KiB, p=4, tag 32 bytes. */
 static const char rfc9106_tag[] =
@@ -90,36 +90,19 @@ static void test_rfc9106_vector(void **state)
 
 static char dir[64];
 
-static void rm_dir(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(dp)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-        unlink(p);
-    }
-    closedir(dp);
-    rmdir(d);
-}
-
 static int setup(void **state)
 {
     (void)state;
     static int n;
     snprintf(dir, sizeof dir, "argon2data-%d-%d", (int)getpid(), n++);
-    rm_dir(dir);
+    tf_rm_rf(dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rm_dir(dir);
+    tf_rm_rf(dir);
     return 0;
 }
 

@@ -30,6 +30,7 @@
 
 #include "auth.h"
 #include "nqdb.h"
+#include "testfiles.h"
 
 static char dir[64];
 static int64_t fake_now = 1800000000;
@@ -40,29 +41,12 @@ static int64_t clock_fn(void *arg)
     return fake_now;
 }
 
-static void rm_dir(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(dp)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-        unlink(p);
-    }
-    closedir(dp);
-    rmdir(d);
-}
-
 static int setup(void **state)
 {
     (void)state;
     static int n;
     snprintf(dir, sizeof dir, "authdata-%d-%d", (int)getpid(), n++);
-    rm_dir(dir);
+    tf_rm_rf(dir);
     fake_now = 1800000000;
     return 0;
 }
@@ -70,7 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    rm_dir(dir);
+    tf_rm_rf(dir);
     return 0;
 }
 

@@ -20,7 +20,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "jwt_mldsa.h"
 #include "mldsa.h"
 #include "nqdb.h"
+#include "testfiles.h"
 
 static const int64_t NOW = 1800000000;
 
@@ -409,36 +409,19 @@ static void test_malformed(void **state)
 
 static char dir[64];
 
-static void rm_dir(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(dp)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-        unlink(p);
-    }
-    closedir(dp);
-    rmdir(d);
-}
-
 static int setup(void **state)
 {
     (void)state;
     static int n;
     snprintf(dir, sizeof dir, "jwtmldsa-%d-%d", (int)getpid(), n++);
-    rm_dir(dir);
+    tf_rm_rf(dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rm_dir(dir);
+    tf_rm_rf(dir);
     return 0;
 }
 
