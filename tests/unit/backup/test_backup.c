@@ -39,6 +39,7 @@
 #include "base/rand.h"
 #include "faultvfs.h"
 #include "nqdb.h"
+#include "kvversions.h"
 #include "testfiles.h"
 #include "storage/backup.h"
 
@@ -97,58 +98,14 @@ static size_t value_of(uint32_t key, uint32_t ver, uint8_t *buf)
     return n;
 }
 
-static void key_of(uint32_t key, char *k) { snprintf(k, 16, "k%05u", key); }
-
 static void apply_random(nq_db *db, nq_rng *r, uint32_t *model, int nops)
 {
-    static uint8_t buf[16384];
-    nq_tree *t;
-    OK(db, nq_tree_open(db, "data", NQ_TREE_CREATE, &t));
-    OK(db, nq_begin(db, NQ_TXN_WRITE));
-    for (int i = 0; i < nops; i++) {
-        uint32_t key = (uint32_t)nq_rng_below(r, NKEYS);
-        char k[16];
-        key_of(key, k);
-        if (model[key] && nq_rng_below(r, 3) == 0) {
-            OK(db, nq_del(t, k, strlen(k)));
-            model[key] = 0;
-        } else {
-            model[key] = model[key] + 1 + (uint32_t)nq_rng_below(r, 1000);
-            size_t n = value_of(key, model[key], buf);
-            OK(db, nq_put(t, k, strlen(k), buf, n, 0));
-        }
-    }
-    OK(db, nq_commit(db));
-    nq_tree_close(t);
+    kvv_apply_random(db, r, model, NKEYS, nops, 0, value_of);
 }
 
 static void check_model(nq_db *db, const uint32_t *model)
 {
-    static uint8_t buf[16384];
-    nq_tree *t;
-    OK(db, nq_tree_open(db, "data", NQ_TREE_CREATE, &t));
-    for (uint32_t key = 0; key < NKEYS; key++) {
-        char k[16];
-        key_of(key, k);
-        void *v;
-        size_t vn;
-        int rc = nq_get(t, k, strlen(k), &v, &vn);
-        if (!model[key]) {
-            if (rc != NQ_ENOTFOUND)
-                fail_msg("key %u should be absent (rc %d)", key, rc);
-            continue;
-        }
-        if (rc)
-            fail_msg("key %u: %s", key, nq_errmsg(db));
-        size_t n = value_of(key, model[key], buf);
-        if (vn != n || memcmp(v, buf, n))
-            fail_msg("key %u: wrong value", key);
-        free(v);
-    }
-    nq_tree_close(t);
-    uint64_t problems = 0;
-    OK(db, nq_check(db, NULL, NULL, &problems));
-    assert_int_equal(problems, 0);
+    kvv_check(db, model, NKEYS, value_of, "model");
 }
 
 static void restore_ok(const char *const *dirs, int n, const char *target, int flags)

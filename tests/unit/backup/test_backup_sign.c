@@ -42,6 +42,7 @@
 #include "base/rand.h"
 #include "faultvfs.h"
 #include "nqdb.h"
+#include "kvversions.h"
 #include "testfiles.h"
 #include "storage/backup.h"
 
@@ -113,7 +114,7 @@ static void put_keys(nq_db *db, uint32_t *model, uint32_t from, uint32_t to, uin
     OK(db, nq_begin(db, NQ_TXN_WRITE));
     for (uint32_t k = from; k < to; k++) {
         char key[16];
-        snprintf(key, sizeof key, "k%05u", k);
+        kvv_key(k, key);
         model[k] = ver;
         size_t n = value_of(k, ver, buf);
         OK(db, nq_put(t, key, strlen(key), buf, n, 0));
@@ -124,31 +125,8 @@ static void put_keys(nq_db *db, uint32_t *model, uint32_t from, uint32_t to, uin
 
 static void check_model_vfs(const char *path, nq_vfs *vfs, const uint32_t *model)
 {
-    static uint8_t buf[16384];
     nq_db *db = open_db_vfs(path, vfs);
-    nq_tree *t;
-    OK(db, nq_tree_open(db, "data", NQ_TREE_CREATE, &t));
-    for (uint32_t k = 0; k < NKEYS; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "k%05u", k);
-        void *v;
-        size_t vn;
-        int rc = nq_get(t, key, strlen(key), &v, &vn);
-        if (!model[k]) {
-            assert_int_equal(rc, NQ_ENOTFOUND);
-            continue;
-        }
-        if (rc)
-            fail_msg("key %u: %s", k, nq_errmsg(db));
-        size_t n = value_of(k, model[k], buf);
-        if (vn != n || memcmp(v, buf, n))
-            fail_msg("key %u: wrong value", k);
-        free(v);
-    }
-    nq_tree_close(t);
-    uint64_t problems = 0;
-    OK(db, nq_check(db, NULL, NULL, &problems));
-    assert_int_equal(problems, 0);
+    kvv_check(db, model, NKEYS, value_of, path);
     OK(db, nq_close(db));
 }
 

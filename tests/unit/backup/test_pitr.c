@@ -39,6 +39,7 @@
 #include "nqdb.h"
 #include "storage/archive.h"
 #include "storage/pager_int.h"
+#include "kvversions.h"
 
 #define OK(db, call)                                                                             \
     do {                                                                                         \
@@ -84,73 +85,15 @@ static size_t value_of(uint32_t key, uint32_t ver, uint8_t *buf)
     return n;
 }
 
-static void key_of(uint32_t key, char *k) { snprintf(k, 16, "k%05u", key); }
-
 /* One transaction of nops random changes; rolled back (the model unchanged) when rollback. */
 static void apply_random(nq_db *db, nq_rng *r, uint32_t *model, int nops, int rollback)
 {
-    static uint8_t buf[16384];
-    uint32_t m2[NKEYS];
-    memcpy(m2, model, sizeof m2);
-    nq_tree *t;
-    OK(db, nq_tree_open(db, "data", NQ_TREE_CREATE, &t));
-    OK(db, nq_begin(db, NQ_TXN_WRITE));
-    for (int i = 0; i < nops; i++) {
-        uint32_t key = (uint32_t)nq_rng_below(r, NKEYS);
-        char k[16];
-        key_of(key, k);
-        if (m2[key] && nq_rng_below(r, 3) == 0) {
-            OK(db, nq_del(t, k, strlen(k)));
-            m2[key] = 0;
-        } else {
-            m2[key] = m2[key] + 1 + (uint32_t)nq_rng_below(r, 1000);
-            size_t n = value_of(key, m2[key], buf);
-            OK(db, nq_put(t, k, strlen(k), buf, n, 0));
-        }
-    }
-    if (rollback) {
-        OK(db, nq_rollback(db));
-    } else {
-        OK(db, nq_commit(db));
-        memcpy(model, m2, sizeof m2);
-    }
-    nq_tree_close(t);
+    kvv_apply_random(db, r, model, NKEYS, nops, rollback, value_of);
 }
 
 static void check_model(nq_db *db, const uint32_t *model, const char *what)
 {
-    static uint8_t buf[16384];
-    nq_tree *t;
-    int rc = nq_tree_open(db, "data", 0, &t);
-    if (rc == NQ_ENOTFOUND) {
-        for (uint32_t key = 0; key < NKEYS; key++)
-            if (model[key])
-                fail_msg("%s: tree missing", what);
-        return;
-    }
-    OK(db, rc);
-    for (uint32_t key = 0; key < NKEYS; key++) {
-        char k[16];
-        key_of(key, k);
-        void *v;
-        size_t vn;
-        rc = nq_get(t, k, strlen(k), &v, &vn);
-        if (!model[key]) {
-            if (rc != NQ_ENOTFOUND)
-                fail_msg("%s: key %u should be absent (rc %d)", what, key, rc);
-            continue;
-        }
-        if (rc)
-            fail_msg("%s: key %u: %s", what, key, nq_errmsg(db));
-        size_t n = value_of(key, model[key], buf);
-        if (vn != n || memcmp(v, buf, n))
-            fail_msg("%s: key %u: wrong value", what, key);
-        free(v);
-    }
-    nq_tree_close(t);
-    uint64_t problems = 0;
-    OK(db, nq_check(db, NULL, NULL, &problems));
-    assert_int_equal(problems, 0);
+    kvv_check(db, model, NKEYS, value_of, what);
 }
 
 /* ---- a recorded history ------------------------------------------------------------------- */
