@@ -184,6 +184,21 @@ static void load(nq_db *db, const char *table, const row3 *t, int nt)
     nq_finalize(ins);
 }
 
+/* Max-Cut of K4 as the table k4: each edge (u, v) adds −x_u − x_v + 2·x_u·x_v = −(1 if cut),
+ * so the optimum is −4 (a 2–2 split). The rows go to t; their number is returned. */
+static int load_k4(nq_db *db, row3 t[18])
+{
+    int nt = 0;
+    for (int u = 1; u <= 4; u++)
+        for (int v = u + 1; v <= 4; v++) {
+            t[nt++] = (row3){u, u, -1};
+            t[nt++] = (row3){v, v, -1};
+            t[nt++] = (row3){u, v, 2};
+        }
+    load(db, "k4", t, nt);
+    return nt;
+}
+
 static const char *const solvers[5] = {"exact", "sa", "pt", "tabu", "sqa"};
 
 static void test_by_hand(void **state)
@@ -227,16 +242,8 @@ static void test_maxcut_k4(void **state)
 {
     (void)state;
     nq_db *db = fresh("qs_k4.db");
-    /* Max-Cut: each edge (u, v) adds −x_u − x_v + 2·x_u·x_v = −(1 if cut); K4 cuts at most 4 */
     row3 t[18];
-    int nt = 0;
-    for (int u = 1; u <= 4; u++)
-        for (int v = u + 1; v <= 4; v++) {
-            t[nt++] = (row3){u, u, -1};
-            t[nt++] = (row3){v, v, -1};
-            t[nt++] = (row3){u, v, 2};
-        }
-    load(db, "k4", t, nt);
+    int nt = load_k4(db, t);
     for (int s = 0; s < 5; s++) {
         char sql[200];
         answer a;
@@ -478,14 +485,7 @@ static void test_optimize_qubo(void **state)
     (void)state;
     nq_db *db = fresh("qs_opt.db");
     row3 t[18];
-    int nt = 0;
-    for (int u = 1; u <= 4; u++)
-        for (int v = u + 1; v <= 4; v++) {
-            t[nt++] = (row3){u, u, -1};
-            t[nt++] = (row3){v, v, -1};
-            t[nt++] = (row3){u, v, 2};
-        }
-    load(db, "k4", t, nt);
+    load_k4(db, t);
     summary s;
     run_optimize(db, "OPTIMIZE QUBO k4 SOLVER exact", &s);
     assert_true(s.energy == -4);
