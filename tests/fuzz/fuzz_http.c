@@ -151,10 +151,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         send_all(fd, data, size);
     }
     char buf[4096];
+    char head_of_answer[1024]; /* kept to explain a finding: status line, headers, body start */
     size_t got = 0;
     char status[16] = "";
     ssize_t r;
     while ((r = recv(fd, buf, sizeof buf, 0)) > 0) {
+        if (got < sizeof head_of_answer - 1) {
+            size_t k = sizeof head_of_answer - 1 - got;
+            memcpy(head_of_answer + got, buf, k < (size_t)r ? k : (size_t)r);
+        }
         if (got < 12) {
             size_t k = 0;
             while (got + k < 12 && k < (size_t)r) {
@@ -164,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         got += (size_t)r;
     }
+    head_of_answer[got < sizeof head_of_answer - 1 ? got : sizeof head_of_answer - 1] = 0;
     close(fd);
     if ((mode & 7) != 0 && got < 12) {
         /* no answer within 30 s: before failing, show where every thread of the server is
@@ -179,6 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (system("command -v gdb >/dev/null 2>&1") == 0 && system(cmd) != 0)
             fprintf(stderr, "fuzz_http: gdb could not attach\n");
     }
+    if ((mode & 7) != 0 && got >= 12 && status[9] == '5' &&
+        !(status[10] == '0' && (status[11] == '1' || status[11] == '3')))
+        fprintf(stderr, "fuzz_http: %s %s answered:\n%s\n",
+                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].method,
+                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].path, head_of_answer);
     if ((mode & 7) != 0) {
         FUZZ_CHECK(got >= 12 && memcmp(status, "HTTP/1.1 ", 9) == 0);
         FUZZ_CHECK(status[9] != '5' || (status[10] == '0' && status[11] == '1') ||
