@@ -13,6 +13,7 @@
 #include "quantum_cmds.h"
 #include "pqc_cmds.h"
 #include "dna_cmds.h"
+#include "neuro_cmds.h"
 #include "biometric_cmds.h"
 #include "slt.h"
 
@@ -67,16 +68,19 @@ static void usage(FILE *out)
             "                            DNA compression and DNA storage (`nqdb dna --help`)\n"
             "  biometric synth|eval ...  synthetic EEG recordings and the EEG verification\n"
             "                            evaluation (`nqdb biometric --help`)\n"
+            "  neuro izhikevich|lif|stdp|oja|bcm|hopfield|train|predict|datasets ...\n"
+            "                            spiking neurons, plasticity rules, trainable networks\n"
+            "                            (`nqdb neuro --help`)\n"
             "  help                      this text\n"
             "  version                   print the version\n"
             "\n"
-            "Not built yet (they answer \"not supported yet\"): neuro, bench.\n"
+            "Not built yet (it answers \"not supported yet\"): bench.\n"
             "\n"
             "Exit status: 0 success, 1 the command found a problem (check: damage; slt: failed\n"
             "records), 2 error (bad usage, a failed statement, a file that cannot be opened).\n");
 }
 
-static const char *const planned[] = {"neuro", "bench", NULL};
+static const char *const planned[] = {"bench", NULL};
 
 int main(int argc, char **argv)
 {
@@ -111,6 +115,8 @@ int main(int argc, char **argv)
         return cmd_quantum(argc - 1, argv + 1);
     if (!strcmp(cmd, "dna"))
         return cmd_dna(argc - 1, argv + 1);
+    if (!strcmp(cmd, "neuro"))
+        return cmd_neuro(argc - 1, argv + 1);
     if (!strcmp(cmd, "pqc"))
         return cmd_pqc(argc - 1, argv + 1);
     if (!strcmp(cmd, "biometric"))
