@@ -218,6 +218,10 @@ static enum MHD_Result respond(req *r)
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     r->done = 1;
+    if (ok != MHD_YES)
+        srvlog_msg(&s->log, SRVLOG_ERROR, r->request_id,
+                   "%s %s: libmicrohttpd refused to queue the %d answer; connection closed",
+                   r->method, r->path, r->status);
 
     double ms = req_elapsed_ms(r);
     metrics_http(s->metrics, r->rt ? r->rt->pattern : "unmatched", r->method, r->status, ms / 1e3);
@@ -668,6 +672,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&s->ready_mu);
     ready_unlink(s, r); /* when the client went away before the answer was sent */
     pthread_mutex_unlock(&s->ready_mu);
+    /* A request that ends unanswered although the client did not go away is a server fault:
+     * say why libmicrohttpd ended it (a client that hung up or sent garbage is not). */
+    if (!r->done && toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT &&
+        toe != MHD_REQUEST_TERMINATED_READ_ERROR && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+        srvlog_msg(&s->log, SRVLOG_ERROR, r->request_id,
+                   "%s %s ended unanswered (libmicrohttpd termination code %d%s%s)", r->method,
+                   r->path, (int)toe, r->suspended ? ", suspended" : "",
+                   r->ready ? ", answer ready" : "");
     atomic_fetch_sub(&r->srv->n_active, 1);
     json_decref(r->json);
     json_decref(r->data);
