@@ -220,6 +220,7 @@ int cat_type_lookup(const ast_type *ty, cat_column *col, int *integer, nq_err *e
             continue;
         col->type = types[i].type;
         col->project_type = types[i].project;
+        col->dna = types[i].project == 1 ? CAT_DNA_SEQUENCE : CAT_DNA_NONE;
         *integer = types[i].integer;
         if (types[i].serial)
             col->autoinc = 1;
@@ -232,6 +233,27 @@ int cat_type_lookup(const ast_type *ty, cat_column *col, int *integer, nq_err *e
         return 0;
     }
     return nq_err_set(e, NQ_EINVAL, "unknown type name: %s", ty->name);
+}
+
+int cat_check_compression(const ast_column_def *cd, nq_err *e)
+{
+    for (int k = 0; k < cd->cons.n; k++) {
+        const ast_constraint *c = cd->cons.v[k];
+        if (c->kind != AST_CONS_COMPRESSION)
+            continue;
+        if (!c->text || strcasecmp(c->text, "DNA"))
+            return nq_err_set(e, NQ_EINVAL, "Unknown compression algorithm: %s",
+                              c->text ? c->text : "");
+        cat_column col = {0};
+        int integer;
+        int rc = cat_type_lookup(cd->type, &col, &integer, e);
+        if (rc)
+            return rc;
+        if (col.type != SQLV_TEXT && col.type != SQLV_NULL)
+            return nq_err_set(e, NQ_EINVAL, "WITH COMPRESSION DNA needs a TEXT column, and \"%s\" "
+                              "is %s", cd->name, cd->type ? cd->type->name : "untyped");
+    }
+    return 0;
 }
 
 /* ---- building from definitions ---------------------------------------------------------- */
@@ -409,7 +431,13 @@ int cat_build_table(ast_arena *a, const ast_create_table *def, int64_t id, cat_t
             case AST_CONS_AUTOINCREMENT: col->autoinc = 1; break;
             case AST_CONS_GENERATED:
                 return nq_err_set(e, NQ_ENOTSUP, "not supported yet: generated columns");
-            case AST_CONS_COMPRESSION: break; /* a storage hint; pages are not compressed */
+            case AST_CONS_COMPRESSION:
+                /* WITH COMPRESSION DNA: values that are sequences are stored DNA-coded. Other
+                 * names are refused by CREATE / ALTER (catalog_ddl.c); a schema written before
+                 * that check loads with them as no-ops. */
+                if (c->text && !strcasecmp(c->text, "DNA") && col->dna == CAT_DNA_NONE)
+                    col->dna = CAT_DNA_COMPRESS;
+                break;
             }
         }
     }

@@ -54,7 +54,14 @@ typedef struct cat_column {
     const ast_expr *dflt;    /* DEFAULT expression, or NULL (NULL default) */
     const char *collate;     /* COLLATE name or NULL */
     int project_type;        /* 1: DNA_SEQUENCE, 2: NEURAL_VECTOR, 3: JSON (stored as TEXT/VECTOR) */
+    int dna;                 /* CAT_DNA_*: how TEXT values are stored (record.h, REC_T_DNA) */
 } cat_column;
+
+/* cat_column.dna. DNA_SEQUENCE columns accept only sequences (A C G T N and the IUPAC codes,
+ * either case; anything else is an error naming the column and the position) and store them
+ * DNA-coded; a column declared WITH COMPRESSION DNA stores a value DNA-coded when it is a
+ * sequence and as plain TEXT otherwise. Either way a value is coded only when that is smaller. */
+enum { CAT_DNA_NONE = 0, CAT_DNA_SEQUENCE = 1, CAT_DNA_COMPRESS = 2 };
 
 enum { CAT_IDX_CREATED = 0, CAT_IDX_PRIMARY = 1, CAT_IDX_UNIQUE = 2 };
 

@@ -190,8 +190,10 @@ static int const_value(const ast_expr *x, sqlv *out)
     }
 }
 
-/* Rewrite every row of t: drop column drop_col (-1: none) and/or append value add (NULL: none). */
-static int rewrite_rows(sql_session *s, cat_table *t, int drop_col, const sqlv *add, nq_err *e)
+/* Rewrite every row of t: drop column drop_col (-1: none) and/or append value add (NULL: none);
+ * the rows are encoded for nt, the altered table (its DNA-coded columns, tablerw.h). */
+static int rewrite_rows(sql_session *s, cat_table *t, const cat_table *nt, int drop_col,
+                        const sqlv *add, nq_err *e)
 {
     tw_scan *sc;
     int rc = tw_scan_open(s, t, &sc, e);
@@ -213,7 +215,7 @@ static int rewrite_rows(sql_session *s, cat_table *t, int drop_col, const sqlv *
             vals[n++] = *add;
         uint8_t *rec, k[8];
         size_t rl;
-        if ((rc = rec_encode(vals, n, &rec, &rl, e)))
+        if ((rc = tw_encode_row(nt, vals, n, &rec, &rl, e)))
             break;
         cat_rowid_key(rowid, k);
         rc = tw_put(s, t->handle, k, 8, rec, rl, 0, e);
@@ -253,6 +255,9 @@ static int alter_add(sql_session *s, ast_arena *a, cat_table *t, const ast_alter
     }
     int notnull = 0, unique = 0;
     const ast_expr *dflt = NULL;
+    int rc0 = cat_check_compression(cd, e);
+    if (rc0)
+        return rc0;
     for (int k = 0; k < cd->cons.n; k++) {
         const ast_constraint *c = cd->cons.v[k];
         if (c->kind == AST_CONS_PRIMARY_KEY)
@@ -291,7 +296,7 @@ static int alter_add(sql_session *s, ast_arena *a, cat_table *t, const ast_alter
     }
     if ((rc = put_table(s, a, def, t->id, e)))
         goto out;
-    if (!empty && v.type != SQLV_NULL && (rc = rewrite_rows(s, t, -1, &v, e)))
+    if (!empty && v.type != SQLV_NULL && (rc = rewrite_rows(s, t, nt, -1, &v, e)))
         goto out;
     if (unique) {
         /* its automatic index, created and filled like CREATE UNIQUE INDEX */
@@ -374,7 +379,7 @@ static int alter_drop(sql_session *s, ast_arena *a, cat_table *t, const ast_alte
     def->cons.n = w;
     cat_table *nt;
     if ((rc = cat_build_table(a, def, t->id, &nt, e)) || (rc = put_table(s, a, def, t->id, e)) ||
-        (rc = rewrite_rows(s, t, c, NULL, e)))
+        (rc = rewrite_rows(s, t, nt, c, NULL, e)))
         return rc;
     /* index texts name columns, not numbers: they stay valid */
     return ddl_commit_change(s, e);

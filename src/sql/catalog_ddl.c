@@ -331,6 +331,9 @@ int cat_create_table(sql_session *s, const ast_create_table *def, nq_err *e)
             return 0;
         return ddl_exists_error(s->cat, def->name.name, e);
     }
+    for (int i = 0; i < def->cols.n; i++)
+        if ((rc = cat_check_compression(def->cols.v[i], e)))
+            return rc;
     ast_arena *a = ast_arena_new();
     if (!a)
         return nq_err_set(e, NQ_ENOMEM, "out of memory");

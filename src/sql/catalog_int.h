@@ -14,6 +14,10 @@
 /* Map a declared type to its storage type (col->type, max_chars, project_type, autoinc for
  * SERIAL); *integer = 1 for integer type names. NQ_EINVAL "unknown type name: FOO". */
 int cat_type_lookup(const ast_type *ty, cat_column *col, int *integer, nq_err *e);
+/* WITH COMPRESSION on a column: only DNA exists ("Unknown compression algorithm: X", the
+ * upstream message), and only on a TEXT column (or one without a type). Checked by CREATE TABLE
+ * and ALTER TABLE ADD COLUMN, not when a stored schema loads. */
+int cat_check_compression(const ast_column_def *cd, nq_err *e);
 /* Only the schemas "main" and "public" exist (both name the one schema). */
 int cat_check_schema(const ast_qname *q, nq_err *e);
 /* Build (and validate) a table from its definition; everything is allocated in a. */

@@ -1,11 +1,13 @@
 /*
  * record.c — row encoding (see record.h). Integers take the smallest of 0/1/2/4/8 bytes that
  * holds them, big-endian two's complement; REAL is the IEEE-754 bit pattern big-endian;
- * temporal values are 8-byte big-endian int64.
+ * temporal values are 8-byte big-endian int64. REC_T_DNA payloads are dna_zip containers
+ * (TwoBit), made and checked by the DNA library.
  */
 #include "sql/record.h"
 
 #include "base/varint.h"
+#include "dna/dna_zip.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -45,7 +47,7 @@ static int int_tag(int64_t i)
 /* payload bytes implied by a fixed-size tag; -1 for the length-prefixed ones */
 static int fixed_size(int tag)
 {
-    static const signed char sz[REC_T_COUNT] = {0, 0, 0, 0, 1, 2, 4, 8, 8, -1, -1, -1, 8, 8, 8};
+    static const signed char sz[REC_T_COUNT] = {0, 0, 0, 0, 1, 2, 4, 8, 8, -1, -1, -1, 8, 8, 8, -1};
     return sz[tag];
 }
 
@@ -72,7 +74,72 @@ static int tag_of(const sqlv *v, nq_err *e)
     }
 }
 
+static int rec_encode_z(const sqlv *vals, int n, const dna_buf *zs, uint8_t **out,
+                        size_t *outlen, nq_err *e);
+
+/* Below this many bytes a container (about 35 bytes of header, layout and CRCs) cannot win. */
+#define REC_DNA_MIN 48
+
+/* The TwoBit container of v when v is a sequence and the container is smaller, else empty. */
+static int dna_try(const sqlv *v, dna_buf *z, nq_err *e)
+{
+    z->len = 0;
+    if (v->type != SQLV_TEXT || v->n < REC_DNA_MIN ||
+        dna_seq_find_invalid((const char *)v->p, v->n) != v->n)
+        return 0;
+    int rc = dna_compress((const uint8_t *)v->p, v->n, DNA_ALGO_TWOBIT, z, e);
+    if (rc)
+        return rc;
+    if (z->len >= v->n)
+        z->len = 0;
+    return 0;
+}
+
 int rec_encode(const sqlv *vals, int n, uint8_t **out, size_t *outlen, nq_err *e)
+{
+    return rec_encode_x(vals, n, NULL, out, outlen, NULL, e);
+}
+
+int rec_encode_x(const sqlv *vals, int n, const uint8_t *codec, uint8_t **out, size_t *outlen,
+                 size_t *saved, nq_err *e)
+{
+    if (saved)
+        *saved = 0;
+    dna_buf *zs = NULL;
+    if (codec) {
+        int any = 0;
+        for (int c = 0; c < n && c < REC_MAX_COLS; c++)
+            any |= codec[c] == REC_CODEC_DNA && vals[c].type == SQLV_TEXT &&
+                   vals[c].n >= REC_DNA_MIN;
+        if (any) {
+            zs = calloc((size_t)n, sizeof *zs);
+            if (!zs)
+                return nq_err_set(e, NQ_ENOMEM, "out of memory");
+            for (int c = 0; c < n; c++) {
+                int rc = codec[c] == REC_CODEC_DNA ? dna_try(&vals[c], &zs[c], e) : 0;
+                if (rc) {
+                    for (int j = 0; j <= c; j++)
+                        dna_buf_free(&zs[j]);
+                    free(zs);
+                    return rc;
+                }
+                if (saved && zs[c].len)
+                    *saved += vals[c].n - zs[c].len;
+            }
+        }
+    }
+    int rc = rec_encode_z(vals, n, zs, out, outlen, e);
+    if (zs) {
+        for (int c = 0; c < n; c++)
+            dna_buf_free(&zs[c]);
+        free(zs);
+    }
+    return rc;
+}
+
+/* The encoder proper: zs[c].len > 0 means column c is stored as that container. */
+static int rec_encode_z(const sqlv *vals, int n, const dna_buf *zs, uint8_t **out, size_t *outlen,
+                        nq_err *e)
 {
     *out = NULL;
     *outlen = 0;
@@ -85,7 +152,10 @@ int rec_encode(const sqlv *vals, int n, uint8_t **out, size_t *outlen, nq_err *e
         if (tag < 0)
             return tag;
         hlen++;
-        if (fixed_size(tag) < 0) {
+        if (zs && zs[c].len) {
+            hlen += rec_varint_put(tmp, zs[c].len);
+            plen += zs[c].len;
+        } else if (fixed_size(tag) < 0) {
             hlen += rec_varint_put(tmp, vals[c].n);
             plen += vals[c].n;
         } else {
@@ -102,6 +172,13 @@ int rec_encode(const sqlv *vals, int n, uint8_t **out, size_t *outlen, nq_err *e
     for (int c = 0; c < n; c++) {
         const sqlv *v = &vals[c];
         int tag = tag_of(v, e);
+        if (zs && zs[c].len) {
+            b[h++] = REC_T_DNA;
+            h += rec_varint_put(b + h, zs[c].len);
+            memcpy(b + pp, zs[c].data, zs[c].len);
+            pp += zs[c].len;
+            continue;
+        }
         b[h++] = (uint8_t)tag;
         int fs = fixed_size(tag);
         if (fs < 0) {
@@ -130,6 +207,9 @@ typedef struct rec_it {
     int ncols;
     size_t h, hend; /* next header byte, end of headers */
     size_t pp;      /* next payload byte */
+    uint8_t *x;     /* where REC_T_DNA columns expand to (NULL: refuse them) */
+    size_t xlen, xused;
+    int col;        /* the column it_next reads next */
 } rec_it;
 
 static int corrupt(nq_err *e, const char *what)
@@ -152,6 +232,37 @@ static int it_open(rec_it *it, const uint8_t *p, size_t n, nq_err *e)
     it->h = a + b;
     it->hend = a + b + (size_t)hl;
     it->pp = it->hend;
+    it->x = NULL;
+    it->xlen = it->xused = 0;
+    it->col = 0;
+    return 0;
+}
+
+/* Expands the container q[0..len) of column col into the iterator's buffer. */
+static int it_dna(rec_it *it, int col, const uint8_t *q, size_t len, sqlv *out, nq_err *e)
+{
+    dna_buf b = {0};
+    nq_err sub;
+    nq_err_clear(&sub);
+    int rc = dna_decompress(q, len, it->xlen - it->xused, &b, &sub);
+    if (rc == NQ_ENOMEM) {
+        dna_buf_free(&b);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory");
+    }
+    if (rc || !it->x || b.len > it->xlen - it->xused) {
+        dna_buf_free(&b);
+        if (!it->x)
+            return nq_err_set(e, NQ_ECORRUPT, "damaged record: DNA-coded column %d read without "
+                              "a decode buffer", col + 1);
+        return nq_err_set(e, NQ_ECORRUPT, "damaged record: DNA-coded column %d: %s", col + 1,
+                          rc ? sub.msg : "longer than its header says");
+    }
+    uint8_t *d = it->x + it->xused;
+    if (b.len)
+        memcpy(d, b.data, b.len);
+    it->xused += b.len;
+    dna_buf_free(&b);
+    *out = sqlv_bytes(SQLV_TEXT, d, (size_t)(it->x + it->xused - d));
     return 0;
 }
 
@@ -181,8 +292,11 @@ static int it_next(rec_it *it, sqlv *out, nq_err *e)
     }
     const uint8_t *q = it->p + it->pp;
     it->pp += len;
+    int col = it->col++;
     if (!out)
         return 0;
+    if (tag == REC_T_DNA)
+        return it_dna(it, col, q, len, out, e);
     switch (tag) {
     case REC_T_NULL: *out = sqlv_null(); break;
     case REC_T_FALSE:
@@ -229,10 +343,18 @@ int rec_count(const uint8_t *p, size_t n, int *ncols, nq_err *e)
 
 int rec_decode(const uint8_t *p, size_t n, sqlv *vals, int maxcols, int *ncols, nq_err *e)
 {
+    return rec_decode_x(p, n, vals, maxcols, ncols, NULL, 0, e);
+}
+
+int rec_decode_x(const uint8_t *p, size_t n, sqlv *vals, int maxcols, int *ncols, uint8_t *x,
+                 size_t xlen, nq_err *e)
+{
     rec_it it;
     int rc = it_open(&it, p, n, e);
     if (rc)
         return rc;
+    it.x = x;
+    it.xlen = x ? xlen : 0;
     if (it.ncols > maxcols)
         return nq_err_set(e, NQ_ETOOBIG, "record has %d columns, room for %d", it.ncols, maxcols);
     for (int c = 0; c < it.ncols; c++)
@@ -259,4 +381,55 @@ int rec_column(const uint8_t *p, size_t n, int col, sqlv *out, nq_err *e)
         if ((rc = it_next(&it, NULL, e)))
             return rc;
     return it_next(&it, out, e);
+}
+
+int rec_expanded_size(const uint8_t *p, size_t n, size_t *out, nq_err *e)
+{
+    *out = 0;
+    rec_it it;
+    int rc = it_open(&it, p, n, e);
+    if (rc)
+        return rc;
+    for (int c = 0; c < it.ncols; c++) {
+        if (it.h >= it.hend)
+            return corrupt(e, "header shorter than column count");
+        int tag = it.p[it.h];
+        size_t start = it.pp;
+        if ((rc = it_next(&it, NULL, e)))
+            return rc;
+        if (tag != REC_T_DNA)
+            continue;
+        dna_zip_info zi;
+        nq_err sub;
+        if (dna_zip_info_get(p + start, it.pp - start, &zi, &sub) || zi.orig_len > SIZE_MAX / 2 ||
+            zi.orig_len > SIZE_MAX / 2 - *out)
+            return nq_err_set(e, NQ_ECORRUPT, "damaged record: DNA-coded column %d has a bad "
+                              "header", c + 1);
+        *out += (size_t)zi.orig_len;
+    }
+    return 0;
+}
+
+int rec_column_form(const uint8_t *p, size_t n, int col, int *tag, size_t *len, nq_err *e)
+{
+    *tag = REC_T_NULL;
+    *len = 0;
+    rec_it it;
+    int rc = it_open(&it, p, n, e);
+    if (rc)
+        return rc;
+    if (col < 0 || col >= it.ncols)
+        return 0;
+    for (int c = 0; c < col; c++)
+        if ((rc = it_next(&it, NULL, e)))
+            return rc;
+    if (it.h >= it.hend)
+        return corrupt(e, "header shorter than column count");
+    int t = it.p[it.h];
+    size_t start = it.pp;
+    if ((rc = it_next(&it, NULL, e)))
+        return rc;
+    *tag = t;
+    *len = it.pp - start;
+    return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dna/dna_zip.h"
 #include "sql/record.h"
 #include "sql/tablerw.h"
 
@@ -37,12 +38,13 @@ static int oom(nq_err *e)
 
 /* Decode a stored row into t->ncols values (columns added since it was written read NULL).
  * The INTEGER PRIMARY KEY column is the row's key: it is stored as NULL in the record (one
- * byte instead of up to nine) and restored here from rowid. */
-static int decode_row(const cat_table *t, const uint8_t *p, size_t n, int64_t rowid, sqlv *vals,
-                      nq_err *e)
+ * byte instead of up to nine) and restored here from rowid. DNA-coded columns expand into
+ * x[0..xlen), which must hold rec_expanded_size bytes. */
+static int decode_row_x(const cat_table *t, const uint8_t *p, size_t n, int64_t rowid, sqlv *vals,
+                        uint8_t *x, size_t xlen, nq_err *e)
 {
     int got = 0;
-    int rc = rec_decode(p, n, vals, t->ncols, &got, e);
+    int rc = rec_decode_x(p, n, vals, t->ncols, &got, x, xlen, e);
     if (rc)
         return nq_err_prefix(e, rc == NQ_ETOOBIG ? NQ_ECORRUPT : rc, "row of table \"%s\"", t->name);
     for (int i = got; i < t->ncols; i++)
@@ -52,21 +54,77 @@ static int decode_row(const cat_table *t, const uint8_t *p, size_t n, int64_t ro
     return 0;
 }
 
-/* Encode a row for its table tree: the INTEGER PRIMARY KEY column, which is the key, as NULL. */
-static int encode_row(const cat_table *t, const sqlv *row, uint8_t **rec, size_t *rl, nq_err *e)
+/* Room for the expanded DNA-coded columns of record p in *xbuf. */
+static int expand_room(const cat_table *t, const uint8_t *p, size_t n, uint8_t **xbuf, size_t *xcap,
+                       size_t *need, nq_err *e)
 {
-    if (t->ipk < 0)
-        return rec_encode(row, t->ncols, rec, rl, e);
+    int rc = rec_expanded_size(p, n, need, e);
+    if (rc)
+        return nq_err_prefix(e, rc, "row of table \"%s\"", t->name);
+    if (*need > *xcap) {
+        uint8_t *nb = realloc(*xbuf, *need);
+        if (!nb)
+            return oom(e);
+        *xbuf = nb;
+        *xcap = *need;
+    }
+    return 0;
+}
+
+int tw_decode_row(const cat_table *t, const uint8_t *p, size_t n, int64_t rowid, sqlv *vals,
+                  uint8_t **xbuf, size_t *xcap, nq_err *e)
+{
+    size_t need;
+    int rc = expand_room(t, p, n, xbuf, xcap, &need, e);
+    return rc ? rc : decode_row_x(t, p, n, rowid, vals, need ? *xbuf : NULL, need, e);
+}
+
+int tw_encode_row(const cat_table *t, const sqlv *row, int n, uint8_t **rec, size_t *rl, nq_err *e)
+{
     sqlv stackv[64];
-    sqlv *v = t->ncols <= 64 ? stackv : malloc((size_t)t->ncols * sizeof *v);
-    if (!v)
-        return nq_err_set(e, NQ_ENOMEM, "out of memory");
-    memcpy(v, row, (size_t)t->ncols * sizeof *v);
-    v[t->ipk] = sqlv_null();
-    int rc = rec_encode(v, t->ncols, rec, rl, e);
+    uint8_t stackc[64];
+    sqlv *v = n <= 64 ? stackv : malloc((size_t)n * sizeof *v);
+    uint8_t *codec = n <= 64 ? stackc : malloc((size_t)n);
+    int rc = 0, coded = 0;
+    if (!v || !codec) {
+        rc = oom(e);
+        goto out;
+    }
+    memcpy(v, row, (size_t)n * sizeof *v);
+    for (int i = 0; i < n; i++) {
+        codec[i] = REC_CODEC_NONE;
+        if (i >= t->ncols || t->cols[i].dna == CAT_DNA_NONE || v[i].type != SQLV_TEXT)
+            continue;
+        if (t->cols[i].dna == CAT_DNA_SEQUENCE) {
+            size_t bad = dna_seq_find_invalid((const char *)v[i].p, v[i].n);
+            if (bad < v[i].n) {
+                unsigned char c = ((const unsigned char *)v[i].p)[bad];
+                rc = c >= 0x20 && c < 0x7f
+                         ? nq_err_set(e, NQ_EINVAL, "column \"%s\" is DNA_SEQUENCE: invalid base "
+                                      "'%c' at position %zu", t->cols[i].name, c, bad + 1)
+                         : nq_err_set(e, NQ_EINVAL, "column \"%s\" is DNA_SEQUENCE: invalid base "
+                                      "(byte 0x%02x) at position %zu", t->cols[i].name, c, bad + 1);
+                goto out;
+            }
+        }
+        codec[i] = REC_CODEC_DNA;
+        coded = 1;
+    }
+    if (t->ipk >= 0 && t->ipk < n)
+        v[t->ipk] = sqlv_null();
+    rc = rec_encode_x(v, n, coded ? codec : NULL, rec, rl, NULL, e);
+out:
     if (v != stackv)
         free(v);
+    if (codec != stackc)
+        free(codec);
     return rc;
+}
+
+/* Encode a row for its table tree (tw_encode_row). */
+static int encode_row(const cat_table *t, const sqlv *row, uint8_t **rec, size_t *rl, nq_err *e)
+{
+    return tw_encode_row(t, row, t->ncols, rec, rl, e);
 }
 
 /* The index key of a row: indexed values, then the rowid. *plen = length of the values part;
@@ -255,7 +313,21 @@ int tw_fetch(sql_session *s, cat_table *t, int64_t rowid, sqlv *vals, uint8_t **
         return nq_err_set(e, rc, "no row %lld in table \"%s\"", (long long)rowid, t->name);
     if (rc)
         return db_err(s, rc, e);
-    rc = decode_row(t, v, vl, rowid, vals, e);
+    /* one block: the record, then its DNA-coded columns expanded */
+    size_t need;
+    if ((rc = rec_expanded_size(v, vl, &need, e))) {
+        free(v);
+        return nq_err_prefix(e, rc, "row of table \"%s\"", t->name);
+    }
+    if (need) {
+        uint8_t *nv = realloc(v, vl + need);
+        if (!nv) {
+            free(v);
+            return oom(e);
+        }
+        v = nv;
+    }
+    rc = decode_row_x(t, v, vl, rowid, vals, need ? (uint8_t *)v + vl : NULL, need, e);
     if (rc) {
         free(v);
         return rc;
@@ -516,6 +588,8 @@ struct tw_scan {
     int64_t hi;
     uint8_t *buf;
     size_t cap;
+    uint8_t *xbuf; /* DNA-coded columns of the current row, expanded */
+    size_t xcap;
 };
 
 int tw_scan_open(sql_session *s, cat_table *t, tw_scan **out, nq_err *e)
@@ -590,7 +664,7 @@ int tw_scan_next(tw_scan *sc, int64_t *rowid, sqlv *vals, nq_err *e)
         sc->cap = vl;
     }
     memcpy(sc->buf, v, vl);
-    if ((rc = decode_row(sc->t, sc->buf, vl, r, vals, e)))
+    if ((rc = tw_decode_row(sc->t, sc->buf, vl, r, vals, &sc->xbuf, &sc->xcap, e)))
         return rc;
     *rowid = r;
     return 1;
@@ -602,6 +676,7 @@ void tw_scan_close(tw_scan *sc)
         return;
     nq_cursor_close(sc->c);
     free(sc->buf);
+    free(sc->xbuf);
     free(sc);
 }
 

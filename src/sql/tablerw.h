@@ -22,6 +22,16 @@
 #include "sql/catalog.h"
 #include "sql/session.h"
 
+/* The stored record of a row of t (n values: t->ncols, or fewer for a row of a table being
+ * altered): the INTEGER PRIMARY KEY as NULL (it is the key), DNA_SEQUENCE values validated
+ * ('column "seq": invalid base 'X' at position 7', NQ_EINVAL, positions from 1), and the
+ * columns with cat_column.dna DNA-coded where that is smaller (record.h). *rec: free(). */
+int tw_encode_row(const cat_table *t, const sqlv *row, int n, uint8_t **rec, size_t *rl, nq_err *e);
+/* Decode a stored record of t into t->ncols values, DNA-coded columns expanded into *xbuf
+ * (grown as needed, *xcap its size; the caller frees it): the values borrow from p and *xbuf. */
+int tw_decode_row(const cat_table *t, const uint8_t *p, size_t n, int64_t rowid, sqlv *vals,
+                  uint8_t **xbuf, size_t *xcap, nq_err *e);
+
 /* Logged primitives (log only inside an explicit transaction). */
 int tw_put(sql_session *s, nq_tree *t, const void *k, size_t kl, const void *v, size_t vl,
            int flags, nq_err *e);
