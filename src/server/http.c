@@ -672,14 +672,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&s->ready_mu);
     ready_unlink(s, r); /* when the client went away before the answer was sent */
     pthread_mutex_unlock(&s->ready_mu);
-    /* A request that ends unanswered although the client did not go away is a server fault:
-     * say why libmicrohttpd ended it (a client that hung up or sent garbage is not). */
+    /* A request that ends unanswered for another reason than the client hanging up or the
+     * server stopping: say why libmicrohttpd ended it (a connection error is also what a
+     * client that closes its sending side early causes, so this is a warning, not an error). */
     if (!r->done && toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT &&
         toe != MHD_REQUEST_TERMINATED_READ_ERROR && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
-        srvlog_msg(&s->log, SRVLOG_ERROR, r->request_id,
-                   "%s %s ended unanswered (libmicrohttpd termination code %d%s%s)", r->method,
-                   r->path, (int)toe, r->suspended ? ", suspended" : "",
-                   r->ready ? ", answer ready" : "");
+        srvlog_msg(&s->log, SRVLOG_WARN, r->request_id, "%s %s ended unanswered (%s%s%s)",
+                   r->method, r->path,
+                   toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "connection timeout"
+                                                                 : "connection error",
+                   r->suspended ? ", while suspended" : "", r->ready ? ", answer ready" : "");
     atomic_fetch_sub(&r->srv->n_active, 1);
     json_decref(r->json);
     json_decref(r->data);

@@ -24,11 +24,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include "fuzzutil.h"
 #include "server.h"
 
 static nq_server *srv;
+static unsigned long request_no; /* sent as X-Request-ID: the server log names the request */
 static char admin_key[40];
 
 static void stop_server(void)
@@ -104,6 +106,8 @@ static void send_all(int fd, const void *p, size_t n)
     const char *c = p;
     while (n) {
         ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return;
         c += w;
@@ -124,7 +128,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {30, 0}; /* generous: a finding must be a hang, not a busy moment */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    int cr;
+    /* an interrupted connect goes on in the background (see recv below for the signal) */
+    while ((cr = connect(fd, (struct sockaddr *)&a, sizeof a)) != 0 &&
+           (errno == EINTR || errno == EALREADY))
+        ;
+    if (cr != 0 && errno != EISCONN) {
         close(fd);
         return 0;
     }
@@ -143,8 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char head[512];
         int n = snprintf(head, sizeof head,
                          "%s %s HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n"
+                         "X-Request-ID: fuzz-%lu\r\n"
                          "Content-Type: application/json\r\nContent-Length: %zu\r\n%s%s%s\r\n",
-                         targets[t].method, targets[t].path, size,
+                         targets[t].method, targets[t].path, ++request_no, size,
                          (mode & 4) ? "X-API-Key: " : "", (mode & 4) ? admin_key : "",
                          (mode & 4) ? "\r\n" : "");
         send_all(fd, head, (size_t)n);
@@ -155,7 +165,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t got = 0;
     char status[16] = "";
     ssize_t r;
-    while ((r = recv(fd, buf, sizeof buf, 0)) > 0) {
+    /* libFuzzer's -timeout arms a timer whose SIGALRM interrupts a blocking recv (EINTR, no
+     * SA_RESTART) — more often the slower the machine: that is not the end of the answer. */
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0 || (r < 0 && errno == EINTR)) {
+        if (r < 0)
+            continue;
         if (got < sizeof head_of_answer - 1) {
             size_t k = sizeof head_of_answer - 1 - got;
             memcpy(head_of_answer + got, buf, k < (size_t)r ? k : (size_t)r);
@@ -179,9 +193,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  "gdb -p %d -batch -ex 'thread apply all bt' </dev/null 2>/dev/null | "
                  "grep -v '^\\[' >&2",
                  (int)getpid());
-        fprintf(stderr, "fuzz_http: no answer to a %s %s request; server threads:\n",
+        fprintf(stderr, "fuzz_http: no answer to request fuzz-%lu, a %s %s (%zu bytes received, "
+                "last recv %zd, errno %d); server threads:\n", request_no,
                 targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].method,
-                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].path);
+                targets[(mode >> 3) % (sizeof targets / sizeof targets[0])].path, got, r, errno);
         if (system("command -v gdb >/dev/null 2>&1") == 0 && system(cmd) != 0)
             fprintf(stderr, "fuzz_http: gdb could not attach\n");
     }
