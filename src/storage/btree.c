@@ -59,7 +59,24 @@ void bt_ctx_init(bt_ctx *x, pager_txn *t, uint32_t root)
     x->structural = 0;
     x->append = 0;
     x->is_delete = 0;
+    x->flags_known = 0;
+    x->flags = 0;
     x->arena.head = NULL;
+}
+
+int bt_tree_flags(bt_ctx *x, uint8_t *out)
+{
+    if (!x->flags_known) {
+        pg *r;
+        int rc = bt_get(x, x->root, &r);
+        if (rc)
+            return rc;
+        x->flags = r->data[1] & PGCODEC_PAGE_FLAG;
+        x->flags_known = 1;
+        pager_unref(x->t, r);
+    }
+    *out = x->flags;
+    return 0;
 }
 
 void bt_ctx_done(bt_ctx *x) { bt_arena_free(&x->arena); }
@@ -130,8 +147,11 @@ int bt_descend(bt_ctx *x, const uint8_t *k, size_t kl, pg **leaf, int *found)
         if (rc)
             return rc;
         const uint8_t *d = p->data, *end = d + U;
-        if (x->depth == 0)
+        if (x->depth == 0) {
             x->gen = get_u32(d + BT_OFF_GEN);
+            x->flags = d[1] & PGCODEC_PAGE_FLAG;
+            x->flags_known = 1;
+        }
         uint32_t n = bt_ncell(d), lo = 0, hi = n;
         x->pgno[x->depth] = pgno;
         if (bt_is_leaf(d)) {
@@ -265,6 +285,10 @@ static int bt_ovfl_write(bt_ctx *x, const uint8_t *src, uint64_t len, uint32_t *
     uint32_t cap = bt_ovfl_cap(x->usable);
     pg *prev = NULL;
     *first = 0;
+    uint8_t fl;
+    int frc = bt_tree_flags(x, &fl);
+    if (frc)
+        return frc;
     while (len) {
         pg *p;
         int rc = pager_alloc(x->t, &p);
@@ -276,6 +300,7 @@ static int bt_ovfl_write(bt_ctx *x, const uint8_t *src, uint64_t len, uint32_t *
         uint32_t n = len < cap ? (uint32_t)len : cap;
         memset(p->data, 0, BT_OVFL_HDR);
         p->data[0] = PGTYPE_OVERFLOW;
+        p->data[1] = fl;
         memcpy(p->data + BT_OVFL_HDR, src, n);
         if (prev) {
             put_u32(prev->data + 4, p->pgno);
@@ -719,8 +744,11 @@ int btree_clear(pager_txn *t, uint32_t root)
     if (rc)
         return rc;
     rc = pager_write(t, &p);
-    if (!rc)
+    if (!rc) { /* the root keeps its codec flag */
+        uint8_t fl = p->data[1] & PGCODEC_PAGE_FLAG;
         bt_init_empty(p->data, x.usable, get_u32(p->data + BT_OFF_GEN) + 1);
+        p->data[1] = fl;
+    }
     pager_unref(t, p);
     return rc;
 }

@@ -81,6 +81,16 @@ const void *btree_cursor_value(btcursor *c, size_t *vl);
  * the one that preceded it. */
 int btree_cursor_del(btcursor *c);
 
+/* ---- the page codec mark (btree_codec.c) --------------------------------------------------- */
+/* Called for each page of a tree (after its mark was changed): page number, the page image
+ * (page_size bytes; the trailer is not yet filled) and the page size. */
+typedef void (*btree_page_fn)(void *arg, uint32_t pgno, const uint8_t *data, uint32_t page_size);
+enum { BTREE_CODEC_VISIT = 0, BTREE_CODEC_ON = 1, BTREE_CODEC_OFF = 2 };
+/* Set (ON) or clear (OFF) the page-codec mark on every page of the tree, overflow pages
+ * included, in write transaction t — or only visit them (VISIT, any transaction); fn (may be
+ * NULL) sees every page. */
+int btree_codec_mark(pager_txn *t, uint32_t root, int mode, btree_page_fn fn, void *arg);
+
 /* ---- integrity ---------------------------------------------------------------------------- */
 /* Walk the whole tree and verify page types, cell bounds and non-overlap, free-space
  * accounting, key order within pages and against the parent's separators, uniform leaf depth

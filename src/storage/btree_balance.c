@@ -164,12 +164,15 @@ static int bt_write_page(bt_ctx *x, uint32_t pgno, int leaf, uint8_t *const *cel
                          const uint32_t *sz, uint32_t n, uint32_t right)
 {
     pg *p;
-    int rc = pager_get(x->t, pgno, &p);
-    if (rc)
+    uint8_t fl;
+    int rc = bt_tree_flags(x, &fl);
+    if (rc || (rc = pager_get(x->t, pgno, &p)))
         return rc;
     rc = pager_write(x->t, &p);
-    if (!rc)
+    if (!rc) {
         bt_page_build(p->data, x->usable, leaf, cells, sz, n, right);
+        p->data[1] = fl; /* new pages of a split inherit the tree's codec flag */
+    }
     pager_unref(x->t, p);
     return rc;
 }

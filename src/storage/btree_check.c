@@ -40,8 +40,8 @@ int btree_page_validate(const uint8_t *d, uint32_t U, char *why, size_t whylen)
         return vfail(why, whylen, "not a B-tree page (type %u)", d[0]);
     int leaf = bt_is_leaf(d);
     uint32_t n = bt_ncell(d), cs = bt_content(d), fr = bt_freeb(d);
-    if (d[1])
-        return vfail(why, whylen, "flags byte is %u, expected 0", d[1]);
+    if (d[1] & ~PGCODEC_PAGE_FLAG)
+        return vfail(why, whylen, "flags byte is %u, expected 0 or %u", d[1], PGCODEC_PAGE_FLAG);
     if (BT_HDR + 2 * n > U)
         return vfail(why, whylen, "cell count %u too large", n);
     if (cs < BT_HDR + 2 * n || cs > U)

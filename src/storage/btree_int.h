@@ -6,7 +6,10 @@
  * interior, starts with a 16-byte header:
  *
  *     0  u8   page type (PGTYPE_BTREE_LEAF or PGTYPE_BTREE_INTERIOR)
- *     1  u8   flags (0; reserved)
+ *     1  u8   flags: bit 0 (PGCODEC_PAGE_FLAG, pgcodec.h) = the tree is marked for the page
+ *               codec (COMPRESS TABLE ... USING DNA); other bits 0. Every page a B-tree
+ *               operation (re)builds, and every overflow page it allocates (byte 1 there
+ *               too), takes the root page's bit, so pages created by splits inherit it.
  *     2  u16  number of cells n
  *     4  u16  start of the cell content area (cells occupy [start, usable))
  *     6  u16  free bytes inside the content area (holes left by deleted cells)
@@ -34,6 +37,7 @@
 #include "../base/err.h"
 #include "../base/varint.h"
 #include "btree.h"
+#include "pgcodec.h"
 
 #define BT_HDR 16
 #define BT_OFF_TYPE 0
@@ -256,6 +260,8 @@ typedef struct bt_ctx {
     int structural;                /* a rebalance ran: bump the counter at the end */
     int append;                    /* the insert went past the last cell of its leaf */
     int is_delete;                 /* underfull pages are rebalanced only when deleting */
+    int flags_known;               /* flags holds the root's flag byte (bt_tree_flags) */
+    uint8_t flags;                 /* root page's PGCODEC_PAGE_FLAG, given to pages written */
     bt_arena arena;
 } bt_ctx;
 
@@ -264,6 +270,9 @@ int bt_corrupt(bt_ctx *x, uint32_t pgno, const char *fmt, ...)
 int bt_nomem(bt_ctx *x);
 
 void bt_ctx_init(bt_ctx *x, pager_txn *t, uint32_t root);
+/* The flag byte pages of this tree are written with (read from the root once per operation;
+ * call it while holding no reference to the root). */
+int bt_tree_flags(bt_ctx *x, uint8_t *out);
 void bt_ctx_done(bt_ctx *x);
 void *bt_arena_alloc(bt_arena *a, size_t n);
 void bt_arena_free(bt_arena *a);
