@@ -29,6 +29,7 @@
 #include "../base/crc32c.h"
 #include "../base/endian.h"
 #include "pager_int.h"
+#include "pagexform.h"
 
 static const uint8_t ARC_MAGIC[8] = {'N', 'Q', 'A', 'R', 'C', '\r', '\n', 0x1a};
 #define ARC_VERSION 1
@@ -450,7 +451,7 @@ int archive_scan(nq_vfs *vfs, const char *dir, const arc_seg *s, const arc_scan 
             const uint8_t *fr = buf + (size_t)i * fsz, *img = fr + WAL_FRAME_HEADER;
             uint32_t pgno = get_u32(fr), cpages = get_u32(fr + 4), crc = get_u32(fr + 28);
             uint64_t seq = get_u64(fr + 8);
-            if (!pgno || wal_frame_crc(ps, fr, img) != crc || page_verify(img, ps, pgno)) {
+            if (!pgno || wal_frame_crc(ps, fr, img) != crc || pagexform_check(img, ps, pgno)) {
                 rc = nq_err_set(err, NQ_ECORRUPT, "%s: frame %u: checksum mismatch", path, fno);
                 break;
             }

@@ -180,7 +180,7 @@ static int file_page(pager *p, run_buf *rb, uint32_t pgno, uint32_t last, uint8_
             return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: beyond end of file", p->path, pgno);
     }
     uint8_t *img = rb->buf + (size_t)(pgno - rb->first) * ps;
-    if (page_verify(img, ps, pgno))
+    if (pagexform_check(img, ps, pgno))
         return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: checksum mismatch", p->path, pgno);
     *out = img;
     return 0;
@@ -514,7 +514,7 @@ int backup_take_keys(pager *p, nq_vfs *vfs, const char *dir, int kind, int zstd,
         uint32_t frame = wal_find(p->wal, pgno, t->snap);
         uint8_t *img = page;
         if (frame)
-            rc = pager_read_page(p, pgno, frame, page, err);
+            rc = pager_read_disk(p, pgno, frame, page, err); /* disk images, as stored */
         else
             rc = file_page(p, &rb, pgno, m->page_count, &img, err);
         if (rc)

@@ -86,27 +86,42 @@ void pager_mark_failed(pager *p, const char *why)
 
 /* ---- reading versions ---------------------------------------------------------------------- */
 
-int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err)
+static int read_raw(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err)
 {
-    int rc;
-    if (frame) {
-        rc = wal_read_page(p->wal, frame, buf, err);
-        if (rc)
-            return rc;
-        if (page_verify(buf, p->page_size, pgno))
-            return nq_err_set(err, NQ_ECORRUPT, "%s: page %u (log frame %u): checksum mismatch",
-                              wal_path(p->wal), pgno, frame);
-        return 0;
-    }
+    if (frame)
+        return wal_read_page(p->wal, frame, buf, err);
     ssize_t got = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);
     if (got < 0)
         return nq_err_set(err, (int)got, "%s: page %u: read failed: %s", p->path, pgno,
                           nq_strerror((int)got));
     if ((size_t)got != p->page_size)
         return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: beyond end of file", p->path, pgno);
-    if (page_verify(buf, p->page_size, pgno))
-        return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: checksum mismatch", p->path, pgno);
     return 0;
+}
+
+static int bad_page(pager *p, uint32_t pgno, uint32_t frame, const char *why, nq_err *err)
+{
+    if (frame)
+        return nq_err_set(err, NQ_ECORRUPT, "%s: page %u (log frame %u): %s", wal_path(p->wal),
+                          pgno, frame, why);
+    return nq_err_set(err, NQ_ECORRUPT, "%s: page %u: %s", p->path, pgno, why);
+}
+
+int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err)
+{
+    int rc = read_raw(p, pgno, frame, buf, err);
+    const char *why = NULL;
+    if (!rc && pagexform_in(p->xf, pgno, buf, &why))
+        rc = bad_page(p, pgno, frame, why, err);
+    return rc;
+}
+
+int pager_read_disk(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err)
+{
+    int rc = read_raw(p, pgno, frame, buf, err);
+    if (!rc && pagexform_check(buf, p->page_size, pgno))
+        rc = bad_page(p, pgno, frame, "checksum mismatch", err);
+    return rc;
 }
 
 typedef struct load_ctx {
@@ -560,9 +575,12 @@ static int cmp_tick(const void *a, const void *b)
 static int write_dpage(pager_txn *t, dpage *d, uint32_t fno, uint32_t commit_pages,
                        uint32_t digest)
 {
-    page_seal(d->page.data, t->p->page_size, d->page.pgno, t->seq);
-    int rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, digest,
-                             d->page.data, &d->frame_crc, &t->err);
+    const uint8_t *disk;
+    int rc = pagexform_out(t->p->xf, d->page.pgno, t->seq, d->page.data, t->p->xbuf, &disk,
+                           &t->err);
+    if (!rc)
+        rc = wal_write_frame(t->p->wal, fno, d->page.pgno, commit_pages, t->seq, digest, disk,
+                             &d->frame_crc, &t->err);
     if (rc)
         t->broken = rc;
     return rc;
@@ -847,7 +865,7 @@ static int copy_one(void *arg, uint32_t pgno, uint32_t fno)
     pager *p = c->p;
     if (pgno > c->page_count)
         return 0; /* cut off the end of the database by that commit */
-    int rc = pager_read_page(p, pgno, fno, c->buf, c->err);
+    int rc = pager_read_disk(p, pgno, fno, c->buf, c->err); /* copied as stored */
     if (rc)
         return rc;
     rc = p->vfs->write(p->db, c->buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);

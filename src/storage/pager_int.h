@@ -9,6 +9,7 @@
 
 #include "bufpool.h"
 #include "pager.h"
+#include "pagexform.h"
 #include "wal.h"
 
 #define DB_HEADER_SIZE 108
@@ -82,6 +83,8 @@ struct pager {
     wal *wal;
     bufpool *bp;
     uint32_t page_size, usable;
+    pagexform *xf;        /* memory image <-> disk image (pagexform.h) */
+    uint8_t *xbuf;        /* the writer's disk image of the page it writes (page_size) */
     pager_config cfg;
     size_t budget;        /* the memory budget in pages, shared by the pool and the writer */
     size_t dirty_limit;   /* pages a writer may hold in memory before spilling */
@@ -108,7 +111,12 @@ struct pager {
     char archive_msg[NQ_ERRMSG_MAX];
 };
 
+/* The memory image of page pgno from log frame `frame` (0: the database file), verified and
+ * decoded (pagexform_in). */
 int pager_read_page(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err);
+/* The disk image as stored, checked structurally only (pagexform_check): what checkpoints and
+ * backups copy. */
+int pager_read_disk(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_err *err);
 void header_encode(const db_header *h, uint8_t *page, uint32_t page_size);
 int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size_t whylen);
 void pager_mark_failed(pager *p, const char *why);

@@ -84,6 +84,8 @@ static void pager_free_struct(pager *p)
         p->vfs->close(p->db);
     }
     bp_destroy(p->bp);
+    pagexform_free(p->xf);
+    free(p->xbuf);
     free(p->archive_dir);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
@@ -192,7 +194,11 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     if (!rec.page_size && (rc = wal_set_page_size(p->wal, ps, err)))
         goto fail;
     p->page_size = ps;
-    p->usable = ps - PAGE_TRAILER;
+    if ((rc = pagexform_create(ps, NULL, &p->xf)) || !(p->xbuf = malloc(ps))) {
+        rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
+        goto fail;
+    }
+    p->usable = pagexform_usable(p->xf);
     p->db_file_pages = fsize / ps;
     p->mx_appended = p->mx_durable = rec.mx;
 

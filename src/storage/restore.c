@@ -38,6 +38,7 @@
 #include "../crypto/crypto_util.h"
 #include "archive.h"
 #include "pager.h"
+#include "pagexform.h"
 
 #define IN_BUF (1u << 20)
 
@@ -337,7 +338,7 @@ static int in_page(bk_in *in, uint32_t *pgno, const uint8_t **page)
     if (n <= in->last_pgno || n > in->m->page_count)
         return nq_err_set(in->err, NQ_ECORRUPT, "%s: page record %u: page number %u out of order "
                           "or beyond the page count", in->path, in->nread + 1, n);
-    if (page_verify(r + 4, ps, n))
+    if (pagexform_check(r + 4, ps, n))
         return nq_err_set(in->err, NQ_ECORRUPT, "%s: page %u: checksum mismatch", in->path, n);
     in->last_pgno = n;
     in->nread++;

@@ -17,6 +17,7 @@
 #include "../base/endian.h"
 #include "../base/rand.h"
 #include "pager.h"
+#include "pagexform.h"
 
 static const uint8_t WAL_MAGIC[8] = {'N', 'Q', 'W', 'A', 'L', '\r', '\n', 0x1a};
 #define WAL_VERSION 1
@@ -315,7 +316,7 @@ static int frame_ok(const wal *w, const uint8_t *fr)
     if (get_u32(fr + 16) != w->salt1 || get_u32(fr + 20) != w->salt2 || get_u32(fr) == 0)
         return 0;
     return frame_crc(w, fr, fr + WAL_FRAME_HEADER) == get_u32(fr + 28) &&
-           page_verify(fr + WAL_FRAME_HEADER, w->page_size, get_u32(fr)) == 0;
+           pagexform_check(fr + WAL_FRAME_HEADER, w->page_size, get_u32(fr)) == 0;
 }
 
 /* One step of the commit digest: fold in the next frame's CRC (little-endian). */

@@ -67,7 +67,7 @@ uint32_t wal_find(wal *w, uint32_t pgno, uint32_t mx);
  * page size) bytes: the log archive copies committed frames as they are (archive.c). */
 int wal_read_frames(wal *w, uint32_t fno, uint32_t n, uint8_t *buf, nq_err *err);
 uint32_t wal_page_size(const wal *w);
-/* Read the page image of frame fno (verified by the caller with page_verify). */
+/* Read the page image of frame fno as stored (its disk image: pagexform.h). */
 int wal_read_page(wal *w, uint32_t fno, uint8_t *buf, nq_err *err);
 /* Write one frame. Only the writer calls this. digest: see above (0 unless commit_pages).
  * *crc receives the frame's CRC (for the commit digest). */
