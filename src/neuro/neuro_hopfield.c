@@ -69,7 +69,7 @@ int neuro_hopfield_recall_async(const neuro_hopfield *h, int8_t *s, int max_swee
         order[i] = i;
         s[i] = s[i] > 0 ? 1 : -1;
     }
-    int result = -1;
+    int result = 0;
     for (int sweep = 1; sweep <= max_sweeps; sweep++) {
         for (uint32_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
             uint32_t j = (uint32_t)nq_rng_below(rng, (uint64_t)i + 1);
@@ -96,8 +96,9 @@ int neuro_hopfield_recall_async(const neuro_hopfield *h, int8_t *s, int max_swee
     return result;
 }
 
-int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters)
+int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters, int *cycle)
 {
+    *cycle = 0;
     uint32_t n = h->n;
     int8_t *prev = malloc(2 * (size_t)n);
     if (!prev)
@@ -111,7 +112,7 @@ int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters
     }
     for (uint32_t i = 0; i < n; i++)
         s[i] = s[i] > 0 ? 1 : -1;
-    int result = -1;
+    int result = 0;
     for (int it = 1; it <= max_iters; it++) {
         memcpy(prev, s, n);
         for (uint32_t i = 0; i < n; i++) {
@@ -124,7 +125,8 @@ int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters
         }
         if (before && !memcmp(next, before, n)) {
             memcpy(s, next, n);
-            result = -2;
+            *cycle = 1;
+            result = it;
             break;
         }
         memcpy(two, prev, n);

@@ -45,11 +45,12 @@ int64_t neuro_hopfield_field(const neuro_hopfield *h, const int8_t *s, uint32_t 
 /* E = -1/2 s^T W s. */
 double neuro_hopfield_energy(const neuro_hopfield *h, const int8_t *s);
 /* Asynchronous recall in place; returns the number of sweeps until a sweep changed nothing
- * (that sweep included), or -1 if max_sweeps passed without reaching a fixed point. */
+ * (that sweep included), 0 if max_sweeps passed without reaching a fixed point, or NQ_ENOMEM. */
 int neuro_hopfield_recall_async(const neuro_hopfield *h, int8_t *s, int max_sweeps, nq_rng *rng);
-/* Synchronous recall in place; returns the number of iterations to a fixed point, -2 when the
- * state entered a 2-cycle (s is left at one of its two states), -1 after max_iters. */
-int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters);
+/* Synchronous recall in place; returns the number of iterations until the state stopped
+ * changing or repeated the state of two iterations before (then *cycle = 1 and s is one of the
+ * two states of the 2-cycle, else *cycle = 0), 0 after max_iters, or NQ_ENOMEM. */
+int neuro_hopfield_recall_sync(const neuro_hopfield *h, int8_t *s, int max_iters, int *cycle);
 /* Number of positions where a and b agree. */
 uint32_t neuro_hopfield_overlap(const int8_t *a, const int8_t *b, uint32_t n);
 

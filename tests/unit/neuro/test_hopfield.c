@@ -3,9 +3,11 @@
  *
  * N = 200 neurons, P random +-1 patterns (seeded), each probe a stored pattern with 10 % of
  * its bits (20) flipped at random, recalled asynchronously; the score is the fraction of bits
- * equal to the stored pattern after recall, over all P patterns.
+ * equal to the stored pattern after recall, over all P patterns, averaged over seeds 1..10
+ * (below capacity) or 1..5 (above).
  *   1. Below capacity, P = 10, 15, 20 (alpha = 0.05 .. 0.1): at least 99 % of bits recovered
- *      (measured: see the printed table), and the stored patterns are fixed points for P = 10.
+ *      on average (single seeds at P = 20 range from 98.2 % to 100 %), and all stored patterns
+ *      are fixed points for P = 10.
  *   2. Above capacity, P = 40, 50, 60 (alpha = 0.2 .. 0.3): recall degrades clearly — under
  *      90 % of bits recovered, and even a probe started exactly on a stored pattern drifts
  *      away (fewer than half of the patterns stay fixed points).
@@ -13,8 +15,7 @@
  *      single flip through the field: dE = -2 |h_i| for each flip); synchronous recall ends
  *      at a fixed point or a 2-cycle, and from a stored pattern at P = 10 it stays there.
  *   4. Everything is integer arithmetic: the same seed gives the same recall on any machine.
- * Measured (seed 42): P = 10: 100.00 %, 15: 99.97 %, 20: 99.67 % of bits; P = 40: 88.42 %,
- * 50: 78.09 %, 60: 71.98 %; fixed points 10/10, 14/15, 18/20 against 8/40, 1/50, 0/60.
+ * Measured: see docs/neuromorphic.md (the test prints its table).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,26 +82,44 @@ static double recall_rate(int p, uint64_t seed, int *fixed)
     return (double)good / ((double)p * N);
 }
 
+/* The mean over seeds 1..seeds of recall_rate; *fixed and *worst summed / minimised. */
+static double mean_rate(int p, int seeds, int *fixed, double *worst)
+{
+    double sum = 0;
+    *fixed = 0;
+    *worst = 1;
+    for (int s = 1; s <= seeds; s++) {
+        int f;
+        double r = recall_rate(p, (uint64_t)s, &f);
+        sum += r;
+        *fixed += f;
+        *worst = r < *worst ? r : *worst;
+    }
+    return sum / seeds;
+}
+
 static void test_capacity(void **state)
 {
     (void)state;
     const int below[] = {10, 15, 20}, above[] = {40, 50, 60};
     for (int i = 0; i < 3; i++) {
         int fixed;
-        double rate = recall_rate(below[i], 42, &fixed);
-        printf("P = %d (alpha %.3f): %.2f %% of bits recovered, %d/%d patterns fixed points\n",
-               below[i], below[i] / (double)N, 100 * rate, fixed, below[i]);
+        double worst, rate = mean_rate(below[i], 10, &fixed, &worst);
+        printf("P = %d (alpha %.3f): %.2f %% of bits recovered (worst seed %.2f %%), %d/%d "
+               "patterns fixed points\n",
+               below[i], below[i] / (double)N, 100 * rate, 100 * worst, fixed, 10 * below[i]);
         assert_true(rate >= 0.99);
         if (below[i] == 10)
-            assert_int_equal(fixed, 10);
+            assert_int_equal(fixed, 100);
     }
     for (int i = 0; i < 3; i++) {
         int fixed;
-        double rate = recall_rate(above[i], 42, &fixed);
-        printf("P = %d (alpha %.3f): %.2f %% of bits recovered, %d/%d patterns fixed points\n",
-               above[i], above[i] / (double)N, 100 * rate, fixed, above[i]);
+        double worst, rate = mean_rate(above[i], 5, &fixed, &worst);
+        printf("P = %d (alpha %.3f): %.2f %% of bits recovered (worst seed %.2f %%), %d/%d "
+               "patterns fixed points\n",
+               above[i], above[i] / (double)N, 100 * rate, 100 * worst, fixed, 5 * above[i]);
         assert_true(rate < 0.90);
-        assert_true(fixed < above[i] / 2);
+        assert_true(fixed < 5 * above[i] / 2);
     }
 }
 
@@ -135,11 +154,12 @@ static void test_energy_and_sync(void **state)
     for (int k = 0; k < 10; k++)
         neuro_hopfield_store(&h, xi + k * N);
     memcpy(s, xi, N);
-    assert_int_equal(neuro_hopfield_recall_sync(&h, s, 50), 1);
+    int cyc;
+    assert_int_equal(neuro_hopfield_recall_sync(&h, s, 50, &cyc), 1);
+    assert_int_equal(cyc, 0);
     assert_memory_equal(s, xi, N);
     noisy(&r, xi + N, s, 20);
-    int rc = neuro_hopfield_recall_sync(&h, s, 50);
-    assert_true(rc > 0 || rc == -2);
+    assert_true(neuro_hopfield_recall_sync(&h, s, 50, &cyc) > 0);
     assert_true(neuro_hopfield_overlap(s, xi + N, N) >= 195);
     neuro_hopfield_free(&h);
     assert_int_equal(neuro_hopfield_init(&h, 0), NQ_EINVAL);
