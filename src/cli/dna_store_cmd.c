@@ -118,12 +118,20 @@ static int num_arg(const char *opt, const char *s, double lo, double hi, double 
 static void usage_encode(FILE *f)
 {
     fprintf(f,
-            "usage: nqdb dna encode IN OUT.fasta [--oligo-length N] [--redundancy R]\n"
-            "                       [--gc-min X --gc-max Y] [--max-run K] [--field 8|16|auto]\n"
+            "usage: nqdb dna encode IN OUT.fasta [--oligo-length N] [--redundancy R | --loss D |\n"
+            "                       --profile illumina|nanopore] [--gc-min X --gc-max Y] [--max-run K]\n"
+            "                       [--field 8|16|auto]\n"
             "  Store the bytes of IN as a pool of oligonucleotides (FASTA, one record per oligo).\n"
             "  --oligo-length N  bases per oligo, 60..1000 (default 150)\n"
             "  --redundancy R    parity oligos / oligos of each Reed-Solomon block, 0..0.9 (default 0.15):\n"
             "                    up to that fraction of lost oligos per block is recovered\n"
+            "  --loss D          size the parity instead for a share D (0..0.5) of oligos lost (dropout\n"
+            "                    plus what the decoder cannot rebuild): the smallest redundancy at which\n"
+            "                    the pool fails with probability <= 1e-4 if each oligo is lost with\n"
+            "                    probability D\n"
+            "  --profile P       illumina = --loss 0.021 (2 %% dropout, 0.1 %% substitutions, coverage 10);\n"
+            "                    nanopore = --loss 0.105 (10 %% dropout, 2 %% indels+substitutions,\n"
+            "                    coverage 20)\n"
             "  --gc-min X --gc-max Y  GC fraction of every oligo (default 0.40 .. 0.60)\n"
             "  --max-run K       longest run of one base, 1..8 (default 3)\n"
             "  --field F         outer code: 8 = Reed-Solomon over GF(2^8), blocks of <= 255 oligos;\n"
@@ -185,6 +193,19 @@ static int cmd_encode(int argc, char **argv)
                 if (num_arg(a, s, 0, 0.9, &v))
                     return EXIT_ERROR;
                 p.redundancy = v;
+            } else if (!strcmp(a, "--loss")) {
+                if (num_arg(a, s, 0, 0.5, &v))
+                    return EXIT_ERROR;
+                p.loss = v;
+            } else if (!strcmp(a, "--profile")) {
+                if (!strcmp(s, "illumina")) {
+                    p.loss = 0.021;
+                } else if (!strcmp(s, "nanopore")) {
+                    p.loss = 0.105;
+                } else {
+                    fprintf(stderr, "nqdb dna encode: --profile wants illumina or nanopore, not \"%s\"\n", s);
+                    return EXIT_ERROR;
+                }
             } else if (!strcmp(a, "--gc-min")) {
                 if (num_arg(a, s, 0, 1, &v))
                     return EXIT_ERROR;
@@ -245,9 +266,11 @@ static int cmd_encode(int argc, char **argv)
     if (!rc)
         fprintf(stderr,
                 "nqdb dna encode: %zu bytes -> %zu oligos of %d nt (%zu header, %zu data, %zu "
-                "parity in %zu blocks of RS over GF(2^%d), %d payload bytes each): %.3f bits/nt net\n",
+                "parity in %zu blocks of RS over GF(2^%d), redundancy %.3f, %d-bit addresses, %d "
+                "payload bytes each): %.3f bits/nt net\n",
                 n, pool.count, pool.len, pool.header_oligos, pool.data_oligos, pool.parity_oligos,
-                pool.blocks, pool.field, pool.payload, dna_pool_density(&pool, n));
+                pool.blocks, pool.field, pool.redundancy, pool.addr_bits, pool.payload,
+                dna_pool_density(&pool, n));
     dna_pool_free(&pool);
     return rc ? EXIT_ERROR : 0;
 }
@@ -315,9 +338,10 @@ static int cmd_decode(int argc, char **argv)
     dna_reads_free(&rd);
     fprintf(stderr,
             "nqdb dna decode: %zu reads (%zu addressed, %zu clusters), oligos of %d nt, max run "
-            "%d: %zu of %zu oligos recovered (%zu from one read, %zu by consensus), %zu missing, "
-            "%zu symbols corrected\n",
+            "%d, %d-bit addresses, pool version %d: %zu of %zu oligos recovered (%zu from agreeing "
+            "reads, %zu by consensus), %zu missing, %zu symbols corrected\n",
             rep.reads, rep.reads_addressed, rep.clusters, rep.oligo_len, rep.max_run,
+            rep.addr_bits, rep.version,
             rep.oligos_direct + rep.oligos_consensus, rep.oligos_expected, rep.oligos_direct,
             rep.oligos_consensus, rep.oligos_missing, rep.symbols_corrected);
     if (rc == NQ_ECORRUPT) {

@@ -128,10 +128,14 @@ static uint64_t *cnt_w(dna_oligo_codec *c, int rem, int run)
     return c->counts + ((size_t)rem * (size_t)(c->max_run + 1) + (size_t)run) * (size_t)c->limbs;
 }
 
-int dna_oligo_init(dna_oligo_codec *c, int len, int max_run, double gc_min, double gc_max,
-                   nq_err *err)
+int dna_oligo_init(dna_oligo_codec *c, int len, int max_run, int addr_bits, double gc_min,
+                   double gc_max, nq_err *err)
 {
     memset(c, 0, sizeof *c);
+    if (addr_bits != DNA_OLIGO_FORMAT1 &&
+        (addr_bits < DNA_ADDR_MIN_BITS || addr_bits > DNA_ADDR_MAX_BITS))
+        return nq_err_set(err, NQ_EINVAL, "address width %d is outside [%d, %d] bits", addr_bits,
+                          DNA_ADDR_MIN_BITS, DNA_ADDR_MAX_BITS);
     if (len < DNA_OLIGO_MIN_LEN || len > DNA_OLIGO_MAX_LEN)
         return nq_err_set(err, NQ_EINVAL, "oligo length %d is outside [%d, %d]", len,
                           DNA_OLIGO_MIN_LEN, DNA_OLIGO_MAX_LEN);
@@ -166,14 +170,45 @@ int dna_oligo_init(dna_oligo_codec *c, int len, int max_run, double gc_min, doub
                 memcpy(cnt_w(c, rem, r), t3, (size_t)n * 8);
         }
     }
-    int need = DNA_SEED_BITS + DNA_ADDR_BITS + DNA_PREFIX_CHECK_BITS;
-    int h = 1;
-    while (h < len && bi_floor_log2(cnt(c, h, 0), n) < need)
-        h++;
-    c->prefix_len = h;
-    c->prefix_bits = bi_floor_log2(cnt(c, h, 0), n);
-    c->body_bits = bi_floor_log2(cnt(c, len - h, K), n); /* the weakest start state */
-    c->payload = (c->body_bits - 16) / 8;
+    if (addr_bits == DNA_OLIGO_FORMAT1) {
+        /* pool versions 1-2: 4 + 20 + 4 bits, zero padded; at least 16 check bits */
+        c->format = 1;
+        c->seed_bits = 4;
+        c->addr_bits = 20;
+        int need = 28, h = 1;
+        while (h < len && bi_floor_log2(cnt(c, h, 0), n) < need)
+            h++;
+        c->prefix_len = h;
+        c->prefix_bits = bi_floor_log2(cnt(c, h, 0), n);
+        c->body_bits = bi_floor_log2(cnt(c, len - h, K), n); /* the weakest start state */
+        c->payload = (c->body_bits - 16) / 8;
+    } else {
+        /* prefixes from the shortest that holds seed + address: the most payload bytes
+         * first, then the split of the spare bits between the prefix check and the body check
+         * whose weaker check is strongest */
+        c->format = 2;
+        c->seed_bits = 3;
+        c->addr_bits = addr_bits;
+        int need = c->seed_bits + addr_bits, h = 1;
+        while (h < len && bi_floor_log2(cnt(c, h, 0), n) < need)
+            h++;
+        int best_h = h, best_p = -1, best_min = -1;
+        for (int t = h; t < len && t <= h + 6; t++) {
+            int bb = bi_floor_log2(cnt(c, len - t, K), n);
+            int pb = (bb - DNA_OLIGO_MIN_CHECK) / 8;
+            int cp = bi_floor_log2(cnt(c, t, 0), n) - need, cb = bb - 8 * pb;
+            int mn = cp < cb ? cp : cb;
+            if (pb > best_p || (pb == best_p && mn > best_min)) {
+                best_p = pb;
+                best_h = t;
+                best_min = mn;
+            }
+        }
+        c->prefix_len = best_h;
+        c->prefix_bits = bi_floor_log2(cnt(c, best_h, 0), n);
+        c->body_bits = bi_floor_log2(cnt(c, len - best_h, K), n);
+        c->payload = best_p;
+    }
     c->check_bits = c->body_bits - 8 * c->payload;
     if (c->payload < 1 || (c->body_bits + 7) / 8 > BODY_MAX_BYTES) {
         dna_oligo_free(c);
@@ -250,20 +285,64 @@ static int seg_decode(const dna_oligo_codec *c, const char *bases, int len, int 
     return 0;
 }
 
-static uint32_t prefix_check(uint32_t seed, uint32_t address)
+/* Bits of the prefix check: format 1 has 4 (then zeros), format 2 all the prefix's spare bits
+ * (at most 32 are CRC bits; any beyond would be zeros). */
+static int prefix_check_bits(const dna_oligo_codec *c)
 {
-    uint8_t b[4] = {(uint8_t)address, (uint8_t)(address >> 8), (uint8_t)(address >> 16),
-                    (uint8_t)seed};
-    return crc32c(0, b, 4) & ((1u << DNA_PREFIX_CHECK_BITS) - 1);
+    if (c->format == 1)
+        return 4;
+    int spare = c->prefix_bits - c->seed_bits - c->addr_bits;
+    return spare > 32 ? 32 : spare;
+}
+
+/* CRC-32C of the address, seed and (format 2) W: the start of both checks. */
+static uint32_t id_crc(const dna_oligo_codec *c, uint32_t seed, uint32_t address)
+{
+    uint8_t b[5] = {(uint8_t)address, (uint8_t)(address >> 8), (uint8_t)(address >> 16),
+                    (uint8_t)seed, (uint8_t)c->addr_bits};
+    if (c->format == 1)
+        return crc32c(0, b, 4);
+    return crc32c(0, b, 5);
+}
+
+static uint32_t low_bits(uint32_t v, int nbits)
+{
+    return nbits >= 32 ? v : v & ((1u << nbits) - 1);
+}
+
+static uint32_t prefix_check(const dna_oligo_codec *c, uint32_t seed, uint32_t address)
+{
+    uint32_t crc = id_crc(c, seed, address);
+    if (c->format == 2)
+        crc = ~crc; /* not the start of the body check's CRC */
+    return low_bits(crc, prefix_check_bits(c));
 }
 
 static uint32_t body_check(const dna_oligo_codec *c, uint32_t seed, uint32_t address,
                            const uint8_t *payload)
 {
-    uint8_t b[4] = {(uint8_t)address, (uint8_t)(address >> 8), (uint8_t)(address >> 16),
-                    (uint8_t)seed};
-    uint32_t crc = crc32c(crc32c(0, b, 4), payload, (size_t)c->payload);
-    return c->check_bits >= 32 ? crc : crc & ((1u << c->check_bits) - 1);
+    uint32_t crc = crc32c(id_crc(c, seed, address), payload, (size_t)c->payload);
+    return low_bits(crc, c->check_bits);
+}
+
+/* nbits (<= 32) of v, or read them */
+static void bb_put32(bitbuf *w, uint32_t v, int nbits)
+{
+    if (nbits > 16) {
+        bb_put(w, v >> 16, nbits - 16);
+        bb_put(w, v & 0xffff, 16);
+    } else {
+        bb_put(w, v, nbits);
+    }
+}
+
+static uint32_t bb_get32(bitbuf *r, int nbits)
+{
+    if (nbits > 16) {
+        uint32_t hi = bb_get(r, nbits - 16) << 16;
+        return hi | bb_get(r, 16);
+    }
+    return bb_get(r, nbits);
 }
 
 /* XOR the keystream of (seed, address) over buf[0..nb) (splitmix64). */
@@ -300,27 +379,20 @@ int dna_oligo_check_constraints(const dna_oligo_codec *c, const char *bases, siz
 int dna_oligo_encode(const dna_oligo_codec *c, uint32_t address, const uint8_t *payload,
                      char *bases, nq_err *err)
 {
-    if (address >= (1u << DNA_ADDR_BITS))
+    if (c->addr_bits < 32 && address >= (1u << c->addr_bits))
         return nq_err_set(err, NQ_EINVAL, "oligo address %u needs more than %d bits", address,
-                          DNA_ADDR_BITS);
+                          c->addr_bits);
     int pnb = (c->prefix_bits + 7) / 8, bnb = (c->body_bits + 7) / 8;
-    for (uint32_t seed = 0; seed < (1u << DNA_SEED_BITS); seed++) {
+    for (uint32_t seed = 0; seed < (1u << c->seed_bits); seed++) {
         uint8_t pre[BODY_MAX_BYTES] = {0}, body[BODY_MAX_BYTES] = {0};
         bitbuf w = {pre, pnb * 8 - c->prefix_bits};
-        bb_put(&w, seed, DNA_SEED_BITS);
-        bb_put(&w, address, DNA_ADDR_BITS);
-        bb_put(&w, prefix_check(seed, address), DNA_PREFIX_CHECK_BITS);
+        bb_put(&w, seed, c->seed_bits);
+        bb_put32(&w, address, c->addr_bits);
+        bb_put32(&w, prefix_check(c, seed, address), prefix_check_bits(c));
         bitbuf wb = {body, bnb * 8 - c->body_bits};
         for (int i = 0; i < c->payload; i++)
             bb_put(&wb, payload[i], 8);
-        uint32_t chk = body_check(c, seed, address, payload);
-        int cb = c->check_bits;
-        if (cb > 16) {
-            bb_put(&wb, chk >> 16, cb - 16);
-            bb_put(&wb, chk & 0xffff, 16);
-        } else {
-            bb_put(&wb, chk, cb);
-        }
+        bb_put32(&wb, body_check(c, seed, address, payload), c->check_bits);
         scramble(body, bnb, seed, address);
         body[0] &= (uint8_t)(0xffu >> (bnb * 8 - c->body_bits)); /* keep it below 2^body_bits */
         uint64_t d[BI_MAX_LIMBS];
@@ -334,7 +406,7 @@ int dna_oligo_encode(const dna_oligo_codec *c, uint32_t address, const uint8_t *
     }
     return nq_err_set(err, NQ_ERROR,
                       "oligo %u: none of the %d scrambling seeds meets the GC bounds (%d..%d of %d bases)",
-                      address, 1 << DNA_SEED_BITS, c->gc_lo, c->gc_hi, c->len);
+                      address, 1 << c->seed_bits, c->gc_lo, c->gc_hi, c->len);
 }
 
 /* Decode the prefix: 0 with seed, address and the end state. */
@@ -352,12 +424,13 @@ static int prefix_decode(const dna_oligo_codec *c, const char *bases, uint32_t *
     uint8_t pre[BODY_MAX_BYTES];
     bi_to_bytes(d, pre, pnb);
     bitbuf r = {pre, pnb * 8 - c->prefix_bits};
-    *seed = bb_get(&r, DNA_SEED_BITS);
-    *address = bb_get(&r, DNA_ADDR_BITS);
-    uint32_t pc = bb_get(&r, DNA_PREFIX_CHECK_BITS);
-    if (pc != prefix_check(*seed, *address))
+    *seed = bb_get(&r, c->seed_bits);
+    *address = bb_get32(&r, c->addr_bits);
+    int pcb = prefix_check_bits(c);
+    uint32_t pc = bb_get32(&r, pcb);
+    if (pc != prefix_check(c, *seed, *address))
         return NQ_ECORRUPT;
-    int rest = c->prefix_bits - DNA_SEED_BITS - DNA_ADDR_BITS - DNA_PREFIX_CHECK_BITS;
+    int rest = c->prefix_bits - c->seed_bits - c->addr_bits - pcb;
     while (rest > 0) {
         int k = rest > 16 ? 16 : rest;
         if (bb_get(&r, k) != 0)
@@ -399,14 +472,7 @@ int dna_oligo_decode(const dna_oligo_codec *c, const char *bases, size_t n, uint
     bitbuf r = {body, bnb * 8 - c->body_bits};
     for (int i = 0; i < c->payload; i++)
         payload[i] = (uint8_t)bb_get(&r, 8);
-    uint32_t chk;
-    int cb = c->check_bits;
-    if (cb > 16) {
-        chk = bb_get(&r, cb - 16) << 16;
-        chk |= bb_get(&r, 16);
-    } else {
-        chk = bb_get(&r, cb);
-    }
+    uint32_t chk = bb_get32(&r, c->check_bits);
     if (chk != body_check(c, seed, addr, payload))
         return NQ_ECORRUPT;
     *address = addr;

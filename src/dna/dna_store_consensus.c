@@ -9,7 +9,9 @@
  * inserted base or none. The new reference keeps a position whose base votes outnumber its
  * deletion votes (with the most voted base), and puts in an insertion that more than half the
  * voting reads have. Reads whose distance to the reference exceeds a third of its length —
- * reads of another oligo whose damaged prefix named this address — do not vote.
+ * reads of another oligo whose damaged prefix named this address — do not vote. The number of
+ * reads that voted in the last round is the consensus's support, the decoder's reliability
+ * measure: a "consensus" of one read, or of reads that do not agree, is not trusted.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -132,9 +134,10 @@ static int align_vote(aligner *al, const char *ref, int rl, const char *q, int q
 /* Up to 4 rounds of align-and-vote from ref[0..*rl). Returns 1 when at least half the reads
  * voted in the first round (a good start), 0 otherwise, -1 on no memory. */
 static int consensus_rounds(aligner *al, const dna_read *reads, size_t n, int refcap, char *ref,
-                            int *rlp, char *next, int (*votes)[5], int (*ins)[4])
+                            int *rlp, char *next, int (*votes)[5], int (*ins)[4], int *support)
 {
     int rl = *rlp, good = 0;
+    *support = 0;
     for (int round = 0; round < 4; round++) {
         memset(votes, 0, (size_t)rl * sizeof *votes);
         memset(ins, 0, (size_t)(rl + 1) * sizeof *ins);
@@ -150,6 +153,7 @@ static int consensus_rounds(aligner *al, const dna_read *reads, size_t n, int re
         }
         if (round == 0)
             good = 2 * (size_t)voters >= n;
+        *support = voters;
         if (!voters)
             break;
         int nl = 0;
@@ -182,8 +186,11 @@ static int consensus_rounds(aligner *al, const dna_read *reads, size_t n, int re
     return good;
 }
 
-int dna_store_consensus(const dna_read *reads, size_t n, int len, char *out, int cap)
+int dna_store_consensus(const dna_read *reads, size_t n, int len, char *out, int cap, int *support)
 {
+    int sup = 0;
+    if (support)
+        *support = 0;
     int refcap = 2 * len + 16;
     char *ref = malloc((size_t)refcap), *next = malloc((size_t)refcap);
     int (*votes)[5] = malloc((size_t)refcap * sizeof *votes);
@@ -213,7 +220,7 @@ int dna_store_consensus(const dna_read *reads, size_t n, int len, char *out, int
         rl = (int)reads[best].len;
         for (int i = 0; i < rl; i++)
             ref[i] = chars[code_of(reads[best].seq[i])];
-        int rc = consensus_rounds(&al, reads, n, refcap, ref, &rl, next, votes, ins);
+        int rc = consensus_rounds(&al, reads, n, refcap, ref, &rl, next, votes, ins, &sup);
         if (rc < 0)
             goto out;
         if (rc == 1)
@@ -223,6 +230,8 @@ int dna_store_consensus(const dna_read *reads, size_t n, int len, char *out, int
         rl = 0;
     result = rl < cap ? rl : cap;
     memcpy(out, ref, (size_t)result);
+    if (support)
+        *support = n ? sup : 0;
 out:
     free(ref);
     free(next);

@@ -76,6 +76,20 @@ cmp -s "$T/text" "$T/il.out" && ok "illumina round trip" || bad "illumina round 
 run $NQ dna simulate "$T/il.fasta" "$T/il2.fastq" --dropout 0.02 --sub 0.001 --ins 0 --del 0 --coverage 10 --seed 1
 cmp -s "$T/il.fastq" "$T/il2.fastq" && ok "simulate is seeded" || bad "simulate is seeded" "differs"
 
+# the Illumina profile: parity sized for 2.1 % lost oligos
+run $NQ dna encode "$T/text" "$T/ilp.fasta" --profile illumina
+expect_rc "encode --profile illumina" 0
+expect_err "profile summary" "redundancy 0\.[0-9]*, [0-9]*-bit addresses"
+run $NQ dna simulate "$T/ilp.fasta" "$T/ilp.fastq" --dropout 0.02 --sub 0.001 --coverage 10 --seed 6
+run $NQ dna decode "$T/ilp.fastq" "$T/ilp.out"
+expect_rc "decode illumina profile" 0
+expect_err "decode names the pool version" "pool version 3"
+cmp -s "$T/text" "$T/ilp.out" && ok "illumina profile round trip" || bad "illumina profile round trip" "differs"
+run $NQ dna encode "$T/text" "$T/x.fasta" --profile sanger
+expect_rc "bad --profile" 2
+run $NQ dna encode "$T/text" "$T/x.fasta" --loss 0.7
+expect_rc "--loss out of range" 2
+
 # nanopore-like: 10 % dropout, 1 % substitutions, 0.5 % insertions and deletions, coverage 20
 run $NQ dna encode "$T/text" "$T/np.fasta" --redundancy 0.3
 run $NQ dna simulate "$T/np.fasta" "$T/np.fastq" --dropout 0.1 --sub 0.01 --ins 0.005 --del 0.005 --coverage 20 --seed 2

@@ -4,7 +4,8 @@
  *   even: the rest is a FASTA/FASTQ text; whatever parses is decoded (header, cluster and
  *         consensus code on garbage);
  *   odd:  a valid pool of a fixed 300-byte file (oligos of 100 nt, redundancy 0.3; with bit 1
- *         set the outer code is the GF(2^16) one) is made,
+ *         set the outer code is the GF(2^16) one; with bit 2 set the pool is in the format of
+ *         versions 1-2, which the decoder still reads) is made,
  *         and the rest of the input edits it: 4-byte records (oligo, position, operation,
  *         base) substitute, insert, delete, drop or duplicate. The decode must then return
  *         the exact file or NQ_ECORRUPT — never other bytes (the property that matters).
@@ -74,7 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.redundancy = 0.3;
     p.field = data[0] & 2 ? 16 : 8;
     dna_pool pool;
-    FUZZ_CHECK(dna_store_encode(&p, file, FILE_BYTES, &pool, NULL) == 0);
+    if (data[0] & 4)
+        FUZZ_CHECK(dna_store_encode_v1(&p, file, FILE_BYTES, &pool, NULL) == 0);
+    else
+        FUZZ_CHECK(dna_store_encode(&p, file, FILE_BYTES, &pool, NULL) == 0);
     int L = pool.len;
     /* reads: each oligo once, with room for edits */
     size_t n = pool.count;
