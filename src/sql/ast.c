@@ -220,6 +220,7 @@ static void put_names(pbuf *b, const ast_list *l)
 
 /* ---- expressions ----------------------------------------------------------------------- */
 
+static void pr_options(pbuf *b, const ast_list *l);
 static void pr_expr(pbuf *b, const ast_expr *e);
 
 /* " KEYWORD expr" when the expression is there (WHERE, LIMIT, HAVING, DEFAULT, ...). */
@@ -753,6 +754,7 @@ static void pr_select(pbuf *b, const ast_select *s)
             pr_expr(b, n->pattern);
             put(b, ")", 1);
             pr_opt(b, " STRENGTH > ", n->strength);
+            pr_options(b, &n->options);
         }
         pr_opt(b, " WHERE ", s->where);
         if (s->group_by.n) {

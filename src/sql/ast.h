@@ -201,12 +201,15 @@ typedef struct ast_with {
 } ast_with;
 
 /* NEUROMATCH clause of a SELECT (extension): NEUROMATCH(pattern) / NEUROMATCH(field, pattern)
- * / NEUROMATCH 'pattern' [STRENGTH > x]. */
+ * / NEUROMATCH 'pattern', then [STRENGTH > x] and the feedback options LEARNING_RATE [=] x,
+ * HEBBIAN_STRENGTHENING [= bool] in any order (neuromatch_compile.c). */
 typedef struct ast_neuromatch {
     ast_expr *field;    /* NULL: all fields */
     ast_expr *pattern;
     ast_expr *strength; /* NULL if absent */
     int legacy;         /* the NEUROMATCH 'p' form */
+    ast_list options;   /* ast_option*: LEARNING_RATE, HEBBIAN_STRENGTHENING */
+    int inclusive;      /* set by the NEUROMATCH statement: keep score >= strength */
 } ast_neuromatch;
 
 /* Options of a Grover search over a table's row-index space (extension): the QUANTUM_SEARCH
@@ -379,6 +382,7 @@ typedef struct ast_alter {
 typedef struct ast_option {
     const char *name;     /* upper case */
     ast_expr *value;      /* literal, or AST_E_COLUMN for a bare word; NULL if none */
+    uint32_t line, col;   /* position of the name */
 } ast_option;
 
 typedef struct ast_create_index {

@@ -103,6 +103,10 @@ typedef struct cc {
     unsigned eline, ecol;   /* position of the error */
     int depth;              /* view/CTE expansion depth (recursion guard) */
     cc_rec *rec;            /* recursive CTEs being compiled, innermost first */
+    /* NEUROMATCH feedback (neuromatch_plan.h): the statement's outermost query block (the
+     * only one that may ask for it), and what the statement does after its rows */
+    const void *nm_top;
+    struct nm_fb *nm_fb;
 } cc;
 
 /* A compiled query: its plan and where its rows come out. */

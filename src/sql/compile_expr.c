@@ -475,8 +475,7 @@ static int bind_func(cc *c, cc_scope *sc, const ast_expr *x, bx **out)
     if (!fn) {
         /* the extension functions belong to subsystems that are not built yet */
         static const char *const ext[][2] = {
-            {"neuromatch", "neuromorphic"}, {"synaptic_weight", "neuromorphic"},
-            {"hebbian_learning", "neuromorphic"}, {"quantum_search", "quantum"},
+            {"quantum_search", "quantum"},
             {"superposition", "quantum"}};
         for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
             if (!strcasecmp(x->name, ext[i][0]))

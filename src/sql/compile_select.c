@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sql/compile.h"
+#include "sql/neuromatch_plan.h"
 #include "sql/window.h"
 
 typedef struct sel_item {
@@ -176,8 +177,6 @@ static int finish(cc *c, const ast_select *q, op **plan, int slot, int ncols, co
 static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_with *with,
                         cc_query *out)
 {
-    if (q->neuromatch)
-        return nq_err_set(c->e, NQ_ENOTSUP, "not supported yet: NEUROMATCH (the neuromorphic subsystem executes it)");
     cc_scope *sc = ast_alloc(c->a, sizeof *sc);
     if (!sc)
         return nq_err_set(c->e, NQ_ENOMEM, "out of memory");
@@ -188,6 +187,9 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
     int rc = q->quantum_grover ? cc_grover_from(c, sc, q, &plan)
                                : cc_from(c, sc, q->from, q->where, &plan);
     if (rc < 0)
+        return rc;
+    nm_clause nm = {0}; /* the NEUROMATCH clause: scores, filters, ranks (neuromatch_compile.c) */
+    if (q->neuromatch && (rc = cc_neuromatch_clause(c, sc, q, &plan, &nm)) < 0)
         return rc;
     sel_item *items = NULL;
     int nitems = 0;
@@ -287,7 +289,7 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
 
     /* the select list */
     int nvis = nitems;
-    int cap = nitems + q->order_by.n + 1;
+    int cap = nitems + q->order_by.n + 4;
     bx **exprs = ast_alloc(c->a, sizeof(bx *) * (size_t)cap);
     const char **names = ast_alloc(c->a, sizeof(char *) * (size_t)cap);
     if (!exprs || !names) {
@@ -367,6 +369,9 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
         }
         sort_key_set(&keys[i], o, col);
     }
+    int nkeys = q->order_by.n;
+    if ((rc = cc_neuromatch_finish(c, &nm, grouped, q->distinct == 1, exprs, names, &nexprs, &keys, &nkeys)) < 0)
+        return rc;
 
     if (grouped) {
         c->slot_width[ag->slot] = ag->ngroups + ag->naggs;
@@ -430,7 +435,7 @@ static int compile_core(cc *c, cc_scope *parent, const ast_select *q, const ast_
         d->ncols = nvis;
         plan = d;
     }
-    if ((rc = finish(c, q, &plan, pslot, nvis, keys, q->order_by.n, nexprs)) < 0)
+    if ((rc = finish(c, q, &plan, pslot, nvis, keys, nkeys, nexprs)) < 0)
         return rc;
     out->plan = plan;
     out->slot = pslot;

@@ -111,6 +111,11 @@ FN_DECL(fn_strftime);
 FN_DECL(fn_gc_content); FN_DECL(fn_dna_length); FN_DECL(fn_reverse_complement);
 FN_DECL(fn_kmer_similarity); FN_DECL(fn_dna_encode); FN_DECL(fn_dna_decode);
 
+/* func_neuro.c (neuromatch.h) */
+FN_DECL(fn_neuromatch); FN_DECL(fn_synaptic_weight); FN_DECL(fn_hebbian_learning);
+uint64_t fn_siphash13(uint64_t k0, uint64_t k1, const uint8_t *a, size_t an, const uint8_t *b,
+                      size_t bn);
+
 /* func_agg.c */
 extern const fn_agg_def fn_agg_defs[];
 extern const size_t fn_agg_ndefs;

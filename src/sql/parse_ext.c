@@ -63,13 +63,21 @@ static ast_expr *option_value(parser *p)
     }
 }
 
+/* Options that are flags: the value is optional (HEBBIAN_STRENGTHENING, or
+ * HEBBIAN_STRENGTHENING = FALSE); any other option takes one. */
+static int flag_option(const char *name) { return !strcmp(name, "HEBBIAN_STRENGTHENING"); }
+
 void parse_ext_options(parser *p, ast_list *l)
 {
     while (p_is(p, TK_WORD)) {
         ast_option *o = p_alloc(p, sizeof *o);
+        o->line = p->tok[0].line;
+        o->col = p->tok[0].col;
         o->name = p_word_upper(p);
-        p_accept(p, TK_EQ);
-        o->value = option_value(p);
+        int eq = p_accept(p, TK_EQ);
+        if (eq || !flag_option(o->name) || p_is(p, TK_INTEGER) || p_is(p, TK_QIDENT) ||
+            p_isword(p, "TRUE") || p_isword(p, "FALSE"))
+            o->value = option_value(p);
         p_push(p, l, o);
     }
 }

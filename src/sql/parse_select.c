@@ -191,9 +191,24 @@ static ast_neuromatch *parse_neuromatch_clause(parser *p)
         n->legacy = 1;
         n->pattern = parse_expr(p);
     }
-    if (p_accept_word(p, "STRENGTH")) {
-        p_expect(p, TK_GT, ">");
-        n->strength = parse_expr(p);
+    /* STRENGTH > x and the feedback options, in any order (each once: neuromatch_compile.c) */
+    for (;;) {
+        if (!n->strength && p_accept_word(p, "STRENGTH")) {
+            p_expect(p, TK_GT, ">");
+            n->strength = parse_expr(p);
+        } else if (p_isword(p, "LEARNING_RATE") || p_isword(p, "HEBBIAN_STRENGTHENING")) {
+            ast_option *o = p_alloc(p, sizeof *o);
+            o->line = p->tok[0].line;
+            o->col = p->tok[0].col;
+            int flag = p_isword(p, "HEBBIAN_STRENGTHENING");
+            o->name = p_word_upper(p);
+            /* a flag's value is optional: = v, TRUE or FALSE */
+            if (p_accept(p, TK_EQ) || !flag || p_isword(p, "TRUE") || p_isword(p, "FALSE"))
+                o->value = parse_term(p);
+            p_push(p, &n->options, o);
+        } else {
+            break;
+        }
     }
     return n;
 }

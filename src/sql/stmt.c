@@ -23,6 +23,7 @@
 #include "sql/compile.h"
 #include "sql/dml.h"
 #include "sql/fk.h"
+#include "sql/neuromatch_plan.h"
 #include "sql/parser.h"
 #include "sql/plan_joinorder.h"
 #include "sql/stmt.h"
@@ -152,13 +153,19 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
     c->cat = st->s->cat;
     c->e = e;
     int rc;
+    /* the block that may ask for NEUROMATCH feedback (neuromatch_plan.h) */
+    c->nm_top = s->kind == AST_SELECT ? (const void *)s->u.select
+                : s->kind == AST_NEUROMATCH ? (const void *)s->u.ext : NULL;
     switch (s->kind) {
     case AST_SELECT:
     case AST_QUANTUM_SEARCH:
     case AST_OPTIMIZE_QUBO:
+    case AST_NEUROMATCH:
         rc = s->kind == AST_SELECT ? cc_query_compile(c, NULL, s->u.select, &st->q)
              : s->kind == AST_QUANTUM_SEARCH
                  ? cc_quantum_search(c, s->u.ext, s->line, s->col, &st->q)
+             : s->kind == AST_NEUROMATCH
+                 ? cc_neuromatch_stmt(c, s->u.ext, s->line, s->col, &st->q)
                  : cc_optimize_qubo(c, &s->u.ext->table, &s->u.ext->options, &st->q);
         if (rc == 0) {
             st->ncols = st->q.ncols;
@@ -187,7 +194,8 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
 /* Statements that compile to a query plan and return its rows. */
 static int is_query(ast_stmt_kind k)
 {
-    return k == AST_SELECT || k == AST_QUANTUM_SEARCH || k == AST_OPTIMIZE_QUBO;
+    return k == AST_SELECT || k == AST_QUANTUM_SEARCH || k == AST_OPTIMIZE_QUBO ||
+           k == AST_NEUROMATCH;
 }
 
 static int needs_plan(const ast_stmt *s)
@@ -322,6 +330,8 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
             sql_finalize(st);
             return rc;
         }
+        if (st->c.nm_fb && !st->explain_target)
+            st->readonly = 0; /* NEUROMATCH feedback writes what it learned */
     }
     *out = st;
     return 0;
@@ -779,6 +789,58 @@ static int ctas(sql_stmt *st, nq_err *e)
     return rc;
 }
 
+/* A query with NEUROMATCH feedback (neuromatch_plan.h): in a write bracket, run it to the end
+ * buffering its rows, then strengthen the associations of exactly the rows it returned. */
+static int query_with_feedback(sql_stmt *st, nq_err *e)
+{
+    size_t mark;
+    int rc = sess_stmt_begin(st->s, 1, &mark, e);
+    if (rc < 0)
+        return rc;
+    rc = ensure_compiled(st, e);
+    if (rc == 0)
+        rc = setup_env(st, e);
+    nm_hit *hits = NULL;
+    size_t n = 0, cap = 0;
+    const nm_fb *fb = st->c.nm_fb;
+    if (rc == 0 && fb) {
+        rc = op_open(st->q.plan, &st->x, e);
+        while (rc >= 0) {
+            rc = op_next(st->q.plan, &st->x, e);
+            if (rc <= 0)
+                break;
+            const sqlv *row = st->x.slot[st->q.slot];
+            if ((rc = buf_row(st, row, st->ncols, e)) < 0)
+                break;
+            if (row[fb->rowcol].type != SQLV_INT || row[fb->scorecol].type != SQLV_REAL)
+                continue;
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                nm_hit *nh = realloc(hits, nc * sizeof *nh);
+                if (!nh) {
+                    rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
+                    break;
+                }
+                hits = nh;
+                cap = nc;
+            }
+            hits[n++] = (nm_hit){row[fb->rowcol].i, row[fb->scorecol].r};
+        }
+        op_close(st->q.plan, &st->x);
+        if (rc == 0)
+            rc = nm_fb_apply(st->s, fb, hits, n, e);
+    }
+    free(hits);
+    if (rc < 0)
+        buf_clear(st);
+    int rc2 = sess_stmt_end(st->s, mark, rc == 0, rc < 0 ? NULL : e);
+    if (rc == 0 && rc2 < 0) {
+        buf_clear(st);
+        rc = rc2;
+    }
+    return rc;
+}
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
@@ -900,6 +962,16 @@ int sql_step(sql_stmt *st, nq_err *e)
     switch (st->state) {
     case 0:
         sess_clear_interrupt(st->s);
+        if (is_query(st->ast->kind) && st->c.nm_fb) {
+            rc = query_with_feedback(st, e);
+            if (rc < 0) {
+                st->state = 3;
+                return rc;
+            }
+            st->state = 2;
+            st->pos = 0;
+            return sql_step(st, e);
+        }
         if (is_query(st->ast->kind)) {
             rc = sess_stmt_begin(st->s, 0, &st->mark, e);
             if (rc < 0)

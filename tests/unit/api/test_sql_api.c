@@ -129,7 +129,7 @@ static void test_errors_and_tail(void **state)
     assert_int_equal(nq_prepare(db, tail, (size_t)-1, &st, &tail), NQ_OK);
     assert_null(st); /* only blanks left */
     /* not supported yet is its own code */
-    assert_int_equal(nq_prepare(db, "NEUROMATCH t", (size_t)-1, &st, NULL), NQ_OK);
+    assert_int_equal(nq_prepare(db, "SUPERPOSITION_QUERY (SELECT 1)", (size_t)-1, &st, NULL), NQ_OK);
     assert_int_equal(nq_step(st), NQ_ENOTSUP);
     assert_non_null(strstr(nq_errmsg(db), "not supported yet"));
     nq_finalize(st);
