@@ -35,6 +35,8 @@ struct tf_call {
 
 static const sqlv null_value;
 
+sql_session *tf_session(const tf_call *call) { return call->x ? call->x->s : NULL; }
+
 const sqlv *tf_arg(const tf_call *call, int i)
 {
     return i >= 0 && i < call->d->nparams ? &call->argv[i] : &null_value;

@@ -22,6 +22,7 @@
 
 #include "sql/compile.h"
 #include "sql/dml.h"
+#include "sql/exec_learn.h"
 #include "sql/fk.h"
 #include "sql/neuromatch_plan.h"
 #include "sql/parser.h"
@@ -313,6 +314,8 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     } else if (ast->kind == AST_DESCRIBE) {
         st->ncols = 5;
         st->names = describe_names;
+    } else if (ast->kind == AST_LEARN_PATTERN || ast->kind == AST_ADAPT_WEIGHTS) {
+        st->names = ast->kind == AST_LEARN_PATTERN ? nm_learn_cols(&st->ncols) : nm_adapt_cols(&st->ncols);
     }
     const ast_stmt *target = st->explain_target ? st->explain_target : ast;
     if (needs_plan(target)) {
@@ -841,6 +844,9 @@ static int query_with_feedback(sql_stmt *st, nq_err *e)
     return rc;
 }
 
+/* LEARN PATTERN / ADAPT WEIGHTS hand their result row here (exec_learn.h). */
+static int emit_row(void *arg, const sqlv *row, int n, nq_err *e) { return buf_row(arg, row, n, e); }
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
@@ -941,6 +947,8 @@ static int run_once(sql_stmt *st, nq_err *e)
         case AST_EXPLAIN: rc = explain(st, e); break;
         case AST_CREATE_TRIGGER: rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: triggers"); break;
         case AST_REINDEX: rc = reindex(ss, st->ast->qname.name, e); break;
+        case AST_LEARN_PATTERN: rc = nm_learn_pattern(ss, s->u.ext, emit_row, st, e); break;
+        case AST_ADAPT_WEIGHTS: rc = nm_adapt_weights(ss, s->u.ext, emit_row, st, e); break;
         default:
             rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: %s", ast_stmt_name(s->kind));
             break;

@@ -81,6 +81,8 @@ int tf_input_next(tf_call *call, int k, const sqlv **row, nq_err *e);
  * progress handler said stop)? Each call counts as up to 256 operator steps toward the
  * progress handler's period. 0 or NQ_EINTERRUPT (message in e, which may be NULL). */
 int tf_check_interrupt(tf_call *call, nq_err *e);
+/* The session the statement runs in (for functions that read the database's own stores). */
+sql_session *tf_session(const tf_call *call);
 /* Append a result row (ncols values of the definition, deep-copied). */
 int tf_emit(tf_call *call, const sqlv *row, nq_err *e);
 
@@ -88,6 +90,9 @@ int tf_emit(tf_call *call, const sqlv *row, nq_err *e);
 extern const tf_def tf_qubo_solve;   /* qubo_solve(terms_table [, solver [, time_limit_s [,
                                         seed [, restarts [, target]]]]]): a row per variable */
 extern const tf_def tf_qubo_summary; /* OPTIMIZE QUBO: one row with the whole answer */
+/* recall_pattern('name', probe [, seed]): Hopfield recall of a LEARN PATTERN memory
+ * (exec_learn.c) */
+extern const tf_def tf_recall_pattern;
 /* OPTIMIZE QUBO t [option ...] into a plan (options: ast_option* of the statement). */
 int cc_optimize_qubo(cc *c, const ast_qname *table, const ast_list *options, cc_query *out);
 

@@ -1,0 +1,34 @@
+/*
+ * exec_learn.h — LEARN PATTERN, ADAPT WEIGHTS and recall_pattern() (exec_learn.c has the
+ * semantics). The statements run in the first step of a write statement and hand their one
+ * result row to emit.
+ */
+#ifndef NQ_SQL_EXEC_LEARN_H
+#define NQ_SQL_EXEC_LEARN_H
+
+#include "sql/ast.h"
+#include "sql/neuromatch.h"
+
+/* Receives a result row of n values (copied by the receiver). */
+typedef int (*nm_emit_fn)(void *arg, const sqlv *row, int n, nq_err *e);
+
+const char **nm_learn_cols(int *n);
+const char **nm_adapt_cols(int *n);
+int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
+int nm_adapt_weights(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
+
+typedef struct nm_recall_out {
+    char *recalled;        /* n characters 0/1, NUL-terminated (malloc) */
+    uint32_t n;
+    int64_t row_id;        /* the stored row it equals, or -1 */
+    char *label;           /* that row's label, or NULL (malloc) */
+    size_t label_len;
+    uint32_t flipped;
+    int sweeps;            /* -1: no fixed point within the sweep budget */
+    double energy;
+} nm_recall_out;
+int nm_recall(sql_session *s, const char *name, size_t nlen, const char *probe, size_t plen,
+              uint64_t seed, nm_recall_out *out, nq_err *e);
+void nm_recall_free(nm_recall_out *o);
+
+#endif
