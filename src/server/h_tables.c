@@ -14,6 +14,7 @@
  * them, "Replace" replaces them, "Abort" (the default) fails the whole batch.
  */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -672,6 +673,86 @@ int h_table_insert(req *r)
 
 /* ---- POST /api/v1/tables/{t}/query --------------------------------------------------------- */
 
+/* neural_similarity {pattern, field?, similarity_threshold?, max_results?, hebbian_strengthening?,
+ * learning_rate?} -> " NEUROMATCH(field, ?) STRENGTH > ?" into *nm, its binds first (the clause
+ * comes before WHERE in the statement), the feedback options into *fbopt (the query only: the
+ * count and the EXPLAIN learn nothing); max_results caps *limit. Upstream's reference_vector (a
+ * vector similarity) is not NEUROMATCH: 501. */
+static int neural_similarity(req *r, const char *qt, sbuf *nm, sbuf *fbopt, json_t *binds,
+                             uint64_t *limit)
+{
+    json_t *o = json_object_get(r->json, "neural_similarity");
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o))
+        return req_fail(r, AE_VALIDATION, "neural_similarity", "must be an object");
+    static const char *const known[] = {"pattern", "field", "similarity_threshold", "max_results",
+                                        "hebbian_strengthening", "learning_rate", "reference_vector",
+                                        NULL};
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok; i++)
+            ok = !strcmp(k, known[i]);
+        if (!ok) {
+            char fld[300];
+            snprintf(fld, sizeof fld, "neural_similarity.%s", k);
+            return req_fail(r, AE_VALIDATION, fld,
+                            "unknown field (pattern, field, similarity_threshold, max_results, "
+                            "hebbian_strengthening, learning_rate)");
+        }
+    }
+    if (json_object_get(o, "reference_vector"))
+        return req_fail(r, AE_NOT_IMPLEMENTED,
+                        "neural_similarity.reference_vector: not supported yet (NEUROMATCH scores "
+                        "text: give neural_similarity.pattern)", NULL);
+    const char *pat, *field = NULL;
+    if (req_string(r, o, "pattern", 1, &pat) || req_string(r, o, "field", 0, &field))
+        return r->status;
+    char qf[420] = "";
+    if (field && qualified(r, "neural_similarity.field", qt, field, qf, sizeof qf))
+        return r->status;
+    double thr = 0.5;
+    json_t *t = json_object_get(o, "similarity_threshold");
+    if (t && !json_is_null(t)) {
+        if (!json_is_number(t) || !(json_number_value(t) >= 0 && json_number_value(t) <= 1))
+            return req_fail(r, AE_VALIDATION, "neural_similarity.similarity_threshold",
+                            "must be a number from 0 to 1");
+        thr = json_number_value(t);
+    }
+    uint64_t maxr = 0;
+    if (req_uint(r, o, "max_results", 0, 1000000, &maxr))
+        return r->status;
+    if (maxr && maxr < *limit)
+        *limit = maxr;
+    int fb = 0;
+    if (req_bool(r, o, "hebbian_strengthening", &fb))
+        return r->status;
+    json_t *lr = json_object_get(o, "learning_rate");
+    double rate = 0;
+    if (lr && !json_is_null(lr)) {
+        if (!json_is_number(lr) || !(json_number_value(lr) > 0 && json_number_value(lr) <= 1))
+            return req_fail(r, AE_VALIDATION, "neural_similarity.learning_rate",
+                            "must be a number in (0, 1]");
+        if (!fb)
+            return req_fail(r, AE_VALIDATION, "neural_similarity.learning_rate",
+                            "needs hebbian_strengthening true");
+        rate = json_number_value(lr);
+    }
+    /* the threshold is inclusive in the API (score >= similarity_threshold): STRENGTH > is
+     * strict, so compare against the next double below */
+    sb_add(nm, " NEUROMATCH(%s%s?) STRENGTH > ?", qf, qf[0] ? ", " : "");
+    if (rate > 0)
+        sb_add(fbopt, " LEARNING_RATE %.17g", rate);
+    if (fb)
+        sb_add(fbopt, " HEBBIAN_STRENGTHENING");
+    json_array_append_new(binds, json_string(pat));
+    json_array_append_new(binds, json_real(thr > 0 ? nextafter(thr, -1) : -1));
+    return 0;
+}
+
 int h_table_query(req *r)
 {
     static const char *const allowed[] = {"table_name", "filters", "sort", "limit", "offset",
@@ -684,20 +765,24 @@ int h_table_query(req *r)
         req_uint(r, r->json, "limit", 0, 1000000, &limit) ||
         req_uint(r, r->json, "offset", 0, (uint64_t)INT64_MAX, &offset))
         return r->status;
-    if (json_object_get(r->json, "neural_similarity") || json_object_get(r->json, "quantum_search"))
-        return req_fail(r, AE_NOT_IMPLEMENTED,
-                        "neural_similarity / quantum_search: not supported yet", NULL);
+    if (json_object_get(r->json, "quantum_search"))
+        return req_fail(r, AE_NOT_IMPLEMENTED, "quantum_search: not supported yet", NULL);
     char qt[200];
     if (req_ident(r, "table_name", r->params[0], qt, sizeof qt))
         return r->status;
-    sbuf sel = {0}, where = {0}, order = {0};
+    sbuf sel = {0}, where = {0}, order = {0}, nm = {0}, fbopt = {0};
     json_t *binds = json_array();
+    /* neural_similarity: the NEUROMATCH clause (docs/qsql.md), ranked by score */
+    if (neural_similarity(r, qt, &nm, &fbopt, binds, &limit))
+        goto fail;
     if (cols && json_array_size(cols)) {
         if (column_list_q(r, cols, "columns", &sel, qt))
             goto fail;
     } else {
         sb_add(&sel, "*");
     }
+    if (nm.p)
+        sb_add(&sel, ", nm.score AS neural_score");
     if (add_where(r, qt, filters, &where, binds))
         goto fail;
     for (size_t i = 0; sort && i < json_array_size(sort); i++) {
@@ -725,9 +810,10 @@ int h_table_query(req *r)
         goto fail;
     }
     sbuf q = {0}, cnt = {0};
-    sb_add(&q, "SELECT %s FROM %s%s%s LIMIT %llu OFFSET %llu", sel.p, qt, where.p ? where.p : "",
-           order.p ? order.p : "", (unsigned long long)limit, (unsigned long long)offset);
-    sb_add(&cnt, "SELECT count(*) FROM %s%s", qt, where.p ? where.p : "");
+    sb_add(&q, "SELECT %s FROM %s%s%s%s%s LIMIT %llu OFFSET %llu", sel.p, qt, nm.p ? nm.p : "",
+           fbopt.p ? fbopt.p : "", where.p ? where.p : "", order.p ? order.p : "",
+           (unsigned long long)limit, (unsigned long long)offset);
+    sb_add(&cnt, "SELECT count(*) FROM %s%s%s", qt, nm.p ? nm.p : "", where.p ? where.p : "");
     json_t *rows = json_array(), *crow = json_array();
     struct timespec deadline, t0, t1;
     query_deadline_start(r, db, &deadline);
@@ -740,7 +826,9 @@ int h_table_query(req *r)
     json_t *indexes = json_array();
     if (!st) {
         sbuf ex = {0};
-        sb_add(&ex, "EXPLAIN %s", q.p);
+        sb_add(&ex, "EXPLAIN SELECT %s FROM %s%s%s%s LIMIT %llu OFFSET %llu", sel.p, qt, nm.p ? nm.p : "",
+               where.p ? where.p : "", order.p ? order.p : "", (unsigned long long)limit,
+               (unsigned long long)offset);
         json_t *plan = json_array();
         if (exec_sql(r, db, ex.p, binds, plan, "explain", NULL) == 0) {
             for (size_t i = 0; i < json_array_size(plan); i++) {
@@ -793,11 +881,11 @@ int h_table_query(req *r)
     json_object_set_new(d, "query_stats", stats);
     json_decref(crow);
     json_decref(binds);
-    free(sel.p), free(where.p), free(order.p);
+    free(sel.p), free(where.p), free(order.p), free(nm.p), free(fbopt.p);
     return req_ok(r, 200, d, "Query executed on table '%s'", r->params[0]);
 fail:
     json_decref(binds);
-    free(sel.p), free(where.p), free(order.p);
+    free(sel.p), free(where.p), free(order.p), free(nm.p), free(fbopt.p);
     return r->status;
 }
 

@@ -1,7 +1,8 @@
 """test_tables.py — the table routes end to end: POST /api/v1/tables (types, constraints,
 indexes, if_not_exists), POST .../data (ids the engine assigned, on_conflict), POST .../query
 (every filter operator, sort, columns, limit/offset, total_count, has_more), PUT and DELETE
-.../data (real counts), 404 for unknown tables and 501 for the neural/quantum options. Every
+.../data (real counts), 404 for unknown tables, neural_similarity through NEUROMATCH and 501
+for reference_vector and quantum_search. Every
 answer is checked against the same data read back through /api/v1/query."""
 
 import json
@@ -345,6 +346,44 @@ class TablesTest(ServerTestCase):
                     {"quantum_search": {"quantum_state": [0.1], "entanglement_strength": 0.5}}):
             r = s.post(API + "/tables/items/query", opt)
             self.assertEnvelope(r, 501, "NotImplemented")
+
+    def test_query_neural_similarity(self):
+        """neural_similarity is the NEUROMATCH clause: upstream's similarity, ranked, with the
+        score in each record; feedback changes the ranking the next query sees."""
+        s = self.server
+        s.query("CREATE TABLE nsbooks (id INTEGER PRIMARY KEY, title TEXT)")
+        s.query("INSERT INTO nsbooks VALUES (1, 'The Magic Forest'), (2, 'Dragon Magie'), "
+                "(3, 'Cooking'), (4, 'Magical Realism')")
+        body = {"neural_similarity": {"pattern": "magic", "field": "title", "similarity_threshold": 0.5}}
+        d = self.q(body, table="nsbooks").data
+        # rows 1 and 4 contain 'magic' (score 1), row 2: magic~magie 1 - 1/5 -> 0.7 + 0.3 * 0.8
+        self.assertEqual([r["id"] for r in d["records"]], [1, 4, 2])
+        self.assertEqual([round(r["neural_score"], 6) for r in d["records"]], [1.0, 1.0, 0.94])
+        self.assertEqual(d["total_count"], 3)
+        # the threshold is inclusive, max_results caps the rows, filters still apply
+        body["neural_similarity"]["similarity_threshold"] = 0.94
+        self.assertEqual(len(self.q(body, table="nsbooks").data["records"]), 3)
+        body["neural_similarity"]["max_results"] = 1
+        self.assertEqual([r["id"] for r in self.q(body, table="nsbooks").data["records"]], [1])
+        d = self.q({"neural_similarity": {"pattern": "magic"}, "filters": {"id": {"operator": "GreaterThan", "value": 1}}},
+                   table="nsbooks").data
+        self.assertEqual([r["id"] for r in d["records"]], [4, 2])
+        # feedback on row 4: it now ranks before row 1
+        self.q({"neural_similarity": {"pattern": "magic", "field": "title", "hebbian_strengthening": True,
+                                      "learning_rate": 0.5}, "filters": {"id": 4}}, table="nsbooks")
+        d = self.q({"neural_similarity": {"pattern": "magic", "field": "title"}}, table="nsbooks").data
+        self.assertEqual([r["id"] for r in d["records"]], [4, 1, 2])
+        for bad, field in (({"pattern": 3}, "neural_similarity.pattern"),
+                           ({}, "neural_similarity.pattern"),
+                           ({"pattern": "x", "similarity_threshold": 2}, "neural_similarity.similarity_threshold"),
+                           ({"pattern": "x", "learning_rate": 0.1}, "neural_similarity.learning_rate"),
+                           ({"pattern": "x", "bogus": 1}, "neural_similarity.bogus"),
+                           ({"pattern": "x", "field": "nosuch"}, None)):
+            r = s.post(API + "/tables/nsbooks/query", {"neural_similarity": bad})
+            if field:
+                self.assertValidation(r, field)
+            else:
+                self.assertEqual(r.status, 400, r)
 
     def test_unknown_table_404(self):
         s = self.server
