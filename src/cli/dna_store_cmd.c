@@ -145,7 +145,8 @@ static void usage_decode(FILE *f)
     fprintf(f,
             "usage: nqdb dna decode IN.fasta|IN.fastq OUT [--oligo-length N] [--max-run K]\n"
             "  Recover the bytes from the pool's oligos or from sequenced reads (any order, any\n"
-            "  coverage). The oligo length and run limit are detected unless given. Exit 1 when\n"
+            "  coverage). The oligo length and run limit are detected unless given, the address\n"
+            "  width and the pool version always (pools of versions 1-3 are read). Exit 1 when\n"
             "  part of the data cannot be recovered: the message names the blocks, codeword\n"
             "  columns and byte ranges lost, and OUT is not written.\n");
 }
