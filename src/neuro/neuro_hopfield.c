@@ -45,6 +45,13 @@ int neuro_hopfield_store(neuro_hopfield *h, const int8_t *pattern)
 int64_t neuro_hopfield_field(const neuro_hopfield *h, const int8_t *s, uint32_t i)
 {
     const int32_t *row = h->w + (size_t)i * h->n;
+    if ((uint64_t)h->p * h->n < INT32_MAX) {
+        /* |W_ij| <= P, so |h_i| <= P N fits 32 bits: a loop the compiler vectorises */
+        int32_t f = 0;
+        for (uint32_t j = 0; j < h->n; j++)
+            f += row[j] * s[j];
+        return f;
+    }
     int64_t f = 0;
     for (uint32_t j = 0; j < h->n; j++)
         f += (int64_t)row[j] * s[j];

@@ -44,6 +44,8 @@ struct neuro_net {
     neuro_syn_params sexc, sinh;
     double dexc, dinh;
     uint64_t steps, nspikes;
+    double spare; /* the second normal deviate of the last Box-Muller pair */
+    int has_spare;
     int recording;
     neuro_spike *rec;
     size_t nrec, caprec;
@@ -273,10 +275,18 @@ void neuro_net_set_input(neuro_net *net, uint32_t neuron, double i)
         net->iext[neuron] = i;
 }
 
-static double gauss(nq_rng *r)
+/* A standard normal deviate: Box-Muller, both values of each pair used. */
+static double gauss(neuro_net *net)
 {
-    double u1 = 1.0 - nq_rng_double(r), u2 = nq_rng_double(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    if (net->has_spare) {
+        net->has_spare = 0;
+        return net->spare;
+    }
+    double u1 = 1.0 - nq_rng_double(&net->rng), u2 = nq_rng_double(&net->rng);
+    double r = sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
+    net->spare = r * sin(a);
+    net->has_spare = 1;
+    return r * cos(a);
 }
 
 static void deliver(neuro_net *net, uint32_t i)
@@ -299,11 +309,11 @@ int neuro_net_step(neuro_net *net)
             double ge = net->ge[i] + arr[2 * (size_t)i], gi = net->gi[i] + arr[2 * (size_t)i + 1];
             double I = net->iext[i];
             if (sp->noise_sd > 0)
-                I += sp->noise_sd * gauss(&net->rng);
+                I += sp->noise_sd * gauss(net);
             int spk;
             if (sp->model == NEURO_MODEL_IZH) {
                 neuro_izh z = {net->v[i], net->u[i]};
-                spk = neuro_izh_step(&z, &sp->izh, I + ge * (ee - z.v) + gi * (ei - z.v));
+                spk = neuro_izh_step_cond(&z, &sp->izh, I, ge + gi, ge * ee + gi * ei);
                 net->v[i] = z.v;
                 net->u[i] = z.u;
             } else {

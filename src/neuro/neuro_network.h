@@ -14,7 +14,8 @@
  * One step of dt ms (Izhikevich populations need dt = 1, the model's own step):
  *   1. each neuron takes the arrivals of this step from the delay ring (neuro_synapse.h) into
  *      its excitatory and inhibitory conductances, and gets the current
- *      I = I_ext + noise + g_exc (E_exc - V) + g_inh (E_inh - V);
+ *      I = I_ext + noise + g_exc (E_exc - V) + g_inh (E_inh - V) (for Izhikevich neurons with
+ *      V after a pending spike's reset: neuro_izh_step_cond);
  *   2. the neuron steps (neuro_neuron.h) and, if it spiked, the spike is recorded and its
  *      weight is put into the ring, delay steps ahead, for every outgoing synapse;
  *   3. the conductances decay by exp(-dt / tau), the ring advances.

@@ -137,3 +137,21 @@ int neuro_izh_step(neuro_izh *n, const neuro_izh_params *p, double i)
     n->u = u;
     return fired;
 }
+
+int neuro_izh_step_cond(neuro_izh *n, const neuro_izh_params *p, double i, double g, double g_e)
+{
+    int fired = 0;
+    double v = n->v, u = n->u;
+    if (v >= 30.0) {
+        fired = 1;
+        v = p->c;
+        u += p->d;
+    }
+    i += g_e - g * v;
+    v += 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + i);
+    v += 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + i);
+    u += p->a * (p->b * v - u);
+    n->v = v;
+    n->u = u;
+    return fired;
+}

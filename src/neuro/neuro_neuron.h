@@ -105,5 +105,10 @@ void neuro_izh_init(neuro_izh *n, const neuro_izh_params *p);
 /* One 1 ms step with the total input current i (injected + synaptic), in the order described
  * above. Returns 1 when the neuron spiked at the start of this step (and was reset), else 0. */
 int neuro_izh_step(neuro_izh *n, const neuro_izh_params *p, double i);
+/* The same step with conductance input: the current is i + g_e - g v, g = sum g_k and
+ * g_e = sum g_k E_k, with v the potential after the spike check (a pending spike resets v
+ * first, so the synaptic current sees the reset potential, not the peak), held over both
+ * half-steps. */
+int neuro_izh_step_cond(neuro_izh *n, const neuro_izh_params *p, double i, double g, double g_e);
 
 #endif

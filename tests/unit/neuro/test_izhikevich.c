@@ -8,6 +8,8 @@
  *      FS 63, TC 67, RZ 80, LTS 44.
  *   3. The published parameter table (a, b, c, d) and the type names; without input, RS stays
  *      silent at its resting state.
+ *   4. The conductance form (neuro_izh_step_cond) equals the plain step at g = 0 bit for bit and
+ *      computes the synaptic current from the reset potential when a spike is pending.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,12 +81,38 @@ static void test_table(void **state)
     assert_int_equal(run(NEURO_IZH_RS, 0, 1000, times, 4), 0);
 }
 
+/* Conductance input: with g = 0 the step is the plain one; with g > 0 the current is computed
+ * from the potential after a pending reset (not from the spike's peak). */
+static void test_step_cond(void **state)
+{
+    (void)state;
+    neuro_izh_params p;
+    neuro_izh_params_of(NEURO_IZH_RS, &p);
+    neuro_izh a, b;
+    neuro_izh_init(&a, &p);
+    neuro_izh_init(&b, &p);
+    int k = 0;
+    for (int s = 0; s < 1000; s++) {
+        int fa = neuro_izh_step(&a, &p, 10), fb = neuro_izh_step_cond(&b, &p, 10, 0, 0);
+        assert_int_equal(fa, fb);
+        assert_true(a.v == b.v && a.u == b.u);
+        k += fa;
+    }
+    assert_int_equal(k, 20);
+    /* a pending spike: v = 40 resets to c = -65 before g (0 - v) is computed */
+    neuro_izh z = {40, -10}, y = {p.c, -10 + p.d};
+    assert_int_equal(neuro_izh_step_cond(&z, &p, 0, 0.5, 0), 1);
+    assert_int_equal(neuro_izh_step(&y, &p, 0.5 * (0 - p.c)), 0);
+    assert_true(z.v == y.v && z.u == y.u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rs_reference),
         cmocka_unit_test(test_all_types),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_step_cond),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,9 +160,20 @@ static void test_sparse_equals_dense(void **state)
                         ai += W[j][i].w;
                 }
             double g1 = ge[i] + ae, g2 = gi[i] + ai;
-            hist[t][i] = (uint8_t)neuro_izh_step(&z[i], i < NEXC ? &ex.izh : &in.izh,
-                                                 iext[i] + g1 * (0 - z[i].v) +
-                                                     g2 * (-70 - z[i].v));
+            /* the current from the potential after a pending reset */
+            const neuro_izh_params *ip = i < NEXC ? &ex.izh : &in.izh;
+            int spk = z[i].v >= 30;
+            double v0 = spk ? ip->c : z[i].v;
+            /* = I + g1 (0 - v0) + g2 (-70 - v0), in the library's order of operations */
+            double cur = iext[i] + ((g1 * 0 + g2 * -70) - (g1 + g2) * v0);
+            if (spk) {
+                z[i].v = ip->c;
+                z[i].u += ip->d;
+            }
+            z[i].v += 0.5 * (0.04 * z[i].v * z[i].v + 5 * z[i].v + 140 - z[i].u + cur);
+            z[i].v += 0.5 * (0.04 * z[i].v * z[i].v + 5 * z[i].v + 140 - z[i].u + cur);
+            z[i].u += ip->a * (ip->b * z[i].v - z[i].u);
+            hist[t][i] = (uint8_t)spk;
             ge[i] = g1 * de;
             gi[i] = g2 * di;
             total += hist[t][i];
