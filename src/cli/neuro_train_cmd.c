@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "neuro/mlp.h"
 #include "neuro/mlp_train.h"
 #include "neuro/nn_optim.h"
+#include "neuro/stdp_layer.h"
 #include "neuro_cmds.h"
 #include "sqlout.h"
 
@@ -51,7 +53,11 @@ static void usage(FILE *f, const char *sub)
                 "                       softmax, linear\n"
                 "  --loss L             cross-entropy (default), mse, bce, huber\n"
                 "  --output-activation A  default: softmax for cross-entropy, sigmoid otherwise\n"
-                "  --optimizer O        adam (default), sgd (momentum 0.9), adagrad, rmsprop\n"
+                "  --optimizer O        adam (default), sgd (momentum 0.9), adagrad, rmsprop,\n"
+                "                       NeuromorphicSTDP: the first --layers entry is a layer of\n"
+                "                       LIF neurons trained by STDP without labels, the rest a\n"
+                "                       readout on its spike counts trained by Adam\n"
+                "  --stdp-epochs N      STDP passes over the training rows (1)\n"
                 "  --epochs N (30)  --batch B (32)  --lr X (optimizer default)  --l2 X (0)\n"
                 "  --seed S (1): split, initial weights and batch order\n"
                 "  --test-split F (0.25)  --val-split F (0)  --patience P (0: no early stop)\n"
@@ -219,11 +225,91 @@ static int write_model(const char *path, const mlp *m, size_t *len)
     return 0;
 }
 
+typedef struct stdp_args {
+    const char *name;
+    const nn_dataset *ds;
+    int nl;
+    const int *sizes;
+    const nn_act *acts;
+    int loss, stdp_epochs;
+    double lr;
+    int epochs, batch;
+    uint64_t seed;
+    int json;
+    const char *out;
+} stdp_args;
+
+/* --optimizer NeuromorphicSTDP: --layers N,... makes the first layer N spiking neurons trained
+ * by STDP (stdp_layer.h) and the rest a dense readout on their spike counts, trained by Adam. */
+static int train_stdp(const stdp_args *a, const float *Xtr, const float *Ytr, int ntr,
+                      const float *Xte, const float *Yte, int nte)
+{
+    if (a->out) {
+        fprintf(stderr, "nqdb neuro train: not supported yet: saving a NeuromorphicSTDP model "
+                        "(--out)\n");
+        return EXIT_ERROR;
+    }
+    if (a->nl < 2) {
+        fprintf(stderr, "nqdb neuro train: NeuromorphicSTDP needs --layers N,...,%d: N spiking "
+                        "neurons, then the readout\n",
+                a->ds->k);
+        return EXIT_ERROR;
+    }
+    nn_stdp_cfg sc;
+    nn_stdp_defaults(&sc);
+    sc.n_neurons = a->sizes[0];
+    sc.seed = a->seed;
+    mlp_train_cfg rc;
+    mlp_train_defaults(&rc);
+    rc.opt.lr = a->lr > 0 ? (float)a->lr : 0.01f;
+    rc.epochs = a->epochs;
+    rc.batch = a->batch;
+    rc.seed = a->seed;
+    print_ctx pc = {a->json};
+    rc.progress = print_epoch;
+    rc.progress_ctx = &pc;
+    if (!a->json)
+        printf("%s: %d train, %d test rows; NeuromorphicSTDP: %d LIF neurons, %d STDP pass(es), "
+               "then a readout of %d layer(s) trained by Adam lr %g\n",
+               a->name, ntr, nte, a->sizes[0], a->stdp_epochs, a->nl - 1, (double)rc.opt.lr);
+    nn_stdp_report rep;
+    nq_err e;
+    int rc_ = nn_stdp_classify(&sc, a->stdp_epochs, &rc, a->nl - 1, a->sizes + 1, a->acts + 1,
+                               (nn_loss)a->loss, a->ds->d, Xtr, Ytr, ntr, Xte, Yte, nte, &rep,
+                               &e);
+    if (rc_) {
+        fprintf(stderr, "nqdb neuro train: %s\n", e.msg);
+        mlp_history_free(&rep.history);
+        return rc_ == NQ_ERROR ? EXIT_PROBLEM : EXIT_ERROR;
+    }
+    if (a->json) {
+        printf("{\"dataset\":\"%s\",\"optimizer\":\"NeuromorphicSTDP\",\"spiking_neurons\":%d,"
+               "\"stdp_epochs\":%d,\"spikes_per_sample\":%.3f,\"mean_threshold_rise_mv\":%.3f,"
+               "\"silent_test_samples\":%d,\"readout_epochs\":%d,\"test_loss\":",
+               a->name, a->sizes[0], a->stdp_epochs, rep.spikes_per_sample, rep.mean_theta,
+               rep.silent_test, rep.history.n);
+        jnum(rep.test_loss);
+        printf(",\"test_accuracy\":");
+        jnum(rep.test_acc);
+        printf(",\"stdp_seconds\":%.4f,\"readout_seconds\":%.4f}\n", rep.stdp_seconds,
+               rep.readout_seconds);
+    } else
+        printf("spiking layer: %.1f spikes per training sample, mean threshold rise %.1f mV, %d "
+               "silent test samples, %.3f s\n"
+               "test accuracy %.4f (%d of %d), test loss %.4f, readout %.3f s\n",
+               rep.spikes_per_sample, rep.mean_theta, rep.silent_test, rep.stdp_seconds,
+               rep.test_acc, (int)lround(rep.test_acc * nte), nte, rep.test_loss,
+               rep.readout_seconds);
+    mlp_history_free(&rep.history);
+    return 0;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     const char *name = NULL, *dir = NULL, *out = NULL, *layers = NULL;
     int hidden_act = NN_ACT_RELU, out_act = -1, loss = NN_LOSS_CROSS_ENTROPY, json = 0;
-    int opt = NN_OPT_ADAM;
+    int opt = NN_OPT_ADAM, stdp = 0;
+    double stdp_epochs = 1;
     double lr = -1, l2 = 0, test_split = 0.25, val_split = 0, epochs = 30, batch = 32,
            patience = 0, seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -257,8 +343,12 @@ static int cmd_train(int argc, char **argv)
             bad = (out_act = nn_act_parse(v)) < 0;
         else if (!strcmp(a, "--loss"))
             bad = (loss = nn_loss_parse(v)) < 0;
+        else if (!strcmp(a, "--optimizer") && !strcasecmp(v, "NeuromorphicSTDP"))
+            stdp = 1; /* the first layer spiking, trained by STDP; the readout by Adam */
         else if (!strcmp(a, "--optimizer"))
             bad = (opt = nn_opt_parse(v)) < 0;
+        else if (!strcmp(a, "--stdp-epochs"))
+            bad = parse_num(a, v, 0, 1000, &stdp_epochs) != 0 || stdp_epochs != floor(stdp_epochs);
         else if (!strcmp(a, "--lr"))
             bad = parse_num(a, v, 1e-9, 10, &lr) != 0;
         else if (!strcmp(a, "--l2"))
@@ -283,9 +373,9 @@ static int cmd_train(int argc, char **argv)
             if (!strcmp(a, "--activation") || !strcmp(a, "--output-activation") ||
                 !strcmp(a, "--loss") || !strcmp(a, "--optimizer"))
                 fprintf(stderr, "nqdb neuro train: %s: unknown value \"%s\"%s\n", a, v,
-                        !strcmp(v, "NeuromorphicSTDP") || !strcmp(v, "SpikingNeuron") ||
-                                !strcmp(v, "SpikeTimingLoss")
-                            ? " (not supported yet: the spiking layer is not built)"
+                        !strcmp(v, "SpikingNeuron") || !strcmp(v, "SpikeTimingLoss")
+                            ? " (not supported yet; the spiking layer is --optimizer "
+                              "NeuromorphicSTDP)"
                             : "");
             else
                 fprintf(stderr, "nqdb neuro train: %s \"%s\": not a valid value\n", a, v);
@@ -337,8 +427,17 @@ static int cmd_train(int argc, char **argv)
     mlp_history h = {0};
     if (nn_dataset_split(&ds, test_split, (uint64_t)seed, &tr, &ntr, &te, &nte, &e) ||
         nn_dataset_gather(&ds, tr, ntr, &Xtr, &Ytr, &e) ||
-        nn_dataset_gather(&ds, te, nte, &Xte, &Yte, &e) ||
-        mlp_create(&m, ds.d, nl, sizes, acts, (nn_loss)loss, (uint64_t)seed, &e)) {
+        nn_dataset_gather(&ds, te, nte, &Xte, &Yte, &e)) {
+        fprintf(stderr, "nqdb neuro train: %s\n", e.msg);
+        goto out;
+    }
+    if (stdp) {
+        stdp_args sa = {name,      &ds,  nl,  sizes, acts, loss,     (int)stdp_epochs,
+                        lr,        (int)epochs, (int)batch, (uint64_t)seed, json, out};
+        rc = train_stdp(&sa, Xtr, Ytr, ntr, Xte, Yte, nte);
+        goto out;
+    }
+    if (mlp_create(&m, ds.d, nl, sizes, acts, (nn_loss)loss, (uint64_t)seed, &e)) {
         fprintf(stderr, "nqdb neuro train: %s\n", e.msg);
         goto out;
     }

@@ -4,7 +4,8 @@
 # --data-dir), so they need no scikit-learn: listing with sizes (text and JSON), training with
 # per-epoch lines and a test accuracy, the JSON report, the model file replayed bit for bit by
 # the same seed, predictions of clear points, a damaged model refused with exit 1 naming the
-# checksum, and bad usage (unknown optimizer, NeuromorphicSTDP, an output layer that does not
+# checksum, the spiking layer (NeuromorphicSTDP) training and refusing --out, and bad usage
+# (unknown optimizer, the SpikingNeuron activation, an output layer that does not
 # match the classes, an unknown data set, wrong input width) refused with exit 2. When Debian's
 # python3-sklearn data sets are installed, digits is trained as the docs describe and must reach
 # a test accuracy of at least 0.97 (skipped with a message otherwise).
@@ -78,9 +79,21 @@ expect_err "bad input value message" "line 2, column 2"
 run $NQ neuro train --dataset iris --data-dir "$T" --optimizer Adamax
 expect_rc "unknown optimizer" 2
 expect_err "unknown optimizer message" 'unknown value "Adamax"'
-run $NQ neuro train --dataset iris --data-dir "$T" --optimizer NeuromorphicSTDP
-expect_rc "NeuromorphicSTDP" 2
-expect_err "NeuromorphicSTDP message" "not supported yet"
+run $NQ neuro train --dataset iris --data-dir "$T" --optimizer NeuromorphicSTDP --layers 20,3 \
+    --epochs 20 --batch 8 --seed 3
+expect_rc "NeuromorphicSTDP" 0
+expect_out "NeuromorphicSTDP layer" "NeuromorphicSTDP: 20 LIF neurons, 1 STDP pass(es)"
+expect_out "NeuromorphicSTDP spikes" "spiking layer: [0-9.]* spikes per training sample"
+expect_out "NeuromorphicSTDP accuracy" "test accuracy [0-9.]* ([0-9]* of 15)"
+run $NQ neuro train --dataset iris --data-dir "$T" --optimizer NeuromorphicSTDP --layers 20,3 \
+    --out "$T/s.nqnn"
+expect_rc "NeuromorphicSTDP --out" 2
+expect_err "NeuromorphicSTDP --out message" "not supported yet: saving a NeuromorphicSTDP model"
+run $NQ neuro train --dataset iris --data-dir "$T" --optimizer NeuromorphicSTDP --layers 3
+expect_rc "NeuromorphicSTDP without a readout" 2
+run $NQ neuro train --dataset iris --data-dir "$T" --activation SpikingNeuron
+expect_rc "SpikingNeuron activation" 2
+expect_err "SpikingNeuron message" "not supported yet"
 run $NQ neuro train --dataset iris --data-dir "$T" --layers 8,4
 expect_rc "output layer mismatch" 2
 expect_err "output layer mismatch message" "end --layers with 3"
