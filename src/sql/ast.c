@@ -121,7 +121,8 @@ const char *ast_stmt_name(ast_stmt_kind k)
         "ROLLBACK", "SAVEPOINT", "RELEASE", "PREPARE", "EXECUTE", "DEALLOCATE", "EXPLAIN",
         "ANALYZE", "SHOW TABLES", "DESCRIBE", "REINDEX", "NEUROMATCH", "QUANTUM_SEARCH",
         "QUANTUM_JOIN", "SUPERPOSITION_QUERY", "LEARN PATTERN", "ADAPT WEIGHTS",
-        "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE", "OPTIMIZE QUBO",
+        "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE", "OPTIMIZE QUBO", "DECOMPRESS TABLE",
+        "SHOW COMPRESSION STATS",
     };
     return (unsigned)k < AST_STMT_KIND_COUNT ? names[k] : "?";
 }
@@ -1395,6 +1396,11 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         puts_(b, x->algorithm);
         break;
     }
+    case AST_DECOMPRESS_TABLE:
+    case AST_SHOW_COMPRESSION:
+        puts_(b, s->kind == AST_DECOMPRESS_TABLE ? "DECOMPRESS TABLE " : "SHOW COMPRESSION STATS FOR ");
+        put_qname(b, s->u.ext->table.schema, s->u.ext->table.name);
+        break;
     case AST_OPTIMIZE_QUBO: {
         const ast_ext *x = s->u.ext;
         puts_(b, "OPTIMIZE QUBO ");

@@ -11,6 +11,8 @@
  *   ADAPT WEIGHTS [ON t] {option}
  *   SYNAPTIC_OPTIMIZE [t] [WITH option...]
  *   COMPRESS TABLE t USING algorithm
+ *   DECOMPRESS TABLE t                    (DECOMPRESS is not a reserved word)
+ *   SHOW COMPRESSION STATS FOR t          (STATS is not a reserved word)
  *   CREATE NEUROMORPHIC INDEX [name] ON t (cols) [WITH option...]
  *   OPTIMIZE QUBO t [WITH] [option...]    (OPTIMIZE and QUBO are not reserved words)
  *
@@ -234,6 +236,23 @@ ast_stmt *parse_ext(parser *p)
         return parse_optimize_qubo(p);
     ast_stmt *st;
     ast_ext *x;
+    if (p->tok[0].kw == KW_SHOW && p_peek(p, 1)->kw == KW_COMPRESSION) {
+        st = ext_stmt(p, AST_SHOW_COMPRESSION);
+        p_advance(p);
+        p_advance(p);
+        if (!p_accept_word(p, "STATS"))
+            p_fail(p, "expected STATS");
+        p_expect_kw(p, KW_FOR);
+        p_qname(p, &st->u.ext->table, "expected a table name");
+        return st;
+    }
+    if (p_isword(p, "DECOMPRESS")) {
+        st = ext_stmt(p, AST_DECOMPRESS_TABLE);
+        p_advance(p);
+        p_expect_kw(p, KW_TABLE);
+        p_qname(p, &st->u.ext->table, "expected a table name");
+        return st;
+    }
     switch (p->tok[0].kw) {
     case KW_NEUROMATCH:
         st = ext_stmt(p, AST_NEUROMATCH);

@@ -28,6 +28,7 @@
 #include "sql/parser.h"
 #include "sql/plan_joinorder.h"
 #include "sql/stmt.h"
+#include "sql/exec_compress.h"
 #include "sql/tablefunc.h"
 
 struct sql_stmt {
@@ -289,7 +290,7 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     st->ast = ast;
     st->text = text;
     st->readonly = is_query(ast->kind) || ast->kind == AST_EXPLAIN || ast->kind == AST_SHOW_TABLES ||
-                   ast->kind == AST_DESCRIBE;
+                   ast->kind == AST_DESCRIBE || ast->kind == AST_SHOW_COMPRESSION;
     if (ast->kind == AST_EXPLAIN) {
         st->explain_target = ast->u.explain->stmt;
         st->ncols = 1;
@@ -316,6 +317,12 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
         st->names = describe_names;
     } else if (ast->kind == AST_LEARN_PATTERN || ast->kind == AST_ADAPT_WEIGHTS) {
         st->names = ast->kind == AST_LEARN_PATTERN ? nm_learn_cols(&st->ncols) : nm_adapt_cols(&st->ncols);
+    } else if (ast->kind == AST_COMPRESS_TABLE || ast->kind == AST_DECOMPRESS_TABLE) {
+        st->ncols = XC_COMPRESS_NCOLS;
+        st->names = (const char **)xc_compress_names;
+    } else if (ast->kind == AST_SHOW_COMPRESSION) {
+        st->ncols = XC_STATS_NCOLS;
+        st->names = (const char **)xc_stats_names;
     }
     const ast_stmt *target = st->explain_target ? st->explain_target : ast;
     if (needs_plan(target)) {
@@ -949,6 +956,11 @@ static int run_once(sql_stmt *st, nq_err *e)
         case AST_REINDEX: rc = reindex(ss, st->ast->qname.name, e); break;
         case AST_LEARN_PATTERN: rc = nm_learn_pattern(ss, s->u.ext, emit_row, st, e); break;
         case AST_ADAPT_WEIGHTS: rc = nm_adapt_weights(ss, s->u.ext, emit_row, st, e); break;
+        case AST_COMPRESS_TABLE:
+        case AST_DECOMPRESS_TABLE:
+            rc = xc_compress_table(ss, s->u.ext, s->kind == AST_DECOMPRESS_TABLE, emit_row, st, e);
+            break;
+        case AST_SHOW_COMPRESSION: rc = xc_show_stats(ss, s->u.ext, emit_row, st, e); break;
         default:
             rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: %s", ast_stmt_name(s->kind));
             break;

@@ -22,8 +22,13 @@
  *                                     writes (their first byte is a page type, pager.h, or 0).
  *   page_codec_decode(buf, size, &repaired)
  *                                     decodes buf[0, size) in place into the memory image;
- *                                     *repaired = 1 when it corrected errors. 0, or NQ_ECORRUPT
- *                                     when the form cannot be decoded.
+ *                                     *repaired = the number of bytes it corrected (0: none).
+ *                                     0, or NQ_ECORRUPT when the form cannot be decoded.
+ *
+ * pagexform_in offers a disk image to the codec even when its trailer CRC fails, if it is in
+ * the codec's form: the codec carries its own checks (pgcodec.h) and repairs the damage the
+ * CRC saw. (An encrypted image that fails authentication is not repairable: the cipher comes
+ * after the codec.)
  *
  * Interface stability: pagexform.c calls exactly these four; a change of them is said in the
  * commit message that makes it.

@@ -22,6 +22,7 @@ struct pagexform {
     uint32_t page_size, usable;
     page_crypt *crypt;
     _Atomic uint64_t repairs;
+    _Atomic uint64_t repaired_bytes, codec_failures;
 };
 
 int pagexform_create(uint32_t page_size, page_crypt *crypt, pagexform **out)
@@ -49,6 +50,18 @@ page_crypt *pagexform_crypt(const pagexform *x) { return x->crypt; }
 uint64_t pagexform_repairs(const pagexform *x)
 {
     return atomic_load_explicit(&((pagexform *)x)->repairs, memory_order_relaxed);
+}
+
+void pagexform_codec_counters(const pagexform *x, uint64_t *pages, uint64_t *bytes,
+                              uint64_t *failed)
+{
+    pagexform *m = (pagexform *)x;
+    if (pages)
+        *pages = atomic_load_explicit(&m->repairs, memory_order_relaxed);
+    if (bytes)
+        *bytes = atomic_load_explicit(&m->repaired_bytes, memory_order_relaxed);
+    if (failed)
+        *failed = atomic_load_explicit(&m->codec_failures, memory_order_relaxed);
 }
 
 int pagexform_check(const uint8_t *disk, uint32_t page_size, uint32_t pgno)
@@ -83,7 +96,10 @@ int pagexform_out(pagexform *x, uint32_t pgno, uint64_t seq, uint8_t *mem, uint8
 
 int pagexform_in(pagexform *x, uint32_t pgno, uint8_t *buf, const char **why)
 {
-    if (page_verify(buf, x->page_size, pgno)) {
+    /* A coded page whose CRC fails still goes to the codec, which has checks of its own and
+     * repairs what the CRC saw (page_codec.h); anything else that fails it is damaged. */
+    int crc_bad = page_verify(buf, x->page_size, pgno) != 0;
+    if (crc_bad && (x->crypt || pgno == 1 || !page_codec_is_encoded(buf, x->usable))) {
         *why = "checksum mismatch";
         return NQ_ECORRUPT;
     }
@@ -96,11 +112,16 @@ int pagexform_in(pagexform *x, uint32_t pgno, uint8_t *buf, const char **why)
         int repaired = 0;
         if (page_codec_decode(buf, x->usable, &repaired)) {
             memset(buf, 0, x->usable);
-            *why = "the page codec cannot decode it";
+            atomic_fetch_add_explicit(&x->codec_failures, 1, memory_order_relaxed);
+            *why = crc_bad ? "checksum mismatch, and the page codec cannot repair it"
+                           : "the page codec cannot decode it";
             return NQ_ECORRUPT;
         }
-        if (repaired)
+        if (repaired || crc_bad) {
             atomic_fetch_add_explicit(&x->repairs, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&x->repaired_bytes, (uint64_t)repaired,
+                                      memory_order_relaxed);
+        }
     }
     return 0;
 }

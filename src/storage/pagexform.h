@@ -41,6 +41,11 @@ uint32_t pagexform_usable(const pagexform *x);
 struct page_crypt *pagexform_crypt(const pagexform *x);
 /* Disk images decoded by the codec that reported a repair, since the transform was made. */
 uint64_t pagexform_repairs(const pagexform *x);
+/* The codec's counters since the transform was made: pages repaired (as pagexform_repairs,
+ * also counting a coded page whose damage was only in its trailer), bytes corrected, and coded
+ * pages that could not be decoded. Any pointer may be NULL. */
+void pagexform_codec_counters(const pagexform *x, uint64_t *pages, uint64_t *bytes,
+                              uint64_t *failed);
 
 /* Seal mem (page_size bytes, numbered pgno, written by commit seq) and make its disk image:
  * *disk = mem itself when nothing transforms it, else scratch (page_size bytes). NQ_ERROR

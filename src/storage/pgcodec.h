@@ -86,4 +86,13 @@ int pgcodec_is_encoded(const uint8_t *disk, uint32_t page_size);
  * path). NQ_ECORRUPT (message in e) when it cannot be repaired (buf unchanged), NQ_ENOMEM. */
 int pgcodec_decode(uint8_t *buf, uint32_t page_size, uint32_t *repaired, nq_err *e);
 
+/* The counters of an open database since it was opened (pagexform_codec_counters): coded
+ * pages read with damage that was repaired, the bytes corrected, coded pages that could not
+ * be decoded. */
+typedef struct pgcodec_counts {
+    uint64_t pages_repaired, bytes_repaired, pages_failed;
+} pgcodec_counts;
+struct pager;
+void pgcodec_counters(struct pager *p, pgcodec_counts *out);
+
 #endif
