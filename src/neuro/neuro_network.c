@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/rand.h"
+#include "neuro_stdp.h"
 
 typedef struct edge {
     uint32_t pre, post;
@@ -46,6 +47,15 @@ struct neuro_net {
     uint64_t steps, nspikes;
     double spare; /* the second normal deviate of the last Box-Muller pair */
     int has_spare;
+    /* STDP on the excitatory synapses (neuro_net_enable_stdp) */
+    int stdp_on;
+    neuro_stdp_params stdp;
+    double *x, *y;       /* pre and post traces per neuron */
+    double fx, fy;       /* their decay per step */
+    uint64_t *in_row;    /* incoming excitatory synapses of neuron j: in_syn[in_row[j]..] */
+    uint64_t *in_syn;    /* synapse indices (into post/w/...) */
+    uint32_t *syn_pre;   /* presynaptic neuron of each synapse */
+    uint32_t *fl;        /* neurons that spiked in this step */
     int recording;
     neuro_spike *rec;
     size_t nrec, caprec;
@@ -83,6 +93,12 @@ void neuro_net_free(neuro_net *net)
     free(net->iext);
     neuro_ring_free(&net->ring);
     free(net->rec);
+    free(net->x);
+    free(net->y);
+    free(net->in_row);
+    free(net->in_syn);
+    free(net->syn_pre);
+    free(net->fl);
     free(net);
 }
 
@@ -201,8 +217,75 @@ int neuro_net_connect_one(neuro_net *net, uint32_t pre, uint32_t post, double w,
     return add_edge(net, pre, post, w, delay, kind, e);
 }
 
+int neuro_net_enable_stdp(neuro_net *net, const neuro_stdp_params *p, nq_err *e)
+{
+    if (net->finalized || net->row)
+        return nq_err_set(e, NQ_EINVAL, "network already finalized");
+    if (neuro_stdp_check(p) != 0)
+        return nq_err_set(e, NQ_EINVAL, "bad STDP parameters");
+    net->stdp = *p;
+    net->stdp_on = 1;
+    return 0;
+}
+
+/* The incoming index of the plastic synapses and the traces (after the CSR is built). */
+static int stdp_setup(neuro_net *net, nq_err *e)
+{
+    size_t n = net->n;
+    uint64_t m = net->row[n];
+    net->x = calloc(n, sizeof *net->x);
+    net->y = calloc(n, sizeof *net->y);
+    net->fl = malloc(n * sizeof *net->fl);
+    net->in_row = calloc(n + 1, sizeof *net->in_row);
+    net->syn_pre = malloc((m + 1) * sizeof *net->syn_pre);
+    net->in_syn = malloc((m + 1) * sizeof *net->in_syn);
+    uint64_t *fill = malloc((n + 1) * sizeof *fill);
+    if (!net->x || !net->y || !net->fl || !net->in_row || !net->syn_pre || !net->in_syn ||
+        !fill) {
+        free(fill);
+        return nq_err_set(e, NQ_ENOMEM, "out of memory for the STDP index");
+    }
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t k = net->row[i]; k < net->row[i + 1]; k++) {
+            net->syn_pre[k] = (uint32_t)i;
+            if (net->kind[k] == NEURO_SYN_EXC)
+                net->in_row[net->post[k] + 1]++;
+        }
+    for (size_t j = 0; j < n; j++)
+        net->in_row[j + 1] += net->in_row[j];
+    memcpy(fill, net->in_row, (n + 1) * sizeof *fill);
+    for (uint64_t k = 0; k < m; k++)
+        if (net->kind[k] == NEURO_SYN_EXC)
+            net->in_syn[fill[net->post[k]]++] = k;
+    free(fill);
+    net->fx = exp(-net->dt / net->stdp.tau_plus);
+    net->fy = exp(-net->dt / net->stdp.tau_minus);
+    return 0;
+}
+
+int neuro_net_synapse(const neuro_net *net, uint64_t k, uint32_t *pre, uint32_t *post,
+                      double *w)
+{
+    if (!net->finalized || k >= net->row[net->n])
+        return NQ_EINVAL;
+    /* the presynaptic neuron: binary search in the row starts */
+    uint32_t lo = 0, hi = net->n;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (net->row[mid] <= k)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *pre = lo;
+    *post = net->post[k];
+    *w = net->w[k];
+    return 0;
+}
+
 int neuro_net_finalize(neuro_net *net, nq_err *e)
 {
+    int rc;
     if (net->finalized || net->row)
         return nq_err_set(e, NQ_EINVAL, "network already finalized (or a finalize failed)");
     if (net->n == 0)
@@ -260,6 +343,8 @@ int neuro_net_finalize(neuro_net *net, nq_err *e)
     }
     net->dexc = exp(-net->dt / net->sexc.tau);
     net->dinh = exp(-net->dt / net->sinh.tau);
+    if (net->stdp_on && (rc = stdp_setup(net, e)) != 0)
+        return rc;
     net->finalized = 1;
     return 0;
 }
@@ -293,6 +378,28 @@ static void deliver(neuro_net *net, uint32_t i)
 {
     for (uint64_t s = net->row[i]; s < net->row[i + 1]; s++)
         neuro_ring_add(&net->ring, net->delay[s], net->post[s], net->kind[s], net->w[s]);
+    if (net->stdp_on) /* depression with the post traces, after the spike used the weights */
+        for (uint64_t s = net->row[i]; s < net->row[i + 1]; s++)
+            if (net->kind[s] == NEURO_SYN_EXC)
+                net->w[s] = (float)neuro_stdp_depress(&net->stdp, net->w[s], net->y[net->post[s]]);
+}
+
+/* After all neurons stepped: potentiate the incoming synapses of every neuron that spiked with
+ * the pre traces, then add this step's spikes to the traces (neuro_stdp_dense_step's order). */
+static void stdp_post(neuro_net *net, int fired)
+{
+    for (int f = 0; f < fired; f++) {
+        uint32_t j = net->fl[f];
+        for (uint64_t k = net->in_row[j]; k < net->in_row[j + 1]; k++) {
+            uint64_t s = net->in_syn[k];
+            net->w[s] = (float)neuro_stdp_potentiate(&net->stdp, net->w[s],
+                                                     net->x[net->syn_pre[s]]);
+        }
+    }
+    for (int f = 0; f < fired; f++) {
+        net->x[net->fl[f]] += 1.0;
+        net->y[net->fl[f]] += 1.0;
+    }
 }
 
 int neuro_net_step(neuro_net *net)
@@ -302,6 +409,10 @@ int neuro_net_step(neuro_net *net)
     const double *arr = neuro_ring_now(&net->ring);
     const double ee = net->sexc.e_rev, ei = net->sinh.e_rev;
     int fired = 0, oom = 0;
+    if (net->stdp_on) {
+        neuro_stdp_decay(net->x, net->n, net->fx);
+        neuro_stdp_decay(net->y, net->n, net->fy);
+    }
     for (int k = 0; k < net->npops; k++) {
         const pop *p = &net->pops[k];
         const neuro_pop_spec *sp = &p->spec;
@@ -326,6 +437,8 @@ int neuro_net_step(neuro_net *net)
             net->ge[i] = ge * net->dexc;
             net->gi[i] = gi * net->dinh;
             if (spk) {
+                if (net->stdp_on)
+                    net->fl[fired] = i;
                 fired++;
                 deliver(net, i);
                 if (net->recording) {
@@ -345,6 +458,8 @@ int neuro_net_step(neuro_net *net)
             }
         }
     }
+    if (net->stdp_on)
+        stdp_post(net, fired);
     neuro_ring_advance(&net->ring);
     net->steps++;
     net->nspikes += (uint64_t)fired;

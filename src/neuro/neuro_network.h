@@ -19,6 +19,7 @@
  *   2. the neuron steps (neuro_neuron.h) and, if it spiked, the spike is recorded and its
  *      weight is put into the ring, delay steps ahead, for every outgoing synapse;
  *   3. the conductances decay by exp(-dt / tau), the ring advances.
+ * With neuro_net_enable_stdp the excitatory synapses learn by STDP (below).
  * Conductances are in the units of the model's input (Izhikevich: current per mV; LIF: the
  * leak conductance).
  */
@@ -30,6 +31,7 @@
 
 #include "base/err.h"
 #include "neuro_neuron.h"
+#include "neuro_stdp.h"
 #include "neuro_synapse.h"
 
 typedef enum neuro_model { NEURO_MODEL_IZH, NEURO_MODEL_LIF } neuro_model;
@@ -65,6 +67,14 @@ int neuro_net_connect(neuro_net *net, int pop_pre, int pop_post, double p, doubl
 /* One synapse between two neuron indices. */
 int neuro_net_connect_one(neuro_net *net, uint32_t pre, uint32_t post, double w, int delay,
                           neuro_syn_kind kind, nq_err *e);
+/* Make every excitatory synapse plastic under pair-based STDP (neuro_stdp.h) with clocked
+ * traces per neuron, in the order of neuro_stdp_dense_step: at the end of each step, the
+ * outgoing excitatory synapses of every neuron that spiked are depressed with the post traces
+ * (after the spike was delivered with the old weight), the incoming ones potentiated with the
+ * pre traces, then the spikes are added to the traces. Weights are kept in [w_min, w_max]
+ * (stored as float, so the bounds as rounded to float).
+ * Call before neuro_net_finalize. */
+int neuro_net_enable_stdp(neuro_net *net, const neuro_stdp_params *p, nq_err *e);
 /* Pack the synapses and allocate the state; no more populations or synapses after this. */
 int neuro_net_finalize(neuro_net *net, nq_err *e);
 
@@ -83,6 +93,10 @@ uint64_t neuro_net_steps(const neuro_net *net);
 uint64_t neuro_net_spike_count(const neuro_net *net);
 /* The recorded spikes in order of time (then neuron); valid until the next step. */
 const neuro_spike *neuro_net_spikes(const neuro_net *net, size_t *n);
+/* Synapse k (0 <= k < neuro_net_synapses) in packed order (by presynaptic neuron, then order of
+ * addition): its neurons and current weight. 0 or NQ_EINVAL. */
+int neuro_net_synapse(const neuro_net *net, uint64_t k, uint32_t *pre, uint32_t *post,
+                      double *w);
 /* Membrane potential of a neuron (mV). */
 double neuro_net_v(const neuro_net *net, uint32_t neuron);
 

@@ -14,6 +14,10 @@
  *      as a naive simulation with a dense weight matrix and a full spike history.
  *   5. Same seed, same raster with noise; another seed, another raster. Bad arguments are
  *      refused with a message.
+ *   6. STDP on a network's excitatory synapses gives the weights that the clocked dense rule
+ *      (neuro_stdp_dense_step) computes when replayed on the network's own spike raster
+ *      (within 1e-6; the network keeps float weights), inhibitory weights stay fixed, all stay
+ *      within the bounds, and a quarter or more of them move by more than 10 % of w_max.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,6 +257,80 @@ static void test_seeded_and_errors(void **state)
     neuro_net_free(net);
 }
 
+/* STDP in the network equals the clocked dense rule replayed on the network's own raster. */
+static void test_network_stdp(void **state)
+{
+    (void)state;
+    enum { M = 40, T = 3000 };
+    neuro_net *net = neuro_net_new(1.0, 21);
+    nq_err e;
+    neuro_pop_spec s = {0};
+    s.n = M;
+    s.model = NEURO_MODEL_IZH;
+    neuro_izh_params_of(NEURO_IZH_RS, &s.izh);
+    s.noise_sd = 6;
+    assert_int_equal(neuro_net_add_pop(net, &s, NULL, &e), 0);
+    static int has[M][M];
+    memset(has, 0, sizeof has);
+    nq_rng r;
+    nq_rng_seed(&r, 8);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < M; j++)
+            if (i != j && nq_rng_double(&r) < 0.3) {
+                has[i][j] = 1;
+                int kind = i < 32 ? NEURO_SYN_EXC : NEURO_SYN_INH;
+                assert_int_equal(neuro_net_connect_one(net, (uint32_t)i, (uint32_t)j, 0.05,
+                                                       1 + (int)nq_rng_below(&r, 5),
+                                                       (neuro_syn_kind)kind, &e),
+                                 0);
+            }
+    neuro_stdp_params sp;
+    neuro_stdp_sma(&sp, 0.1);
+    sp.a_plus = 0.05, sp.a_minus = 0.0525; /* ten times SMA's, so weights move in 3 s */
+    assert_int_equal(neuro_net_enable_stdp(net, &sp, &e), 0);
+    assert_int_equal(neuro_net_finalize(net, &e), 0);
+    assert_int_equal(neuro_net_enable_stdp(net, &sp, &e), NQ_EINVAL);
+    neuro_net_record(net, 1);
+    for (int t = 0; t < T; t++)
+        assert_true(neuro_net_step(net) >= 0);
+    size_t n;
+    const neuro_spike *sk = neuro_net_spikes(net, &n);
+    assert_true(n > 200);
+    /* the replay */
+    static double W[M * M];
+    double x[M] = {0}, y[M] = {0};
+    for (int k = 0; k < M * M; k++)
+        W[k] = 0.05;
+    size_t at = 0;
+    for (int t = 0; t < T; t++) {
+        uint8_t spk[M] = {0};
+        while (at < n && sk[at].step == (uint64_t)t)
+            spk[sk[at++].neuron] = 1;
+        neuro_stdp_dense_step(&sp, W, M, M, spk, spk, x, y, 1.0);
+    }
+    int moved = 0, checked = 0;
+    for (uint64_t k = 0; k < neuro_net_synapses(net); k++) {
+        uint32_t pre, post;
+        double w;
+        assert_int_equal(neuro_net_synapse(net, k, &pre, &post, &w), 0);
+        assert_true(has[pre][post]);
+        if (pre >= 32) {
+            assert_true(w == (double)0.05f); /* inhibitory: fixed */
+            continue;
+        }
+        assert_true(w >= 0 && w <= (double)0.1f); /* the bound rounded to float */
+        assert_true(fabs(w - W[post * M + pre]) < 1e-6);
+        moved += fabs(w - 0.05) > 0.01;
+        checked++;
+    }
+    assert_true(checked > 200);
+    assert_true(moved > checked / 4);
+    uint32_t a, b;
+    double w;
+    assert_int_equal(neuro_net_synapse(net, neuro_net_synapses(net), &a, &b, &w), NQ_EINVAL);
+    neuro_net_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_delays),
         cmocka_unit_test(test_sparse_equals_dense),
         cmocka_unit_test(test_seeded_and_errors),
+        cmocka_unit_test(test_network_stdp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
