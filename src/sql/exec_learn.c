@@ -172,8 +172,22 @@ static uint32_t rd_u32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (
 /* ---- LEARN PATTERN ------------------------------------------------------------------------ */
 static const char *learn_cols[] = {"pattern", "algorithm", "neurons", "patterns", "capacity",
                                    "load", "stable", "epochs_run"};
-const char **nm_learn_cols(int *n)
+/* the ALGORITHM option's word, or NULL */
+static const char *algorithm_of(const ast_ext *x)
 {
+    for (int i = 0; i < x->options.n; i++) {
+        const ast_option *o = x->options.v[i];
+        const char *w;
+        if (!strcmp(o->name, "ALGORITHM") && opt_word(o, &w) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+const char **nm_learn_cols(const ast_ext *x, int *n)
+{
+    if (nm_is_mlp(algorithm_of(x)))
+        return nm_learn_mlp_cols(n);
     *n = 8;
     return learn_cols;
 }
@@ -205,6 +219,8 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
         return rc;
     if (!x->table.name)
         return nq_err_set(e, NQ_ESYNTAX, "LEARN PATTERN needs FROM table (the rows it learns)");
+    if (nm_is_mlp(algorithm_of(x)))
+        return nm_learn_mlp(s, x, name, nlen, emit, arg, e);
     const char *algo = "Hopfield";
     double epochs = 1;
     unsigned seen = 0;
@@ -221,7 +237,7 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
             if (opt_word(o, &w) < 0)
                 return opt_fail(e, o, "%s expects an algorithm name", o->name);
             if (strcasecmp(w, "Hopfield") && strcasecmp(w, "HebbianLearning") && strcasecmp(w, "Hebbian"))
-                return opt_fail(e, o, "unknown ALGORITHM %s (expected Hopfield or HebbianLearning: a Hopfield memory trained by the Hebbian rule)", w);
+                return opt_fail(e, o, "unknown ALGORITHM %s (expected Hopfield or HebbianLearning: a Hopfield memory trained by the Hebbian rule; or MLP: a dense network trained by backpropagation)", w);
             algo = strcasecmp(w, "Hopfield") ? "HebbianLearning" : "Hopfield";
         } else if (opt_num(o, &epochs) < 0 || epochs < 1 || epochs > 1e6 || epochs != floor(epochs)) {
             return opt_fail(e, o, "%s expects an integer from 1 to 1000000", o->name);
@@ -329,6 +345,14 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
         key[0] = 'P';
         memcpy(key + 1, name, nlen);
         rc = tw_put(s, tr, key, 1 + nlen, rec.p, rec.n, 0, e);
+        /* one name, one model: a network of the same name is replaced */
+        key[0] = 'M';
+        void *old = NULL;
+        size_t ol;
+        if (rc == 0 && nq_get(tr, key, 1 + nlen, &old, &ol) == 0) {
+            free(old);
+            rc = tw_del(s, tr, key, 1 + nlen, e);
+        }
         nq_tree_close(tr);
     }
     free(rec.p);

@@ -12,10 +12,17 @@
 /* Receives a result row of n values (copied by the receiver). */
 typedef int (*nm_emit_fn)(void *arg, const sqlv *row, int n, nq_err *e);
 
-const char **nm_learn_cols(int *n);
+/* The result columns of a LEARN PATTERN statement (they depend on its ALGORITHM). */
+const char **nm_learn_cols(const ast_ext *x, int *n);
 const char **nm_adapt_cols(int *n);
 int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
 int nm_adapt_weights(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
+
+/* exec_learn_mlp.c: ALGORITHM MLP (also NeuralNetwork, Backpropagation) */
+int nm_is_mlp(const char *algo);
+const char **nm_learn_mlp_cols(int *n);
+int nm_learn_mlp(sql_session *s, const ast_ext *x, const char *name, size_t nlen, nm_emit_fn emit,
+                 void *arg, nq_err *e);
 
 typedef struct nm_recall_out {
     char *recalled;        /* n characters 0/1, NUL-terminated (malloc) */

@@ -316,7 +316,7 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
         st->ncols = 5;
         st->names = describe_names;
     } else if (ast->kind == AST_LEARN_PATTERN || ast->kind == AST_ADAPT_WEIGHTS) {
-        st->names = ast->kind == AST_LEARN_PATTERN ? nm_learn_cols(&st->ncols) : nm_adapt_cols(&st->ncols);
+        st->names = ast->kind == AST_LEARN_PATTERN ? nm_learn_cols(ast->u.ext, &st->ncols) : nm_adapt_cols(&st->ncols);
     } else if (ast->kind == AST_COMPRESS_TABLE || ast->kind == AST_DECOMPRESS_TABLE) {
         st->ncols = XC_COMPRESS_NCOLS;
         st->names = (const char **)xc_compress_names;

@@ -15,7 +15,7 @@
 
 #include "sql/tablefunc.h"
 
-static const tf_def *const registry[] = {&tf_qubo_solve, &tf_recall_pattern};
+static const tf_def *const registry[] = {&tf_qubo_solve, &tf_recall_pattern, &tf_predict_pattern};
 
 #define NREGISTRY ((int)(sizeof registry / sizeof registry[0]))
 

@@ -93,6 +93,9 @@ extern const tf_def tf_qubo_summary; /* OPTIMIZE QUBO: one row with the whole an
 /* recall_pattern('name', probe [, seed]): Hopfield recall of a LEARN PATTERN memory
  * (exec_learn.c) */
 extern const tf_def tf_recall_pattern;
+/* predict_pattern('name', 'table'): a LEARN PATTERN ... ALGORITHM MLP network applied to a
+ * table's rows (exec_learn_mlp.c) */
+extern const tf_def tf_predict_pattern;
 /* OPTIMIZE QUBO t [option ...] into a plan (options: ast_option* of the statement). */
 int cc_optimize_qubo(cc *c, const ast_qname *table, const ast_list *options, cc_query *out);
 
