@@ -131,7 +131,16 @@ typedef struct nq_options {
      * nq_close, nq_get_stats (archive_failures) and nq_archive_error; no frame is lost. The
      * directory is created if missing (with the default VFS). One database per directory. */
     const char *archive_dir;
+    /* Learned prefetching (docs/storage.md, "Learned prefetching"): the buffer pool learns
+     * which page follows which and loads predicted pages ahead, as cold images.
+     * NQ_PREFETCH_OFF (0, the default), NQ_PREFETCH_ON (a background thread per engine), or
+     * NQ_PREFETCH_INLINE (loaded by the reading thread at once: deterministic, for tests). */
+    int prefetch;
 } nq_options;
+
+#define NQ_PREFETCH_OFF    0
+#define NQ_PREFETCH_ON     1
+#define NQ_PREFETCH_INLINE 2
 
 /* Fill *o with the defaults. */
 void nq_options_init(nq_options *o);
@@ -243,6 +252,12 @@ typedef struct nq_stats {
     uint64_t archived_bytes;     /* their size */
     uint64_t archive_ns;         /* time spent writing them (monotonic clock) */
     uint64_t archive_failures;   /* attempts that failed (the log was kept each time) */
+    /* learned prefetching (nq_options.prefetch; all 0 when off): pages predicted, prefetches
+     * issued (queued for the thread, or loaded inline), images loaded by them, of those later
+     * hit by a query (used) or evicted unused (wasted), and predictions dropped (queue full,
+     * or the pool already held its budget/8 of unused prefetched images) */
+    uint64_t prefetch_predicted, prefetch_issued, prefetch_loaded;
+    uint64_t prefetch_used, prefetch_wasted, prefetch_dropped;
 } nq_stats;
 
 int nq_get_stats(nq_db *db, nq_stats *out);

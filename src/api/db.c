@@ -78,6 +78,9 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
         nq_err_set(&db->err, NQ_EINVAL, "no database path given");
     } else if (o.sync != NQ_SYNC_FULL && o.sync != NQ_SYNC_OFF) {
         nq_err_set(&db->err, NQ_EINVAL, "sync must be NQ_SYNC_FULL or NQ_SYNC_OFF");
+    } else if (o.prefetch < NQ_PREFETCH_OFF || o.prefetch > NQ_PREFETCH_INLINE) {
+        nq_err_set(&db->err, NQ_EINVAL,
+                   "prefetch must be NQ_PREFETCH_OFF, NQ_PREFETCH_ON or NQ_PREFETCH_INLINE");
     } else {
         pager_config cfg = {
             .page_size = o.page_size,
@@ -87,6 +90,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
             .read_only = o.read_only,
             .no_create = o.no_create,
             .archive_dir = o.read_only ? NULL : o.archive_dir,
+            .prefetch = o.prefetch,
         };
         /* the log archive's directory: created here for the default VFS (the VFS has no
          * mkdir; another VFS finds its directories by path) */

@@ -36,6 +36,7 @@ typedef struct bp_frame {
     uint8_t ref;     /* CLOCK's reference bit */
     uint8_t queue;   /* Q_*: the list the frame is on */
     uint8_t renamed; /* bp_remap's mark between its passes */
+    uint8_t pf;      /* loaded by bp_prefetch and not yet used by a demand fetch */
     uint32_t slot;   /* index in frames[] */
     struct bp_frame *hnext;
     struct bp_frame *prev, *next; /* on `queue`; head = most recent */
@@ -75,6 +76,9 @@ struct bufpool {
     size_t kin; /* 2Q: A1in's share of the budget */
     bp_ghosts ghosts;
     uint64_t hits, misses, evictions;
+    /* prefetched images: loaded, later hit by a demand fetch, left unused, refused (cap) */
+    uint64_t pf_loaded, pf_used, pf_wasted, pf_refused;
+    size_t pf_unused; /* frames with pf set: at most capacity / 8 */
 };
 
 const char *bp_policy_name(bp_policy policy)
@@ -311,11 +315,12 @@ static bp_frame *twoq_victim(bufpool *bp)
     bp_frame *f = NULL;
     if (bp->a1in.n > bp->kin || bp->main.n == 0)
         f = list_victim(&bp->a1in);
+    /* a prefetched image nobody used is no evidence about its page: A1out does not learn it */
     if (!f)
         f = list_victim(&bp->main);
-    else
+    else if (!f->pf)
         ghost_add(&bp->ghosts, f->page.pgno);
-    if (!f && (f = list_victim(&bp->a1in)))
+    if (!f && (f = list_victim(&bp->a1in)) && !f->pf)
         ghost_add(&bp->ghosts, f->page.pgno); /* Am is all pinned: A1in must give */
     return f;
 }
@@ -332,6 +337,37 @@ static bp_frame *policy_victim(bufpool *bp)
         return twoq_victim(bp);
     }
     return NULL;
+}
+
+/* A frame leaves the pool (evicted, dropped, freed): a prefetched image nobody used was a
+ * wasted read. */
+static inline void pf_leave(bufpool *bp, bp_frame *f)
+{
+    if (f->pf) {
+        f->pf = 0;
+        bp->pf_unused--;
+        bp->pf_wasted++;
+    }
+}
+
+/* The first demand fetch of a prefetched image: it counts as that page's admission, so the
+ * policy sees the reference it would have seen on a miss (2Q: a page remembered in A1out
+ * goes to Am, else it starts again at A1in's head; CLOCK and LRU: the hit below). */
+static void pf_first_use(bufpool *bp, bp_frame *f)
+{
+    f->pf = 0;
+    bp->pf_unused--;
+    bp->pf_used++;
+    if (bp->policy == BP_2Q && f->queue == Q_A1IN) {
+        int32_t gi = ghost_find(&bp->ghosts, f->page.pgno);
+        frame_unlink(bp, f);
+        if (gi >= 0) {
+            ghost_remove(&bp->ghosts, gi);
+            list_push_head(bp, Q_MAIN, f);
+        } else {
+            list_push_head(bp, Q_A1IN, f);
+        }
+    }
 }
 
 /* ---- frames ---- */
@@ -440,6 +476,7 @@ static void slot_remove(bufpool *bp, size_t i)
  * over its budget, else kept on freel for the next miss. */
 static void frame_retire(bufpool *bp, bp_frame *f)
 {
+    pf_leave(bp, f);
     frame_unlink(bp, f);
     f->ref = 0;
     if (bp->nframes > bp->capacity) {
@@ -491,6 +528,7 @@ static bp_frame *grab_frame(bufpool *bp)
     if ((f = policy_victim(bp))) {
         hash_remove(bp, f);
         frame_unlink(bp, f);
+        pf_leave(bp, f);
         bp->evictions++;
         f->state = 0;
         return f;
@@ -509,6 +547,8 @@ int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *a
             break;
         if (f->state == F_READY) {
             f->pins++;
+            if (f->pf)
+                pf_first_use(bp, f);
             policy_hit(bp, f);
             bp->hits++;
             pthread_mutex_unlock(&bp->mu);
@@ -552,6 +592,72 @@ int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *a
     return 0;
 }
 
+int bp_contains(bufpool *bp, uint32_t pgno, uint32_t frame)
+{
+    pthread_mutex_lock(&bp->mu);
+    int found = hash_find(bp, pgno, frame) != NULL;
+    pthread_mutex_unlock(&bp->mu);
+    return found;
+}
+
+int bp_prefetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *arg)
+{
+    pthread_mutex_lock(&bp->mu);
+    if (hash_find(bp, pgno, frame)) { /* there, or on its way */
+        pthread_mutex_unlock(&bp->mu);
+        return 0;
+    }
+    size_t limit = bp->capacity / 8 ? bp->capacity / 8 : 1;
+    if (bp->pf_unused >= limit) {
+        bp->pf_refused++;
+        pthread_mutex_unlock(&bp->mu);
+        return 0;
+    }
+    bp_frame *f = grab_frame(bp);
+    if (!f) {
+        pthread_mutex_unlock(&bp->mu);
+        return NQ_ENOMEM;
+    }
+    f->page.pgno = pgno;
+    f->page.kind = 0;
+    f->frame = frame;
+    f->pins = 1;
+    f->state = F_LOADING;
+    hash_add(bp, f);
+    /* cold: 2Q's A1in whatever A1out remembers (the first demand use decides, pf_first_use);
+     * CLOCK's reference bit clear; LRU has no colder place that survives until the use, so
+     * the head, and the cap above bounds what wrong guesses can occupy */
+    if (bp->policy == BP_2Q)
+        list_push_head(bp, Q_A1IN, f);
+    else
+        policy_admit(bp, f, 0);
+    pthread_mutex_unlock(&bp->mu);
+
+    int rc = load(arg, pgno, frame, f->page.data);
+
+    pthread_mutex_lock(&bp->mu);
+    if (rc) {
+        hash_remove(bp, f);
+        f->state = F_DEAD;
+        f->pins = 0;
+        frame_retire(bp, f);
+    } else {
+        f->state = F_READY;
+        f->pf = 1;
+        bp->pf_unused++;
+        bp->pf_loaded++;
+        f->pins = 0;
+        if (bp->nframes > bp->capacity) { /* grown past the budget while everything was pinned */
+            hash_remove(bp, f);
+            f->state = F_DEAD;
+            frame_retire(bp, f);
+        }
+    }
+    pthread_cond_broadcast(&bp->loaded);
+    pthread_mutex_unlock(&bp->mu);
+    return rc ? rc : 1;
+}
+
 void bp_unpin(bufpool *bp, pg *page)
 {
     bp_frame *f = (bp_frame *)page;
@@ -585,6 +691,7 @@ void bp_set_capacity(bufpool *bp, size_t pages)
     while (bp->nframes > bp->capacity && (f = policy_victim(bp))) {
         hash_remove(bp, f);
         frame_unlink(bp, f);
+        pf_leave(bp, f);
         bp->evictions++;
         slot_remove(bp, f->slot);
         frame_free(f);
@@ -695,5 +802,9 @@ void bp_get_stats(bufpool *bp, bp_stats *out)
     out->evictions = bp->evictions;
     out->pages = bp->nframes;
     out->capacity = bp->capacity;
+    out->pf_loaded = bp->pf_loaded;
+    out->pf_used = bp->pf_used;
+    out->pf_wasted = bp->pf_wasted;
+    out->pf_refused = bp->pf_refused;
     pthread_mutex_unlock(&bp->mu);
 }

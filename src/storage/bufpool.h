@@ -27,6 +27,13 @@
  * grows past its budget rather than failing, and shrinks back as those frames are unpinned.
  * A miss is loaded outside the pool lock; other threads asking for the same version wait for
  * that load instead of reading it twice.
+ *
+ * Prefetching (prefetch.h): bp_prefetch loads an image nobody asked for yet as a cold one
+ * (2Q: A1in's head whatever A1out says; CLOCK: reference bit clear; LRU: the head, as it has
+ * no colder place that survives until the use), and never holds more than a budget/8 of such
+ * unused images, so wrong guesses cannot flush the hot set. The first demand fetch of a
+ * prefetched image counts as its admission (2Q then consults A1out as a miss would have).
+ * A prefetched image that leaves the pool unused counts as wasted.
  */
 #ifndef NQ_STORAGE_BUFPOOL_H
 #define NQ_STORAGE_BUFPOOL_H
@@ -65,6 +72,12 @@ void bp_destroy(bufpool *bp);
 /* Pin the image of (pgno, frame), loading it through `load` on a miss. */
 int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *arg, pg **out);
 void bp_unpin(bufpool *bp, pg *page);
+/* Load (pgno, frame) as a cold, unpinned image unless it is there or being loaded, or the
+ * pool already holds budget/8 prefetched images not yet used. 1 = loaded, 0 = not needed or
+ * refused, or the loader's / NQ_ENOMEM error. Hits and misses are not counted. */
+int bp_prefetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *arg);
+/* 1 if (pgno, frame) is in the pool (or being loaded), else 0; changes nothing. */
+int bp_contains(bufpool *bp, uint32_t pgno, uint32_t frame);
 /* Put a committed image into the pool (copied). An existing image of the same version stays. */
 void bp_insert(bufpool *bp, uint32_t pgno, uint32_t frame, const uint8_t *data);
 /* Like bp_insert, but takes the malloc'd page_size buffer *data instead of copying it, and
@@ -83,6 +96,9 @@ void bp_clear(bufpool *bp);
 typedef struct bp_stats {
     uint64_t hits, misses, evictions;
     uint64_t pages, capacity;
+    /* bp_prefetch: images loaded; of them, later used by a demand fetch, or left the pool
+     * unused; prefetches refused because budget/8 unused prefetched images were held */
+    uint64_t pf_loaded, pf_used, pf_wasted, pf_refused;
 } bp_stats;
 void bp_get_stats(bufpool *bp, bp_stats *out);
 

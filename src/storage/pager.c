@@ -412,6 +412,70 @@ static int txn_broken(pager_txn *t)
                       "rolled back", t->p->path, nq_strerror(t->broken));
 }
 
+/* ---- learned prefetching (prefetch.h) ------------------------------------------------------
+ * The access stream the learner sees is the pages fetched from the pool (a hot slot's page is
+ * not fetched again) that are not B-tree interior pages: interior pages stay resident anyway,
+ * and skipping them makes the learned step "leaf A, then leaf B" across a whole descent. A
+ * transaction's stream continues from the engine's last such page, so a run of autocommit
+ * lookups is one stream. Predictions are resolved against the transaction's snapshot here
+ * (only pages in it and not in the pool go further); the background thread resolves them
+ * again in a read transaction of its own, so every image it loads is the committed version
+ * of a snapshot that pins the log, exactly as a demand fetch would (pager_prefetch_run). */
+
+/* The version of page q the transaction would read, or -1 if it has none. */
+static int64_t prefetch_version(pager_txn *t, uint32_t q)
+{
+    if (q == 0 || q > t->hdr.page_count || (t->write && dmap_find(t, q)))
+        return -1;
+    uint32_t frame = wal_find(t->p->wal, q, t->snap);
+    if (!frame && q > __atomic_load_n(&t->p->db_file_pages, __ATOMIC_ACQUIRE))
+        return -1;
+    return frame;
+}
+
+static void prefetch_after(pager_txn *t, uint32_t pgno)
+{
+    pager *p = t->p;
+    uint32_t want[PF_MAX_PREDICT];
+    int n = pf_access(p->pf, &t->pf_prev, pgno, want), k = 0;
+    int bg = pf_background(p->pf);
+    for (int i = 0; i < n; i++) {
+        int64_t frame = prefetch_version(t, want[i]);
+        if (frame < 0 || bp_contains(p->bp, want[i], (uint32_t)frame))
+            continue;
+        if (bg) {
+            want[k++] = want[i];
+        } else {
+            /* inline: loaded now from this snapshot; a failure is the demand path's to report */
+            nq_err e;
+            load_ctx lc = {p, &e};
+            e.code = 0;
+            k += bp_prefetch(p->bp, want[i], (uint32_t)frame, load_version, &lc) == 1;
+        }
+    }
+    if (bg)
+        pf_enqueue(p->pf, want, k);
+    else
+        pf_count_inline(p->pf, (uint64_t)k);
+}
+
+void pager_prefetch_run(void *arg, const uint32_t *pgno, size_t n)
+{
+    pager *p = arg;
+    pager_txn *t;
+    nq_err e;
+    e.code = 0;
+    if (pager_begin(p, 0, 0, &t, &e))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        int64_t frame = prefetch_version(t, pgno[i]);
+        load_ctx lc = {p, &t->err};
+        if (frame >= 0)
+            (void)bp_prefetch(p->bp, pgno[i], (uint32_t)frame, load_version, &lc);
+    }
+    pager_rollback(t);
+}
+
 int pager_get(pager_txn *t, uint32_t pgno, pg **out)
 {
     *out = NULL;
@@ -451,6 +515,8 @@ int pager_get(pager_txn *t, uint32_t pgno, pg **out)
     rc = bp_fetch(p->bp, pgno, frame, load_version, &lc, out);
     if (rc && !t->err.code)
         nq_err_set(&t->err, rc, "page %u: %s", pgno, nq_strerror(rc));
+    if (p->pf && !rc && (*out)->data[0] != PGTYPE_BTREE_INTERIOR)
+        prefetch_after(t, pgno);
     if (!rc && (*out)->data[0] == PGTYPE_BTREE_INTERIOR &&
         (!(t->hot_used & bit) || h->refs == 0)) {
         /* the caller's pin becomes the slot's own, and the caller holds one of its refs */
@@ -1029,6 +1095,16 @@ void pager_stats(pager *p, nq_stats *out)
     out->cache_hit_rate = b.hits + b.misses ? (double)b.hits / (double)(b.hits + b.misses) : 0.0;
     out->cache_pages = b.pages;
     out->cache_capacity_pages = b.capacity;
+    out->prefetch_loaded = b.pf_loaded;
+    out->prefetch_used = b.pf_used;
+    out->prefetch_wasted = b.pf_wasted;
+    if (p->pf) {
+        pf_stats f;
+        pf_get_stats(p->pf, &f);
+        out->prefetch_predicted = f.predicted;
+        out->prefetch_issued = f.queued;
+        out->prefetch_dropped = f.dropped + b.pf_refused;
+    }
     pthread_mutex_lock(&p->mu);
     out->page_size = p->page_size;
     out->page_count = p->hdr_durable.page_count;

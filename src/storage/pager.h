@@ -66,6 +66,7 @@ typedef struct pager_config {
     int read_only;
     int no_create;
     const char *archive_dir;   /* log archive directory (archive.h), NULL = none; copied */
+    int prefetch;              /* learned prefetching (prefetch.h): NQ_PREFETCH_* */
 } pager_config;
 
 int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err);

@@ -10,6 +10,7 @@
 #include "bufpool.h"
 #include "pager.h"
 #include "pagexform.h"
+#include "prefetch.h"
 #include "wal.h"
 
 #define DB_HEADER_SIZE 108
@@ -70,6 +71,7 @@ struct pager_txn {
     uint64_t tick;
     int broken;           /* error code of a write that failed half-way: only rollback is left */
     uint64_t mods;        /* bumped whenever a page may change (pager_txn_mods) */
+    uint32_t pf_prev;     /* the last leaf-level page this transaction fetched (prefetch) */
     struct pager_txn *rnext, *rprev; /* registry of open transactions */
     /* last, and not zeroed at begin: slot i is in use only if bit i of hot_used is set */
     uint32_t hot_used;
@@ -82,6 +84,7 @@ struct pager {
     nq_file *db;
     wal *wal;
     bufpool *bp;
+    prefetcher *pf;       /* learned prefetching, NULL = off (prefetch.h, pager.c) */
     uint32_t page_size, usable;
     pagexform *xf;        /* memory image <-> disk image (pagexform.h) */
     uint8_t *xbuf;        /* the writer's disk image of the page it writes (page_size) */
@@ -120,6 +123,8 @@ int pager_read_disk(pager *p, uint32_t pgno, uint32_t frame, uint8_t *buf, nq_er
 void header_encode(const db_header *h, uint8_t *page, uint32_t page_size);
 int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size_t whylen);
 void pager_mark_failed(pager *p, const char *why);
+/* The prefetch thread's batch: loads the pages of a fresh read snapshot as cold images. */
+void pager_prefetch_run(void *arg, const uint32_t *pgno, size_t n);
 int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
 /* A writable zero-filled page numbered pgno, whatever it held (free-list use). */
 int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);

@@ -83,6 +83,7 @@ static void pager_free_struct(pager *p)
         p->vfs->unlock(p->db);
         p->vfs->close(p->db);
     }
+    pf_destroy(p->pf);
     bp_destroy(p->bp);
     pagexform_free(p->xf);
     free(p->xbuf);
@@ -287,6 +288,12 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
         if (rc)
             goto fail;
     }
+    if (p->cfg.prefetch &&
+        (rc = pf_create(p->budget, p->cfg.prefetch != NQ_PREFETCH_INLINE, pager_prefetch_run, p,
+                        &p->pf))) {
+        nq_err_set(err, rc, "cannot start the prefetcher: %s", nq_strerror(rc));
+        goto fail;
+    }
     *out = p;
     return 0;
 fail:
@@ -299,6 +306,8 @@ int pager_close(pager *p, nq_err *err)
     if (!p)
         return 0;
     int rc = 0;
+    pf_destroy(p->pf); /* its thread's read transaction must not hold the last checkpoint */
+    p->pf = NULL;
     pthread_mutex_lock(&p->mu);
     int failed = p->failed;
     int clean = !p->cfg.read_only && !failed;
