@@ -27,7 +27,30 @@
  * is shared), at the 5% pool; median of --reps runs. With 2 threads, ns/op is wall time per
  * operation of one thread, so perfect scaling would equal the 1-thread figure.
  *
- * Usage: bench_bufpool [--pages N] [--refs T] [--seed S] [--reps R] [--json]
+ * Learned prefetching (src/storage/prefetch.h; --part prefetch runs only this part): the
+ * same pool with the learner fed every reference and each prediction loaded by bp_prefetch
+ * before the next reference (a prefetch that completes in time), against the pool without
+ * it. "Same memory": the base policy gets the learner's table as extra pool pages. Traces:
+ *   patterns   200 fixed sequences of 20-60 scattered pages (index range scans, join loops),
+ *              chosen at random and replayed in full, with a random page in between at a 20%
+ *              rate; their union (~8000 pages) exceeds the 1% and 5% pools;
+ *   uniform    and zipf-0.8 from above: no sequences, where prefetching must not hurt.
+ * Columns: demand hit rate without / with prefetch and OPT's; reads (demand misses plus
+ * prefetch loads) as a multiple of OPT's misses — Belady's MIN is optimal in reads for any
+ * policy, prefetching or not, so the hit rate with prefetch may pass OPT's but the reads
+ * cannot go below it; prefetches issued (predicted pages not in the pool), used (later hit)
+ * and wasted (evicted unused). Then the learner's own cost, ns per access (observe +
+ * predict, and through the prefetcher's mutex), on the uniform and patterns traces.
+ *
+ * The engine (same part): nq_get lookups through the pager with a 1 MiB cache (the learner's
+ * table taken out of it when prefetching is on) on a table of about 12 MiB in the OS page
+ * cache — 20 fixed sequences of 20 lookups (~400 leaves) replayed at random with 10% random
+ * lookups, and uniformly random lookups — with nq_options.prefetch off, on (background
+ * thread) and inline: pool hit rate, lookups per second (median, modes interleaved), and the
+ * prefetch counters.
+ *
+ * Usage: bench_bufpool [--pages N] [--refs T] [--seed S] [--reps R] [--part all|policies|
+ *                      prefetch] [--dir D] [--json]
  */
 #include "bench_util.h"
 
@@ -39,7 +62,9 @@
 #include <string.h>
 
 #include "base/rand.h"
+#include "nqdb.h"
 #include "storage/bufpool.h"
+#include "storage/prefetch.h"
 
 #ifndef NQ_BENCH_BUILD_TYPE
 #define NQ_BENCH_BUILD_TYPE "unknown"
@@ -66,6 +91,9 @@ typedef struct config {
     uint64_t seed;
     int reps;
     int json;
+    int part; /* bit 1: policies, bit 2: prefetch */
+    int no_engine;
+    const char *dir;
 } config;
 
 static void *xmalloc(size_t n)
@@ -362,6 +390,360 @@ static double run_two(const trace *t, bp_policy pol, size_t cap)
     return el * 1e9 / (double)t->n;
 }
 
+/* ---- learned prefetching, simulated ---- */
+
+static void gen_patterns(trace *t, const config *c, nq_rng *r)
+{
+    enum { NSEQ = 200 };
+    uint32_t *perm = permutation(c->pages, r); /* sequences take distinct scattered pages */
+    uint32_t start[NSEQ + 1];
+    size_t used = 0;
+    for (int k = 0; k < NSEQ; k++) {
+        start[k] = (uint32_t)used;
+        used += 20 + nq_rng_below(r, 41);
+        if (used > c->pages / 2)
+            used = c->pages / 2;
+    }
+    start[NSEQ] = (uint32_t)used;
+    size_t i = 0;
+    while (i < t->n) {
+        int k = (int)nq_rng_below(r, NSEQ);
+        for (uint32_t j = start[k]; j < start[k + 1] && i < t->n; j++) {
+            if (nq_rng_below(r, 5) == 0 && i < t->n)
+                t->ref[i++] = 1 + (uint32_t)nq_rng_below(r, c->pages);
+            if (i < t->n)
+                t->ref[i++] = perm[j];
+        }
+    }
+    free(perm);
+}
+
+typedef struct pf_result {
+    uint64_t base_hits, pf_hits, opt_hits;
+    uint64_t base_misses, pf_misses, issued, loaded, used, wasted;
+    size_t extra_pages; /* the learner's table, in pages, given to the base run */
+} pf_result;
+
+/* Replay t through a pool of cap pages; with a learner (m != NULL) every prediction is
+ * loaded before the next reference. */
+static void pf_replay(const trace *t, bp_policy pol, size_t cap, pf_model *m, pf_result *out,
+                      int with)
+{
+    bufpool *bp = new_pool(pol, cap);
+    uint32_t prev = 0, want[PF_MAX_PREDICT];
+    uint64_t issued = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        pg *p;
+        uint32_t pgno = t->ref[i];
+        if (bp_fetch(bp, pgno, 0, stamp_loader, NULL, &p)) {
+            fprintf(stderr, "bench_bufpool: bp_fetch failed\n");
+            exit(1);
+        }
+        bp_unpin(bp, p);
+        if (!m)
+            continue;
+        pf_model_observe(m, prev, pgno);
+        prev = pgno;
+        int n = pf_model_predict(m, pgno, want, PF_MAX_PREDICT);
+        for (int k = 0; k < n; k++)
+            if (!bp_contains(bp, want[k], 0)) {
+                issued++;
+                bp_prefetch(bp, want[k], 0, stamp_loader, NULL);
+            }
+    }
+    bp_stats s;
+    bp_get_stats(bp, &s);
+    if (with) {
+        out->pf_hits = s.hits;
+        out->pf_misses = s.misses;
+        out->issued = issued;
+        out->loaded = s.pf_loaded;
+        out->used = s.pf_used;
+        out->wasted = s.pf_wasted;
+    } else {
+        out->base_hits = s.hits;
+        out->base_misses = s.misses;
+    }
+    bp_destroy(bp);
+}
+
+/* ns per access of the learner alone (observe + predict), and through pf_access (mutex). */
+static void pf_cost(const trace *t, size_t cap, double *ns_model, double *ns_access)
+{
+    pf_model *m;
+    if (pf_model_create(pf_entries_for_pool(cap), NULL, &m)) {
+        fprintf(stderr, "bench_bufpool: out of memory\n");
+        exit(1);
+    }
+    uint32_t prev = 0, want[PF_MAX_PREDICT];
+    uint64_t sink = 0;
+    double t0 = bu_now();
+    for (size_t i = 0; i < t->n; i++) {
+        pf_model_observe(m, prev, t->ref[i]);
+        prev = t->ref[i];
+        sink += (uint64_t)pf_model_predict(m, prev, want, PF_MAX_PREDICT);
+    }
+    *ns_model = (bu_now() - t0) * 1e9 / (double)t->n;
+    pf_model_destroy(m);
+    prefetcher *pf;
+    if (pf_create(cap, 0, NULL, NULL, &pf)) {
+        fprintf(stderr, "bench_bufpool: out of memory\n");
+        exit(1);
+    }
+    prev = 0;
+    t0 = bu_now();
+    for (size_t i = 0; i < t->n; i++)
+        sink += (uint64_t)pf_access(pf, &prev, t->ref[i], want);
+    *ns_access = (bu_now() - t0) * 1e9 / (double)t->n;
+    pf_destroy(pf);
+    if (sink == UINT64_MAX)
+        printf("\n"); /* keeps the loops */
+}
+
+/* ---- learned prefetching through the engine ---- */
+
+#define ENG_ROWS 24000
+#define ENG_VLEN 400
+#define ENG_SEQ 20
+#define ENG_SEQLEN 20
+
+typedef struct eng_result {
+    double lookups_per_s, hit_rate;
+    nq_stats st;
+} eng_result;
+
+static void eng_key(uint32_t k, char key[16]) { snprintf(key, 16, "r%07u", k); }
+
+static void eng_die(nq_db *db, const char *what)
+{
+    fprintf(stderr, "bench_bufpool: engine: %s: %s\n", what, db ? nq_errmsg(db) : "open failed");
+    exit(1);
+}
+
+static void eng_build(const char *path)
+{
+    nq_db *db;
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    remove(path);
+    remove(wal);
+    nq_options o;
+    nq_options_init(&o);
+    o.sync = NQ_SYNC_OFF;
+    if (nq_open(path, &o, &db))
+        eng_die(db, "open");
+    nq_tree *t;
+    if (nq_tree_open(db, "t", NQ_TREE_CREATE, &t) || nq_begin(db, NQ_TXN_WRITE))
+        eng_die(db, "create");
+    uint8_t val[ENG_VLEN];
+    /* rows in a scattered order, so a sequence of keys is not a sequence of pages */
+    uint32_t *perm = xmalloc(ENG_ROWS * sizeof *perm);
+    bu_permutation(perm, ENG_ROWS, 5);
+    for (uint32_t i = 0; i < ENG_ROWS; i++) {
+        char key[16];
+        uint32_t k = perm[i] - 1; /* bu_permutation: 1..n */
+        eng_key(k, key);
+        memset(val, (int)(k & 0xff), sizeof val);
+        if (nq_put(t, key, strlen(key), val, sizeof val, 0))
+            eng_die(db, "put");
+    }
+    free(perm);
+    if (nq_commit(db))
+        eng_die(db, "commit");
+    nq_tree_close(t);
+    nq_close(db);
+}
+
+/* `lookups` nq_get calls: repeated sequences with 10% random keys (patterns = 1), or all
+ * random (patterns = 0), seeded the same for every mode. */
+static void eng_run(const char *path, int mode, int patterns, size_t lookups, eng_result *out)
+{
+    nq_options o;
+    nq_options_init(&o);
+    o.cache_bytes = 1u << 20;
+    o.prefetch = mode;
+    nq_db *db;
+    if (nq_open(path, &o, &db))
+        eng_die(db, "open");
+    nq_tree *t;
+    if (nq_tree_open(db, "t", 0, &t))
+        eng_die(db, "tree");
+    nq_rng r;
+    nq_rng_seed(&r, 77);
+    uint32_t seq[ENG_SEQ][ENG_SEQLEN];
+    for (int s = 0; s < ENG_SEQ; s++)
+        for (int j = 0; j < ENG_SEQLEN; j++)
+            seq[s][j] = (uint32_t)nq_rng_below(&r, ENG_ROWS);
+    size_t done = 0;
+    uint64_t sum = 0;
+    double t0 = bu_now();
+    while (done < lookups) {
+        int s = (int)nq_rng_below(&r, ENG_SEQ);
+        for (int j = 0; j < ENG_SEQLEN && done < lookups; j++, done++) {
+            uint32_t k = patterns && nq_rng_below(&r, 10) ? seq[s][j]
+                                                          : (uint32_t)nq_rng_below(&r, ENG_ROWS);
+            char key[16];
+            eng_key(k, key);
+            void *v;
+            size_t vl;
+            if (nq_get(t, key, strlen(key), &v, &vl) || vl != ENG_VLEN ||
+                ((uint8_t *)v)[0] != (uint8_t)(k & 0xff))
+                eng_die(db, "get");
+            sum += ((uint8_t *)v)[1];
+            free(v);
+        }
+    }
+    double el = bu_now() - t0;
+    out->lookups_per_s = (double)lookups / el;
+    if (nq_get_stats(db, &out->st))
+        eng_die(db, "stats");
+    out->hit_rate = out->st.cache_hits + out->st.cache_misses
+                        ? (double)out->st.cache_hits /
+                              (double)(out->st.cache_hits + out->st.cache_misses)
+                        : 0;
+    nq_tree_close(t);
+    nq_close(db);
+    if (sum == UINT64_MAX)
+        printf("\n");
+}
+
+static void prefetch_part(const config *c, trace *uni, trace *zipf)
+{
+    trace pat = {"patterns", "200 fixed sequences of 20-60 pages, 20% random pages between",
+                 NULL, 0};
+    nq_rng r;
+    nq_rng_seed(&r, c->seed * 1000003u + 99);
+    pat.n = c->refs;
+    pat.ref = xmalloc(c->refs * sizeof *pat.ref);
+    gen_patterns(&pat, c, &r);
+    trace *tr[3] = {&pat, uni, zipf};
+    static pf_result res[3][NSIZES][BP_POLICY_COUNT];
+    for (int k = 0; k < 3; k++)
+        for (int z = 0; z < NSIZES; z++) {
+            size_t cap = (size_t)(pool_fracs[z] * c->pages + 0.5);
+            uint64_t opt = opt_hits(tr[k], c->pages, cap);
+            for (int q = 0; q < BP_POLICY_COUNT; q++) {
+                pf_result *pr = &res[k][z][q];
+                pf_model *m;
+                if (pf_model_create(pf_entries_for_pool(cap), NULL, &m)) {
+                    fprintf(stderr, "bench_bufpool: out of memory\n");
+                    exit(1);
+                }
+                pr->opt_hits = opt;
+                pr->extra_pages = (pf_model_bytes(m) + PAGE_SIZE - 1) / PAGE_SIZE;
+                pf_replay(tr[k], policies[q], cap + pr->extra_pages, NULL, pr, 0);
+                pf_replay(tr[k], policies[q], cap, m, pr, 1);
+                pf_model_destroy(m);
+            }
+        }
+    size_t ccap = (size_t)(pool_fracs[TPUT_SIZE] * c->pages + 0.5);
+    double cost[2][2];
+    pf_cost(uni, ccap, &cost[0][0], &cost[0][1]);
+    pf_cost(&pat, ccap, &cost[1][0], &cost[1][1]);
+
+    /* the engine */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench_prefetch.db", c->dir);
+    eng_build(path);
+    static const int modes[3] = {NQ_PREFETCH_OFF, NQ_PREFETCH_ON, NQ_PREFETCH_INLINE};
+    static const char *mode_name[3] = {"off", "on", "inline"};
+    eng_result eng[2][3];
+    size_t lookups = 200000;
+    memset(eng, 0, sizeof eng);
+    int reps = c->reps < 16 ? c->reps : 16;
+    for (int w = 0; w < 2 && !c->no_engine; w++) {
+        double v[3][16];
+        for (int rep = 0; rep < reps; rep++) /* modes interleaved: a load change hits all */
+            for (int md = 0; md < 3; md++) {
+                eng_run(path, modes[md], w == 0, lookups, &eng[w][md]);
+                v[md][rep] = eng[w][md].lookups_per_s;
+            }
+        for (int md = 0; md < 3; md++)
+            eng[w][md].lookups_per_s = bu_median(v[md], reps);
+    }
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    remove(path);
+    remove(wal);
+
+    double n = (double)c->refs;
+    if (c->json) {
+        printf(",\"prefetch\":{\"simulated\":[");
+        for (int k = 0; k < 3; k++)
+            for (int z = 0; z < NSIZES; z++)
+                for (int q = 0; q < BP_POLICY_COUNT; q++) {
+                    pf_result *pr = &res[k][z][q];
+                    printf("%s{\"trace\":\"%s\",\"pool_pct\":%g,\"policy\":\"%s\","
+                           "\"base_hit_rate\":%.6f,\"prefetch_hit_rate\":%.6f,"
+                           "\"opt_hit_rate\":%.6f,\"base_reads_of_opt\":%.4f,"
+                           "\"prefetch_reads_of_opt\":%.4f,\"issued\":%" PRIu64
+                           ",\"used\":%" PRIu64 ",\"wasted\":%" PRIu64 ",\"table_pages\":%zu}",
+                           k || z || q ? "," : "", tr[k]->name, pool_fracs[z] * 100,
+                           bp_policy_name(policies[q]), pr->base_hits / n, pr->pf_hits / n,
+                           pr->opt_hits / n,
+                           (double)pr->base_misses / (double)(c->refs - pr->opt_hits),
+                           (double)(pr->pf_misses + pr->loaded) / (double)(c->refs - pr->opt_hits),
+                           pr->issued, pr->used, pr->wasted, pr->extra_pages);
+                }
+        printf("],\"learner_ns\":{\"uniform\":{\"model\":%.1f,\"access\":%.1f},"
+               "\"patterns\":{\"model\":%.1f,\"access\":%.1f}},\"engine\":[",
+               cost[0][0], cost[0][1], cost[1][0], cost[1][1]);
+        for (int w = 0; w < 2; w++)
+            for (int md = 0; md < 3; md++) {
+                eng_result *e = &eng[w][md];
+                printf("%s{\"workload\":\"%s\",\"prefetch\":\"%s\",\"hit_rate\":%.4f,"
+                       "\"lookups_per_s\":%.0f,\"loaded\":%" PRIu64 ",\"used\":%" PRIu64
+                       ",\"wasted\":%" PRIu64 "}",
+                       w || md ? "," : "", w ? "random" : "sequences", mode_name[md],
+                       e->hit_rate, e->lookups_per_s, e->st.prefetch_loaded, e->st.prefetch_used,
+                       e->st.prefetch_wasted);
+            }
+        printf("]}");
+    } else {
+        printf("\nLearned prefetching (prefetch.h), simulated: a prediction completes before the "
+               "next reference.\nBase policy with the learner's table as extra pool pages "
+               "(same memory). Reads = demand misses + prefetch loads, as a multiple of OPT's "
+               "misses.\n");
+        printf("%-9s %5s %-6s %8s %8s %8s  %6s %6s  %9s %9s %9s\n", "trace", "pool", "policy",
+               "base", "+pf", "OPT", "reads", "+pf", "issued", "used", "wasted");
+        for (int k = 0; k < 3; k++)
+            for (int z = 0; z < NSIZES; z++)
+                for (int q = 0; q < BP_POLICY_COUNT; q++) {
+                    pf_result *pr = &res[k][z][q];
+                    double om = (double)(c->refs - pr->opt_hits);
+                    printf("%-9s %4g%% %-6s %7.2f%% %7.2f%% %7.2f%%  %6.3f %6.3f  %9" PRIu64
+                           " %9" PRIu64 " %9" PRIu64 "\n",
+                           z || q ? "" : tr[k]->name, pool_fracs[z] * 100,
+                           bp_policy_name(policies[q]), 100.0 * pr->base_hits / n,
+                           100.0 * pr->pf_hits / n, 100.0 * pr->opt_hits / n,
+                           (double)pr->base_misses / om, (double)(pr->pf_misses + pr->loaded) / om,
+                           pr->issued, pr->used, pr->wasted);
+                }
+        printf("(the learner's table: %zu pages at the 1%% pool, %zu at 5%%, %zu at 25%%)\n",
+               res[0][0][0].extra_pages, res[0][1][0].extra_pages, res[0][2][0].extra_pages);
+        printf("\nLearner cost per access at the %g%% pool: observe + predict / through "
+               "pf_access (mutex)\n  uniform  %.1f / %.1f ns\n  patterns %.1f / %.1f ns\n",
+               pool_fracs[TPUT_SIZE] * 100, cost[0][0], cost[0][1], cost[1][0], cost[1][1]);
+        printf("\nThe engine: %d nq_get lookups per run (median of %d runs), %d rows of %d bytes, "
+               "1 MiB cache (the file in the OS page cache)\n",
+               (int)lookups, c->reps, ENG_ROWS, ENG_VLEN);
+        printf("%-10s %-7s %9s %12s %9s %9s %9s\n", "workload", "prefetch", "hit rate",
+               "lookups/s", "loaded", "used", "wasted");
+        for (int w = 0; w < 2; w++)
+            for (int md = 0; md < 3; md++) {
+                eng_result *e = &eng[w][md];
+                printf("%-10s %-7s %8.2f%% %12.0f %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
+                       md ? "" : w ? "random" : "sequences", mode_name[md], 100.0 * e->hit_rate,
+                       e->lookups_per_s, e->st.prefetch_loaded, e->st.prefetch_used,
+                       e->st.prefetch_wasted);
+            }
+        printf("  sequences: %d fixed sequences of %d lookups, replayed at random, 10%% of "
+               "lookups random\n",
+               ENG_SEQ, ENG_SEQLEN);
+    }
+    free(pat.ref);
+}
+
 /* ---- main ---- */
 
 typedef struct result {
@@ -373,16 +755,30 @@ typedef struct result {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_bufpool [--pages N] [--refs T] [--seed S] [--reps R] [--json]\n");
+    fprintf(stderr, "usage: bench_bufpool [--pages N] [--refs T] [--seed S] [--reps R] "
+                    "[--part all|policies|prefetch] [--dir D] [--json]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    config c = {.pages = 50000, .refs = 2000000, .seed = 42, .reps = 3, .json = 0};
+    config c = {.pages = 50000, .refs = 2000000, .seed = 42, .reps = 3, .json = 0, .part = 3,
+                .dir = "/tmp"};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             c.json = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--part")) {
+            i++;
+            c.part = !strcmp(argv[i], "all")        ? 3
+                     : !strcmp(argv[i], "policies") ? 1
+                     : !strcmp(argv[i], "prefetch") ? 2
+                                                    : 0;
+            if (!c.part)
+                usage();
+        } else if (!strcmp(argv[i], "--no-engine"))
+            c.no_engine = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--dir"))
+            c.dir = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--pages"))
             c.pages = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (i + 1 < argc && !strcmp(argv[i], "--refs"))
@@ -420,7 +816,7 @@ int main(int argc, char **argv)
 
     static result res[NTRACES][NSIZES];
     double *v = xmalloc((size_t)c.reps * sizeof *v);
-    for (int k = 0; k < NTRACES; k++) {
+    for (int k = 0; k < NTRACES && (c.part & 1); k++) {
         for (int z = 0; z < NSIZES; z++) {
             size_t cap = (size_t)(pool_fracs[z] * c.pages + 0.5);
             result *rs = &res[k][z];
@@ -454,7 +850,7 @@ int main(int argc, char **argv)
                ",\"reps\":%d,\"results\":[",
                bu_loadavg(), c.pages, c.refs, c.seed, c.reps);
         int first = 1;
-        for (int k = 0; k < NTRACES; k++)
+        for (int k = 0; k < NTRACES && (c.part & 1); k++)
             for (int z = 0; z < NSIZES; z++) {
                 result *rs = &res[k][z];
                 printf("%s{\"trace\":\"%s\",\"pool_pct\":%g,\"opt_hit_rate\":%.6f,\"policies\":{",
@@ -470,7 +866,10 @@ int main(int argc, char **argv)
                 }
                 printf("}}");
             }
-        printf("]}\n");
+        printf("]");
+        if (c.part & 2)
+            prefetch_part(&c, &tr[0], &tr[1]);
+        printf("}\n");
     } else {
         printf("bench_bufpool: replacement policies against Belady's OPT, same traces, same run\n");
         printf("machine: %s, %ld CPUs, %s; build %s; load %.2f\n", cpu, bu_nproc(), kern,
@@ -478,6 +877,8 @@ int main(int argc, char **argv)
         printf("working set N = %u pages, %zu references per trace, seed %" PRIu64
                ", median of %d runs\n\n",
                c.pages, c.refs, c.seed, c.reps);
+        if (c.part & 2 && !(c.part & 1))
+            goto prefetch_only;
         printf("Hit rate (and fraction of OPT), cold start, per trace and pool size\n");
         printf("%-9s %5s  %7s", "trace", "pool", "OPT");
         for (int q = 0; q < BP_POLICY_COUNT; q++)
@@ -510,6 +911,9 @@ int main(int argc, char **argv)
         printf("\ntraces:\n");
         for (int k = 0; k < NTRACES; k++)
             printf("  %-9s %s\n", tr[k].name, tr[k].what);
+    prefetch_only:
+        if (c.part & 2)
+            prefetch_part(&c, &tr[0], &tr[1]);
     }
     for (int k = 0; k < NTRACES; k++)
         free(tr[k].ref);

@@ -208,6 +208,12 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     size_t cap = p->cfg.cache_bytes / (ps + 128);
     if (cap < 64)
         cap = 64;
+    size_t pf_pool = cap;
+    if (p->cfg.prefetch) {
+        /* the learner's table comes out of the same budget */
+        size_t tp = (pf_bytes_for_pool(cap) + ps + 127) / (ps + 128);
+        cap = cap > tp + 64 ? cap - tp : 64;
+    }
     /* One budget: the pool has all of it while nobody writes; a writer's private pages are
      * lent out of it (the pool shrinks) up to all but a small reserve for clean pages. */
     p->budget = cap;
@@ -289,7 +295,7 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
             goto fail;
     }
     if (p->cfg.prefetch &&
-        (rc = pf_create(p->budget, p->cfg.prefetch != NQ_PREFETCH_INLINE, pager_prefetch_run, p,
+        (rc = pf_create(pf_pool, p->cfg.prefetch != NQ_PREFETCH_INLINE, pager_prefetch_run, p,
                         &p->pf))) {
         nq_err_set(err, rc, "cannot start the prefetcher: %s", nq_strerror(rc));
         goto fail;

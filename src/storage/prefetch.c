@@ -4,7 +4,8 @@
  *
  * Table layout: one array of pf_entry (28 bytes: the page, PF_K successors, PF_K 16-bit
  * weights); a successor slot with weight 0 is free. The home slot of page A is a Fibonacci
- * hash of A; A lives within PF_PROBE slots after it. Updates use shifts (eta = 2^-k), so the
+ * hash of A mapped onto the table by a multiply-shift; A lives within PF_PROBE slots after it
+ * (wrapping around). Updates use shifts (eta = 2^-k), so the
  * whole learner is integer arithmetic: deterministic on every platform.
  *
  * The prefetcher serialises the model and the queue with one mutex, held for one observe and
@@ -20,6 +21,9 @@
 #include "../base/err.h"
 
 #define W_ONE 65535u
+#ifndef PF_TABLE_PER_PAGE
+#define PF_TABLE_PER_PAGE 4
+#endif
 
 typedef struct pf_entry {
     uint32_t key; /* page number; 0 = empty slot */
@@ -30,8 +34,7 @@ typedef struct pf_entry {
 struct pf_model {
     pf_params pp;
     pf_entry *e;
-    size_t cap; /* power of two */
-    unsigned shift;
+    size_t cap;
     size_t used;
     uint64_t replaced;
 };
@@ -47,8 +50,16 @@ void pf_params_default(pf_params *pp)
 
 size_t pf_entries_for_pool(size_t pool_pages)
 {
-    size_t n = pool_pages * 4;
-    return n < 1024 ? 1024 : n;
+    size_t n = pool_pages * 2;
+    return n < 256 ? 256 : n;
+}
+
+size_t pf_bytes_for_pool(size_t pool_pages)
+{
+    size_t cap = pf_entries_for_pool(pool_pages);
+    if (cap > ((size_t)1 << 30))
+        cap = (size_t)1 << 30;
+    return sizeof(pf_model) + cap * sizeof(pf_entry);
 }
 
 int pf_model_create(size_t entries, const pf_params *pp, pf_model **out)
@@ -65,12 +76,7 @@ int pf_model_create(size_t entries, const pf_params *pp, pf_model **out)
         m->pp.depth = 1;
     if (m->pp.depth > 3)
         m->pp.depth = 3;
-    m->cap = 64;
-    m->shift = 58;
-    while (m->cap < entries && m->cap < ((size_t)1 << 30)) {
-        m->cap <<= 1;
-        m->shift--;
-    }
+    m->cap = entries < 64 ? 64 : entries > ((size_t)1 << 30) ? (size_t)1 << 30 : entries;
     m->e = calloc(m->cap, sizeof *m->e);
     if (!m->e) {
         free(m);
@@ -88,16 +94,24 @@ void pf_model_destroy(pf_model *m)
     free(m);
 }
 
+/* A multiplicative hash of the page mapped onto [0, cap) by a multiply-shift (any cap). */
 static inline size_t home(const pf_model *m, uint32_t pgno)
 {
-    return (size_t)(((uint64_t)pgno * 0x9E3779B97F4A7C15ull) >> m->shift);
+    uint32_t h = (uint32_t)(((uint64_t)pgno * 0x9E3779B97F4A7C15ull) >> 32);
+    return (size_t)(((uint64_t)h * m->cap) >> 32);
+}
+
+static inline size_t slot_at(const pf_model *m, size_t h, size_t i)
+{
+    h += i;
+    return h >= m->cap ? h - m->cap : h;
 }
 
 static pf_entry *find(const pf_model *m, uint32_t pgno)
 {
     size_t h = home(m, pgno);
     for (size_t i = 0; i < PF_PROBE; i++) {
-        pf_entry *e = &m->e[(h + i) & (m->cap - 1)];
+        pf_entry *e = &m->e[slot_at(m, h, i)];
         if (e->key == pgno)
             return e;
         if (e->key == 0)
@@ -123,7 +137,7 @@ static pf_entry *find_or_add(pf_model *m, uint32_t pgno)
     pf_entry *victim = NULL;
     uint16_t vs = UINT16_MAX;
     for (size_t i = 0; i < PF_PROBE; i++) {
-        pf_entry *e = &m->e[(h + i) & (m->cap - 1)];
+        pf_entry *e = &m->e[slot_at(m, h, i)];
         if (e->key == pgno)
             return e;
         if (e->key == 0) {

@@ -183,7 +183,7 @@ static void test_noise_predicts_little(void **state)
 static void test_capacity(void **state)
 {
     (void)state;
-    pf_model *m = model(10, 1); /* rounded up to 64 */
+    pf_model *m = model(10, 1); /* at least 64 */
     assert_int_equal(pf_model_capacity(m), 64);
     uint32_t pat[4] = {500001, 500002, 500003, 500004}, prev = 0, out[8];
     for (int r = 0; r < 30; r++)
@@ -203,8 +203,13 @@ static void test_capacity(void **state)
         assert_int_equal(out[0], pat[i + 1]);
     }
     pf_model_destroy(m);
-    assert_int_equal(pf_entries_for_pool(64), 1024);
-    assert_int_equal(pf_entries_for_pool(4096), 16384);
+    assert_int_equal(pf_entries_for_pool(64), 256);
+    assert_int_equal(pf_entries_for_pool(4096), 8192);
+    /* 3000 pool pages: 6000 entries of 28 bytes: 1.4% of 12 MiB */
+    assert_true(pf_bytes_for_pool(3000) >= 6000 * 28 && pf_bytes_for_pool(3000) < 6000 * 28 + 256);
+    pf_model *big = model(pf_entries_for_pool(3000), 1);
+    assert_int_equal(pf_model_bytes(big), pf_bytes_for_pool(3000));
+    pf_model_destroy(big);
 }
 
 /* Same input, same table: every prediction agrees. */
