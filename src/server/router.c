@@ -6,6 +6,7 @@
  * authentication (upstream always answered 401), and /auth/logout is new. The subsystem routes
  * (neural, quantum, dna, biometric, advisor) are routed with their permissions and answer 501
  * until their subsystems land (quantum search is built: h_quantum.c; DNA compression: h_dna.c;
+ * neural network training: h_neural.c;
  * EEG biometrics: h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation). Patterns
  * have literal segments and {name} segments; a {name}
  * segment matches one non-empty segment. The table is small, so matching is a linear scan.
@@ -43,9 +44,9 @@ const route server_routes[] = {
      "Write permission required"},
     {"POST", "/api/v1/tables/{table_name}/query", h_table_query, ROUTE_JSON, PERM_READ,
      "Read permission required"},
-    {"POST", "/api/v1/neural/train", h_not_implemented, ROUTE_JSON, PERM_NEUROMORPHIC,
+    {"POST", "/api/v1/neural/train", h_neural_train, ROUTE_JSON, PERM_NEUROMORPHIC,
      "Neuromorphic permission required"},
-    {"GET", "/api/v1/neural/train/{network_id}", h_not_implemented, 0, 0, NULL},
+    {"GET", "/api/v1/neural/train/{network_id}", h_neural_status, 0, 0, NULL},
     {"POST", "/api/v1/quantum/search", h_quantum_search, ROUTE_JSON, PERM_QUANTUM,
      "Quantum permission required"},
     {"POST", "/api/v1/dna/compress", h_dna_compress, ROUTE_JSON, PERM_DNA,

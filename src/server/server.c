@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "backup_sched.h"
+#include "neural_jobs.h"
 #include "jwt_mldsa.h"
 #include "server.h"
 
@@ -254,6 +255,8 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     }
     if (bsched_start(s, &s->backups, err, errlen) != 0)
         return -1;
+    if (neural_jobs_start(s->db, &s->neural, err, errlen) != 0)
+        return -1;
     if (http_start(s, err, errlen) != 0)
         return -1;
     if (pthread_create(&s->flusher, NULL, flusher_main, s) == 0)
@@ -346,6 +349,8 @@ void server_shutdown(nq_server *s)
     http_stop(s);
     bsched_stop(s->backups); /* a scheduled backup in progress finishes first */
     s->backups = NULL;
+    neural_jobs_stop(s->neural); /* running trainings are cancelled and joined */
+    s->neural = NULL;
     if (s->ws)
         ws_hub_free(s->ws);
     if (s->auth)

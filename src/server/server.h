@@ -91,6 +91,7 @@ typedef struct nq_server {
     metrics *metrics;
     ws_hub *ws;
     struct bsched *backups;        /* scheduled and requested backups (backup_sched.c) */
+    struct neural_jobs *neural;    /* training jobs of /api/v1/neural/train (neural_jobs.c) */
     srvlog log;
     struct MHD_Daemon *mhd;
     char *tls_pem[3];              /* certificate, key, CA (PEM), alive while the daemon runs */
@@ -237,6 +238,8 @@ int h_eeg_revoke(req *r);
 int h_bio_enroll(req *r);
 int h_bio_verify(req *r);
 int h_dna_compress(req *r);     /* h_dna.c */
+int h_neural_train(req *r);     /* h_neural.c */
+int h_neural_status(req *r);
 int h_dna_decompress(req *r);
 
 /* bio_store.c: EEG templates in auth.db, AES-256-GCM under data_dir/eeg.key (docs/security.md).

@@ -1,0 +1,215 @@
+"""test_neural.py — POST /api/v1/neural/train and GET /api/v1/neural/train/{network_id} end to
+end (docs/api.md "Neural networks", docs/neuromorphic.md "Trainable networks").
+
+A real network trains in the background: XOR (Tanh hidden layer, Softmax, CrossEntropy, Adam)
+reaches accuracy 1 with the loss falling over the epochs, every epoch in the history; the
+initial loss is the untrained network's on the data (not upstream's constant 0.85); a
+regression with MeanSquaredError and a validation split completes with validation losses; a
+long job reports progress while it runs (epochs_completed grows between two polls) and the
+server still stops promptly (the job is cancelled). The finished models are in the database:
+after the server stops, the tree neuro:models holds one entry per completed job. Errors: no
+training data, rows of the wrong width, a loss that does not fit the output layer, unknown
+names (400); what is not built — Convolutional layers, SpikingNeuron, NeuromorphicSTDP through
+the API, dropout, sample weights (501); an unknown network id (404); a key without the
+neuromorphic permission (403)."""
+
+import math
+import os
+import time
+
+import nqserver
+from nqserver import API, ServerTestCase
+
+TRAIN = API + "/neural/train"
+
+XOR = [{"input": [a, b], "target": [1.0 - (a != b), float(a != b)]}
+       for a in (0.0, 1.0) for b in (0.0, 1.0)]
+
+
+def xor_body(epochs=300, **cfg):
+    c = {"layers": [{"layer_type": "Dense", "size": 8, "activation": "Tanh"},
+                    {"layer_type": "Dense", "size": 2, "activation": "Softmax"}],
+         "learning_rate": 0.05, "epochs": epochs, "batch_size": 4, "optimizer": "Adam",
+         "loss_function": "CrossEntropy"}
+    c.update(cfg)
+    return {"network_name": "xor", "training_data": XOR, "config": c}
+
+
+class NeuralTest(ServerTestCase):
+
+    def train(self, body, status=202, variant=None, key="admin"):
+        r = self.server.post(TRAIN, body, key=key)
+        self.assertEnvelope(r, status, variant)
+        return r
+
+    def wait_done(self, nid, timeout=120.0):
+        end = time.time() + timeout
+        while True:
+            r = self.server.get(TRAIN + "/" + nid)
+            self.assertEnvelope(r, 200)
+            d = r.data
+            if d["training_status"] not in ("Queued", "Running"):
+                return d
+            self.assertLess(time.time(), end, d)
+            time.sleep(0.05)
+
+    def test_xor_trains(self):
+        r = self.train(xor_body())
+        d = r.data
+        self.assertEqual(d["network_name"], "xor")
+        self.assertEqual(d["total_epochs"], 300)
+        self.assertIn(d["training_status"], ("Queued", "Running", "Completed"))
+        # the untrained network's mean cross-entropy on XOR: near ln 2, never a constant
+        self.assertTrue(0.3 < d["initial_loss"] < 2.0, d)
+        self.assertNotEqual(d["initial_loss"], 0.85)
+        d = self.wait_done(d["network_id"])
+        self.assertEqual(d["training_status"], "Completed", d)
+        self.assertEqual(d["epochs_completed"], 300)
+        h = d["history"]
+        self.assertEqual([e["epoch"] for e in h], list(range(1, 301)))
+        self.assertLess(h[-1]["loss"], 0.2 * h[0]["loss"])
+        self.assertEqual(d["final_loss"], h[-1]["loss"])
+        self.assertEqual(d["current_loss"], h[-1]["loss"])
+        self.assertEqual(d["accuracy"], 1.0)
+        self.assertIsNone(d["error"])
+        self.assertIsNone(h[-1]["validation_loss"])
+        # the model's bytes: header 24 + 2 layers x 8 + (2x8+8 + 8x2+2) floats + CRC
+        self.assertEqual(d["model_bytes"], 24 + 16 + 4 * (16 + 8 + 16 + 2) + 4)
+        self.assertEqual(d["model_tree"], "neuro:models")
+        self.assertIsNotNone(d["training_finished_at"])
+
+    def test_regression_with_validation(self):
+        rows = []
+        for i in range(40):
+            x = i / 40.0
+            rows.append({"input": [x, 1.0 - x], "target": [0.5 * x + 0.25], "weight": 1.0})
+        body = {"network_name": "line", "training_data": rows, "validation_split": 0.25,
+                "config": {"layers": [{"layer_type": "Dense", "size": 4, "activation": "Swish",
+                                       "dropout": 0.0},
+                                      {"layer_type": "Dense", "size": 1, "activation": "Sigmoid"}],
+                           "learning_rate": 0.05, "epochs": 80, "batch_size": 8,
+                           "optimizer": "RMSprop", "loss_function": "MeanSquaredError"}}
+        d = self.wait_done(self.train(body).data["network_id"])
+        self.assertEqual(d["training_status"], "Completed", d)
+        h = d["history"]
+        self.assertEqual(len(h), 80)
+        self.assertTrue(all(math.isfinite(e["validation_loss"]) for e in h))
+        self.assertLess(h[-1]["loss"], h[0]["loss"])
+
+    def test_every_optimizer_and_loss(self):
+        for opt in ("SGD", "Adam", "AdaGrad", "RMSprop"):
+            d = self.wait_done(self.train(xor_body(epochs=20, optimizer=opt)).data["network_id"])
+            self.assertEqual(d["training_status"], "Completed", (opt, d))
+        for loss, act in (("BinaryCrossEntropy", "Sigmoid"), ("Huber", "Sigmoid"),
+                          ("MeanSquaredError", "Softmax")):
+            b = xor_body(epochs=20, loss_function=loss)
+            b["config"]["layers"][1]["activation"] = act
+            d = self.wait_done(self.train(b).data["network_id"])
+            self.assertEqual(d["training_status"], "Completed", (loss, d))
+
+    def test_errors(self):
+        b = xor_body()
+        b["training_data"] = []
+        r = self.train(b, 400, "BadRequest")
+        self.assertIn("No training data provided", str(r.error))
+        b = xor_body()
+        b["training_data"] = XOR[:2] + [{"input": [1.0], "target": [0.0, 1.0]}]
+        r = self.train(b, 400, "BadRequest")
+        self.assertIn("training_data[2].input: 1 values, expected 2", str(r.error))
+        b = xor_body()
+        b["training_data"] = [{"input": [0, "x"], "target": [1, 0]}]
+        self.train(b, 400, "BadRequest")
+        b = xor_body()
+        b["config"]["layers"][1]["activation"] = "Sigmoid"  # CrossEntropy needs Softmax
+        r = self.train(b, 400, "ValidationError")
+        self.assertIn("Softmax", str(r.error))
+        b = xor_body()
+        b["config"]["layers"][1]["size"] = 3
+        r = self.train(b, 400, "ValidationError")
+        self.assertIn("the targets have 2 values", str(r.error))
+        self.train(xor_body(optimizer="Adamax"), 400, "ValidationError")
+        self.train(xor_body(loss_function="Hinge"), 400, "ValidationError")
+        self.train(xor_body(learning_rate=0), 400, "ValidationError")
+        self.train(xor_body(epochs=0), 400, "ValidationError")
+        b = xor_body()
+        b["config"]["layers"][0]["activation"] = "Gelu"
+        self.train(b, 400, "ValidationError")
+        b = xor_body()
+        b["extra"] = 1
+        self.train(b, 400, "ValidationError")
+        # what is not built answers 501 naming it
+        b = xor_body()
+        b["config"]["layers"][0]["layer_type"] = "Convolutional"
+        r = self.train(b, 501, "NotImplemented")
+        self.assertIn("Convolutional", str(r.error))
+        b = xor_body()
+        b["config"]["layers"][0]["activation"] = "SpikingNeuron"
+        self.train(b, 501, "NotImplemented")
+        self.train(xor_body(optimizer="NeuromorphicSTDP"), 501, "NotImplemented")
+        self.train(xor_body(loss_function="SpikeTimingLoss"), 501, "NotImplemented")
+        b = xor_body()
+        b["config"]["layers"][0]["dropout"] = 0.5
+        self.train(b, 501, "NotImplemented")
+        b = xor_body()
+        b["training_data"] = [dict(XOR[0], weight=2.0)] + XOR[1:]
+        self.train(b, 501, "NotImplemented")
+        r = self.server.get(TRAIN + "/00000000-0000-4000-8000-000000000000")
+        self.assertEnvelope(r, 404, "NotFound")
+
+    def test_permission(self):
+        k = self.server.generate_key(["read", "write"], name="noneuro")
+        self.train(xor_body(), 403, "Forbidden", key=k)
+        k = self.server.generate_key(["neuromorphic"], name="neuro")
+        d = self.wait_done(self.train(xor_body(epochs=5), key=k).data["network_id"])
+        self.assertEqual(d["training_status"], "Completed")
+
+
+class NeuralLifecycleTest(ServerTestCase):
+
+    def test_progress_cancel_and_storage(self):
+        s = self.server
+        done = []
+        for _ in range(2):
+            r = s.post(TRAIN, xor_body(epochs=10))
+            self.assertEnvelope(r, 202)
+            done.append(r.data["network_id"])
+        for nid in done:
+            end = time.time() + 60
+            while s.get(TRAIN + "/" + nid).data["training_status"] != "Completed":
+                self.assertLess(time.time(), end)
+                time.sleep(0.05)
+        # a long job: progress is visible while it runs
+        rows = [{"input": [i / 500.0, (i * 7 % 500) / 500.0], "target": [float(i % 2), 1.0 - i % 2]}
+                for i in range(500)]
+        body = xor_body(epochs=100000, batch_size=1)
+        body["training_data"] = rows
+        r = s.post(TRAIN, body)
+        self.assertEnvelope(r, 202)
+        nid = r.data["network_id"]
+        nqserver.wait_for(lambda: s.get(TRAIN + "/" + nid).data["epochs_completed"] >= 1,
+                          timeout=60, what="a first epoch")
+        a = s.get(TRAIN + "/" + nid).data
+        nqserver.wait_for(lambda: s.get(TRAIN + "/" + nid).data["epochs_completed"]
+                          > a["epochs_completed"], timeout=60, what="progress")
+        b = s.get(TRAIN + "/" + nid).data
+        self.assertEqual(b["training_status"], "Running")
+        self.assertIsNone(b["final_loss"])
+        self.assertEqual(len(b["history"]), b["epochs_completed"])
+        # a third concurrent training is refused while two run
+        r2 = s.post(TRAIN, body)
+        r3 = s.post(TRAIN, body)
+        self.assertEqual(sorted([r2.status, r3.status]), [202, 503], (r2, r3))
+        # the server stops promptly: the running jobs are cancelled
+        t0 = time.time()
+        s.stop()
+        self.assertLess(time.time() - t0, 30)
+        # the completed models are in the database
+        db = os.path.join(s.data_dir, "nqdb.db")
+        rc, out, err = nqserver.run(["kv", db, "count", "neuro:models"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.strip(), "2", out)
+        s.start()
+
+
+if __name__ == "__main__":
+    nqserver.main()
