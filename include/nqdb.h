@@ -136,6 +136,9 @@ typedef struct nq_options {
      * NQ_PREFETCH_OFF (0, the default), NQ_PREFETCH_ON (a background thread per engine), or
      * NQ_PREFETCH_INLINE (loaded by the reading thread at once: deterministic, for tests). */
     int prefetch;
+    /* 1 = do not learn the SQL workload (docs/neuromorphic.md, "A database that learns its
+     * workload"): no synaptic network is fed, the index advisor has nothing to advise. */
+    int workload_off;
 } nq_options;
 
 #define NQ_PREFETCH_OFF    0

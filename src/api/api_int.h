@@ -37,6 +37,9 @@ typedef struct nq_engine {
     pthread_mutex_t mu; /* guards refs and the sequence marks */
     seq_mark *marks;
     size_t nmarks, cmarks;
+    struct wl_net *wl;  /* the SQL workload memory (src/sql/workload_sql.c), made on first use
+                           under mu; saved and freed when the last connection closes */
+    int wl_due;         /* a neuromorphic-index decision is due (__atomic) */
 } nq_engine;
 
 struct nq_db {

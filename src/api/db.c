@@ -7,6 +7,7 @@
  */
 #include "api_int.h"
 #include "sql/session.h"
+#include "sql/workload_sql.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -157,6 +158,7 @@ int nq_close(nq_db *db)
     if (last) {
         nq_err e;
         nq_err_clear(&e);
+        wls_engine_close(db); /* saves what the SQL layer learned (best effort) */
         if (eng->pager)
             rc = pager_close(eng->pager, &e);
         pthread_mutex_destroy(&eng->mu);

@@ -525,6 +525,7 @@ int cat_build_index(ast_arena *a, cat_table *t, const ast_create_index *ci, int6
         return nq_err_set(e, NQ_ENOMEM, "out of memory");
     ix->name = ci->name.name;
     ix->id = id;
+    ix->neuromorphic = ci->neuromorphic;
     snprintf(ix->tree, sizeof ix->tree, "i%lld", (long long)id);
     ix->table = t;
     ix->ncols = ci->items.n;

@@ -76,6 +76,8 @@ typedef struct cat_index {
     int unique;
     int origin;              /* CAT_IDX_* */
     const ast_expr *where;   /* partial index predicate, or NULL */
+    int neuromorphic;        /* CREATE NEUROMORPHIC INDEX: kept or dropped by learned use
+                                (workload_sql.c); stored as that CREATE text */
     /* ANALYZE statistics; all 0 until ANALYZE ran */
     uint64_t stat_rows;      /* entries in the index */
     uint64_t *stat_distinct; /* [k]: distinct prefixes of the first k+1 columns (ncols entries) */

@@ -307,7 +307,8 @@ int ddl_write_index(sql_session *s, ast_arena *a, const char *name, const char *
     nq_tree_close(h);
     ast_create_index ci;
     memset(&ci, 0, sizeof ci);
-    ci.unique = unique;
+    ci.unique = unique & 1;
+    ci.neuromorphic = (unique & DDL_IX_NEUROMORPHIC) != 0;
     ci.name.name = name;
     ci.table.name = table;
     ci.items = *items;
@@ -417,7 +418,7 @@ int cat_create_index(sql_session *s, const ast_create_index *def, nq_err *e)
         goto out;
     const char *tname = t->name;
     int64_t id;
-    if ((rc = ddl_write_index(s, a, name, tname, def->unique, &def->items, CAT_IDX_CREATED, &id, e)) ||
+    if ((rc = ddl_write_index(s, a, name, tname, def->unique | (def->neuromorphic ? DDL_IX_NEUROMORPHIC : 0), &def->items, CAT_IDX_CREATED, &id, e)) ||
         (rc = ddl_commit_change(s, e)))
         goto out;
     /* fill it from the table's rows */

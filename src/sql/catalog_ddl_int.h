@@ -20,7 +20,9 @@ int ddl_put_entry(sql_session *s, const char *kind, const char *name, const char
                   const char *sql, int origin, nq_err *e);
 int ddl_del_entry(sql_session *s, const char *name, nq_err *e);
 int ddl_new_id(sql_session *s, int64_t *id, nq_err *e);
-/* Create an index's tree and schema entry (not its entries). */
+/* Create an index's tree and schema entry (not its entries). unique: 1 for UNIQUE, ORed with
+ * DDL_IX_NEUROMORPHIC for CREATE NEUROMORPHIC INDEX. */
+#define DDL_IX_NEUROMORPHIC 2
 int ddl_write_index(sql_session *s, ast_arena *a, const char *name, const char *table, int unique,
                     const ast_list *items, int origin, int64_t *id_out, nq_err *e);
 /* Canonical CREATE text of a table/index/view node, in a. */

@@ -355,6 +355,21 @@ static double table_rows(const cat_table *t)
     return DEFAULT_ROWS;
 }
 
+static int func_item(fctx *f, const ast_from *fr)
+{
+    cc_query tq;
+    int rc;
+    if ((rc = cc_tablefunc(f->c, f->sc, fr, &tq)) < 0 ||
+        (rc = cc_scope_add(f->c, f->sc, fr->alias ? fr->alias : fr->name, tq.slot, tq.ncols,
+                           tq.names, NULL)) < 0)
+        return rc;
+    fitem it = {0};
+    it.slot = tq.slot;
+    it.ncols = tq.ncols;
+    it.plan = tq.plan;
+    return add_item(f, it);
+}
+
 static int table_item(fctx *f, const ast_from *fr)
 {
     cc *c = f->c;
@@ -369,6 +384,10 @@ static int table_item(fctx *f, const ast_from *fr)
         cat_view *v = cat_view_find(c->cat, fr->name);
         if (v)
             return derived(f, v->def->query, fr->alias ? fr->alias : v->name, &v->def->cols);
+        /* a system table (nq_index_advice, ...): a table function without arguments */
+        const tf_def *d = tf_find(fr->name);
+        if (d && d->min_args == 0 && !strncasecmp(fr->name, "nq_", 3))
+            return func_item(f, fr);
         return nq_err_set(c->e, NQ_ESCHEMA, "no such table: %s", fr->name);
     }
     int slot = cc_new_slot(c, t->ncols);
@@ -511,19 +530,9 @@ static int flatten(fctx *f, const ast_from *fr, int *first, int *count)
     case AST_FROM_SUBQUERY:
         rc = derived(f, fr->sub, fr->alias, &fr->alias_cols);
         break;
-    case AST_FROM_FUNC: { /* a table function (tablefunc.h): placed like a derived table */
-        cc_query tq;
-        if ((rc = cc_tablefunc(c, f->sc, fr, &tq)) < 0 ||
-            (rc = cc_scope_add(c, f->sc, fr->alias ? fr->alias : fr->name, tq.slot, tq.ncols,
-                               tq.names, NULL)) < 0)
-            return rc;
-        fitem it = {0};
-        it.slot = tq.slot;
-        it.ncols = tq.ncols;
-        it.plan = tq.plan;
-        rc = add_item(f, it);
+    case AST_FROM_FUNC: /* a table function (tablefunc.h): placed like a derived table */
+        rc = func_item(f, fr);
         break;
-    }
     default: {
         if (fr->jtype == AST_JOIN_QUANTUM)
             f->quantum = 1; /* an inner join whose FROM gets its order by annealing */

@@ -9,7 +9,7 @@
  *   SUPERPOSITION_QUERY (query) {, (query)}
  *   LEARN PATTERN e [FROM t] {option}
  *   ADAPT WEIGHTS [ON t] {option}
- *   SYNAPTIC_OPTIMIZE [t] [WITH option...]
+ *   SYNAPTIC_OPTIMIZE [[INDEX] name] [WITH option...]   (name: an index or a table)
  *   COMPRESS TABLE t USING algorithm
  *   DECOMPRESS TABLE t                    (DECOMPRESS is not a reserved word)
  *   SHOW COMPRESSION STATS FOR t          (STATS is not a reserved word)
@@ -322,7 +322,9 @@ ast_stmt *parse_ext(parser *p)
         st = ext_stmt(p, AST_SYNAPTIC_OPTIMIZE);
         x = st->u.ext;
         p_advance(p);
-        if (p_is_name(p))
+        if (p_accept_kw(p, KW_INDEX)) /* SYNAPTIC_OPTIMIZE INDEX name: the same as without INDEX */
+            p_qname(p, &x->table, "expected an index name");
+        else if (p_is_name(p))
             p_qname(p, &x->table, NULL);
         with_options(p, &x->options);
         return st;

@@ -1,7 +1,7 @@
 /*
  * parse_misc.c — transaction control (BEGIN/START TRANSACTION/COMMIT/END/ROLLBACK [TO],
  * SAVEPOINT, RELEASE), PREPARE/EXECUTE/DEALLOCATE, EXPLAIN [ANALYZE] [(options)], ANALYZE,
- * SHOW TABLES, DESCRIBE/DESC, REINDEX.
+ * SHOW TABLES, SHOW SYNAPTIC NETWORK (a SELECT of the system table), DESCRIBE/DESC, REINDEX.
  *
  * parse_misc returns NULL when the first token starts none of these, so the dispatcher can
  * try the extension statements next without consuming anything.
@@ -212,6 +212,27 @@ ast_stmt *parse_misc(parser *p)
             p_qname(p, &st->qname, NULL);
         return st;
     case KW_SHOW:
+        if (p_peek(p, 1)->kind == TK_WORD && p_peek(p, 1)->len == 8 &&
+            strncasecmp(p_peek(p, 1)->p, "SYNAPTIC", 8) == 0) {
+            /* SHOW SYNAPTIC NETWORK: SELECT * FROM nq_synaptic_network (workload_sql.c) */
+            const lex_token at = p->tok[0];
+            st = p_stmt(p, AST_SELECT);
+            p_advance(p);
+            p_advance(p);
+            if (!p_accept_word(p, "NETWORK"))
+                p_fail(p, "expected NETWORK");
+            ast_select *sel = p_alloc(p, sizeof *sel);
+            sel->kind = AST_SEL_CORE;
+            ast_result_col *rc = p_alloc(p, sizeof *rc);
+            rc->e = parse_expr_new(p, AST_E_STAR, &at);
+            p_push(p, &sel->cols, rc);
+            ast_from *fr = p_alloc(p, sizeof *fr);
+            fr->kind = AST_FROM_TABLE;
+            fr->name = "nq_synaptic_network";
+            sel->from = fr;
+            st->u.select = sel;
+            return st;
+        }
         if (p_peek(p, 1)->kind != TK_WORD || p_peek(p, 1)->len != 6 ||
             strncasecmp(p_peek(p, 1)->p, "TABLES", 6) != 0)
             return NULL;

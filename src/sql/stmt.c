@@ -30,6 +30,7 @@
 #include "sql/stmt.h"
 #include "sql/exec_compress.h"
 #include "sql/tablefunc.h"
+#include "sql/workload_sql.h"
 
 struct sql_stmt {
     sql_session *s;
@@ -323,6 +324,9 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     } else if (ast->kind == AST_SHOW_COMPRESSION) {
         st->ncols = XC_STATS_NCOLS;
         st->names = (const char **)xc_stats_names;
+    } else if (ast->kind == AST_SYNAPTIC_OPTIMIZE) {
+        st->ncols = 5;
+        st->names = (const char **)wls_optimize_cols;
     }
     const ast_stmt *target = st->explain_target ? st->explain_target : ast;
     if (needs_plan(target)) {
@@ -906,10 +910,13 @@ static int run_once(sql_stmt *st, nq_err *e)
                 rc = cat_create_table(ss, s->u.create_table, e);
             break;
         case AST_CREATE_INDEX:
-            if (s->u.create_index->neuromorphic)
-                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: CREATE NEUROMORPHIC INDEX");
+            if (s->u.create_index->neuromorphic && s->u.create_index->options.n)
+                rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: CREATE NEUROMORPHIC INDEX ... WITH %s (the learning is set for the database: SYNAPTIC_OPTIMIZE WITH ...)",
+                                ((const ast_option *)s->u.create_index->options.v[0])->name);
             else
                 rc = cat_create_index(ss, s->u.create_index, e);
+            if (rc == 0 && s->u.create_index->neuromorphic && wls_reconcile(ss) < 0)
+                rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
             break;
         case AST_CREATE_VIEW: {
             /* the query must compile now */
@@ -961,6 +968,7 @@ static int run_once(sql_stmt *st, nq_err *e)
             rc = xc_compress_table(ss, s->u.ext, s->kind == AST_DECOMPRESS_TABLE, emit_row, st, e);
             break;
         case AST_SHOW_COMPRESSION: rc = xc_show_stats(ss, s->u.ext, emit_row, st, e); break;
+        case AST_SYNAPTIC_OPTIMIZE: rc = wls_synaptic_optimize(ss, s->u.ext, emit_row, st, e); break;
         default:
             rc = nq_err_set(e, NQ_ENOTSUP, "not supported yet: %s", ast_stmt_name(s->kind));
             break;
@@ -1015,6 +1023,8 @@ int sql_step(sql_stmt *st, nq_err *e)
             st->state = 3;
             return rc;
         }
+        wls_observe(st->s, st->ast, st->ast->sql, st->ast->sql_len); /* DML: learned */
+        wls_after_stmt(st->s);
         st->state = 2;
         st->pos = 0;
         return sql_step(st, e);
@@ -1031,6 +1041,10 @@ int sql_step(sql_stmt *st, nq_err *e)
             int rc2 = sess_stmt_end(st->s, st->mark, rc == 0, rc < 0 ? NULL : e);
             if (rc == 0 && rc2 < 0)
                 rc = rc2;
+        }
+        if (rc == 0) { /* a query that ran to its end is learned (workload_sql.h) */
+            wls_observe(st->s, st->ast, st->ast->sql, st->ast->sql_len);
+            wls_after_stmt(st->s);
         }
         return rc < 0 ? rc : NQ_DONE;
     case 2:
@@ -1129,3 +1143,26 @@ const sqlv *sql_column(const sql_stmt *st, int i)
     return st->cur && i >= 0 && i < st->ncols ? &st->cur[i] : NULL;
 }
 sql_session *sql_stmt_session(const sql_stmt *st) { return st->s; }
+
+static int count_full_scans(const op *o)
+{
+    if (!o)
+        return 0;
+    int n = 0;
+    if (!strcmp(o->vt->name, "scan") && o->vt->describe) {
+        char d[256];
+        o->vt->describe(o, d, sizeof d);
+        n = !strncmp(d, "SCAN ", 5);
+    }
+    for (int i = 0; i < o->nchild; i++)
+        n += count_full_scans(o->child[i]);
+    return n;
+}
+
+double sql_plan_cost(const sql_stmt *st, int *full_scans)
+{
+    const op *plan = !st->compiled ? NULL : st->dml ? st->dml->src : st->q.plan;
+    if (full_scans)
+        *full_scans = count_full_scans(plan);
+    return plan ? plan->est_cost : -1;
+}

@@ -37,4 +37,8 @@ const char *sql_column_name(const sql_stmt *st, int i);
 const sqlv *sql_column(const sql_stmt *st, int i);        /* current row; NULL if out of range */
 sql_session *sql_stmt_session(const sql_stmt *st);
 
+/* The planner's estimated cost of the compiled plan (the index advisor, advisor.c); -1 when
+ * the statement has no plan. *full_scans (may be NULL): full table scans in it. */
+double sql_plan_cost(const sql_stmt *st, int *full_scans);
+
 #endif

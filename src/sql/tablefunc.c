@@ -15,7 +15,9 @@
 
 #include "sql/tablefunc.h"
 
-static const tf_def *const registry[] = {&tf_qubo_solve, &tf_recall_pattern, &tf_predict_pattern};
+static const tf_def *const registry[] = {&tf_qubo_solve, &tf_recall_pattern, &tf_predict_pattern,
+                                         &tf_synaptic_network, &tf_synaptic_nodes, &tf_neuromorphic_indexes,
+                                         &tf_workload_stats, &tf_index_advice, &tf_advisor_statistics};
 
 #define NREGISTRY ((int)(sizeof registry / sizeof registry[0]))
 

@@ -99,4 +99,12 @@ extern const tf_def tf_predict_pattern;
 /* OPTIMIZE QUBO t [option ...] into a plan (options: ast_option* of the statement). */
 int cc_optimize_qubo(cc *c, const ast_qname *table, const ast_list *options, cc_query *out);
 
+/* ---- system tables: called in FROM by their bare name too (SELECT * FROM nq_index_advice) ---- */
+extern const tf_def tf_synaptic_network;     /* workload_sql.c: the synapses, strongest first */
+extern const tf_def tf_synaptic_nodes;       /* its nodes, most active first */
+extern const tf_def tf_neuromorphic_indexes; /* neuromorphic indexes: state, strength, age */
+extern const tf_def tf_workload_stats;       /* settings and counters of the workload memory */
+extern const tf_def tf_index_advice;         /* advisor.c: recommended indexes */
+extern const tf_def tf_advisor_statistics;   /* advisor.c: what the advice is based on */
+
 #endif
