@@ -7,7 +7,8 @@
  * (neural, quantum, dna, biometric, advisor) are routed with their permissions and answer 501
  * until their subsystems land (quantum search is built: h_quantum.c; DNA compression: h_dna.c;
  * neural network training: h_neural.c;
- * EEG biometrics: h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation). Patterns
+ * EEG biometrics: h_biometric.c, with DELETE /biometric/eeg/users/{user_id} added for revocation;
+ * the index advisor: h_advisor.c). Patterns
  * have literal segments and {name} segments; a {name}
  * segment matches one non-empty segment. The table is small, so matching is a linear scan.
  */
@@ -66,8 +67,8 @@ const route server_routes[] = {
      "Admin permission required for EEG enrollment"},
     {"POST", "/api/v1/biometric/verify", h_bio_verify, ROUTE_JSON, 0, NULL},
     {"GET", "/api/v1/stats/performance", h_perf, 0, PERM_READ, "Read permission required"},
-    {"GET", "/api/v1/advisor/indexes", h_not_implemented, 0, PERM_READ, "Read permission required"},
-    {"DELETE", "/api/v1/advisor/indexes/statistics", h_not_implemented, 0, PERM_ADMIN,
+    {"GET", "/api/v1/advisor/indexes", h_advisor_indexes, 0, PERM_READ, "Read permission required"},
+    {"DELETE", "/api/v1/advisor/indexes/statistics", h_advisor_clear, 0, PERM_ADMIN,
      "Admin permission required"},
 };
 const unsigned server_nroutes = sizeof server_routes / sizeof server_routes[0];

@@ -226,6 +226,8 @@ int h_logout(req *r);
 int h_generate_key(req *r);
 int h_revoke_key(req *r);
 int h_not_implemented(req *r);
+int h_advisor_indexes(req *r); /* h_advisor.c */
+int h_advisor_clear(req *r);
 int h_backup_list(req *r);   /* h_backup.c */
 int h_backup_take(req *r);
 int h_backup_prune(req *r);

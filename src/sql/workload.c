@@ -957,7 +957,10 @@ int wl_load(wl_net *w, const uint8_t *buf, size_t len, nq_err *e)
     if (ver != WL_VERSION)
         return nq_err_set(e, NQ_ECORRUPT, "workload memory: unknown format version %u", ver);
     wl_settings s;
-    s.learning = rb_u32(&b) != 0;
+    uint32_t learning = rb_u32(&b);
+    s.learning = (int)learning;
+    if (learning > 1)
+        b.bad = 1;
     s.half_life = rb_u32(&b);
     s.eta = rb_f64(&b);
     s.max_nodes = rb_u32(&b);
