@@ -7,8 +7,9 @@
  * Deleting happens only when pruning, which compacts both arrays and rebuilds both hashes, so
  * the hashes never hold tombstones. Templates are a small array searched by 64-bit hash.
  *
- * The Hebbian-with-decay update is written here (the nqneuro library's scalar rule was not on
- * main when this was built); it is the rule of workload.h with x_i = x_j = 1.
+ * The Hebbian step is the nqneuro library's scalar rule, neuro_hebb_dw(η, x, y, λ', w) =
+ * η·x·y − λ'·w, with x = y = 1 and λ' = η applied to the weight decayed to now: the soft bound
+ * η(1 − w) of workload.h.
  */
 #include <math.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "base/endian.h"
+#include "neuro/neuro_plasticity.h"
 #include "sql/workload.h"
 
 typedef struct wl_nd {
@@ -482,7 +484,7 @@ int wl_learn(wl_net *w, const char *const *names, int n, const char *text, int *
             }
             wl_syn *s = &w->sy[x];
             double wd = s->w * decay(w, s->t);
-            s->w = wd + eta * (1 - wd);
+            s->w = wd + neuro_hebb_dw(eta, 1.0, 1.0, eta, wd);
             s->t = w->clock;
             s->uses++;
         }
