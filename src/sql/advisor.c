@@ -157,7 +157,8 @@ static int cost_cand(sql_session *s, cand *c, tmpl_cost *tc, size_t nt)
     cat_index **idx = malloc((size_t)(t->nidx + 1) * sizeof *idx);
     if (!idx)
         return NQ_ENOMEM;
-    memcpy(idx, saved, (size_t)t->nidx * sizeof *idx);
+    if (t->nidx)
+        memcpy(idx, saved, (size_t)t->nidx * sizeof *idx);
     idx[t->nidx] = &hyp;
     t->idx = idx;
     t->nidx++;

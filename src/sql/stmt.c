@@ -1023,7 +1023,7 @@ int sql_step(sql_stmt *st, nq_err *e)
             st->state = 3;
             return rc;
         }
-        wls_observe(st->s, st->ast, st->ast->sql, st->ast->sql_len); /* DML: learned */
+        wls_observe(st->s, st->ast, st->text, strlen(st->text)); /* DML: learned */
         wls_after_stmt(st->s);
         st->state = 2;
         st->pos = 0;
@@ -1043,7 +1043,7 @@ int sql_step(sql_stmt *st, nq_err *e)
                 rc = rc2;
         }
         if (rc == 0) { /* a query that ran to its end is learned (workload_sql.h) */
-            wls_observe(st->s, st->ast, st->ast->sql, st->ast->sql_len);
+            wls_observe(st->s, st->ast, st->text, strlen(st->text));
             wls_after_stmt(st->s);
         }
         return rc < 0 ? rc : NQ_DONE;
