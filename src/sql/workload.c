@@ -62,6 +62,7 @@ struct wl_net {
     wl_ix *ix;
     uint32_t nix;
     uint64_t pruned_nodes, pruned_synapses, evicted_templates;
+    uint64_t gen, saved_gen;   /* changes so far; gen when last saved or loaded */
 };
 
 void wl_settings_default(wl_settings *s)
@@ -167,6 +168,8 @@ int wl_set_settings(wl_net *w, const wl_settings *s, nq_err *e)
     if (s->decide_every < 1)
         return nq_err_set(e, NQ_EINVAL, "DECIDE_EVERY must be at least 1 statement");
     pthread_mutex_lock(&w->mu);
+    if (memcmp(&w->set, s, sizeof *s))
+        w->gen++;
     w->set = *s;
     pthread_mutex_unlock(&w->mu);
     return 0;
@@ -176,6 +179,7 @@ void wl_clear(wl_net *w)
 {
     pthread_mutex_lock(&w->mu);
     free_content(w, 1);
+    w->gen++;
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -454,6 +458,7 @@ int wl_learn(wl_net *w, const char *const *names, int n, const char *text, int *
     }
     names = all;
     n = na;
+    w->gen++;
     uint32_t id[WL_MAX_FEAT + 8];
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -697,6 +702,7 @@ int wl_index_register(wl_net *w, const char *name, const char *table, const char
             w->ix[w->nix++] = x;
         }
     }
+    w->gen++;
     if (rc == 0) {
         /* a new index starts with the strength of one use */
         char nn[WL_NAME_MAX + 8];
@@ -722,6 +728,7 @@ void wl_index_forget(wl_net *w, const char *name)
     if (i >= 0) {
         ix_clear(&w->ix[i]);
         w->ix[i] = w->ix[--w->nix];
+        w->gen++;
     }
     pthread_mutex_unlock(&w->mu);
 }
@@ -731,6 +738,7 @@ void wl_index_set_state(wl_net *w, const char *name, int st)
     pthread_mutex_lock(&w->mu);
     int64_t i = ix_find(w, name);
     if (i >= 0 && w->ix[i].state != st) {
+        w->gen++;
         w->ix[i].state = st;
         w->ix[i].changed = w->clock;
         if (st == WL_IX_DROPPED)
@@ -831,6 +839,22 @@ static void wb_str(wbuf *b, const char *s)
     uint8_t *p = wb_room(b, n);
     if (p)
         memcpy(p, s, n);
+}
+
+int wl_dirty(wl_net *w, uint64_t *gen)
+{
+    pthread_mutex_lock(&w->mu);
+    int d = w->gen != w->saved_gen;
+    *gen = w->gen;
+    pthread_mutex_unlock(&w->mu);
+    return d;
+}
+
+void wl_mark_saved(wl_net *w, uint64_t gen)
+{
+    pthread_mutex_lock(&w->mu);
+    w->saved_gen = gen;
+    pthread_mutex_unlock(&w->mu);
 }
 
 int wl_save(wl_net *w, uint8_t **buf, size_t *len)
@@ -1101,6 +1125,7 @@ int wl_load(wl_net *w, const uint8_t *buf, size_t len, nq_err *e)
     wl_net keep = *w;
     *w = *t;
     w->mu = keep.mu;
+    w->gen = w->saved_gen = keep.gen + 1; /* what was loaded is what is saved */
     pthread_mutex_unlock(&w->mu);
     pthread_mutex_destroy(&t->mu);
     free(t);

@@ -47,6 +47,9 @@ static wl_net *load_net(nq_db *db)
         wl_get_settings(w, &s);
         s.learning = 0;
         wl_set_settings(w, &s, NULL);
+        uint64_t gen; /* an override for this open, not a change to save */
+        wl_dirty(w, &gen);
+        wl_mark_saved(w, gen);
     }
     return w;
 }
@@ -66,6 +69,9 @@ static int put_net(nq_db *db, wl_net *w, sql_session *s, nq_err *e)
 {
     uint8_t *buf;
     size_t len;
+    uint64_t gen;
+    if (!wl_dirty(w, &gen))
+        return 0; /* nothing changed: no write (a database that learned nothing stays as it was) */
     int rc = wl_save(w, &buf, &len);
     if (rc < 0)
         return nq_err_set(e, rc, "out of memory");
@@ -77,6 +83,8 @@ static int put_net(nq_db *db, wl_net *w, sql_session *s, nq_err *e)
         nq_tree_close(t);
     }
     free(buf);
+    if (rc == 0 && !s)
+        wl_mark_saved(w, gen); /* inside a transaction: saved only if it commits, so kept dirty */
     if (rc < 0 && !s)
         nq_err_set(e, rc, "saving the workload memory: %s", nq_strerror(rc));
     return rc;

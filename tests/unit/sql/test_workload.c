@@ -331,6 +331,11 @@ static void test_sql_off(void **state)
     assert_string_equal(r, "");
     free(r);
     assert_true(scalar(db, "SELECT value FROM nq_workload_stats WHERE name = 'learning'") == 0);
+    /* nothing learned: nothing saved at close (the database is as the statements left it) */
+    nq_close(db);
+    db = open_db(0, 1);
+    nq_tree *t;
+    assert_int_equal(nq_tree_open(db, "sql:synaptic", 0, &t), NQ_ENOTFOUND);
     /* the SQL switch too */
     nq_close(db);
     db = open_db(1, 0);
