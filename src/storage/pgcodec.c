@@ -21,11 +21,11 @@ int pgcodec_plan(uint32_t L, uint32_t room, pgcodec_info *out)
     uint64_t best = 0;
     for (uint32_t ncw = (L + 254 - PGCODEC_M_MIN) / (255 - PGCODEC_M_MIN); ncw <= L && ncw <= 65535;
          ncw++) {
+        if ((uint64_t)L + (uint64_t)ncw * PGCODEC_M_MIN > room)
+            break; /* ncw*k >= L: from here on even the least parity does not fit */
         uint32_t k = (L + ncw - 1) / ncw;
-        if (k + PGCODEC_M_MIN > 255)
+        if (k + PGCODEC_M_MIN > 255 || (uint64_t)ncw * (k + PGCODEC_M_MIN) > room)
             continue;
-        if ((uint64_t)ncw * (k + PGCODEC_M_MIN) > room)
-            break; /* more codewords only need more room */
         uint32_t m = room / ncw - k;
         if (m > 255 - k)
             m = 255 - k;

@@ -45,13 +45,29 @@ static void test_plan(void **state)
     (void)state;
     for (uint32_t room = 900; room <= 65536; room = room * 3 / 2) {
         for (uint32_t L = 1; L < room; L += 1 + L / 7) {
+            /* the most parity any layout gets (brute force over the codeword count) */
+            uint32_t best = 0;
+            for (uint32_t ncw = 1; room <= 5000 && ncw <= L; ncw++) {
+                uint32_t k = (L + ncw - 1) / ncw;
+                if (k + PGCODEC_M_MIN > 255 || ncw * (k + PGCODEC_M_MIN) > room)
+                    continue;
+                uint32_t m = room / ncw - k;
+                m = m > 255 - k ? 255 - k : m;
+                m = (m > PGCODEC_M_MAX ? PGCODEC_M_MAX : m) & ~1u;
+                if (m >= PGCODEC_M_MIN && ncw * m > best)
+                    best = ncw * m;
+            }
             pgcodec_info pl;
-            if (pgcodec_plan(L, room, &pl))
+            if (pgcodec_plan(L, room, &pl)) {
+                assert_int_equal(best, 0); /* nothing fits, truly */
                 continue;
+            }
             assert_true(pl.m >= PGCODEC_M_MIN && pl.m <= PGCODEC_M_MAX && pl.m % 2 == 0);
             assert_true(pl.k + pl.m <= 255);
             assert_true(pl.k * pl.ncw >= L && (pl.k - 1) * pl.ncw < L);
             assert_true(pl.ncw * (pl.k + pl.m) <= room);
+            if (room <= 5000)
+                assert_int_equal(pl.parity, best);
         }
         /* a quarter-full page keeps most of the rest as parity */
         pgcodec_info pl;
