@@ -64,7 +64,7 @@ int pf_model_create(size_t entries, const pf_params *pp, pf_model **out);
 void pf_model_destroy(pf_model *m);
 /* The stream touched a, then b. a == 0 (no previous page) or a == b: nothing. */
 void pf_model_observe(pf_model *m, uint32_t a, uint32_t b);
-/* Pages predicted to follow b, strongest first, at most max (<= PF_MAX_PREDICT * depth);
+/* Pages predicted to follow b, strongest first (breadth first by depth), at most max;
  * returns how many were written to out. */
 int pf_model_predict(const pf_model *m, uint32_t b, uint32_t *out, int max);
 /* w(a->b) in fixed point (0 when unknown). */
