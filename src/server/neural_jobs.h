@@ -20,10 +20,11 @@
 #include "neuro/mlp.h"
 #include "neuro/mlp_train.h"
 #include "nqdb.h"
+#include "sql/exec_learn.h"
 
 #define NJ_MAX_JOBS 64
 #define NJ_MAX_RUNNING 2
-#define NJ_MODEL_TREE "neuro:models"
+#define NJ_MODEL_TREE NM_MODEL_TREE /* sql/exec_learn.h: predict_pattern() reads it */
 
 typedef struct neural_jobs neural_jobs;
 

@@ -18,6 +18,10 @@ const char **nm_adapt_cols(int *n);
 int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
 int nm_adapt_weights(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
 
+/* The tree of networks trained through POST /api/v1/neural/train (src/server/neural_jobs.c),
+ * keyed by network_id, values mlp_encode's bytes; predict_pattern() applies them too. */
+#define NM_MODEL_TREE "neuro:models"
+
 /* exec_learn_mlp.c: ALGORITHM MLP (also NeuralNetwork, Backpropagation) */
 int nm_is_mlp(const char *algo);
 const char **nm_learn_mlp_cols(int *n);

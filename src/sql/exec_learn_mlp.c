@@ -23,6 +23,14 @@
  * their own CRC). predict_pattern reads the named table's rows, takes the stored feature
  * columns by name, and returns row_id, predicted (the class label) and confidence (the Softmax
  * output of that class).
+ *
+ * predict_pattern also applies a network trained through POST /api/v1/neural/train: when no
+ * LEARN PATTERN model has the name, it is looked up by network_id in NM_MODEL_TREE (bare
+ * mlp_encode bytes: no column names, no labels). Its inputs are then the table's columns other
+ * than the INTEGER PRIMARY KEY, in declared order (their count must be the network's input
+ * size), and predicted is the index of the largest output (INTEGER) with that output as the
+ * confidence — or, for a network with a single output, the output itself (REAL) and no
+ * confidence.
  */
 #include <math.h>
 #include <stdio.h>
@@ -414,25 +422,43 @@ static int run_predict(tf_call *call, nq_err *e)
     rc = tr ? nq_get(tr, key, 1 + nv->n, &v, &vl) : NQ_ENOTFOUND;
     if (tr)
         nq_tree_close(tr);
-    if (rc == NQ_ENOTFOUND)
-        return nq_err_set(e, NQ_ENOTFOUND, "predict_pattern: no learned network '%.*s' (LEARN PATTERN '%.*s' FROM t ALGORITHM MLP makes one)",
-                          (int)nv->n, (const char *)nv->p, (int)nv->n, (const char *)nv->p);
+    int api = 0; /* a network of the REST API (NM_MODEL_TREE), not of LEARN PATTERN */
+    if (rc == NQ_ENOTFOUND) {
+        nq_tree *mt = NULL;
+        rc = nq_tree_open(s->db, NM_MODEL_TREE, 0, &mt);
+        if (rc == 0) {
+            rc = nq_get(mt, nv->p, nv->n, &v, &vl);
+            nq_tree_close(mt);
+        }
+        if (rc == NQ_ENOTFOUND)
+            return nq_err_set(e, NQ_ENOTFOUND, "predict_pattern: no learned network '%.*s' (LEARN PATTERN '%.*s' FROM t ALGORITHM MLP makes one; so does POST /api/v1/neural/train)",
+                              (int)nv->n, (const char *)nv->p, (int)nv->n, (const char *)nv->p);
+        api = 1;
+    }
     if (rc)
         return nq_err_set(e, rc, "predict_pattern: cannot read the model store");
     const uint8_t *b = v, *end = b + vl, *p = b + 16;
     uint32_t nin = 0, ncls = 0;
-    if (vl >= 16 && !memcmp(b, MLP_MAGIC, 4) && rd32(b + 4) == 1) {
+    mlp *m = NULL;
+    if (api) {
+        p = b;
+        if ((rc = mlp_decode(p, vl, &m, e)) != 0) {
+            free(v);
+            return rc;
+        }
+        nin = (uint32_t)m->n_in;
+        ncls = (uint32_t)mlp_n_out(m);
+    } else if (vl >= 16 && !memcmp(b, MLP_MAGIC, 4) && rd32(b + 4) == 1) {
         nin = rd32(b + 8);
         ncls = rd32(b + 12);
     }
     int *map = NULL;
     const uint8_t **cname = NULL;
     uint32_t *clen = NULL;
-    mlp *m = NULL;
     float *xin = NULL, *probs = NULL;
     sqlv *row = NULL;
     tw_scan *sc = NULL;
-    if (nin == 0 || nin > 65536 || ncls < 2 || ncls > MAX_CLASSES) {
+    if (nin == 0 || nin > 65536 || ncls < (api ? 1u : 2u) || ncls > MAX_CLASSES) {
         rc = nq_err_set(e, NQ_ECORRUPT, "predict_pattern: the stored network is damaged");
         goto done;
     }
@@ -446,7 +472,22 @@ static int run_predict(tf_call *call, nq_err *e)
         rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
         goto done;
     }
-    for (uint32_t j = 0; j < nin + ncls; j++) {
+    if (api) {
+        uint32_t nf = 0;
+        for (int c = 0; c < t->ncols; c++) {
+            if (c == t->ipk)
+                continue;
+            if (nf < nin)
+                map[nf] = c;
+            nf++;
+        }
+        if (nf != nin) {
+            rc = nq_err_set(e, NQ_ESCHEMA, "predict_pattern: network '%.*s' takes %u inputs; table %s has %u columns besides its INTEGER PRIMARY KEY (the inputs, in declared order)",
+                            (int)nv->n, (const char *)nv->p, nin, t->name, nf);
+            goto done;
+        }
+    }
+    for (uint32_t j = 0; !api && j < nin + ncls; j++) {
         if (p + 4 > end || rd32(p) > (size_t)(end - p - 4)) {
             rc = nq_err_set(e, NQ_ECORRUPT, "predict_pattern: the stored network is damaged");
             goto done;
@@ -468,7 +509,7 @@ static int run_predict(tf_call *call, nq_err *e)
         }
         p += 4 + l;
     }
-    if ((rc = mlp_decode(p, (size_t)(end - p), &m, e)) != 0)
+    if (!api && (rc = mlp_decode(p, (size_t)(end - p), &m, e)) != 0)
         goto done;
     if ((uint32_t)m->n_in != nin || (uint32_t)mlp_n_out(m) != ncls) {
         rc = nq_err_set(e, NQ_ECORRUPT, "predict_pattern: the stored network does not match its header");
@@ -502,8 +543,16 @@ static int run_predict(tf_call *call, nq_err *e)
             if ((rc = mlp_predict(m, xin, 1, probs, e)) != 0)
                 break;
             int k = mlp_argmax(probs, (int)ncls);
-            out[1] = sqlv_text((const char *)cname[k], clen[k]);
-            out[2] = sqlv_real(probs[k]);
+            if (!api) {
+                out[1] = sqlv_text((const char *)cname[k], clen[k]);
+                out[2] = sqlv_real(probs[k]);
+            } else if (ncls == 1) {
+                out[1] = sqlv_real(probs[0]);
+                out[2] = sqlv_null();
+            } else {
+                out[1] = sqlv_int(k);
+                out[2] = sqlv_real(probs[k]);
+            }
         }
         if ((rc = tf_emit(call, out, e)) != 0)
             break;

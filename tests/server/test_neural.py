@@ -77,6 +77,20 @@ class NeuralTest(ServerTestCase):
         self.assertEqual(d["model_bytes"], 24 + 16 + 4 * (16 + 8 + 16 + 2) + 4)
         self.assertEqual(d["model_tree"], "neuro:models")
         self.assertIsNotNone(d["training_finished_at"])
+        # the stored network predicts in SQL: predict_pattern(network_id, table) takes the
+        # columns besides the INTEGER PRIMARY KEY as inputs; predicted = the class index
+        q = self.server.query
+        self.assertEnvelope(q("CREATE TABLE xor_in (id INTEGER PRIMARY KEY, a REAL, b REAL)"), 200)
+        self.assertEnvelope(q("INSERT INTO xor_in VALUES (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 1, 1)"), 200)
+        r = q("SELECT row_id, predicted, confidence > 0.5 AS sure FROM predict_pattern('%s', "
+              "'xor_in') ORDER BY row_id" % d["network_id"])
+        self.assertEnvelope(r, 200)
+        self.assertEqual([(x["row_id"], x["predicted"], x["sure"]) for x in r.data["rows"]],
+                         [(1, 0, True), (2, 1, True), (3, 1, True), (4, 0, True)])
+        self.assertEnvelope(q("CREATE TABLE wide (id INTEGER PRIMARY KEY, a REAL, b REAL, c REAL)"), 200)
+        r = q("SELECT * FROM predict_pattern('%s', 'wide')" % d["network_id"])
+        self.assertEnvelope(r, 400)
+        self.assertIn("takes 2 inputs; table wide has 3 columns", r.text)
 
     def test_regression_with_validation(self):
         rows = []
@@ -95,6 +109,15 @@ class NeuralTest(ServerTestCase):
         self.assertEqual(len(h), 80)
         self.assertTrue(all(math.isfinite(e["validation_loss"]) for e in h))
         self.assertLess(h[-1]["loss"], h[0]["loss"])
+        # one output: predict_pattern gives the output itself and no confidence
+        q = self.server.query
+        self.assertEnvelope(q("CREATE TABLE line_in (x REAL, y REAL)"), 200)
+        self.assertEnvelope(q("INSERT INTO line_in VALUES (0.5, 0.5)"), 200)
+        r = q("SELECT predicted, confidence FROM predict_pattern('%s', 'line_in')" % d["network_id"])
+        self.assertEnvelope(r, 200)
+        row = r.data["rows"][0]
+        self.assertIsNone(row["confidence"])
+        self.assertTrue(0.0 < row["predicted"] < 1.0, row)  # a Sigmoid output
 
     def test_every_optimizer_and_loss(self):
         for opt in ("SGD", "Adam", "AdaGrad", "RMSprop"):
