@@ -11,10 +11,13 @@ after the server stops, the tree neuro:models holds one entry per completed job.
 training data, rows of the wrong width, a loss that does not fit the output layer, unknown
 names (400); what is not built — Convolutional layers, SpikingNeuron, NeuromorphicSTDP through
 the API, dropout, sample weights (501); an unknown network id (404); a key without the
-neuromorphic permission (403)."""
+neuromorphic permission (403). A Debian data set (python3-sklearn's iris.csv) trains through
+the API and the stored network classifies held-out rows from a table in SQL (predict_pattern);
+the XOR and regression networks predict from SQL too."""
 
 import math
 import os
+import random
 import time
 
 import nqserver
@@ -118,6 +121,40 @@ class NeuralTest(ServerTestCase):
         row = r.data["rows"][0]
         self.assertIsNone(row["confidence"])
         self.assertTrue(0.0 < row["predicted"] < 1.0, row)  # a Sigmoid output
+
+    def test_iris_from_debian(self):
+        """A Debian data set (python3-sklearn's iris.csv) trained through the API, then the
+        stored network classifies the held-out flowers from a table in SQL."""
+        path = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+        if not os.path.exists(path):
+            self.skipTest("%s is absent (scripts/bootstrap installs python3-sklearn)" % path)
+        with open(path) as f:
+            lines = f.read().split("\n")[1:]
+        rows = [[float(v) for v in ln.split(",")] for ln in lines if ln.strip()]
+        self.assertEqual(len(rows), 150)
+        random.Random(7).shuffle(rows)
+        train, test = rows[:120], rows[120:]
+        data = [{"input": r[:4], "target": [float(int(r[4]) == k) for k in range(3)]}
+                for r in train]
+        body = {"network_name": "iris", "training_data": data,
+                "config": {"layers": [{"layer_type": "Dense", "size": 16, "activation": "Tanh"},
+                                      {"layer_type": "Dense", "size": 3, "activation": "Softmax"}],
+                           "learning_rate": 0.01, "epochs": 150, "batch_size": 16,
+                           "optimizer": "Adam", "loss_function": "CrossEntropy"}}
+        d = self.wait_done(self.train(body).data["network_id"])
+        self.assertEqual(d["training_status"], "Completed", d)
+        self.assertGreaterEqual(d["accuracy"], 0.9, d)
+        q = self.server.query
+        self.assertEnvelope(q("CREATE TABLE iris_test (id INTEGER PRIMARY KEY, sl REAL, sw REAL, "
+                              "pl REAL, pw REAL)"), 200)
+        vals = ", ".join("(%d, %r, %r, %r, %r)" % (i + 1, *r[:4]) for i, r in enumerate(test))
+        self.assertEnvelope(q("INSERT INTO iris_test VALUES " + vals), 200)
+        r = q("SELECT row_id, predicted FROM predict_pattern('%s', 'iris_test') ORDER BY row_id"
+              % d["network_id"])
+        self.assertEnvelope(r, 200)
+        got = [x["predicted"] for x in r.data["rows"]]
+        right = sum(1 for g, t in zip(got, test) if g == int(t[4]))
+        self.assertGreaterEqual(right, 27, (got, [int(t[4]) for t in test]))  # >= 90 % held out
 
     def test_every_optimizer_and_loss(self):
         for opt in ("SGD", "Adam", "AdaGrad", "RMSprop"):
