@@ -4,6 +4,7 @@
  */
 #include "neuro_neuron.h"
 
+#include <limits.h>
 #include <math.h>
 #include <strings.h>
 
@@ -65,6 +66,24 @@ int neuro_lif_step(neuro_lif *n, const neuro_lif_params *p, double i, double g, 
             n->v = p->v_reset;
             n->ref_left = p->t_ref;
             t += tc;
+            /* From the reset the neuron fires every T = t_ref + tau ln(...) while the inputs
+             * stay constant: skip all but the last two whole cycles of the step in one go, so
+             * a step costs O(1) whatever the rate (a huge current would otherwise loop for
+             * every spike, and past 2^53 ulps t would stop advancing). */
+            if (vinf > p->v_th) {
+                double T = p->t_ref + tau * log((vinf - p->v_reset) / (vinf - p->v_th));
+                double k = floor((dt - t) / T) - 1;
+                if (T > 0 && k >= 1) {
+                    if (k > INT_MAX / 2 - spikes) {
+                        /* the count saturates (documented); end the step at a reset */
+                        n->v = p->v_reset;
+                        n->ref_left = 0;
+                        return INT_MAX / 2;
+                    }
+                    spikes += (int)k;
+                    t += k * T;
+                }
+            }
             continue;
         }
         n->v = vinf + (n->v - vinf) * exp(-rem / tau);

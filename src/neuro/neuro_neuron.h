@@ -63,8 +63,10 @@ void neuro_lif_init(neuro_lif *n, const neuro_lif_params *p);
 
 /* Advance by dt ms with the current i (nA) and the conductances constant over the step: g is
  * sum g_k, g_e is sum g_k E_k (both 0 without synapses; g >= 0). Returns the number of spikes
- * in the step (more than one only when dt exceeds an interspike interval); *first_spike (may
- * be NULL) receives the time of the first one from the start of the step, in ms. */
+ * in the step (more than one only when dt exceeds an interspike interval; the later ones are
+ * one interval apart and counted in closed form, so a step costs O(1); the count saturates
+ * near INT_MAX / 2); *first_spike (may be NULL) receives the time of the first one from the
+ * start of the step, in ms. */
 int neuro_lif_step(neuro_lif *n, const neuro_lif_params *p, double i, double g, double g_e,
                    double dt, double *first_spike);
 

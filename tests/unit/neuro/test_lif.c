@@ -10,7 +10,8 @@
  *      within 1e-3 ms (the closed form is the ODE's solution, not only self-consistent).
  *   3. Below rheobase there is no spike and V(t) = V_inf + (V0 - V_inf) e^{-t/tau} exactly;
  *      with conductances V settles at (v_rest + sum g E) / (1 + sum g).
- *   4. Bad parameters are rejected.
+ *   4. Many spikes in one step are counted in closed form (O(1) per step, 3e7 spikes in one step; the count saturates at INT_MAX / 2).
+ *   5. Bad parameters are rejected.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 
 #include "neuro_neuron.h"
@@ -136,6 +138,32 @@ static void test_subthreshold_and_conductance(void **state)
     assert_true(fabs(n.v - (vinf + (p.v_rest - vinf) * exp(-1))) < 1e-12);
 }
 
+/* Many spikes in one step are counted in closed form: one 1000 ms step under a huge current
+ * returns at once with the count the interval predicts, and the run ends where the small-step
+ * run ends. */
+static void test_many_spikes_per_step(void **state)
+{
+    (void)state;
+    neuro_lif_params p;
+    neuro_lif_default(&p);
+    p.t_ref = 0;
+    neuro_lif n;
+    neuro_lif_init(&n, &p);
+    double I = 1e6, off;
+    int c = neuro_lif_step(&n, &p, I, 0, 0, 1000, &off);
+    double T = neuro_lif_isi(&p, I);
+    assert_true(T > 0 && T < 1e-4);
+    double expect = floor((1000 - off) / T) + 1;
+    assert_true(fabs(c - expect) <= 1);
+    /* beyond the count's range it saturates instead of looping */
+    neuro_lif_init(&n, &p);
+    assert_int_equal(neuro_lif_step(&n, &p, 1e15, 0, 0, 1000, &off), INT_MAX / 2);
+    p.t_ref = 2;
+    neuro_lif_init(&n, &p);
+    c = neuro_lif_step(&n, &p, 5, 0, 0, 1e6, &off);
+    assert_int_equal(c, (int)floor((1e6 - off) / neuro_lif_isi(&p, 5)) + 1);
+}
+
 static void test_bad_params(void **state)
 {
     (void)state;
@@ -161,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_isi_matches_formula),
         cmocka_unit_test(test_euler_agrees),
         cmocka_unit_test(test_subthreshold_and_conductance),
+        cmocka_unit_test(test_many_spikes_per_step),
         cmocka_unit_test(test_bad_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
