@@ -63,7 +63,9 @@ extern "C" {
 #define NQ_ESCHEMA  (-19)   /* an SQL name does not resolve, or the schema changed under a statement */
 #define NQ_ETYPE    (-20)   /* an SQL value has the wrong type, or an operation on it is invalid */
 #define NQ_EINTERRUPT (-21) /* the statement was interrupted (nq_interrupt, progress handler) */
-#define NQ_ELAST    NQ_EINTERRUPT /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
+#define NQ_EKEY     (-22)   /* encrypted database: the key is missing or wrong, or a key was
+                              * given for a database that is not encrypted */
+#define NQ_ELAST    NQ_EKEY /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
 
 /* nq_step results (positive: not errors) */
 #define NQ_ROW       100    /* a result row is ready */
@@ -97,7 +99,7 @@ typedef struct nq_vfs {
     int (*exists)(struct nq_vfs *vfs, const char *path);      /* 1, 0, or negative code */
     int (*sync_dir)(struct nq_vfs *vfs, const char *path);    /* fsync the directory of path */
     /* Atomically give file from the name to, replacing what was there (rename(2)); durable
-     * after sync_dir. Used by nq_restore only; a VFS without it (NULL) cannot restore. */
+     * after sync_dir. Used by nq_restore and nq_reencrypt; a VFS without it (NULL) cannot run them. */
     int (*rename)(struct nq_vfs *vfs, const char *from, const char *to);
     /* Optional (may be NULL): call fn(arg, name) for each file name in directory dir (names
      * without the directory; "." and ".." left out); stop and return fn's value when it is
@@ -139,6 +141,15 @@ typedef struct nq_options {
     /* 1 = do not learn the SQL workload (docs/neuromorphic.md, "A database that learns its
      * workload"): no synaptic network is fed, the index advisor has nothing to advise. */
     int workload_off;
+    /* Encryption at rest (docs/security.md): at most one of key_file and passphrase. A new
+     * database given one is created encrypted (AES-256-GCM of every page under a random data
+     * key wrapped to this key; page_size >= 2048); an encrypted database needs its key, and a
+     * plain one refuses a key: both fail with NQ_EKEY and a message, touching nothing. The
+     * strings are used during nq_open only (not kept). */
+    const char *key_file;        /* ML-KEM-768 secret key file (nq_keygen), mode 600 */
+    const char *passphrase;      /* the key-encryption key comes from Argon2id(passphrase) */
+    uint32_t kdf_iterations;     /* Argon2id for a new wrap with a passphrase: 0 = 3 */
+    uint32_t kdf_memory_kib;     /* 0 = 65536 (64 MiB) */
 } nq_options;
 
 #define NQ_PREFETCH_OFF    0
@@ -342,6 +353,25 @@ int nq_backup_ex(nq_db *db, const char *dir, const char *parent_dir, const nq_ba
 int nq_backup_chain_take_ex(nq_db *db, const char *dest, const nq_backup_options *opts, char *dir,
                             size_t dircap, nq_backup_info *info);
 int nq_backup_keygen(const char *dir, char *errmsg, size_t errlen);
+
+/* ---- encryption at rest (docs/security.md) -------------------------------------------------
+ * A key file for encrypted databases: one ML-KEM-768 secret key, mode 600, never overwritten
+ * (the same format as nq_backup_keygen's backup-kem.key, which also serves). */
+int nq_keygen(const char *path, char *errmsg, size_t errlen);
+/* 1 when db is encrypted (desc, if n > 0, describes the key-encryption key, never the key
+ * itself), 0 when it is not. */
+int nq_encryption(nq_db *db, char *desc, size_t n);
+/* Re-wrap the data key under newkey's key_file or passphrase (and kdf_*): cheap, atomic and
+ * crash-safe (one commit rewriting page 1; until it returns the old key opens the database,
+ * after it the new one). Every page keeps its data key: to retire a compromised data key use
+ * nq_reencrypt. */
+int nq_rekey(nq_db *db, const nq_options *newkey);
+/* Re-encrypt every page of the (closed) database at path under a fresh data key wrapped to
+ * newkey: opts carries the current key (and vfs); a complete new file is written beside it
+ * ("<path>.rekey"), synced, and renamed over path, so a crash at any point leaves either the
+ * old database (old key) or the new one (new key). Plain databases: NQ_ENOTSUP. */
+int nq_reencrypt(const char *path, const nq_options *opts, const nq_options *newkey,
+                 char *errmsg, size_t errlen);
 /* Keys for verify and restore (nq_restore_keys: below nq_restore_ex). sign_pubkey (a backup-sign.pub file): every backup of the
  * chain must carry a valid signature by that key, else it is refused naming the file.
  * decrypt_key (a backup-kem.key file): encrypted data files are decrypted and checked chunk by

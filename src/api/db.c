@@ -8,6 +8,7 @@
 #include "api_int.h"
 #include "sql/session.h"
 #include "sql/workload_sql.h"
+#include "storage/dbkey.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
         nq_err_set(&db->err, NQ_EINVAL,
                    "prefetch must be NQ_PREFETCH_OFF, NQ_PREFETCH_ON or NQ_PREFETCH_INLINE");
     } else {
+        dbkey_src key = {o.key_file, o.passphrase, o.kdf_iterations, o.kdf_memory_kib};
         pager_config cfg = {
             .page_size = o.page_size,
             .cache_bytes = o.cache_bytes,
@@ -92,6 +94,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
             .no_create = o.no_create,
             .archive_dir = o.read_only ? NULL : o.archive_dir,
             .prefetch = o.prefetch,
+            .key = o.key_file || o.passphrase ? &key : NULL,
         };
         /* the log archive's directory: created here for the default VFS (the VFS has no
          * mkdir; another VFS finds its directories by path) */
@@ -102,6 +105,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
         else
             pager_open(o.vfs, path, &cfg, &eng->pager, &db->err);
         eng->opts.archive_dir = NULL; /* the pager keeps its own copy */
+        eng->opts.key_file = eng->opts.passphrase = NULL; /* used by pager_open only */
     }
     *out = db;
     if (!eng->pager)

@@ -110,6 +110,7 @@ const char *nq_strerror(int code)
     case NQ_ESCHEMA: return "SQL name does not resolve";
     case NQ_ETYPE: return "SQL type mismatch";
     case NQ_EINTERRUPT: return "interrupted";
+    case NQ_EKEY: return "wrong or missing key";
     case NQ_ROW: return "row ready";
     case NQ_DONE: return "statement done";
     default: return "unknown error";

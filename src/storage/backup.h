@@ -128,6 +128,10 @@ int bk_key_load(const char *path, int want, bk_key *k, nq_err *err);
 /* Make the four key files in dir (created if missing); refuses to overwrite any of them. */
 int bk_keygen(const char *dir, nq_err *err);
 void bk_key_wipe(bk_key *k);
+/* Make one ML-KEM-768 key pair and write only its secret key file to path (mode 600, never
+ * overwriting): the key file of an encrypted database (dbkey.h), whose decapsulation key
+ * holds the encapsulation key too. */
+int bk_kem_keyfile(const char *path, nq_err *err);
 
 /* The text of MANIFEST.sig: the ML-DSA-65 signature of the manifest text (*out malloc'd). */
 int bk_sig_make(const bk_key *sk, const char *manifest, size_t len, char **out, size_t *outlen,

@@ -324,11 +324,8 @@ int bk_key_load(const char *path, int want, bk_key *k, nq_err *err)
     return rc;
 }
 
-static int write_key(const char *dir, const char *name, const bk_key *k, nq_err *err)
+static int write_key_path(const char *path, const bk_key *k, nq_err *err)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
     char *text;
     size_t len;
     int rc = bk_key_format(k, &text, &len, err);
@@ -354,6 +351,34 @@ static int write_key(const char *dir, const char *name, const bk_key *k, nq_err 
     }
     crypto_wipe(text, len);
     free(text);
+    return rc;
+}
+
+static int write_key(const char *dir, const char *name, const bk_key *k, nq_err *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return nq_err_set(err, NQ_EINVAL, "%s: path too long", dir);
+    return write_key_path(path, k, err);
+}
+
+int bk_kem_keyfile(const char *path, nq_err *err)
+{
+    bk_key *k = calloc(2, sizeof *k);
+    if (!k)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    k[0].type = BK_KEY_KEM_SECRET;
+    k[0].len = type_len(BK_KEY_KEM_SECRET);
+    int rc = mlkem_keygen(mlkem_params_get(KEM_K), k[1].b, k[0].b, err);
+    if (rc)
+        rc = err && err->code ? err->code : NQ_ERROR;
+    else if (fingerprint(k[0].type, k[0].b, k[0].len, k[0].fp))
+        rc = nq_err_set(err, NQ_ERROR, "cannot compute a fingerprint");
+    else
+        rc = write_key_path(path, &k[0], err);
+    bk_key_wipe(&k[0]);
+    bk_key_wipe(&k[1]);
+    free(k);
     return rc;
 }
 

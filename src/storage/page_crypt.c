@@ -114,6 +114,15 @@ int page_crypt_set_descriptor(page_crypt *c, const uint8_t *kd, size_t kdlen)
     return 0;
 }
 
+const uint8_t *page_crypt_descriptor(const page_crypt *c) { return c->kd; }
+
+void page_crypt_keys(const page_crypt *c, uint8_t dek[PAGE_CRYPT_KEY],
+                     uint8_t dbid[PAGE_CRYPT_DBID])
+{
+    memcpy(dek, c->key, PAGE_CRYPT_KEY);
+    memcpy(dbid, c->dbid, PAGE_CRYPT_DBID);
+}
+
 static void make_ad(const page_crypt *c, uint32_t pgno, uint64_t seq, uint8_t ad[AD_FIXED])
 {
     memcpy(ad, "NQPG", 4);

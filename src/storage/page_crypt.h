@@ -45,6 +45,11 @@ int page_crypt_create(const uint8_t dek[PAGE_CRYPT_KEY], const uint8_t dbid[PAGE
 void page_crypt_free(page_crypt *c);
 /* Replace the key descriptor written into page 1 from the next write on (re-wrapping). */
 int page_crypt_set_descriptor(page_crypt *c, const uint8_t *kd, size_t kdlen);
+/* The current key descriptor (PG1_KD_MAX bytes, zero-padded), and the data key and database
+ * id (for a re-wrap; the caller wipes dek). */
+const uint8_t *page_crypt_descriptor(const page_crypt *c);
+void page_crypt_keys(const page_crypt *c, uint8_t dek[PAGE_CRYPT_KEY],
+                     uint8_t dbid[PAGE_CRYPT_DBID]);
 /* Encrypt img (page_size bytes: plaintext in [0, usable)) in place into its disk image,
  * with a fresh nonce, and seal it (seq, CRC). NQ_ERROR when OpenSSL or the CSPRNG fails. */
 int page_crypt_seal(page_crypt *c, uint32_t pgno, uint64_t seq, uint8_t *img);

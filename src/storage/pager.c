@@ -42,7 +42,10 @@
 
 #include "../base/crc32c.h"
 #include "../base/endian.h"
+#include "../crypto/crypto_util.h"
 #include "archive.h"
+#include "dbkey.h"
+#include "page_crypt.h"
 
 static uint64_t mono_ns(void)
 {
@@ -1131,4 +1134,51 @@ void pager_archive_error(pager *p, char *out, size_t n)
     pthread_mutex_lock(&p->mu);
     snprintf(out, n, "%s", p->archive_failed ? p->archive_msg : "");
     pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- encryption at rest: description and re-wrapping --------------------------------------- */
+
+int pager_encrypted(pager *p, char *desc, size_t n)
+{
+    page_crypt *c = pagexform_crypt(p->xf);
+    if (!c)
+        return 0;
+    dbkey_desc d;
+    if (desc && n) {
+        if (dbkey_parse(page_crypt_descriptor(c), PG1_KD_MAX, &d, NULL) == 0)
+            dbkey_describe(&d, desc, n);
+        else
+            snprintf(desc, n, "?");
+    }
+    return 1;
+}
+
+int pager_rewrap(pager *p, const dbkey_src *src, unsigned timeout_ms, nq_err *err)
+{
+    page_crypt *c = pagexform_crypt(p->xf);
+    if (!c)
+        return nq_err_set(err, NQ_EKEY, "%s: the database is not encrypted", p->path);
+    if (p->cfg.read_only)
+        return nq_err_set(err, NQ_EREADONLY, "%s: opened read-only", p->path);
+    uint8_t dek[32], dbid[16], kd[DBKEY_DESC_MAX], old[PG1_KD_MAX];
+    size_t kdlen = 0;
+    page_crypt_keys(c, dek, dbid);
+    int rc = dbkey_wrap(src, dbid, dek, kd, &kdlen, err);
+    crypto_wipe(dek, sizeof dek);
+    if (rc)
+        return rc;
+    pager_txn *t;
+    if ((rc = pager_begin(p, 1, timeout_ms, &t, err)))
+        return rc;
+    /* the writer role is ours: nobody else seals page 1 while the descriptor changes */
+    memcpy(old, page_crypt_descriptor(c), sizeof old);
+    page_crypt_set_descriptor(c, kd, kdlen);
+    t->hdr_dirty = 1;
+    if ((rc = pager_commit(t, err))) {
+        pthread_mutex_lock(&p->mu); /* the commit failed: page 1 was not rewritten */
+        page_crypt_set_descriptor(c, old, sizeof old);
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    return pager_checkpoint(p, timeout_ms, err);
 }

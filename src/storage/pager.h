@@ -67,6 +67,9 @@ typedef struct pager_config {
     int no_create;
     const char *archive_dir;   /* log archive directory (archive.h), NULL = none; copied */
     int prefetch;              /* learned prefetching (prefetch.h): NQ_PREFETCH_* */
+    /* The key of an encrypted database (dbkey.h), NULL = none; used only during pager_open.
+     * A new file given a key becomes an encrypted database (page size >= 2048). */
+    const struct dbkey_src *key;
 } pager_config;
 
 int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err);
@@ -119,6 +122,20 @@ int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err);
 void pager_stats(pager *p, nq_stats *out);
 /* The last archiving failure's message ("" if the last attempt succeeded or none failed). */
 void pager_archive_error(pager *p, char *out, size_t n);
+
+/* Encryption at rest (page_crypt.h, dbkey.h). 1 when the database is encrypted, with a
+ * description of its key-encryption key ("ML-KEM-768 key file 0123abcd...", "passphrase
+ * (Argon2id ...)") in desc; 0 when it is not. */
+int pager_encrypted(pager *p, char *desc, size_t n);
+/* Re-wrap the data key under another key file or passphrase: one commit that rewrites page 1
+ * (atomic, crash-safe: until it is durable the old key opens the database, after it the new
+ * one), then a checkpoint so that the database file carries the new wrap. */
+int pager_rewrap(pager *p, const struct dbkey_src *src, unsigned timeout_ms, nq_err *err);
+/* Re-encrypt every page of the database at path under a fresh data key wrapped to newsrc,
+ * writing a complete new file "<path>.rekey" and renaming it over path (dbrekey.c). cfg holds
+ * the current key. */
+int pager_reencrypt(nq_vfs *vfs, const char *path, const pager_config *cfg,
+                    const struct dbkey_src *newsrc, nq_err *err);
 
 /* Page checksums, exposed for the integrity check, the fuzzers and the tests. */
 void page_seal(uint8_t *data, uint32_t page_size, uint32_t pgno, uint64_t seq);

@@ -15,12 +15,14 @@
 
 #define DB_HEADER_SIZE 108
 #define DB_FORMAT_VERSION 1
+#define DB_FORMAT_ENCRYPTED 2 /* an encrypted database (page_crypt.h): what older builds refuse */
 extern const uint8_t DB_MAGIC[8];
 
 enum { PG_SHARED = 0, PG_DIRTY = 1 };
 
 /* The header of page 1 as numbers. */
 typedef struct db_header {
+    uint32_t format;    /* DB_FORMAT_VERSION or DB_FORMAT_ENCRYPTED (0 is taken as the former) */
     uint32_t page_size;
     uint32_t page_count;
     uint32_t freelist_head;

@@ -19,6 +19,9 @@
 
 #include "../base/crc32c.h"
 #include "../base/endian.h"
+#include "../crypto/crypto_util.h"
+#include "dbkey.h"
+#include "page_crypt.h"
 
 const uint8_t DB_MAGIC[8] = {'N', 'Q', 'D', 'B', '\r', '\n', 0x1a, '\n'};
 
@@ -26,7 +29,7 @@ void header_encode(const db_header *h, uint8_t *page, uint32_t page_size)
 {
     memset(page, 0, page_size);
     memcpy(page, DB_MAGIC, 8);
-    put_u32(page + 8, DB_FORMAT_VERSION);
+    put_u32(page + 8, h->format ? h->format : DB_FORMAT_VERSION);
     put_u32(page + 12, h->page_size);
     put_u32(page + 16, h->page_count);
     put_u32(page + 20, h->freelist_head);
@@ -49,11 +52,12 @@ int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size
         return NQ_ECORRUPT;
     }
     uint32_t ver = get_u32(page + 8);
-    if (ver != DB_FORMAT_VERSION) {
-        snprintf(why, whylen, "unsupported format version %u (this build reads %u)", ver,
-                 DB_FORMAT_VERSION);
+    if (ver != DB_FORMAT_VERSION && ver != DB_FORMAT_ENCRYPTED) {
+        snprintf(why, whylen, "unsupported format version %u (this build reads %u and %u)", ver,
+                 DB_FORMAT_VERSION, DB_FORMAT_ENCRYPTED);
         return NQ_ECANTOPEN;
     }
+    h->format = ver;
     h->page_size = get_u32(page + 12);
     if (h->page_size < 1024 || h->page_size > 65536 || (h->page_size & (h->page_size - 1))) {
         snprintf(why, whylen, "invalid page size %u", h->page_size);
@@ -94,6 +98,71 @@ static void pager_free_struct(pager *p)
     free(p);
 }
 
+/* The cipher of the database, from page 1 in force (the log's latest frame f1 of it, else the
+ * file's) or, for a new database given a key, a fresh data key; *crypt stays NULL for a plain
+ * database. Page 1's header and key descriptor are clear (page_crypt.h), so this reads them
+ * before any key is known; pager_open then reads page 1 again through the cipher, which
+ * authenticates both. */
+static int open_key(pager *p, uint32_t ps, uint32_t f1, int have_page1, page_crypt **crypt,
+                    nq_err *err)
+{
+    const dbkey_src *key = p->cfg.key;
+    *crypt = NULL;
+    int rc = 0;
+    if (!have_page1) { /* a new database */
+        if (!key)
+            return 0;
+        if (ps < PAGE_CRYPT_MIN_PAGE)
+            return nq_err_set(err, NQ_EINVAL, "%s: an encrypted database needs a page size of "
+                              "at least %d (not %u)", p->path, PAGE_CRYPT_MIN_PAGE, ps);
+        uint8_t dek[32], dbid[16], kd[DBKEY_DESC_MAX];
+        size_t kdlen = 0;
+        if (crypto_random(dek, sizeof dek) || crypto_random(dbid, sizeof dbid))
+            rc = nq_err_set(err, NQ_ERROR, "no randomness (OpenSSL)");
+        if (!rc && !(rc = dbkey_wrap(key, dbid, dek, kd, &kdlen, err)) &&
+            page_crypt_create(dek, dbid, ps, kd, kdlen, crypt))
+            rc = nq_err_set(err, NQ_ERROR, "AES-256-GCM setup failed (OpenSSL)");
+        crypto_wipe(dek, sizeof dek);
+        if (rc)
+            nq_err_prefix(err, rc, "%s", p->path);
+        return rc;
+    }
+    uint8_t *buf = malloc(ps);
+    if (!buf)
+        return nq_err_set(err, NQ_ENOMEM, "out of memory");
+    rc = pager_read_disk(p, 1, f1, buf, err);
+    db_header h;
+    char why[160];
+    if (!rc && (rc = header_decode(buf, ps, &h, why, sizeof why)))
+        nq_err_set(err, rc, "%s: page 1%s: %s", p->path, f1 ? " (log)" : "", why);
+    if (!rc && h.format == DB_FORMAT_ENCRYPTED) {
+        dbkey_desc d;
+        uint8_t dek[32];
+        if (ps < PAGE_CRYPT_MIN_PAGE)
+            rc = nq_err_set(err, NQ_ECORRUPT, "%s: encrypted, but the page size is %u", p->path,
+                            ps);
+        else if ((rc = dbkey_parse(buf + PG1_KD_OFF, PG1_KD_MAX, &d, err)))
+            nq_err_prefix(err, rc, "%s: page 1", p->path);
+        else if (!key) {
+            char what[96];
+            dbkey_describe(&d, what, sizeof what);
+            rc = nq_err_set(err, NQ_EKEY, "%s: the database is encrypted (to a %s): give its "
+                            "key", p->path, what);
+        } else if ((rc = dbkey_unwrap(key, &d, dek, err)))
+            nq_err_prefix(err, rc, "%s", p->path);
+        else {
+            if (page_crypt_create(dek, d.dbid, ps, buf + PG1_KD_OFF, d.len, crypt))
+                rc = nq_err_set(err, NQ_ERROR, "AES-256-GCM setup failed (OpenSSL)");
+            crypto_wipe(dek, sizeof dek);
+        }
+    } else if (!rc && key) {
+        rc = nq_err_set(err, NQ_EKEY, "%s: the database is not encrypted, but a key was given "
+                        "(open it without one)", p->path);
+    }
+    free(buf);
+    return rc;
+}
+
 static int valid_page_size(uint32_t ps) { return ps >= 1024 && ps <= 65536 && !(ps & (ps - 1)); }
 
 int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err)
@@ -132,6 +201,16 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     if (existed < 0) {
         rc = nq_err_set(err, existed, "%s: %s", path, nq_strerror(existed));
         goto fail;
+    }
+    /* a key that cannot make a new database is refused before anything is created */
+    if (!existed && p->cfg.key && !(p->cfg.read_only || p->cfg.no_create)) {
+        if ((rc = dbkey_check(p->cfg.key, err)))
+            goto fail;
+        if (p->cfg.page_size < PAGE_CRYPT_MIN_PAGE) {
+            rc = nq_err_set(err, NQ_EINVAL, "%s: an encrypted database needs a page size of at "
+                            "least %d (not %u)", path, PAGE_CRYPT_MIN_PAGE, p->cfg.page_size);
+            goto fail;
+        }
     }
     if (!existed && (p->cfg.read_only || p->cfg.no_create)) {
         rc = nq_err_set(err, NQ_ECANTOPEN, "%s: no such database file", path);
@@ -195,7 +274,13 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     if (!rec.page_size && (rc = wal_set_page_size(p->wal, ps, err)))
         goto fail;
     p->page_size = ps;
-    if ((rc = pagexform_create(ps, NULL, &p->xf)) || !(p->xbuf = malloc(ps))) {
+    uint32_t f1 = wal_find(p->wal, 1, rec.mx);
+    page_crypt *crypt = NULL;
+    if ((rc = open_key(p, ps, f1, f1 || file_hdr_ok, &crypt, err)))
+        goto fail;
+    if ((rc = pagexform_create(ps, crypt, &p->xf)) || !(p->xbuf = malloc(ps))) {
+        if (!p->xf)
+            page_crypt_free(crypt);
         rc = nq_err_set(err, NQ_ENOMEM, "out of memory");
         goto fail;
     }
@@ -226,7 +311,6 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
 
     /* the header in force: the last commit's page 1 if the log has one, else the file's */
     db_header h;
-    uint32_t f1 = wal_find(p->wal, 1, rec.mx);
     if (f1) {
         uint8_t *buf = malloc(ps);
         if (!buf) {
@@ -252,6 +336,7 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
         h = fh;
     } else if (fsize == 0) {
         memset(&h, 0, sizeof h); /* a new, empty database */
+        h.format = crypt ? DB_FORMAT_ENCRYPTED : DB_FORMAT_VERSION;
         h.page_size = ps;
         h.page_count = 1;
     } else {

@@ -315,7 +315,15 @@ static int frame_ok(const wal *w, const uint8_t *fr)
 {
     if (get_u32(fr + 16) != w->salt1 || get_u32(fr + 20) != w->salt2 || get_u32(fr) == 0)
         return 0;
+    /* The frame's seq must be the one sealed into its image's trailer, and a frame commits
+     * exactly when it holds page 1 (the pager writes the header last, as the commit frame,
+     * and never spills it): an encrypted database authenticates the image, its number and
+     * seq (page_crypt.h), so the clear frame header can neither regroup pages into other
+     * transactions nor mark a frame in the middle of one as a commit. */
+    if ((get_u32(fr + 4) != 0) != (get_u32(fr) == 1))
+        return 0;
     return frame_crc(w, fr, fr + WAL_FRAME_HEADER) == get_u32(fr + 28) &&
+           get_u64(fr + 8) == get_u64(fr + WAL_FRAME_HEADER + w->page_size - PAGE_TRAILER) &&
            pagexform_check(fr + WAL_FRAME_HEADER, w->page_size, get_u32(fr)) == 0;
 }
 

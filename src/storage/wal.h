@@ -13,7 +13,8 @@
  *     it and the page's own checksum (the image's last 4 bytes; see frame_crc in wal.c); then the page image (page_size bytes, itself sealed with its
  *     own page checksum).
  *
- * A transaction's frames are contiguous, all carry its seq, and its commit frame is its last.
+ * A transaction's frames are contiguous, all carry its seq (also sealed in each image's
+ * trailer), and its commit frame is its last and the only one holding page 1 (the header).
  * Recovery walks frames from the start and keeps every transaction whose frames are all
  * valid (salts equal to the header's, CRC correct), all carry one seq higher than the
  * previous transaction's, and end in a commit frame whose digest matches the CRCs of the
