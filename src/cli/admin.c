@@ -16,6 +16,7 @@ nq_db *cli_open(const char *dbfile, int read_only, int must_exist)
     nq_options_init(&o);
     o.read_only = read_only;
     o.no_create = must_exist;
+    cli_key_apply(&o); /* --key-file / --passphrase-env (keyopt.c) */
     /* log archiving for point-in-time recovery (docs/backup.md): NQDB_ARCHIVE=DIR */
     const char *arc = getenv("NQDB_ARCHIVE");
     if (arc && *arc && !read_only)
@@ -100,6 +101,11 @@ int cmd_info(int argc, char **argv)
     printf("free pages:      %llu\n", (unsigned long long)st.freelist_pages);
     printf("log frames:      %llu\n", (unsigned long long)st.wal_frames);
     printf("max key length:  %zu\n", nq_max_key(db));
+    char desc[160];
+    if (nq_encryption(db, desc, sizeof desc))
+        printf("encryption:      AES-256-GCM per page, data key wrapped to a %s\n", desc);
+    else
+        printf("encryption:      none\n");
     nq_close(db);
     return 0;
 }

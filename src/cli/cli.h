@@ -15,6 +15,13 @@
 
 /* Open dbfile for the CLI; prints the error and returns NULL on failure. */
 nq_db *cli_open(const char *dbfile, int read_only, int must_exist);
+/* The key options of commands that open databases (keyopt.c): takes --key-file FILE and
+ * --passphrase-env VAR out of argv (argc updated); 0, or EXIT_ERROR after a message. */
+int cli_key_args(int *argc, char **argv);
+/* Put the key options (and the NQDB_KDF_* parameters) into o; cli_open does it. */
+void cli_key_apply(nq_options *o);
+int cmd_keygen(int argc, char **argv);  /* keyopt.c */
+int cmd_rekey(int argc, char **argv);
 /* Print "nqdb: <what>: <message>" for the handle's last error; returns EXIT_ERROR. */
 int cli_fail(nq_db *db, const char *what);
 

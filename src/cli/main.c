@@ -38,6 +38,15 @@ static void usage(FILE *out)
             "  info DBFILE               file header, page counts, cache and log statistics\n"
             "  checkpoint DBFILE         fold the write-ahead log into the database file\n"
             "  kv DBFILE VERB ...        key/value access to named trees (see `nqdb kv --help`)\n"
+            "  keygen FILE               an ML-KEM-768 key file (mode 600) for encrypted databases\n"
+            "  rekey DBFILE --new-key-file F|--new-passphrase-env V [--reencrypt]\n"
+            "                            re-wrap (or re-encrypt) an encrypted database's key\n"
+            "\n"
+            "  shell, sql, check, info, checkpoint, kv, backup and rekey take --key-file FILE or\n"
+            "  --passphrase-env VAR (the passphrase is read from the environment variable VAR):\n"
+            "  the key of an encrypted database, and what a new database is encrypted with\n"
+            "  (docs/security.md, \"Encryption at rest\").\n"
+            "\n"
             "  serve [--config FILE] [--data DIR] [--port N]\n"
             "                            the server: REST API, WebSocket, metrics (see `nqdb serve\n"
             "                            --help`; first run `nqdb init` for an admin API key)\n"
@@ -97,6 +106,16 @@ int main(int argc, char **argv)
         printf("nqdb %s\n", NQ_VERSION_STRING);
         return 0;
     }
+    /* the commands that open databases take --key-file / --passphrase-env (keyopt.c) */
+    static const char *const keyed[] = {"shell", "sql", "check", "info", "checkpoint", "kv",
+                                        "backup", "rekey", NULL};
+    for (int i = 0; keyed[i]; i++)
+        if (!strcmp(cmd, keyed[i]) && cli_key_args(&argc, argv))
+            return EXIT_ERROR;
+    if (!strcmp(cmd, "keygen"))
+        return cmd_keygen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rekey"))
+        return cmd_rekey(argc - 1, argv + 1);
     if (!strcmp(cmd, "shell"))
         return cmd_shell(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql"))

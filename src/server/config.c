@@ -64,6 +64,8 @@ static const keydef keys[] = {
     {"database.data_path", K_STR, 0, OFF(database.data_path), 0, 0, "./neuroquantum_data", "NEUROQUANTUM_DATA_PATH"},
     {"database.max_connections", K_UINT, 0, OFF(database.max_connections), 1, 65535, "100", NULL},
     {"database.connection_timeout_seconds", K_UINT, 0, OFF(database.connection_timeout_seconds), 1, 86400, "30", NULL},
+    {"database.key_file", K_OPTSTR, 0, OFF(database.key_file), 0, 0, NULL, NULL},
+    {"database.passphrase_env", K_OPTSTR, 0, OFF(database.passphrase_env), 0, 0, NULL, NULL},
     {"jwt.secret", K_STR, 0, OFF(jwt.secret), 0, 0, "", NULL},
     {"jwt.expiration_hours", K_UINT, 0, OFF(jwt.expiration_hours), 1, 8760, "24", NULL},
     {"jwt.refresh_threshold_minutes", K_UINT, 0, OFF(jwt.refresh_threshold_minutes), 0, 525600, "60", NULL},
@@ -1055,6 +1057,12 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
     /* database */
     if (!c->database.data_path[0])
         return keyerr(c, "database.data_path", err, errlen, "must not be empty");
+    if (c->database.key_file && c->database.passphrase_env)
+        return keyerr(c, "database.passphrase_env", err, errlen,
+                      "give database.key_file or database.passphrase_env, not both");
+    if (c->database.key_file &&
+        check_readable(c, "database.key_file", c->database.key_file, err, errlen) < 0)
+        return -1;
     /* jwt */
     const char *sec = c->jwt.secret;
     if (sec[0]) {

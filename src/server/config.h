@@ -53,6 +53,8 @@ typedef struct server_config {
     struct {
         char *data_path;
         unsigned max_connections, connection_timeout_seconds;
+        char *key_file;       /* encryption at rest: ML-KEM-768 key file, NULL = none */
+        char *passphrase_env; /* or the environment variable holding the passphrase */
     } database;
     struct {
         char *secret; /* "" = use the secret file that `nqdb init` writes into the data directory */

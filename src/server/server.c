@@ -134,6 +134,17 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     bsched_archive_dir(c, archive, sizeof archive); /* backup.archive: point-in-time recovery */
     if (archive[0])
         o.archive_dir = archive;
+    /* encryption at rest (docs/security.md): the key file, or the passphrase from the
+     * environment variable the configuration names (never from the file itself) */
+    o.key_file = c->database.key_file;
+    if (c->database.passphrase_env) {
+        o.passphrase = getenv(c->database.passphrase_env);
+        if (!o.passphrase || !*o.passphrase) {
+            snprintf(err, errlen, "database.passphrase_env: the environment variable %s is %s",
+                     c->database.passphrase_env, o.passphrase ? "empty" : "not set");
+            return -1;
+        }
+    }
     int rc = nq_open(s->db_path, &o, &s->db);
     if (rc != NQ_OK) {
         if (rc == NQ_ELOCKED)

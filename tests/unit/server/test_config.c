@@ -211,6 +211,7 @@ static const char ALL_TOML[] =
     "client_timeout = 2222\nclient_shutdown = 3333\n"
     "[server.tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\nca_file = \"/ca.pem\"\n"
     "[database]\ndata_path = \"/var/lib/nq\"\nmax_connections = 7\nconnection_timeout_seconds = 8\n"
+    "key_file = \"/k/db.key\"\npassphrase_env = \"NQ_DB_PASS\"\n"
     "[jwt]\nsecret = \"0123456789abcdef0123456789abcdef-jwt\"\nexpiration_hours = 2\n"
     "refresh_threshold_minutes = 9\nrefresh_expiration_hours = 48\nquantum_enabled = true\n"
     "algorithm = \"HS384\"\nissuer = \"iss\"\naudience = \"aud\"\n"
@@ -251,6 +252,8 @@ static char *ALL_ENV[] = {
     "NEUROQUANTUM_DATABASE_DATA_PATH=/var/lib/nq",
     "NEUROQUANTUM_DATABASE_MAX_CONNECTIONS=7",
     "NEUROQUANTUM_DATABASE_CONNECTION_TIMEOUT_SECONDS=8",
+    "NEUROQUANTUM_DATABASE_KEY_FILE=/k/db.key",
+    "NEUROQUANTUM_DATABASE_PASSPHRASE_ENV=NQ_DB_PASS",
     "NEUROQUANTUM_JWT_SECRET=0123456789abcdef0123456789abcdef-jwt",
     "NEUROQUANTUM_JWT_EXPIRATION_HOURS=2",
     "NEUROQUANTUM_JWT_REFRESH_THRESHOLD_MINUTES=9",
@@ -345,6 +348,8 @@ static void check_all(const server_config *c)
     assert_string_equal(c->database.data_path, "/var/lib/nq");
     assert_int_equal(c->database.max_connections, 7);
     assert_int_equal(c->database.connection_timeout_seconds, 8);
+    assert_string_equal(c->database.key_file, "/k/db.key");
+    assert_string_equal(c->database.passphrase_env, "NQ_DB_PASS");
     assert_string_equal(c->jwt.secret, "0123456789abcdef0123456789abcdef-jwt");
     assert_int_equal(c->jwt.expiration_hours, 2);
     assert_int_equal(c->jwt.refresh_threshold_minutes, 9);
