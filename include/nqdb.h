@@ -369,7 +369,8 @@ int nq_rekey(nq_db *db, const nq_options *newkey);
 /* Re-encrypt every page of the (closed) database at path under a fresh data key wrapped to
  * newkey: opts carries the current key (and vfs); a complete new file is written beside it
  * ("<path>.rekey"), synced, and renamed over path, so a crash at any point leaves either the
- * old database (old key) or the new one (new key). Plain databases: NQ_ENOTSUP. */
+ * old database (old key) or the new one (new key). A plain database (or no current key):
+ * NQ_EKEY. */
 int nq_reencrypt(const char *path, const nq_options *opts, const nq_options *newkey,
                  char *errmsg, size_t errlen);
 /* Keys for verify and restore (nq_restore_keys: below nq_restore_ex). sign_pubkey (a backup-sign.pub file): every backup of the

@@ -80,6 +80,17 @@ int dbkey_check(const dbkey_src *src, nq_err *err)
     return 0;
 }
 
+int dbkey_probe(const dbkey_src *src, nq_err *err)
+{
+    int rc = dbkey_check(src, err);
+    if (rc || !src->key_file)
+        return rc;
+    bk_key k;
+    rc = bk_key_load(src->key_file, BK_KEY_KEM_SECRET, &k, err);
+    bk_key_wipe(&k);
+    return rc;
+}
+
 static int kem_kek(const uint8_t ss[MLKEM_SS_BYTES], const uint8_t dbid[16], uint8_t kek[32])
 {
     uint8_t in[sizeof KEK_LABEL - 1 + MLKEM_SS_BYTES + 16];

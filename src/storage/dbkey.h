@@ -70,6 +70,9 @@ typedef struct dbkey_desc {
 
 /* NQ_EINVAL unless src names exactly one of a key file and a non-empty passphrase. */
 int dbkey_check(const dbkey_src *src, nq_err *err);
+/* dbkey_check, and a key file must load (exists, is an ML-KEM-768 secret key, mode 600):
+ * what a new database checks before it creates any file. */
+int dbkey_probe(const dbkey_src *src, nq_err *err);
 /* Parse a descriptor from b (n bytes available; trailing bytes beyond its length are
  * ignored). Points into b. NQ_ECORRUPT with a message when it is not a valid one. */
 int dbkey_parse(const uint8_t *b, size_t n, dbkey_desc *d, nq_err *err);

@@ -204,7 +204,7 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     }
     /* a key that cannot make a new database is refused before anything is created */
     if (!existed && p->cfg.key && !(p->cfg.read_only || p->cfg.no_create)) {
-        if ((rc = dbkey_check(p->cfg.key, err)))
+        if ((rc = dbkey_probe(p->cfg.key, err)))
             goto fail;
         if (p->cfg.page_size < PAGE_CRYPT_MIN_PAGE) {
             rc = nq_err_set(err, NQ_EINVAL, "%s: an encrypted database needs a page size of at "

@@ -347,6 +347,12 @@ static void test_key_file(void **state)
     open_fails(DB, &bad, NQ_EKEY, "wrong key");
     opts_file(&bad, "missing.key");
     open_fails(DB, &bad, NQ_ENOTFOUND, "missing.key");
+    /* a new database with a bad key file is refused before any file is created */
+    tf_rm_db("new.db");
+    open_fails("new.db", &bad, NQ_ENOTFOUND, "missing.key");
+    struct stat st2;
+    assert_int_not_equal(stat("new.db", &st2), 0);
+    assert_int_not_equal(stat("new.db-wal", &st2), 0);
     opts_pass(&bad, "k1.key");
     open_fails(DB, &bad, NQ_EKEY, "not to a passphrase");
     chmod("k1.key", 0644);
