@@ -582,6 +582,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         r->suspended = 0;
+        atomic_fetch_sub(&s->n_suspended, 1);
         return respond(r);
     }
     /* A CORS preflight and the WebSocket upgrade queue their answer from inside the pipeline
@@ -592,10 +593,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                     (strcmp(r->method, "OPTIONS") == 0 &&
                      header(r->conn, "Access-Control-Request-Method") != NULL);
     if (!inline_ok) {
+        if (atomic_load(&s->refuse_work)) {
+            req_fail(r, AE_UNAVAILABLE, "server", "the server is shutting down");
+            return respond(r);
+        }
         if (workpool_full(&s->work)) {
             req_fail(r, AE_UNAVAILABLE, "server", "too many requests queued; try again");
             return respond(r);
         }
+        atomic_fetch_add(&s->n_suspended, 1);
         MHD_suspend_connection(c);
         r->suspended = 1;
         if (workpool_submit(&s->work, r) != 0) {
@@ -672,6 +678,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&s->ready_mu);
     ready_unlink(s, r); /* when the client went away before the answer was sent */
     pthread_mutex_unlock(&s->ready_mu);
+    if (r->suspended) /* ended while suspended (a connection error): no longer suspended */
+        atomic_fetch_sub(&s->n_suspended, 1);
     /* A request that ends unanswered for another reason than the client hanging up or the
      * server stopping: say why libmicrohttpd ended it (a connection error is also what a
      * client that closes its sending side early causes, so this is a warning, not an error). */

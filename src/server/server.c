@@ -342,8 +342,11 @@ void server_shutdown(nq_server *s)
         nanosleep(&nap, NULL);
     }
     /* every suspended request is handled and resumed before libmicrohttpd stops (which it
-     * does not allow with a connection still suspended): drain the workers, then keep
-     * resuming until the event threads have taken every answer, for at most a second */
+     * does not allow with a connection still suspended: it aborts the process). From here on
+     * a request that still arrives on an open connection is answered 503 at once, without
+     * suspending; then the workers are drained, and connections are resumed until none is
+     * suspended any more (the event threads have taken every answer), for at most 5 s */
+    atomic_store(&s->refuse_work, 1);
     workpool_drain_and_stop(&s->work);
     if (s->flusher_running) {
         pthread_mutex_lock(&s->stop_mu);
@@ -353,10 +356,17 @@ void server_shutdown(nq_server *s)
         pthread_join(s->flusher, NULL);
         s->flusher_running = 0;
     }
-    for (int i = 0; s->mhd && i < 100 && http_resume_stalled(s, 0) > 0; i++) {
+    for (int i = 0; s->mhd && i < 500; i++) {
+        unsigned waiting = http_resume_stalled(s, 0);
+        if (waiting == 0 && atomic_load(&s->n_suspended) == 0)
+            break;
         struct timespec nap = {0, 10 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
+    if (s->mhd && atomic_load(&s->n_suspended) > 0)
+        srvlog_msg(&s->log, SRVLOG_ERROR, NULL,
+                   "%llu connection(s) still suspended after 5 s; stopping anyway",
+                   (unsigned long long)atomic_load(&s->n_suspended));
     http_stop(s);
     bsched_stop(s->backups); /* a scheduled backup in progress finishes first */
     s->backups = NULL;

@@ -101,6 +101,11 @@ typedef struct nq_server {
     /* request and query figures for /api/v1/stats/performance (metrics has the histograms) */
     _Atomic uint64_t n_requests, n_queries, query_ns;
     _Atomic uint64_t n_active;     /* requests from their first byte until their answer is sent */
+    /* connections suspended while a worker runs their request, until the answer is queued or
+     * the connection ends; libmicrohttpd aborts the process if it is stopped with one of them
+     * still suspended, so shutdown waits for this to reach 0 (server.c) */
+    _Atomic uint64_t n_suspended;
+    _Atomic int refuse_work;       /* shutdown: answer 503 at once instead of suspending */
     pthread_t flusher;
     int flusher_running, flusher_stop;
     /* requests a worker has answered and whose connection it resumed, until the event thread
