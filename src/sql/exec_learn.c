@@ -449,7 +449,11 @@ int nm_recall(sql_session *s, const char *name, size_t nlen, const char *probe, 
     nq_rng rng;
     nq_rng_seed(&rng, seed);
     int sweeps = neuro_hopfield_recall_async(&h, st, 1000, &rng);
-    out->sweeps = sweeps;
+    if (sweeps < 0) {
+        rc = nq_err_set(e, sweeps, "recall_pattern: %s", nq_strerror(sweeps));
+        goto done;
+    }
+    out->sweeps = sweeps ? sweeps : -1; /* 0 from the library: no fixed point in 1000 sweeps */
     out->energy = neuro_hopfield_energy(&h, st);
     out->flipped = n - neuro_hopfield_overlap(st, tmp, n);
     out->n = n;
