@@ -841,10 +841,10 @@ static void wb_str(wbuf *b, const char *s)
         memcpy(p, s, n);
 }
 
-int wl_dirty(wl_net *w, uint64_t *gen)
+uint64_t wl_dirty(wl_net *w, uint64_t *gen)
 {
     pthread_mutex_lock(&w->mu);
-    int d = w->gen != w->saved_gen;
+    uint64_t d = w->gen - w->saved_gen;
     *gen = w->gen;
     pthread_mutex_unlock(&w->mu);
     return d;

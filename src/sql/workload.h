@@ -135,8 +135,9 @@ int wl_indexes(wl_net *w, wl_index **out, size_t *n); /* by name */
 void wl_indexes_free(wl_index *v, size_t n);
 
 /* ---- persistence ---- */
-/* 1 if the network changed since it was loaded or marked saved; *gen: its change count now. */
-int wl_dirty(wl_net *w, uint64_t *gen);
+/* How many changes the network had since it was loaded or marked saved (0: none); *gen: its
+ * change count now. */
+uint64_t wl_dirty(wl_net *w, uint64_t *gen);
 void wl_mark_saved(wl_net *w, uint64_t gen);
 int wl_save(wl_net *w, uint8_t **buf, size_t *len);            /* malloc'd */
 int wl_load(wl_net *w, const uint8_t *buf, size_t len, nq_err *e); /* NQ_ECORRUPT on a bad string */

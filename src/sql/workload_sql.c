@@ -65,13 +65,19 @@ wl_net *wls_net(sql_session *s)
     return w;
 }
 
-static int put_net(nq_db *db, wl_net *w, sql_session *s, nq_err *e)
+/* Closing saves the network only when it has at least this many unsaved changes (about one
+ * per statement): a short session — a one-off `nqdb sql` query — then writes nothing (no extra
+ * commit, a SELECT leaves the file as it was) and its learning is not kept; SYNAPTIC_OPTIMIZE
+ * saves whatever changed. */
+#define WLS_CLOSE_MIN_CHANGES 16
+
+static int put_net(nq_db *db, wl_net *w, sql_session *s, uint64_t min_changes, nq_err *e)
 {
     uint8_t *buf;
     size_t len;
     uint64_t gen;
-    if (!wl_dirty(w, &gen))
-        return 0; /* nothing changed: no write (a database that learned nothing stays as it was) */
+    if (wl_dirty(w, &gen) < min_changes)
+        return 0; /* nothing (or too little) changed: no write */
     int rc = wl_save(w, &buf, &len);
     if (rc < 0)
         return nq_err_set(e, rc, "out of memory");
@@ -90,7 +96,7 @@ static int put_net(nq_db *db, wl_net *w, sql_session *s, nq_err *e)
     return rc;
 }
 
-int wls_save(sql_session *s, nq_err *e) { return put_net(s->db, wls_net(s), s, e); }
+int wls_save(sql_session *s, nq_err *e) { return put_net(s->db, wls_net(s), s, 1, e); }
 
 void wls_engine_close(nq_db *db)
 {
@@ -100,7 +106,7 @@ void wls_engine_close(nq_db *db)
     if (eng->pager && !eng->opts.read_only) {
         nq_err e;
         nq_err_clear(&e);
-        put_net(db, eng->wl, NULL, &e);
+        put_net(db, eng->wl, NULL, WLS_CLOSE_MIN_CHANGES, &e);
     }
     wl_free(eng->wl);
     eng->wl = NULL;
