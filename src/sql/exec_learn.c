@@ -132,12 +132,7 @@ static int encode_row(const cat_table *t, const sqlv *row, int8_t *out, const sq
     return n;
 }
 
-typedef struct growbuf {
-    uint8_t *p;
-    size_t n, cap;
-} growbuf;
-
-static int gb_add(growbuf *b, const void *p, size_t n)
+int nm_buf_add(nm_buf *b, const void *p, size_t n)
 {
     if (b->n + n > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 256;
@@ -154,20 +149,48 @@ static int gb_add(growbuf *b, const void *p, size_t n)
     return 0;
 }
 
-static int gb_u32(growbuf *b, uint32_t v)
+int nm_buf_u32(nm_buf *b, uint32_t v)
 {
     uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return gb_add(b, x, 4);
+    return nm_buf_add(b, x, 4);
 }
 
-static int gb_u64(growbuf *b, uint64_t v)
+int nm_buf_u64(nm_buf *b, uint64_t v)
 {
     uint8_t x[8];
     nm_put_u64le(x, v);
-    return gb_add(b, x, 8);
+    return nm_buf_add(b, x, 8);
 }
 
-static uint32_t rd_u32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+int nm_buf_str(nm_buf *b, const void *p, size_t n)
+{
+    return nm_buf_u32(b, (uint32_t)n) | nm_buf_add(b, p, n);
+}
+
+int nm_store_model(sql_session *s, char kind, const char *name, size_t nlen, const nm_buf *rec,
+                   nq_err *e)
+{
+    nq_tree *tr;
+    int rc = nm_store_open(s, 1, &tr, e);
+    if (rc)
+        return rc;
+    uint8_t key[1 + 200];
+    key[0] = (uint8_t)kind;
+    memcpy(key + 1, name, nlen);
+    rc = tw_put(s, tr, key, 1 + nlen, rec->p, rec->n, 0, e);
+    /* one name, one model: a model of the other kind with the same name is replaced */
+    key[0] = kind == 'P' ? 'M' : 'P';
+    void *old = NULL;
+    size_t ol;
+    if (rc == 0 && nq_get(tr, key, 1 + nlen, &old, &ol) == 0) {
+        free(old);
+        rc = tw_del(s, tr, key, 1 + nlen, e);
+    }
+    nq_tree_close(tr);
+    return rc;
+}
+
+uint32_t nm_rd_u32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* ---- LEARN PATTERN ------------------------------------------------------------------------ */
 static const char *learn_cols[] = {"pattern", "algorithm", "neurons", "patterns", "capacity",
@@ -249,7 +272,7 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
     /* read the rows */
     tw_scan *sc = NULL;
     int8_t *buf = malloc(NM_MAX_NEURONS);
-    growbuf pats = {0}, labels = {0};
+    nm_buf pats = {0}, labels = {0};
     uint32_t n = 0, p = 0, label_col = UINT32_MAX;
     sqlv *row = calloc((size_t)t->ncols + 1, sizeof *row);
     if (!buf || !row) {
@@ -290,9 +313,9 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
         uint8_t bits[NM_MAX_NEURONS];
         for (uint32_t i = 0; i < n; i++)
             bits[i] = buf[i] > 0;
-        if (gb_u64(&pats, (uint64_t)rowid) || gb_add(&pats, bits, n) ||
-            (lab ? gb_u32(&labels, (uint32_t)lab->n) || gb_add(&labels, lab->p, lab->n)
-                 : gb_u32(&labels, UINT32_MAX))) {
+        if (nm_buf_u64(&pats, (uint64_t)rowid) || nm_buf_add(&pats, bits, n) ||
+            (lab ? nm_buf_u32(&labels, (uint32_t)lab->n) || nm_buf_add(&labels, lab->p, lab->n)
+                 : nm_buf_u32(&labels, UINT32_MAX))) {
             rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
             goto done;
         }
@@ -331,30 +354,15 @@ int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *ar
         goto done;
     }
     /* store */
-    growbuf rec = {0};
-    if (gb_add(&rec, PAT_MAGIC, 4) || gb_u32(&rec, 1) || gb_u32(&rec, 1) || gb_u64(&rec, (uint64_t)t->id) ||
-        gb_u32(&rec, n) || gb_u32(&rec, p) || gb_u32(&rec, (uint32_t)epochs) || gb_u32(&rec, label_col) ||
-        gb_add(&rec, pats.p, pats.n) || gb_add(&rec, labels.p, labels.n)) {
+    nm_buf rec = {0};
+    if (nm_buf_add(&rec, PAT_MAGIC, 4) || nm_buf_u32(&rec, 1) || nm_buf_u32(&rec, 1) || nm_buf_u64(&rec, (uint64_t)t->id) ||
+        nm_buf_u32(&rec, n) || nm_buf_u32(&rec, p) || nm_buf_u32(&rec, (uint32_t)epochs) || nm_buf_u32(&rec, label_col) ||
+        nm_buf_add(&rec, pats.p, pats.n) || nm_buf_add(&rec, labels.p, labels.n)) {
         free(rec.p);
         rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
         goto done;
     }
-    nq_tree *tr;
-    if ((rc = nm_store_open(s, 1, &tr, e)) == 0) {
-        uint8_t key[1 + 200];
-        key[0] = 'P';
-        memcpy(key + 1, name, nlen);
-        rc = tw_put(s, tr, key, 1 + nlen, rec.p, rec.n, 0, e);
-        /* one name, one model: a network of the same name is replaced */
-        key[0] = 'M';
-        void *old = NULL;
-        size_t ol;
-        if (rc == 0 && nq_get(tr, key, 1 + nlen, &old, &ol) == 0) {
-            free(old);
-            rc = tw_del(s, tr, key, 1 + nlen, e);
-        }
-        nq_tree_close(tr);
-    }
+    rc = nm_store_model(s, 'P', name, nlen, &rec, e);
     free(rec.p);
     if (rc)
         goto done;
@@ -407,9 +415,9 @@ int nm_recall(sql_session *s, const char *name, size_t nlen, const char *probe, 
         return nq_err_set(e, rc, "recall_pattern: cannot read the pattern store");
     const uint8_t *b = v;
     uint32_t n = 0, p = 0;
-    if (vl >= 36 && !memcmp(b, PAT_MAGIC, 4) && rd_u32(b + 4) == 1) {
-        n = rd_u32(b + 20);
-        p = rd_u32(b + 24);
+    if (vl >= 36 && !memcmp(b, PAT_MAGIC, 4) && nm_rd_u32(b + 4) == 1) {
+        n = nm_rd_u32(b + 20);
+        p = nm_rd_u32(b + 24);
     }
     size_t stride = 8 + (size_t)n;
     if (n == 0 || n > NM_MAX_NEURONS || p == 0 || 36 + (size_t)p * stride > vl) {
@@ -470,7 +478,7 @@ int nm_recall(sql_session *s, const char *name, size_t nlen, const char *probe, 
         int same = 1;
         for (uint32_t j = 0; j < n && same; j++)
             same = (pats[i * stride + 8 + j] != 0) == (st[j] > 0);
-        uint32_t ll = lab + 4 <= end ? rd_u32(lab) : UINT32_MAX;
+        uint32_t ll = lab + 4 <= end ? nm_rd_u32(lab) : UINT32_MAX;
         const uint8_t *lp = lab + 4;
         if (same && out->row_id < 0) {
             out->row_id = (int64_t)nm_get_u64le(pats + i * stride);

@@ -18,6 +18,22 @@ const char **nm_adapt_cols(int *n);
 int nm_learn_pattern(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
 int nm_adapt_weights(sql_session *s, const ast_ext *x, nm_emit_fn emit, void *arg, nq_err *e);
 
+/* The model store's records are little-endian byte strings built with nm_buf (exec_learn.c);
+ * each nm_buf_* returns 0, or -1 when memory ran out (so results can be or'ed). */
+typedef struct nm_buf {
+    uint8_t *p;
+    size_t n, cap;
+} nm_buf;
+int nm_buf_add(nm_buf *b, const void *p, size_t n);
+int nm_buf_u32(nm_buf *b, uint32_t v);
+int nm_buf_u64(nm_buf *b, uint64_t v);
+int nm_buf_str(nm_buf *b, const void *p, size_t n); /* u32 length, then the bytes */
+uint32_t nm_rd_u32(const uint8_t *p);
+/* Store a LEARN PATTERN model under kind ('P' Hopfield memory, 'M' network) and name (at most
+ * 200 bytes), removing the other kind's model of the same name: a name holds one model. */
+int nm_store_model(sql_session *s, char kind, const char *name, size_t nlen, const nm_buf *rec,
+                   nq_err *e);
+
 /* The tree of networks trained through POST /api/v1/neural/train (src/server/neural_jobs.c),
  * keyed by network_id, values mlp_encode's bytes; predict_pattern() applies them too. */
 #define NM_MODEL_TREE "neuro:models"

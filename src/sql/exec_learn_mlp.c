@@ -47,46 +47,6 @@
 #define MLP_MAGIC "NQMP"
 #define MAX_CLASSES 1024
 
-typedef struct bytes {
-    uint8_t *p;
-    size_t n, cap;
-    int bad;
-} bytes;
-
-static void b_add(bytes *b, const void *p, size_t n)
-{
-    if (b->bad)
-        return;
-    if (b->n + n > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 256;
-        while (nc < b->n + n)
-            nc *= 2;
-        uint8_t *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void b_u32(bytes *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    b_add(b, x, 4);
-}
-
-static void b_str(bytes *b, const void *p, size_t n)
-{
-    b_u32(b, (uint32_t)n);
-    b_add(b, p, n);
-}
-
-static uint32_t rd32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
 int nm_is_mlp(const char *algo)
 {
     return algo && (!strcasecmp(algo, "MLP") || !strcasecmp(algo, "NeuralNetwork") ||
@@ -325,38 +285,21 @@ int nm_learn_mlp(sql_session *s, const ast_ext *x, const char *name, size_t nlen
     if ((rc = mlp_evaluate(m, X, Y, (int)n, &loss, &acc, e)) != 0 || (rc = mlp_encode(m, &model, &mlen, e)) != 0)
         goto done;
     /* store */
-    bytes rec = {0};
-    b_add(&rec, MLP_MAGIC, 4);
-    b_u32(&rec, 1);
-    b_u32(&rec, (uint32_t)nin);
-    b_u32(&rec, (uint32_t)ncls);
+    nm_buf rec = {0};
+    int bad = nm_buf_add(&rec, MLP_MAGIC, 4) | nm_buf_u32(&rec, 1) |
+              nm_buf_u32(&rec, (uint32_t)nin) | nm_buf_u32(&rec, (uint32_t)ncls);
     for (int c = 0; c < t->ncols; c++)
         if (c != t->ipk && c != label)
-            b_str(&rec, t->cols[c].name, strlen(t->cols[c].name));
+            bad |= nm_buf_str(&rec, t->cols[c].name, strlen(t->cols[c].name));
     for (int i = 0; i < ncls; i++)
-        b_str(&rec, cls[i], clsn[i]);
-    b_add(&rec, model, mlen);
-    if (rec.bad) {
+        bad |= nm_buf_str(&rec, cls[i], clsn[i]);
+    bad |= nm_buf_add(&rec, model, mlen);
+    if (bad) {
         free(rec.p);
         rc = nq_err_set(e, NQ_ENOMEM, "out of memory");
         goto done;
     }
-    nq_tree *tr;
-    if ((rc = nm_store_open(s, 1, &tr, e)) == 0) {
-        uint8_t key[1 + 200];
-        key[0] = 'M';
-        memcpy(key + 1, name, nlen);
-        rc = tw_put(s, tr, key, 1 + nlen, rec.p, rec.n, 0, e);
-        /* one name, one model: a Hopfield memory of the same name is replaced */
-        key[0] = 'P';
-        void *old = NULL;
-        size_t ol;
-        if (rc == 0 && nq_get(tr, key, 1 + nlen, &old, &ol) == 0) {
-            free(old);
-            rc = tw_del(s, tr, key, 1 + nlen, e);
-        }
-        nq_tree_close(tr);
-    }
+    rc = nm_store_model(s, 'M', name, nlen, &rec, e);
     free(rec.p);
     if (rc)
         goto done;
@@ -448,9 +391,9 @@ static int run_predict(tf_call *call, nq_err *e)
         }
         nin = (uint32_t)m->n_in;
         ncls = (uint32_t)mlp_n_out(m);
-    } else if (vl >= 16 && !memcmp(b, MLP_MAGIC, 4) && rd32(b + 4) == 1) {
-        nin = rd32(b + 8);
-        ncls = rd32(b + 12);
+    } else if (vl >= 16 && !memcmp(b, MLP_MAGIC, 4) && nm_rd_u32(b + 4) == 1) {
+        nin = nm_rd_u32(b + 8);
+        ncls = nm_rd_u32(b + 12);
     }
     int *map = NULL;
     const uint8_t **cname = NULL;
@@ -488,11 +431,11 @@ static int run_predict(tf_call *call, nq_err *e)
         }
     }
     for (uint32_t j = 0; !api && j < nin + ncls; j++) {
-        if (p + 4 > end || rd32(p) > (size_t)(end - p - 4)) {
+        if (p + 4 > end || nm_rd_u32(p) > (size_t)(end - p - 4)) {
             rc = nq_err_set(e, NQ_ECORRUPT, "predict_pattern: the stored network is damaged");
             goto done;
         }
-        uint32_t l = rd32(p);
+        uint32_t l = nm_rd_u32(p);
         if (j < nin) {
             map[j] = -1;
             for (int c = 0; c < t->ncols; c++)
