@@ -537,6 +537,26 @@ static bp_frame *grab_frame(bufpool *bp)
     return frame_new(bp);
 }
 
+/* Load frame f (F_LOADING, pinned, in the hash) through `load` outside the pool lock, which
+ * is held on entry and on return; a failed load retires the frame. Wakes the threads waiting
+ * for this version either way (they look again when the caller releases the lock). */
+static int frame_load(bufpool *bp, bp_frame *f, bp_loader load, void *arg)
+{
+    pthread_mutex_unlock(&bp->mu);
+    int rc = load(arg, f->page.pgno, f->frame, f->page.data);
+    pthread_mutex_lock(&bp->mu);
+    if (rc) {
+        hash_remove(bp, f);
+        f->state = F_DEAD;
+        f->pins = 0;
+        frame_retire(bp, f);
+    } else {
+        f->state = F_READY;
+    }
+    pthread_cond_broadcast(&bp->loaded);
+    return rc;
+}
+
 int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *arg, pg **out)
 {
     *out = NULL;
@@ -571,20 +591,7 @@ int bp_fetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void *a
     f->state = F_LOADING;
     hash_add(bp, f);
     policy_admit(bp, f, 1);
-    pthread_mutex_unlock(&bp->mu);
-
-    int rc = load(arg, pgno, frame, f->page.data);
-
-    pthread_mutex_lock(&bp->mu);
-    if (rc) {
-        hash_remove(bp, f);
-        f->state = F_DEAD;
-        f->pins = 0;
-        frame_retire(bp, f);
-    } else {
-        f->state = F_READY;
-    }
-    pthread_cond_broadcast(&bp->loaded);
+    int rc = frame_load(bp, f, load, arg);
     pthread_mutex_unlock(&bp->mu);
     if (rc)
         return rc;
@@ -631,18 +638,8 @@ int bp_prefetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void
         list_push_head(bp, Q_A1IN, f);
     else
         policy_admit(bp, f, 0);
-    pthread_mutex_unlock(&bp->mu);
-
-    int rc = load(arg, pgno, frame, f->page.data);
-
-    pthread_mutex_lock(&bp->mu);
-    if (rc) {
-        hash_remove(bp, f);
-        f->state = F_DEAD;
-        f->pins = 0;
-        frame_retire(bp, f);
-    } else {
-        f->state = F_READY;
+    int rc = frame_load(bp, f, load, arg);
+    if (rc == 0) {
         f->pf = 1;
         bp->pf_unused++;
         bp->pf_loaded++;
@@ -653,7 +650,6 @@ int bp_prefetch(bufpool *bp, uint32_t pgno, uint32_t frame, bp_loader load, void
             frame_retire(bp, f);
         }
     }
-    pthread_cond_broadcast(&bp->loaded);
     pthread_mutex_unlock(&bp->mu);
     return rc ? rc : 1;
 }
