@@ -22,6 +22,7 @@
 
 #include "crashkit.h"
 #include "faultvfs.h"
+#include "sqlscript.h"
 
 #define DBPATH "c.db"
 #define ROWS 1500
@@ -35,24 +36,7 @@ static void fail(uint64_t point, int variant, const char *fmt, const char *detai
             detail ? detail : "");
 }
 
-static int exec(nq_db *db, const char *sql)
-{
-    const char *tail = sql;
-    while (tail && *tail) {
-        nq_stmt *st = NULL;
-        int rc = nq_prepare(db, tail, strlen(tail), &st, &tail);
-        if (rc)
-            return rc;
-        if (!st)
-            break;
-        while ((rc = nq_step(st)) == NQ_ROW)
-            ;
-        nq_finalize(st);
-        if (rc != NQ_DONE)
-            return rc;
-    }
-    return 0;
-}
+static int exec(nq_db *db, const char *sql) { return tsql_exec(db, sql); }
 
 static nq_db *open_db(faultvfs *fv)
 {

@@ -25,6 +25,7 @@
 #include "base/rand.h"
 #include "nqdb.h"
 #include "storage/pgcodec.h"
+#include "sqlscript.h"
 
 #define PATH "test_pcdb.db"
 #define P 4096
@@ -45,24 +46,7 @@ static nq_db *open_db(int fresh)
     return db;
 }
 
-static int exec(nq_db *db, const char *sql)
-{
-    const char *tail = sql;
-    while (tail && *tail) {
-        nq_stmt *st = NULL;
-        int rc = nq_prepare(db, tail, strlen(tail), &st, &tail);
-        if (rc)
-            return rc;
-        if (!st)
-            break;
-        while ((rc = nq_step(st)) == NQ_ROW)
-            ;
-        nq_finalize(st);
-        if (rc != NQ_DONE)
-            return rc;
-    }
-    return 0;
-}
+static int exec(nq_db *db, const char *sql) { return tsql_exec(db, sql); }
 
 /* The answer of a one-row query as text "a|b|c", or the error code. */
 static int query(nq_db *db, const char *sql, char *out, size_t cap)
