@@ -98,30 +98,6 @@ static long long file_bytes(const char *path)
     return stat(p, &sb) ? -1 : (long long)sb.st_size;
 }
 
-static uint8_t *read_cmd(const char *cmd, size_t *len)
-{
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return NULL;
-    size_t cap = 1 << 20, n = 0, got;
-    uint8_t *b = malloc(cap);
-    while (b && (got = fread(b + n, 1, cap - n, p)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(b, cap *= 2);
-            if (!nb)
-                free(b);
-            b = nb;
-        }
-    }
-    if (pclose(p) != 0) {
-        free(b);
-        return NULL;
-    }
-    *len = n;
-    return b;
-}
-
 /* Size of `tool` run on the bytes (written to a temporary file). */
 static long anchor(const char *tool, const uint8_t *data, size_t n)
 {
@@ -135,14 +111,7 @@ static long anchor(const char *tool, const uint8_t *data, size_t n)
     }
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s < '%s' | wc -c", tool, tmp);
-    FILE *p = popen(cmd, "r");
-    long sz = -1;
-    if (p) {
-        if (fscanf(p, "%ld", &sz) != 1)
-            sz = -1;
-        if (pclose(p) != 0)
-            sz = -1;
-    }
+    long sz = bu_cmd_long(cmd);
     remove(tmp);
     return sz;
 }
@@ -417,7 +386,7 @@ int main(int argc, char **argv)
     char cmd[1200];
     size_t fl = 0;
     snprintf(cmd, sizeof cmd, "gzip -dc '%s' 2>/dev/null", fasta);
-    uint8_t *fa = access(fasta, R_OK) == 0 ? read_cmd(cmd, &fl) : NULL;
+    uint8_t *fa = access(fasta, R_OK) == 0 ? bu_read_cmd(cmd, &fl) : NULL;
     char *seq = malloc(fl ? fl : 4700000);
     size_t n = 0;
     if (fa) {

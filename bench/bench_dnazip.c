@@ -46,46 +46,13 @@ static double cpu_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static uint8_t *read_cmd(const char *cmd, size_t *len)
-{
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return NULL;
-    size_t cap = 1 << 20, n = 0, got;
-    uint8_t *b = malloc(cap);
-    while (b && (got = fread(b + n, 1, cap - n, p)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(b, cap *= 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-            }
-            b = nb;
-        }
-    }
-    if (pclose(p) != 0) {
-        free(b);
-        return NULL;
-    }
-    *len = n;
-    return b;
-}
-
 /* bytes of the compressed output of `tool` on file, and the wall seconds it took */
 static long tool_size(const char *tool, const char *file, double *secs)
 {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s < '%s' | wc -c", tool, file);
     double t0 = bu_now();
-    FILE *p = popen(cmd, "r");
-    long sz = -1;
-    if (!p)
-        return -1;
-    if (fscanf(p, "%ld", &sz) != 1)
-        sz = -1;
-    if (pclose(p) != 0)
-        sz = -1;
+    long sz = bu_cmd_long(cmd);
     *secs = bu_now() - t0;
     return sz;
 }
@@ -104,7 +71,7 @@ static void part_compress(const char *path, int skip_hybrid)
         return;
     }
     size_t n;
-    uint8_t *fa = read_cmd(cmd, &n);
+    uint8_t *fa = bu_read_cmd(cmd, &n);
     if (!fa) {
         printf("compression: SKIPPED — cannot read %s\n\n", path);
         return;

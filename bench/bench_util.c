@@ -483,3 +483,40 @@ void bu_fmt_count(char *buf, size_t n, double v)
 }
 
 void bu_fmt_mib(char *buf, size_t n, double kib) { snprintf(buf, n, "%.1f MiB", kib / 1024.0); }
+
+uint8_t *bu_read_cmd(const char *cmd, size_t *len)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t cap = 1 << 20, n = 0, got;
+    uint8_t *b = malloc(cap);
+    while (b && (got = fread(b + n, 1, cap - n, p)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(b, cap *= 2);
+            if (!nb)
+                free(b);
+            b = nb;
+        }
+    }
+    if (pclose(p) != 0 || !b) {
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
+long bu_cmd_long(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    long v = -1;
+    if (!p)
+        return -1;
+    if (fscanf(p, "%ld", &v) != 1)
+        v = -1;
+    if (pclose(p) != 0)
+        v = -1;
+    return v;
+}

@@ -63,6 +63,12 @@ int bu_rm_rf(const char *path);
 /* Total size in bytes of the regular files directly inside dir (0 if it cannot be read). */
 uint64_t bu_dir_bytes(const char *dir);
 
+/* Run a shell command and return everything it wrote to stdout (malloc'd, *len bytes); NULL
+ * when it could not run, exited non-zero or memory ran out. */
+uint8_t *bu_read_cmd(const char *cmd, size_t *len);
+/* Run a shell command that prints one integer (e.g. "tool < file | wc -c"); -1 on failure. */
+long bu_cmd_long(const char *cmd);
+
 /* Peak resident set size of the calling process so far, in KiB. */
 long bu_self_maxrss_kib(void);
 
