@@ -65,7 +65,17 @@ extern "C" {
 #define NQ_EINTERRUPT (-21) /* the statement was interrupted (nq_interrupt, progress handler) */
 #define NQ_EKEY     (-22)   /* encrypted database: the key is missing or wrong, or a key was
                               * given for a database that is not encrypted */
-#define NQ_ELAST    NQ_EKEY /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
+/* Concurrency (docs/transactions.md). Each message names the transactions and objects. */
+#define NQ_ESERIALIZE (-23) /* could not serialize access (SQLSTATE 40001): the transaction
+                              * is rolled back; retry it */
+#define NQ_EDEADLOCK (-24)  /* deadlock detected (40P01): this transaction was the victim and
+                              * is rolled back */
+#define NQ_ELOCKTIMEOUT (-25) /* a lock wait exceeded lock_timeout (55P03) */
+#define NQ_ECONFLICT (-26)  /* READ COMMITTED: a row this statement wrote or locked was changed
+                              * by a transaction that committed after the statement's snapshot;
+                              * the SQL layer undoes and restarts the statement (nq_exec never
+                              * returns it) */
+#define NQ_ELAST    NQ_ECONFLICT /* the lowest error code: every error is in [NQ_ELAST, NQ_ERROR] */
 
 /* nq_step results (positive: not errors) */
 #define NQ_ROW       100    /* a result row is ready */
@@ -73,6 +83,9 @@ extern "C" {
 
 /* A short, static description of a result code. */
 const char *nq_strerror(int code);
+/* The SQLSTATE of a result code, as PostgreSQL reports it ("40001", "23505", "42601", ...;
+ * "XX000" for an internal error, "00000" for NQ_OK). */
+const char *nq_sqlstate(int code);
 
 /* ---- the file-system layer ----------------------------------------------------------------
  * Every byte the engine reads or writes goes through one of these. The default (POSIX) layer is
@@ -113,6 +126,7 @@ nq_vfs *nq_vfs_default(void);
 
 /* ---- opening ------------------------------------------------------------------------------ */
 typedef struct nq_db nq_db;
+typedef struct nq_tree nq_tree; /* a named key/value tree: "key/value trees" below */
 
 #define NQ_SYNC_FULL 0 /* commit = durable (fdatasync of the log) */
 #define NQ_SYNC_OFF  1 /* no syncs: fast, survives a process crash but not a power loss */
@@ -150,7 +164,21 @@ typedef struct nq_options {
     const char *passphrase;      /* the key-encryption key comes from Argon2id(passphrase) */
     uint32_t kdf_iterations;     /* Argon2id for a new wrap with a passphrase: 0 = 3 */
     uint32_t kdf_memory_kib;     /* 0 = 65536 (64 MiB) */
+    /* Concurrency (docs/transactions.md). */
+    int isolation;               /* default isolation of SQL transactions: NQ_ISO_*; 0 = READ
+                                    COMMITTED */
+    unsigned lock_timeout_ms;    /* a lock wait fails with NQ_ELOCKTIMEOUT after this; 0 = wait
+                                    without limit (deadlocks are still detected) */
+    unsigned deadlock_timeout_ms; /* a lock wait this long runs the deadlock check; 0 = 1000 */
 } nq_options;
+
+/* Isolation levels of concurrent transactions (nq_begin_concurrent). */
+#define NQ_ISO_DEFAULT         0 /* nq_options.isolation */
+#define NQ_ISO_READ_COMMITTED  1 /* a fresh snapshot per statement (nq_txn_statement) */
+#define NQ_ISO_REPEATABLE_READ 2 /* snapshot isolation: one snapshot per transaction,
+                                    first-committer-wins on written rows */
+#define NQ_ISO_SERIALIZABLE    3 /* snapshot isolation plus commit-time validation of what
+                                    the transaction read: serializable in commit order */
 
 #define NQ_PREFETCH_OFF    0
 #define NQ_PREFETCH_ON     1
@@ -182,6 +210,63 @@ int nq_rollback(nq_db *db);
 /* 1 if a transaction is open on db (and *mode set if mode is not NULL), else 0. */
 int nq_in_txn(const nq_db *db, int *mode);
 
+/* ---- concurrent transactions (docs/transactions.md) ----------------------------------------
+ * nq_begin(db, NQ_TXN_WRITE) is an exclusive writer: one at a time per database. A concurrent
+ * transaction instead reads a snapshot and keeps its writes private (a write set per tree,
+ * seen by its own reads) until nq_commit, which validates them and applies them in one short
+ * critical section; many run at once. Every key it writes is locked (exclusive row lock, held
+ * to the end) so a second writer of the same key waits; a key committed by another
+ * transaction after the snapshot fails with NQ_ESERIALIZE (REPEATABLE READ, SERIALIZABLE) or
+ * NQ_ECONFLICT (READ COMMITTED). Lock waits detect deadlocks (NQ_EDEADLOCK) and honour
+ * lock_timeout_ms (NQ_ELOCKTIMEOUT). Creating or dropping a tree, or a write set too large to
+ * keep in memory, turns the transaction into the exclusive writer (it waits for the other
+ * writers to finish). After NQ_ESERIALIZE or NQ_EDEADLOCK the transaction is rolled back. */
+#define NQ_TXN_CONCURRENT 2
+int nq_begin_concurrent(nq_db *db, int isolation);
+/* A new statement starts in the open transaction: READ COMMITTED takes a fresh snapshot (its
+ * own writes stay visible); the other levels do nothing. */
+int nq_txn_statement(nq_db *db);
+/* Savepoints of the open transaction's write set: a mark, and undoing every write made after
+ * a mark (locks stay held). Exclusive transactions: marks are 0 and rollback is NQ_ENOTSUP. */
+int nq_txn_mark(nq_db *db, uint64_t *mark);
+int nq_txn_rollback_to(nq_db *db, uint64_t mark);
+/* Turn the open concurrent transaction into the exclusive writer now (before DDL). */
+int nq_txn_exclusive(nq_db *db);
+
+/* Explicit locks, held until the transaction ends. Row locks on a key of a tree (the key need
+ * not exist: a unique index locks the indexed values as a key prefix); table-level locks on
+ * any name, in PostgreSQL's eight modes with PostgreSQL's conflict table. A row lock also
+ * checks, like a write, that no transaction committed a change to the key after the
+ * snapshot. NQ_LOCK_NOWAIT or'ed into mode: fail with NQ_ELOCKTIMEOUT at once instead of waiting. */
+#define NQ_LOCK_ROW_SHARE_KEY   1  /* SELECT ... FOR SHARE, foreign-key checks */
+#define NQ_LOCK_ROW_UPDATE_KEY  2  /* SELECT ... FOR UPDATE, writes */
+#define NQ_LOCK_ACCESS_SHARE          11
+#define NQ_LOCK_ROW_SHARE             12
+#define NQ_LOCK_ROW_EXCLUSIVE         13
+#define NQ_LOCK_SHARE_UPDATE_EXCLUSIVE 14
+#define NQ_LOCK_SHARE                 15
+#define NQ_LOCK_SHARE_ROW_EXCLUSIVE   16
+#define NQ_LOCK_EXCLUSIVE             17
+#define NQ_LOCK_ACCESS_EXCLUSIVE      18
+#define NQ_LOCK_NOWAIT 0x100
+int nq_lock_key(nq_tree *t, const void *key, size_t klen, int mode);
+int nq_lock_name(nq_db *db, const char *name, int mode);
+/* An in-memory claim for new integer keys (rowids): returns max(floor, the last claim) + 1 and
+ * remembers it, so concurrent transactions inserting into one tree get different keys. Not
+ * persistent: after a restart claims start again from the data. */
+int nq_key_claim(nq_tree *t, int64_t floor, int64_t *out);
+
+/* What a connection's transaction is doing, for monitoring and tests (any thread may call). */
+typedef struct nq_txn_info {
+    uint64_t txid;         /* 0 = no transaction */
+    int mode;              /* NQ_TXN_READ, NQ_TXN_WRITE or NQ_TXN_CONCURRENT */
+    int isolation;         /* NQ_ISO_* of a concurrent transaction */
+    uint64_t snapshot_seq; /* commit sequence its snapshot reads at */
+    int waiting;           /* 1 while blocked in a lock wait */
+    uint64_t writes;       /* entries in its write set */
+} nq_txn_info;
+int nq_txn_info_get(nq_db *db, nq_txn_info *out);
+
 /* ---- key/value trees ----------------------------------------------------------------------
  * A tree is a named B+ tree of (key, value) byte strings ordered by memcmp of the key.
  * Keys are 1..NQ_MAX_KEY bytes (less for very small pages: nq_max_key(db)); values any length
@@ -189,7 +274,6 @@ int nq_in_txn(const nq_db *db, int *mode);
  * runs in its own (autocommit) transaction. */
 #define NQ_MAX_KEY 1024
 
-typedef struct nq_tree nq_tree;
 typedef struct nq_cursor nq_cursor;
 
 #define NQ_TREE_CREATE 0x01 /* create if it does not exist */
@@ -272,6 +356,18 @@ typedef struct nq_stats {
      * or the pool already held its budget/8 of unused prefetched images) */
     uint64_t prefetch_predicted, prefetch_issued, prefetch_loaded;
     uint64_t prefetch_used, prefetch_wasted, prefetch_dropped;
+    /* concurrency (docs/transactions.md) */
+    uint64_t txn_active;         /* transactions open now (read, exclusive and concurrent) */
+    uint64_t txn_commits_concurrent; /* concurrent transactions committed */
+    uint64_t txn_serialization_failures; /* NQ_ESERIALIZE returned */
+    uint64_t txn_deadlocks;      /* deadlock victims */
+    uint64_t lock_waits, lock_timeouts; /* lock requests that had to wait; of them timed out */
+    uint64_t lock_wait_ns;       /* total time spent waiting for locks */
+    /* old versions: committed log frames that a checkpoint cannot yet copy back because a
+     * snapshot still reads an older version of their page (garbage kept for that snapshot) */
+    uint64_t oldest_snapshot_age_ms; /* age of the oldest open snapshot; 0 = none */
+    uint64_t oldest_snapshot_seq;    /* its commit sequence */
+    uint64_t frames_retained;        /* log frames kept for it */
 } nq_stats;
 
 int nq_get_stats(nq_db *db, nq_stats *out);

@@ -111,8 +111,45 @@ const char *nq_strerror(int code)
     case NQ_ETYPE: return "SQL type mismatch";
     case NQ_EINTERRUPT: return "interrupted";
     case NQ_EKEY: return "wrong or missing key";
+    case NQ_ESERIALIZE: return "could not serialize access due to concurrent update";
+    case NQ_EDEADLOCK: return "deadlock detected";
+    case NQ_ELOCKTIMEOUT: return "canceling statement due to lock timeout";
+    case NQ_ECONFLICT: return "row changed by a concurrent transaction; statement restarts";
     case NQ_ROW: return "row ready";
     case NQ_DONE: return "statement done";
     default: return "unknown error";
+    }
+}
+
+const char *nq_sqlstate(int code)
+{
+    switch (code) {
+    case NQ_OK: case NQ_ROW: case NQ_DONE: return "00000";
+    case NQ_ENOMEM: return "53200";        /* out_of_memory */
+    case NQ_EIO: return "58030";           /* io_error */
+    case NQ_ECORRUPT: return "XX001";      /* data_corrupted */
+    case NQ_ENOSPC: return "53100";        /* disk_full */
+    case NQ_EBUSY: return "55006";         /* object_in_use */
+    case NQ_EREADONLY: return "25006";     /* read_only_sql_transaction */
+    case NQ_ENOTFOUND: return "42704";     /* undefined_object */
+    case NQ_EEXIST: return "42710";        /* duplicate_object */
+    case NQ_EINVAL: return "22023";        /* invalid_parameter_value */
+    case NQ_EFAILED: return "58000";       /* system_error */
+    case NQ_ETOOBIG: return "54000";       /* program_limit_exceeded */
+    case NQ_EMISUSE: return "25000";       /* invalid_transaction_state */
+    case NQ_ECANTOPEN: return "58P01";     /* undefined_file */
+    case NQ_ELOCKED: return "55006";       /* object_in_use */
+    case NQ_ENOTSUP: return "0A000";       /* feature_not_supported */
+    case NQ_ESYNTAX: return "42601";       /* syntax_error */
+    case NQ_ECONSTRAINT: return "23000";   /* integrity_constraint_violation */
+    case NQ_ESCHEMA: return "42P01";       /* undefined_table */
+    case NQ_ETYPE: return "42804";         /* datatype_mismatch */
+    case NQ_EINTERRUPT: return "57014";    /* query_canceled */
+    case NQ_EKEY: return "28000";          /* invalid_authorization_specification */
+    case NQ_ESERIALIZE: return "40001";    /* serialization_failure */
+    case NQ_EDEADLOCK: return "40P01";     /* deadlock_detected */
+    case NQ_ELOCKTIMEOUT: return "55P03";  /* lock_not_available */
+    case NQ_ECONFLICT: return "40001";
+    default: return "XX000";               /* internal_error */
     }
 }
