@@ -40,6 +40,7 @@ typedef struct nq_engine {
     struct wl_net *wl;  /* the SQL workload memory (src/sql/workload_sql.c), made on first use
                            under mu; saved and freed when the last connection closes */
     int wl_due;         /* a neuromorphic-index decision is due (__atomic) */
+    struct lockmgr *lm; /* row, table and database locks of its transactions (src/txn) */
 } nq_engine;
 
 struct nq_db {

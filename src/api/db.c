@@ -9,6 +9,7 @@
 #include "sql/session.h"
 #include "sql/workload_sql.h"
 #include "storage/dbkey.h"
+#include "txn/lockmgr.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -76,6 +77,12 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
     eng->opts = o;
     eng->refs = 1;
     pthread_mutex_init(&eng->mu, NULL);
+    eng->lm = lm_create();
+    if (!eng->lm) {
+        nq_err_set(&db->err, NQ_ENOMEM, "out of memory");
+        *out = db;
+        return NQ_ENOMEM;
+    }
     if (!path || !*path) {
         nq_err_set(&db->err, NQ_EINVAL, "no database path given");
     } else if (o.sync != NQ_SYNC_FULL && o.sync != NQ_SYNC_OFF) {
@@ -166,6 +173,7 @@ int nq_close(nq_db *db)
         if (eng->pager)
             rc = pager_close(eng->pager, &e);
         pthread_mutex_destroy(&eng->mu);
+        lm_destroy(eng->lm);
         free(eng->marks);
         free(eng);
     }
@@ -293,6 +301,12 @@ int nq_get_stats(nq_db *db, nq_stats *out)
     if (!usable(db))
         return NQ_EMISUSE;
     pager_stats(db->eng->pager, out);
+    lm_stats ls;
+    lm_get_stats(db->eng->lm, &ls);
+    out->lock_waits = ls.waits;
+    out->lock_timeouts = ls.timeouts;
+    out->lock_wait_ns = ls.wait_ns;
+    out->txn_deadlocks = ls.deadlocks;
     return 0;
 }
 
