@@ -77,3 +77,20 @@ void tf_mkdir_fresh(const char *dir)
     if (mkdir(dir, 0755))
         fail_msg("mkdir %s", dir);
 }
+
+int tf_emulated(void)
+{
+#if defined(__aarch64__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    int x86 = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "GenuineIntel") || strstr(line, "AuthenticAMD"))
+            x86 = 1;
+    if (f)
+        fclose(f);
+    return x86;
+#else
+    return 0;
+#endif
+}

@@ -20,5 +20,8 @@ void tf_rm_rf(const char *path);
 void tf_rm_db(const char *path);
 /* Remove dir (a tree) and create it empty. */
 void tf_mkdir_fresh(const char *dir);
+/* 1 when this is an aarch64 binary running on an x86 host (qemu-user: /proc/cpuinfo shows
+ * the host's vendor), so a test can skip a variant that takes tens of seconds there. */
+int tf_emulated(void);
 
 #endif

@@ -27,24 +27,7 @@
 
 #include "dataset.h"
 #include "stdp_layer.h"
-
-/* 1 when this is an aarch64 binary running on an x86 host (qemu-user). */
-static int emulated(void)
-{
-#if defined(__aarch64__)
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[256];
-    int x86 = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strstr(line, "GenuineIntel") || strstr(line, "AuthenticAMD"))
-            x86 = 1;
-    if (f)
-        fclose(f);
-    return x86;
-#else
-    return 0;
-#endif
-}
+#include "testfiles.h"
 
 static double run(const nn_dataset *ds, const int *tr, int ntr, const int *te, int nte,
                   int stdp_epochs)
@@ -89,7 +72,7 @@ static void test_stdp_digits(void **state)
         skip();
     }
     const char *slow = getenv("NQ_SLOW_TESTS");
-    if (emulated() && !(slow && !strcmp(slow, "1"))) {
+    if (tf_emulated() && !(slow && !strcmp(slow, "1"))) {
         printf("# skipped under emulation (qemu): about 30 s of CPU here; NQ_SLOW_TESTS=1 runs "
                "it\n");
         skip();
