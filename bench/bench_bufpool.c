@@ -30,20 +30,25 @@
  * Learned prefetching (src/storage/prefetch.h; --part prefetch runs only this part): the
  * same pool with the learner fed every reference and each prediction loaded by bp_prefetch
  * before the next reference (a prefetch that completes in time), against the pool without
- * it. "Same memory": the base policy gets the learner's table as extra pool pages. Traces:
+ * it. "Same memory": every run gets the pool plus the learner's table at most, in pages; the
+ * base policy has all of it; the governed learner (pf_learner) lends its table from the pool
+ * only while it holds one (bp_set_reserve); "always-on" is the table held all the time (the
+ * learner before the governor), for comparison. Traces:
  *   patterns   200 fixed sequences of 20-60 scattered pages (index range scans, join loops),
  *              chosen at random and replayed in full, with a random page in between at a 20%
  *              rate; their union (~8000 pages) exceeds the 1% and 5% pools;
- *   uniform    and zipf-0.8 from above: no sequences, where prefetching must not hurt.
+ *   uniform, zipf-0.8 and zipf-1.2 from above: no sequences, where prefetching must not hurt.
  * Columns: demand hit rate without / with prefetch and OPT's; reads (demand misses plus
  * prefetch loads) as a multiple of OPT's misses — Belady's MIN is optimal in reads for any
  * policy, prefetching or not, so the hit rate with prefetch may pass OPT's but the reads
  * cannot go below it; prefetches issued (predicted pages not in the pool), used (later hit)
- * and wasted (evicted unused). Then the learner's own cost, ns per access (observe +
- * predict, and through the prefetcher's mutex), on the uniform and patterns traces.
+ * and wasted (evicted unused), and the share of the references the table was held for. Then
+ * the learner's own cost, ns per access: the table alone (observe + predict), and the
+ * governed learner through the prefetcher's mutex (pf_access: on the uniform trace it stays
+ * suspended, so that is the probe's cost), on the uniform and patterns traces.
  *
  * The engine (same part): nq_get lookups through the pager with a 1 MiB cache (the learner's
- * table taken out of it when prefetching is on) on a table of about 12 MiB in the OS page
+ * table lent from it while the learner holds one) on a table of about 12 MiB in the OS page
  * cache — 20 fixed sequences of 20 lookups (~400 leaves) replayed at random with 10% random
  * lookups, and uniformly random lookups — with nq_options.prefetch off, on (background
  * thread) and inline: pool hit rate, lookups per second (median, modes interleaved), and the
@@ -419,19 +424,33 @@ static void gen_patterns(trace *t, const config *c, nq_rng *r)
 }
 
 typedef struct pf_result {
-    uint64_t base_hits, pf_hits, opt_hits;
+    uint64_t base_hits, pf_hits, static_hits, opt_hits;
     uint64_t base_misses, pf_misses, issued, loaded, used, wasted;
-    size_t extra_pages; /* the learner's table, in pages, given to the base run */
+    uint64_t static_misses, static_loaded;
+    uint64_t activations, suspensions, active_accesses;
+    size_t extra_pages; /* the learner's table at most, in pages: every run's pool gets it */
 } pf_result;
 
-/* Replay t through a pool of cap pages; with a learner (m != NULL) every prediction is
- * loaded before the next reference. */
-static void pf_replay(const trace *t, bp_policy pol, size_t cap, pf_model *m, pf_result *out,
-                      int with)
+/* Replay t through a pool of cap pages plus the learner's table (the same memory for all
+ * three modes). mode 0: no prefetching (the base policy has all of it); 1: the governed
+ * learner (pf_learner), its table lent from the pool while it has one; 2: the table held
+ * all the time (pf_model, the learner before the governor), its pages out of the pool. Every
+ * prediction not in the pool is loaded before the next reference. */
+static void pf_replay(const trace *t, bp_policy pol, size_t cap, int mode, pf_result *out)
 {
-    bufpool *bp = new_pool(pol, cap);
+    bufpool *bp = new_pool(pol, cap + out->extra_pages);
+    pf_learner *l = NULL;
+    pf_model *m = NULL;
+    if ((mode == 1 && pf_learner_create(cap, NULL, &l)) ||
+        (mode == 2 && pf_model_create(pf_entries_for_pool(cap), NULL, &m))) {
+        fprintf(stderr, "bench_bufpool: out of memory\n");
+        exit(1);
+    }
+    if (mode == 2)
+        bp_set_reserve(bp, out->extra_pages);
     uint32_t prev = 0, want[PF_MAX_PREDICT];
     uint64_t issued = 0;
+    size_t lent = 0;
     for (size_t i = 0; i < t->n; i++) {
         pg *p;
         uint32_t pgno = t->ref[i];
@@ -440,30 +459,50 @@ static void pf_replay(const trace *t, bp_policy pol, size_t cap, pf_model *m, pf
             exit(1);
         }
         bp_unpin(bp, p);
-        if (!m)
-            continue;
-        pf_model_observe(m, prev, pgno);
+        int n = 0;
+        if (mode == 1) {
+            n = pf_learner_access(l, prev, pgno, want);
+            size_t bytes = pf_learner_bytes(l);
+            if (bytes != lent) {
+                lent = bytes;
+                bp_set_reserve(bp, (bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+            }
+        } else if (mode == 2) {
+            pf_model_observe(m, prev, pgno);
+            n = pf_model_predict(m, pgno, want, PF_MAX_PREDICT);
+        }
         prev = pgno;
-        int n = pf_model_predict(m, pgno, want, PF_MAX_PREDICT);
         for (int k = 0; k < n; k++)
             if (!bp_contains(bp, want[k], 0)) {
-                issued++;
+                if (mode == 1)
+                    issued++;
                 bp_prefetch(bp, want[k], 0, stamp_loader, NULL);
             }
     }
     bp_stats s;
     bp_get_stats(bp, &s);
-    if (with) {
+    if (mode == 1) {
+        pf_learner_stats ls;
+        pf_learner_get_stats(l, &ls);
         out->pf_hits = s.hits;
         out->pf_misses = s.misses;
         out->issued = issued;
         out->loaded = s.pf_loaded;
         out->used = s.pf_used;
         out->wasted = s.pf_wasted;
+        out->activations = ls.activations;
+        out->suspensions = ls.suspensions;
+        out->active_accesses = ls.active_accesses;
+    } else if (mode == 2) {
+        out->static_hits = s.hits;
+        out->static_misses = s.misses;
+        out->static_loaded = s.pf_loaded;
     } else {
         out->base_hits = s.hits;
         out->base_misses = s.misses;
     }
+    pf_learner_destroy(l);
+    pf_model_destroy(m);
     bp_destroy(bp);
 }
 
@@ -607,7 +646,9 @@ static void eng_run(const char *path, int mode, int patterns, size_t lookups, en
         printf("\n");
 }
 
-static void prefetch_part(const config *c, trace *uni, trace *zipf)
+#define PF_TRACES 4
+
+static void prefetch_part(const config *c, trace *uni, trace *zipf, trace *zipf12)
 {
     trace pat = {"patterns", "200 fixed sequences of 20-60 pages, 20% random pages between",
                  NULL, 0};
@@ -616,24 +657,19 @@ static void prefetch_part(const config *c, trace *uni, trace *zipf)
     pat.n = c->refs;
     pat.ref = xmalloc(c->refs * sizeof *pat.ref);
     gen_patterns(&pat, c, &r);
-    trace *tr[3] = {&pat, uni, zipf};
-    static pf_result res[3][NSIZES][BP_POLICY_COUNT];
-    for (int k = 0; k < 3; k++)
+    trace *tr[PF_TRACES] = {&pat, uni, zipf, zipf12};
+    static pf_result res[PF_TRACES][NSIZES][BP_POLICY_COUNT];
+    for (int k = 0; k < PF_TRACES; k++)
         for (int z = 0; z < NSIZES; z++) {
             size_t cap = (size_t)(pool_fracs[z] * c->pages + 0.5);
-            uint64_t opt = opt_hits(tr[k], c->pages, cap);
+            size_t extra = (pf_bytes_for_pool(cap) + PAGE_SIZE - 1) / PAGE_SIZE;
+            uint64_t opt = opt_hits(tr[k], c->pages, cap + extra);
             for (int q = 0; q < BP_POLICY_COUNT; q++) {
                 pf_result *pr = &res[k][z][q];
-                pf_model *m;
-                if (pf_model_create(pf_entries_for_pool(cap), NULL, &m)) {
-                    fprintf(stderr, "bench_bufpool: out of memory\n");
-                    exit(1);
-                }
                 pr->opt_hits = opt;
-                pr->extra_pages = (pf_model_bytes(m) + PAGE_SIZE - 1) / PAGE_SIZE;
-                pf_replay(tr[k], policies[q], cap + pr->extra_pages, NULL, pr, 0);
-                pf_replay(tr[k], policies[q], cap, m, pr, 1);
-                pf_model_destroy(m);
+                pr->extra_pages = extra;
+                for (int mode = 0; mode < 3; mode++)
+                    pf_replay(tr[k], policies[q], cap, mode, pr);
             }
         }
     size_t ccap = (size_t)(pool_fracs[TPUT_SIZE] * c->pages + 0.5);
@@ -669,21 +705,27 @@ static void prefetch_part(const config *c, trace *uni, trace *zipf)
     double n = (double)c->refs;
     if (c->json) {
         printf(",\"prefetch\":{\"simulated\":[");
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < PF_TRACES; k++)
             for (int z = 0; z < NSIZES; z++)
                 for (int q = 0; q < BP_POLICY_COUNT; q++) {
                     pf_result *pr = &res[k][z][q];
                     printf("%s{\"trace\":\"%s\",\"pool_pct\":%g,\"policy\":\"%s\","
-                           "\"base_hit_rate\":%.6f,\"prefetch_hit_rate\":%.6f,"
+                           "\"base_hits\":%" PRIu64 ",\"learned_hits\":%" PRIu64
+                           ",\"always_on_hits\":%" PRIu64 ",\"base_hit_rate\":%.6f,"
+                           "\"prefetch_hit_rate\":%.6f,\"always_on_hit_rate\":%.6f,"
                            "\"opt_hit_rate\":%.6f,\"base_reads_of_opt\":%.4f,"
                            "\"prefetch_reads_of_opt\":%.4f,\"issued\":%" PRIu64
-                           ",\"used\":%" PRIu64 ",\"wasted\":%" PRIu64 ",\"table_pages\":%zu}",
+                           ",\"used\":%" PRIu64 ",\"wasted\":%" PRIu64 ",\"table_pages\":%zu,"
+                           "\"active_fraction\":%.4f,\"activations\":%" PRIu64
+                           ",\"suspensions\":%" PRIu64 "}",
                            k || z || q ? "," : "", tr[k]->name, pool_fracs[z] * 100,
-                           bp_policy_name(policies[q]), pr->base_hits / n, pr->pf_hits / n,
-                           pr->opt_hits / n,
+                           bp_policy_name(policies[q]), pr->base_hits, pr->pf_hits,
+                           pr->static_hits, pr->base_hits / n, pr->pf_hits / n,
+                           pr->static_hits / n, pr->opt_hits / n,
                            (double)pr->base_misses / (double)(c->refs - pr->opt_hits),
                            (double)(pr->pf_misses + pr->loaded) / (double)(c->refs - pr->opt_hits),
-                           pr->issued, pr->used, pr->wasted, pr->extra_pages);
+                           pr->issued, pr->used, pr->wasted, pr->extra_pages,
+                           pr->active_accesses / n, pr->activations, pr->suspensions);
                 }
         printf("],\"learner_ns\":{\"uniform\":{\"model\":%.1f,\"access\":%.1f},"
                "\"patterns\":{\"model\":%.1f,\"access\":%.1f}},\"engine\":[",
@@ -701,28 +743,33 @@ static void prefetch_part(const config *c, trace *uni, trace *zipf)
         printf("]}");
     } else {
         printf("\nLearned prefetching (prefetch.h), simulated: a prediction completes before the "
-               "next reference.\nBase policy with the learner's table as extra pool pages "
-               "(same memory). Reads = demand misses + prefetch loads, as a multiple of OPT's "
-               "misses.\n");
-        printf("%-9s %5s %-6s %8s %8s %8s  %6s %6s  %9s %9s %9s\n", "trace", "pool", "policy",
-               "base", "+pf", "OPT", "reads", "+pf", "issued", "used", "wasted");
-        for (int k = 0; k < 3; k++)
+               "next reference.\nSame memory in every column: the pool plus the learner's "
+               "table at most. base = no prefetching (the pool has all of it); learned = the "
+               "governed learner (its table lent from the pool only while active); always-on = "
+               "the table held all the time. Reads = demand misses + prefetch loads, as a "
+               "multiple of OPT's misses; active = share of the references with the table.\n");
+        printf("%-9s %5s %-6s %8s %8s %9s %8s  %6s %6s  %9s %9s %9s %7s\n", "trace", "pool",
+               "policy", "base", "learned", "always-on", "OPT", "reads", "+pf", "issued", "used",
+               "wasted", "active");
+        for (int k = 0; k < PF_TRACES; k++)
             for (int z = 0; z < NSIZES; z++)
                 for (int q = 0; q < BP_POLICY_COUNT; q++) {
                     pf_result *pr = &res[k][z][q];
                     double om = (double)(c->refs - pr->opt_hits);
-                    printf("%-9s %4g%% %-6s %7.2f%% %7.2f%% %7.2f%%  %6.3f %6.3f  %9" PRIu64
-                           " %9" PRIu64 " %9" PRIu64 "\n",
+                    printf("%-9s %4g%% %-6s %7.2f%% %7.2f%% %8.2f%% %7.2f%%  %6.3f %6.3f  %9" PRIu64
+                           " %9" PRIu64 " %9" PRIu64 " %6.1f%%\n",
                            z || q ? "" : tr[k]->name, pool_fracs[z] * 100,
                            bp_policy_name(policies[q]), 100.0 * pr->base_hits / n,
-                           100.0 * pr->pf_hits / n, 100.0 * pr->opt_hits / n,
-                           (double)pr->base_misses / om, (double)(pr->pf_misses + pr->loaded) / om,
-                           pr->issued, pr->used, pr->wasted);
+                           100.0 * pr->pf_hits / n, 100.0 * pr->static_hits / n,
+                           100.0 * pr->opt_hits / n, (double)pr->base_misses / om,
+                           (double)(pr->pf_misses + pr->loaded) / om, pr->issued, pr->used,
+                           pr->wasted, 100.0 * pr->active_accesses / n);
                 }
         printf("(the learner's table: %zu pages at the 1%% pool, %zu at 5%%, %zu at 25%%)\n",
                res[0][0][0].extra_pages, res[0][1][0].extra_pages, res[0][2][0].extra_pages);
-        printf("\nLearner cost per access at the %g%% pool: observe + predict / through "
-               "pf_access (mutex)\n  uniform  %.1f / %.1f ns\n  patterns %.1f / %.1f ns\n",
+        printf("\nLearner cost per access at the %g%% pool: the table's observe + predict / the "
+               "governed learner through pf_access (mutex)\n  uniform  %.1f / %.1f ns\n"
+               "  patterns %.1f / %.1f ns\n",
                pool_fracs[TPUT_SIZE] * 100, cost[0][0], cost[0][1], cost[1][0], cost[1][1]);
         printf("\nThe engine: %d nq_get lookups per run (median of %d runs), %d rows of %d bytes, "
                "1 MiB cache (the file in the OS page cache)\n",
@@ -868,7 +915,7 @@ int main(int argc, char **argv)
             }
         printf("]");
         if (c.part & 2)
-            prefetch_part(&c, &tr[0], &tr[1]);
+            prefetch_part(&c, &tr[0], &tr[1], &tr[2]);
         printf("}\n");
     } else {
         printf("bench_bufpool: replacement policies against Belady's OPT, same traces, same run\n");
@@ -913,7 +960,7 @@ int main(int argc, char **argv)
             printf("  %-9s %s\n", tr[k].name, tr[k].what);
     prefetch_only:
         if (c.part & 2)
-            prefetch_part(&c, &tr[0], &tr[1]);
+            prefetch_part(&c, &tr[0], &tr[1], &tr[2]);
     }
     for (int k = 0; k < NTRACES; k++)
         free(tr[k].ref);

@@ -66,7 +66,9 @@ struct bufpool {
     pthread_cond_t loaded;
     bp_policy policy;
     uint32_t page_size;
-    size_t capacity;
+    size_t capacity;   /* budget - reserve, at least 8: what the images may occupy */
+    size_t budget;     /* bp_set_capacity's */
+    size_t reserve;    /* lent to the prefetch learner's table (bp_set_reserve) */
     bp_frame **frames; /* every frame; grows past capacity only while everything is pinned */
     size_t nframes, cap_frames;
     size_t hand; /* CLOCK */
@@ -384,7 +386,7 @@ int bp_create_policy(uint32_t page_size, size_t capacity_pages, bp_policy policy
         return NQ_ENOMEM;
     bp->policy = policy;
     bp->page_size = page_size;
-    bp->capacity = capacity_pages;
+    bp->capacity = bp->budget = capacity_pages;
     bp->nbuckets = 16;
     while (bp->nbuckets < capacity_pages * 2)
         bp->nbuckets <<= 1;
@@ -671,11 +673,10 @@ void bp_unpin(bufpool *bp, pg *page)
     pthread_mutex_unlock(&bp->mu);
 }
 
-void bp_set_capacity(bufpool *bp, size_t pages)
+/* capacity = budget - reserve (at least 8); called with the lock held */
+static void capacity_apply(bufpool *bp)
 {
-    if (pages < 8)
-        pages = 8;
-    pthread_mutex_lock(&bp->mu);
+    size_t pages = bp->budget > bp->reserve + 8 ? bp->budget - bp->reserve : 8;
     bp->capacity = pages;
     /* give memory back now: spare frames first, then unpinned images in policy order */
     bp_frame *f;
@@ -692,6 +693,21 @@ void bp_set_capacity(bufpool *bp, size_t pages)
         slot_remove(bp, f->slot);
         frame_free(f);
     }
+}
+
+void bp_set_capacity(bufpool *bp, size_t pages)
+{
+    pthread_mutex_lock(&bp->mu);
+    bp->budget = pages < 8 ? 8 : pages;
+    capacity_apply(bp);
+    pthread_mutex_unlock(&bp->mu);
+}
+
+void bp_set_reserve(bufpool *bp, size_t pages)
+{
+    pthread_mutex_lock(&bp->mu);
+    bp->reserve = pages;
+    capacity_apply(bp);
     pthread_mutex_unlock(&bp->mu);
 }
 

@@ -90,6 +90,10 @@ void bp_remap(bufpool *bp, uint32_t (*map)(void *arg, uint32_t pgno, uint32_t fr
 /* Change the budget (in pages; at least 8). Shrinking frees unpinned frames at once. The
  * pager lends the writer's private pages out of the same budget this way. */
 void bp_set_capacity(bufpool *bp, size_t pages);
+/* Pages of the budget lent to the prefetch learner's table (prefetch.h): the images may
+ * occupy budget - reserve pages (at least 8); changing it frees unpinned frames at once, or
+ * gives them back. Independent of bp_set_capacity, which sets the budget. */
+void bp_set_reserve(bufpool *bp, size_t pages);
 /* Forget everything not pinned. */
 void bp_clear(bufpool *bp);
 

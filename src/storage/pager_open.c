@@ -163,6 +163,15 @@ static int open_key(pager *p, uint32_t ps, uint32_t f1, int have_page1, page_cry
     return rc;
 }
 
+/* The prefetch learner allocated or freed its table (prefetch.h): lend that much of the
+ * pool's budget, counted as cached pages are (page plus ~128 bytes of bookkeeping). */
+static void pager_pf_mem(void *arg, size_t table_bytes)
+{
+    pager *p = arg;
+    size_t unit = (size_t)p->page_size + 128;
+    bp_set_reserve(p->bp, (table_bytes + unit - 1) / unit);
+}
+
 static int valid_page_size(uint32_t ps) { return ps >= 1024 && ps <= 65536 && !(ps & (ps - 1)); }
 
 int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **out, nq_err *err)
@@ -293,12 +302,7 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
     size_t cap = p->cfg.cache_bytes / (ps + 128);
     if (cap < 64)
         cap = 64;
-    size_t pf_pool = cap;
-    if (p->cfg.prefetch) {
-        /* the learner's table comes out of the same budget */
-        size_t tp = (pf_bytes_for_pool(cap) + ps + 127) / (ps + 128);
-        cap = cap > tp + 64 ? cap - tp : 64;
-    }
+    size_t pf_pool = cap; /* the learner's table, while it has one, is lent from this budget */
     /* One budget: the pool has all of it while nobody writes; a writer's private pages are
      * lent out of it (the pool shrinks) up to all but a small reserve for clean pages. */
     p->budget = cap;
@@ -385,6 +389,8 @@ int pager_open(nq_vfs *vfs, const char *path, const pager_config *cfg, pager **o
         nq_err_set(err, rc, "cannot start the prefetcher: %s", nq_strerror(rc));
         goto fail;
     }
+    if (p->pf)
+        pf_set_mem_callback(p->pf, pager_pf_mem, p);
     *out = p;
     return 0;
 fail:

@@ -268,13 +268,198 @@ size_t pf_model_capacity(const pf_model *m) { return m->cap; }
 uint64_t pf_model_replaced(const pf_model *m) { return m->replaced; }
 size_t pf_model_bytes(const pf_model *m) { return sizeof *m + m->cap * sizeof *m->e; }
 
+/* ---- the governed learner ---- */
+
+#define RING (PF_MAX_PREDICT * PF_HORIZON) /* pending predictions: never overwritten early */
+#define PROBE_VERDICT 32                   /* scored probe predictions per verdict */
+#define PROBE_FORGET 4096                  /* sampled accesses without a verdict: start over */
+#define RECENT 512                         /* slots for the pages seen lately (direct-mapped) */
+
+struct pf_learner {
+    pf_params pp;
+    size_t pool_pages, entries;
+    pf_model *table; /* NULL while suspended */
+    pf_model *probe;
+    uint64_t sample_thr; /* A is sampled if mix(A) < sample_thr (of 2^32) */
+    uint64_t window;     /* accesses per verdict while active */
+    uint32_t recency;    /* "seen lately": within this many accesses, min(pool, RECENT) */
+    int grace;           /* the first active window is not judged */
+    uint64_t now;
+    uint32_t recent_pg[RECENT]; /* recent_pg[h(p)] = p when p was seen at recent_at[h(p)] */
+    uint32_t recent_at[RECENT];
+    uint32_t ring_pg[RING];
+    uint64_t ring_due[RING];
+    int rpos;
+    uint64_t w_acc, w_scored, w_right; /* the current window */
+    pf_learner_stats st;
+};
+
+/* A second hash of the page, independent of the table's home slot (murmur3's finaliser). */
+static inline uint32_t mix(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x85ebca6bu;
+    x ^= x >> 13;
+    x *= 0xc2b2ae35u;
+    x ^= x >> 16;
+    return x;
+}
+
+int pf_learner_create(size_t pool_pages, const pf_params *pp, pf_learner **out)
+{
+    *out = NULL;
+    pf_learner *l = calloc(1, sizeof *l);
+    if (!l)
+        return NQ_ENOMEM;
+    if (pp)
+        l->pp = *pp;
+    else
+        pf_params_default(&l->pp);
+    l->pool_pages = pool_pages;
+    l->entries = pf_entries_for_pool(pool_pages);
+    /* the probe samples PF_PROBE_ENTRIES / entries of the pages: a miniature of the table */
+    l->sample_thr = ((uint64_t)1 << 32) * PF_PROBE_ENTRIES / l->entries;
+    l->window = 4 * l->entries > 4096 ? 4 * l->entries : 4096;
+    l->recency = pool_pages < RECENT ? (uint32_t)pool_pages : RECENT;
+    int rc = pf_model_create(PF_PROBE_ENTRIES, &l->pp, &l->probe);
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+void pf_learner_destroy(pf_learner *l)
+{
+    if (!l)
+        return;
+    pf_model_destroy(l->table);
+    pf_model_destroy(l->probe);
+    free(l);
+}
+
+/* b came: a pending prediction of b is right (at most one is pending per page). */
+static void score_arrival(pf_learner *l, uint32_t b)
+{
+    for (int i = 0; i < RING; i++)
+        if (l->ring_pg[i] == b && l->ring_due[i] >= l->now) {
+            l->ring_due[i] = 0;
+            l->w_right++;
+            l->st.right++;
+            return;
+        }
+}
+
+/* c is predicted now: scored unless a prediction of c is still pending, or c was seen in the
+ * last `recency` accesses (fewer than the pool's pages) — such a page is most likely in the
+ * pool, so predicting it is worth nothing (on a skewed workload the hot pages come back within
+ * the horizon whatever is predicted, and scoring them would make noise look precise). */
+static void score_prediction(pf_learner *l, uint32_t c)
+{
+    uint32_t h = mix(c) % RECENT;
+    if (l->recent_pg[h] == c && (uint32_t)l->now - l->recent_at[h] < l->recency)
+        return;
+    for (int i = 0; i < RING; i++)
+        if (l->ring_pg[i] == c && l->ring_due[i] >= l->now)
+            return;
+    l->ring_pg[l->rpos] = c;
+    l->ring_due[l->rpos] = l->now + PF_HORIZON;
+    l->rpos = (l->rpos + 1) % RING;
+    l->w_scored++;
+    l->st.scored++;
+}
+
+static void window_reset(pf_learner *l)
+{
+    l->w_acc = l->w_scored = l->w_right = 0;
+}
+
+static void activate(pf_learner *l)
+{
+    if (pf_model_create(l->entries, &l->pp, &l->table))
+        return; /* no memory: stay suspended, try again at the next verdict */
+    l->grace = 1;
+    l->st.activations++;
+    memset(l->ring_due, 0, sizeof l->ring_due); /* the probe's pending predictions */
+}
+
+static void suspend(pf_learner *l)
+{
+    pf_model_destroy(l->table);
+    l->table = NULL;
+    l->st.suspensions++;
+    memset(l->ring_due, 0, sizeof l->ring_due);
+}
+
+int pf_learner_access(pf_learner *l, uint32_t a, uint32_t b, uint32_t *out)
+{
+    l->now++;
+    l->st.accesses++;
+    score_arrival(l, b);
+    uint32_t hb = mix(b) % RECENT;
+    l->recent_pg[hb] = b;
+    l->recent_at[hb] = (uint32_t)l->now;
+    /* the probe learns its sample whatever the state, so it is warm when it is needed */
+    int a_sampled = a && mix(a) < l->sample_thr, b_sampled = mix(b) < l->sample_thr;
+    if (a_sampled)
+        pf_model_observe(l->probe, a, b);
+    if (!l->table) {
+        if (!b_sampled)
+            return 0;
+        l->w_acc++;
+        uint32_t want[PF_MAX_PREDICT];
+        int n = pf_model_predict(l->probe, b, want, PF_MAX_PREDICT);
+        for (int i = 0; i < n; i++)
+            score_prediction(l, want[i]);
+        if (l->w_scored >= PROBE_VERDICT) {
+            if (2 * l->w_right >= l->w_scored && 32 * l->w_right >= l->w_acc)
+                activate(l);
+            window_reset(l);
+        } else if (l->w_acc >= PROBE_FORGET) {
+            window_reset(l);
+        }
+        return 0; /* the probe's predictions are scored, never loaded */
+    }
+    l->st.active_accesses++;
+    l->w_acc++;
+    pf_model_observe(l->table, a, b);
+    int n = pf_model_predict(l->table, b, out, PF_MAX_PREDICT);
+    for (int i = 0; i < n; i++)
+        score_prediction(l, out[i]);
+    if (l->w_acc >= l->window) {
+        if (!l->grace && (4 * l->w_right < l->w_scored || 64 * l->w_right < l->w_acc)) {
+            suspend(l);
+            window_reset(l);
+            return 0;
+        }
+        l->grace = 0;
+        window_reset(l);
+    }
+    return n;
+}
+
+int pf_learner_active(const pf_learner *l) { return l->table != NULL; }
+
+size_t pf_learner_bytes(const pf_learner *l)
+{
+    return l->table ? pf_model_bytes(l->table) : 0;
+}
+
+void pf_learner_get_stats(const pf_learner *l, pf_learner_stats *out) { *out = l->st; }
+
+const pf_model *pf_learner_table(const pf_learner *l) { return l->table; }
+
 /* ---- the prefetcher ---- */
 
 struct prefetcher {
     pthread_mutex_t mu;
     pthread_cond_t cv;   /* work queued, or stop */
     pthread_cond_t idle; /* the queue is empty and the thread is not running a batch */
-    pf_model *m;
+    pf_learner *l;
+    size_t lent;         /* the table's bytes last reported to mem */
+    pf_mem_fn mem;
+    void *mem_arg;
     uint32_t last;       /* the stream's last page */
     uint32_t q[PF_QUEUE];
     size_t qhead, qn;
@@ -318,7 +503,7 @@ int pf_create(size_t pool_pages, int background, pf_run_fn run, void *arg, prefe
     prefetcher *pf = calloc(1, sizeof *pf);
     if (!pf)
         return NQ_ENOMEM;
-    int rc = pf_model_create(pf_entries_for_pool(pool_pages), NULL, &pf->m);
+    int rc = pf_learner_create(pool_pages, NULL, &pf->l);
     if (rc) {
         free(pf);
         return rc;
@@ -352,7 +537,7 @@ void pf_destroy(prefetcher *pf)
         pthread_mutex_unlock(&pf->mu);
         pthread_join(pf->thread, NULL);
     }
-    pf_model_destroy(pf->m);
+    pf_learner_destroy(pf->l);
     pthread_mutex_destroy(&pf->mu);
     pthread_cond_destroy(&pf->cv);
     pthread_cond_destroy(&pf->idle);
@@ -361,14 +546,27 @@ void pf_destroy(prefetcher *pf)
 
 int pf_background(const prefetcher *pf) { return pf->background; }
 
+void pf_set_mem_callback(prefetcher *pf, pf_mem_fn fn, void *arg)
+{
+    pthread_mutex_lock(&pf->mu);
+    pf->mem = fn;
+    pf->mem_arg = arg;
+    pthread_mutex_unlock(&pf->mu);
+}
+
 int pf_access(prefetcher *pf, uint32_t *prev, uint32_t pgno, uint32_t *out)
 {
     pthread_mutex_lock(&pf->mu);
     uint32_t a = *prev ? *prev : pf->last;
-    pf_model_observe(pf->m, a, pgno);
+    int n = pf_learner_access(pf->l, a, pgno, out);
     *prev = pgno;
     pf->last = pgno;
-    int n = pf_model_predict(pf->m, pgno, out, PF_MAX_PREDICT);
+    size_t bytes = pf_learner_bytes(pf->l);
+    if (bytes != pf->lent) {
+        pf->lent = bytes;
+        if (pf->mem)
+            pf->mem(pf->mem_arg, bytes);
+    }
     pf->st.accesses++;
     pf->st.predicted += (uint64_t)n;
     pthread_mutex_unlock(&pf->mu);
@@ -420,8 +618,10 @@ void pf_get_stats(prefetcher *pf, pf_stats *out)
 {
     pthread_mutex_lock(&pf->mu);
     *out = pf->st;
-    out->entries = pf_model_entries(pf->m);
-    out->capacity = pf_model_capacity(pf->m);
-    out->replaced = pf_model_replaced(pf->m);
+    const pf_model *m = pf_learner_table(pf->l);
+    out->entries = m ? pf_model_entries(m) : 0;
+    out->capacity = m ? pf_model_capacity(m) : 0;
+    out->replaced = m ? pf_model_replaced(m) : 0;
+    pf_learner_get_stats(pf->l, &out->learner);
     pthread_mutex_unlock(&pf->mu);
 }

@@ -30,7 +30,29 @@
  * it replaces the entry whose strongest successor is weakest. Entries are never deleted, so a
  * lookup stops at the first empty slot. pf_model is not thread-safe; prefetcher wraps it.
  *
- * The prefetcher (prefetcher) owns a model, the stream's last page, and a small bounded queue
+ * The governed learner (pf_learner) holds the table only while it pays for its memory. The
+ * table scales with the pool (pf_bytes_for_pool: 1.4% of it) and is lent out of the pool's
+ * budget (bp_set_reserve), so on a workload without repeated sequences it would cost hit rate
+ * and buy nothing. The learner therefore starts *suspended*: no table, no predictions, the
+ * pool has all of its memory, and a probe watches the stream — a 64-entry pf_model fed only
+ * the pairs (A, B) whose A falls in a hash-sampled subset of the pages, at the rate
+ * 64 / table entries, so the probe is a miniature of the table the learner would have (set
+ * sampling): its precision estimates the table's. Each prediction (the probe's while
+ * suspended, the table's while active) is scored right if its page comes within the next
+ * PF_HORIZON accesses (a pending prediction is not scored twice). Verdicts, with hysteresis:
+ *   suspended -> active  once the probe scored >= 32 predictions with precision >= 1/2 and
+ *                        right predictions >= 1/16 of the sampled accesses: the table is
+ *                        allocated (and taken from the pool by the caller);
+ *   active -> suspended  at the end of a window of max(4096, 4 x entries) accesses (the first
+ *                        window after activation is a grace period: the table starts empty)
+ *                        with precision < 1/4 or right predictions < 1/32 of the accesses:
+ *                        the table is freed and its memory goes back to the pool.
+ * While suspended the pool behaves exactly as without prefetching (the probe predicts nothing
+ * to load), which is what makes "no worse on random workloads" exact, not approximate. The
+ * probe's fixed ~2 KiB (whatever the pool's size) is bookkeeping like the pool's own struct and
+ * is not lent from the pool; the table is.
+ *
+ * The prefetcher (prefetcher) owns a governed learner, the stream's last page, and a small bounded queue
  * of page numbers (a page already queued is skipped; a full queue drops new ones) served by
  * one background thread, which hands batches to a callback (the pager's: a read transaction
  * that loads each page through the pool as a cold image; pager.c). In inline mode there is no
@@ -81,9 +103,35 @@ size_t pf_model_bytes(const pf_model *m);
  * bench_bufpool measures the trade-off: 4 per page doubles the gain on the patterns trace at
  * the 5% pool and costs 2% of the hit rate on a uniform one (the memory the pool gives up). */
 size_t pf_entries_for_pool(size_t pool_pages);
-/* What pf_model_create(pf_entries_for_pool(pool_pages)) allocates, in bytes (the engine takes
- * it out of the pool's budget: prefetching on costs the same memory). */
+/* What pf_model_create(pf_entries_for_pool(pool_pages)) allocates, in bytes: what the
+ * governed learner lends from the pool's budget while it holds its table. */
 size_t pf_bytes_for_pool(size_t pool_pages);
+
+/* ---- the governed learner ---- */
+
+#define PF_HORIZON 8         /* a prediction is right if its page comes within this many accesses */
+#define PF_PROBE_ENTRIES 64  /* the probe's table */
+
+typedef struct pf_learner pf_learner;
+typedef struct pf_learner_stats {
+    uint64_t accesses, active_accesses; /* all, and those with the table allocated */
+    uint64_t scored, right;             /* predictions scored (probe's and table's), right */
+    uint64_t activations, suspensions;
+} pf_learner_stats;
+
+/* A learner for a pool of pool_pages (its table: pf_entries_for_pool entries when active).
+ * Starts suspended. 0 or NQ_ENOMEM. */
+int pf_learner_create(size_t pool_pages, const pf_params *pp, pf_learner **out);
+void pf_learner_destroy(pf_learner *l);
+/* The stream touched a, then b (a = 0: no previous page). Learns, scores, decides; writes the
+ * pages to load to out (room for PF_MAX_PREDICT) and returns how many: 0 while suspended. */
+int pf_learner_access(pf_learner *l, uint32_t a, uint32_t b, uint32_t *out);
+int pf_learner_active(const pf_learner *l);
+/* Bytes of the table now: 0 while suspended, else pf_bytes_for_pool(pool_pages). */
+size_t pf_learner_bytes(const pf_learner *l);
+void pf_learner_get_stats(const pf_learner *l, pf_learner_stats *out);
+/* The table (NULL while suspended), for tests. */
+const pf_model *pf_learner_table(const pf_learner *l);
 
 /* ---- the prefetcher ---- */
 
@@ -96,6 +144,10 @@ typedef void (*pf_run_fn)(void *arg, const uint32_t *pgno, size_t n);
 int pf_create(size_t pool_pages, int background, pf_run_fn run, void *arg, prefetcher **out);
 /* Stops and joins the thread (queued pages are dropped). NULL is fine. */
 void pf_destroy(prefetcher *pf);
+/* Called (under the prefetcher's lock) with the table's bytes whenever the learner allocates
+ * or frees it, so the engine lends that much of the pool's budget (bp_set_reserve). */
+typedef void (*pf_mem_fn)(void *arg, size_t table_bytes);
+void pf_set_mem_callback(prefetcher *pf, pf_mem_fn fn, void *arg);
 int pf_background(const prefetcher *pf);
 /* The stream touched pgno; *prev is the stream's previous page (0 = continue from the
  * engine's last one) and becomes pgno. Learns, and writes the predictions to out (room for
@@ -111,7 +163,8 @@ typedef struct pf_stats {
     uint64_t predicted; /* predictions made */
     uint64_t queued;    /* pages queued for the thread, or loaded inline */
     uint64_t dropped;   /* pages dropped because the queue was full */
-    uint64_t entries, capacity, replaced; /* the table */
+    uint64_t entries, capacity, replaced; /* the table (0 while suspended) */
+    pf_learner_stats learner;
 } pf_stats;
 void pf_get_stats(prefetcher *pf, pf_stats *out);
 /* Count pages the caller loaded inline. */

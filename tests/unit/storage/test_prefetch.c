@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,6 +412,8 @@ static void record(void *arg, const uint32_t *pgno, size_t n)
     pthread_mutex_unlock(&l->mu);
 }
 
+static void mem_note(void *arg, size_t bytes) { *(size_t *)arg = bytes; }
+
 static void test_queue(void **state)
 {
     (void)state;
@@ -441,18 +444,23 @@ static void test_queue(void **state)
     assert_int_equal(l.n, st.queued);
     assert_int_equal(l.seen[0], 1);
     pthread_mutex_unlock(&l.mu);
-    /* learning through pf_access: the stream continues across callers (prev = 0) */
+    /* learning through pf_access: the stream continues across callers (prev = 0); the learner
+     * starts suspended and reports its table to the memory callback when it takes it */
+    size_t lent = 12345;
+    pf_set_mem_callback(pf, mem_note, &lent);
     uint32_t out[PF_MAX_PREDICT];
-    for (int r = 0; r < 3; r++) {
-        uint32_t prev = 0;
-        pf_access(pf, &prev, 40, out);
-        prev = 0;
-        pf_access(pf, &prev, 41, out);
-    }
+    for (int r = 0; r < 12; r++) /* a cycle of 100 pages: more than the 64-page pool */
+        for (uint32_t k = 0; k < 100; k++) {
+            uint32_t prev = 0;
+            pf_access(pf, &prev, 40 + 7 * k, out);
+        }
+    pf_get_stats(pf, &st);
+    assert_int_equal(st.learner.activations, 1);
+    assert_int_equal(lent, pf_bytes_for_pool(64));
     uint32_t prev = 0;
     int n = pf_access(pf, &prev, 40, out);
-    assert_int_equal(n, 1);
-    assert_int_equal(out[0], 41);
+    assert_true(n >= 1);
+    assert_int_equal(out[0], 47);
     pf_destroy(pf);
     pthread_mutex_destroy(&l.mu);
     pthread_cond_destroy(&l.cv);
@@ -464,6 +472,215 @@ static void test_queue(void **state)
     pf_get_stats(pf, &st);
     assert_int_equal(st.queued, 0);
     pf_destroy(pf);
+}
+
+/* ---- the governed learner against the base policy, same memory ---- */
+
+#define SIM_PAGES 20000
+#define SIM_POOL 500
+#define SIM_REFS 200000
+#define SIM_PS 4096 /* the table's share of the memory as with real pages */
+
+typedef struct sim {
+    uint64_t hits, activations, suspensions, loaded, active_accesses;
+    size_t max_lent; /* pages */
+} sim;
+
+static void gen_uniform(uint32_t *ref, size_t n, nq_rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        ref[i] = 1 + (uint32_t)nq_rng_below(r, SIM_PAGES);
+}
+
+/* Zipf(s) popularity by inverse CDF, ranks scattered over the page numbers. */
+static void gen_zipf(uint32_t *ref, size_t n, nq_rng *r, double s)
+{
+    double *cdf = malloc(SIM_PAGES * sizeof *cdf), sum = 0;
+    assert_non_null(cdf);
+    for (int k = 0; k < SIM_PAGES; k++)
+        cdf[k] = sum += pow(k + 1, -s);
+    for (size_t i = 0; i < n; i++) {
+        double u = nq_rng_double(r) * sum;
+        int lo = 0, hi = SIM_PAGES - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (cdf[mid] < u)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        ref[i] = 1 + (uint32_t)(((uint64_t)lo * 7919u) % SIM_PAGES);
+    }
+    free(cdf);
+}
+
+/* 30 fixed sequences of 20-60 scattered pages (~1200 pages, more than the pool) replayed at
+ * random, a random page between them at a 20% rate (bench_bufpool's "patterns", smaller). */
+static void gen_patterns(uint32_t *ref, size_t n, nq_rng *r)
+{
+    enum { NSEQ = 30 };
+    uint32_t start[NSEQ + 1], used = 0;
+    for (int k = 0; k < NSEQ; k++) {
+        start[k] = used;
+        used += 20 + (uint32_t)nq_rng_below(r, 41);
+    }
+    start[NSEQ] = used;
+    size_t i = 0;
+    while (i < n) {
+        int k = (int)nq_rng_below(r, NSEQ);
+        for (uint32_t j = start[k]; j < start[k + 1] && i < n; j++) {
+            if (nq_rng_below(r, 5) == 0 && i < n)
+                ref[i++] = 1 + (uint32_t)nq_rng_below(r, SIM_PAGES);
+            if (i < n)
+                ref[i++] = 1 + (j * 2654435761u) % SIM_PAGES;
+        }
+    }
+}
+
+static int stamp(void *arg, uint32_t pgno, uint32_t frame, uint8_t *buf)
+{
+    (void)arg, (void)frame;
+    put_u32(buf, pgno);
+    return 0;
+}
+
+/* The pool of SIM_POOL pages plus the learner's table at most, in pages (the same memory for
+ * both); with the learner, its table is lent from the pool while it has one, and every
+ * prediction not in the pool is loaded before the next reference. */
+static sim replay(const uint32_t *ref, size_t n, bp_policy pol, int learn)
+{
+    size_t extra = (pf_bytes_for_pool(SIM_POOL) + SIM_PS - 1) / SIM_PS;
+    bufpool *bp = NULL;
+    assert_int_equal(bp_create_policy(SIM_PS, SIM_POOL + extra, pol, &bp), 0);
+    pf_learner *l = NULL;
+    if (learn)
+        assert_int_equal(pf_learner_create(SIM_POOL, NULL, &l), 0);
+    sim out = {0};
+    uint32_t prev = 0, want[PF_MAX_PREDICT];
+    size_t lent = 0;
+    for (size_t i = 0; i < n; i++) {
+        pg *p = NULL;
+        assert_int_equal(bp_fetch(bp, ref[i], 0, stamp, NULL, &p), 0);
+        bp_unpin(bp, p);
+        if (!learn)
+            continue;
+        int k = pf_learner_access(l, prev, ref[i], want);
+        prev = ref[i];
+        if (pf_learner_bytes(l) != lent) {
+            lent = pf_learner_bytes(l);
+            size_t pages = (lent + SIM_PS - 1) / SIM_PS;
+            assert_true(pages <= extra);
+            if (pages > out.max_lent)
+                out.max_lent = pages;
+            bp_set_reserve(bp, pages);
+        }
+        for (int j = 0; j < k; j++)
+            bp_prefetch(bp, want[j], 0, stamp, NULL);
+    }
+    bp_stats s;
+    bp_get_stats(bp, &s);
+    out.hits = s.hits;
+    out.loaded = s.pf_loaded;
+    if (learn) {
+        pf_learner_stats ls;
+        pf_learner_get_stats(l, &ls);
+        out.activations = ls.activations;
+        out.suspensions = ls.suspensions;
+        out.active_accesses = ls.active_accesses;
+        assert_int_equal(ls.accesses, n);
+    }
+    pf_learner_destroy(l);
+    bp_destroy(bp);
+    return out;
+}
+
+/* Random and Zipf traces: the learner never takes its table (its probe finds nothing worth
+ * predicting), so the pool has all the memory and the hit count is not lower than the base
+ * policy's — exactly equal, since the pool then sees the same calls. */
+static void test_governed_not_lower_random(void **state)
+{
+    bp_policy pol = *(const bp_policy *)*state;
+    uint32_t *ref = malloc(SIM_REFS * sizeof *ref);
+    assert_non_null(ref);
+    for (int t = 0; t < 3; t++) {
+        nq_rng r;
+        nq_rng_seed(&r, 77 + (uint64_t)t);
+        if (t == 0)
+            gen_uniform(ref, SIM_REFS, &r);
+        else
+            gen_zipf(ref, SIM_REFS, &r, t == 1 ? 0.8 : 1.2);
+        sim base = replay(ref, SIM_REFS, pol, 0), lrn = replay(ref, SIM_REFS, pol, 1);
+        print_message("%s %s: base %llu hits, learned %llu (activations %llu, loaded %llu)\n",
+                      bp_policy_name(pol), t == 0 ? "uniform" : t == 1 ? "zipf-0.8" : "zipf-1.2",
+                      (unsigned long long)base.hits, (unsigned long long)lrn.hits,
+                      (unsigned long long)lrn.activations, (unsigned long long)lrn.loaded);
+        assert_true(lrn.hits >= base.hits);
+        assert_int_equal(lrn.activations, 0);
+        assert_int_equal(lrn.loaded, 0);
+    }
+    free(ref);
+}
+
+/* Repeated sequences larger than the pool: with the same memory the learner takes its table
+ * and the hit count rises far above the base policy's. */
+static void test_governed_higher_repeated(void **state)
+{
+    bp_policy pol = *(const bp_policy *)*state;
+    uint32_t *ref = malloc(SIM_REFS * sizeof *ref);
+    assert_non_null(ref);
+    nq_rng r;
+    nq_rng_seed(&r, 5);
+    gen_patterns(ref, SIM_REFS, &r);
+    sim base = replay(ref, SIM_REFS, pol, 0), lrn = replay(ref, SIM_REFS, pol, 1);
+    print_message("%s patterns: base %llu hits, learned %llu (active for %llu of %d accesses, "
+                  "table %zu pages)\n",
+                  bp_policy_name(pol), (unsigned long long)base.hits,
+                  (unsigned long long)lrn.hits, (unsigned long long)lrn.active_accesses,
+                  SIM_REFS, lrn.max_lent);
+    assert_int_equal(lrn.activations, 1);
+    assert_int_equal(lrn.suspensions, 0);
+    assert_true(lrn.max_lent > 0);
+    assert_true(lrn.hits >= 2 * base.hits);
+    free(ref);
+}
+
+/* Patterns, then uniform: the learner takes its table, then gives it back (the pool has its
+ * memory again) once its predictions stop coming true; patterns again: it takes it again. */
+static void test_governed_suspends(void **state)
+{
+    (void)state;
+    enum { PHASE = 100000 };
+    uint32_t *ref = malloc(3 * PHASE * sizeof *ref);
+    assert_non_null(ref);
+    nq_rng r;
+    nq_rng_seed(&r, 9);
+    gen_patterns(ref, PHASE, &r);
+    gen_uniform(ref + PHASE, PHASE, &r);
+    gen_patterns(ref + 2 * PHASE, PHASE, &r);
+    pf_learner *l = NULL;
+    assert_int_equal(pf_learner_create(SIM_POOL, NULL, &l), 0);
+    assert_int_equal(pf_learner_active(l), 0);
+    assert_int_equal(pf_learner_bytes(l), 0);
+    uint32_t prev = 0, want[PF_MAX_PREDICT];
+    int active_at[3];
+    for (int ph = 0; ph < 3; ph++) {
+        for (size_t i = ph * (size_t)PHASE; i < (ph + 1) * (size_t)PHASE; i++) {
+            int k = pf_learner_access(l, prev, ref[i], want);
+            assert_true(k == 0 || pf_learner_active(l));
+            prev = ref[i];
+        }
+        active_at[ph] = pf_learner_active(l);
+        assert_int_equal(pf_learner_bytes(l), active_at[ph] ? pf_bytes_for_pool(SIM_POOL) : 0);
+    }
+    pf_learner_stats ls;
+    pf_learner_get_stats(l, &ls);
+    assert_int_equal(active_at[0], 1);
+    assert_int_equal(active_at[1], 0);
+    assert_int_equal(active_at[2], 1);
+    assert_int_equal(ls.activations, 2);
+    assert_int_equal(ls.suspensions, 1);
+    pf_learner_destroy(l);
+    free(ref);
 }
 
 #define PER_POLICY(fn)                                                                             \
@@ -485,6 +702,9 @@ int main(void)
         PER_POLICY(test_pool_cold),
         cmocka_unit_test(test_2q_first_use),
         cmocka_unit_test(test_queue),
+        PER_POLICY(test_governed_not_lower_random),
+        PER_POLICY(test_governed_higher_repeated),
+        cmocka_unit_test(test_governed_suspends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
