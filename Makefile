@@ -2,13 +2,14 @@
 #   make            build (release, build/)
 #   make run        build and start the shell on ./nqdb.db
 #   make test       everything CI runs: warnings-as-errors build + all tests, sanitizer build +
-#                   unit tests, aarch64 cross build + unit tests under qemu, short fuzz runs
-#   make test-native | test-asan | test-arm64 | test-fuzz    one stage of `make test`
+#                   unit tests, ThreadSanitizer build + concurrency tests, aarch64 cross build +
+#                   unit tests under qemu, short fuzz runs
+#   make test-native | test-asan | test-tsan | test-arm64 | test-fuzz    one stage of `make test`
 #   make fuzz       a longer fuzzing session (FUZZ_SECONDS=300 per harness)
 #   make bench      run the benchmarks against their anchors
 JOBS ?= $(shell nproc)
 
-.PHONY: all configure build run test test-native test-asan test-arm64 test-fuzz fuzz bench clean
+.PHONY: all configure build run test test-native test-asan test-tsan test-arm64 test-fuzz fuzz bench clean
 
 all: build
 
@@ -33,6 +34,8 @@ test-native:
 	scripts/test-all native
 test-asan:
 	scripts/test-all asan
+test-tsan:
+	scripts/test-all tsan
 test-arm64:
 	scripts/test-all arm64
 test-fuzz:
