@@ -29,8 +29,10 @@ void nq_options_init(nq_options *o)
 static nq_db *new_conn(nq_engine *eng)
 {
     nq_db *db = calloc(1, sizeof *db);
-    if (db)
+    if (db) {
         db->eng = eng;
+        pthread_mutex_init(&db->info_mu, NULL);
+    }
     return db;
 }
 
@@ -78,12 +80,10 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
     eng->refs = 1;
     pthread_mutex_init(&eng->mu, NULL);
     eng->lm = lm_create();
-    if (!eng->lm) {
+    eng->cw = cw_create();
+    if (!eng->lm || !eng->cw) {
         nq_err_set(&db->err, NQ_ENOMEM, "out of memory");
-        *out = db;
-        return NQ_ENOMEM;
-    }
-    if (!path || !*path) {
+    } else if (!path || !*path) {
         nq_err_set(&db->err, NQ_EINVAL, "no database path given");
     } else if (o.sync != NQ_SYNC_FULL && o.sync != NQ_SYNC_OFF) {
         nq_err_set(&db->err, NQ_EINVAL, "sync must be NQ_SYNC_FULL or NQ_SYNC_OFF");
@@ -158,10 +158,15 @@ int nq_close(nq_db *db)
     /* cursors first: they may own read transactions */
     while (db->cursors)
         nq_cursor_close(db->cursors);
+    if (db->ct)
+        ctxn_rollback(db);
     if (db->txn) {
         pager_rollback(db->txn);
         db->txn = NULL;
     }
+    api_x_end(db);
+    free(db->xkeys);
+    pthread_mutex_destroy(&db->info_mu);
     nq_engine *eng = db->eng;
     pthread_mutex_lock(&eng->mu);
     int last = --eng->refs == 0;
@@ -175,6 +180,8 @@ int nq_close(nq_db *db)
         pthread_mutex_destroy(&eng->mu);
         lm_destroy(eng->lm);
         free(eng->marks);
+        free(eng->claims);
+        cw_free(eng->cw);
         free(eng);
     }
     free(db);
@@ -214,6 +221,15 @@ static int usable(nq_db *db)
 int api_txn_begin(nq_db *db, int write, pager_txn **t, int *autocommit)
 {
     nq_err_clear(&db->err);
+    if (db->ct) {
+        if (write)
+            return nq_err_set(&db->err, NQ_ENOTSUP,
+                              "not supported yet: creating or dropping a tree inside a "
+                              "concurrent transaction");
+        *t = db->ct->snap->t;
+        *autocommit = 0;
+        return 0;
+    }
     if (db->txn) {
         if (write && !pager_txn_is_write(db->txn))
             return nq_err_set(&db->err, NQ_EREADONLY, "write inside a read transaction");
@@ -233,9 +249,10 @@ int api_txn_end(nq_db *db, pager_txn *t, int autocommit, int rc)
         return rc;
     if (rc) {
         pager_rollback(t);
+        api_x_end(db);
         return rc;
     }
-    return pager_commit(t, &db->err);
+    return api_commit_pager(db, t);
 }
 
 int nq_begin(nq_db *db, int mode)
@@ -243,12 +260,19 @@ int nq_begin(nq_db *db, int mode)
     if (!usable(db))
         return NQ_EMISUSE;
     nq_err_clear(&db->err);
-    if (db->txn)
+    if (db->txn || db->ct)
         return nq_err_set(&db->err, NQ_EMISUSE, "a transaction is already open");
     if (mode != NQ_TXN_READ && mode != NQ_TXN_WRITE)
         return nq_err_set(&db->err, NQ_EINVAL, "mode must be NQ_TXN_READ or NQ_TXN_WRITE");
-    return pager_begin(db->eng->pager, mode == NQ_TXN_WRITE, db->eng->opts.busy_timeout_ms,
-                       &db->txn, &db->err);
+    int rc = pager_begin(db->eng->pager, mode == NQ_TXN_WRITE, db->eng->opts.busy_timeout_ms,
+                         &db->txn, &db->err);
+    if (!rc) {
+        uint64_t id = __atomic_add_fetch(&db->eng->next_txid, 1, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&db->info_mu);
+        db->txid = id;
+        pthread_mutex_unlock(&db->info_mu);
+    }
+    return rc;
 }
 
 int nq_commit(nq_db *db)
@@ -256,12 +280,14 @@ int nq_commit(nq_db *db)
     if (!usable(db))
         return NQ_EMISUSE;
     nq_err_clear(&db->err);
+    if (db->ct)
+        return ctxn_commit(db);
     if (!db->txn)
         return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
     pager_txn *t = db->txn;
     db->txn = NULL;
     api_cursors_detach(db, t);
-    return pager_commit(t, &db->err);
+    return api_commit_pager(db, t);
 }
 
 int nq_rollback(nq_db *db)
@@ -269,16 +295,26 @@ int nq_rollback(nq_db *db)
     if (!usable(db))
         return NQ_EMISUSE;
     nq_err_clear(&db->err);
+    if (db->ct) {
+        ctxn_rollback(db);
+        return 0;
+    }
     if (!db->txn)
         return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
     api_cursors_detach(db, db->txn);
     pager_rollback(db->txn);
     db->txn = NULL;
+    api_x_end(db);
     return 0;
 }
 
 int nq_in_txn(const nq_db *db, int *mode)
 {
+    if (db && db->ct) {
+        if (mode)
+            *mode = NQ_TXN_CONCURRENT;
+        return 1;
+    }
     if (!db || !db->txn)
         return 0;
     if (mode)
@@ -291,7 +327,7 @@ int nq_checkpoint(nq_db *db)
     if (!usable(db))
         return NQ_EMISUSE;
     nq_err_clear(&db->err);
-    if (db->txn)
+    if (db->txn || db->ct)
         return nq_err_set(&db->err, NQ_EMISUSE, "cannot checkpoint inside a transaction");
     return pager_checkpoint(db->eng->pager, db->eng->opts.busy_timeout_ms, &db->err);
 }
@@ -307,6 +343,9 @@ int nq_get_stats(nq_db *db, nq_stats *out)
     out->lock_timeouts = ls.timeouts;
     out->lock_wait_ns = ls.wait_ns;
     out->txn_deadlocks = ls.deadlocks;
+    out->txn_commits_concurrent = __atomic_load_n(&db->eng->n_conc_commits, __ATOMIC_RELAXED);
+    out->txn_serialization_failures =
+        __atomic_load_n(&db->eng->n_serialize_fail, __ATOMIC_RELAXED);
     return 0;
 }
 

@@ -32,7 +32,7 @@ static int catalog_root(pager_txn *t, int create, uint32_t *root)
     return rc;
 }
 
-static int catalog_get(pager_txn *t, const char *name, uint32_t *root, uint64_t *seq)
+int api_catalog_get(pager_txn *t, const char *name, uint32_t *root, uint64_t *seq)
 {
     uint32_t cat;
     int rc = catalog_root(t, 0, &cat);
@@ -57,7 +57,7 @@ static int catalog_get(pager_txn *t, const char *name, uint32_t *root, uint64_t 
     return 0;
 }
 
-static int catalog_put(pager_txn *t, const char *name, uint32_t root, uint64_t seq, int flags)
+int api_catalog_put(pager_txn *t, const char *name, uint32_t root, uint64_t seq, int flags)
 {
     uint32_t cat;
     int rc = catalog_root(t, 1, &cat);
@@ -103,7 +103,7 @@ int nq_tree_open(nq_db *db, const char *name, int flags, nq_tree **out)
     int ac;
     /* look first in a read transaction; create only if needed */
     if (!(rc = api_txn_begin(db, 0, &t, &ac))) {
-        rc = catalog_get(t, name, &tr->root, NULL);
+        rc = api_catalog_get(t, name, &tr->root, NULL);
         tr->cookie = pager_meta(t, META_SCHEMA_COOKIE);
         if (rc == NQ_ENOTFOUND) {
             nq_err_clear(pager_txn_err(t));
@@ -120,12 +120,12 @@ int nq_tree_open(nq_db *db, const char *name, int flags, nq_tree **out)
             }
             if ((rc = api_txn_begin(db, 1, &t, &ac)))
                 goto out;
-            rc = catalog_get(t, name, &tr->root, NULL); /* someone may have won the race */
+            rc = api_catalog_get(t, name, &tr->root, NULL); /* someone may have won the race */
             if (rc == NQ_ENOTFOUND) {
                 nq_err_clear(pager_txn_err(t));
                 rc = btree_create(t, &tr->root);
                 if (!rc)
-                    rc = catalog_put(t, name, tr->root, 0, BTREE_NOOVERWRITE);
+                    rc = api_catalog_put(t, name, tr->root, 0, BTREE_NOOVERWRITE);
                 if (!rc)
                     rc = bump_cookie(t);
             }
@@ -158,7 +158,7 @@ int api_tree_resolve(nq_tree *tr, pager_txn *t)
     uint64_t cookie = pager_meta(t, META_SCHEMA_COOKIE);
     if (cookie == tr->cookie && tr->root)
         return 0;
-    int rc = catalog_get(t, tr->name, &tr->root, NULL);
+    int rc = api_catalog_get(t, tr->name, &tr->root, NULL);
     if (rc == NQ_ENOTFOUND) {
         tr->root = 0;
         return nq_err_set(pager_txn_err(t), NQ_ENOTFOUND, "tree \"%s\" was dropped", tr->name);
@@ -180,7 +180,7 @@ int nq_tree_drop(nq_db *db, const char *name)
     if ((rc = api_txn_begin(db, 1, &t, &ac)))
         return rc;
     uint32_t root, cat;
-    rc = catalog_get(t, name, &root, NULL);
+    rc = api_catalog_get(t, name, &root, NULL);
     if (rc == NQ_ENOTFOUND)
         rc = nq_err_set(pager_txn_err(t), NQ_ENOTFOUND, "no tree named \"%s\"", name);
     if (!rc)
@@ -193,6 +193,11 @@ int nq_tree_drop(nq_db *db, const char *name)
         for (size_t i = 0; i < eng->nmarks; i++)
             if (eng->marks[i].root == root) {
                 eng->marks[i] = eng->marks[--eng->nmarks];
+                break;
+            }
+        for (size_t i = 0; i < eng->nclaims; i++)
+            if (eng->claims[i].root == root) {
+                eng->claims[i] = eng->claims[--eng->nclaims];
                 break;
             }
         pthread_mutex_unlock(&eng->mu);
@@ -261,6 +266,8 @@ static int tree_txn(nq_tree *tr, int write, pager_txn **t, int *ac)
 
 int nq_put(nq_tree *tr, const void *key, size_t klen, const void *val, size_t vlen, int flags)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_put(tr, key, klen, val, vlen, flags);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 1, &t, &ac);
     if (rc)
@@ -272,11 +279,15 @@ int nq_put(nq_tree *tr, const void *key, size_t klen, const void *val, size_t vl
     else
         rc = btree_put(t, tr->root, key, klen, val, vlen,
                        (flags & NQ_PUT_NOOVERWRITE) ? BTREE_NOOVERWRITE : 0);
+    if (!rc)
+        api_x_wrote(tr->db, tr->name, key, klen);
     return api_txn_end(tr->db, t, ac, rc);
 }
 
 int nq_get(nq_tree *tr, const void *key, size_t klen, void **val, size_t *vlen)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_get(tr, key, klen, val, vlen);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 0, &t, &ac);
     if (rc)
@@ -289,11 +300,15 @@ int nq_get(nq_tree *tr, const void *key, size_t klen, void **val, size_t *vlen)
 
 int nq_del(nq_tree *tr, const void *key, size_t klen)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_del(tr, key, klen);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 1, &t, &ac);
     if (rc)
         return rc;
     rc = btree_del(t, tr->root, key, klen);
+    if (!rc)
+        api_x_wrote(tr->db, tr->name, key, klen);
     if (rc == NQ_ENOTFOUND)
         nq_err_set_str(pager_txn_err(t), rc, "key not found");
     return api_txn_end(tr->db, t, ac, rc);
@@ -301,6 +316,8 @@ int nq_del(nq_tree *tr, const void *key, size_t klen)
 
 int nq_tree_count(nq_tree *tr, uint64_t *out)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_count(tr, out);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 0, &t, &ac);
     if (rc)
@@ -311,6 +328,8 @@ int nq_tree_count(nq_tree *tr, uint64_t *out)
 
 int nq_tree_estimate(nq_tree *tr, uint64_t *out)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_estimate(tr, out);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 0, &t, &ac);
     if (rc)
@@ -319,8 +338,7 @@ int nq_tree_estimate(nq_tree *tr, uint64_t *out)
     return api_txn_end(tr->db, t, ac, rc);
 }
 
-/* The engine's in-memory high-water mark for a tree's sequence (p->mu held). */
-static seq_mark *mark_for(nq_engine *eng, uint32_t root)
+seq_mark *api_seq_mark(nq_engine *eng, uint32_t root)
 {
     for (size_t i = 0; i < eng->nmarks; i++)
         if (eng->marks[i].root == root)
@@ -341,17 +359,19 @@ static seq_mark *mark_for(nq_engine *eng, uint32_t root)
 
 int nq_seq_next(nq_tree *tr, uint64_t *out)
 {
+    if (tr && tr->db && tr->db->ct)
+        return ctxn_seq_next(tr, out);
     pager_txn *t;
     int ac, rc = tree_txn(tr, 1, &t, &ac);
     if (rc)
         return rc;
     uint32_t root;
     uint64_t committed = 0;
-    rc = catalog_get(t, tr->name, &root, &committed);
+    rc = api_catalog_get(t, tr->name, &root, &committed);
     if (!rc) {
         nq_engine *eng = tr->db->eng;
         pthread_mutex_lock(&eng->mu);
-        seq_mark *m = mark_for(eng, root);
+        seq_mark *m = api_seq_mark(eng, root);
         if (!m) {
             rc = nq_err_set(pager_txn_err(t), NQ_ENOMEM, "out of memory");
         } else {
@@ -361,7 +381,7 @@ int nq_seq_next(nq_tree *tr, uint64_t *out)
         }
         pthread_mutex_unlock(&eng->mu);
         if (!rc)
-            rc = catalog_put(t, tr->name, root, *out, 0);
+            rc = api_catalog_put(t, tr->name, root, *out, 0);
     }
     return api_txn_end(tr->db, t, ac, rc);
 }
@@ -379,7 +399,13 @@ int nq_cursor_open(nq_tree *tr, nq_cursor **out)
     if (!c)
         return nq_err_set(&db->err, NQ_ENOMEM, "out of memory");
     int rc;
-    if (db->txn) {
+    if (db->ct) {
+        /* a merge cursor: the write set over the transaction's current snapshot */
+        c->ct = db->ct;
+        c->snap = db->ct->snap;
+        c->snap->refs++;
+        c->txn = c->snap->t;
+    } else if (db->txn) {
         c->txn = db->txn;
     } else {
         rc = pager_begin(db->eng->pager, 0, 0, &c->txn, &db->err);
@@ -397,6 +423,8 @@ int nq_cursor_open(nq_tree *tr, nq_cursor **out)
         api_fail(db, c->txn, rc);
         if (c->own_txn)
             pager_rollback(c->txn);
+        if (c->ct)
+            mcur_close(c);
         free(c);
         return rc;
     }
@@ -415,6 +443,9 @@ void nq_cursor_close(nq_cursor *c)
     nq_db *db = c->tree->db;
     if (c->bc)
         btree_cursor_close(c->bc);
+    c->bc = NULL;
+    if (c->ct)
+        mcur_close(c);
     if (c->own_txn)
         pager_rollback(c->txn);
     if (c->prev)
@@ -447,24 +478,32 @@ static int cursor_rc(nq_cursor *c, int rc)
 int nq_cursor_first(nq_cursor *c)
 {
     CURSOR_LIVE(c);
+    if (c->ct)
+        return mcur_first(c);
     return cursor_rc(c, btree_cursor_first(c->bc));
 }
 
 int nq_cursor_last(nq_cursor *c)
 {
     CURSOR_LIVE(c);
+    if (c->ct)
+        return mcur_last(c);
     return cursor_rc(c, btree_cursor_last(c->bc));
 }
 
 int nq_cursor_next(nq_cursor *c)
 {
     CURSOR_LIVE(c);
+    if (c->ct)
+        return mcur_next(c);
     return cursor_rc(c, btree_cursor_next(c->bc));
 }
 
 int nq_cursor_prev(nq_cursor *c)
 {
     CURSOR_LIVE(c);
+    if (c->ct)
+        return mcur_prev(c);
     return cursor_rc(c, btree_cursor_prev(c->bc));
 }
 
@@ -473,10 +512,17 @@ int nq_cursor_seek(nq_cursor *c, const void *key, size_t klen, int how)
     CURSOR_LIVE(c);
     if (how != NQ_SEEK_GE && how != NQ_SEEK_LE && how != NQ_SEEK_EQ)
         return nq_err_set(&c->tree->db->err, NQ_EINVAL, "seek mode %d is not NQ_SEEK_GE/LE/EQ", how);
+    if (c->ct)
+        return mcur_seek(c, key, klen, how);
     return cursor_rc(c, btree_cursor_seek(c->bc, key, klen, how));
 }
 
-int nq_cursor_valid(const nq_cursor *c) { return c && !c->dead && btree_cursor_valid(c->bc); }
+int nq_cursor_valid(const nq_cursor *c)
+{
+    if (!c || c->dead)
+        return 0;
+    return c->ct ? mcur_valid(c) : btree_cursor_valid(c->bc);
+}
 
 const void *nq_cursor_key(nq_cursor *c, size_t *klen)
 {
@@ -484,6 +530,8 @@ const void *nq_cursor_key(nq_cursor *c, size_t *klen)
         *klen = 0;
         return NULL;
     }
+    if (c->ct)
+        return mcur_key(c, klen);
     return btree_cursor_key(c->bc, klen);
 }
 
@@ -493,6 +541,8 @@ const void *nq_cursor_value(nq_cursor *c, size_t *vlen)
         *vlen = 0;
         return NULL;
     }
+    if (c->ct)
+        return mcur_value(c, vlen);
     nq_db *db = c->tree->db;
     nq_err_clear(&db->err);
     nq_err_clear(pager_txn_err(c->txn));
