@@ -179,6 +179,12 @@ typedef struct nq_options {
                                     first-committer-wins on written rows */
 #define NQ_ISO_SERIALIZABLE    3 /* snapshot isolation plus commit-time validation of what
                                     the transaction read: serializable in commit order */
+/* The level of a name, as SQL writes it ("read committed", "REPEATABLE READ"; '_' or '-'
+ * may stand for the blank: "repeatable_read"), case-insensitive; "read uncommitted" is READ
+ * COMMITTED (as in PostgreSQL). NQ_EINVAL for anything else. */
+int nq_isolation_parse(const char *name);
+/* "read committed", "repeatable read", "serializable"; NULL for another value. */
+const char *nq_isolation_name(int isolation);
 
 #define NQ_PREFETCH_OFF    0
 #define NQ_PREFETCH_ON     1

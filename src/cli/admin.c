@@ -135,8 +135,10 @@ static int sql_usage(FILE *out, int rc)
 {
     fprintf(out, "usage: nqdb sql DBFILE \"SQL; SQL; ...\" [--format " SQLOUT_MODE_NAMES "]\n"
                  "  Runs the statements in order and prints each result (default format: table).\n"
-                 "  Stops at the first error: message on stderr, exit status 2. DBFILE is\n"
-                 "  created if it does not exist.\n");
+                 "  Stops at the first error: \"ERROR <SQLSTATE>: message\" on stderr, exit\n"
+                 "  status 2. DBFILE is created if it does not exist.\n"
+                 "  --isolation LEVEL   the level of transactions that name none: read committed\n"
+                 "                      (default), repeatable read or serializable\n");
     return rc;
 }
 

@@ -1,10 +1,13 @@
 /*
- * keyopt.c — the key options of every nqdb command that opens a database, parsed in one
+ * keyopt.c — the shared options of every nqdb command that opens a database, parsed in one
  * place: main.c hands the arguments of those commands to cli_key_args before dispatching, which
  * takes out
  *     --key-file FILE          the ML-KEM-768 key file of an encrypted database (mode 600)
  *     --passphrase-env VAR     its passphrase, read from the environment variable VAR (never
  *                              from the command line, where other users could see it)
+ * and the option of the transactions' default isolation level
+ *     --isolation LEVEL        read committed (the default), repeatable read or serializable
+ *                              (nq_options.isolation; SQL BEGIN without ISOLATION LEVEL)
  * and remembers them for cli_open (admin.c), which opens every database of the CLI. Argon2id
  * parameters of a new passphrase wrap come from NQDB_KDF_ITERATIONS and NQDB_KDF_MEMORY_KIB
  * (defaults: docs/security.md). The remembered options are set once, before any command runs.
@@ -21,6 +24,7 @@ static struct {
     const char *key_file;
     const char *passphrase;
     const char *pass_var;
+    int isolation; /* NQ_ISO_*; 0 = the engine's default */
 } cli_key;
 
 static uint32_t env_u32(const char *name)
@@ -72,12 +76,26 @@ int cli_key_args(int *argc, char **argv)
             r = take(*argc, argv, &i, "--passphrase-env", &val);
             which = 2;
         }
+        if (!r) {
+            r = take(*argc, argv, &i, "--isolation", &val);
+            which = 3;
+        }
         if (r < 0) {
             fprintf(stderr, "nqdb: %s needs a value\n", argv[i]);
             return EXIT_ERROR;
         }
         if (!r) {
             argv[out++] = argv[i];
+            continue;
+        }
+        if (which == 3) {
+            int iso = nq_isolation_parse(val);
+            if (iso < 0) {
+                fprintf(stderr, "nqdb: --isolation %s: expected read committed, repeatable read or "
+                                "serializable (read uncommitted runs as read committed)\n", val);
+                return EXIT_ERROR;
+            }
+            cli_key.isolation = iso;
             continue;
         }
         if (cli_key.key_file || cli_key.pass_var) {
@@ -99,6 +117,8 @@ int cli_key_args(int *argc, char **argv)
 void cli_key_apply(nq_options *o)
 {
     o->key_file = cli_key.key_file;
+    if (cli_key.isolation)
+        o->isolation = cli_key.isolation;
     o->passphrase = cli_key.passphrase;
     o->kdf_iterations = env_u32("NQDB_KDF_ITERATIONS");
     o->kdf_memory_kib = env_u32("NQDB_KDF_MEMORY_KIB");

@@ -45,7 +45,9 @@ static void usage(FILE *out)
             "  shell, sql, check, info, checkpoint, kv, backup and rekey take --key-file FILE or\n"
             "  --passphrase-env VAR (the passphrase is read from the environment variable VAR):\n"
             "  the key of an encrypted database, and what a new database is encrypted with\n"
-            "  (docs/security.md, \"Encryption at rest\").\n"
+            "  (docs/security.md, \"Encryption at rest\"); and --isolation LEVEL: the isolation\n"
+            "  level of SQL transactions that name none (read committed, the default; repeatable\n"
+            "  read; serializable; docs/qsql.md \"Transactions\").\n"
             "\n"
             "  serve [--config FILE] [--data DIR] [--port N]\n"
             "                            the server: REST API, WebSocket, metrics (see `nqdb serve\n"
@@ -106,7 +108,8 @@ int main(int argc, char **argv)
         printf("nqdb %s\n", NQ_VERSION_STRING);
         return 0;
     }
-    /* the commands that open databases take --key-file / --passphrase-env (keyopt.c) */
+    /* the commands that open databases take --key-file / --passphrase-env / --isolation
+     * (keyopt.c) */
     static const char *const keyed[] = {"shell", "sql", "check", "info", "checkpoint", "kv",
                                         "backup", "rekey", NULL};
     for (int i = 0; keyed[i]; i++)

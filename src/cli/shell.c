@@ -132,7 +132,7 @@ static int schema(sqlrun *r, const char *name)
     names l = {0};
     int rc = nq_exec(r->db, "SHOW TABLES", collect_name, &l);
     if (rc < 0)
-        fprintf(stderr, "Error: %s\n", nq_errmsg(r->db));
+        fprintf(stderr, "ERROR %s: %s\n", nq_sqlstate(rc), nq_errmsg(r->db));
     for (int i = 0; i < l.n && rc >= 0; i++) {
         if (r->mode == SQLOUT_TABLE)
             fprintf(r->out, "%s%s:\n", i ? "\n" : "", l.v[i]);
@@ -312,7 +312,9 @@ static int shell_usage(FILE *out, int rc)
     fprintf(out, "usage: nqdb shell [DBFILE] [--format " SQLOUT_MODE_NAMES "]\n"
                  "  DBFILE defaults to nqdb.db in this directory; it is created if absent.\n"
                  "  Reads statements from stdin when it is not a terminal and stops at the\n"
-                 "  first error (exit status 2).\n");
+                 "  first error (\"ERROR <SQLSTATE>: message\", exit status 2).\n"
+                 "  --isolation LEVEL   the level of transactions that name none: read committed\n"
+                 "                      (default), repeatable read or serializable\n");
     return rc;
 }
 

@@ -34,7 +34,10 @@ static void report(sqlrun *r, unsigned base_line)
     const char *msg = nq_errmsg(r->db);
     unsigned line = 0, col = 0;
     nq_error_position(r->db, &line, &col);
-    fprintf(stderr, "Error: %s", msg && *msg ? msg : nq_strerror(nq_errcode(r->db)));
+    int code = nq_errcode(r->db);
+    /* the SQLSTATE first, as psql's VERBOSITY=sqlstate and MySQL's client print it, so that
+     * scripts can tell "retry" (40001, 40P01) from "fix the statement" */
+    fprintf(stderr, "ERROR %s: %s", nq_sqlstate(code), msg && *msg ? msg : nq_strerror(code));
     if (line && msg && !strstr(msg, "at line "))
         fprintf(stderr, " at line %u, column %u", line, col);
     fputc('\n', stderr);

@@ -2,8 +2,8 @@
  * sqlrun.h — running SQL text for a person or a script: the loop behind `nqdb shell` and
  * `nqdb sql`. It prepares each statement of a text in turn, prints its rows (sqlout.h), and
  * stops at the first error, which it prints to stderr as
- *     Error: near "FORM": syntax error at line 1, column 10
- * (the engine's message; its position is added when the message does not carry one, and the
+ *     ERROR 42601: near "FORM": syntax error at line 1, column 10
+ * (the SQLSTATE, nq_sqlstate, then the engine's message; its position is added when the message does not carry one, and the
  * input line is added when the statement did not start on the first line of the input).
  */
 #ifndef NQ_CLI_SQLRUN_H

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "cidr.h"
+#include "nqdb.h"
 
 #include "toml.h"
 
@@ -66,6 +67,7 @@ static const keydef keys[] = {
     {"database.connection_timeout_seconds", K_UINT, 0, OFF(database.connection_timeout_seconds), 1, 86400, "30", NULL},
     {"database.key_file", K_OPTSTR, 0, OFF(database.key_file), 0, 0, NULL, NULL},
     {"database.passphrase_env", K_OPTSTR, 0, OFF(database.passphrase_env), 0, 0, NULL, NULL},
+    {"database.default_isolation", K_STR, F_LOWER, OFF(database.default_isolation), 0, 0, "read committed", NULL},
     {"jwt.secret", K_STR, 0, OFF(jwt.secret), 0, 0, "", NULL},
     {"jwt.expiration_hours", K_UINT, 0, OFF(jwt.expiration_hours), 1, 8760, "24", NULL},
     {"jwt.refresh_threshold_minutes", K_UINT, 0, OFF(jwt.refresh_threshold_minutes), 0, 525600, "60", NULL},
@@ -1063,6 +1065,10 @@ int cfg_validate(const server_config *c, char *err, size_t errlen)
     if (c->database.key_file &&
         check_readable(c, "database.key_file", c->database.key_file, err, errlen) < 0)
         return -1;
+    if (nq_isolation_parse(c->database.default_isolation) < 0)
+        return keyerr(c, "database.default_isolation", err, errlen,
+                      "expected read committed, repeatable read or serializable (read uncommitted "
+                      "runs as read committed), got \"%.60s\"", c->database.default_isolation);
     /* jwt */
     const char *sec = c->jwt.secret;
     if (sec[0]) {

@@ -55,6 +55,7 @@ typedef struct server_config {
         unsigned max_connections, connection_timeout_seconds;
         char *key_file;       /* encryption at rest: ML-KEM-768 key file, NULL = none */
         char *passphrase_env; /* or the environment variable holding the passphrase */
+        char *default_isolation; /* of SQL transactions: "read committed" (nq_isolation_parse) */
     } database;
     struct {
         char *secret; /* "" = use the secret file that `nqdb init` writes into the data directory */

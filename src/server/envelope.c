@@ -46,6 +46,7 @@ static const variant variants[] = {
 int api_error_set(api_error *e, api_err_kind kind, const char *a, const char *b)
 {
     e->kind = kind;
+    e->sqlstate[0] = '\0';
     snprintf(e->a, sizeof e->a, "%s", a ? a : "");
     snprintf(e->b, sizeof e->b, "%s", b ? b : "");
     return variants[kind].status;
@@ -56,6 +57,7 @@ int api_error_setf(api_error *e, api_err_kind kind, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     e->kind = kind;
+    e->sqlstate[0] = '\0';
     vsnprintf(e->a, sizeof e->a, fmt, ap);
     va_end(ap);
     e->b[0] = '\0';
@@ -157,6 +159,8 @@ char *envelope_render(json_t *data, const api_error *err, double elapsed_ms,
     json_object_set_new(md, "request_id", json_string(request_id ? request_id : ""));
     json_object_set_new(md, "message", json_string(err ? msg : (message ? message : "")));
     json_object_set_new(md, "version", json_string(NQ_VERSION_STRING));
+    if (err && err->sqlstate[0])
+        json_object_set_new(md, "sqlstate", json_string(err->sqlstate));
     json_object_set_new(o, "metadata", md);
     char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(o);

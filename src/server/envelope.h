@@ -38,6 +38,7 @@ typedef struct api_error {
     api_err_kind kind;
     char a[512]; /* the message / details / field / service / limit */
     char b[512]; /* the second field of two-field variants (message, reason, window, details) */
+    char sqlstate[6]; /* an engine error's SQLSTATE (nq_sqlstate), else "": metadata.sqlstate */
 } api_error;
 
 /* Fill e. For one-field variants pass b = NULL. Returns the HTTP status of the variant. */
@@ -60,6 +61,7 @@ void envelope_timestamp(char out[40]);
 void envelope_uuid(char out[37]);
 
 /* Serialize the envelope. data is stolen (may be NULL -> null); err may be NULL (success).
+ * An error with a SQLSTATE adds "sqlstate" to metadata (after "version").
  * elapsed_ms is the handler time (0.0 on errors, as upstream). Returns malloc'd JSON text. */
 char *envelope_render(json_t *data, const api_error *err, double elapsed_ms,
                       const char *request_id, const char *message);

@@ -130,6 +130,7 @@ int server_start(nq_server *s, const server_config *cfg, char *err, size_t errle
     nq_options o;
     nq_options_init(&o);
     o.busy_timeout_ms = c->database.connection_timeout_seconds * 1000u;
+    o.isolation = nq_isolation_parse(c->database.default_isolation); /* checked by cfg_validate */
     char archive[4200];
     bsched_archive_dir(c, archive, sizeof archive); /* backup.archive: point-in-time recovery */
     if (archive[0])

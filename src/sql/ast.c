@@ -122,7 +122,7 @@ const char *ast_stmt_name(ast_stmt_kind k)
         "ANALYZE", "SHOW TABLES", "DESCRIBE", "REINDEX", "NEUROMATCH", "QUANTUM_SEARCH",
         "QUANTUM_JOIN", "SUPERPOSITION_QUERY", "LEARN PATTERN", "ADAPT WEIGHTS",
         "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE", "OPTIMIZE QUBO", "DECOMPRESS TABLE",
-        "SHOW COMPRESSION STATS",
+        "SHOW COMPRESSION STATS", "LOCK TABLE", "SET TRANSACTION", "SET", "SHOW",
     };
     return (unsigned)k < AST_STMT_KIND_COUNT ? names[k] : "?";
 }
@@ -809,6 +809,30 @@ static void pr_select(pbuf *b, const ast_select *s)
     }
     pr_opt(b, " LIMIT ", s->limit);
     pr_opt(b, " OFFSET ", s->offset);
+    for (int i = 0; i < s->locking.n; i++) {
+        static const char *const st[] = {" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE",
+                                         " FOR KEY SHARE"};
+        const ast_locking *l = s->locking.v[i];
+        puts_(b, st[l->strength]);
+        for (int j = 0; j < l->of.n; j++) {
+            puts_(b, j ? ", " : " OF ");
+            put_ident(b, l->of.v[j]);
+        }
+        puts_(b, l->wait == AST_LOCK_NOWAIT ? " NOWAIT" : l->wait == AST_LOCK_SKIP_LOCKED ? " SKIP LOCKED" : "");
+    }
+}
+
+/* BEGIN / START TRANSACTION / SET TRANSACTION modes: " ISOLATION LEVEL x, READ ONLY" */
+static void pr_txn_modes(pbuf *b, const ast_txn *t)
+{
+    if (t->isolation) {
+        puts_(b, " ISOLATION LEVEL ");
+        puts_(b, t->isolation);
+    }
+    if (t->access) {
+        puts_(b, t->isolation ? ", " : " ");
+        puts_(b, t->access);
+    }
 }
 
 /* ---- statements ------------------------------------------------------------------------ */
@@ -1220,14 +1244,46 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
             if (t->transaction_kw)
                 puts_(b, " TRANSACTION");
         }
-        if (t->isolation) {
-            puts_(b, " ISOLATION LEVEL ");
-            puts_(b, t->isolation);
+        pr_txn_modes(b, t);
+        break;
+    }
+    case AST_SET_TRANSACTION:
+        puts_(b, s->u.txn->start ? "SET SESSION CHARACTERISTICS AS TRANSACTION" : "SET TRANSACTION");
+        pr_txn_modes(b, s->u.txn);
+        break;
+    case AST_SET_VAR: {
+        const ast_set_var *v = s->u.setvar;
+        puts_(b, v->local ? "SET LOCAL " : "SET ");
+        put_ident(b, v->name);
+        puts_(b, " = ");
+        if (!v->value)
+            puts_(b, "DEFAULT");
+        else if (v->quoted)
+            put_string(b, v->value, strlen(v->value));
+        else
+            puts_(b, v->value);
+        break;
+    }
+    case AST_SHOW_VAR:
+        puts_(b, "SHOW ");
+        put_ident(b, s->u.name);
+        break;
+    case AST_LOCK_TABLE: {
+        const ast_lock_table *l = s->u.lock;
+        puts_(b, "LOCK TABLE ");
+        for (int i = 0; i < l->tables.n; i++) {
+            if (i)
+                puts_(b, ", ");
+            const ast_qname *q = l->tables.v[i];
+            put_qname(b, q->schema, q->name);
         }
-        if (t->access) {
-            puts_(b, t->isolation ? ", " : " ");
-            puts_(b, t->access);
+        if (l->mode) {
+            puts_(b, " IN ");
+            puts_(b, l->mode);
+            puts_(b, " MODE");
         }
+        if (l->nowait)
+            puts_(b, " NOWAIT");
         break;
     }
     case AST_COMMIT: puts_(b, "COMMIT"); break;

@@ -255,7 +255,20 @@ struct ast_select {
     /* any kind */
     ast_list order_by;  /* ast_order* */
     ast_expr *limit, *offset;
+    ast_list locking;   /* ast_locking*: FOR UPDATE / FOR SHARE clauses (statement level) */
 };
+
+/* SELECT ... FOR UPDATE | FOR NO KEY UPDATE | FOR SHARE | FOR KEY SHARE [OF t, ...]
+ * [NOWAIT | SKIP LOCKED]: one entry per clause, in order. */
+typedef enum ast_lock_strength {
+    AST_LOCK_UPDATE, AST_LOCK_NO_KEY_UPDATE, AST_LOCK_SHARE, AST_LOCK_KEY_SHARE
+} ast_lock_strength;
+typedef enum ast_lock_wait { AST_LOCK_WAIT, AST_LOCK_NOWAIT, AST_LOCK_SKIP_LOCKED } ast_lock_wait;
+typedef struct ast_locking {
+    ast_lock_strength strength;
+    ast_list of;        /* const char*: tables (names or aliases of the FROM); empty = all */
+    ast_lock_wait wait;
+} ast_locking;
 
 /* ---- statements ----------------------------------------------------------------------- */
 typedef struct ast_qname {
@@ -437,6 +450,23 @@ typedef struct ast_txn {
     int end_kw;           /* written END */
 } ast_txn;
 
+/* LOCK [TABLE] t [, ...] [IN mode MODE] [NOWAIT] */
+typedef struct ast_lock_table {
+    ast_list tables;      /* ast_qname* */
+    const char *mode;     /* "ACCESS SHARE" ... "ACCESS EXCLUSIVE" (upper case); NULL = written
+                             without IN ... MODE, which is ACCESS EXCLUSIVE */
+    int nowait;
+} ast_lock_table;
+
+/* SET [SESSION | LOCAL] name {= | TO} value | DEFAULT; SET TIME ZONE is not parsed. */
+typedef struct ast_set_var {
+    const char *name;     /* lower case */
+    const char *value;    /* the value's text (a string's contents, a word, a number); NULL =
+                             DEFAULT */
+    int local;            /* SET LOCAL */
+    int quoted;           /* the value was a string literal */
+} ast_set_var;
+
 typedef struct ast_prepare {
     const char *name;
     ast_list types;       /* ast_type* */
@@ -482,6 +512,13 @@ typedef enum ast_stmt_kind {
     AST_OPTIMIZE_QUBO,   /* OPTIMIZE QUBO t [option ...]: u.ext (table, options); a query */
     AST_DECOMPRESS_TABLE,   /* DECOMPRESS TABLE t: u.ext (table) */
     AST_SHOW_COMPRESSION,   /* SHOW COMPRESSION STATS FOR t: u.ext (table) */
+    /* concurrency (docs/qsql.md "Transactions") */
+    AST_LOCK_TABLE,         /* u.lock */
+    AST_SET_TRANSACTION,    /* SET TRANSACTION modes: u.txn (isolation, access); SET SESSION
+                               CHARACTERISTICS AS TRANSACTION modes: u.txn with start = 1 */
+    AST_SET_VAR,            /* u.setvar */
+    AST_SHOW_VAR,           /* SHOW name / SHOW TRANSACTION ISOLATION LEVEL: u.name (lower
+                               case; the latter is "transaction_isolation") */
     AST_STMT_KIND_COUNT
 } ast_stmt_kind;
 
@@ -502,12 +539,15 @@ struct ast_stmt {
         ast_create_view *create_view;
         ast_truncate *truncate;
         ast_create_trigger *create_trigger;
-        ast_txn *txn;            /* BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE */
+        ast_txn *txn;            /* BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE SET TRANSACTION */
         ast_prepare *prepare;
         ast_execute *execute;
-        const char *name;        /* DEALLOCATE (NULL = ALL), ANALYZE/REINDEX [name], DESCRIBE */
+        const char *name;        /* DEALLOCATE (NULL = ALL), ANALYZE/REINDEX [name], DESCRIBE,
+                                    SHOW name */
         ast_explain *explain;
         ast_ext *ext;            /* extension statements */
+        ast_lock_table *lock;    /* LOCK TABLE */
+        ast_set_var *setvar;     /* SET name = value */
     } u;
     ast_qname qname;             /* ANALYZE, REINDEX, DESCRIBE target (name NULL when absent) */
 };

@@ -74,6 +74,7 @@ ast_select *parse_query(parser *p);           /* [WITH] compound [ORDER BY] [LIM
 ast_with *parse_with(parser *p);
 ast_select *parse_query_after_with(parser *p, ast_with *w);
 int parse_starts_query(parser *p);            /* SELECT, VALUES, WITH */
+void parse_locking(parser *p, ast_select *s); /* FOR UPDATE / FOR SHARE ... clauses */
 ast_from *parse_from(parser *p);
 void parse_result_cols(parser *p, ast_list *l);
 

@@ -1,7 +1,9 @@
 /*
  * parse_misc.c — transaction control (BEGIN/START TRANSACTION/COMMIT/END/ROLLBACK [TO],
- * SAVEPOINT, RELEASE), PREPARE/EXECUTE/DEALLOCATE, EXPLAIN [ANALYZE] [(options)], ANALYZE,
- * SHOW TABLES, SHOW SYNAPTIC NETWORK (a SELECT of the system table), DESCRIBE/DESC, REINDEX.
+ * SAVEPOINT, RELEASE, SET TRANSACTION, SET SESSION CHARACTERISTICS AS TRANSACTION), LOCK
+ * TABLE, SET name = value, SHOW name / SHOW TRANSACTION ISOLATION LEVEL,
+ * PREPARE/EXECUTE/DEALLOCATE, EXPLAIN [ANALYZE] [(options)], ANALYZE, SHOW TABLES, SHOW
+ * SYNAPTIC NETWORK (a SELECT of the system table), DESCRIBE/DESC, REINDEX.
  *
  * parse_misc returns NULL when the first token starts none of these, so the dispatcher can
  * try the extension statements next without consuming anything.
@@ -39,15 +41,24 @@ static const char *isolation_level(parser *p)
     p_fail(p, "expected an isolation level");
 }
 
-static void txn_modes(parser *p, ast_txn *t)
+static int next_is_word(parser *p, const char *w)
 {
+    const lex_token *t = p_peek(p, 1);
+    size_t n = strlen(w);
+    return t->kind == TK_WORD && t->len == n && strncasecmp(t->p, w, n) == 0;
+}
+
+/* [ISOLATION LEVEL level] [READ ONLY | READ WRITE], comma-separated (PostgreSQL also allows
+ * blanks between them); 1 when at least one was given. */
+static int txn_modes(parser *p, ast_txn *t)
+{
+    int any = 0;
     do {
         if (p_accept_word(p, "ISOLATION")) {
             if (!p_accept_word(p, "LEVEL"))
                 p_fail(p, "expected LEVEL");
             t->isolation = isolation_level(p);
-        } else if (p_isword(p, "READ") &&
-                   (p_peek(p, 1)->kind == TK_WORD && p_peek(p, 1)->len == 4)) {
+        } else if (p_isword(p, "READ") && (next_is_word(p, "ONLY") || next_is_word(p, "WRITE"))) {
             p_advance(p);
             if (p_accept_word(p, "ONLY"))
                 t->access = "READ ONLY";
@@ -56,9 +67,123 @@ static void txn_modes(parser *p, ast_txn *t)
             else
                 p_fail(p, "expected ONLY or WRITE");
         } else {
-            return;
+            if (any)
+                p_fail(p, "expected ISOLATION LEVEL, READ ONLY or READ WRITE");
+            return 0;
         }
+        any = 1;
+    } while (p_accept(p, TK_COMMA) || p_isword(p, "ISOLATION") || p_isword(p, "READ"));
+    return 1;
+}
+
+/* LOCK [TABLE] [ONLY] t [, ...] [IN mode MODE] [NOWAIT] */
+static ast_stmt *parse_lock(parser *p)
+{
+    ast_stmt *st = p_stmt(p, AST_LOCK_TABLE);
+    ast_lock_table *l = p_alloc(p, sizeof *l);
+    st->u.lock = l;
+    p_advance(p);
+    p_accept_kw(p, KW_TABLE);
+    p_accept_word(p, "ONLY");
+    do {
+        ast_qname *q = p_alloc(p, sizeof *q);
+        p_qname(p, q, "expected a table name");
+        p_push(p, &l->tables, q);
     } while (p_accept(p, TK_COMMA));
+    if (p_accept_kw(p, KW_IN)) {
+        if (p_accept_word(p, "ACCESS")) {
+            if (p_accept_word(p, "SHARE"))
+                l->mode = "ACCESS SHARE";
+            else if (p_accept_kw(p, KW_EXCLUSIVE))
+                l->mode = "ACCESS EXCLUSIVE";
+            else
+                p_fail(p, "expected SHARE or EXCLUSIVE");
+        } else if (p_accept_kw(p, KW_ROW)) {
+            if (p_accept_word(p, "SHARE"))
+                l->mode = "ROW SHARE";
+            else if (p_accept_kw(p, KW_EXCLUSIVE))
+                l->mode = "ROW EXCLUSIVE";
+            else
+                p_fail(p, "expected SHARE or EXCLUSIVE");
+        } else if (p_accept_word(p, "SHARE")) {
+            l->mode = "SHARE";
+            if (p_accept_kw(p, KW_UPDATE)) {
+                p_expect_kw(p, KW_EXCLUSIVE);
+                l->mode = "SHARE UPDATE EXCLUSIVE";
+            } else if (p_accept_kw(p, KW_ROW)) {
+                p_expect_kw(p, KW_EXCLUSIVE);
+                l->mode = "SHARE ROW EXCLUSIVE";
+            }
+        } else if (p_accept_kw(p, KW_EXCLUSIVE)) {
+            l->mode = "EXCLUSIVE";
+        } else {
+            p_fail(p, "expected a lock mode (ACCESS SHARE, ROW SHARE, ROW EXCLUSIVE, SHARE UPDATE EXCLUSIVE, SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE or ACCESS EXCLUSIVE)");
+        }
+        if (!p_accept_word(p, "MODE"))
+            p_fail(p, "expected MODE");
+    }
+    if (p_accept_word(p, "NOWAIT"))
+        l->nowait = 1;
+    return st;
+}
+
+/* SET TRANSACTION modes | SET SESSION CHARACTERISTICS AS TRANSACTION modes |
+ * SET [SESSION | LOCAL] name {= | TO} value | DEFAULT */
+static ast_stmt *parse_set(parser *p)
+{
+    p_advance(p);
+    ast_stmt *st;
+    if (p_isword(p, "SESSION") && next_is_word(p, "CHARACTERISTICS")) {
+        p_advance(p);
+        p_advance(p);
+        p_expect_kw(p, KW_AS);
+        p_expect_kw(p, KW_TRANSACTION);
+        st = p_stmt(p, AST_SET_TRANSACTION);
+        ast_txn *t = new_txn(p, st);
+        t->start = 1;
+        if (!txn_modes(p, t))
+            p_fail(p, "expected ISOLATION LEVEL, READ ONLY or READ WRITE");
+        return st;
+    }
+    if (p_accept_kw(p, KW_TRANSACTION)) {
+        st = p_stmt(p, AST_SET_TRANSACTION);
+        if (!txn_modes(p, new_txn(p, st)))
+            p_fail(p, "expected ISOLATION LEVEL, READ ONLY or READ WRITE");
+        return st;
+    }
+    st = p_stmt(p, AST_SET_VAR);
+    ast_set_var *v = p_alloc(p, sizeof *v);
+    st->u.setvar = v;
+    if (p_accept_word(p, "LOCAL"))
+        v->local = 1;
+    else if (p_isword(p, "SESSION") && !(p_peek(p, 1)->kind == TK_EQ || next_is_word(p, "TO")))
+        p_advance(p);
+    v->name = p_any_name(p, "expected a configuration parameter name");
+    if (!p_accept(p, TK_EQ) && !p_accept_kw(p, KW_TO))
+        p_fail(p, "expected = or TO");
+    const lex_token *t = &p->tok[0];
+    if (t->kind == TK_STRING) {
+        size_t n;
+        v->value = parse_decode_string(p, t, &n);
+        v->quoted = 1;
+        p_advance(p);
+    } else if (p_iskw(p, KW_DEFAULT)) {
+        p_advance(p);
+    } else if (t->kind == TK_WORD || t->kind == TK_INTEGER || t->kind == TK_REAL ||
+               t->kind == TK_QIDENT) {
+        char *w = ast_strndup(p->a, t->p, t->len);
+        if (!w)
+            p_oom(p);
+        if (t->kind == TK_WORD)
+            for (char *c = w; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c + 32);
+        v->value = w;
+        p_advance(p);
+    } else {
+        p_fail(p, "expected a value");
+    }
+    return st;
 }
 
 static const char *explain_format(parser *p)
@@ -211,7 +336,19 @@ ast_stmt *parse_misc(parser *p)
         if (p_is_name(p))
             p_qname(p, &st->qname, NULL);
         return st;
+    case KW_SET:
+        return parse_set(p);
     case KW_SHOW:
+        if (p_peek(p, 1)->kind == TK_WORD && p_peek(p, 1)->kw == KW_TRANSACTION) {
+            /* SHOW TRANSACTION ISOLATION LEVEL (PostgreSQL's spelling of transaction_isolation) */
+            st = p_stmt(p, AST_SHOW_VAR);
+            p_advance(p);
+            p_advance(p);
+            if (!p_accept_word(p, "ISOLATION") || !p_accept_word(p, "LEVEL"))
+                p_fail(p, "expected ISOLATION LEVEL");
+            st->u.name = "transaction_isolation";
+            return st;
+        }
         if (p_peek(p, 1)->kind == TK_WORD && p_peek(p, 1)->len == 8 &&
             strncasecmp(p_peek(p, 1)->p, "SYNAPTIC", 8) == 0) {
             /* SHOW SYNAPTIC NETWORK: SELECT * FROM nq_synaptic_network (workload_sql.c) */
@@ -234,12 +371,24 @@ ast_stmt *parse_misc(parser *p)
             return st;
         }
         if (p_peek(p, 1)->kind != TK_WORD || p_peek(p, 1)->len != 6 ||
-            strncasecmp(p_peek(p, 1)->p, "TABLES", 6) != 0)
-            return NULL;
+            strncasecmp(p_peek(p, 1)->p, "TABLES", 6) != 0) {
+            /* SHOW COMPRESSION STATS is an extension statement (parse_ext) */
+            if (next_is_word(p, "COMPRESSION") ||
+                (p_peek(p, 1)->kind != TK_WORD && p_peek(p, 1)->kind != TK_QIDENT))
+                return NULL;
+            st = p_stmt(p, AST_SHOW_VAR);
+            p_advance(p);
+            st->u.name = p_any_name(p, "expected a configuration parameter name");
+            return st;
+        }
         st = p_stmt(p, AST_SHOW_TABLES);
         p_advance(p);
         p_advance(p);
         return st;
+    case KW_NONE:
+        if (p_isword(p, "LOCK"))
+            return parse_lock(p);
+        return NULL;
     case KW_DESCRIBE:
     case KW_DESC:
         st = p_stmt(p, AST_DESCRIBE);

@@ -1,6 +1,7 @@
 /*
  * parse_select.c — queries: WITH, SELECT cores, VALUES, compounds, FROM and joins, ORDER BY,
- * LIMIT/OFFSET, and the NEUROMATCH clause / USING QUANTUM GROVER hint of the extensions.
+ * LIMIT/OFFSET, the row-locking clauses (FOR UPDATE / FOR SHARE) of a statement's query, and
+ * the NEUROMATCH clause / USING QUANTUM GROVER hint of the extensions.
  *
  * Compound precedence follows PostgreSQL and the standard: INTERSECT binds tighter than
  * UNION and EXCEPT, which are left-associative among themselves; a parenthesised query is an
@@ -9,6 +10,7 @@
  * PostgreSQL, so ON may refer only to its own join's tables.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "sql/parse_int.h"
 
@@ -40,6 +42,17 @@ ast_with *parse_with(parser *p)
     return w;
 }
 
+/* FOR is not reserved (FOR EACH ROW, substring(x FROM 1 FOR 2)), so an implicit alias must not
+ * swallow the FOR of a locking clause: FOR followed by UPDATE, SHARE, NO KEY or KEY SHARE. */
+static int at_locking(parser *p)
+{
+    if (!p_iskw(p, KW_FOR))
+        return 0;
+    const lex_token *t = p_peek(p, 1);
+    return t->kind == TK_WORD && (t->kw == KW_UPDATE || t->kw == KW_NO || t->kw == KW_KEY ||
+                                  (t->len == 5 && strncasecmp(t->p, "SHARE", 5) == 0));
+}
+
 void parse_result_cols(parser *p, ast_list *l)
 {
     do {
@@ -60,7 +73,7 @@ void parse_result_cols(parser *p, ast_list *l)
                 } else {
                     rc->alias = p_any_name(p, "expected an alias");
                 }
-            } else if (p_is_name(p)) {
+            } else if (p_is_name(p) && !at_locking(p)) {
                 rc->alias = p_name(p, NULL);
             }
         }
@@ -72,7 +85,7 @@ static const char *opt_alias(parser *p)
 {
     if (p_accept_kw(p, KW_AS))
         return p_any_name(p, "expected an alias");
-    if (p_is_name(p))
+    if (p_is_name(p) && !at_locking(p))
         return p_name(p, NULL);
     return NULL;
 }
@@ -377,4 +390,41 @@ ast_select *parse_query(parser *p)
     if (p_iskw(p, KW_WITH))
         w = parse_with(p);
     return parse_query_after_with(p, w);
+}
+
+/* FOR UPDATE | FOR NO KEY UPDATE | FOR SHARE | FOR KEY SHARE [OF t, ...] [NOWAIT | SKIP LOCKED],
+ * any number of them, after the statement's query (ORDER BY, LIMIT and OFFSET come first). */
+void parse_locking(parser *p, ast_select *s)
+{
+    while (p_accept_kw(p, KW_FOR)) {
+        ast_locking *l = p_alloc(p, sizeof *l);
+        if (p_accept_kw(p, KW_UPDATE)) {
+            l->strength = AST_LOCK_UPDATE;
+        } else if (p_accept_kw(p, KW_NO)) {
+            p_expect_kw(p, KW_KEY);
+            p_expect_kw(p, KW_UPDATE);
+            l->strength = AST_LOCK_NO_KEY_UPDATE;
+        } else if (p_accept_word(p, "SHARE")) {
+            l->strength = AST_LOCK_SHARE;
+        } else if (p_accept_kw(p, KW_KEY)) {
+            if (!p_accept_word(p, "SHARE"))
+                p_fail(p, "expected SHARE");
+            l->strength = AST_LOCK_KEY_SHARE;
+        } else {
+            p_fail(p, "expected UPDATE, NO KEY UPDATE, SHARE or KEY SHARE");
+        }
+        if (p_accept_kw(p, KW_OF)) {
+            do {
+                p_push(p, &l->of, (void *)p_name(p, "expected a table name"));
+            } while (p_accept(p, TK_COMMA));
+        }
+        if (p_accept_word(p, "NOWAIT")) {
+            l->wait = AST_LOCK_NOWAIT;
+        } else if (p_accept_word(p, "SKIP")) {
+            if (!p_accept_word(p, "LOCKED"))
+                p_fail(p, "expected LOCKED");
+            l->wait = AST_LOCK_SKIP_LOCKED;
+        }
+        p_push(p, &s->locking, l);
+    }
 }

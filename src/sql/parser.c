@@ -254,6 +254,7 @@ ast_stmt *parse_statement(parser *p)
     if (p_iskw(p, KW_SELECT) || p_iskw(p, KW_VALUES) || p_is(p, TK_LP)) {
         s = p_stmt(p, AST_SELECT);
         s->u.select = parse_query(p);
+        parse_locking(p, s->u.select);
     } else if (p_iskw(p, KW_WITH)) {
         ast_with *w = parse_with(p);
         if (p_iskw(p, KW_INSERT) || p_iskw(p, KW_REPLACE))
@@ -265,6 +266,7 @@ ast_stmt *parse_statement(parser *p)
         else {
             s = p_stmt(p, AST_SELECT);
             s->u.select = parse_query_after_with(p, w);
+            parse_locking(p, s->u.select);
         }
     } else if (p_iskw(p, KW_INSERT) || (p_iskw(p, KW_REPLACE) && p_peek(p, 1)->kw == KW_INTO)) {
         s = parse_insert(p, NULL);

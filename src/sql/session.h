@@ -3,10 +3,18 @@
  * the undo log that makes statements atomic, prepared statements by name.
  *
  * Transactions. Outside BEGIN every statement runs in its own storage transaction
- * (autocommit): it commits when the statement finishes, rolls back when it fails. SQL BEGIN
- * opens a storage write transaction (one writer at a time: BEGIN waits for another writer up to
- * busy_timeout) that COMMIT commits and ROLLBACK rolls back; statements inside it are made
- * atomic by the undo log.
+ * (autocommit): it commits when the statement finishes, rolls back when it fails. A query
+ * reads a snapshot; a statement that writes rows (INSERT, UPDATE, DELETE) runs as a
+ * one-statement concurrent transaction (nq_begin_concurrent, READ COMMITTED); DDL takes the
+ * exclusive writer. SQL BEGIN opens a concurrent transaction at the transaction's isolation
+ * level (txnset.c) that COMMIT commits and ROLLBACK rolls back; DDL inside it turns it into the
+ * exclusive writer first (nq_txn_exclusive). Until the engine's row locks and
+ * nq_txn_exclusive are in (session.c, concurrent_on), BEGIN and autocommit DML open the
+ * exclusive writer instead (BEGIN READ ONLY a reader), as before. Statements inside a transaction are made atomic by marks: the write set's own
+ * (nq_txn_mark / nq_txn_rollback_to) while the transaction is concurrent, the undo log
+ * otherwise. A serialization failure or deadlock (the engine rolled the transaction back) puts
+ * the session in the "lost" state: statements are refused with that code until COMMIT (which
+ * reports it) or ROLLBACK.
  *
  * The undo log. Inside an explicit transaction every change the SQL layer makes to a storage
  * tree goes through tw_put/tw_del (tablerw.h), which first append the key's previous state
@@ -17,7 +25,9 @@
  * open, a statement that succeeds drops its entries: a long bulk insert in one transaction
  * keeps only its own statement's log. Dropping a tree inside an explicit transaction is
  * deferred to COMMIT (the catalog entry disappears at once), so that it can be undone.
- * Autocommit statements log nothing: their rollback is the storage transaction's.
+ * Autocommit statements log nothing: their rollback is the storage transaction's. The log is
+ * kept inside concurrent transactions too, because DDL may turn one exclusive, after which
+ * only the log can undo the writes made before.
  */
 #ifndef NQ_SQL_SESSION_H
 #define NQ_SQL_SESSION_H
@@ -34,7 +44,21 @@ typedef struct sql_prepared sql_prepared; /* PREPARE name AS ...: stmt.c */
 typedef struct sql_savepoint {
     char *name;
     size_t mark;             /* undo log length when it was set */
+    uint64_t txn_mark;       /* the write set's mark (nq_txn_mark) of a concurrent transaction */
+    int has_txn_mark;
 } sql_savepoint;
+
+/* A write statement's bracket mark: where to undo it to. */
+typedef struct sess_mark {
+    size_t undo;             /* undo log length */
+    uint64_t txn;            /* write-set mark of a concurrent transaction */
+    int has_txn;
+} sess_mark;
+
+/* sess_stmt_begin kinds */
+#define SESS_READ  0         /* reads only */
+#define SESS_WRITE 1         /* writes rows (DML): runs in a concurrent transaction */
+#define SESS_DDL   2         /* changes the schema or trees: needs the exclusive writer */
 
 typedef struct sql_session {
     nq_db *db;
@@ -63,6 +87,21 @@ typedef struct sql_session {
                                 as the only writer, only this session can change it until COMMIT */
     uint64_t cat_gen;        /* bumped whenever s->cat is replaced: plans cached against an
                                 older generation must be rebuilt */
+    /* transaction settings (txnset.c): the session's defaults and the open transaction's */
+    int txs_init;            /* defaults read from the engine's options */
+    int default_iso, default_ro; /* NQ_ISO_*, READ ONLY (SET default_transaction_...) */
+    int txn_iso, txn_ro;     /* of the open SQL transaction */
+    int txn_stmts;           /* statements begun in the open SQL transaction */
+    int concurrent;          /* the open storage transaction is a concurrent one */
+    int txn_lost;            /* NQ_ESERIALIZE / NQ_EDEADLOCK rolled the SQL transaction back:
+                                statements are refused until COMMIT (which reports it) or
+                                ROLLBACK */
+    char *txn_lost_msg;      /* its message */
+    sess_mark *marks;        /* open write brackets' marks (a stack) */
+    int nmarks, capmarks;
+    char **locked;           /* tables locked in the open transaction ("t" ‖ name, mode) */
+    int *locked_mode;
+    int nlocked, caplocked;
 } sql_session;
 
 /* The connection's session, created on first use (NULL only when out of memory). */
@@ -70,7 +109,9 @@ sql_session *sql_session_get(nq_db *db);
 void sql_session_free(sql_session *s);
 
 /* Statement bracket. sess_stmt_begin opens the autocommit transaction when none is open
- * (write = 0: a read transaction suffices), makes sure the catalog is loaded and current,
+ * (write = SESS_READ: a read transaction suffices; SESS_WRITE: a concurrent one; SESS_DDL: the
+ * exclusive writer), starts a new statement in an open concurrent transaction (nq_txn_statement,
+ * and nq_txn_exclusive for SESS_DDL), makes sure the catalog is loaded and current,
  * and returns the undo mark to pass to sess_stmt_end. sess_stmt_end(ok = 1) commits an
  * autocommit transaction (a commit failure is returned), ok = 0 undoes the statement (rolls
  * back the autocommit transaction, or applies the undo log down to mark). Brackets nest
@@ -88,6 +129,16 @@ int sess_stmt_end(sql_session *s, size_t mark, int ok, nq_err *e);
  * SAVEPOINT outside a transaction block is NQ_EMISUSE "SAVEPOINT can only be used in
  * transaction blocks", as in PostgreSQL (SQLite would open a transaction). */
 int sess_begin(sql_session *s, nq_err *e);
+/* BEGIN / START TRANSACTION with its modes (t may be NULL: the session's defaults). */
+int sess_begin_modes(sql_session *s, const struct ast_txn *t, nq_err *e);
+/* Give the open SQL transaction (no statement run yet, or only towards READ ONLY) another
+ * level and access mode (txnset.c's SET TRANSACTION). */
+int sess_txn_restart(sql_session *s, int iso, int ro, nq_err *e);
+/* Forget the SQL transaction if the embedder (or the engine) ended it. */
+void sess_sync_txn(sql_session *s);
+/* Lock a table ("t" ‖ name) in mode (NQ_LOCK_*) for the open concurrent transaction; once per
+ * table and mode per transaction. Outside a concurrent transaction it does nothing. */
+int sess_lock_table(sql_session *s, const char *table, int mode, nq_err *e);
 int sess_commit(sql_session *s, nq_err *e);
 int sess_rollback(sql_session *s, nq_err *e);
 int sess_savepoint(sql_session *s, const char *name, nq_err *e);

@@ -29,7 +29,9 @@
 #include "sql/plan_joinorder.h"
 #include "sql/stmt.h"
 #include "sql/exec_compress.h"
+#include "sql/rowlock.h"
 #include "sql/tablefunc.h"
+#include "sql/txnset.h"
 #include "sql/workload_sql.h"
 
 struct sql_stmt {
@@ -164,6 +166,8 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
     case AST_QUANTUM_SEARCH:
     case AST_OPTIMIZE_QUBO:
     case AST_NEUROMATCH:
+        if (s->kind == AST_SELECT && (rc = rl_check(s->u.select, e)) < 0)
+            return rc;
         rc = s->kind == AST_SELECT ? cc_query_compile(c, NULL, s->u.select, &st->q)
              : s->kind == AST_QUANTUM_SEARCH
                  ? cc_quantum_search(c, s->u.ext, s->line, s->col, &st->q)
@@ -291,7 +295,9 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     st->ast = ast;
     st->text = text;
     st->readonly = is_query(ast->kind) || ast->kind == AST_EXPLAIN || ast->kind == AST_SHOW_TABLES ||
-                   ast->kind == AST_DESCRIBE || ast->kind == AST_SHOW_COMPRESSION;
+                   ast->kind == AST_DESCRIBE || ast->kind == AST_SHOW_COMPRESSION ||
+                   ast->kind == AST_SET_TRANSACTION || ast->kind == AST_SET_VAR ||
+                   ast->kind == AST_SHOW_VAR || ast->kind == AST_LOCK_TABLE;
     if (ast->kind == AST_EXPLAIN) {
         st->explain_target = ast->u.explain->stmt;
         st->ncols = 1;
@@ -313,6 +319,15 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     } else if (ast->kind == AST_SHOW_TABLES) {
         st->ncols = 1;
         st->names = show_names;
+    } else if (ast->kind == AST_SHOW_VAR) {
+        const char **nm = ast_alloc(a, sizeof *nm);
+        if (!nm) {
+            sql_finalize(st);
+            return nq_err_set(e, NQ_ENOMEM, "out of memory");
+        }
+        nm[0] = ast->u.name;
+        st->ncols = 1;
+        st->names = nm;
     } else if (ast->kind == AST_DESCRIBE) {
         st->ncols = 5;
         st->names = describe_names;
@@ -808,7 +823,7 @@ static int ctas(sql_stmt *st, nq_err *e)
 static int query_with_feedback(sql_stmt *st, nq_err *e)
 {
     size_t mark;
-    int rc = sess_stmt_begin(st->s, 1, &mark, e);
+    int rc = sess_stmt_begin(st->s, SESS_DDL, &mark, e);
     if (rc < 0)
         return rc;
     rc = ensure_compiled(st, e);
@@ -858,13 +873,50 @@ static int query_with_feedback(sql_stmt *st, nq_err *e)
 /* LEARN PATTERN / ADAPT WEIGHTS hand their result row here (exec_learn.h). */
 static int emit_row(void *arg, const sqlv *row, int n, nq_err *e) { return buf_row(arg, row, n, e); }
 
+/* LOCK TABLE: inside a transaction block, every table must exist; modes stronger than ROW
+ * EXCLUSIVE are writes for a READ ONLY transaction (PostgreSQL's rule). An exclusive
+ * transaction holds the database alone already: nothing to take. */
+static int lock_table(sql_stmt *st, nq_err *e)
+{
+    sql_session *ss = st->s;
+    const ast_lock_table *l = st->ast->u.lock;
+    sess_sync_txn(ss);
+    if (!ss->explicit_txn && !ss->txn_lost)
+        return nq_err_set(e, NQ_EMISUSE, "LOCK TABLE can only be used in transaction blocks");
+    int mode = txs_lock_mode(l->mode);
+    if (ss->txn_ro && mode > NQ_LOCK_ROW_EXCLUSIVE)
+        return nq_err_set(e, NQ_EREADONLY, "cannot execute LOCK TABLE in a read-only transaction");
+    size_t mark;
+    int rc = sess_stmt_begin(ss, SESS_READ, &mark, e);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < l->tables.n && rc == 0; i++) {
+        const ast_qname *q = l->tables.v[i];
+        cat_table *t = cat_table_find(ss->cat, q->name);
+        if (!t)
+            rc = nq_err_set(e, NQ_ESCHEMA, "no such table: %s", q->name);
+        else
+            rc = sess_lock_table(ss, t->name, mode | (l->nowait ? NQ_LOCK_NOWAIT : 0), e);
+    }
+    int rc2 = sess_stmt_end(ss, mark, rc == 0, rc < 0 ? NULL : e);
+    return rc < 0 ? rc : rc2;
+}
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
     const ast_stmt *s = st->ast;
     sql_session *ss = st->s;
     switch (s->kind) {
-    case AST_BEGIN: return sess_begin(ss, e);
+    case AST_BEGIN: return sess_begin_modes(ss, s->u.txn, e);
+    case AST_SET_TRANSACTION: return txs_set_transaction(ss, s->u.txn, e);
+    case AST_SET_VAR: return txs_set_var(ss, s->u.setvar, e);
+    case AST_SHOW_VAR: {
+        char v[64];
+        int rc = txs_show(ss, s->u.name, v, sizeof v, e);
+        return rc < 0 ? rc : buf_text(st, v, e);
+    }
+    case AST_LOCK_TABLE: return lock_table(st, e);
     case AST_COMMIT: return sess_commit(ss, e);
     case AST_ROLLBACK:
         if (s->u.txn && s->u.txn->savepoint)
@@ -877,7 +929,12 @@ static int run_once(sql_stmt *st, nq_err *e)
     case AST_DEALLOCATE: return prepared_drop(ss, s->u.name, e);
     default: break;
     }
-    int write = !st->readonly;
+    /* rows only (they may run in a concurrent transaction), or the schema and trees (the
+     * exclusive writer) */
+    const ast_stmt *w = st->explain_target ? st->explain_target : s;
+    int write = st->readonly ? SESS_READ
+                : w->kind == AST_INSERT || w->kind == AST_UPDATE || w->kind == AST_DELETE ? SESS_WRITE
+                                                                                          : SESS_DDL;
     size_t mark;
     int rc = sess_stmt_begin(ss, write, &mark, e);
     if (rc < 0)
@@ -1001,10 +1058,15 @@ int sql_step(sql_stmt *st, nq_err *e)
             return sql_step(st, e);
         }
         if (is_query(st->ast->kind)) {
-            rc = sess_stmt_begin(st->s, 0, &st->mark, e);
+            rc = sess_stmt_begin(st->s, SESS_READ, &st->mark, e);
             if (rc < 0)
                 return rc;
             rc = ensure_compiled(st, e);
+            if (rc == 0 && st->ast->kind == AST_SELECT && st->ast->u.select->locking.n &&
+                st->s->explicit_txn && st->s->txn_ro)
+                rc = nq_err_set(e, NQ_EREADONLY, "cannot execute SELECT %s in a read-only transaction",
+                                ((const ast_locking *)st->ast->u.select->locking.v[0])->strength >= AST_LOCK_SHARE
+                                    ? "FOR SHARE" : "FOR UPDATE");
             if (rc == 0)
                 rc = setup_env(st, e);
             if (rc == 0)

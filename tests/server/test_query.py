@@ -1,7 +1,8 @@
 """test_query.py — POST /api/v1/query end to end: every kind of statement through the engine,
 several statements in one request, parameters, the result fields (rows, columns,
 rows_affected, last_insert_id, execution_time_ms), errors with their positions (400
-InvalidQuery), constraint violations (409), a transaction left open (rolled back, 400),
+InvalidQuery), constraint violations (409), the SQLSTATE of every engine error
+(metadata.sqlstate), a transaction left open (rolled back, 400),
 permissions per statement (a read-only key cannot write), and data surviving a restart."""
 
 import nqserver
@@ -175,6 +176,28 @@ class QueryTest(ServerTestCase):
         self.assertEqual(self.ok("SELECT count(*) AS n FROM q_c")["rows"], [{"n": 1}])
         self.bad("CREATE TABLE q_c (a INTEGER)", 409, "Conflict")
         self.ok("DROP TABLE q_c")
+
+    def test_sqlstate(self):
+        # every engine error names its SQLSTATE in metadata.sqlstate; the error object keeps
+        # its one externally tagged key
+        self.ok("CREATE TABLE q_ss (id INTEGER PRIMARY KEY)")
+        self.ok("INSERT INTO q_ss VALUES (1)")
+        for sql, status, variant, state in (
+                ("SELEC 1", 400, "InvalidQuery", "42601"),
+                ("SELECT * FROM q_ss_none", 400, "InvalidQuery", "42P01"),
+                ("INSERT INTO q_ss VALUES (1)", 409, "Conflict", "23000"),
+                ("COMMIT", 400, "InvalidQuery", "25000"),
+                ("SELECT 1 FOR UPDATE SKIP LOCKED", 501, "NotImplemented", "0A000")):
+            with self.subTest(sql=sql):
+                r = self.bad(sql, status, variant)
+                self.assertEqual(r.json["metadata"].get("sqlstate"), state, r)
+                self.assertEqual(list(r.json["metadata"].keys())[-1], "sqlstate")
+        # errors that are not the engine's carry none
+        r = self.bad(";;  ", 400, "ValidationError")
+        self.assertNotIn("sqlstate", r.json["metadata"])
+        # nor does success
+        self.assertNotIn("sqlstate", self.server.query("SELECT 1 AS one").json["metadata"])
+        self.ok("DROP TABLE q_ss")
 
     def test_not_supported_is_501_or_400(self):
         # a feature the engine does not have yet is never a 500

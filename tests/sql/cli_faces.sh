@@ -84,11 +84,27 @@ printf '1|x,y\n2|NULL\n' >"$T/list"
 check "sql --format list, two statements" 0 "$T/list" "" $NQ sql "$DB" \
   "SELECT a, b FROM t WHERE a = 1; SELECT a, b FROM t WHERE a = 2" --format list
 
-check "sql: syntax error" 2 "$T/empty" 'Error: near "FORM": syntax error at line 1, column 10' \
+check "sql: syntax error" 2 "$T/empty" 'ERROR 42601: near "FORM": syntax error at line 1, column 10' \
   $NQ sql "$DB" "SELECT * FORM t"
 printf '1\n' >"$T/one"
-check "sql: stops at the first error" 2 "$T/one" "Error: no such table: nosuch" \
+check "sql: stops at the first error" 2 "$T/one" "ERROR 42P01: no such table: nosuch" \
   $NQ sql "$DB" "SELECT 1; SELECT * FROM nosuch; SELECT 2" --format list
+check "sql: constraint error has its SQLSTATE" 2 - \
+  'ERROR 23000: duplicate key value violates unique constraint "u_a_key"' \
+  $NQ sql "$T/c.db" "CREATE TABLE u(a INT UNIQUE); INSERT INTO u VALUES (1), (1)"
+check "sql: COMMIT without BEGIN is 25000" 2 "$T/empty" "ERROR 25000: no transaction is in progress" \
+  $NQ sql "$DB" "COMMIT"
+# --isolation: the default level of transactions that name none
+printf 'serializable\nserializable\nrepeatable read\n' >"$T/iso"
+check "sql --isolation" 0 "$T/iso" "" $NQ sql "$DB" --isolation serializable \
+  "SHOW default_transaction_isolation; BEGIN; SHOW transaction_isolation; COMMIT; BEGIN ISOLATION LEVEL REPEATABLE READ; SHOW transaction_isolation; ROLLBACK" --format list
+printf 'read committed\n' >"$T/iso2"
+check "sql: read committed is the default" 0 "$T/iso2" "" $NQ sql "$DB" \
+  "SHOW transaction_isolation" --format list
+check "sql --isolation=repeatable_read" 0 - "" $NQ sql "$DB" --isolation=repeatable_read "SELECT 1"
+check "sql --isolation bad" 2 "$T/empty" \
+  "nqdb: --isolation snapshot: expected read committed, repeatable read or serializable (read uncommitted runs as read committed)" \
+  $NQ sql "$DB" --isolation snapshot "SELECT 1"
 check "sql: bad format" 2 "$T/empty" "" $NQ sql "$DB" "SELECT 1" --format xml
 check "sql: usage" 2 "$T/empty" "" $NQ sql "$DB"
 
@@ -99,7 +115,7 @@ check_in "$T/in1" "shell: multi-line and several per line" 0 "$T/out1" "" $NQ sh
 
 printf 'SELECT 1;\n\nSELEC 2;\nSELECT 3;\n' >"$T/in2"
 check_in "$T/in2" "shell: first error stops, exit 2" 2 "$T/one" \
-  'Error: near "SELEC": syntax error at line 1, column 1' $NQ shell "$DB" --format list
+  'ERROR 42601: near "SELEC": syntax error at line 1, column 1' $NQ shell "$DB" --format list
 [ "$(sed -n 2p "$T/err")" = "  (stdin line 3)" ] && echo "ok   shell: names the input line" ||
   { echo "FAIL shell: second stderr line \"$(sed -n 2p "$T/err")\""; fails=$((fails + 1)); }
 

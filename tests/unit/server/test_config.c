@@ -143,6 +143,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.rate_limit.burst_allowance, 50);
     assert_int_equal(c.rate_limit.enabled, 1);
     assert_string_equal(c.rate_limit.strategy, "TokenBucket");
+    assert_string_equal(c.database.default_isolation, "read committed");
     assert_int_equal(c.rate_limit.key_generation_per_hour, 5);
     assert_list(&c.cors.allowed_origins, 2, "http://localhost:3000", "http://localhost:8080");
     assert_list(&c.cors.allowed_methods, 6, "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS");
@@ -211,7 +212,7 @@ static const char ALL_TOML[] =
     "client_timeout = 2222\nclient_shutdown = 3333\n"
     "[server.tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\nca_file = \"/ca.pem\"\n"
     "[database]\ndata_path = \"/var/lib/nq\"\nmax_connections = 7\nconnection_timeout_seconds = 8\n"
-    "key_file = \"/k/db.key\"\npassphrase_env = \"NQ_DB_PASS\"\n"
+    "key_file = \"/k/db.key\"\npassphrase_env = \"NQ_DB_PASS\"\ndefault_isolation = \"Serializable\"\n"
     "[jwt]\nsecret = \"0123456789abcdef0123456789abcdef-jwt\"\nexpiration_hours = 2\n"
     "refresh_threshold_minutes = 9\nrefresh_expiration_hours = 48\nquantum_enabled = true\n"
     "algorithm = \"HS384\"\nissuer = \"iss\"\naudience = \"aud\"\n"
@@ -254,6 +255,7 @@ static char *ALL_ENV[] = {
     "NEUROQUANTUM_DATABASE_CONNECTION_TIMEOUT_SECONDS=8",
     "NEUROQUANTUM_DATABASE_KEY_FILE=/k/db.key",
     "NEUROQUANTUM_DATABASE_PASSPHRASE_ENV=NQ_DB_PASS",
+    "NEUROQUANTUM_DATABASE_DEFAULT_ISOLATION=Serializable",
     "NEUROQUANTUM_JWT_SECRET=0123456789abcdef0123456789abcdef-jwt",
     "NEUROQUANTUM_JWT_EXPIRATION_HOURS=2",
     "NEUROQUANTUM_JWT_REFRESH_THRESHOLD_MINUTES=9",
@@ -350,6 +352,7 @@ static void check_all(const server_config *c)
     assert_int_equal(c->database.connection_timeout_seconds, 8);
     assert_string_equal(c->database.key_file, "/k/db.key");
     assert_string_equal(c->database.passphrase_env, "NQ_DB_PASS");
+    assert_string_equal(c->database.default_isolation, "serializable");
     assert_string_equal(c->jwt.secret, "0123456789abcdef0123456789abcdef-jwt");
     assert_int_equal(c->jwt.expiration_hours, 2);
     assert_int_equal(c->jwt.refresh_threshold_minutes, 9);
@@ -728,6 +731,12 @@ static void test_validation(void **state)
             "t.toml:2: rate_limit.strategy: not supported yet: rate_limit.strategy = FixedWindow");
     INVALID("[rate_limit]\nstrategy = \"Leaky\"",
             "t.toml:2: rate_limit.strategy: unknown strategy \"Leaky\" (expected TokenBucket)");
+    VALID("[database]\ndefault_isolation = \"SERIALIZABLE\"");
+    VALID("[database]\ndefault_isolation = \"repeatable_read\"");
+    VALID("[database]\ndefault_isolation = \"Read Uncommitted\"");
+    INVALID("[database]\ndefault_isolation = \"snapshot\"",
+            "t.toml:2: database.default_isolation: expected read committed, repeatable read or "
+            "serializable (read uncommitted runs as read committed), got \"snapshot\"");
     INVALID("[rate_limit]\nrequests_per_hour = 0",
             "t.toml:2: rate_limit.requests_per_hour: must be greater than 0 when rate_limit.enabled = true");
     VALID("[rate_limit]\nrequests_per_hour = 0\nenabled = false");

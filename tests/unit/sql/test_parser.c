@@ -499,6 +499,69 @@ static void test_misc_forms(void **state)
         expect_print(t[i][0], t[i][1]);
 }
 
+/* issue 8: row locks, LOCK TABLE, SET/SHOW of the transaction settings */
+static void test_concurrency_forms(void **state)
+{
+    (void)state;
+    static const char *const t[][2] = {
+        {"SELECT * FROM t FOR UPDATE", "SELECT * FROM t FOR UPDATE"},
+        {"select a from t where a = 1 for share", "SELECT a FROM t WHERE (a = 1) FOR SHARE"},
+        {"SELECT * FROM t, u FOR UPDATE OF t NOWAIT", "SELECT * FROM t, u FOR UPDATE OF t NOWAIT"},
+        {"SELECT * FROM t ORDER BY a LIMIT 1 FOR UPDATE SKIP LOCKED",
+         "SELECT * FROM t ORDER BY a LIMIT 1 FOR UPDATE SKIP LOCKED"},
+        {"SELECT * FROM t FOR NO KEY UPDATE FOR KEY SHARE OF a, b",
+         "SELECT * FROM t FOR NO KEY UPDATE FOR KEY SHARE OF a, b"},
+        {"WITH w AS (SELECT 1) SELECT * FROM w, t FOR SHARE OF t",
+         "WITH w AS (SELECT 1) SELECT * FROM w, t FOR SHARE OF t"},
+        {"EXPLAIN SELECT * FROM t FOR UPDATE", "EXPLAIN SELECT * FROM t FOR UPDATE"},
+        {"LOCK t", "LOCK TABLE t"},
+        {"LOCK TABLE ONLY s.t, u IN SHARE ROW EXCLUSIVE MODE NOWAIT",
+         "LOCK TABLE s.t, u IN SHARE ROW EXCLUSIVE MODE NOWAIT"},
+        {"lock table t in access share mode", "LOCK TABLE t IN ACCESS SHARE MODE"},
+        {"LOCK TABLE t IN ROW SHARE MODE", "LOCK TABLE t IN ROW SHARE MODE"},
+        {"LOCK TABLE t IN ROW EXCLUSIVE MODE", "LOCK TABLE t IN ROW EXCLUSIVE MODE"},
+        {"LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE", "LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE"},
+        {"LOCK TABLE t IN SHARE MODE", "LOCK TABLE t IN SHARE MODE"},
+        {"LOCK TABLE t IN EXCLUSIVE MODE", "LOCK TABLE t IN EXCLUSIVE MODE"},
+        {"LOCK TABLE t IN ACCESS EXCLUSIVE MODE", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE"},
+        {"START TRANSACTION READ WRITE", "START TRANSACTION READ WRITE"},
+        {"BEGIN READ ONLY ISOLATION LEVEL READ COMMITTED",
+         "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"},
+        {"BEGIN ISOLATION LEVEL READ UNCOMMITTED", "BEGIN ISOLATION LEVEL READ UNCOMMITTED"},
+        {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"},
+        {"SET TRANSACTION READ ONLY", "SET TRANSACTION READ ONLY"},
+        {"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ"},
+        {"SET default_transaction_isolation = 'repeatable read'",
+         "SET default_transaction_isolation = 'repeatable read'"},
+        {"SET SESSION default_transaction_isolation TO serializable",
+         "SET default_transaction_isolation = serializable"},
+        {"SET LOCAL lock_timeout = 100", "SET LOCAL lock_timeout = 100"},
+        {"SET transaction_isolation TO DEFAULT", "SET transaction_isolation = DEFAULT"},
+        {"SHOW transaction_isolation", "SHOW transaction_isolation"},
+        {"SHOW TRANSACTION ISOLATION LEVEL", "SHOW transaction_isolation"},
+        {"SHOW default_transaction_isolation", "SHOW default_transaction_isolation"},
+        {"SHOW TABLES", "SHOW TABLES"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        expect_print(t[i][0], t[i][1]);
+    static const char *const bad[][2] = {
+        {"SELECT * FROM t FOR SHARE OF", "near end of input: syntax error at line 1, column 29"},
+        {"SELECT * FROM t FOR UPDATE OF t WAIT", "near \"WAIT\": syntax error at line 1, column 33"},
+        {"SELECT * FROM t FOR UPDATE SKIP", "near end of input: syntax error at line 1, column 32"},
+        {"SELECT * FROM t FOR KEY UPDATE", "near \"UPDATE\": syntax error at line 1, column 25"},
+        {"LOCK TABLE t IN SHARE", "near end of input: syntax error at line 1, column 22"},
+        {"LOCK TABLE t IN ROW MODE", "near \"MODE\": syntax error at line 1, column 21"},
+        {"SET TRANSACTION", "near end of input: syntax error at line 1, column 16"},
+        {"SET TRANSACTION ISOLATION LEVEL READ", "near end of input: syntax error at line 1, column 37"},
+        {"SET x", "near end of input: syntax error at line 1, column 6"},
+        {"SET x = ", "near end of input: syntax error at line 1, column 9"},
+        {"SHOW TRANSACTION", "near end of input: syntax error at line 1, column 17"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_error(bad[i][0], bad[i][1]);
+}
+
 static void test_ext_forms(void **state)
 {
     (void)state;
@@ -793,7 +856,8 @@ int main(void)
         cmocka_unit_test(test_corpus_a_to_d),  cmocka_unit_test(test_corpus_e),
         cmocka_unit_test(test_precedence),     cmocka_unit_test(test_select_forms),
         cmocka_unit_test(test_dml_forms),      cmocka_unit_test(test_ddl_forms),
-        cmocka_unit_test(test_misc_forms),     cmocka_unit_test(test_ext_forms),
+        cmocka_unit_test(test_misc_forms),
+        cmocka_unit_test(test_concurrency_forms), cmocka_unit_test(test_ext_forms),
         cmocka_unit_test(test_optimize_qubo),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_random_fragments),
         cmocka_unit_test(test_sqllogictest_select1),
