@@ -18,6 +18,7 @@
 #include "base/rand.h"
 #include "dataset.h"
 #include "mlp_train.h"
+#include "stdp_model.h"
 
 void nn_stdp_defaults(nn_stdp_cfg *c)
 {
@@ -284,71 +285,39 @@ int nn_stdp_classify(const nn_stdp_cfg *sc, int stdp_epochs, const mlp_train_cfg
                      const float *Xtr, const float *Ytr, int ntr, const float *Xte,
                      const float *Yte, int nte, nn_stdp_report *rep, nq_err *e)
 {
-    memset(rep, 0, sizeof *rep);
-    rep->test_acc = rep->test_loss = NAN;
-    if (ntr < 1 || nte < 0 || stdp_epochs < 0 || stdp_epochs > 1000)
+    if (nte < 0)
         return nq_err_set(e, NQ_EINVAL, "NeuromorphicSTDP: bad row counts or epochs (0..1000)");
-    int rc_ = 0, N = sc->n_neurons;
-    float *lo = malloc(sizeof(float) * (size_t)n_in), *inv = malloc(sizeof(float) * (size_t)n_in);
-    float *xtr = malloc(sizeof(float) * (size_t)ntr * n_in);
+    nn_stdp_model *m = NULL;
+    int rc_ = nn_stdp_fit(sc, stdp_epochs, rc, NULL, NULL, n_readout, sizes, acts, loss, n_in,
+                          Xtr, Ytr, ntr, &m, rep, NULL, e);
+    if (rc_)
+        return rc_;
+    int N = m->layer->n;
     float *xte = malloc(sizeof(float) * (size_t)(nte ? nte : 1) * n_in);
-    float *ftr = malloc(sizeof(float) * (size_t)ntr * (N > 0 ? N : 1));
-    float *fte = malloc(sizeof(float) * (size_t)(nte ? nte : 1) * (N > 0 ? N : 1));
-    float *mean = malloc(sizeof(float) * (size_t)(N > 0 ? N : 1));
-    float *scale = malloc(sizeof(float) * (size_t)(N > 0 ? N : 1));
-    nn_stdp_layer *l = NULL;
-    mlp *m = NULL;
-    if (!lo || !inv || !xtr || !xte || !ftr || !fte || !mean || !scale) {
+    float *fte = malloc(sizeof(float) * (size_t)(nte ? nte : 1) * N);
+    if (!xte || !fte) {
         rc_ = nq_err_set(e, NQ_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc_ = nn_stdp_create(&l, n_in, sc, e)) != 0)
-        goto out;
-    /* inputs into [0, 1] with the training rows' range (the rates need it) */
-    memcpy(xtr, Xtr, sizeof(float) * (size_t)ntr * n_in);
-    memcpy(xte, Xte, sizeof(float) * (size_t)nte * n_in);
-    nn_stdp_fit_range(xtr, ntr, n_in, lo, inv);
-    nn_stdp_apply_range(xtr, ntr, n_in, lo, inv);
-    nn_stdp_apply_range(xte, nte, n_in, lo, inv);
+    /* the test rows through the same layer, its spike stream continuing from training */
     double t0 = now_s();
-    for (int ep = 0; ep < stdp_epochs; ep++)
-        if ((rc_ = nn_stdp_train(l, xtr, ntr, NULL, &rep->spikes_per_sample, e)) != 0)
-            goto out;
-    if ((rc_ = nn_stdp_features(l, xtr, ntr, ftr, e)) != 0 ||
-        (rc_ = nn_stdp_features(l, xte, nte, fte, e)) != 0)
+    memcpy(xte, Xte, sizeof(float) * (size_t)nte * n_in);
+    nn_stdp_apply_range(xte, nte, n_in, m->lo, m->inv);
+    if ((rc_ = nn_stdp_features(m->layer, xte, nte, fte, e)) != 0)
         goto out;
-    rep->stdp_seconds = now_s() - t0;
+    rep->stdp_seconds += now_s() - t0;
     for (int i = 0; i < nte; i++) {
         float s = 0;
         for (int j = 0; j < N; j++)
             s += fte[(size_t)i * N + j];
         rep->silent_test += s == 0;
     }
-    double th = 0;
-    for (int j = 0; j < N; j++)
-        th += l->theta[j];
-    rep->mean_theta = th / N;
-    /* the readout: a dense network on the standardised spike counts */
-    nn_standardize_fit(ftr, N, NULL, ntr, mean, scale);
-    if ((rc_ = mlp_create(&m, N, n_readout, sizes, acts, loss, sc->seed, e)) != 0 ||
-        (rc_ = mlp_set_scaler(m, mean, scale, e)) != 0)
-        goto out;
-    t0 = now_s();
-    if ((rc_ = mlp_train(m, rc, ftr, Ytr, ntr, &rep->history, e)) != 0)
-        goto out;
-    rep->readout_seconds = now_s() - t0;
-    if (nte > 0 && (rc_ = mlp_evaluate(m, fte, Yte, nte, &rep->test_loss, &rep->test_acc, e)))
+    if (nte > 0 &&
+        (rc_ = mlp_evaluate(m->readout, fte, Yte, nte, &rep->test_loss, &rep->test_acc, e)))
         goto out;
 out:
-    mlp_free(m);
-    nn_stdp_free(l);
-    free(lo);
-    free(inv);
-    free(xtr);
+    nn_stdp_model_free(m);
     free(xte);
-    free(ftr);
     free(fte);
-    free(mean);
-    free(scale);
     return rc_;
 }

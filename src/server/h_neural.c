@@ -13,9 +13,16 @@
  * batch_size, optimizer, loss_function}, validation_split?}. `layers` are the layers after the
  * input (its width is the length of the inputs); the last one's size must be the length of the
  * targets. What is not built answers 501 naming it: layer types other than Dense, the
- * SpikingNeuron activation, the NeuromorphicSTDP optimizer over the API, SpikeTimingLoss, a
- * dropout other than 0 and sample weights other than 1. Loss and output activation must fit
+ * SpikingNeuron activation outside a NeuromorphicSTDP network's first layer, SpikeTimingLoss,
+ * a dropout other than 0 and sample weights other than 1. Loss and output activation must fit
  * (CrossEntropy needs Softmax, BinaryCrossEntropy Sigmoid): 400.
+ *
+ * optimizer NeuromorphicSTDP (src/neuro/stdp_model.h): layers[0] is the spiking layer — its
+ * size is the number of leaky integrate-and-fire neurons, its activation SpikingNeuron (or
+ * absent) — trained without labels by STDP for config.stdp_epochs passes (default 1, at most
+ * 100); the remaining layers are the readout, a dense network trained with Adam at
+ * learning_rate on the layer's spike counts. The job reports the STDP passes, then the
+ * readout's epochs; the stored model predicts from raw inputs (predict_pattern).
  */
 #include <math.h>
 #include <stdio.h>
@@ -24,10 +31,14 @@
 
 #include "neural_jobs.h"
 #include "neuro/nn_optim.h"
+#include "neuro/stdp_model.h"
 #include "server.h"
 
 #define NN_API_MAX_ROWS 1000000
 #define NN_API_MAX_EPOCHS 100000
+/* NeuromorphicSTDP: a pass is not interruptible, so rows x neurons is bounded (a pass over
+ * the limit takes about a minute here) */
+#define NN_API_MAX_STDP_WORK 10000000
 
 static int num_array(req *r, json_t *a, const char *what, size_t i, float *out, size_t want)
 {
@@ -47,6 +58,60 @@ static int num_array(req *r, json_t *a, const char *what, size_t i, float *out, 
         out[k] = (float)d;
     }
     return 0;
+}
+
+/* optimizer NeuromorphicSTDP: the spiking layer sizes[0], the readout sizes[1..nl-1]. Takes
+ * X and Y. */
+static int train_stdp(req *r, const char *name, int n_in, int nl, const int *sizes,
+                      const nn_act *acts, nn_loss loss, double lr, int epochs, int batch,
+                      double vs, int stdp_epochs, float *X, float *Y, int n)
+{
+    nj_stdp_spec sp;
+    memset(&sp, 0, sizeof sp);
+    nn_stdp_defaults(&sp.sc);
+    sp.sc.n_neurons = sizes[0];
+    sp.sc.seed = 1;
+    sp.stdp_epochs = stdp_epochs;
+    sp.n_in = n_in;
+    sp.n_readout = nl - 1;
+    for (int l = 1; l < nl; l++) {
+        sp.sizes[l - 1] = sizes[l];
+        sp.acts[l - 1] = acts[l];
+    }
+    sp.loss = loss;
+    /* the readout's shape and loss are checked now, not in the job */
+    nq_err e;
+    mlp *probe = NULL;
+    if (mlp_create(&probe, sizes[0], nl - 1, sp.sizes, sp.acts, loss, 1, &e)) {
+        free(X);
+        free(Y);
+        return req_fail(r, AE_VALIDATION, "config", e.msg);
+    }
+    mlp_free(probe);
+    if (n - (int)floor(vs * n) < 1) {
+        free(X);
+        free(Y);
+        return req_fail(r, AE_VALIDATION, "validation_split", "leaves no training rows");
+    }
+    mlp_train_cfg tc;
+    mlp_train_defaults(&tc);
+    nn_opt_defaults(&tc.opt, NN_OPT_ADAM);
+    tc.opt.lr = (float)lr;
+    tc.epochs = epochs;
+    tc.batch = batch;
+    tc.val_split = (float)vs;
+    tc.seed = 1;
+    char id[37], err[256];
+    int rc = neural_jobs_submit_stdp(r->srv->neural, name, &sp, X, Y, n, &tc, id, err,
+                                     sizeof err);
+    if (rc == NQ_EBUSY)
+        return req_fail(r, AE_UNAVAILABLE, "neural training", err);
+    if (rc)
+        return req_fail(r, AE_INTERNAL, err, NULL);
+    json_t *d = neural_jobs_status(r->srv->neural, id);
+    if (!d)
+        return req_fail(r, AE_INTERNAL, "the job vanished", NULL);
+    return req_ok(r, 202, d, "Training of '%s' (NeuromorphicSTDP) started", name);
 }
 
 int h_neural_train(req *r)
@@ -74,6 +139,11 @@ int h_neural_train(req *r)
     size_t nl = json_array_size(layers);
     if (nl < 1 || nl > MLP_MAX_LAYERS)
         return req_failf(r, AE_VALIDATION, "config.layers: 1..%d layers", MLP_MAX_LAYERS);
+    const char *on0 = json_string_value(json_object_get(cfg, "optimizer"));
+    int stdp = on0 && !strcmp(on0, "NeuromorphicSTDP");
+    if (stdp && nl < 2)
+        return req_fail(r, AE_VALIDATION, "config.layers",
+                        "NeuromorphicSTDP needs the spiking layer and at least one readout layer");
     int sizes[MLP_MAX_LAYERS];
     nn_act acts[MLP_MAX_LAYERS];
     for (size_t l = 0; l < nl; l++) {
@@ -92,11 +162,23 @@ int h_neural_train(req *r)
                              MLP_MAX_UNITS);
         sizes[l] = (int)json_integer_value(sz);
         const char *an = json_string_value(json_object_get(L, "activation"));
+        if (stdp && l == 0) { /* the spiking layer */
+            if (an && strcmp(an, "SpikingNeuron"))
+                return req_failf(r, AE_VALIDATION,
+                                 "config.layers[0].activation: the spiking layer of a "
+                                 "NeuromorphicSTDP network is SpikingNeuron, not %s", an);
+            if (sizes[0] > 65536)
+                return req_fail(r, AE_VALIDATION, "config.layers[0].size",
+                                "at most 65536 spiking neurons");
+            acts[0] = NN_ACT_LINEAR;
+            continue;
+        }
         if (!an)
             return req_failf(r, AE_VALIDATION, "config.layers[%zu].activation: required", l);
         if (!strcmp(an, "SpikingNeuron"))
             return req_failf(r, AE_NOT_IMPLEMENTED,
-                             "config.layers[%zu].activation SpikingNeuron: not supported yet", l);
+                             "config.layers[%zu].activation SpikingNeuron: not supported yet "
+                             "(only as layers[0] with the NeuromorphicSTDP optimizer)", l);
         int a = nn_act_parse(an);
         if (a < 0)
             return req_failf(r, AE_VALIDATION,
@@ -123,14 +205,13 @@ int h_neural_train(req *r)
     if ((st = req_string(r, cfg, "optimizer", 1, &on)) ||
         (st = req_string(r, cfg, "loss_function", 1, &ln)))
         return st;
-    if (!strcmp(on, "NeuromorphicSTDP"))
-        return req_fail(r, AE_NOT_IMPLEMENTED,
-                        "optimizer NeuromorphicSTDP through the API: not supported yet (nqdb "
-                        "neuro train --optimizer NeuromorphicSTDP)", NULL);
+    uint64_t stdp_epochs = 1;
+    if (stdp && (st = req_uint(r, cfg, "stdp_epochs", 0, 100, &stdp_epochs)))
+        return st;
     if (!strcmp(ln, "SpikeTimingLoss"))
         return req_fail(r, AE_NOT_IMPLEMENTED, "loss_function SpikeTimingLoss: not supported yet",
                         NULL);
-    int opt = nn_opt_parse(on), loss = nn_loss_parse(ln);
+    int opt = stdp ? NN_OPT_ADAM : nn_opt_parse(on), loss = nn_loss_parse(ln);
     if (opt < 0)
         return req_fail(r, AE_VALIDATION, "config.optimizer", "SGD, Adam, AdaGrad or RMSprop");
     if (loss < 0)
@@ -151,6 +232,10 @@ int h_neural_train(req *r)
     if (n_in < 1 || n_in > MLP_MAX_UNITS || n_out < 1)
         return req_fail(r, AE_BAD_REQUEST,
                         "training_data[0]: input and target must be non-empty arrays", NULL);
+    if (stdp && (uint64_t)n * (uint64_t)sizes[0] > NN_API_MAX_STDP_WORK)
+        return req_failf(r, AE_VALIDATION,
+                         "NeuromorphicSTDP: training rows x spiking neurons is at most %d "
+                         "(%zu x %d)", NN_API_MAX_STDP_WORK, n, sizes[0]);
     if ((size_t)sizes[nl - 1] != n_out)
         return req_failf(r, AE_VALIDATION,
                          "config.layers: the last layer has %d units, the targets have %zu values",
@@ -188,6 +273,9 @@ int h_neural_train(req *r)
     nq_err e;
     mlp *m;
     uint64_t seed = 1;
+    if (stdp)
+        return train_stdp(r, name, (int)n_in, (int)nl, sizes, acts, (nn_loss)loss, lrv,
+                          (int)epochs, (int)batch, vs, (int)stdp_epochs, X, Y, (int)n);
     if (mlp_create(&m, (int)n_in, (int)nl, sizes, acts, (nn_loss)loss, seed, &e)) {
         free(X);
         free(Y);

@@ -26,7 +26,8 @@
  *
  * predict_pattern also applies a network trained through POST /api/v1/neural/train: when no
  * LEARN PATTERN model has the name, it is looked up by network_id in NM_MODEL_TREE (bare
- * mlp_encode bytes: no column names, no labels). Its inputs are then the table's columns other
+ * mlp_encode bytes, or nn_stdp_model_encode's — magic "NQSN" — for a NeuromorphicSTDP network:
+ * no column names, no labels). Its inputs are then the table's columns other
  * than the INTEGER PRIMARY KEY, in declared order (their count must be the network's input
  * size), and predicted is the index of the largest output (INTEGER) with that output as the
  * confidence — or, for a network with a single output, the output itself (REAL) and no
@@ -40,6 +41,7 @@
 
 #include "neuro/mlp.h"
 #include "neuro/mlp_train.h"
+#include "neuro/stdp_model.h"
 #include "sql/exec_learn.h"
 #include "sql/tablefunc.h"
 #include "sql/tablerw.h"
@@ -383,7 +385,15 @@ static int run_predict(tf_call *call, nq_err *e)
     const uint8_t *b = v, *end = b + vl, *p = b + 16;
     uint32_t nin = 0, ncls = 0;
     mlp *m = NULL;
-    if (api) {
+    nn_stdp_model *sm = NULL; /* a NeuromorphicSTDP network of the REST API (stdp_model.h) */
+    if (api && vl >= 4 && !memcmp(b, NN_STDP_MAGIC, 4)) {
+        if ((rc = nn_stdp_model_decode(b, vl, &sm, e)) != 0) {
+            free(v);
+            return rc;
+        }
+        nin = (uint32_t)nn_stdp_model_n_in(sm);
+        ncls = (uint32_t)nn_stdp_model_n_out(sm);
+    } else if (api) {
         p = b;
         if ((rc = mlp_decode(p, vl, &m, e)) != 0) {
             free(v);
@@ -454,7 +464,7 @@ static int run_predict(tf_call *call, nq_err *e)
     }
     if (!api && (rc = mlp_decode(p, (size_t)(end - p), &m, e)) != 0)
         goto done;
-    if ((uint32_t)m->n_in != nin || (uint32_t)mlp_n_out(m) != ncls) {
+    if (!sm && ((uint32_t)m->n_in != nin || (uint32_t)mlp_n_out(m) != ncls)) {
         rc = nq_err_set(e, NQ_ECORRUPT, "predict_pattern: the stored network does not match its header");
         goto done;
     }
@@ -483,7 +493,8 @@ static int run_predict(tf_call *call, nq_err *e)
             out[1] = sqlv_null();
             out[2] = sqlv_null();
         } else {
-            if ((rc = mlp_predict(m, xin, 1, probs, e)) != 0)
+            if ((rc = sm ? nn_stdp_model_predict(sm, xin, 1, probs, e)
+                         : mlp_predict(m, xin, 1, probs, e)) != 0)
                 break;
             int k = mlp_argmax(probs, (int)ncls);
             if (!api) {
@@ -507,6 +518,7 @@ done:
         tw_scan_close(sc);
     if (m)
         mlp_free(m);
+    nn_stdp_model_free(sm);
     free(map);
     free(cname);
     free(clen);

@@ -9,11 +9,15 @@ long job reports progress while it runs (epochs_completed grows between two poll
 server still stops promptly (the job is cancelled). The finished models are in the database:
 after the server stops, the tree neuro:models holds one entry per completed job. Errors: no
 training data, rows of the wrong width, a loss that does not fit the output layer, unknown
-names (400); what is not built — Convolutional layers, SpikingNeuron, NeuromorphicSTDP through
-the API, dropout, sample weights (501); an unknown network id (404); a key without the
+names (400); what is not built — Convolutional layers, SpikingNeuron outside a NeuromorphicSTDP
+network's first layer, dropout, sample weights (501); an unknown network id (404); a key without the
 neuromorphic permission (403). A Debian data set (python3-sklearn's iris.csv) trains through
 the API and the stored network classifies held-out rows from a table in SQL (predict_pattern);
-the XOR and regression networks predict from SQL too."""
+the XOR and regression networks predict from SQL too. NeuromorphicSTDP trains through the API
+(an STDP pass of the spiking layer, then the readout's epochs), its stored model classifies
+held-out rows in SQL, deterministically, also after a restart. Job statuses survive restarts:
+completed jobs keep their losses; a job interrupted by a clean shutdown or a crash (SIGKILL)
+shows as Failed with "interrupted": true, never as Running."""
 
 import math
 import os
@@ -36,6 +40,29 @@ def xor_body(epochs=300, **cfg):
          "loss_function": "CrossEntropy"}
     c.update(cfg)
     return {"network_name": "xor", "training_data": XOR, "config": c}
+
+
+def blocks(n, seed):
+    """Four classes of 20 inputs in [0, 8]: class c is high on inputs 5c..5c+4."""
+    rnd = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        c = i % 4
+        xs.append([8 * (0.8 + 0.2 * rnd.random() if j // 5 == c else 0.1 * rnd.random())
+                   for j in range(20)])
+        ys.append(c)
+    return xs, ys
+
+
+def stdp_body(xs, ys, neurons=16, epochs=60, stdp_epochs=1):
+    data = [{"input": x, "target": [float(y == k) for k in range(4)]} for x, y in zip(xs, ys)]
+    return {"network_name": "stdp-blocks", "training_data": data,
+            "config": {"layers": [{"layer_type": "Dense", "size": neurons,
+                                   "activation": "SpikingNeuron"},
+                                  {"layer_type": "Dense", "size": 4, "activation": "Softmax"}],
+                       "learning_rate": 0.05, "epochs": epochs, "batch_size": 16,
+                       "optimizer": "NeuromorphicSTDP", "loss_function": "CrossEntropy",
+                       "stdp_epochs": stdp_epochs}}
 
 
 class NeuralTest(ServerTestCase):
@@ -156,6 +183,50 @@ class NeuralTest(ServerTestCase):
         right = sum(1 for g, t in zip(got, test) if g == int(t[4]))
         self.assertGreaterEqual(right, 27, (got, [int(t[4]) for t in test]))  # >= 90 % held out
 
+    def test_stdp_trains_predicts_and_survives_restart(self):
+        """NeuromorphicSTDP through the API: the spiking layer's STDP pass, then the readout's
+        epochs, reported as they run; the stored model classifies held-out rows from a table
+        in SQL, and after a restart both the model and the job's status are still there."""
+        xs, ys = blocks(120, 1)
+        d = self.wait_done(self.train(stdp_body(xs, ys)).data["network_id"])
+        self.assertEqual(d["training_status"], "Completed", d)
+        self.assertEqual(d["architecture"], "NeuromorphicSTDP")
+        self.assertEqual((d["stdp_passes_completed"], d["stdp_passes"]), (1, 1))
+        self.assertGreater(d["spikes_per_sample"], 0)
+        self.assertEqual(d["epochs_completed"], 60)
+        self.assertEqual(len(d["history"]), 60)
+        self.assertLess(d["final_loss"], d["initial_loss"])  # the readout learned
+        self.assertGreaterEqual(d["accuracy"], 0.9, d)
+        self.assertGreater(d["model_bytes"], 16 * 20 * 8)
+        self.assertFalse(d["interrupted"])
+        nid = d["network_id"]
+        tx, ty = blocks(40, 2)
+        q = self.server.query
+        self.assertEnvelope(q("CREATE TABLE blk (id INTEGER PRIMARY KEY, %s)"
+                              % ", ".join("x%d REAL" % j for j in range(20))), 200)
+        vals = ", ".join("(%d, %s)" % (i + 1, ", ".join(repr(v) for v in x))
+                         for i, x in enumerate(tx))
+        self.assertEnvelope(q("INSERT INTO blk VALUES " + vals), 200)
+        sql = "SELECT row_id, predicted, confidence FROM predict_pattern('%s', 'blk') " \
+              "ORDER BY row_id" % nid
+        r = q(sql)
+        self.assertEnvelope(r, 200)
+        got = [x["predicted"] for x in r.data["rows"]]
+        right = sum(1 for g, t in zip(got, ty) if g == t)
+        self.assertGreaterEqual(right, 36, (got, ty))  # >= 90 % held out
+        self.assertTrue(all(0 < x["confidence"] <= 1 for x in r.data["rows"]))
+        # deterministic: the same answers again, and after a restart
+        self.assertEqual(q(sql).data["rows"], r.data["rows"])
+        self.server.restart()
+        r2 = self.server.query(sql)
+        self.assertEnvelope(r2, 200)
+        self.assertEqual(r2.data["rows"], r.data["rows"])
+        s = self.server.get(TRAIN + "/" + nid)
+        self.assertEnvelope(s, 200)
+        self.assertEqual(s.data["training_status"], "Completed")
+        self.assertEqual(s.data["history"], d["history"])
+        self.assertEqual(s.data["final_loss"], d["final_loss"])
+
     def test_every_optimizer_and_loss(self):
         for opt in ("SGD", "Adam", "AdaGrad", "RMSprop"):
             d = self.wait_done(self.train(xor_body(epochs=20, optimizer=opt)).data["network_id"])
@@ -205,7 +276,20 @@ class NeuralTest(ServerTestCase):
         b = xor_body()
         b["config"]["layers"][0]["activation"] = "SpikingNeuron"
         self.train(b, 501, "NotImplemented")
-        self.train(xor_body(optimizer="NeuromorphicSTDP"), 501, "NotImplemented")
+        # NeuromorphicSTDP: the first layer is the spiking one, and a readout must follow
+        self.train(xor_body(optimizer="NeuromorphicSTDP"), 400, "ValidationError")
+        b = stdp_body(*blocks(8, 1))
+        b["config"]["layers"] = b["config"]["layers"][:1]
+        self.train(b, 400, "ValidationError")
+        b = stdp_body(*blocks(8, 1))
+        b["config"]["stdp_epochs"] = 101
+        self.train(b, 400, "ValidationError")
+        b = stdp_body(*blocks(8, 1))
+        b["config"]["layers"][1]["activation"] = "SpikingNeuron"
+        self.train(b, 501, "NotImplemented")
+        b = stdp_body(*blocks(8, 1))
+        b["config"]["loss_function"] = "BinaryCrossEntropy"  # needs a Sigmoid output
+        self.train(b, 400, "ValidationError")
         self.train(xor_body(loss_function="SpikeTimingLoss"), 501, "NotImplemented")
         b = xor_body()
         b["config"]["layers"][0]["dropout"] = 0.5
@@ -269,6 +353,49 @@ class NeuralLifecycleTest(ServerTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.strip(), "2", out)
         s.start()
+        # the statuses survived: the completed jobs with their losses, and the job the
+        # shutdown interrupted as Failed (never Running)
+        for nid2 in done:
+            d = s.get(TRAIN + "/" + nid2).data
+            self.assertEqual(d["training_status"], "Completed", d)
+            self.assertEqual(len(d["history"]), 10)
+            self.assertIsNotNone(d["final_loss"])
+        d = s.get(TRAIN + "/" + nid).data
+        self.assertEqual(d["training_status"], "Failed", d)
+        self.assertTrue(d["interrupted"])
+        self.assertIn("interrupted", d["error"])
+        self.assertGreaterEqual(d["epochs_completed"], b["epochs_completed"])
+        self.assertIsNone(d["final_loss"])
+
+    def test_crash_during_training(self):
+        """The server dies (SIGKILL) under a running job: after the restart the job is Failed,
+        interrupted, with the progress last stored — not Running forever."""
+        s = self.server
+        rows = [{"input": [i / 500.0, (i * 7 % 500) / 500.0], "target": [float(i % 2), 1.0 - i % 2]}
+                for i in range(500)]
+        body = xor_body(epochs=100000, batch_size=1)
+        body["training_data"] = rows
+        r = s.post(TRAIN, body)
+        self.assertEnvelope(r, 202)
+        nid = r.data["network_id"]
+        # progress is stored at most once a second: wait until a stored status has epochs
+        nqserver.wait_for(lambda: s.get(TRAIN + "/" + nid).data["epochs_completed"] >= 2,
+                          timeout=60, what="two epochs")
+        time.sleep(1.5)
+        a = s.get(TRAIN + "/" + nid).data
+        self.assertEqual(a["training_status"], "Running")
+        s.kill()
+        s.start()
+        d = s.get(TRAIN + "/" + nid).data
+        self.assertEqual(d["training_status"], "Failed", d)
+        self.assertTrue(d["interrupted"])
+        self.assertIn("server stopped before the training finished", d["error"])
+        self.assertGreaterEqual(d["epochs_completed"], 1)
+        self.assertLessEqual(d["epochs_completed"], a["epochs_completed"] + 100)
+        self.assertEqual(len(d["history"]), d["epochs_completed"])
+        # and so it stays
+        s.restart()
+        self.assertEqual(s.get(TRAIN + "/" + nid).data, d)
 
 
 if __name__ == "__main__":
