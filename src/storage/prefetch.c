@@ -8,6 +8,11 @@
  * (wrapping around). Updates use shifts (eta = 2^-k), so the
  * whole learner is integer arithmetic: deterministic on every platform.
  *
+ * The governed learner (pf_learner) wraps a table allocated only while it pays, a probe table
+ * of PF_PROBE_ENTRIES fed a hash-sampled subset of the pairs, a ring of pending predictions
+ * (scored right when their page comes within PF_HORIZON accesses) and a direct-mapped filter
+ * of recently seen pages (predicting those is worth nothing); prefetch.h has the verdicts.
+ *
  * The prefetcher serialises the model and the queue with one mutex, held for one observe and
  * one predict per access (130-220 ns with a 5000-entry table, bench_bufpool --part prefetch:
  * mostly cache misses on the probe windows); the thread takes a batch of the queue and runs
