@@ -626,6 +626,41 @@ static void render_server(buf *b, metrics *m)
     sample_i(b, "neuroquantum_websocket_active_streams", LOAD(m->streams_active));
 }
 
+/* Transactions, locks and the old versions kept for snapshots (docs/transactions.md). */
+static void render_txn(buf *b, const nq_stats *s)
+{
+    family(b, "neuroquantum_transactions_active", "gauge",
+           "Transactions open now: read snapshots (statements, cursors, explicit read "
+           "transactions), write and concurrent transactions.");
+    sample_u(b, "neuroquantum_transactions_active", s->txn_active);
+    family(b, "neuroquantum_transactions_concurrent_committed_total", "counter",
+           "Concurrent (MVCC) transactions committed.");
+    sample_u(b, "neuroquantum_transactions_concurrent_committed_total", s->txn_commits_concurrent);
+    family(b, "neuroquantum_serialization_failures_total", "counter",
+           "Transactions that failed with a serialization error (SQLSTATE 40001).");
+    sample_u(b, "neuroquantum_serialization_failures_total", s->txn_serialization_failures);
+    family(b, "neuroquantum_deadlocks_total", "counter",
+           "Deadlocks detected: each counts its one victim (SQLSTATE 40P01).");
+    sample_u(b, "neuroquantum_deadlocks_total", s->txn_deadlocks);
+    family(b, "neuroquantum_lock_waits_total", "counter",
+           "Lock requests that had to wait (or, with NOWAIT, would have).");
+    sample_u(b, "neuroquantum_lock_waits_total", s->lock_waits);
+    family(b, "neuroquantum_lock_timeouts_total", "counter",
+           "Lock waits that ended by lock_timeout or NOWAIT (SQLSTATE 55P03).");
+    sample_u(b, "neuroquantum_lock_timeouts_total", s->lock_timeouts);
+    family(b, "neuroquantum_lock_wait_seconds_total", "counter", "Time spent waiting for locks.");
+    sample_d(b, "neuroquantum_lock_wait_seconds_total", (double)s->lock_wait_ns / 1e9);
+    family(b, "neuroquantum_oldest_snapshot_age_seconds", "gauge",
+           "Age of the oldest open snapshot (0 when none is open): a reader that old keeps "
+           "every version committed after it.");
+    sample_d(b, "neuroquantum_oldest_snapshot_age_seconds",
+             (double)s->oldest_snapshot_age_ms / 1000.0);
+    family(b, "neuroquantum_wal_frames_retained", "gauge",
+           "Log frames (old versions) that a checkpoint cannot copy back yet because the "
+           "oldest open snapshot still needs the versions they replace.");
+    sample_u(b, "neuroquantum_wal_frames_retained", s->frames_retained);
+}
+
 static void render_engine(buf *b, nq_db *db)
 {
     nq_stats s;
@@ -670,6 +705,7 @@ static void render_engine(buf *b, nq_db *db)
     family(b, "neuroquantum_database_size_bytes", "gauge",
            "Size of the durable database: pages x page size (the log not included).");
     sample_u(b, "neuroquantum_database_size_bytes", s.page_count * s.page_size);
+    render_txn(b, &s);
 }
 
 static void render_process(buf *b)

@@ -122,7 +122,7 @@ const char *ast_stmt_name(ast_stmt_kind k)
         "ANALYZE", "SHOW TABLES", "DESCRIBE", "REINDEX", "NEUROMATCH", "QUANTUM_SEARCH",
         "QUANTUM_JOIN", "SUPERPOSITION_QUERY", "LEARN PATTERN", "ADAPT WEIGHTS",
         "SYNAPTIC_OPTIMIZE", "COMPRESS TABLE", "OPTIMIZE QUBO", "DECOMPRESS TABLE",
-        "SHOW COMPRESSION STATS", "LOCK TABLE", "SET TRANSACTION", "SET", "SHOW",
+        "SHOW COMPRESSION STATS", "LOCK TABLE", "SET TRANSACTION", "SET", "SHOW", "VACUUM",
     };
     return (unsigned)k < AST_STMT_KIND_COUNT ? names[k] : "?";
 }
@@ -1464,6 +1464,19 @@ static void pr_stmt(pbuf *b, const ast_stmt *s)
         pr_options(b, &x->options);
         break;
     }
+    case AST_VACUUM:
+        puts_(b, "VACUUM");
+        if (s->u.ext->algorithm)
+            puts_(b, " FULL");
+        for (int i = 0; i < s->u.ext->options.n; i++) {
+            puts_(b, " ");
+            puts_(b, ((const ast_option *)s->u.ext->options.v[i])->name);
+        }
+        if (s->u.ext->table.name) {
+            puts_(b, " ");
+            put_qname(b, s->u.ext->table.schema, s->u.ext->table.name);
+        }
+        break;
     case AST_STMT_KIND_COUNT: break;
     }
 }

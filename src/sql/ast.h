@@ -519,6 +519,8 @@ typedef enum ast_stmt_kind {
     AST_SET_VAR,            /* u.setvar */
     AST_SHOW_VAR,           /* SHOW name / SHOW TRANSACTION ISOLATION LEVEL: u.name (lower
                                case; the latter is "transaction_isolation") */
+    AST_VACUUM,             /* VACUUM [FULL] [t]: u.ext (algorithm "FULL" or NULL, table,
+                               options: VERBOSE/FREEZE/ANALYZE/(...) words, refused) */
     AST_STMT_KIND_COUNT
 } ast_stmt_kind;
 

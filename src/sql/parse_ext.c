@@ -15,6 +15,8 @@
  *   SHOW COMPRESSION STATS FOR t          (STATS is not a reserved word)
  *   CREATE NEUROMORPHIC INDEX [name] ON t (cols) [WITH option...]
  *   OPTIMIZE QUBO t [WITH] [option...]    (OPTIMIZE and QUBO are not reserved words)
+ *   VACUUM [FULL] [VERBOSE|FREEZE|ANALYZE ...] [t]   (exec_vacuum.c; the three words are
+ *                                         parsed so that the executor can refuse them)
  *
  * An option is WORD [=] value, value a literal, a signed number or a bare word (upstream:
  * ALGORITHM HebbianLearning TRAINING_EPOCHS 50, RULE STDP LEARNING_RATE 0.01).
@@ -244,6 +246,23 @@ ast_stmt *parse_ext(parser *p)
             p_fail(p, "expected STATS");
         p_expect_kw(p, KW_FOR);
         p_qname(p, &st->u.ext->table, "expected a table name");
+        return st;
+    }
+    if (p_isword(p, "VACUUM")) {
+        st = ext_stmt(p, AST_VACUUM);
+        x = st->u.ext;
+        p_advance(p);
+        if (p_accept_kw(p, KW_FULL))
+            x->algorithm = "FULL";
+        while (p_isword(p, "VERBOSE") || p_isword(p, "FREEZE") || p_iskw(p, KW_ANALYZE)) {
+            ast_option *o = p_alloc(p, sizeof *o);
+            o->line = p->tok[0].line;
+            o->col = p->tok[0].col;
+            o->name = p_word_upper(p);
+            p_push(p, &x->options, o);
+        }
+        if (p_is_name(p))
+            p_qname(p, &x->table, NULL);
         return st;
     }
     if (p_isword(p, "DECOMPRESS")) {

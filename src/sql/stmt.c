@@ -30,6 +30,7 @@
 #include "sql/stmt.h"
 #include "sql/exec_compress.h"
 #include "sql/rowlock.h"
+#include "sql/exec_vacuum.h"
 #include "sql/tablefunc.h"
 #include "sql/txnset.h"
 #include "sql/workload_sql.h"
@@ -342,6 +343,9 @@ int sql_prepare(sql_session *s, const char *sql, size_t len, sql_stmt **out, con
     } else if (ast->kind == AST_SYNAPTIC_OPTIMIZE) {
         st->ncols = 5;
         st->names = (const char **)wls_optimize_cols;
+    } else if (ast->kind == AST_VACUUM) {
+        st->ncols = XV_NCOLS;
+        st->names = (const char **)xv_names;
     }
     const ast_stmt *target = st->explain_target ? st->explain_target : ast;
     if (needs_plan(target)) {
@@ -927,6 +931,7 @@ static int run_once(sql_stmt *st, nq_err *e)
     case AST_PREPARE: return do_prepare(st, e);
     case AST_EXECUTE: return do_execute(st, e);
     case AST_DEALLOCATE: return prepared_drop(ss, s->u.name, e);
+    case AST_VACUUM: return xv_vacuum(ss, s->u.ext, emit_row, st, e); /* outside any txn */
     default: break;
     }
     /* rows only (they may run in a concurrent transaction), or the schema and trees (the

@@ -29,7 +29,12 @@
  * Checkpoints copy the latest committed version of every page in the log into the database
  * file, sync it, and restart the log (new salts) when no reader still uses it. Readers whose
  * snapshot is older than the copy target would read database-file pages the copy overwrites,
- * so the copy waits for (or, automatically after a commit, skips past) them.
+ * so the copy waits for (or, automatically after a commit, skips past) them. An automatic
+ * checkpoint that readers held back is deferred and run by the last of them to end
+ * (txn_end). VACUUM (pager_vacuum, CKPT_PARTIAL) instead copies up to the oldest reader's
+ * snapshot: every version copied is older than every open snapshot, so no reader ever reads
+ * the file where the copy changed it. The frames after that snapshot are the old versions it
+ * keeps (nq_stats.frames_retained, computed from the list of open transactions).
  */
 #include "pager_int.h"
 
@@ -240,8 +245,17 @@ static void budget_return(pager_txn *t)
 
 /* ---- transactions ----------------------------------------------------------------------------- */
 
+/* Snapshot ages: milliseconds are enough, and the coarse clock costs a few ns per begin. */
+static uint64_t coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void registry_add(pager *p, pager_txn *t)
 {
+    p->n_txns++;
     t->rnext = p->txns;
     t->rprev = NULL;
     if (p->txns)
@@ -251,6 +265,7 @@ static void registry_add(pager *p, pager_txn *t)
 
 static void registry_remove(pager *p, pager_txn *t)
 {
+    p->n_txns--;
     if (t->rprev)
         t->rprev->rnext = t->rnext;
     else
@@ -319,6 +334,7 @@ int pager_begin(pager *p, int write, unsigned timeout_ms, pager_txn **out, nq_er
     } else {
         t->snap = p->mx_durable;
         t->hdr = p->hdr_durable;
+        t->began_ms = coarse_ms();
     }
     registry_add(p, t);
     pthread_mutex_unlock(&p->mu);
@@ -356,6 +372,9 @@ int pager_set_meta(pager_txn *t, int slot, uint64_t v)
 
 static void hot_release(pager_txn *t);
 
+static int readers_older_than(pager *p, uint32_t mx);
+static void auto_checkpoint_locked(pager *p);
+
 static void txn_end(pager_txn *t, int release_writer)
 {
     pager *p = t->p;
@@ -367,6 +386,11 @@ static void txn_end(pager_txn *t, int release_writer)
     if (release_writer)
         p->writer = 0;
     pthread_cond_broadcast(&p->cv);
+    /* The automatic checkpoint a reader held back runs when the last such reader ends, not
+     * only at the next commit (which may never come). */
+    if (!t->write && p->ckpt_deferred && !p->writer && !p->failed &&
+        !readers_older_than(p, p->mx_durable))
+        auto_checkpoint_locked(p);
     pthread_mutex_unlock(&p->mu);
     free(t);
 }
@@ -897,18 +921,9 @@ int pager_commit(pager_txn *t, nq_err *err)
         nq_err e;
         nq_err_clear(&e);
         pthread_mutex_lock(&p->mu);
-        if (!p->writer && !p->failed) {
-            p->writer = 1;
-            int crc = pager_checkpoint_locked(p, 0, &e);
-            p->writer = 0;
-            pthread_cond_broadcast(&p->cv);
-            pthread_mutex_unlock(&p->mu);
-            /* The commit is durable, so it succeeded: report that. A failed checkpoint has put
-             * the engine in the fail-stop state, so the next write says why. */
-            (void)crc;
-        } else {
-            pthread_mutex_unlock(&p->mu);
-        }
+        if (!p->writer && !p->failed)
+            auto_checkpoint_locked(p);
+        pthread_mutex_unlock(&p->mu);
     }
     return 0;
 fail:
@@ -953,6 +968,24 @@ static uint32_t remap_after_reset(void *arg, uint32_t pgno, uint32_t frame)
     return frame == latest ? 0 : UINT32_MAX;
 }
 
+/* The automatic checkpoint (p->mu held, the writer role free): best effort, never waits
+ * for readers. When readers keep it from copying or from restarting the log, it is deferred:
+ * the last of them to end runs it again (txn_end). */
+static void auto_checkpoint_locked(pager *p)
+{
+    nq_err e;
+    nq_err_clear(&e);
+    p->writer = 1;
+    int rc = pager_checkpoint_locked(p, 0, &e);
+    p->writer = 0;
+    pthread_cond_broadcast(&p->cv);
+    /* The commit that called us is durable, so it succeeded; a failed checkpoint has put the
+     * engine in the fail-stop state, so the next write says why. An archiving failure retries
+     * on its own schedule (archive_retry_at), not at every reader's end. */
+    p->ckpt_deferred = (rc == NQ_EBUSY || (rc == 0 && p->mx_durable > 0)) && !p->archive_failed &&
+                       !p->failed;
+}
+
 static int readers_older_than(pager *p, uint32_t mx)
 {
     for (pager_txn *t = p->txns; t; t = t->rnext)
@@ -994,9 +1027,17 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
      * database per commit and could not restart the log anyway. */
     if (!wait_readers && p->archive_failed && target < p->archive_retry_at)
         return 0;
+    int partial = 0;
+    if (wait_readers == CKPT_PARTIAL) {
+        /* copy only what no open snapshot needs: the versions up to the oldest one */
+        for (pager_txn *t = p->txns; t; t = t->rnext)
+            if (!t->write && t->snap < target)
+                target = t->snap;
+        partial = target < p->mx_durable;
+    }
     struct timespec dl;
-    deadline_after(&dl, wait_readers ? wait_readers : 0);
-    while (readers_older_than(p, target)) {
+    deadline_after(&dl, wait_readers > 0 ? wait_readers : 0);
+    while (!partial && readers_older_than(p, target)) {
         if (!wait_readers)
             return NQ_EBUSY;
         if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT && readers_older_than(p, target))
@@ -1014,7 +1055,9 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
         uint64_t fsize = 0;
         if (!rc)
             rc = p->vfs->size(p->db, &fsize);
-        if (!rc && fsize > (uint64_t)hdr.page_count * p->page_size)
+        /* A partial copy leaves the file's length alone: later snapshots may still read
+         * pages beyond the target's size from the file (it only ever grows here). */
+        if (!rc && !partial && fsize > (uint64_t)hdr.page_count * p->page_size)
             rc = p->vfs->truncate(p->db, (uint64_t)hdr.page_count * p->page_size);
         if (!rc && !p->cfg.sync_off && (rc = p->vfs->sync(p->db)))
             nq_err_set(err, rc, "%s: checkpoint sync failed: %s", p->path, nq_strerror(rc));
@@ -1026,10 +1069,13 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
             return rc;
         }
         p->mx_backfilled = target;
-        __atomic_store_n(&p->db_file_pages, hdr.page_count, __ATOMIC_RELEASE);
+        uint64_t present = hdr.page_count;
+        if (partial && fsize / p->page_size > present)
+            present = fsize / p->page_size;
+        __atomic_store_n(&p->db_file_pages, present, __ATOMIC_RELEASE);
         p->n_checkpoints++;
     }
-    if (target == 0 || any_reader(p))
+    if (target == 0 || partial || any_reader(p))
         return 0; /* restart the log later, when nobody reads it */
     if (p->archive_dir) {
         /* The log's transactions go to the archive before the restart discards them. This
@@ -1087,6 +1133,59 @@ int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err)
     return rc;
 }
 
+/* Old versions kept for snapshots (p->mu held): O(open transactions). The oldest snapshot is
+ * the reader with the smallest snapshot (ties: the one that began first); the frames it keeps
+ * are the committed ones after both its snapshot and what was already copied back. */
+static void snapshot_stats(pager *p, nq_stats *out)
+{
+    const pager_txn *old = NULL;
+    for (const pager_txn *t = p->txns; t; t = t->rnext)
+        if (!t->write && (!old || t->snap < old->snap ||
+                          (t->snap == old->snap && t->began_ms < old->began_ms)))
+            old = t;
+    out->txn_active = p->n_txns;
+    if (!old)
+        return;
+    uint64_t now = coarse_ms();
+    /* at least 1 ms old, so that "0 = none" stays unambiguous */
+    out->oldest_snapshot_age_ms = now > old->began_ms ? now - old->began_ms : 1;
+    out->oldest_snapshot_seq = old->hdr.seq;
+    uint32_t from = old->snap > p->mx_backfilled ? old->snap : p->mx_backfilled;
+    out->frames_retained = p->mx_durable > from ? p->mx_durable - from : 0;
+}
+
+int pager_vacuum(pager *p, unsigned timeout_ms, pager_vacuum_info *out, nq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&p->mu);
+    out->frames_before = p->mx_durable;
+    int rc = 0;
+    if (!p->cfg.read_only) {
+        rc = take_writer(p, timeout_ms);
+        if (rc) {
+            if (rc == NQ_EFAILED)
+                nq_err_set(err, rc, "%s", p->failed_msg);
+            else
+                nq_err_set(err, rc, "%s: VACUUM waited %u ms for the writer", p->path, timeout_ms);
+            pthread_mutex_unlock(&p->mu);
+            return rc;
+        }
+        rc = pager_checkpoint_locked(p, CKPT_PARTIAL, err);
+        if (rc == 0 && p->mx_durable == 0)
+            p->ckpt_deferred = 0;
+        p->writer = 0;
+        pthread_cond_broadcast(&p->cv);
+    }
+    nq_stats st;
+    memset(&st, 0, sizeof st);
+    snapshot_stats(p, &st);
+    out->frames_after = p->mx_durable;
+    out->frames_retained = st.frames_retained;
+    out->oldest_snapshot_age_ms = st.oldest_snapshot_age_ms;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
 void pager_stats(pager *p, nq_stats *out)
 {
     bp_stats b;
@@ -1120,6 +1219,7 @@ void pager_stats(pager *p, nq_stats *out)
     out->archived_bytes = p->archived_bytes;
     out->archive_ns = p->archive_ns;
     out->archive_failures = p->n_archive_failed;
+    snapshot_stats(p, out);
     pthread_mutex_unlock(&p->mu);
     wal_stats w;
     wal_get_stats(p->wal, &w);

@@ -120,6 +120,15 @@ int pager_freelist_check(pager_txn *t, uint8_t *seen, uint32_t npages,
 /* Copy committed log frames into the database file and restart the log. */
 int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err);
 void pager_stats(pager *p, nq_stats *out);
+/* VACUUM: a checkpoint that copies back every committed version no open snapshot still
+ * needs (the frames up to the oldest reader's snapshot, all of them if there is none), and
+ * restarts the log when nobody reads it. Never waits for readers (waits up to timeout_ms for
+ * the writer role). The figures are the stats' wal_frames before and after, frames_retained
+ * and oldest_snapshot_age_ms after. */
+typedef struct pager_vacuum_info {
+    uint64_t frames_before, frames_after, frames_retained, oldest_snapshot_age_ms;
+} pager_vacuum_info;
+int pager_vacuum(pager *p, unsigned timeout_ms, pager_vacuum_info *out, nq_err *err);
 /* The last archiving failure's message ("" if the last attempt succeeded or none failed). */
 void pager_archive_error(pager *p, char *out, size_t n);
 

@@ -74,6 +74,7 @@ struct pager_txn {
     int broken;           /* error code of a write that failed half-way: only rollback is left */
     uint64_t mods;        /* bumped whenever a page may change (pager_txn_mods) */
     uint32_t pf_prev;     /* the last leaf-level page this transaction fetched (prefetch) */
+    uint64_t began_ms;    /* read: when its snapshot was taken (coarse monotonic clock, ms) */
     struct pager_txn *rnext, *rprev; /* registry of open transactions */
     /* last, and not zeroed at begin: slot i is in use only if bit i of hot_used is set */
     uint32_t hot_used;
@@ -108,6 +109,9 @@ struct pager {
     uint64_t next_seq;
     pager_txn *txns;      /* open transactions (readers pin the log against restarts) */
     uint64_t n_commits, n_syncs, n_checkpoints;
+    size_t n_txns;        /* entries of txns */
+    int ckpt_deferred;    /* an automatic checkpoint was held back by readers: the reader
+                             that ends last runs it (pager.c, txn_end) */
     /* the log archive (archive.h): segments written, their bytes and time, failures */
     char *archive_dir;    /* NULL = no archiving */
     uint64_t n_archived, archived_bytes, archive_ns, n_archive_failed;
@@ -127,6 +131,9 @@ int header_decode(const uint8_t *page, size_t len, db_header *h, char *why, size
 void pager_mark_failed(pager *p, const char *why);
 /* The prefetch thread's batch: loads the pages of a fresh read snapshot as cold images. */
 void pager_prefetch_run(void *arg, const uint32_t *pgno, size_t n);
+/* wait_readers: > 0 wait that many ms for readers of snapshots older than the last commit,
+ * 0 give up (NQ_EBUSY) if there are any, CKPT_PARTIAL copy only up to the oldest snapshot. */
+#define CKPT_PARTIAL (-1)
 int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
 /* A writable zero-filled page numbered pgno, whatever it held (free-list use). */
 int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);

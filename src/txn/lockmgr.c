@@ -121,7 +121,8 @@ struct lm_obj {
     lm_req **queue;
     size_t nqueue, cqueue;
     unsigned granted[LM_NMODES]; /* owners holding each mode */
-    char *what;                  /* description for messages (the first requester's) */
+    char *what;                  /* description for messages (the first requester's), stored
+                                    after the key */
     size_t len;
     unsigned char key[];
 };
@@ -241,17 +242,17 @@ static lm_obj *obj_get(lockmgr *lm, const void *key, size_t len, const char *wha
     lm_obj *b = obj_find(lm, key, len, h);
     if (b)
         return b;
-    b = calloc(1, sizeof *b + len);
     const char *w = what && *what ? what : "object";
-    char *wc = b ? strdup(w) : NULL;
-    if (!wc) {
-        free(b);
+    size_t wl = strlen(w) + 1;
+    b = malloc(sizeof *b + len + wl); /* the key, then the description */
+    if (!b)
         return NULL;
-    }
-    b->what = wc;
+    memset(b, 0, sizeof *b);
     b->hash = h;
     b->len = len;
     memcpy(b->key, key, len);
+    b->what = (char *)b->key + len;
+    memcpy(b->what, w, wl);
     if (lm->nobj >= lm->ntab)
         tab_grow(lm);
     b->next = lm->tab[h & (lm->ntab - 1)];
@@ -272,7 +273,6 @@ static void obj_maybe_free(lockmgr *lm, lm_obj *b)
     lm->nobj--;
     free(b->holders);
     free(b->queue);
-    free(b->what);
     free(b);
 }
 
