@@ -11,6 +11,8 @@
  * value read is checked against the model of what was committed, also while other
  * connections commit new versions of the same pages, a reader keeps an older snapshot, and
  * checkpoints restart the log (the prefetcher's loads must pick the right version of each).
+ * Random lookups get exactly the hits they get without prefetching (the learner never takes
+ * its table from the pool).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,6 +250,42 @@ static void test_versions_background(void **state)
     run_versions(NQ_PREFETCH_ON);
 }
 
+/* Random lookups through the engine: the learner never takes its table (nothing worth
+ * predicting), so the pool has all its memory and the hit count with prefetching (inline:
+ * deterministic) is exactly that without, with nothing loaded. */
+static outcome run_random(int mode, int lookups)
+{
+    nq_db *db = open_mode(mode);
+    nq_tree *t = NULL;
+    OK(db, nq_tree_open(db, "t", 0, &t));
+    nq_rng r;
+    nq_rng_seed(&r, 31);
+    outcome o = {0};
+    for (int i = 0; i < lookups; i++) {
+        uint32_t k = (uint32_t)nq_rng_below(&r, NKEYS);
+        o.digest = o.digest * 31 + lookup(db, t, k, version[k]);
+    }
+    OK(db, nq_get_stats(db, &o.st));
+    nq_tree_close(t);
+    assert_int_equal(nq_close(db), 0);
+    return o;
+}
+
+static void test_random_not_lower(void **state)
+{
+    (void)state;
+    build();
+    outcome off = run_random(NQ_PREFETCH_OFF, 4000), inl = run_random(NQ_PREFETCH_INLINE, 4000);
+    print_message("random: pool hits off %llu, inline %llu (loaded %llu)\n",
+                  (unsigned long long)off.st.cache_hits, (unsigned long long)inl.st.cache_hits,
+                  (unsigned long long)inl.st.prefetch_loaded);
+    assert_true(off.digest == inl.digest);
+    assert_true(inl.st.cache_hits >= off.st.cache_hits);
+    assert_int_equal(inl.st.cache_hits, off.st.cache_hits);
+    assert_int_equal(inl.st.prefetch_loaded, 0);
+    tf_rm_db(DB);
+}
+
 static void test_bad_option(void **state)
 {
     (void)state;
@@ -266,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_more_hits_same_answers),
+        cmocka_unit_test(test_random_not_lower),
         cmocka_unit_test(test_versions_inline),
         cmocka_unit_test(test_versions_background),
         cmocka_unit_test(test_bad_option),
