@@ -53,6 +53,8 @@ typedef struct nq_engine {
     uint64_t next_txid; /* transaction ids (__atomic) */
     int n_conc;         /* concurrent transactions open (__atomic) */
     uint64_t n_conc_commits, n_serialize_fail; /* statistics (__atomic) */
+    size_t ws_budget;   /* write-set bytes before the exclusive upgrade: 64 MiB
+                           (NQ_WS_BUDGET in the environment, for tests) */
 } nq_engine;
 
 /* A snapshot (read pager transaction) shared by a concurrent transaction and its cursors:
@@ -83,7 +85,7 @@ typedef struct api_ctxn {
     uint64_t cookie;   /* schema cookie of the first snapshot */
     uint64_t first_seq; /* the first snapshot's seq (registered in the committed-write log) */
     writeset *ws;
-    int wrote;         /* the first write happened */
+    int wrote;         /* the first write happened ("d" locked, schema checked) */
     api_seqval *seqs;  /* nq_seq_next values to store at commit */
     size_t nseqs;
     api_range *rs;     /* SERIALIZABLE: the read set */
@@ -103,7 +105,9 @@ struct nq_db {
     void *progress_arg;
     api_ctxn *ct;               /* open concurrent transaction, or NULL */
     pthread_mutex_t info_mu;    /* guards the fields nq_txn_info_get reads from any thread */
-    uint64_t txid;              /* the open transaction's id (0: none; under info_mu) */
+    nq_txn_info info;           /* the open transaction (txid 0: none; under info_mu, except
+                                   writes: __atomic) */
+    struct lm_owner *lo;        /* its lock owner, made at the first lock (set under info_mu) */
     /* an exclusive write transaction's written keys, for the committed-write log: tree ‖ 0 ‖
      * u32 key length ‖ key, appended while a concurrent transaction is open */
     uint8_t *xkeys;
@@ -160,7 +164,12 @@ seq_mark *api_seq_mark(nq_engine *eng, uint32_t root);
 int api_commit_pager(nq_db *db, pager_txn *t);
 /* An exclusive transaction wrote key of tree (for the committed-write log). */
 void api_x_wrote(nq_db *db, const char *tree, const void *key, size_t klen);
-/* End the connection's transaction bookkeeping (txid) after an exclusive one ends. */
+/* An exclusive (write) transaction begins: a txid, and "d" in ACCESS EXCLUSIVE (waits for
+ * the concurrent writers, up to busy_timeout_ms: NQ_EBUSY). Call before pager_begin(write). */
+int api_x_begin(nq_db *db);
+/* A read transaction begins (a txid for monitoring). */
+void api_r_begin(nq_db *db);
+/* The connection's exclusive or read transaction ended: release its locks, forget its keys. */
 void api_x_end(nq_db *db);
 
 /* Concurrent transactions (txn_api.c): the tree calls on the merged view. */
@@ -172,6 +181,9 @@ int ctxn_estimate(nq_tree *tr, uint64_t *out);
 int ctxn_seq_next(nq_tree *tr, uint64_t *out);
 int ctxn_commit(nq_db *db);
 void ctxn_rollback(nq_db *db);
+/* Turn the open concurrent transaction into the exclusive writer (db->txn), keeping its
+ * locks (nq_txn_exclusive; tree create/drop; a write set over eng->ws_budget). */
+int ctxn_upgrade(nq_db *db);
 /* Merge cursors. */
 int mcur_open(nq_cursor *c);
 void mcur_close(nq_cursor *c);

@@ -79,6 +79,10 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
     eng->opts = o;
     eng->refs = 1;
     pthread_mutex_init(&eng->mu, NULL);
+    eng->ws_budget = (size_t)64 << 20;
+    const char *wb = getenv("NQ_WS_BUDGET");
+    if (wb && atoll(wb) > 0)
+        eng->ws_budget = (size_t)atoll(wb);
     eng->lm = lm_create();
     eng->cw = cw_create();
     if (!eng->lm || !eng->cw) {
@@ -222,13 +226,16 @@ int api_txn_begin(nq_db *db, int write, pager_txn **t, int *autocommit)
 {
     nq_err_clear(&db->err);
     if (db->ct) {
-        if (write)
-            return nq_err_set(&db->err, NQ_ENOTSUP,
-                              "not supported yet: creating or dropping a tree inside a "
-                              "concurrent transaction");
-        *t = db->ct->snap->t;
-        *autocommit = 0;
-        return 0;
+        if (!write) {
+            *t = db->ct->snap->t;
+            *autocommit = 0;
+            return 0;
+        }
+        /* creating or dropping a tree, and other direct writes: go on as the exclusive
+         * writer */
+        int rc = ctxn_upgrade(db);
+        if (rc)
+            return rc;
     }
     if (db->txn) {
         if (write && !pager_txn_is_write(db->txn))
@@ -238,7 +245,15 @@ int api_txn_begin(nq_db *db, int write, pager_txn **t, int *autocommit)
         return 0;
     }
     *autocommit = 1;
-    return pager_begin(db->eng->pager, write, db->eng->opts.busy_timeout_ms, t, &db->err);
+    if (write) {
+        int rc = api_x_begin(db);
+        if (rc)
+            return rc;
+    }
+    int rc = pager_begin(db->eng->pager, write, db->eng->opts.busy_timeout_ms, t, &db->err);
+    if (rc && write)
+        api_x_end(db);
+    return rc;
 }
 
 int api_txn_end(nq_db *db, pager_txn *t, int autocommit, int rc)
@@ -264,14 +279,15 @@ int nq_begin(nq_db *db, int mode)
         return nq_err_set(&db->err, NQ_EMISUSE, "a transaction is already open");
     if (mode != NQ_TXN_READ && mode != NQ_TXN_WRITE)
         return nq_err_set(&db->err, NQ_EINVAL, "mode must be NQ_TXN_READ or NQ_TXN_WRITE");
-    int rc = pager_begin(db->eng->pager, mode == NQ_TXN_WRITE, db->eng->opts.busy_timeout_ms,
-                         &db->txn, &db->err);
-    if (!rc) {
-        uint64_t id = __atomic_add_fetch(&db->eng->next_txid, 1, __ATOMIC_RELAXED);
-        pthread_mutex_lock(&db->info_mu);
-        db->txid = id;
-        pthread_mutex_unlock(&db->info_mu);
-    }
+    int rc = mode == NQ_TXN_WRITE ? api_x_begin(db) : 0;
+    if (rc)
+        return rc;
+    if (mode != NQ_TXN_WRITE)
+        api_r_begin(db);
+    rc = pager_begin(db->eng->pager, mode == NQ_TXN_WRITE, db->eng->opts.busy_timeout_ms,
+                     &db->txn, &db->err);
+    if (rc)
+        api_x_end(db);
     return rc;
 }
 

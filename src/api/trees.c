@@ -113,7 +113,7 @@ int nq_tree_open(nq_db *db, const char *name, int flags, nq_tree **out)
                 rc = nq_err_set(&db->err, NQ_ENOTFOUND, "no tree named \"%s\"", name);
                 goto out;
             }
-            if (!ac && !pager_txn_is_write(t)) {
+            if (!ac && !pager_txn_is_write(t) && !db->ct) {
                 rc = nq_err_set(&db->err, NQ_EREADONLY, "cannot create \"%s\" in a read transaction",
                                 name);
                 goto out;

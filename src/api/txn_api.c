@@ -15,11 +15,16 @@
  * statement is redone on a new snapshot by the SQL layer). The same check runs again at
  * commit for every written key.
  *
- * GAP until the lock manager is wired in (increment 2): writes take no row locks yet, so a
- * second writer of a key does not wait for the first; it fails at its own commit (or at its
- * write, if the first already committed) instead. The outcome is the same as with locks
- * under REPEATABLE READ (one of the two fails); nq_lock_key/nq_lock_name answer
- * "not supported yet".
+ * Locks (src/txn/lockmgr.h, one owner per transaction, made at its first lock, held to the
+ * end). The first write takes "d" (the database) in ROW EXCLUSIVE; every write first takes
+ * NQ_LOCK_ROW_UPDATE_KEY on "r" ‖ tree ‖ 0 ‖ key, so a second writer of the key waits for the
+ * first to end, and only then checks the committed-write log: after a commit of the first it
+ * fails as above, after a rollback it goes on. Exclusive transactions (nq_begin(NQ_TXN_WRITE),
+ * autocommit writes) take "d" in ACCESS EXCLUSIVE before the pager's writer role: they wait
+ * for the concurrent writers to end, and no concurrent writer starts while they run. A
+ * concurrent transaction holds the writer role only inside its commit, never while it waits
+ * for a lock, so lock waits and the writer role cannot deadlock. NQ_EDEADLOCK rolls the
+ * transaction back; NQ_ELOCKTIMEOUT (lock_timeout_ms, NQ_LOCK_NOWAIT) fails the call only.
  *
  * Commit: take the pager's writer role (a write pager transaction: the short critical
  * section), check the schema cookie, re-check the written keys and (SERIALIZABLE) the read
@@ -28,19 +33,26 @@
  * committed-write log under the commit's seq, and pager_commit (group commit). A read-only
  * transaction commits without any of this, so it never fails.
  *
+ * Exclusive upgrade (ctxn_upgrade: nq_txn_exclusive, tree create/drop through
+ * api_txn_begin(write), a write set over eng->ws_budget): "d" ACCESS EXCLUSIVE (upgrading our
+ * ROW EXCLUSIVE: waits for the other writers), the writer role, the commit's validation, the
+ * write set applied into the write pager transaction, which becomes db->txn; locks stay, merge
+ * cursors become B-tree cursors of it.
+ *
  * SERIALIZABLE is snapshot isolation with commit-time read-set validation (backward OCC):
  * the read set holds every key a read looked up (found or not) and every key range a cursor
  * walked; a transaction that committed after our snapshot and wrote inside it makes our
  * commit fail. The serial order is the commit order.
  */
 #include "api_int.h"
+#include "txn/lockmgr.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WS_BUDGET ((size_t)64 << 20) /* write-set bytes before the exclusive upgrade */
+#define XKEYS_MAX ((size_t)64 << 20) /* an exclusive transaction's recorded keys, at most */
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -99,11 +111,86 @@ static void snap_release(api_snap *s)
 
 /* ---- begin / end ------------------------------------------------------------------------------ */
 
-static void set_txid(nq_db *db, uint64_t id)
+static void set_info(nq_db *db, uint64_t id, int mode, int iso, uint64_t snap)
 {
     pthread_mutex_lock(&db->info_mu);
-    db->txid = id;
+    db->info.txid = id;
+    db->info.mode = mode;
+    db->info.isolation = iso;
+    db->info.snapshot_seq = snap;
+    __atomic_store_n(&db->info.writes, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&db->info_mu);
+}
+
+static uint64_t new_txid(nq_db *db)
+{
+    return __atomic_add_fetch(&db->eng->next_txid, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- locks ------------------------------------------------------------------------------------ */
+
+static unsigned deadlock_ms(const nq_engine *eng)
+{
+    return eng->opts.deadlock_timeout_ms ? eng->opts.deadlock_timeout_ms : 1000;
+}
+
+/* The transaction's lock owner, made at its first lock. */
+static int owner_get(nq_db *db)
+{
+    if (db->lo)
+        return 0;
+    lm_owner *o = lm_owner_begin(db->eng->lm, db->info.txid);
+    if (!o)
+        return nq_err_set(&db->err, NQ_ENOMEM, "out of memory");
+    pthread_mutex_lock(&db->info_mu);
+    db->lo = o;
+    pthread_mutex_unlock(&db->info_mu);
+    return 0;
+}
+
+/* Release every lock of the transaction. */
+static void owner_end(nq_db *db)
+{
+    lm_owner *o = db->lo;
+    if (!o)
+        return;
+    pthread_mutex_lock(&db->info_mu);
+    db->lo = NULL;
+    pthread_mutex_unlock(&db->info_mu);
+    lm_owner_end(o);
+}
+
+static int lock_obj(nq_db *db, const void *obj, size_t len, int mode, const char *what,
+                    unsigned timeout_ms)
+{
+    int rc = owner_get(db);
+    if (!rc)
+        rc = lm_lock(db->lo, obj, len, mode, what, timeout_ms, deadlock_ms(db->eng),
+                     &db->interrupted, &db->err);
+    return rc;
+}
+
+/* The row lock object "r" ‖ tree ‖ 0 ‖ key and its description. */
+typedef struct rowobj {
+    uint8_t buf[NQ_MAX_KEY + 260];
+    size_t len;
+    char what[256];
+} rowobj;
+
+static void key_repr(char *out, size_t n, const void *key, size_t kl, size_t shown);
+
+static void row_obj(rowobj *r, const char *tree, const void *key, size_t klen)
+{
+    size_t tl = strlen(tree);
+    r->buf[0] = 'r';
+    memcpy(r->buf + 1, tree, tl + 1);
+    if (klen > NQ_MAX_KEY)
+        klen = NQ_MAX_KEY; /* longer keys are refused before any lock */
+    memcpy(r->buf + tl + 2, key, klen);
+    r->len = tl + 2 + klen;
+    char k[128];
+    key_repr(k, sizeof k, key, klen, klen);
+    snprintf(r->what, sizeof r->what, "row %s of \"%s\"", k, tree);
 }
 
 int nq_begin_concurrent(nq_db *db, int isolation)
@@ -140,17 +227,19 @@ int nq_begin_concurrent(nq_db *db, int isolation)
     ct->iso = isolation;
     ct->first_seq = ct->snap->seq;
     ct->cookie = pager_meta(ct->snap->t, META_SCHEMA_COOKIE);
-    ct->txid = __atomic_add_fetch(&db->eng->next_txid, 1, __ATOMIC_RELAXED);
+    ct->txid = new_txid(db);
     __atomic_add_fetch(&db->eng->n_conc, 1, __ATOMIC_RELAXED);
     db->ct = ct;
-    set_txid(db, ct->txid);
+    set_info(db, ct->txid, NQ_TXN_CONCURRENT, isolation, ct->snap->seq);
     return 0;
 }
 
 /* Flush a merge cursor's walked range into the read set (SERIALIZABLE). */
 static void range_flush(nq_cursor *c);
+static void range_free(nq_cursor *c);
 
-static void ctxn_end(nq_db *db)
+/* Free the concurrent part of the transaction: its snapshot, write set and read set. */
+static void ctxn_free(nq_db *db)
 {
     api_ctxn *ct = db->ct;
     for (nq_cursor *c = db->cursors; c; c = c->next)
@@ -180,7 +269,13 @@ static void ctxn_end(nq_db *db)
     free(ct->rs);
     free(ct);
     db->ct = NULL;
-    set_txid(db, 0);
+}
+
+static void ctxn_end(nq_db *db)
+{
+    ctxn_free(db);
+    owner_end(db); /* after the commit: the next writer of our keys sees it */
+    set_info(db, 0, 0, 0, 0);
 }
 
 void ctxn_rollback(nq_db *db)
@@ -229,15 +324,30 @@ static int tree_snap(nq_tree *tr)
     return 0;
 }
 
-/* Before writing (or locking) key of tr: the schema check at the first write, then
- * first-committer-wins against the current snapshot. */
-static int write_check(nq_tree *tr, const void *key, size_t klen)
+/* A lock request of a concurrent transaction failed: a deadlock victim is rolled back. */
+static int lock_fail(nq_db *db, int rc)
+{
+    if (rc == NQ_EDEADLOCK) {
+        nq_err keep = db->err;
+        ctxn_end(db);
+        db->err = keep;
+    }
+    return rc;
+}
+
+/* Before writing (or locking, in mode) key of tr: "d" and the schema check at the first
+ * write, the row lock, then first-committer-wins against the current snapshot. */
+static int write_check(nq_tree *tr, const void *key, size_t klen, int mode)
 {
     nq_db *db = tr->db;
     api_ctxn *ct = db->ct;
+    int rc;
     if (!ct->wrote) {
+        rc = lock_obj(db, "d", 1, NQ_LOCK_ROW_EXCLUSIVE, "database", db->eng->opts.lock_timeout_ms);
+        if (rc)
+            return lock_fail(db, rc);
         pager_txn *now;
-        int rc = pager_begin(db->eng->pager, 0, 0, &now, &db->err);
+        rc = pager_begin(db->eng->pager, 0, 0, &now, &db->err);
         if (rc)
             return rc;
         uint64_t cookie = pager_meta(now, META_SCHEMA_COOKIE);
@@ -250,6 +360,15 @@ static int write_check(nq_tree *tr, const void *key, size_t klen)
             return serialize_fail(db);
         }
         ct->wrote = 1;
+    }
+    /* a key already in the write set is locked already (rollback to a mark keeps locks) */
+    if (mode != NQ_LOCK_ROW_UPDATE_KEY ||
+        ws_find(ws_tree_get(ct->ws, tr->name, 0), key, klen, NULL, NULL) == WS_ABSENT) {
+        rowobj r;
+        row_obj(&r, tr->name, key, klen);
+        rc = lock_obj(db, r.buf, r.len, mode, r.what, db->eng->opts.lock_timeout_ms);
+        if (rc)
+            return lock_fail(db, rc);
     }
     cw_hit h;
     if (cw_changed(db->eng->cw, ct->snap->seq, tr->name, key, klen, &h)) {
@@ -367,7 +486,7 @@ int ctxn_put(nq_tree *tr, const void *key, size_t klen, const void *val, size_t 
     if (vlen > BTREE_MAX_VALUE)
         return nq_err_set(&db->err, NQ_ETOOBIG, "value of %zu bytes is longer than %u", vlen,
                           BTREE_MAX_VALUE);
-    if ((rc = write_check(tr, key, klen)))
+    if ((rc = write_check(tr, key, klen, NQ_LOCK_ROW_UPDATE_KEY)))
         return rc;
     if (flags & NQ_PUT_NOOVERWRITE) {
         rc = merged_get(tr, key, klen, NULL, NULL);
@@ -379,6 +498,9 @@ int ctxn_put(nq_tree *tr, const void *key, size_t klen, const void *val, size_t 
     ws_tree *wt = ws_tree_get(db->ct->ws, tr->name, 1);
     if (!wt || ws_put(db->ct->ws, wt, key, klen, val, vlen))
         return ws_oom(db);
+    __atomic_store_n(&db->info.writes, ws_count(db->ct->ws), __ATOMIC_RELAXED);
+    if (ws_bytes(db->ct->ws) > db->eng->ws_budget)
+        return ctxn_upgrade(db); /* too large to keep in memory: go on as the exclusive writer */
     return 0;
 }
 
@@ -407,11 +529,12 @@ int ctxn_del(nq_tree *tr, const void *key, size_t klen)
         return rc;
     if (rc == 0)
         return nq_err_set_str(&db->err, NQ_ENOTFOUND, "key not found");
-    if ((rc = write_check(tr, key, klen)))
+    if ((rc = write_check(tr, key, klen, NQ_LOCK_ROW_UPDATE_KEY)))
         return rc;
     ws_tree *wt = ws_tree_get(db->ct->ws, tr->name, 1);
     if (!wt || ws_del(db->ct->ws, wt, key, klen))
         return ws_oom(db);
+    __atomic_store_n(&db->info.writes, ws_count(db->ct->ws), __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -534,6 +657,9 @@ int nq_txn_statement(nq_db *db)
     ct->first_seq = s->seq;
     snap_release(ct->snap); /* cursors of earlier statements keep theirs */
     ct->snap = s;
+    pthread_mutex_lock(&db->info_mu);
+    db->info.snapshot_seq = s->seq;
+    pthread_mutex_unlock(&db->info_mu);
     return 0;
 }
 
@@ -562,6 +688,7 @@ int nq_txn_rollback_to(nq_db *db, uint64_t mark)
     if (!db->ct)
         return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
     ws_rollback_to(db->ct->ws, mark);
+    __atomic_store_n(&db->info.writes, ws_count(db->ct->ws), __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -725,7 +852,7 @@ void api_x_wrote(nq_db *db, const char *tree, const void *key, size_t klen)
         size_t nc = db->cxkeys ? db->cxkeys * 2 : 4096;
         while (nc < db->nxkeys + need)
             nc *= 2;
-        uint8_t *nb = nc <= WS_BUDGET ? realloc(db->xkeys, nc) : NULL;
+        uint8_t *nb = nc <= XKEYS_MAX ? realloc(db->xkeys, nc) : NULL;
         if (!nb) {
             db->xunknown = 1;
             return;
@@ -742,12 +869,27 @@ void api_x_wrote(nq_db *db, const char *tree, const void *key, size_t klen)
     db->nxkeys += need;
 }
 
+void api_r_begin(nq_db *db) { set_info(db, new_txid(db), NQ_TXN_READ, 0, 0); }
+
+int api_x_begin(nq_db *db)
+{
+    set_info(db, new_txid(db), NQ_TXN_WRITE, 0, 0);
+    unsigned t = db->eng->opts.busy_timeout_ms;
+    int rc = lock_obj(db, "d", 1, NQ_LOCK_ACCESS_EXCLUSIVE, "database", t);
+    if (rc == NQ_ELOCKTIMEOUT) /* as when waiting for the writer role: busy */
+        nq_err_set(&db->err, rc = NQ_EBUSY, "database is busy: %s", db->err.msg);
+    if (rc)
+        api_x_end(db);
+    return rc;
+}
+
 void api_x_end(nq_db *db)
 {
     db->nxkeys = 0;
     db->xunknown = 0;
-    if (db->txid)
-        set_txid(db, 0);
+    owner_end(db);
+    if (db->info.txid)
+        set_info(db, 0, 0, 0, 0);
 }
 
 int api_commit_pager(nq_db *db, pager_txn *t)
@@ -760,7 +902,7 @@ int api_commit_pager(nq_db *db, pager_txn *t)
         if (db->xunknown || db->sql || __atomic_load_n(&db->eng->n_conc, __ATOMIC_RELAXED) == 0) {
             cw_record_unknown(cw, seq);
         } else {
-            uint64_t txid = db->txid;
+            uint64_t txid = db->info.txid;
             for (size_t o = 0; o < db->nxkeys;) {
                 const char *tree = (const char *)db->xkeys + o;
                 size_t tl = strlen(tree);
@@ -771,34 +913,155 @@ int api_commit_pager(nq_db *db, pager_txn *t)
             }
         }
     }
+    /* "d" goes before pager_commit, which releases the writer role and then waits for the
+     * group sync: holding "d" through the sync would serialise the syncs of exclusive
+     * writers (no group commit). Safe: the keys are in the committed-write log already, and
+     * the next exclusive writer still waits for the writer role. */
     api_x_end(db);
     return pager_commit(t, &db->err);
 }
 
-/* ---- locks, exclusive mode (next increments) ------------------------------------------------ */
+/* ---- exclusive mode (next increment) ------------------------------------------------------- */
+
+/* A merge cursor of the upgraded transaction becomes a cursor of its write transaction w, on
+ * the entry it was on (or the next one, if that was deleted). */
+static void cursor_to_exclusive(nq_cursor *c, pager_txn *w)
+{
+    range_free(c);
+    if (c->bc)
+        btree_cursor_close(c->bc);
+    c->bc = NULL;
+    snap_release(c->snap);
+    c->snap = NULL;
+    c->ct = NULL;
+    c->txn = w;
+    int rc = api_tree_resolve(c->tree, w);
+    if (!rc)
+        rc = btree_cursor_open(w, c->tree->root, &c->bc);
+    if (!rc && c->on) {
+        rc = btree_cursor_seek(c->bc, c->kb, c->kl, NQ_SEEK_GE);
+        if (rc == NQ_ENOTFOUND)
+            rc = 0;
+    }
+    nq_err_clear(pager_txn_err(w));
+    free(c->kb);
+    free(c->vb);
+    c->kb = c->vb = NULL;
+    c->kl = c->kcap = 0;
+    if (rc) {
+        if (c->bc)
+            btree_cursor_close(c->bc);
+        c->bc = NULL;
+        c->dead = 1;
+    }
+}
+
+int ctxn_upgrade(nq_db *db)
+{
+    api_ctxn *ct = db->ct;
+    nq_engine *eng = db->eng;
+    /* "d" ACCESS EXCLUSIVE: an upgrade of our ROW EXCLUSIVE, waiting for the other writers
+     * (two transactions upgrading at once are a deadlock: one is the victim) */
+    int rc = lock_obj(db, "d", 1, NQ_LOCK_ACCESS_EXCLUSIVE, "database", eng->opts.lock_timeout_ms);
+    if (rc)
+        return lock_fail(db, rc);
+    pager_txn *w;
+    rc = pager_begin(eng->pager, 1, eng->opts.busy_timeout_ms, &w, &db->err);
+    if (rc)
+        return rc;
+    if ((rc = validate(db, w))) {
+        pager_rollback(w);
+        return serialize_fail(db);
+    }
+    if ((rc = apply(db, w))) {
+        api_fail(db, w, rc);
+        pager_rollback(w);
+        nq_err keep = db->err;
+        ctxn_end(db);
+        db->err = keep;
+        return rc;
+    }
+    /* from here on an exclusive transaction: its keys go to the committed-write log at
+     * commit like any exclusive transaction's */
+    for (ws_tree *wt = ws_tree_next(ct->ws, NULL); wt; wt = ws_tree_next(ct->ws, wt))
+        for (ws_node *n = ws_first(wt); n; n = ws_next(n)) {
+            size_t kl;
+            const void *k = ws_node_key(n, &kl);
+            api_x_wrote(db, ws_tree_name(wt), k, kl);
+        }
+    for (nq_cursor *c = db->cursors; c; c = c->next)
+        if (c->ct == ct && !c->dead)
+            cursor_to_exclusive(c, w);
+    uint64_t txid = ct->txid;
+    int iso = ct->iso;
+    ctxn_free(db); /* the locks stay: they are the exclusive transaction's now */
+    db->txn = w;
+    set_info(db, txid, NQ_TXN_WRITE, iso, pager_txn_seq(w));
+    return 0;
+}
 
 int nq_txn_exclusive(nq_db *db)
 {
-    if (!db)
+    if (!db || !db->eng->pager)
         return NQ_EMISUSE;
-    return nq_err_set(&db->err, NQ_ENOTSUP,
-                      "not supported yet: turning a concurrent transaction exclusive");
+    nq_err_clear(&db->err);
+    if (db->ct)
+        return ctxn_upgrade(db);
+    if (db->txn && pager_txn_is_write(db->txn))
+        return 0;
+    return nq_err_set(&db->err, NQ_EMISUSE, "no concurrent transaction is open");
 }
 
-int nq_lock_key(nq_tree *t, const void *key, size_t klen, int mode)
+int nq_lock_key(nq_tree *tr, const void *key, size_t klen, int mode)
 {
-    (void)key, (void)klen, (void)mode;
-    if (!t)
+    if (!tr || !tr->db || !tr->db->eng->pager)
         return NQ_EMISUSE;
-    return nq_err_set(&t->db->err, NQ_ENOTSUP, "not supported yet: explicit locks");
+    nq_db *db = tr->db;
+    nq_err_clear(&db->err);
+    int base = mode & ~NQ_LOCK_NOWAIT;
+    if (base != NQ_LOCK_ROW_SHARE_KEY && base != NQ_LOCK_ROW_UPDATE_KEY)
+        return nq_err_set(&db->err, NQ_EINVAL,
+                          "row lock mode %d is not NQ_LOCK_ROW_SHARE_KEY or NQ_LOCK_ROW_UPDATE_KEY",
+                          mode);
+    if (!db->ct) {
+        /* an exclusive transaction holds the whole database; autocommit would release the
+         * lock at once */
+        if (db->txn && !pager_txn_is_write(db->txn))
+            return nq_err_set(&db->err, NQ_EREADONLY, "row locks in a read transaction");
+        return 0;
+    }
+    if (klen == 0 || klen > btree_max_key(db->eng->pager))
+        return nq_err_set(&db->err, NQ_EINVAL, "key length %zu out of range", klen);
+    int rc = tree_snap(tr);
+    if (rc)
+        return rc;
+    return write_check(tr, key, klen, mode);
 }
 
 int nq_lock_name(nq_db *db, const char *name, int mode)
 {
-    (void)name, (void)mode;
-    if (!db)
+    if (!db || !db->eng->pager)
         return NQ_EMISUSE;
-    return nq_err_set(&db->err, NQ_ENOTSUP, "not supported yet: explicit locks");
+    nq_err_clear(&db->err);
+    int base = mode & ~NQ_LOCK_NOWAIT;
+    if (base < NQ_LOCK_ACCESS_SHARE || base > NQ_LOCK_ACCESS_EXCLUSIVE)
+        return nq_err_set(&db->err, NQ_EINVAL, "table lock mode %d is not one of NQ_LOCK_ACCESS_SHARE "
+                          "... NQ_LOCK_ACCESS_EXCLUSIVE", mode);
+    if (!name || !*name || strlen(name) > 255)
+        return nq_err_set(&db->err, NQ_EINVAL, "lock name must be 1..255 bytes");
+    if (!db->ct) {
+        if (db->txn && pager_txn_is_write(db->txn))
+            return 0; /* the exclusive transaction holds the whole database */
+        return nq_err_set(&db->err, NQ_EMISUSE, "table locks need a concurrent transaction");
+    }
+    uint8_t obj[260];
+    size_t nl = strlen(name);
+    obj[0] = 't';
+    memcpy(obj + 1, name, nl);
+    char what[300];
+    snprintf(what, sizeof what, "table \"%s\"", name);
+    int rc = lock_obj(db, obj, nl + 1, mode, what, db->eng->opts.lock_timeout_ms);
+    return rc ? lock_fail(db, rc) : 0;
 }
 
 /* ---- key claims -------------------------------------------------------------------------------- */
@@ -860,10 +1123,14 @@ int nq_txn_info_get(nq_db *db, nq_txn_info *out)
     memset(out, 0, sizeof *out);
     if (!db)
         return NQ_EMISUSE;
-    /* Another thread may ask: only fields guarded by info_mu are read there; the rest is
-     * filled when the owner thread asks (or left 0). */
+    /* another thread may ask: every field is kept under info_mu (writes: atomic) */
     pthread_mutex_lock(&db->info_mu);
-    out->txid = db->txid;
+    out->txid = db->info.txid;
+    out->mode = db->info.mode;
+    out->isolation = db->info.isolation;
+    out->snapshot_seq = db->info.snapshot_seq;
+    out->writes = __atomic_load_n(&db->info.writes, __ATOMIC_RELAXED);
+    out->waiting = db->lo ? lm_waiting(db->lo) : 0;
     pthread_mutex_unlock(&db->info_mu);
     return 0;
 }
