@@ -205,6 +205,25 @@ static int find_rows(sql_session *s, cat_table *t, const int *cols, const sqlv *
     return rc < 0 ? rc : found;
 }
 
+/* A concurrent transaction locks the parent row it found FOR SHARE (held to its end), so that
+ * the parent cannot be deleted or its key changed by another transaction until this one ends;
+ * the lock also fails (or, READ COMMITTED, restarts the statement) when the parent changed
+ * after the snapshot. 1: stop at the first parent. */
+typedef struct parent_lock {
+    sql_session *s;
+    cat_table *p;
+} parent_lock;
+
+static int lock_parent(void *arg, int64_t rowid, const sqlv *row, nq_err *e)
+{
+    (void)row;
+    parent_lock *pl = arg;
+    uint8_t k[8];
+    cat_rowid_key(rowid, k);
+    int rc = tw_lock_key(pl->s, pl->p->handle, k, 8, NQ_LOCK_ROW_SHARE_KEY | TW_LOCK_IMPLICIT, e);
+    return rc ? rc : 1;
+}
+
 int fk_check_child(sql_session *s, cat_table *t, const sqlv *row, const sqlv *old, nq_err *e)
 {
     for (int f = 0; f < t->nfks; f++) {
@@ -229,7 +248,10 @@ int fk_check_child(sql_session *s, cat_table *t, const sqlv *row, const sqlv *ol
         int rc = parent_cols(fk, p, pc, e);
         if (rc < 0)
             return rc;
-        rc = find_rows(s, p, pc, vals, fk->ncols, NULL, NULL, e);
+        int m;
+        int conc = nq_in_txn(s->db, &m) && m == NQ_TXN_CONCURRENT;
+        parent_lock pl = {s, p};
+        rc = find_rows(s, p, pc, vals, fk->ncols, conc ? lock_parent : NULL, &pl, e);
         if (rc < 0)
             return rc;
         if (rc == 0) {

@@ -34,7 +34,19 @@ typedef struct scan_op {
     int point, point_done;
     int64_t point_id;
     uint8_t *rowbuf;
+    int lockmode;      /* SELECT ... FOR UPDATE/SHARE: NQ_LOCK_ROW_* (| NOWAIT) per row read */
 } scan_op;
+
+/* Lock the row the scan stands on (rowlock.c: FOR UPDATE / FOR SHARE), in a concurrent
+ * transaction; the key is the table's row key. */
+static int lock_row(xenv *x, cat_table *t, int mode, int64_t rowid, nq_err *e)
+{
+    if (!mode)
+        return 0;
+    uint8_t k[8];
+    cat_rowid_key(rowid, k);
+    return tw_lock_key(x->s, t->handle, k, 8, mode, e);
+}
 
 /* Rowid bound from a value: -> int64 with inclusive semantics; 0 ok, 1 = no row can match. */
 static int rowid_bound(const sqlv *v, int incl, int is_lo, int64_t *out)
@@ -148,6 +160,8 @@ static int scan_next(op *o, xenv *x, nq_err *e)
             s->vals[s->t->ipk] = sqlv_int(s->point_id);
         s->vals[s->t->ncols] = sqlv_int(s->point_id);
         x->slot[o->out_slot] = s->vals;
+        if ((rc = lock_row(x, s->t, s->lockmode, s->point_id, e)) < 0)
+            return rc;
         return 1;
     }
     if (s->empty || !s->sc)
@@ -158,6 +172,9 @@ static int scan_next(op *o, xenv *x, nq_err *e)
         if (s->t->ipk >= 0)
             s->vals[s->t->ipk] = sqlv_int(rowid);
         s->vals[s->t->ncols] = sqlv_int(rowid); /* the hidden rowid column (UPDATE, DELETE) */
+        int lrc = lock_row(x, s->t, s->lockmode, rowid, e);
+        if (lrc < 0)
+            return lrc;
     }
     x->slot[o->out_slot] = s->vals;
     return rc;
@@ -216,6 +233,7 @@ typedef struct iscan_op {
     sqlv *vals;
     uint8_t *rowbuf;
     int empty;
+    int lockmode;      /* as scan_op's */
 } iscan_op;
 
 /* Convert v to the type of index column k (into *tmp); 1 = cannot (no such value can match). */
@@ -320,6 +338,8 @@ static int iscan_next(op *o, xenv *x, nq_err *e)
         s->vals[t->ipk] = sqlv_int(rowid);
     s->vals[t->ncols] = sqlv_int(rowid);
     x->slot[o->out_slot] = s->vals;
+    if ((rc = lock_row(x, t, s->lockmode, rowid, e)) < 0)
+        return rc;
     return 1;
 }
 
@@ -371,4 +391,20 @@ op *op_iscan_new(ast_arena *a, cat_index *ix, int slot, bx **eq, int neq, bx *lo
     s->hi_incl = hi_incl;
     s->reverse = reverse;
     return &s->base;
+}
+
+void op_scan_set_lock(op *o, const cat_table *t, int mode)
+{
+    if (o->vt == &scan_vt && ((scan_op *)o)->t == t) {
+        int *m = &((scan_op *)o)->lockmode;
+        if ((mode & 0xff) > (*m & 0xff) || !*m)
+            *m = mode;
+    } else if (o->vt == &iscan_vt && ((iscan_op *)o)->ix->table == t) {
+        int *m = &((iscan_op *)o)->lockmode;
+        if ((mode & 0xff) > (*m & 0xff) || !*m)
+            *m = mode;
+    }
+    for (int i = 0; i < o->nchild; i++)
+        if (o->child[i])
+            op_scan_set_lock(o->child[i], t, mode);
 }

@@ -35,6 +35,10 @@ op *op_scan_new(ast_arena *a, cat_table *t, int slot, bx *lo, int lo_incl, bx *h
 /* Index scan: equality on the first neq index columns, then an optional range on the next. */
 op *op_iscan_new(ast_arena *a, cat_index *ix, int slot, bx **eq, int neq, bx *lo, int lo_incl,
                  bx *hi, int hi_incl, int reverse);
+/* SELECT ... FOR UPDATE / FOR SHARE (rowlock.c): every scan of table t in the plan o locks
+ * each row it reads with mode (NQ_LOCK_ROW_*, | NQ_LOCK_NOWAIT) inside a concurrent
+ * transaction; the stronger of two modes set on one scan wins. */
+void op_scan_set_lock(op *o, const cat_table *t, int mode);
 /* One row of no columns (SELECT without FROM). */
 op *op_one_new(ast_arena *a);
 /* VALUES rows (each nrows x ncols bx). */

@@ -11,5 +11,10 @@
  * (NQ_ENOTSUP for SKIP LOCKED and for queries whose rows are not table rows, NQ_ESCHEMA for an
  * OF name that is not in the FROM clause). */
 int rl_check(const ast_select *sel, nq_err *e);
+/* Make the scans of the locked tables in plan (the query compiled from sel) lock the rows
+ * they read (op_scan_set_lock). */
+struct op;
+struct catalog;
+void rl_apply(const ast_select *sel, const struct catalog *cat, struct op *plan);
 
 #endif

@@ -15,6 +15,8 @@
  * (s->cat_invalid). A replaced catalog is not freed at once: the running statement may hold
  * pointers into it, so it waits on s->retired until the outermost statement ends.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -147,15 +149,33 @@ static void sync_txn(sql_session *s)
 
 void sess_sync_txn(sql_session *s) { sync_txn(s); }
 
-/* Whether SQL transactions run as the engine's concurrent transactions. Not yet: until the
- * engine has row locks (a second writer of a row waits instead of failing) and
+int sess_txn_abort(sql_session *s, int code, nq_err *e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sync_txn(s);
+    if (s->explicit_txn && s->depth == 0) {
+        nq_rollback(s->db);
+        txn_ended(s, 1);
+        txn_lost(s, code, msg);
+    }
+    return nq_err_set(e, code, "%s", msg);
+}
+
+/* Whether SQL transactions run as the engine's concurrent transactions. Not by default yet:
+ * until the engine has row locks (a second writer of a row waits instead of failing) and
  * nq_txn_exclusive (DDL inside a transaction), SQL transactions stay the exclusive writer,
- * which is serializable at every level. */
+ * which is serializable at every level; the tests of this layer switch it on per connection
+ * (sess_set_concurrent) to prove it on what the engine has. */
 static int concurrent_on(const sql_session *s)
 {
-    (void)s;
-    return 0;
+    return s->use_concurrent;
 }
+
+void sess_set_concurrent(sql_session *s, int on) { s->use_concurrent = on; }
 
 /* Begin the storage transaction of an SQL transaction: a concurrent one at the given level;
  * else the exclusive writer (a reader for READ ONLY), which is serializable. */

@@ -99,6 +99,7 @@ typedef struct sql_session {
     char *txn_lost_msg;      /* its message */
     sess_mark *marks;        /* open write brackets' marks (a stack) */
     int nmarks, capmarks;
+    int use_concurrent;      /* SQL transactions are concurrent ones (sess_set_concurrent) */
     char **locked;           /* tables locked in the open transaction ("t" ‖ name, mode) */
     int *locked_mode;
     int nlocked, caplocked;
@@ -134,6 +135,13 @@ int sess_begin_modes(sql_session *s, const struct ast_txn *t, nq_err *e);
 /* Give the open SQL transaction (no statement run yet, or only towards READ ONLY) another
  * level and access mode (txnset.c's SET TRANSACTION). */
 int sess_txn_restart(sql_session *s, int iso, int ro, nq_err *e);
+/* Run this connection's SQL transactions and autocommit DML as the engine's concurrent
+ * transactions (1) or as the exclusive writer (0, today's default: session.c, concurrent_on). */
+void sess_set_concurrent(sql_session *s, int on);
+/* Fail with code (NQ_ESERIALIZE): the open SQL transaction, if any, is rolled back and the
+ * session refuses statements until COMMIT or ROLLBACK, as after the engine's own 40001. */
+int sess_txn_abort(sql_session *s, int code, nq_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Forget the SQL transaction if the embedder (or the engine) ended it. */
 void sess_sync_txn(sql_session *s);
 /* Lock a table ("t" ‖ name) in mode (NQ_LOCK_*) for the open concurrent transaction; once per

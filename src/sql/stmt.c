@@ -55,6 +55,8 @@ struct sql_stmt {
     sqlv *params;
     int nparams;
     int state;             /* 0 fresh, 1 running a query, 2 emitting buffered rows, 3 done */
+    uint64_t nout;         /* rows of the running query handed to the caller */
+    int restarts;          /* READ COMMITTED restarts of this execution (NQ_ECONFLICT) */
     size_t mark;
     sqlv *cur;
     /* buffered rows */
@@ -178,6 +180,8 @@ static int compile_stmt(sql_stmt *st, const ast_stmt *s, nq_err *e)
         if (rc == 0) {
             st->ncols = st->q.ncols;
             st->names = st->q.names;
+            if (s->kind == AST_SELECT)
+                rl_apply(s->u.select, c->cat, st->q.plan);
         }
         return rc;
     case AST_INSERT:
@@ -906,6 +910,12 @@ static int lock_table(sql_stmt *st, nq_err *e)
     return rc < 0 ? rc : rc2;
 }
 
+/* How many times a READ COMMITTED statement is restarted after NQ_ECONFLICT before it fails
+ * with NQ_ESERIALIZE. */
+#define SQL_MAX_RESTARTS 16
+
+static int run_bracket(sql_stmt *st, nq_err *e);
+
 /* Statements that run completely in the first step. */
 static int run_once(sql_stmt *st, nq_err *e)
 {
@@ -934,6 +944,27 @@ static int run_once(sql_stmt *st, nq_err *e)
     case AST_VACUUM: return xv_vacuum(ss, s->u.ext, emit_row, st, e); /* outside any txn */
     default: break;
     }
+    /* READ COMMITTED: a row the statement wrote or locked was changed by a transaction that
+     * committed after the statement's snapshot. The statement was undone (its bracket failed);
+     * run it again from the start on a new snapshot (the bracket takes one), a bounded number
+     * of times. */
+    for (int attempt = 0;; attempt++) {
+        int rc = run_bracket(st, e);
+        if (rc != NQ_ECONFLICT)
+            return rc;
+        if (attempt == SQL_MAX_RESTARTS)
+            return sess_txn_abort(ss, NQ_ESERIALIZE, e,
+                                  "could not serialize access: the statement was restarted %d times "
+                                  "after concurrent updates of the rows it writes",
+                                  SQL_MAX_RESTARTS);
+    }
+}
+
+/* The bracketed part of run_once: one run of a statement. */
+static int run_bracket(sql_stmt *st, nq_err *e)
+{
+    const ast_stmt *s = st->ast;
+    sql_session *ss = st->s;
     /* rows only (they may run in a concurrent transaction), or the schema and trees (the
      * exclusive writer) */
     const ast_stmt *w = st->explain_target ? st->explain_target : s;
@@ -1046,7 +1077,38 @@ static int run_once(sql_stmt *st, nq_err *e)
     return rc;
 }
 
+/* A query (SELECT ... FOR UPDATE under READ COMMITTED) met a row changed after its snapshot;
+ * its bracket is closed. Before the first row went to the caller it starts again on a new
+ * snapshot; after, it cannot take back what it returned and fails. */
+static int query_conflict(sql_stmt *st, nq_err *e)
+{
+    if (st->nout == 0 && st->restarts < SQL_MAX_RESTARTS) {
+        st->restarts++;
+        st->state = 0;
+        return sql_step(st, e);
+    }
+    if (st->nout == 0)
+        return sess_txn_abort(st->s, NQ_ESERIALIZE, e,
+                              "could not serialize access: the query was restarted %d times after "
+                              "concurrent updates of the rows it locks", SQL_MAX_RESTARTS);
+    return sess_txn_abort(st->s, NQ_ESERIALIZE, e,
+                          "could not serialize access: a row this query locks was changed by a "
+                          "concurrent transaction after %llu row(s) had been returned, so the "
+                          "query cannot start again; run it again",
+                          (unsigned long long)st->nout);
+}
+
+static int step(sql_stmt *st, nq_err *e);
+
 int sql_step(sql_stmt *st, nq_err *e)
+{
+    int rc = step(st, e);
+    if (rc == NQ_ESERIALIZE || rc == NQ_EDEADLOCK || rc == NQ_ELOCKTIMEOUT)
+        txs_name_objects(st->s, e); /* tables and key values, not storage trees */
+    return rc;
+}
+
+static int step(sql_stmt *st, nq_err *e)
 {
     int rc;
     switch (st->state) {
@@ -1080,8 +1142,9 @@ int sql_step(sql_stmt *st, nq_err *e)
                 op_close(st->q.plan, &st->x);
                 sess_stmt_end(st->s, st->mark, 0, NULL);
                 st->state = 3;
-                return rc;
+                return rc == NQ_ECONFLICT ? query_conflict(st, e) : rc;
             }
+            st->nout = 0;
             st->state = 1;
             return sql_step(st, e);
         }
@@ -1099,6 +1162,7 @@ int sql_step(sql_stmt *st, nq_err *e)
         rc = op_next(st->q.plan, &st->x, e);
         if (rc == 1) {
             st->cur = st->x.slot[st->q.slot];
+            st->nout++;
             return NQ_ROW;
         }
         op_close(st->q.plan, &st->x);
@@ -1109,6 +1173,8 @@ int sql_step(sql_stmt *st, nq_err *e)
             if (rc == 0 && rc2 < 0)
                 rc = rc2;
         }
+        if (rc == NQ_ECONFLICT)
+            return query_conflict(st, e);
         if (rc == 0) { /* a query that ran to its end is learned (workload_sql.h) */
             wls_observe(st->s, st->ast, st->text, strlen(st->text));
             wls_after_stmt(st->s);
@@ -1129,6 +1195,8 @@ int sql_step(sql_stmt *st, nq_err *e)
 
 int sql_reset(sql_stmt *st)
 {
+    st->restarts = 0;
+    st->nout = 0;
     if (st->state == 1) {
         op_close(st->q.plan, &st->x);
         sess_stmt_end(st->s, st->mark, 1, NULL);

@@ -170,8 +170,15 @@ static int key_rowid(const uint8_t *p, size_t n, int64_t *rowid, nq_err *e)
 static int unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, size_t plen,
                            const int64_t *self, int64_t *other, nq_err *e)
 {
+    /* A concurrent transaction first locks the values: index keys end in the rowid, so two
+     * inserts of one value write different keys and only this lock makes the second wait
+     * (and then fail, or restart under READ COMMITTED, when the first commits). */
+    int rc = tw_lock_key(s, ix->handle, pfx, plen,
+                         NQ_LOCK_ROW_UPDATE_KEY | NQ_LOCK_WRITTEN | TW_LOCK_IMPLICIT, e);
+    if (rc)
+        return rc;
     nq_cursor *c;
-    int rc = nq_cursor_open(ix->handle, &c);
+    rc = nq_cursor_open(ix->handle, &c);
     if (rc)
         return db_err(s, rc, e);
     int found = 0;
@@ -193,6 +200,25 @@ static int unique_conflict(sql_session *s, cat_index *ix, const uint8_t *pfx, si
     if (rc < 0 && rc != NQ_ENOTFOUND && !found)
         return e && e->code ? rc : db_err(s, rc, e);
     return found;
+}
+
+int tw_lock_key(sql_session *s, nq_tree *t, const void *k, size_t kl, int mode, nq_err *e)
+{
+    int m;
+    if (!nq_in_txn(s->db, &m) || m != NQ_TXN_CONCURRENT)
+        return 0;
+    int rc = nq_lock_key(t, k, kl, mode & ~TW_LOCK_IMPLICIT);
+    if (rc == NQ_ENOTSUP && (mode & TW_LOCK_IMPLICIT))
+        return 0; /* an engine without row locks: first-committer-wins still decides */
+    return rc ? db_err(s, rc, e) : 0;
+}
+
+int tw_lock_table(sql_session *s, const cat_table *t, int mode, nq_err *e)
+{
+    int rc = sess_lock_table(s, t->name, mode, e);
+    if (rc == NQ_ENOTSUP) /* an engine without table locks */
+        return nq_err_clear(e), 0;
+    return rc;
 }
 
 static int row_exists(sql_session *s, cat_table *t, int64_t rowid, nq_err *e)
@@ -271,6 +297,13 @@ static int new_rowid(sql_session *s, cat_table *t, int64_t *rowid, nq_err *e)
     *rowid = max < 0 ? 1 : max + 1;
     if (max < 0 && (rc = row_exists(s, t, 1, e)) != 0) /* only negative rowids so far: 1 is free */
         return rc < 0 ? rc : nq_err_set(e, NQ_ECORRUPT, "table \"%s\" rowid order is broken", t->name);
+    int m;
+    if (nq_in_txn(s->db, &m) && m == NQ_TXN_CONCURRENT) {
+        /* concurrent inserters see the same max in their snapshots: the engine's claim gives
+         * each its own rowid above it */
+        if ((rc = nq_key_claim(t->handle, *rowid - 1, rowid)))
+            return db_err(s, rc, e);
+    }
     return 0;
 }
 
@@ -338,6 +371,9 @@ int tw_fetch(sql_session *s, cat_table *t, int64_t rowid, sqlv *vals, uint8_t **
 
 int tw_delete(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, nq_err *e)
 {
+    int lrc = tw_lock_table(s, t, NQ_LOCK_ROW_EXCLUSIVE, e);
+    if (lrc)
+        return lrc;
     uint8_t k[8];
     cat_rowid_key(rowid, k);
     int rc = tw_del(s, t->handle, k, 8, e);
@@ -442,6 +478,8 @@ int tw_insert(sql_session *s, cat_table *t, sqlv *row, int have_rowid, int64_t *
     int rc;
     if (replaced)
         *replaced = 0;
+    if ((rc = tw_lock_table(s, t, NQ_LOCK_ROW_EXCLUSIVE, e)))
+        return rc;
     if (!have_rowid && t->ipk >= 0 && row[t->ipk].type != SQLV_NULL) {
         have_rowid = 1;
         *rowid = row[t->ipk].i;
@@ -512,7 +550,9 @@ out:
 int tw_update(sql_session *s, cat_table *t, int64_t rowid, const sqlv *old, int64_t new_rowid,
               const sqlv *newv, nq_err *e)
 {
-    int rc = 0;
+    int rc = tw_lock_table(s, t, NQ_LOCK_ROW_EXCLUSIVE, e);
+    if (rc)
+        return rc;
     key_buf kb = {0}, ko = {0};
     if (t->ipk >= 0 && newv[t->ipk].type == SQLV_INT)
         new_rowid = newv[t->ipk].i;
@@ -595,10 +635,13 @@ struct tw_scan {
 int tw_scan_open(sql_session *s, cat_table *t, tw_scan **out, nq_err *e)
 {
     *out = NULL;
+    int rc = tw_lock_table(s, t, NQ_LOCK_ACCESS_SHARE, e);
+    if (rc)
+        return rc;
     tw_scan *sc = calloc(1, sizeof *sc);
     if (!sc)
         return oom(e);
-    int rc = nq_cursor_open(t->handle, &sc->c);
+    rc = nq_cursor_open(t->handle, &sc->c);
     if (rc) {
         free(sc);
         return db_err(s, rc, e);
@@ -696,10 +739,13 @@ struct tw_iscan {
 int tw_iscan_open(sql_session *s, cat_index *ix, tw_iscan **out, nq_err *e)
 {
     *out = NULL;
+    int rc = tw_lock_table(s, ix->table, NQ_LOCK_ACCESS_SHARE, e);
+    if (rc)
+        return rc;
     tw_iscan *sc = calloc(1, sizeof *sc);
     if (!sc)
         return oom(e);
-    int rc = nq_cursor_open(ix->handle, &sc->c);
+    rc = nq_cursor_open(ix->handle, &sc->c);
     if (rc) {
         free(sc);
         return db_err(s, rc, e);

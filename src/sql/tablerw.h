@@ -45,6 +45,22 @@ int undo_apply(sql_session *s, size_t mark, nq_err *e);
 void undo_truncate(sql_session *s, size_t mark);
 void undo_free(undo_log *u);
 
+/* Locks of concurrent transactions (nothing happens in other transactions): a row lock on key
+ * k of tree t (nq_lock_key), and a table-level lock on t ("t" ‖ name, sess_lock_table; once
+ * per table and mode per transaction). Writers of a table take ROW EXCLUSIVE (tw_insert,
+ * tw_update, tw_delete), readers ACCESS SHARE (tw_scan_open, tw_iscan_open), so LOCK TABLE
+ * conflicts with them as in PostgreSQL. Unique indexes lock the indexed values (the key
+ * prefix) before checking them, with NQ_LOCK_WRITTEN where the engine has it. */
+#ifndef NQ_LOCK_WRITTEN
+#define NQ_LOCK_WRITTEN 0 /* the engine does not count locked keys as written (yet) */
+#endif
+/* Implicit locks (TW_LOCK_IMPLICIT or'ed into tw_lock_key's mode; tw_lock_table's always are)
+ * are skipped while the engine answers "not supported yet" for locks: writes then still meet
+ * first-committer-wins, only later. Explicit ones (FOR UPDATE, LOCK TABLE) report it. */
+#define TW_LOCK_IMPLICIT 0x10000
+int tw_lock_key(sql_session *s, nq_tree *t, const void *k, size_t kl, int mode, nq_err *e);
+int tw_lock_table(sql_session *s, const cat_table *t, int mode, nq_err *e);
+
 /* Conflict resolution for INSERT/UPDATE (INSERT OR IGNORE/REPLACE, ON CONFLICT DO NOTHING). */
 enum { TW_ABORT = 0, TW_IGNORE = 1, TW_REPLACE = 2 };
 

@@ -207,3 +207,99 @@ int txs_lock_mode(const char *mode)
             return m[i].mode;
     return NQ_LOCK_ACCESS_EXCLUSIVE;
 }
+
+/* ---- naming SQL objects in the engine's concurrency messages ---------------------------------
+ * The engine names storage trees and keys ("row x'8000000000000004' of \"t1\""); a user knows
+ * tables and key values. Rewrite, with the session's catalog: a table tree becomes the table
+ * ("row id = 4 of table \"acc\"", the rowid decoded, named by the INTEGER PRIMARY KEY column
+ * when there is one), an index tree its index ("a value of index \"u_name_key\" of table
+ * \"u\""). Anything not recognised stays as it was. */
+
+static const cat_table *table_of_tree(const catalog *c, const char *tree, size_t n,
+                                      const cat_index **ix)
+{
+    *ix = NULL;
+    for (int i = 0; c && i < c->ntables; i++) {
+        const cat_table *t = c->tables[i];
+        if (strlen(t->tree) == n && !memcmp(t->tree, tree, n))
+            return t;
+        for (int j = 0; j < t->nidx; j++)
+            if (strlen(t->idx[j]->tree) == n && !memcmp(t->idx[j]->tree, tree, n)) {
+                *ix = t->idx[j];
+                return t;
+            }
+    }
+    return NULL;
+}
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+void txs_name_objects(sql_session *s, nq_err *e)
+{
+    if (!e || !s->cat || (e->code != NQ_ESERIALIZE && e->code != NQ_EDEADLOCK &&
+                          e->code != NQ_ELOCKTIMEOUT))
+        return;
+    char out[NQ_ERRMSG_MAX];
+    size_t o = 0;
+    const char *m = e->msg;
+    const char *row_at = NULL; /* where "row " began in m, copied to out up to there */
+    size_t row_out = 0;
+    while (*m && o + 1 < sizeof out) {
+        if (!strncmp(m, "row ", 4) && (m == e->msg || m[-1] == ' ')) {
+            row_at = m;
+            row_out = o;
+        }
+        if (!strncmp(m, "of \"", 4)) {
+            const char *nm = m + 4, *end = strchr(nm, '"');
+            const cat_index *ix;
+            const cat_table *t = end ? table_of_tree(s->cat, nm, (size_t)(end - nm), &ix) : NULL;
+            if (t) {
+                char buf[256];
+                int64_t rowid = 0;
+                int have_rowid = 0;
+                /* the key between "row " and " of": x'16 hex digits' is a rowid */
+                if (row_at && !ix && m - row_at == 4 + 19 + 1 && row_at[4] == 'x' && row_at[5] == '\'') {
+                    uint8_t k[8];
+                    have_rowid = 1;
+                    for (int i = 0; i < 8 && have_rowid; i++) {
+                        int hi = hexval(row_at[6 + 2 * i]), lo = hexval(row_at[7 + 2 * i]);
+                        if (hi < 0 || lo < 0)
+                            have_rowid = 0;
+                        else
+                            k[i] = (uint8_t)(hi << 4 | lo);
+                    }
+                    if (have_rowid)
+                        rowid = cat_rowid_from_key(k);
+                }
+                if (ix && row_at) {
+                    o = row_out;
+                    snprintf(buf, sizeof buf, "a value of index \"%s\" of table \"%s\"", ix->name, t->name);
+                } else if (ix) {
+                    snprintf(buf, sizeof buf, "of index \"%s\" of table \"%s\"", ix->name, t->name);
+                } else if (have_rowid) {
+                    o = row_out;
+                    snprintf(buf, sizeof buf, "row %s = %lld of table \"%s\"",
+                             t->ipk >= 0 ? t->cols[t->ipk].name : "rowid", (long long)rowid, t->name);
+                } else {
+                    snprintf(buf, sizeof buf, "of table \"%s\"", t->name);
+                }
+                size_t bl = strlen(buf);
+                if (o + bl >= sizeof out)
+                    break;
+                memcpy(out + o, buf, bl);
+                o += bl;
+                m = end + 1;
+                row_at = NULL;
+                continue;
+            }
+        }
+        out[o++] = *m++;
+    }
+    if (*m) /* did not fit: keep the engine's text */
+        return;
+    out[o] = 0;
+    memcpy(e->msg, out, o + 1);
+}

@@ -20,6 +20,9 @@ int txs_set_transaction(sql_session *s, const ast_txn *t, nq_err *e);
 int txs_set_var(sql_session *s, const ast_set_var *v, nq_err *e);
 /* SHOW name: the value as text into out. NQ_ENOTFOUND for an unknown name. */
 int txs_show(sql_session *s, const char *name, char *out, size_t cap, nq_err *e);
+/* Rewrite the storage names in a concurrency error's message (40001, 40P01, 55P03) into the
+ * SQL objects of the session's catalog: tables, their key values, indexes. */
+void txs_name_objects(sql_session *s, nq_err *e);
 /* NQ_LOCK_* of a LOCK TABLE mode as the parser writes it (NULL: ACCESS EXCLUSIVE). */
 int txs_lock_mode(const char *mode);
 
