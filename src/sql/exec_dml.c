@@ -550,7 +550,7 @@ static int apply_update(dml_plan *d, xenv *x, dml_out *o, int64_t rowid, const s
     }
     if (rc >= 0 && t->nfks)
         rc = fk_check_child(x->s, t, nv, old, e);
-    if (rc >= 0 && d->referenced)
+    if (rc >= 0 && d->referenced && (rc = fk_parent_lock(x->s, t, rowid, e)) >= 0)
         rc = fk_parent_update(x->s, t, old, nv, e);
     if (rc >= 0)
         rc = tw_update(x->s, t, rowid, old, new_rowid, nv, e);
@@ -848,7 +848,7 @@ static int run_delete(dml_plan *d, xenv *x, dml_out *o, nq_err *e)
     int rc = collect(d, x, &old, &n, e);
     for (size_t r = 0; r < n && rc >= 0; r++) {
         sqlv *orow = old + r * (size_t)w;
-        if (d->referenced)
+        if (d->referenced && (rc = fk_parent_lock(x->s, t, orow[t->ncols].i, e)) >= 0)
             rc = fk_parent_delete(x->s, t, orow, e);
         if (rc >= 0)
             rc = tw_delete(x->s, t, orow[t->ncols].i, orow, e);

@@ -423,6 +423,22 @@ static int parent_change(sql_session *s, cat_table *t, const sqlv *old, const sq
     return 0;
 }
 
+int fk_parent_lock(sql_session *s, cat_table *t, int64_t rowid, nq_err *e)
+{
+    int m;
+    if (!nq_in_txn(s->db, &m) || m != NQ_TXN_CONCURRENT)
+        return 0;
+    uint8_t k[8];
+    cat_rowid_key(rowid, k);
+    int rc = tw_lock_key(s, t->handle, k, 8, NQ_LOCK_ROW_UPDATE_KEY | TW_LOCK_IMPLICIT, e);
+    if (rc)
+        return rc;
+    int rc_level = s->explicit_txn ? s->txn_iso : s->ac_txn ? NQ_ISO_READ_COMMITTED : 0;
+    if (rc_level == NQ_ISO_READ_COMMITTED && (rc = nq_txn_statement(s->db)))
+        return nq_err_set(e, rc, "%s", nq_errmsg(s->db));
+    return 0;
+}
+
 int fk_parent_delete(sql_session *s, cat_table *t, const sqlv *old, nq_err *e)
 {
     return parent_change(s, t, old, NULL, 0, e);
