@@ -4,7 +4,8 @@
  * deadlock cycles of 2, 3 and 8 transactions on threads (exactly one victim, the others get
  * their locks once it ends; the message names every member), the upgrade deadlock of two
  * share holders, lock timeout, NOWAIT, interrupt, releases waking waiters, FIFO fairness,
- * savepoint marks and the statistics.
+ * savepoint marks and the statistics; a randomized stress of threads against a shadow table
+ * of what they hold.
  *
  * Each transaction that must block runs on a worker thread fed one command at a time; "it is
  * blocked" is read from lm_waiting(), never assumed after a sleep.
@@ -667,6 +668,120 @@ static void test_many_objects(void **state)
     lm_destroy(lm);
 }
 
+
+/* ---- randomized stress: threads lock random objects in random modes (upgrades included),
+ * end their transaction after a few locks or when they are a deadlock victim. A shadow table
+ * kept by the test (entered after lm_lock returns, left before the locks are released) must
+ * never show two owners holding conflicting modes; no wait may end by the (long) lock timeout,
+ * which would mean a deadlock that was not detected; and every thread finishes. */
+
+#define ST_THREADS 6
+#define ST_OBJS 4
+#define ST_TXNS 300
+
+typedef struct stress {
+    lockmgr *lm;
+    pthread_mutex_t mu;
+    unsigned shadow[ST_THREADS][2 * ST_OBJS]; /* modes (bit per NQ_LOCK_* value) held */
+    int violations;
+    uint64_t victims[ST_THREADS], commits[ST_THREADS], other[ST_THREADS];
+    pthread_barrier_t start; /* all threads begin together, so that they contend */
+} stress;
+
+typedef struct stress_arg {
+    stress *s;
+    int id;
+} stress_arg;
+
+static uint64_t st_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void *stress_main(void *arg)
+{
+    stress_arg *a = arg;
+    stress *s = a->s;
+    uint64_t r = 0x9E3779B97F4A7C15ull * (uint64_t)(a->id + 1);
+    pthread_barrier_wait(&s->start);
+    for (int n = 0; n < ST_TXNS; n++) {
+        lm_owner *o = lm_owner_begin(s->lm, 1000u * (uint64_t)(a->id + 1) + (uint64_t)n);
+        int nlocks = 1 + (int)(st_rand(&r) % 4);
+        int rc = 0;
+        for (int k = 0; k < nlocks && rc == 0; k++) {
+            int obj = (int)(st_rand(&r) % (2 * ST_OBJS)); /* < ST_OBJS: rows, else tables */
+            int mode = obj < ST_OBJS ? 1 + (int)(st_rand(&r) % 2)
+                                     : NQ_LOCK_ACCESS_SHARE + (int)(st_rand(&r) % 8);
+            char key[8];
+            snprintf(key, sizeof key, "%c%d", obj < ST_OBJS ? 'r' : 't', obj);
+            nq_err e;
+            rc = lm_lock(o, key, strlen(key), mode, key, 30000, 5, NULL, &e);
+            if (rc == 0) {
+                pthread_mutex_lock(&s->mu);
+                s->shadow[a->id][obj] |= 1u << mode;
+                for (int t = 0; t < ST_THREADS; t++)
+                    for (int m = 0; t != a->id && m < 19; m++)
+                        if ((s->shadow[t][obj] & (1u << m)) && expect_conflict(mode, m))
+                            s->violations++;
+                pthread_mutex_unlock(&s->mu);
+                sched_yield(); /* hold it a little: let the others run into it */
+            } else if (rc == NQ_EDEADLOCK) {
+                s->victims[a->id]++;
+            } else {
+                s->other[a->id]++;
+            }
+        }
+        if (rc == 0)
+            s->commits[a->id]++;
+        pthread_mutex_lock(&s->mu);
+        memset(s->shadow[a->id], 0, sizeof s->shadow[a->id]);
+        pthread_mutex_unlock(&s->mu);
+        lm_owner_end(o);
+    }
+    return NULL;
+}
+
+static void test_random_stress(void **state)
+{
+    (void)state;
+    stress s;
+    memset(&s, 0, sizeof s);
+    s.lm = lm_create();
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_barrier_init(&s.start, NULL, ST_THREADS);
+    pthread_t th[ST_THREADS];
+    stress_arg args[ST_THREADS];
+    for (int i = 0; i < ST_THREADS; i++) {
+        args[i] = (stress_arg){&s, i};
+        assert_int_equal(pthread_create(&th[i], NULL, stress_main, &args[i]), 0);
+    }
+    for (int i = 0; i < ST_THREADS; i++)
+        pthread_join(th[i], NULL);
+    uint64_t victims = 0, commits = 0, other = 0;
+    for (int i = 0; i < ST_THREADS; i++) {
+        victims += s.victims[i];
+        commits += s.commits[i];
+        other += s.other[i];
+    }
+    lm_stats st;
+    lm_get_stats(s.lm, &st);
+    print_message("stress: %llu transactions ended, %llu deadlock victims, %llu waits\n",
+                  (unsigned long long)commits, (unsigned long long)victims,
+                  (unsigned long long)st.waits);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(other, 0);        /* no lock timeout: no undetected deadlock */
+    assert_int_equal(st.timeouts, 0);
+    assert_int_equal(st.deadlocks, victims);
+    assert_int_equal(commits + victims, (uint64_t)ST_THREADS * ST_TXNS);
+    assert_int_equal(st.held, 0);
+    pthread_mutex_destroy(&s.mu);
+    pthread_barrier_destroy(&s.start);
+    lm_destroy(s.lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_withdrawn_unblocks_queue),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_many_objects),
+        cmocka_unit_test(test_random_stress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
