@@ -368,6 +368,38 @@ static void test_snapshot_stability(void **state)
     two_close(&w);
 }
 
+/* READ COMMITTED: a cursor of an earlier statement keeps reading its snapshot. */
+static void test_statement_snapshots(void **state)
+{
+    (void)state;
+    two w;
+    two_open(&w, "stmt.db");
+    put_s(w.ta, "a", "1");
+    assert_int_equal(nq_begin_concurrent(w.a, NQ_ISO_READ_COMMITTED), NQ_OK);
+    nq_txn_info info;
+    assert_int_equal(nq_txn_info_get(w.a, &info), NQ_OK);
+    uint64_t seq1 = info.snapshot_seq;
+    nq_cursor *old;
+    assert_int_equal(nq_cursor_open(w.ta, &old), NQ_OK);
+    put_s(w.tb, "b", "2");
+    assert_int_equal(nq_txn_statement(w.a), NQ_OK);
+    assert_int_equal(nq_txn_info_get(w.a, &info), NQ_OK);
+    assert_true(info.snapshot_seq > seq1);
+    nq_cursor *cur;
+    assert_int_equal(nq_cursor_open(w.ta, &cur), NQ_OK);
+    int n_old = 0, n_new = 0;
+    for (int rc = nq_cursor_first(old); rc == NQ_OK; rc = nq_cursor_next(old))
+        n_old++;
+    for (int rc = nq_cursor_first(cur); rc == NQ_OK; rc = nq_cursor_next(cur))
+        n_new++;
+    assert_int_equal(n_old, 1);
+    assert_int_equal(n_new, 2);
+    nq_cursor_close(old);
+    nq_cursor_close(cur);
+    assert_int_equal(nq_commit(w.a), NQ_OK);
+    two_close(&w);
+}
+
 static void test_lost_update(void **state)
 {
     (void)state;
@@ -575,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_merged_view),
         cmocka_unit_test(test_cursor_lifecycle),
         cmocka_unit_test(test_snapshot_stability),
+        cmocka_unit_test(test_statement_snapshots),
         cmocka_unit_test(test_lost_update),
         cmocka_unit_test(test_disjoint_writers),
         cmocka_unit_test(test_write_skew),
