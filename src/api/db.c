@@ -169,8 +169,6 @@ int nq_close(nq_db *db)
         db->txn = NULL;
     }
     api_x_end(db);
-    free(db->xkeys);
-    pthread_mutex_destroy(&db->info_mu);
     nq_engine *eng = db->eng;
     pthread_mutex_lock(&eng->mu);
     int last = --eng->refs == 0;
@@ -188,6 +186,12 @@ int nq_close(nq_db *db)
         cw_free(eng->cw);
         free(eng);
     }
+    /* Only now: the last connection's wls_engine_close above still runs a write transaction
+     * on db, whose begin and end lock info_mu (set_info). Destroyed before it, that was a lock
+     * of a destroyed mutex (found by ThreadSanitizer in the tsan stage). xkeys belongs to the
+     * same transaction state, so it goes at the same point. */
+    free(db->xkeys);
+    pthread_mutex_destroy(&db->info_mu);
     free(db);
     return rc;
 }
