@@ -518,6 +518,279 @@ static void part_threads(uint64_t seed)
     unlink(DB1 "-wal");
 }
 
+/* ---- part 1b: the same bank on the engine's C API (nq_begin_concurrent) ------------------------ */
+/* Trees "acc" (key: the account id, one byte; value: int64 balance) and "xfer" (key: the
+ * transfer id, 8 bytes big-endian; value: src, dst, amount as int64). A READ COMMITTED
+ * "statement" (read one account, write it back changed) runs as the SQL layer runs one: a new
+ * snapshot (nq_txn_statement) and a mark; NQ_ECONFLICT undoes it to the mark and runs it
+ * again. */
+#define DB4 "bank_kv.db"
+
+typedef struct kvw {
+    nq_db *db;
+    nq_tree *acc, *xf;
+    uint64_t seed;
+    int64_t xid_base;
+    uint64_t ntx;
+    counts c;
+    char err[600];
+} kvw;
+
+static int kv_get64(nq_tree *t, const void *k, size_t kl, int64_t *out)
+{
+    void *v = NULL;
+    size_t vl = 0;
+    int rc = nq_get(t, k, kl, &v, &vl);
+    if (!rc && vl != 8)
+        rc = NQ_ECORRUPT;
+    if (!rc)
+        memcpy(out, v, 8);
+    free(v);
+    return rc;
+}
+
+/* Sum of the accounts and their count through a cursor (in the open transaction). */
+static int kv_sum(nq_tree *acc, int64_t *sum, int *n)
+{
+    nq_cursor *cu = NULL;
+    int rc = nq_cursor_open(acc, &cu);
+    *sum = 0;
+    *n = 0;
+    for (rc = rc ? rc : nq_cursor_first(cu); rc == 0; rc = nq_cursor_next(cu)) {
+        size_t vl = 0;
+        const void *v = nq_cursor_value(cu, &vl);
+        int64_t b;
+        if (!v || vl != 8) {
+            rc = NQ_ECORRUPT;
+            break;
+        }
+        memcpy(&b, v, 8);
+        *sum += b;
+        (*n)++;
+    }
+    nq_cursor_close(cu);
+    return rc == NQ_ENOTFOUND ? 0 : rc;
+}
+
+/* One account changed by delta in one statement; 0, TX_ABORTED, or an error. */
+static int kv_change(kvw *w, int lv, int acct, int64_t delta)
+{
+    uint8_t k = (uint8_t)acct;
+    for (;;) {
+        uint64_t mark = 0;
+        int64_t b = 0;
+        int rc = nq_txn_statement(w->db);
+        if (!rc)
+            rc = nq_txn_mark(w->db, &mark);
+        if (!rc)
+            rc = kv_get64(w->acc, &k, 1, &b);
+        if (!rc) {
+            b += delta;
+            rc = nq_put(w->acc, &k, 1, &b, 8, 0);
+        }
+        if (rc == NQ_ECONFLICT && lv == NQ_ISO_READ_COMMITTED) {
+            if ((rc = nq_txn_rollback_to(w->db, mark)))
+                return rc;
+            continue; /* the statement again, on a newer snapshot */
+        }
+        return rc;
+    }
+}
+
+static int kv_transfer(kvw *w, nq_rng *r, int64_t xid)
+{
+    bank_tx t;
+    tx_plan(&t, r, xid);
+    int lv = NQ_ISO_READ_COMMITTED + t.lv;
+    for (int tries = 0; tries < 100000; tries++) {
+        int rc = nq_begin_concurrent(w->db, lv);
+        int first = t.src_first ? t.src : t.dst, second = t.src_first ? t.dst : t.src;
+        int64_t d = t.src_first ? -t.amt : t.amt;
+        if (!rc)
+            rc = kv_change(w, lv, first, d);
+        if (!rc)
+            rc = kv_change(w, lv, second, -d);
+        if (!rc) {
+            uint8_t k[8];
+            int64_t v[3] = {t.src, t.dst, t.amt};
+            for (int b = 0; b < 8; b++)
+                k[b] = (uint8_t)((uint64_t)xid >> (56 - 8 * b));
+            rc = nq_txn_statement(w->db);
+            if (!rc)
+                rc = nq_put(w->xf, k, 8, v, sizeof v, NQ_PUT_NOOVERWRITE);
+        }
+        if (!rc)
+            rc = nq_commit(w->db);
+        if (!rc) {
+            w->c.commits++;
+            return 0;
+        }
+        int mode;
+        if (nq_in_txn(w->db, &mode))
+            nq_rollback(w->db);
+        if (rc == NQ_ESERIALIZE)
+            w->c.aborts_ser++;
+        else if (rc == NQ_EDEADLOCK)
+            w->c.aborts_dl++;
+        else if (rc == NQ_ELOCKTIMEOUT || rc == NQ_EBUSY)
+            w->c.aborts_lock++;
+        else {
+            snprintf(w->err, sizeof w->err, "transfer %" PRId64 " at level %d: %d (%s): %s", xid,
+                     lv, rc, nq_sqlstate(rc), nq_errmsg(w->db));
+            return rc;
+        }
+    }
+    snprintf(w->err, sizeof w->err, "transfer %" PRId64 " aborted 100000 times", xid);
+    return NQ_ERROR;
+}
+
+static void *kv_main(void *arg)
+{
+    kvw *w = arg;
+    nq_rng r;
+    nq_rng_seed(&r, w->seed);
+    for (uint64_t i = 0; i < w->ntx && !w->err[0]; i++) {
+        if (nq_rng_below(&r, 4) == 0) { /* the total in one snapshot, at any level */
+            int lv = NQ_ISO_READ_COMMITTED + (int)nq_rng_below(&r, 3), n = 0;
+            int64_t sum = 0;
+            int rc = nq_begin_concurrent(w->db, lv);
+            if (!rc)
+                rc = kv_sum(w->acc, &sum, &n);
+            if (!rc)
+                rc = nq_commit(w->db); /* read-only: never fails */
+            w->c.reads++;
+            if (rc) {
+                snprintf(w->err, sizeof w->err, "read-only transaction at level %d: %d (%s): %s",
+                         lv, rc, nq_sqlstate(rc), nq_errmsg(w->db));
+                if (nq_in_txn(w->db, NULL))
+                    nq_rollback(w->db);
+                break;
+            }
+            if (sum != TOTAL || n != NACC) {
+                snprintf(w->err, sizeof w->err, "a snapshot at level %d holds %" PRId64
+                         " over %d accounts", lv, sum, n);
+                break;
+            }
+        }
+        if (kv_transfer(w, &r, w->xid_base + (int64_t)i))
+            break;
+    }
+    return NULL;
+}
+
+static void part_engine(uint64_t seed)
+{
+    double t0 = crash_now();
+    unlink(DB4);
+    unlink(DB4 "-wal");
+    nq_options o;
+    options(&o);
+    o.sync = NQ_SYNC_OFF;
+    nq_db *db = NULL;
+    nq_tree *acc = NULL, *xf = NULL;
+    int rc = nq_open(DB4, &o, &db);
+    if (!rc)
+        rc = nq_begin(db, NQ_TXN_WRITE);
+    if (!rc)
+        rc = nq_tree_open(db, "acc", NQ_TREE_CREATE, &acc);
+    if (!rc)
+        rc = nq_tree_open(db, "xfer", NQ_TREE_CREATE, &xf);
+    for (int i = 1; i <= NACC && !rc; i++) {
+        uint8_t k = (uint8_t)i;
+        int64_t b = START;
+        rc = nq_put(acc, &k, 1, &b, 8, 0);
+    }
+    if (!rc)
+        rc = nq_commit(db);
+    if (rc) {
+        fail("engine setup: %s", db ? nq_errmsg(db) : nq_strerror(rc));
+        nq_tree_close(acc);
+        nq_tree_close(xf);
+        nq_close(db);
+        return;
+    }
+    kvw w[NTHR];
+    pthread_t th[NTHR];
+    memset(w, 0, sizeof w);
+    int nw = 0;
+    for (int i = 0; i < NTHR; i++, nw++) {
+        if ((rc = nq_clone(db, &w[i].db)) || (rc = nq_tree_open(w[i].db, "acc", 0, &w[i].acc)) ||
+            (rc = nq_tree_open(w[i].db, "xfer", 0, &w[i].xf))) {
+            fail("engine: clone %d: %s", i, w[i].db ? nq_errmsg(w[i].db) : nq_strerror(rc));
+            break;
+        }
+        w[i].seed = seed * 7919u + (uint64_t)i;
+        w[i].xid_base = (int64_t)(i + 1) * 10000000;
+        w[i].ntx = crash_scaled(500, 20);
+        pthread_create(&th[i], NULL, kv_main, &w[i]);
+    }
+    counts c = {0};
+    for (int i = 0; i < NTHR; i++) {
+        if (i < nw)
+            pthread_join(th[i], NULL);
+        if (w[i].err[0])
+            fail("engine worker %d: %s", i, w[i].err);
+        c.commits += w[i].c.commits;
+        c.aborts_ser += w[i].c.aborts_ser;
+        c.aborts_dl += w[i].c.aborts_dl;
+        c.aborts_lock += w[i].c.aborts_lock;
+        c.reads += w[i].c.reads;
+        nq_tree_close(w[i].acc);
+        nq_tree_close(w[i].xf);
+        nq_close(w[i].db);
+    }
+    /* reconcile the balances with the transfers (one snapshot) */
+    int64_t accv[2 * NACC], *xv = malloc(sizeof *xv * 4 * (c.commits + 1));
+    int nacc = 0, nxf = 0;
+    nq_cursor *cu = NULL;
+    rc = xv ? nq_begin(db, NQ_TXN_READ) : NQ_ENOMEM;
+    if (!rc)
+        rc = nq_cursor_open(acc, &cu);
+    for (rc = rc ? rc : nq_cursor_first(cu); rc == 0 && nacc < 2 * NACC; rc = nq_cursor_next(cu)) {
+        size_t kl, vl;
+        const uint8_t *k = nq_cursor_key(cu, &kl);
+        const void *v = nq_cursor_value(cu, &vl);
+        accv[nacc++] = k[0];
+        memcpy(&accv[nacc++], v, 8);
+    }
+    nq_cursor_close(cu);
+    cu = NULL;
+    if (rc == NQ_ENOTFOUND || rc == 0)
+        rc = nq_cursor_open(xf, &cu);
+    for (rc = rc ? rc : nq_cursor_first(cu); rc == 0 && (uint64_t)nxf < 4 * (c.commits + 1);
+         rc = nq_cursor_next(cu)) {
+        size_t kl, vl;
+        const uint8_t *k = nq_cursor_key(cu, &kl);
+        const int64_t *v = nq_cursor_value(cu, &vl);
+        int64_t id = 0;
+        for (int b = 0; b < 8; b++)
+            id = (id << 8) | k[b];
+        xv[nxf++] = id;
+        memcpy(&xv[nxf], v, 24);
+        nxf += 3;
+    }
+    nq_cursor_close(cu);
+    if (nq_in_txn(db, NULL))
+        nq_rollback(db);
+    char msg[600];
+    if (rc != NQ_ENOTFOUND)
+        fail("engine: reading back: %d: %s", rc, nq_errmsg(db));
+    else if (reconcile(accv, nacc, xv, nxf, msg, sizeof msg))
+        fail("engine, at the end: %s", msg);
+    else if ((uint64_t)nxf / 4 != c.commits)
+        fail("engine: %" PRIu64 " transfers committed, xfer holds %d", c.commits, nxf / 4);
+    free(xv);
+    printf("bank engine (nq_begin_concurrent): %d connections, %" PRIu64 " transfers committed, "
+           "aborts: %" PRIu64 " serialization, %" PRIu64 " deadlock, %" PRIu64
+           " lock timeout/busy; %" PRIu64 " snapshot sums, %.1f s\n",
+           NTHR, c.commits, c.aborts_ser, c.aborts_dl, c.aborts_lock, c.reads, crash_now() - t0);
+    nq_tree_close(acc);
+    nq_tree_close(xf);
+    nq_close(db);
+    unlink(DB4);
+    unlink(DB4 "-wal");
+}
+
 /* ---- part 2: kill -9 ------------------------------------------------------------------------- */
 static void child_main(int fd, uint64_t seed, int64_t xid_base, int sync)
 {
@@ -782,6 +1055,7 @@ int main(void)
     nq_rng r;
     nq_rng_seed(&r, seed);
     part_threads(seed);
+    part_engine(seed);
     if (!failures)
         part_kill9(&r);
     if (!failures)
