@@ -47,8 +47,11 @@
  * commit). A violation is printed as "INVARIANT VIOLATED" and the program exits 1.
  *
  * Usage: bench_txn [--seconds S] [--dir PATH] [--seed N] [--accounts N] [--hot N]
- *                  [--conns 1,2,4,8,32] [--sync full|off|both] [--levels rc,rr,ser] [--quick]
- * --quick: 0.5 s per point, connections 1, 4 and 32. Nothing here asserts on a time.
+ *                  [--conns 1,2,4,8,32] [--sync full|off|both] [--levels rc,rr,ser]
+ *                  [--show-aborts N] [--quick]
+ * --quick: 0.5 s per point, connections 1, 4 and 32. --show-aborts N: print the first N abort
+ * messages of each connection to stderr (why transactions fail). Nothing here asserts on a
+ * time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +103,7 @@ typedef struct params {
     int accounts, hot;
     int conns[16], nconns;
     int sync_full, sync_off;
+    int show_aborts;
     int engines[E_COUNT];
     const char *dir;
 } params;
@@ -135,6 +139,7 @@ static void gate_open(gate *g, int n)
 /* One connection's thread. */
 typedef struct worker {
     int engine, id, accounts, sync_full;
+    int show_aborts;            /* print this many abort messages (--show-aborts) */
     uint64_t seed;
     const char *path;
     nq_db *nq;                  /* ours: a clone, opened by the caller */
@@ -257,6 +262,9 @@ static void *nq_worker(void *arg)
                 w->failed = 1;
                 break;
             }
+            if (w->aborts < (uint64_t)w->show_aborts)
+                fprintf(stderr, "bench_txn: %s, connection %d: abort %s: %s\n", e_label[w->engine],
+                        w->id, nq_sqlstate(rc), msg);
             w->aborts++;
         }
         if (!w->failed && lat_push(w, (bu_now() - t0) * 1e6)) {
@@ -432,6 +440,8 @@ static void *sq_worker(void *arg)
                 w->failed = 1;
                 break;
             }
+            if (w->aborts < (uint64_t)w->show_aborts)
+                fprintf(stderr, "bench_txn: SQLite, connection %d: abort: %s\n", w->id, msg);
             w->aborts++;
         }
         if (!w->failed && lat_push(w, (bu_now() - t0) * 1e6)) {
@@ -557,6 +567,7 @@ static int run_cell(const params *p, int e, int conns, int accounts, int sync_fu
         w[i].id = i;
         w[i].accounts = accounts;
         w[i].sync_full = sync_full;
+        w[i].show_aborts = p->show_aborts;
         /* the same transfer streams for every engine at a given point */
         w[i].seed = bu_mix64(p->seed ^ ((uint64_t)conns << 32) ^ ((uint64_t)accounts << 8) ^
                              (uint64_t)i);
@@ -738,7 +749,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: bench_txn [--seconds S] [--dir PATH] [--seed N] [--accounts N] "
                     "[--hot N] [--conns 1,2,4,8,32] [--sync full|off|both] [--levels rc,rr,ser] "
-                    "[--quick]\n");
+                    "[--show-aborts N] [--quick]\n");
     return 2;
 }
 
@@ -774,6 +785,8 @@ int main(int argc, char **argv)
             if (!p.sync_full && !p.sync_off)
                 return usage();
             i++;
+        } else if (!strcmp(a, "--show-aborts")) {
+            p.show_aborts = atoi(v), i++;
         } else if (!strcmp(a, "--levels")) {
             p.engines[E_RC] = strstr(v, "rc") != NULL;
             p.engines[E_RR] = strstr(v, "rr") != NULL;
