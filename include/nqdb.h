@@ -230,7 +230,9 @@ int nq_in_txn(const nq_db *db, int *mode);
 #define NQ_TXN_CONCURRENT 2
 int nq_begin_concurrent(nq_db *db, int isolation);
 /* A new statement starts in the open transaction: READ COMMITTED takes a fresh snapshot (its
- * own writes stay visible); the other levels do nothing. */
+ * own writes stay visible); REPEATABLE READ and SERIALIZABLE take one only if the transaction
+ * has not read or written anything yet (their snapshot is that of their first statement, as
+ * in PostgreSQL; locks taken before do not count), else do nothing. */
 int nq_txn_statement(nq_db *db);
 /* Savepoints of the open transaction's write set: a mark, and undoing every write made after
  * a mark (locks stay held). Exclusive transactions: marks are 0 and rollback is NQ_ENOTSUP. */
@@ -255,6 +257,11 @@ int nq_txn_exclusive(nq_db *db);
 #define NQ_LOCK_EXCLUSIVE             17
 #define NQ_LOCK_ACCESS_EXCLUSIVE      18
 #define NQ_LOCK_NOWAIT 0x100
+/* Or'ed into the mode of nq_lock_key: the key also counts as written by this transaction when
+ * it commits (its value is not touched), so a transaction that later locks the same key after
+ * this one committed fails as after a write of it (unique-value prefixes of an index). Kept
+ * across nq_txn_rollback_to, like the lock. */
+#define NQ_LOCK_WRITTEN 0x200
 int nq_lock_key(nq_tree *t, const void *key, size_t klen, int mode);
 int nq_lock_name(nq_db *db, const char *name, int mode);
 /* An in-memory claim for new integer keys (rowids): returns max(floor, the last claim) + 1 and

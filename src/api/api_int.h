@@ -86,6 +86,9 @@ typedef struct api_ctxn {
     uint64_t first_seq; /* the first snapshot's seq (registered in the committed-write log) */
     writeset *ws;
     int wrote;         /* the first write happened ("d" locked, schema checked) */
+    int touched;       /* it read or wrote (REPEATABLE READ keeps its snapshot from then on) */
+    uint8_t *lwkeys;   /* keys locked with NQ_LOCK_WRITTEN: tree ‖ 0 ‖ u32 length ‖ key */
+    size_t nlw, clw;
     api_seqval *seqs;  /* nq_seq_next values to store at commit */
     size_t nseqs;
     api_range *rs;     /* SERIALIZABLE: the read set */

@@ -401,6 +401,7 @@ int nq_cursor_open(nq_tree *tr, nq_cursor **out)
     int rc;
     if (db->ct) {
         /* a merge cursor: the write set over the transaction's current snapshot */
+        db->ct->touched = 1;
         c->ct = db->ct;
         c->snap = db->ct->snap;
         c->snap->refs++;

@@ -178,6 +178,9 @@ typedef struct rowobj {
 } rowobj;
 
 static void key_repr(char *out, size_t n, const void *key, size_t kl, size_t shown);
+static int keybuf_add(uint8_t **buf, size_t *n, size_t *cap, const char *tree, const void *key,
+                      size_t klen);
+static const char *keybuf_next(const uint8_t *buf, size_t *o, const void **key, size_t *klen);
 
 static void row_obj(rowobj *r, const char *tree, const void *key, size_t klen)
 {
@@ -267,6 +270,7 @@ static void ctxn_free(nq_db *db)
         free(ct->rs[i].hi);
     }
     free(ct->rs);
+    free(ct->lwkeys);
     free(ct);
     db->ct = NULL;
 }
@@ -313,16 +317,21 @@ static int conflict_msg(nq_db *db, int code, const char *what, const char *tree,
 
 /* ---- the write path ---------------------------------------------------------------------------- */
 
-/* Resolve a tree handle within the transaction's current snapshot. */
-static int tree_snap(nq_tree *tr)
+/* Resolve a tree handle within the transaction's current snapshot; a read or write (touch)
+ * fixes a REPEATABLE READ transaction's snapshot. */
+static int tree_snap_touch(nq_tree *tr, int touch)
 {
     nq_db *db = tr->db;
     nq_err_clear(&db->err);
+    if (touch)
+        db->ct->touched = 1;
     int rc = api_tree_resolve(tr, db->ct->snap->t);
     if (rc)
         return api_fail(db, db->ct->snap->t, rc);
     return 0;
 }
+
+static int tree_snap(nq_tree *tr) { return tree_snap_touch(tr, 1); }
 
 /* A lock request of a concurrent transaction failed: a deadlock victim is rolled back. */
 static int lock_fail(nq_db *db, int rc)
@@ -643,8 +652,8 @@ int nq_txn_statement(nq_db *db)
             return 0; /* exclusive and read transactions keep their view */
         return nq_err_set(&db->err, NQ_EMISUSE, "no transaction is open");
     }
-    if (ct->iso != NQ_ISO_READ_COMMITTED)
-        return 0;
+    if (ct->iso != NQ_ISO_READ_COMMITTED && ct->touched)
+        return 0; /* REPEATABLE READ / SERIALIZABLE: the first statement's snapshot stays */
     api_snap *s;
     int rc = snap_new(db, &s);
     if (rc)
@@ -657,6 +666,8 @@ int nq_txn_statement(nq_db *db)
     ct->first_seq = s->seq;
     snap_release(ct->snap); /* cursors of earlier statements keep theirs */
     ct->snap = s;
+    /* a schema change before our first write is simply seen (after it, "d" keeps DDL out) */
+    ct->cookie = pager_meta(s->t, META_SCHEMA_COOKIE);
     pthread_mutex_lock(&db->info_mu);
     db->info.snapshot_seq = s->seq;
     pthread_mutex_unlock(&db->info_mu);
@@ -716,6 +727,13 @@ static int validate(nq_db *db, pager_txn *w)
                 return conflict_msg(db, NQ_ESERIALIZE, "concurrent update of", ws_tree_name(wt),
                                     &h);
         }
+    for (size_t o = 0; o < ct->nlw;) { /* keys locked with NQ_LOCK_WRITTEN */
+        const void *k;
+        size_t kl;
+        const char *tree = keybuf_next(ct->lwkeys, &o, &k, &kl);
+        if (cw_changed(cw, ct->snap->seq, tree, k, kl, &h))
+            return conflict_msg(db, NQ_ESERIALIZE, "concurrent update of", tree, &h);
+    }
     if (ct->iso != NQ_ISO_SERIALIZABLE)
         return 0;
     for (nq_cursor *c = db->cursors; c; c = c->next)
@@ -791,7 +809,7 @@ int ctxn_commit(nq_db *db)
 {
     api_ctxn *ct = db->ct;
     nq_engine *eng = db->eng;
-    if (ws_count(ct->ws) == 0 && ct->nseqs == 0) {
+    if (ws_count(ct->ws) == 0 && ct->nseqs == 0 && ct->nlw == 0) {
         /* read-only: serialises at its snapshot, never fails */
         ctxn_end(db);
         __atomic_add_fetch(&eng->n_conc_commits, 1, __ATOMIC_RELAXED);
@@ -827,6 +845,12 @@ int ctxn_commit(nq_db *db)
             const void *k = ws_node_key(n, &kl);
             cw_record(eng->cw, seq, ct->txid, ws_tree_name(wt), k, kl);
         }
+    for (size_t o = 0; o < ct->nlw && pager_txn_mods(w);) {
+        const void *k;
+        size_t kl;
+        const char *tree = keybuf_next(ct->lwkeys, &o, &k, &kl);
+        cw_record(eng->cw, seq, ct->txid, tree, k, kl);
+    }
     rc = pager_commit(w, &db->err);
     nq_err keep = db->err;
     ctxn_end(db);
@@ -838,6 +862,44 @@ int ctxn_commit(nq_db *db)
 
 /* ---- exclusive transactions and the committed-write log ------------------------------------- */
 
+/* Append tree ‖ 0 ‖ u32 length ‖ key to a key list: 0, or NQ_ENOMEM (also past XKEYS_MAX). */
+static int keybuf_add(uint8_t **buf, size_t *n, size_t *cap, const char *tree, const void *key,
+                      size_t klen)
+{
+    size_t tl = strlen(tree), need = tl + 1 + 4 + klen;
+    if (*n + need > *cap) {
+        size_t nc = *cap ? *cap * 2 : 4096;
+        while (nc < *n + need)
+            nc *= 2;
+        uint8_t *nb = nc <= XKEYS_MAX ? realloc(*buf, nc) : NULL;
+        if (!nb)
+            return NQ_ENOMEM;
+        *buf = nb;
+        *cap = nc;
+    }
+    uint8_t *p = *buf + *n;
+    memcpy(p, tree, tl + 1);
+    p += tl + 1;
+    uint32_t l = (uint32_t)klen;
+    memcpy(p, &l, 4);
+    memcpy(p + 4, key, klen);
+    *n += need;
+    return 0;
+}
+
+/* The next entry of a key list at *o: its tree, key and length; advances *o. */
+static const char *keybuf_next(const uint8_t *buf, size_t *o, const void **key, size_t *klen)
+{
+    const char *tree = (const char *)buf + *o;
+    size_t tl = strlen(tree);
+    uint32_t kl;
+    memcpy(&kl, buf + *o + tl + 1, 4);
+    *key = buf + *o + tl + 5;
+    *klen = kl;
+    *o += tl + 5 + kl;
+    return tree;
+}
+
 void api_x_wrote(nq_db *db, const char *tree, const void *key, size_t klen)
 {
     if (db->xunknown)
@@ -847,26 +909,8 @@ void api_x_wrote(nq_db *db, const char *tree, const void *key, size_t klen)
         db->xunknown = 1;
         return;
     }
-    size_t tl = strlen(tree), need = tl + 1 + 4 + klen;
-    if (db->nxkeys + need > db->cxkeys) {
-        size_t nc = db->cxkeys ? db->cxkeys * 2 : 4096;
-        while (nc < db->nxkeys + need)
-            nc *= 2;
-        uint8_t *nb = nc <= XKEYS_MAX ? realloc(db->xkeys, nc) : NULL;
-        if (!nb) {
-            db->xunknown = 1;
-            return;
-        }
-        db->xkeys = nb;
-        db->cxkeys = nc;
-    }
-    uint8_t *p = db->xkeys + db->nxkeys;
-    memcpy(p, tree, tl + 1);
-    p += tl + 1;
-    uint32_t l = (uint32_t)klen;
-    memcpy(p, &l, 4);
-    memcpy(p + 4, key, klen);
-    db->nxkeys += need;
+    if (keybuf_add(&db->xkeys, &db->nxkeys, &db->cxkeys, tree, key, klen))
+        db->xunknown = 1;
 }
 
 void api_r_begin(nq_db *db) { set_info(db, new_txid(db), NQ_TXN_READ, 0, 0); }
@@ -904,12 +948,10 @@ int api_commit_pager(nq_db *db, pager_txn *t)
         } else {
             uint64_t txid = db->info.txid;
             for (size_t o = 0; o < db->nxkeys;) {
-                const char *tree = (const char *)db->xkeys + o;
-                size_t tl = strlen(tree);
-                uint32_t kl;
-                memcpy(&kl, db->xkeys + o + tl + 1, 4);
-                cw_record(cw, seq, txid, tree, db->xkeys + o + tl + 5, kl);
-                o += tl + 5 + kl;
+                const void *k;
+                size_t kl;
+                const char *tree = keybuf_next(db->xkeys, &o, &k, &kl);
+                cw_record(cw, seq, txid, tree, k, kl);
             }
         }
     }
@@ -989,6 +1031,12 @@ int ctxn_upgrade(nq_db *db)
             const void *k = ws_node_key(n, &kl);
             api_x_wrote(db, ws_tree_name(wt), k, kl);
         }
+    for (size_t o = 0; o < ct->nlw;) {
+        const void *k;
+        size_t kl;
+        const char *tree = keybuf_next(ct->lwkeys, &o, &k, &kl);
+        api_x_wrote(db, tree, k, kl);
+    }
     for (nq_cursor *c = db->cursors; c; c = c->next)
         if (c->ct == ct && !c->dead)
             cursor_to_exclusive(c, w);
@@ -1018,7 +1066,7 @@ int nq_lock_key(nq_tree *tr, const void *key, size_t klen, int mode)
         return NQ_EMISUSE;
     nq_db *db = tr->db;
     nq_err_clear(&db->err);
-    int base = mode & ~NQ_LOCK_NOWAIT;
+    int base = mode & ~(NQ_LOCK_NOWAIT | NQ_LOCK_WRITTEN);
     if (base != NQ_LOCK_ROW_SHARE_KEY && base != NQ_LOCK_ROW_UPDATE_KEY)
         return nq_err_set(&db->err, NQ_EINVAL,
                           "row lock mode %d is not NQ_LOCK_ROW_SHARE_KEY or NQ_LOCK_ROW_UPDATE_KEY",
@@ -1028,14 +1076,19 @@ int nq_lock_key(nq_tree *tr, const void *key, size_t klen, int mode)
          * lock at once */
         if (db->txn && !pager_txn_is_write(db->txn))
             return nq_err_set(&db->err, NQ_EREADONLY, "row locks in a read transaction");
+        if (db->txn && (mode & NQ_LOCK_WRITTEN))
+            api_x_wrote(db, tr->name, key, klen);
         return 0;
     }
     if (klen == 0 || klen > btree_max_key(db->eng->pager))
         return nq_err_set(&db->err, NQ_EINVAL, "key length %zu out of range", klen);
-    int rc = tree_snap(tr);
-    if (rc)
-        return rc;
-    return write_check(tr, key, klen, mode);
+    int rc = tree_snap_touch(tr, 0); /* locks do not fix the snapshot */
+    if (!rc)
+        rc = write_check(tr, key, klen, mode & ~NQ_LOCK_WRITTEN);
+    if (!rc && (mode & NQ_LOCK_WRITTEN) &&
+        keybuf_add(&db->ct->lwkeys, &db->ct->nlw, &db->ct->clw, tr->name, key, klen))
+        rc = ws_oom(db);
+    return rc;
 }
 
 int nq_lock_name(nq_db *db, const char *name, int mode)

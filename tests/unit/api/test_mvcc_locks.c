@@ -77,6 +77,10 @@ static void wait_blocked(nq_db *db)
 }
 
 static int do_put(step *s) { return nq_put(s->t, s->key, strlen(s->key), s->val, strlen(s->val), 0); }
+static int do_lock_written(step *s)
+{
+    return nq_lock_key(s->t, s->key, strlen(s->key), NQ_LOCK_ROW_UPDATE_KEY | NQ_LOCK_WRITTEN);
+}
 static int do_begin_write(step *s) { return nq_begin(s->db, NQ_TXN_WRITE); }
 static int do_autocommit_put(step *s) { return do_put(s); }
 
@@ -214,6 +218,74 @@ static void test_lock_key(void **state)
     assert_int_equal(nq_put(p.ta, "x", 1, "C", 1, 0), NQ_OK); /* autocommit */
     assert_int_equal(nq_lock_key(p.tb, "x", 1, NQ_LOCK_ROW_SHARE_KEY), NQ_ESERIALIZE);
     assert_int_equal(nq_in_txn(p.b, NULL), 0);
+    pair_close(&p);
+}
+
+/* NQ_LOCK_WRITTEN: a locked unique-value prefix counts as written at commit, so the second
+ * inserter of the value fails after the first commits (RR: NQ_ESERIALIZE, RC: NQ_ECONFLICT). */
+static void test_lock_written(void **state)
+{
+    (void)state;
+    pair p;
+    pair_open(&p, "lockw.db", 0);
+    for (int iso = NQ_ISO_READ_COMMITTED; iso <= NQ_ISO_REPEATABLE_READ; iso++) {
+        assert_int_equal(nq_begin_concurrent(p.a, iso), NQ_OK);
+        assert_int_equal(nq_begin_concurrent(p.b, iso), NQ_OK);
+        const char *pre = iso == NQ_ISO_READ_COMMITTED ? "u:rc" : "u:rr";
+        assert_int_equal(nq_lock_key(p.ta, pre, 4, NQ_LOCK_ROW_UPDATE_KEY | NQ_LOCK_WRITTEN),
+                         NQ_OK);
+        char k[16];
+        snprintf(k, sizeof k, "%s:1", pre);
+        assert_int_equal(nq_put(p.ta, k, strlen(k), "", 0, 0), NQ_OK);
+        step s = {.db = p.b, .t = p.tb, .fn = do_lock_written, .key = pre};
+        step_start(&s);
+        wait_blocked(p.b);
+        assert_int_equal(nq_commit(p.a), NQ_OK);
+        int rc = step_join(&s);
+        if (iso == NQ_ISO_READ_COMMITTED) {
+            assert_int_equal(rc, NQ_ECONFLICT);
+            assert_int_equal(nq_rollback(p.b), NQ_OK);
+        } else {
+            assert_int_equal(rc, NQ_ESERIALIZE);
+            assert_int_equal(nq_in_txn(p.b, NULL), 0);
+        }
+    }
+    /* without the flag the lock alone leaves nothing behind */
+    assert_int_equal(nq_begin_concurrent(p.a, NQ_ISO_REPEATABLE_READ), NQ_OK);
+    assert_int_equal(nq_begin_concurrent(p.b, NQ_ISO_REPEATABLE_READ), NQ_OK);
+    assert_int_equal(nq_lock_key(p.ta, "u:x", 3, NQ_LOCK_ROW_UPDATE_KEY), NQ_OK);
+    assert_int_equal(nq_put(p.ta, "u:x:1", 5, "", 0, 0), NQ_OK);
+    assert_int_equal(nq_commit(p.a), NQ_OK);
+    assert_int_equal(nq_lock_key(p.tb, "u:x", 3, NQ_LOCK_ROW_UPDATE_KEY), NQ_OK);
+    assert_int_equal(nq_rollback(p.b), NQ_OK);
+    pair_close(&p);
+}
+
+/* REPEATABLE READ takes its snapshot at its first statement that reads or writes: a
+ * transaction that only locked (LOCK TABLE) gets a fresh one from nq_txn_statement. */
+static void test_snapshot_at_first_statement(void **state)
+{
+    (void)state;
+    pair p;
+    pair_open(&p, "first.db", 0);
+    char buf[16];
+    assert_int_equal(nq_begin_concurrent(p.a, NQ_ISO_REPEATABLE_READ), NQ_OK);
+    assert_int_equal(nq_lock_name(p.a, "t", NQ_LOCK_ROW_EXCLUSIVE), NQ_OK);
+    assert_int_equal(nq_put(p.tb, "x", 1, "1", 1, 0), NQ_OK); /* after BEGIN, before the first read */
+    assert_int_equal(nq_txn_statement(p.a), NQ_OK);
+    assert_string_equal(get_s(p.ta, "x", buf), "1");
+    assert_int_equal(nq_put(p.tb, "x", 1, "2", 1, 0), NQ_OK);
+    assert_int_equal(nq_txn_statement(p.a), NQ_OK); /* touched: the snapshot stays */
+    assert_string_equal(get_s(p.ta, "x", buf), "1");
+    assert_int_equal(nq_commit(p.a), NQ_OK);
+    /* a schema change before the first statement is simply seen */
+    assert_int_equal(nq_begin_concurrent(p.a, NQ_ISO_SERIALIZABLE), NQ_OK);
+    nq_tree *nt;
+    assert_int_equal(nq_tree_open(p.b, "later", NQ_TREE_CREATE, &nt), NQ_OK);
+    nq_tree_close(nt);
+    assert_int_equal(nq_txn_statement(p.a), NQ_OK);
+    assert_int_equal(nq_put(p.ta, "y", 1, "1", 1, 0), NQ_OK);
+    assert_int_equal(nq_commit(p.a), NQ_OK);
     pair_close(&p);
 }
 
@@ -371,6 +443,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_writer_waits),
         cmocka_unit_test(test_lock_key),
+        cmocka_unit_test(test_lock_written),
+        cmocka_unit_test(test_snapshot_at_first_statement),
         cmocka_unit_test(test_exclusive_waits),
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_sequences_claims_threads),
