@@ -48,6 +48,7 @@
 #include "base/rand.h"
 #include "crashkit.h"
 #include "faultvfs.h"
+#include "sql/session.h"
 
 #define NACC 16
 #define START 1000
@@ -72,6 +73,16 @@ static void fail(const char *fmt, ...)
     printf("\n");
     va_end(ap);
     failures++;
+}
+
+/* SQL transactions as the engine's concurrent transactions: the SQL layer does so only where
+ * a session is switched to them (sess_set_concurrent, as test_txn_sql does) until that is its
+ * default; every SQL connection of this test is switched on. */
+static void sql_concurrent(nq_db *db)
+{
+    sql_session *ss = db ? sql_session_get(db) : NULL;
+    if (ss)
+        sess_set_concurrent(ss, 1);
 }
 
 /* ---- SQL helpers ------------------------------------------------------------------------------ */
@@ -444,6 +455,7 @@ static int run_workers(nq_db *db, int nthr, uint64_t seed, int64_t xid_base, uin
     memset(w, 0, sizeof w);
     for (int i = 0; i < nthr; i++) {
         int rc = nq_clone(db, &w[i].db);
+        sql_concurrent(w[i].db);
         if (rc) {
             fail("nq_clone: %s", nq_errmsg(db));
             return -1;
@@ -488,6 +500,7 @@ static void part_threads(uint64_t seed)
     o.sync = NQ_SYNC_OFF; /* this part is about isolation; durability is parts 2 and 3 */
     nq_db *db = NULL;
     int rc = nq_open(DB1, &o, &db);
+    sql_concurrent(db);
     if (!rc && (rc = setup_schema(db)))
         fail("setup: %s", nq_errmsg(db));
     if (rc) {
@@ -800,6 +813,7 @@ static void child_main(int fd, uint64_t seed, int64_t xid_base, int sync)
     o.checkpoint_pages = 64;
     nq_db *db = NULL;
     int rc = nq_open(DB2, &o, &db);
+    sql_concurrent(db);
     if (rc) {
         fprintf(stderr, "bank child: nq_open: %s\n", db ? nq_errmsg(db) : nq_strerror(rc));
         _exit(3);
@@ -819,6 +833,7 @@ static void part_kill9(nq_rng *r)
     options(&o);
     nq_db *db = NULL;
     int rc = nq_open(DB2, &o, &db);
+    sql_concurrent(db);
     if (!rc && (rc = setup_schema(db)))
         fail("kill9 setup: %s", nq_errmsg(db));
     nq_close(db);
@@ -890,6 +905,7 @@ static void part_kill9(nq_rng *r)
         }
         db = NULL;
         rc = nq_open(DB2, &o, &db);
+        sql_concurrent(db);
         char msg[600];
         if (rc) {
             fail("kill %" PRIu64 " after %d ms: the database does not open: %s", k, delay_ms,
@@ -982,6 +998,7 @@ static void part_powerloss(nq_rng *r)
     for (uint64_t round = 0; round <= rounds; round++) {
         nq_db *db[NCONN3] = {0};
         int rc = nq_open(DB3, &o, &db[0]);
+        sql_concurrent(db[0]);
         char msg[600];
         if (rc) {
             fail("power cut %" PRIu64 ": the database does not open: %s", cuts,
@@ -1002,6 +1019,8 @@ static void part_powerloss(nq_rng *r)
         for (int i = 1; i < NCONN3 && !rc; i++)
             if ((rc = nq_clone(db[0], &db[i])))
                 fail("nq_clone: %s", nq_errmsg(db[0]));
+            else
+                sql_concurrent(db[i]);
         if (rc) {
             for (int i = NCONN3 - 1; i >= 0; i--)
                 nq_close(db[i]);
@@ -1029,6 +1048,7 @@ static void part_powerloss(nq_rng *r)
         nq_db *db = NULL;
         char msg[600];
         int rc = nq_open(DB3, &o, &db);
+        sql_concurrent(db);
         if (rc)
             fail("after power cut %" PRIu64 ": the database does not open: %s", cuts,
                  db ? nq_errmsg(db) : nq_strerror(rc));
