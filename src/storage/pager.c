@@ -1038,7 +1038,7 @@ int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err)
     struct timespec dl;
     deadline_after(&dl, wait_readers > 0 ? wait_readers : 0);
     while (!partial && readers_older_than(p, target)) {
-        if (!wait_readers)
+        if (wait_readers <= 0)
             return NQ_EBUSY;
         if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT && readers_older_than(p, target))
             return nq_err_set(err, NQ_EBUSY, "%s: checkpoint waited for readers of older snapshots",
@@ -1116,19 +1116,36 @@ int pager_checkpoint(pager *p, unsigned timeout_ms, nq_err *err)
 {
     if (p->cfg.read_only)
         return 0;
+    /* Readers of older snapshots are waited for WITHOUT the writer role: a concurrent
+     * transaction (src/api) is such a reader and needs the writer role to commit, so holding
+     * it while waiting would stall both until the timeout. Each attempt takes the role, tries,
+     * and gives it back; between attempts we sleep until some transaction ends. */
+    struct timespec dl;
+    deadline_after(&dl, timeout_ms ? timeout_ms : 1);
     pthread_mutex_lock(&p->mu);
-    int rc = take_writer(p, timeout_ms);
-    if (rc) {
-        if (rc == NQ_EFAILED)
-            nq_err_set(err, rc, "%s", p->failed_msg);
-        else
-            nq_err_set(err, rc, "%s: checkpoint waited %u ms for the writer", p->path, timeout_ms);
-        pthread_mutex_unlock(&p->mu);
-        return rc;
+    int rc;
+    for (;;) {
+        rc = take_writer(p, timeout_ms);
+        if (rc) {
+            if (rc == NQ_EFAILED)
+                nq_err_set(err, rc, "%s", p->failed_msg);
+            else
+                nq_err_set(err, rc, "%s: checkpoint waited %u ms for the writer", p->path,
+                           timeout_ms);
+            break;
+        }
+        int had = err->code;
+        rc = pager_checkpoint_locked(p, CKPT_TRY, err);
+        p->writer = 0;
+        pthread_cond_broadcast(&p->cv);
+        if (rc != NQ_EBUSY || err->code != had)
+            break; /* done, or failed for another reason than an older reader */
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT) {
+            rc = nq_err_set(err, NQ_EBUSY, "%s: checkpoint waited for readers of older snapshots",
+                            p->path);
+            break;
+        }
     }
-    rc = pager_checkpoint_locked(p, timeout_ms ? timeout_ms : 1, err);
-    p->writer = 0;
-    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

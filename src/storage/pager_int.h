@@ -132,8 +132,11 @@ void pager_mark_failed(pager *p, const char *why);
 /* The prefetch thread's batch: loads the pages of a fresh read snapshot as cold images. */
 void pager_prefetch_run(void *arg, const uint32_t *pgno, size_t n);
 /* wait_readers: > 0 wait that many ms for readers of snapshots older than the last commit,
- * 0 give up (NQ_EBUSY) if there are any, CKPT_PARTIAL copy only up to the oldest snapshot. */
+ * 0 give up (NQ_EBUSY) if there are any (automatic checkpoint), CKPT_PARTIAL copy only up to
+ * the oldest snapshot, CKPT_TRY give up like 0 but as an explicit checkpoint (no archive
+ * back-off): pager_checkpoint waits for the readers itself, without the writer role. */
 #define CKPT_PARTIAL (-1)
+#define CKPT_TRY (-2)
 int pager_checkpoint_locked(pager *p, int wait_readers, nq_err *err);
 /* A writable zero-filled page numbered pgno, whatever it held (free-list use). */
 int pager_fresh_page(pager_txn *t, uint32_t pgno, pg **out);
