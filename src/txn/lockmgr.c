@@ -526,8 +526,22 @@ static int dl_visit(dl_search *s, lm_owner *o)
 static void dl_message(dl_search *s, nq_err *e)
 {
     char msg[NQ_ERRMSG_MAX];
+    /* Cycles longer than three name their members first, so that a message cut at
+     * NQ_ERRMSG_MAX (the SQL layer also lengthens object names) loses only detail. */
+    size_t head = (size_t)snprintf(msg, sizeof msg, "deadlock detected: ");
+    if (s->npath > 3) {
+        head = (size_t)snprintf(msg, sizeof msg, "deadlock detected among %zu transactions (",
+                                s->npath);
+        for (size_t i = 0; i < s->npath && head < sizeof msg; i++)
+            head += (size_t)snprintf(msg + head, sizeof msg - head, "%stransaction %llu",
+                                     i ? ", " : "", (unsigned long long)s->path[i].from->txid);
+        if (head < sizeof msg)
+            head += (size_t)snprintf(msg + head, sizeof msg - head, "): ");
+        if (head >= sizeof msg)
+            head = sizeof msg - 1;
+    }
     for (int form = 1; form >= 0; form--) {
-        size_t k = (size_t)snprintf(msg, sizeof msg, "deadlock detected: ");
+        size_t k = head;
         for (size_t i = 0; i < s->npath && k < sizeof msg; i++) {
             const dl_step *st = &s->path[i];
             k += (size_t)snprintf(msg + k, sizeof msg - k, "%s%s%llu waits for ", i ? "; " : "",

@@ -23,6 +23,8 @@
  *   deadlock detected: transaction 12 waits for ROW UPDATE lock on row 3 of "accounts" held by
  *   transaction 13; transaction 13 waits for ROW UPDATE lock on row 1 of "accounts" held by
  *   transaction 12
+ * (a cycle of more than three lists its members first: "deadlock detected among 8
+ * transactions (transaction 4, ...): ...", so a message cut at NQ_ERRMSG_MAX loses only detail)
  * A wait longer than lock_timeout_ms (0 = no limit) fails with NQ_ELOCKTIMEOUT ("canceling
  * statement due to lock timeout: ... held by transaction 13"); NQ_LOCK_NOWAIT fails at once;
  * an interrupt flag that becomes non-zero ends the wait with NQ_EINTERRUPT.
