@@ -120,6 +120,7 @@ static void txn_ended(sql_session *s, int rolled_back)
     s->txn_stmts = 0;
     s->txn_ro = 0;
     s->nmarks = 0;
+    s->upgraded = 0;
     if (rolled_back && s->schema_dirty)
         s->cat_invalid = 1;
     s->schema_dirty = 0;
@@ -165,23 +166,22 @@ int sess_txn_abort(sql_session *s, int code, nq_err *e, const char *fmt, ...)
     return nq_err_set(e, code, "%s", msg);
 }
 
-/* Whether SQL transactions run as the engine's concurrent transactions. Not by default yet:
- * until the engine has row locks (a second writer of a row waits instead of failing) and
- * nq_txn_exclusive (DDL inside a transaction), SQL transactions stay the exclusive writer,
- * which is serializable at every level; the tests of this layer switch it on per connection
- * (sess_set_concurrent) to prove it on what the engine has. */
+/* Whether SQL transactions run as the engine's concurrent transactions: yes, unless the
+ * embedder switched a connection back to the exclusive writer (sess_set_concurrent(s, 0):
+ * one writer at a time, serializable at every level). */
 static int concurrent_on(const sql_session *s)
 {
-    return s->use_concurrent;
+    return s->use_concurrent >= 0;
 }
 
-void sess_set_concurrent(sql_session *s, int on) { s->use_concurrent = on; }
+void sess_set_concurrent(sql_session *s, int on) { s->use_concurrent = on ? 1 : -1; }
 
 /* Begin the storage transaction of an SQL transaction: a concurrent one at the given level;
- * else the exclusive writer (a reader for READ ONLY), which is serializable. */
-static int begin_storage(sql_session *s, int iso, int ro, nq_err *e)
+ * else (exclusive, or the connection switched off) the exclusive writer (a reader for READ
+ * ONLY), which is serializable. */
+static int begin_storage_kind(sql_session *s, int iso, int ro, int exclusive, nq_err *e)
 {
-    int rc = concurrent_on(s) ? nq_begin_concurrent(s->db, iso) : NQ_ENOTSUP;
+    int rc = concurrent_on(s) && !exclusive ? nq_begin_concurrent(s->db, iso) : NQ_ENOTSUP;
     if (rc == NQ_ENOTSUP) {
         rc = nq_begin(s->db, ro ? NQ_TXN_READ : NQ_TXN_WRITE);
         if (rc)
@@ -193,6 +193,11 @@ static int begin_storage(sql_session *s, int iso, int ro, nq_err *e)
         return from_db(s, rc, e);
     s->concurrent = 1;
     return 0;
+}
+
+static int begin_storage(sql_session *s, int iso, int ro, nq_err *e)
+{
+    return begin_storage_kind(s, iso, ro, 0, e);
 }
 
 static int push_mark(sql_session *s, size_t *mark, nq_err *e)
@@ -209,7 +214,8 @@ static int push_mark(sql_session *s, size_t *mark, nq_err *e)
     m->undo = undo_mark(s);
     m->has_txn = 0;
     m->txn = 0;
-    if (s->concurrent && nq_txn_mark(s->db, &m->txn) == 0)
+    int mode;
+    if (nq_in_txn(s->db, &mode) && mode == NQ_TXN_CONCURRENT && nq_txn_mark(s->db, &m->txn) == 0)
         m->has_txn = 1;
     *mark = (size_t)s->nmarks++;
     return 0;
@@ -220,10 +226,23 @@ static int push_mark(sql_session *s, size_t *mark, nq_err *e)
 static int undo_to(sql_session *s, size_t undo, uint64_t txn, int has_txn, nq_err *e)
 {
     int mode = 0;
-    if (has_txn && nq_in_txn(s->db, &mode) && mode == NQ_TXN_CONCURRENT &&
-        nq_txn_rollback_to(s->db, txn) == 0) {
-        undo_truncate(s, undo);
-        return 0;
+    if (has_txn) {
+        int rc = nq_in_txn(s->db, &mode) && mode == NQ_TXN_CONCURRENT
+                     ? nq_txn_rollback_to(s->db, txn)
+                     : NQ_ENOTSUP;
+        if (rc == 0) {
+            undo_truncate(s, undo);
+            return 0;
+        }
+        /* the mark was taken while the transaction was concurrent (nothing logged), and it
+         * has turned exclusive since. Nothing written between the mark and the turn (DDL
+         * turned it, at the mark's position): the undo log holds everything after the mark. */
+        if (s->upgraded && txn == s->upgrade_mark)
+            return undo_apply(s, undo, e);
+        /* else what was written in between cannot be undone alone */
+        return nq_err_set(e, rc == NQ_ENOTSUP ? NQ_ENOTSUP : rc,
+                          "not supported yet: undoing writes made before the transaction turned "
+                          "into the exclusive writer (DDL, or a write set larger than memory allows)");
     }
     return undo_apply(s, undo, e);
 }
@@ -356,8 +375,11 @@ int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e)
             if (mode == NQ_TXN_CONCURRENT) {
                 /* a new statement: READ COMMITTED reads the latest commits from here on */
                 rc = nq_txn_statement(s->db);
-                if (rc == 0 && write == SESS_DDL)
+                if (rc == 0 && write == SESS_DDL) {
+                    /* where the write set stood when the transaction turned exclusive */
+                    s->upgraded = nq_txn_mark(s->db, &s->upgrade_mark) == 0;
                     rc = nq_txn_exclusive(s->db);
+                }
                 if (rc) {
                     from_db(s, rc, e);
                     sync_txn(s);
@@ -458,7 +480,11 @@ int sess_begin_modes(sql_session *s, const ast_txn *t, nq_err *e)
         return nq_err_set(e, NQ_EMISUSE, "there is already a transaction in progress");
     int iso, ro;
     txs_begin_modes(s, t, &iso, &ro);
-    rc = begin_storage(s, iso, ro, e);
+    /* BEGIN EXCLUSIVE / IMMEDIATE (SQLite's words for "take the write lock now"): the
+     * exclusive writer for the whole transaction — one writer at a time, no write set (bulk
+     * loads larger than memory) */
+    int excl = t && (t->mode == AST_TXN_EXCLUSIVE || t->mode == AST_TXN_IMMEDIATE);
+    rc = begin_storage_kind(s, iso, ro, excl, e);
     if (rc)
         return rc;
     s->explicit_txn = 1;
@@ -587,7 +613,9 @@ int sess_savepoint(sql_session *s, const char *name, nq_err *e)
     sql_savepoint *sp = &s->sp[s->nsp];
     sp->name = dup;
     sp->mark = undo_mark(s);
-    sp->has_txn_mark = s->concurrent && nq_txn_mark(s->db, &sp->txn_mark) == 0;
+    int mode;
+    sp->has_txn_mark = nq_in_txn(s->db, &mode) && mode == NQ_TXN_CONCURRENT &&
+                       nq_txn_mark(s->db, &sp->txn_mark) == 0;
     s->nsp++;
     return 0;
 }

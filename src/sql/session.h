@@ -8,9 +8,9 @@
  * one-statement concurrent transaction (nq_begin_concurrent, READ COMMITTED); DDL takes the
  * exclusive writer. SQL BEGIN opens a concurrent transaction at the transaction's isolation
  * level (txnset.c) that COMMIT commits and ROLLBACK rolls back; DDL inside it turns it into the
- * exclusive writer first (nq_txn_exclusive). Until the engine's row locks and
- * nq_txn_exclusive are in (session.c, concurrent_on), BEGIN and autocommit DML open the
- * exclusive writer instead (BEGIN READ ONLY a reader), as before. Statements inside a transaction are made atomic by marks: the write set's own
+ * exclusive writer first (nq_txn_exclusive). BEGIN EXCLUSIVE / IMMEDIATE, and every
+ * transaction of a connection switched off with sess_set_concurrent(s, 0), take the exclusive
+ * writer instead (BEGIN READ ONLY then a reader). Statements inside a transaction are made atomic by marks: the write set's own
  * (nq_txn_mark / nq_txn_rollback_to) while the transaction is concurrent, the undo log
  * otherwise. A serialization failure or deadlock (the engine rolled the transaction back) puts
  * the session in the "lost" state: statements are refused with that code until COMMIT (which
@@ -97,9 +97,11 @@ typedef struct sql_session {
                                 statements are refused until COMMIT (which reports it) or
                                 ROLLBACK */
     char *txn_lost_msg;      /* its message */
+    int upgraded;            /* DDL turned the concurrent transaction exclusive ... */
+    uint64_t upgrade_mark;   /* ... when its write set stood at this mark */
     sess_mark *marks;        /* open write brackets' marks (a stack) */
     int nmarks, capmarks;
-    int use_concurrent;      /* SQL transactions are concurrent ones (sess_set_concurrent) */
+    int use_concurrent;      /* 0, 1: concurrent SQL transactions; -1: the exclusive writer */
     char **locked;           /* tables locked in the open transaction ("t" ‖ name, mode) */
     int *locked_mode;
     int nlocked, caplocked;
@@ -136,7 +138,7 @@ int sess_begin_modes(sql_session *s, const struct ast_txn *t, nq_err *e);
  * level and access mode (txnset.c's SET TRANSACTION). */
 int sess_txn_restart(sql_session *s, int iso, int ro, nq_err *e);
 /* Run this connection's SQL transactions and autocommit DML as the engine's concurrent
- * transactions (1) or as the exclusive writer (0, today's default: session.c, concurrent_on). */
+ * transactions (1, the default) or as the exclusive writer (0). */
 void sess_set_concurrent(sql_session *s, int on);
 /* Fail with code (NQ_ESERIALIZE): the open SQL transaction, if any, is rolled back and the
  * session refuses statements until COMMIT or ROLLBACK, as after the engine's own 40001. */

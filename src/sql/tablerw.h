@@ -66,7 +66,8 @@ enum { TW_ABORT = 0, TW_IGNORE = 1, TW_REPLACE = 2 };
 
 /* Insert row (t->ncols values, already coerced to the column types). *rowid: in, the rowid to
  * use when have_rowid (the INTEGER PRIMARY KEY value), out, the rowid used (a new one is
- * max(rowid)+1, or from the sequence for AUTOINCREMENT). A non-NULL INTEGER PRIMARY KEY value in
+ * max(rowid)+1 — in a concurrent transaction the engine's claim above that, nq_key_claim — or
+ * from the sequence for AUTOINCREMENT). A non-NULL INTEGER PRIMARY KEY value in
  * row counts as have_rowid. tw_insert writes into row: row[t->ipk] becomes the rowid, and
  * NULL values of other AUTOINCREMENT/SERIAL columns are filled from the table's sequence (so
  * the executor's NOT NULL check must let those NULLs through). Returns 0, NQ_ECONSTRAINT, or

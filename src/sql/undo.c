@@ -13,7 +13,10 @@
  * the pending list again.
  *
  * When the statement owns the storage transaction (autocommit) nothing is logged: a failure
- * rolls the storage transaction back, which is cheaper and exact.
+ * rolls the storage transaction back, which is cheaper and exact. Nor inside a concurrent
+ * transaction: its write set has marks of its own (nq_txn_mark / nq_txn_rollback_to); once it
+ * turns exclusive (DDL, or a write set over the engine's budget) logging starts, and what was
+ * written before can no longer be undone piecemeal (session.c, undo_to).
  *
  * Entries name their tree by its storage name, not by handle: catalog handles may be freed by a
  * reload between the write and the undo, so undo opens its own handles.
@@ -40,7 +43,10 @@ struct undo_log {
 
 static int logging(const sql_session *s)
 {
-    return !s->ac_txn && nq_in_txn(s->db, NULL);
+    int mode;
+    /* a concurrent transaction undoes statements and savepoints with its write set's marks
+     * (session.c): logging there would only double the work of every write */
+    return !s->ac_txn && nq_in_txn(s->db, &mode) && mode != NQ_TXN_CONCURRENT;
 }
 
 static int from_db(sql_session *s, int rc, nq_err *e)

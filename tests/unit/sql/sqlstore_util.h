@@ -50,7 +50,7 @@ static inline int run_ddl(sql_session *s, const char *sql, nq_err *e)
         return rc;
     }
     size_t mark;
-    rc = sess_stmt_begin(s, 1, &mark, e);
+    rc = sess_stmt_begin(s, SESS_DDL, &mark, e);
     if (rc) {
         ast_arena_free(a);
         return rc;

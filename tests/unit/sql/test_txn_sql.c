@@ -141,6 +141,35 @@ static void test_levels_see_commits(void **state)
     assert_int_equal(q1(f->b, "SELECT bal FROM acc WHERE id = 2"), 50);
     ok(f->a, "ROLLBACK");
     assert_int_equal(q1(f->b, "SELECT bal FROM acc WHERE id = 2"), 50);
+    /* BEGIN EXCLUSIVE / IMMEDIATE: the exclusive writer (SQLite's meaning) */
+    ok(f->a, "BEGIN EXCLUSIVE");
+    mode_of(f->a, &mode, &iso);
+    assert_int_equal(mode, NQ_TXN_WRITE);
+    ok(f->a, "UPDATE acc SET bal = 102 WHERE id = 1");
+    ok(f->a, "COMMIT");
+    ok(f->a, "BEGIN IMMEDIATE TRANSACTION");
+    mode_of(f->a, &mode, &iso);
+    assert_int_equal(mode, NQ_TXN_WRITE);
+    ok(f->a, "ROLLBACK");
+    ok(f->a, "BEGIN DEFERRED");
+    mode_of(f->a, &mode, &iso);
+    assert_int_equal(mode, NQ_TXN_CONCURRENT);
+    ok(f->a, "ROLLBACK");
+    /* DDL inside a concurrent transaction turns it into the exclusive writer, and is undone
+     * by ROLLBACK with the rest */
+    ok(f->a, "BEGIN");
+    ok(f->a, "UPDATE acc SET bal = 5 WHERE id = 3");
+    ok(f->a, "CREATE TABLE side(x INTEGER)");
+    mode_of(f->a, &mode, &iso);
+    assert_int_equal(mode, NQ_TXN_WRITE);
+    ok(f->a, "INSERT INTO side VALUES (1)");
+    /* a failing statement after the upgrade is undone by the undo log */
+    assert_int_equal(ex(f->a, "INSERT INTO acc VALUES (50, 'q', 1), (51, 'r', NULL)"), NQ_ECONSTRAINT);
+    assert_int_equal(q1(f->a, "SELECT count(*) FROM acc WHERE id >= 50"), 0);
+    assert_int_equal(q1(f->a, "SELECT bal FROM acc WHERE id = 3"), 5);
+    ok(f->a, "ROLLBACK");
+    assert_int_equal(ex(f->a, "SELECT * FROM side"), NQ_ESCHEMA);
+    assert_int_equal(q1(f->a, "SELECT bal FROM acc WHERE id = 3"), 0);
     /* the session's default level */
     ok(f->a, "SET default_transaction_isolation = 'serializable'");
     ok(f->a, "BEGIN");
