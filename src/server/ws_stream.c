@@ -136,6 +136,20 @@ static void stream_fail(ws_stream *s, const char *code, const char *fmt, const c
                 json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", buf));
 }
 
+/* An engine error: QUERY_FAILED with the engine's message and its SQLSTATE (nq_sqlstate), as
+ * the REST API's metadata.sqlstate. */
+static void stream_fail_engine(ws_stream *s, nq_db *db, int rc, uint64_t rows)
+{
+    if (!finish_state(s, WSS_FAILED, rows))
+        return;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "Query execution failed: %s", nq_errmsg(db));
+    ws_utf8_fix(buf);
+    push_stream(s, "error",
+                json_pack("{s:s, s:s, s:s, s:s}", "type", "error", "code", "QUERY_FAILED", "message",
+                          buf, "sqlstate", nq_sqlstate(rc)));
+}
+
 static int cancelled_fn(void *arg)
 {
     ws_stream *s = arg;
@@ -160,7 +174,7 @@ static void run_stream(ws_stream *s, nq_db *db, int64_t t0)
     const char *tail = NULL;
     int rc = nq_prepare(db, s->query, (size_t)-1, &st, &tail);
     if (rc < 0) {
-        stream_fail(s, "QUERY_FAILED", "Query execution failed: %s", nq_errmsg(db), 0);
+        stream_fail_engine(s, db, rc, 0);
         return;
     }
     if (!st) {
@@ -255,7 +269,7 @@ static void run_stream(ws_stream *s, nq_db *db, int64_t t0)
         }
         /* An error, or the interrupt of a cancel (then the client already has query_cancelled). */
         if (!cancelled_fn(s))
-            stream_fail(s, "QUERY_FAILED", "Query execution failed: %s", nq_errmsg(db), total);
+            stream_fail_engine(s, db, nq_errcode(db), total);
         break;
     }
     json_decref(rows);

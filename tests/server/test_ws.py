@@ -255,6 +255,10 @@ class WsTest(ServerTestCase):
         m = c.type("error")
         self.assertEqual(m["code"], "QUERY_FAILED")
         self.assertIn("no_such_table", m["message"])
+        self.assertEqual(m["sqlstate"], "42P01")  # the engine's SQLSTATE, as in REST errors
+        c.send({"type": "stream_query", "query": "SELECT * FORM ws_rows"})
+        m = c.type("error")
+        self.assertEqual((m["code"], m["sqlstate"]), ("QUERY_FAILED", "42601"))
         r = self.client(key=self.read_key)
         r.send({"type": "stream_query", "query": "DELETE FROM ws_rows"})
         m = r.type("error")
