@@ -50,10 +50,8 @@ void undo_free(undo_log *u);
  * per table and mode per transaction). Writers of a table take ROW EXCLUSIVE (tw_insert,
  * tw_update, tw_delete), readers ACCESS SHARE (tw_scan_open, tw_iscan_open), so LOCK TABLE
  * conflicts with them as in PostgreSQL. Unique indexes lock the indexed values (the key
- * prefix) before checking them, with NQ_LOCK_WRITTEN where the engine has it. */
-#ifndef NQ_LOCK_WRITTEN
-#define NQ_LOCK_WRITTEN 0 /* the engine does not count locked keys as written (yet) */
-#endif
+ * prefix) before checking them, with NQ_LOCK_WRITTEN: a second inserter of the value waits,
+ * then fails first-committer-wins (or restarts, READ COMMITTED) when the first commits. */
 /* Implicit locks (TW_LOCK_IMPLICIT or'ed into tw_lock_key's mode; tw_lock_table's always are)
  * are skipped while the engine answers "not supported yet" for locks: writes then still meet
  * first-committer-wins, only later. Explicit ones (FOR UPDATE, LOCK TABLE) report it. */
