@@ -22,6 +22,11 @@
 int ddl_prepare(sql_session *s, nq_err *e)
 {
     int mode;
+    /* a concurrent transaction (a statement that changes the schema only sometimes, such as
+     * SYNAPTIC_OPTIMIZE) turns exclusive here */
+    int rc = sess_exclusive(s, e);
+    if (rc)
+        return rc;
     if (!nq_in_txn(s->db, &mode) || mode != NQ_TXN_WRITE)
         return nq_err_set(e, NQ_EMISUSE, "schema changes need an open write transaction");
     return sess_catalog(s, e);

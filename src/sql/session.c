@@ -341,6 +341,27 @@ int sess_catalog(sql_session *s, nq_err *e)
     return 0;
 }
 
+/* Turn the open concurrent transaction into the exclusive writer, remembering where its write
+ * set stood (undo_to). */
+static int make_exclusive(sql_session *s)
+{
+    s->upgraded = nq_txn_mark(s->db, &s->upgrade_mark) == 0;
+    return nq_txn_exclusive(s->db);
+}
+
+int sess_exclusive(sql_session *s, nq_err *e)
+{
+    int mode;
+    if (!nq_in_txn(s->db, &mode) || mode != NQ_TXN_CONCURRENT)
+        return 0;
+    int rc = make_exclusive(s);
+    if (rc) {
+        from_db(s, rc, e);
+        sync_txn(s);
+    }
+    return rc;
+}
+
 int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e)
 {
     *mark = NO_UNDO;
@@ -375,11 +396,8 @@ int sess_stmt_begin(sql_session *s, int write, size_t *mark, nq_err *e)
             if (mode == NQ_TXN_CONCURRENT) {
                 /* a new statement: READ COMMITTED reads the latest commits from here on */
                 rc = nq_txn_statement(s->db);
-                if (rc == 0 && write == SESS_DDL) {
-                    /* where the write set stood when the transaction turned exclusive */
-                    s->upgraded = nq_txn_mark(s->db, &s->upgrade_mark) == 0;
-                    rc = nq_txn_exclusive(s->db);
-                }
+                if (rc == 0 && write == SESS_DDL)
+                    rc = make_exclusive(s);
                 if (rc) {
                     from_db(s, rc, e);
                     sync_txn(s);

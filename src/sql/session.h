@@ -144,6 +144,9 @@ void sess_set_concurrent(sql_session *s, int on);
  * session refuses statements until COMMIT or ROLLBACK, as after the engine's own 40001. */
 int sess_txn_abort(sql_session *s, int code, nq_err *e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Turn an open concurrent transaction into the exclusive writer (nq_txn_exclusive) before a
+ * schema change; nothing in other transactions. */
+int sess_exclusive(sql_session *s, nq_err *e);
 /* Forget the SQL transaction if the embedder (or the engine) ended it. */
 void sess_sync_txn(sql_session *s);
 /* Lock a table ("t" ‖ name) in mode (NQ_LOCK_*) for the open concurrent transaction; once per

@@ -831,7 +831,7 @@ static int ctas(sql_stmt *st, nq_err *e)
 static int query_with_feedback(sql_stmt *st, nq_err *e)
 {
     size_t mark;
-    int rc = sess_stmt_begin(st->s, SESS_DDL, &mark, e);
+    int rc = sess_stmt_begin(st->s, SESS_WRITE, &mark, e);
     if (rc < 0)
         return rc;
     rc = ensure_compiled(st, e);
@@ -966,11 +966,17 @@ static int run_bracket(sql_stmt *st, nq_err *e)
     const ast_stmt *s = st->ast;
     sql_session *ss = st->s;
     /* rows only (they may run in a concurrent transaction), or the schema and trees (the
-     * exclusive writer) */
+     * exclusive writer). SYNAPTIC_OPTIMIZE, which every connection runs now and then after a
+     * statement (workload_sql.c), writes one key of the workload tree: as a concurrent
+     * transaction that key is known to the engine, where an exclusive commit of SQL would make
+     * every open snapshot conflict on every key; when it does create an index, the engine
+     * turns it exclusive at the tree's creation. */
     const ast_stmt *w = st->explain_target ? st->explain_target : s;
     int write = st->readonly ? SESS_READ
-                : w->kind == AST_INSERT || w->kind == AST_UPDATE || w->kind == AST_DELETE ? SESS_WRITE
-                                                                                          : SESS_DDL;
+                : w->kind == AST_INSERT || w->kind == AST_UPDATE || w->kind == AST_DELETE ||
+                        w->kind == AST_SYNAPTIC_OPTIMIZE
+                    ? SESS_WRITE
+                    : SESS_DDL;
     size_t mark;
     int rc = sess_stmt_begin(ss, write, &mark, e);
     if (rc < 0)
