@@ -79,7 +79,7 @@ int nq_open(const char *path, const nq_options *opts, nq_db **out)
     eng->opts = o;
     eng->refs = 1;
     pthread_mutex_init(&eng->mu, NULL);
-    eng->ws_budget = (size_t)64 << 20;
+    eng->ws_budget = (size_t)8 << 20;
     const char *wb = getenv("NQ_WS_BUDGET");
     if (wb && atoll(wb) > 0)
         eng->ws_budget = (size_t)atoll(wb);
