@@ -324,6 +324,12 @@ int nq_tree_estimate(nq_tree *t, uint64_t *out);
 #define NQ_SEEK_EQ 2 /* exactly the given key */
 
 int nq_cursor_open(nq_tree *t, nq_cursor **out);
+/* Leave this cursor's reads out of a SERIALIZABLE transaction's read set (no effect
+ * otherwise). Only for a read whose result merely picks a new key — the largest rowid, for the
+ * next one — where a clash is caught on the written key itself (its row lock and the
+ * first-committer-wins check): validating it would make every two concurrent inserts into one
+ * table conflict. */
+void nq_cursor_norecord(nq_cursor *c);
 void nq_cursor_close(nq_cursor *c);
 int nq_cursor_first(nq_cursor *c);  /* NQ_ENOTFOUND on an empty tree */
 int nq_cursor_last(nq_cursor *c);

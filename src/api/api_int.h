@@ -143,6 +143,7 @@ struct nq_cursor {
     void *vb;            /* the current value when read from the B-tree cursor */
     /* SERIALIZABLE: the key range walked since the last seek (r_lo/r_hi NULL: unbounded) */
     int r_open, r_lo_inf, r_hi_inf;
+    int norecord;        /* nq_cursor_norecord: its walks are not part of the read set */
     uint8_t *r_lo, *r_hi;
     size_t r_lol, r_hil;
 };

@@ -1320,7 +1320,7 @@ static void bound_set(uint8_t **b, size_t *bl, const void *k, size_t kl)
 /* A new walk starts: [lo, hi] (NULL: unbounded). */
 static void range_start(nq_cursor *c, const void *lo, size_t lol, const void *hi, size_t hil)
 {
-    if (c->ct->iso != NQ_ISO_SERIALIZABLE)
+    if (c->ct->iso != NQ_ISO_SERIALIZABLE || c->norecord)
         return;
     range_flush(c);
     c->r_open = 1;
@@ -1503,4 +1503,12 @@ const void *mcur_value(nq_cursor *c, size_t *vlen)
         api_fail(db, c->txn, code ? code : NQ_ERROR);
     }
     return v;
+}
+
+void nq_cursor_norecord(nq_cursor *c)
+{
+    if (c) {
+        range_free(c);
+        c->norecord = 1;
+    }
 }

@@ -247,6 +247,8 @@ int tw_max_rowid(sql_session *s, cat_table *t, int64_t *out, nq_err *e)
     int rc = nq_cursor_open(t->handle, &c);
     if (rc)
         return db_err(s, rc, e);
+    /* the largest rowid only picks the next one: a clash is caught on the new row's key */
+    nq_cursor_norecord(c);
     rc = nq_cursor_last(c);
     if (rc == 0) {
         size_t kl;

@@ -204,6 +204,34 @@ static void test_writers_of_different_rows(void **state)
     assert_int_equal(q1(f->c, "SELECT sum(bal) FROM acc WHERE id > 3"), 6);
 }
 
+/* Appending inserts under SERIALIZABLE: choosing a rowid reads the table's largest key, which
+ * must not count as a read (else any two concurrent inserters conflict); a real read of the
+ * appended range still does. */
+static void test_serializable_appends(void **state)
+{
+    fixture *f = *state;
+    ok(f->a, "CREATE TABLE hist(id INTEGER PRIMARY KEY, note TEXT)");
+    ok(f->a, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    ok(f->b, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    ok(f->a, "UPDATE acc SET bal = bal - 1 WHERE id = 1");
+    ok(f->b, "UPDATE acc SET bal = bal - 1 WHERE id = 2");
+    ok(f->a, "INSERT INTO hist(note) VALUES ('a')");
+    ok(f->b, "INSERT INTO hist(note) VALUES ('b')");
+    ok(f->a, "COMMIT");
+    ok(f->b, "COMMIT");
+    assert_int_equal(q1(f->c, "SELECT count(DISTINCT id) FROM hist"), 2);
+    /* a transaction that read the table's rows does conflict with a concurrent insert */
+    ok(f->a, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    ok(f->b, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    assert_int_equal(q1(f->a, "SELECT count(*) FROM hist"), 2);
+    ok(f->a, "INSERT INTO acc(owner, bal) VALUES ('gil', 0)");
+    ok(f->b, "INSERT INTO hist(note) VALUES ('c')");
+    ok(f->b, "COMMIT");
+    assert_int_equal(ex(f->a, "COMMIT"), NQ_ESERIALIZE); /* ends the transaction */
+    assert_int_equal(nq_in_txn(f->a, NULL), 0);
+    assert_int_equal(q1(f->c, "SELECT count(*) FROM acc WHERE owner = 'gil'"), 0);
+}
+
 /* ---- statement atomicity and savepoints on write-set marks -------------------------------- */
 
 static void test_statement_atomicity(void **state)
@@ -526,6 +554,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_levels_see_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_of_different_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_serializable_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_atomicity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoints_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rc_restart, setup, teardown),
