@@ -13,23 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/crc32c.h"
-#include "base/endian.h"
 #include "fuzzutil.h"
 #include "neuro/mlp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
-    unsigned mode = data[0];
-    size_t n = size - 1;
-    uint8_t *p = malloc(n ? n : 1);
+    size_t n;
+    uint8_t *p = fuzz_crc_tailed(data, size, &n);
     if (!p)
         return 0;
-    memcpy(p, data + 1, n);
-    if ((mode & 1) && n >= 8)
-        put_u32(p + n - 4, crc32c(0, p, n - 4));
     mlp *m = NULL;
     nq_err e;
     nq_err_clear(&e);

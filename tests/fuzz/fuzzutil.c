@@ -247,3 +247,19 @@ void fuzz_fs_free(fuzz_fs *fs)
 }
 
 #endif
+
+uint8_t *fuzz_crc_tailed(const uint8_t *data, size_t size, size_t *n)
+{
+    *n = 0;
+    if (size < 1)
+        return NULL;
+    size_t len = size - 1;
+    uint8_t *p = malloc(len ? len : 1);
+    if (!p)
+        return NULL;
+    memcpy(p, data + 1, len);
+    if ((data[0] & 1) && len >= 8)
+        put_u32(p + len - 4, crc32c(0, p, len - 4));
+    *n = len;
+    return p;
+}

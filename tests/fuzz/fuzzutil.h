@@ -56,6 +56,11 @@ uint32_t fuzz_u32(fuzz_in *in); /* little-endian */
 const uint8_t *fuzz_bytes(fuzz_in *in, size_t n, size_t *got);
 /* Everything that is left. */
 const uint8_t *fuzz_rest(fuzz_in *in, size_t *got);
+/* An object that ends in the CRC-32C of everything before it (stored models), behind one
+ * mode byte: a malloc'd copy of the bytes after the mode byte (*n of them; NULL only when out
+ * of memory or size is 0). When bit 0 of the mode byte is set and at least 8 bytes follow, the
+ * trailing CRC is recomputed, so the fuzzer gets past it to the structural checks. */
+uint8_t *fuzz_crc_tailed(const uint8_t *data, size_t size, size_t *n);
 /* A page size 1024..65536 (power of two) chosen by one byte: b % 7 -> 1024 << (b % 7). */
 uint32_t fuzz_page_size(uint8_t b);
 
