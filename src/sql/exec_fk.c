@@ -220,7 +220,13 @@ static int lock_parent(void *arg, int64_t rowid, const sqlv *row, nq_err *e)
     parent_lock *pl = arg;
     uint8_t k[8];
     cat_rowid_key(rowid, k);
-    int rc = tw_lock_key(pl->s, pl->p->handle, k, 8, NQ_LOCK_ROW_SHARE_KEY | TW_LOCK_IMPLICIT, e);
+    /* NQ_LOCK_WRITTEN: the parent key counts as written at our commit, so a REPEATABLE READ /
+     * SERIALIZABLE deleter whose snapshot cannot see our child fails with 40001 instead of
+     * orphaning it (PostgreSQL marks the parent row the same way). The price: two such
+     * transactions adding children to one parent conflict when the second locks it after the
+     * first committed (READ COMMITTED restarts the statement instead). */
+    int rc = tw_lock_key(pl->s, pl->p->handle, k, 8,
+                         NQ_LOCK_ROW_SHARE_KEY | NQ_LOCK_WRITTEN | TW_LOCK_IMPLICIT, e);
     return rc ? rc : 1;
 }
 

@@ -14,7 +14,9 @@ int fk_check_child(sql_session *s, cat_table *t, const sqlv *row, const sqlv *ol
  * transactions whose new children hold it FOR SHARE) and, under READ COMMITTED, read the
  * children on a fresh snapshot (nq_txn_statement), so that a child committed while this one
  * waited is seen — PostgreSQL's referential checks use a fresh snapshot too. Under REPEATABLE
- * READ / SERIALIZABLE a child committed after the snapshot is not seen (known gap). */
+ * READ / SERIALIZABLE a child committed after the snapshot is invisible, but its transaction
+ * marked the parent key as written (lock_parent, NQ_LOCK_WRITTEN), so the lock fails with
+ * 40001 instead of orphaning it. */
 int fk_parent_lock(sql_session *s, cat_table *t, int64_t rowid, nq_err *e);
 int fk_parent_delete(sql_session *s, cat_table *t, const sqlv *old, nq_err *e);
 int fk_parent_update(sql_session *s, cat_table *t, const sqlv *old, const sqlv *newv, nq_err *e);

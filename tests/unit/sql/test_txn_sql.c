@@ -546,6 +546,14 @@ static void test_fk_race(void **state)
     ok(f->a, "COMMIT");
     assert_int_equal(bg_join(&d), NQ_ECONSTRAINT);
     assert_int_equal(q1(f->c, "SELECT count(*) FROM kid"), 1);
+    /* REPEATABLE READ deleter whose snapshot predates a child committed meanwhile: its
+     * snapshot shows no child, so it must fail with 40001 rather than orphan the child */
+    ok(f->b, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    assert_int_equal(q1(f->b, "SELECT count(*) FROM kid"), 1);
+    ok(f->a, "INSERT INTO kid VALUES (3, 1)");
+    assert_int_equal(ex(f->b, "DELETE FROM acc WHERE id = 1"), NQ_ESERIALIZE);
+    ex(f->b, "ROLLBACK");
+    assert_int_equal(q1(f->c, "SELECT count(*) FROM acc WHERE id = 1"), 1);
     ok(f->a, "DROP TABLE kid");
 }
 
