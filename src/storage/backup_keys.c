@@ -184,8 +184,8 @@ static int khex(kcur *c, const char *v, size_t n, size_t want, uint8_t *out)
 
 static int kexact(kcur *c, const char *key, const char *value)
 {
-    const char *v;
-    size_t n;
+    const char *v = NULL; /* kfield sets both on success; gcc -O3 cannot see it */
+    size_t n = 0;
     int rc = kfield(c, key, &v, &n);
     if (rc)
         return rc;
@@ -201,8 +201,8 @@ static int kexact(kcur *c, const char *key, const char *value)
 static int kcheck_sum(kcur *c, const char *text, const char *key)
 {
     size_t covered = (size_t)(c->p - text);
-    const char *v;
-    size_t n;
+    const char *v = NULL; /* kfield sets both on success; gcc -O3 cannot see it */
+    size_t n = 0;
     uint8_t want[BK_SHA3], h[BK_SHA3];
     int rc = kfield(c, key, &v, &n);
     if (!rc)
@@ -225,8 +225,8 @@ int bk_key_parse(const char *text, size_t len, int want, bk_key *k, const char *
     if (len > BK_KEYFILE_MAX)
         return nq_err_set(err, NQ_ECORRUPT, "%s: too long to be a key file", what);
     kcur c = {text, text + len, 0, what, err};
-    const char *v;
-    size_t n;
+    const char *v = NULL; /* kfield sets both on success; gcc -O3 cannot see it */
+    size_t n = 0;
     int rc;
     if (kfield(&c, "nqdb-key", &v, &n))
         return nq_err_set(err, NQ_ECORRUPT, "%s: not an nqdb key file", what);
@@ -460,8 +460,8 @@ int bk_sig_parse(const char *text, size_t len, char fp[BK_FP_HEX + 1], uint8_t *
     if (len > BK_SIG_MAX)
         return nq_err_set(err, NQ_ECORRUPT, "%s: too long to be a backup signature", what);
     kcur c = {text, text + len, 0, what, err};
-    const char *v;
-    size_t n;
+    const char *v = NULL; /* kfield sets both on success; gcc -O3 cannot see it */
+    size_t n = 0;
     int rc;
     if (kfield(&c, "nqdb-backup-signature", &v, &n))
         return nq_err_set(err, NQ_ECORRUPT, "%s: not a backup signature", what);
